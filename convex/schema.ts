@@ -1,0 +1,42 @@
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+/**
+ * The life cycle of a restaurant order. Orders only move forward through this
+ * list (`placed -> preparing -> ready -> served`); see `orders:updateStatus`.
+ */
+export const orderStatus = v.union(
+  v.literal("placed"),
+  v.literal("preparing"),
+  v.literal("ready"),
+  v.literal("served"),
+);
+
+export default defineSchema({
+  // The restaurant from the Convex walkthrough.
+  orders: defineTable({
+    dish: v.string(),
+    table: v.number(),
+    status: orderStatus,
+    notes: v.optional(v.string()),
+    createdAt: v.number(),
+  })
+    .index("by_status", ["status"])
+    .index("by_table", ["table"]),
+
+  // Chat: one row per authenticated identity, and the messages they send.
+  users: defineTable({
+    name: v.string(),
+    tokenIdentifier: v.string(),
+  }).index("by_token", ["tokenIdentifier"]),
+  messages: defineTable({
+    body: v.string(),
+    user: v.id("users"),
+  }),
+
+  // Named counters, used by tests and benchmarks to provoke write conflicts.
+  counters: defineTable({
+    name: v.string(),
+    value: v.number(),
+  }).index("by_name", ["name"]),
+});

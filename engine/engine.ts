@@ -1,0 +1,193 @@
+/**
+ * The embedded Convex-compatible backend: loads `DIR/convex`, recovers data from SQLite, and
+ * runs functions transactionally. Transports (HTTP API, sync protocol) sit on top of it.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Value } from "convex/values";
+import { errorMessageOf } from "./errors.ts";
+import { bundleConvexDir, type ModuleProblem } from "./runtime/bundler.ts";
+import { Executor } from "./runtime/executor.ts";
+import { loadApp, type LoadedApp, type SchemaInfo } from "./runtime/loader.ts";
+import { FunctionRegistry } from "./runtime/registry.ts";
+import { createConvexGlobal } from "./runtime/syscalls.ts";
+import { DocumentStore, storedDocument } from "./storage/document_store.ts";
+import { Persistence, type Durability } from "./storage/persistence.ts";
+import { TableRegistry } from "./storage/table_registry.ts";
+import type { DocumentValue, IndexDefinition } from "./storage/types.ts";
+import { Committer } from "./transactions/committer.ts";
+import { jsonToConvex } from "convex/values";
+import { checkDocument } from "./values/limits.ts";
+import { schemaValidationMessage, validateValue } from "./values/validate.ts";
+import { decodeDocumentId } from "./values/document_id.ts";
+
+export interface EngineOptions {
+  /** The app folder: the one holding `convex/`. */
+  readonly dir: string;
+  /** @default `DIR/.convex-graphql/data.sqlite3` */
+  readonly dataFile?: string;
+  /** @default "full" (fsync per commit batch) */
+  readonly durability?: Durability;
+  /** Deployment environment variables, visible to functions as `process.env`. @default {} */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Where progress and problems are reported. @default stderr */
+  readonly log?: (line: string) => void;
+}
+
+/** The outcome of (re)loading the functions. */
+export interface LoadReport {
+  readonly ok: boolean;
+  readonly functions: number;
+  readonly problems: readonly ModuleProblem[];
+}
+
+function userFields(document: DocumentValue): DocumentValue {
+  const fields: DocumentValue = {};
+  for (const [key, value] of Object.entries(document)) {
+    if (key !== "_id" && key !== "_creationTime") fields[key] = value;
+  }
+  return fields;
+}
+
+export class Engine {
+  readonly store = new DocumentStore();
+  readonly persistence: Persistence;
+  readonly tables: TableRegistry;
+  readonly committer: Committer;
+  readonly executor: Executor;
+  private app: LoadedApp = {
+    registry: new FunctionRegistry(),
+    schema: null,
+    authConfig: undefined,
+    problems: [],
+  };
+  private streamCounter = 0;
+  private readonly log: (line: string) => void;
+  readonly convexDir: string;
+
+  private constructor(readonly options: EngineOptions) {
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.convexDir = path.join(options.dir, "convex");
+    const dataFile = options.dataFile ?? path.join(options.dir, ".convex-graphql", "data.sqlite3");
+    this.persistence = new Persistence(dataFile, options.durability ?? "full");
+    this.tables = new TableRegistry(this.persistence);
+    const recoveredTs = this.persistence.maxTimestamp();
+    for (const row of this.persistence.documents()) {
+      const value = jsonToConvex(JSON.parse(row.json) as never) as DocumentValue;
+      this.store.load(storedDocument(row.id, row.table, value), recoveredTs);
+    }
+    this.committer = new Committer(this.store, this.persistence, recoveredTs);
+    this.executor = new Executor({
+      store: this.store,
+      committer: this.committer,
+      tables: this.tables,
+      registry: () => this.app.registry,
+      checkWrite: (table, document) => this.checkWrite(table, document),
+    });
+  }
+
+  /**
+   * Opens the data file, recovers every committed document, and loads `DIR/convex`.
+   * A load failure is reported (the engine then serves no functions until a good reload).
+   */
+  static async start(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(options);
+    await engine.reload();
+    return engine;
+  }
+
+  /** The loaded functions. */
+  get registry(): FunctionRegistry {
+    return this.app.registry;
+  }
+
+  get schema(): SchemaInfo | null {
+    return this.app.schema;
+  }
+
+  get authConfig(): unknown {
+    return this.app.authConfig;
+  }
+
+  /**
+   * Bundles and loads `DIR/convex` again. On a compile error or an invalid schema the previous
+   * version keeps serving and the problems are reported; a module that fails to load is skipped.
+   */
+  async reload(): Promise<LoadReport> {
+    let app: LoadedApp;
+    try {
+      if (!fs.existsSync(this.convexDir)) {
+        throw new Error(`No convex/ folder in ${this.options.dir}.`);
+      }
+      const bundle = await bundleConvexDir(this.convexDir);
+      const convex = createConvexGlobal(this.executor.runNested, () => ++this.streamCounter);
+      app = loadApp(bundle, convex, this.options.env ?? {});
+      const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);
+      if (mismatch !== null) {
+        throw Object.assign(new Error(mismatch), {
+          problems: [{ file: "convex/schema.ts", reason: mismatch }],
+        });
+      }
+    } catch (error) {
+      const problems = (error as { problems?: ModuleProblem[] }).problems ?? [
+        { file: "convex/", reason: errorMessageOf(error) },
+      ];
+      for (const problem of problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
+      this.log("✖ Functions not updated: the previous version keeps serving.");
+      return { ok: false, functions: this.app.registry.list().length, problems };
+    }
+    for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
+    this.app = app;
+    const definitions = new Map<string, readonly IndexDefinition[]>();
+    for (const table of app.schema?.tables.values() ?? []) definitions.set(table.name, table.indexes);
+    this.store.setIndexDefinitions(definitions);
+    for (const table of app.schema?.tables.keys() ?? []) this.tables.numberOf(table);
+    const count = app.registry.list().length;
+    this.log(`✔ Loaded ${count} functions from ${this.convexDir}`);
+    return { ok: true, functions: count, problems: app.problems };
+  }
+
+  /** The first existing document that does not match `schema`, described, or null. */
+  private findSchemaMismatch(schema: SchemaInfo): string | null {
+    if (!schema.schemaValidation) return null;
+    for (const document of this.store.latestDocuments()) {
+      const problem = this.schemaProblem(schema, document.table, document.value);
+      if (problem !== null) {
+        return `Schema validation failed: document with ID "${document.id}" in table "${document.table}" does not match the schema.\n${problem}`;
+      }
+    }
+    return null;
+  }
+
+  private tableNameOfId = (id: string): string | null => {
+    const decoded = decodeDocumentId(id);
+    return decoded === null ? null : this.tables.nameOf(decoded.tableNumber);
+  };
+
+  private schemaProblem(schema: SchemaInfo, table: string, document: DocumentValue): string | null {
+    const tableSchema = schema.tables.get(table);
+    if (tableSchema === undefined) {
+      return `Failed to insert or update a document in table "${table}" because it does not match the schema: table "${table}" is not declared in schema.ts.`;
+    }
+    if (tableSchema.documentType === null) return null;
+    const failure = validateValue(tableSchema.documentType, userFields(document) as Value, {
+      tableNameOfId: this.tableNameOfId,
+    });
+    return failure === null ? null : schemaValidationMessage(table, failure);
+  }
+
+  /** Checks a document about to be written: value limits, then `schema.ts`. */
+  private checkWrite(table: string, document: DocumentValue): string | null {
+    const limit = checkDocument(document);
+    if (limit !== null) return limit;
+    const schema = this.app.schema;
+    if (schema === null || !schema.schemaValidation) return null;
+    return this.schemaProblem(schema, table, document);
+  }
+
+  /** Closes the data file. Pending commits are flushed first. */
+  async close(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.persistence.close();
+  }
+}

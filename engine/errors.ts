@@ -1,0 +1,76 @@
+/**
+ * Engine errors: one table of codes and one normaliser.
+ *
+ * Two channels, as in Convex: a failed *function* becomes a value sent to the client
+ * (`{ status: "error", errorMessage, errorData? }`), while a malformed *request* (unknown
+ * function, bad JSON, wrong HTTP method) is answered with `{ code, message }` and an HTTP status.
+ */
+
+/** Codes of request-level errors, with the HTTP status Convex answers them with. */
+export const REQUEST_ERROR_STATUS = {
+  BadJsonBody: 400,
+  BadConvexFunctionIdentifier: 400,
+  InvalidFunctionKind: 400,
+  BadRequest: 400,
+  Unauthenticated: 401,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  PayloadTooLarge: 413,
+  NotImplemented: 501,
+  InternalServerError: 500,
+} as const;
+
+export type RequestErrorCode = keyof typeof REQUEST_ERROR_STATUS;
+
+/** A request that cannot be run at all. The HTTP layer turns it into `{ code, message }`. */
+export class RequestError extends Error {
+  readonly code: RequestErrorCode;
+  constructor(code: RequestErrorCode, message: string) {
+    super(message);
+    this.name = "RequestError";
+    this.code = code;
+  }
+  get httpStatus(): number {
+    return REQUEST_ERROR_STATUS[this.code];
+  }
+}
+
+/**
+ * A function execution that failed. `message` is what the client sees as `errorMessage`;
+ * `data` is the convex-encoded JSON of a `ConvexError`'s data, when the user threw one.
+ */
+export class FunctionFailure extends Error {
+  readonly data: unknown;
+  constructor(message: string, data?: unknown) {
+    super(message);
+    this.name = "FunctionFailure";
+    this.data = data;
+  }
+}
+
+/** A mutation lost its optimistic-concurrency race; the executor retries it. */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConflictError";
+  }
+}
+
+/** True when `error` is a user-thrown `ConvexError` (from any realm: the check is by symbol). */
+export function isConvexError(error: unknown): error is { message: string; data: unknown } {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    Symbol.for("ConvexError") in error &&
+    "data" in error
+  );
+}
+
+/** The message of anything thrown, whatever realm or shape it came from. */
+export function errorMessageOf(error: unknown): string {
+  if (typeof error === "object" && error !== null && "message" in error) {
+    const message = (error as { message: unknown }).message;
+    if (typeof message === "string") return message;
+  }
+  return String(error);
+}

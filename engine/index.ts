@@ -1,0 +1,4 @@
+/** The embedded Convex-compatible backend: public surface. */
+export { startBackend, type Backend, type BackendOptions } from "./backend.ts";
+export { Engine, type EngineOptions, type LoadReport } from "./engine.ts";
+export type { Durability } from "./storage/persistence.ts";

@@ -1,0 +1,149 @@
+/**
+ * Bundles a `convex/` folder with esbuild, as Convex's CLI does, into one CommonJS program whose
+ * export maps each module path to a thunk that loads it. Modules are evaluated lazily and one by
+ * one, so a module that throws at import time is reported on its own and the others still load.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const ENTRY_EXTENSIONS = [".js", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".jsx"];
+const VALID_PATH_COMPONENT = /^[A-Za-z0-9_.]+$/;
+
+/** This package's own node_modules: where `convex` resolves from when the app has none. */
+const PACKAGE_NODE_MODULES = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../node_modules",
+);
+
+/** A file of `convex/` that could not be used, and why. */
+export interface ModuleProblem {
+  readonly file: string;
+  readonly reason: string;
+}
+
+export interface Bundle {
+  /** The bundled program (CommonJS). */
+  readonly code: string;
+  /** Module paths (`orders`, `dir/file`) of the function modules, in the program. */
+  readonly modulePaths: readonly string[];
+  /** Whether `schema.ts` and `auth.config.ts` exist (they are in the program under those names). */
+  readonly hasSchema: boolean;
+  readonly hasAuthConfig: boolean;
+  /** Files skipped because their names are not valid Convex module paths. */
+  readonly problems: readonly ModuleProblem[];
+}
+
+/** Thrown when the code does not compile; the message names each file and error. */
+export class BundleError extends Error {
+  constructor(readonly problems: readonly ModuleProblem[]) {
+    super(problems.map((problem) => `${problem.file}: ${problem.reason}`).join("\n"));
+    this.name = "BundleError";
+  }
+}
+
+function listFiles(dir: string, relative = ""): string[] {
+  const files: string[] = [];
+  for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+    if (entry.name.startsWith(".")) continue;
+    const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (child === "_generated" || entry.name === "node_modules") continue;
+      files.push(...listFiles(dir, child));
+    } else if (entry.isFile()) {
+      files.push(child);
+    }
+  }
+  return files;
+}
+
+/**
+ * The function modules of `convexDir` by Convex's rules: source files, excluding `_generated/`,
+ * dotfiles, `schema.*`, names with more than one dot (`auth.config.ts`, `*.test.ts`) and paths
+ * with spaces. Invalid module paths (e.g. with a hyphen) are reported as problems.
+ */
+export function findFunctionModules(convexDir: string): { modules: string[]; problems: ModuleProblem[] } {
+  const modules: string[] = [];
+  const problems: ModuleProblem[] = [];
+  for (const file of listFiles(convexDir)) {
+    const extension = ENTRY_EXTENSIONS.find((ext) => file.endsWith(ext));
+    if (extension === undefined) continue;
+    const base = path.posix.basename(file);
+    if (base.split(".").length > 2 || file.includes(" ")) continue;
+    const modulePath = file.slice(0, -extension.length);
+    if (modulePath === "schema" || modulePath.endsWith("/schema") && false) continue;
+    if (modulePath === "schema") continue;
+    const bad = modulePath.split("/").find((component) => !VALID_PATH_COMPONENT.test(component));
+    if (bad !== undefined) {
+      problems.push({
+        file: `convex/${file}`,
+        reason: `"${modulePath}" is not a valid module path: path components may only contain alphanumeric characters, underscores, or periods (found "${bad}").`,
+      });
+      continue;
+    }
+    modules.push(file);
+  }
+  return { modules: modules.sort(), problems };
+}
+
+function findOptional(convexDir: string, base: string): string | null {
+  for (const extension of [".ts", ".js", ".mts", ".mjs"]) {
+    if (fs.existsSync(path.join(convexDir, base + extension))) return base + extension;
+  }
+  return null;
+}
+
+/** Bundles `convexDir` (a project's `convex/` folder). @throws BundleError on compile errors. */
+export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
+  const { modules, problems } = findFunctionModules(convexDir);
+  const schemaFile = findOptional(convexDir, "schema");
+  const authFile = findOptional(convexDir, "auth.config");
+  const lines = ["module.exports = {"];
+  const modulePaths: string[] = [];
+  for (const file of modules) {
+    const modulePath = file.replace(/\.[^./]+$/, "");
+    modulePaths.push(modulePath);
+    lines.push(`  ${JSON.stringify(modulePath)}: () => require(${JSON.stringify(`./${file}`)}),`);
+  }
+  if (schemaFile !== null) lines.push(`  "schema": () => require(${JSON.stringify(`./${schemaFile}`)}),`);
+  if (authFile !== null) lines.push(`  "auth.config": () => require(${JSON.stringify(`./${authFile}`)}),`);
+  lines.push("};");
+  let result: esbuild.BuildResult<{ write: false }>;
+  try {
+    result = await esbuild.build({
+      stdin: { contents: lines.join("\n"), resolveDir: convexDir, sourcefile: "convex-modules.js" },
+      bundle: true,
+      write: false,
+      format: "cjs",
+      platform: "browser",
+      target: "es2022",
+      conditions: ["convex", "module", "import"],
+      nodePaths: [PACKAGE_NODE_MODULES],
+      logLevel: "silent",
+      define: { "process.env.NODE_ENV": '"production"' },
+    });
+  } catch (error) {
+    const failure = error as esbuild.BuildFailure;
+    if (Array.isArray(failure.errors)) {
+      throw new BundleError(
+        failure.errors.map((message) => ({
+          file: message.location
+            ? `${path.relative(path.dirname(convexDir), path.join(convexDir, message.location.file)).replaceAll("\\", "/")}:${message.location.line}:${message.location.column}`
+            : "convex/",
+          reason: message.text,
+        })),
+      );
+    }
+    throw error;
+  }
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new BundleError([{ file: "convex/", reason: "esbuild produced no output" }]);
+  return {
+    code: output.text,
+    modulePaths,
+    hasSchema: schemaFile !== null,
+    hasAuthConfig: authFile !== null,
+    problems,
+  };
+}

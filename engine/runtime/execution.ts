@@ -1,0 +1,65 @@
+/**
+ * The per-execution context: which function runs, its transaction, its frozen clock and seeded
+ * random generator, its identity and its log lines. The global `Convex` object and the sandbox's
+ * `Date`/`Math.random`/`fetch` shims find the current execution through AsyncLocalStorage, so
+ * many executions can be in flight at once.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
+import type { Transaction } from "../transactions/transaction.ts";
+import type { QueryStream } from "./query_stream.ts";
+
+export type FunctionKind = "query" | "mutation" | "action";
+
+/** The identity a function sees from `ctx.auth.getUserIdentity()` (Convex's shape). */
+export type UserIdentity = Record<string, unknown> & { tokenIdentifier: string };
+
+export interface Execution {
+  readonly kind: FunctionKind;
+  /** Canonical path, e.g. `orders:placeOrder`. */
+  readonly path: string;
+  readonly requestId: string;
+  /** Present for queries and mutations. */
+  readonly tx: Transaction | null;
+  /** Frozen `Date.now()` for queries and mutations. */
+  readonly nowMs: number;
+  readonly random: () => number;
+  readonly identity: UserIdentity | null;
+  readonly logLines: string[];
+  readonly streams: Map<number, QueryStream>;
+  /** Set once the execution called `paginate` (Convex allows one per function). */
+  paginated: boolean;
+  /** Wall-clock ms after which the execution has timed out. */
+  readonly deadlineMs: number;
+}
+
+const storage = new AsyncLocalStorage<Execution>();
+
+/** Runs `fn` as `execution` (everything it awaits stays inside the execution). */
+export function runInExecution<T>(execution: Execution, fn: () => T): T {
+  return storage.run(execution, fn);
+}
+
+/** The execution running right now, or undefined outside of any function. */
+export function currentExecution(): Execution | undefined {
+  return storage.getStore();
+}
+
+/** A deterministic generator (mulberry32) seeded from 32 random bits. */
+export function seededRandom(seed = randomBytes(4).readUInt32LE(0)): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let requestCounter = 0;
+
+/** A short unique id for a request (shown in error messages as Convex does). */
+export function newRequestId(): string {
+  requestCounter = (requestCounter + 1) % 0x1000000;
+  return `${randomBytes(5).toString("hex")}${requestCounter.toString(16).padStart(6, "0")}`;
+}

@@ -1,0 +1,392 @@
+/**
+ * Runs Convex functions: resolves the path, validates arguments, executes the handler in its own
+ * execution context (transaction, frozen clock, seeded random), validates the result, and for
+ * mutations commits with OCC, retrying conflicts (the retry runs exclusively, see mutation_gate).
+ */
+import { jsonToConvex, type Value, type ValidatorJSON } from "convex/values";
+import {
+  ConflictError,
+  FunctionFailure,
+  RequestError,
+  errorMessageOf,
+  isConvexError,
+} from "../errors.ts";
+import type { DocumentStore } from "../storage/document_store.ts";
+import type { TableRegistry } from "../storage/table_registry.ts";
+import type { Timestamp } from "../storage/types.ts";
+import type { Committer } from "../transactions/committer.ts";
+import type { ReadSet } from "../transactions/read_set.ts";
+import { Transaction, type WriteCheck } from "../transactions/transaction.ts";
+import { decodeDocumentId } from "../values/document_id.ts";
+import { MAX_FUNCTION_ARGS_SIZE, MAX_FUNCTION_RESULT_SIZE } from "../values/limits.ts";
+import {
+  argumentValidationMessage,
+  returnsValidationMessage,
+  validateValue,
+} from "../values/validate.ts";
+import {
+  newRequestId,
+  runInExecution,
+  seededRandom,
+  type Execution,
+  type FunctionKind,
+  type UserIdentity,
+} from "./execution.ts";
+import { MutationGate } from "./mutation_gate.ts";
+import type { FunctionRegistry, RegisteredFunction } from "./registry.ts";
+
+/** Convex's limit on user code time in a query or mutation. */
+export const QUERY_MUTATION_TIMEOUT_MS = 1_000;
+/** Attempts of a mutation before an OCC conflict is reported to the caller. */
+export const MAX_MUTATION_ATTEMPTS = 5;
+
+export interface FunctionRequest {
+  /** The path as the client sent it (`orders:placeOrder`, `orders` for a default export). */
+  readonly path: string;
+  /** The kind the caller asked for; a mismatch is refused as Convex does. */
+  readonly kind: FunctionKind;
+  /** Convex-encoded JSON of the arguments object. */
+  readonly args: unknown;
+  readonly identity: UserIdentity | null;
+  /** Internal functions are callable only from inside the backend. */
+  readonly allowInternal?: boolean;
+  /** Read at this timestamp (queries only: `/api/query_at_ts`). */
+  readonly snapshotTs?: Timestamp;
+}
+
+export type FunctionOutcome =
+  | {
+      readonly status: "success";
+      /** Convex-encoded JSON of the result. */
+      readonly value: unknown;
+      readonly logLines: string[];
+      /** Queries: the snapshot read. Mutations: the commit timestamp. */
+      readonly ts: Timestamp;
+      /** Queries: what was read (for reactivity). */
+      readonly readSet: ReadSet | null;
+      readonly observedIdentity: boolean;
+    }
+  | {
+      readonly status: "error";
+      readonly errorMessage: string;
+      /** Convex-encoded JSON of a ConvexError's data. */
+      readonly errorData?: unknown;
+      readonly logLines: string[];
+      readonly ts: Timestamp | null;
+      readonly readSet: ReadSet | null;
+      readonly observedIdentity: boolean;
+    };
+
+/** Counters for tests and benchmarks. */
+export interface ExecutorStats {
+  queries: number;
+  mutations: number;
+  mutationRetries: number;
+}
+
+export interface ExecutorDeps {
+  readonly store: DocumentStore;
+  readonly committer: Committer;
+  readonly tables: TableRegistry;
+  readonly registry: () => FunctionRegistry;
+  readonly checkWrite: WriteCheck;
+}
+
+function kindLabel(kind: FunctionKind): string {
+  return kind === "query" ? "Query" : kind === "mutation" ? "Mutation" : "Action";
+}
+
+function formatUncaught(requestId: string, error: unknown): string {
+  const name =
+    isConvexError(error) ? "ConvexError" : error instanceof FunctionFailure ? "Error" : ((error as { name?: unknown })?.name as string | undefined) ?? "Error";
+  return `[Request ID: ${requestId}] Server Error\nUncaught ${typeof name === "string" ? name : "Error"}: ${errorMessageOf(error)}`;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class Executor {
+  readonly stats: ExecutorStats = { queries: 0, mutations: 0, mutationRetries: 0 };
+  private readonly gate = new MutationGate();
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  /** The table of a document id, for `v.id` validation. */
+  tableNameOfId = (id: string): string | null => {
+    const decoded = decodeDocumentId(id);
+    return decoded === null ? null : this.deps.tables.nameOf(decoded.tableNumber);
+  };
+
+  /**
+   * Resolves a request to a function.
+   * @throws RequestError for unknown or internal functions and for a kind mismatch.
+   */
+  resolve(request: Pick<FunctionRequest, "path" | "kind" | "allowInternal">): RegisteredFunction {
+    const fn = this.deps.registry().lookup(request.path);
+    if (fn === undefined || (fn.visibility === "internal" && request.allowInternal !== true)) {
+      throw new RequestError(
+        "BadConvexFunctionIdentifier",
+        `Could not find public function for '${request.path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`,
+      );
+    }
+    if (fn.kind !== request.kind) {
+      throw new RequestError(
+        "InvalidFunctionKind",
+        `Trying to execute ${fn.path} as ${kindLabel(request.kind)}, but it is defined as ${kindLabel(fn.kind)}.`,
+      );
+    }
+    return fn;
+  }
+
+  /** Decodes and validates arguments; returns a failure message or the decoded value. */
+  private checkArgs(fn: RegisteredFunction, args: unknown): { value: Value } | { error: string } {
+    const json = JSON.stringify(args ?? {});
+    if (json.length > MAX_FUNCTION_ARGS_SIZE) {
+      return { error: `Arguments for ${fn.path} are too large (${json.length} bytes, maximum ${MAX_FUNCTION_ARGS_SIZE}).` };
+    }
+    let value: Value;
+    try {
+      value = jsonToConvex(args as never);
+    } catch (error) {
+      return { error: `ArgumentValidationError: ${errorMessageOf(error)}` };
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof ArrayBuffer) {
+      return { error: `ArgumentValidationError: Arguments must be an object, got ${JSON.stringify(args)}.` };
+    }
+    const failure = validateValue(fn.args, value, { tableNameOfId: this.tableNameOfId });
+    if (failure !== null) return { error: argumentValidationMessage(failure) };
+    return { value };
+  }
+
+  private checkReturns(fn: RegisteredFunction, resultJson: string): { value: unknown } | { error: string } {
+    if (resultJson.length > MAX_FUNCTION_RESULT_SIZE) {
+      return { error: `Function ${fn.path} returned too large a value (${resultJson.length} bytes, maximum ${MAX_FUNCTION_RESULT_SIZE}).` };
+    }
+    const encoded = JSON.parse(resultJson) as unknown;
+    if (fn.returns !== null) {
+      const failure = validateValue(fn.returns as ValidatorJSON, jsonToConvex(encoded as never), {
+        tableNameOfId: this.tableNameOfId,
+      });
+      if (failure !== null) return { error: returnsValidationMessage(failure) };
+    }
+    return { value: encoded };
+  }
+
+  /** Runs a query or mutation from a client request. Never throws for function errors. */
+  async run(request: FunctionRequest): Promise<FunctionOutcome> {
+    let fn: RegisteredFunction;
+    try {
+      fn = this.resolve(request);
+    } catch (error) {
+      // Convex answers an unknown, internal or mismatched function as a failed function call.
+      return {
+        status: "error",
+        errorMessage: errorMessageOf(error),
+        logLines: [],
+        ts: null,
+        readSet: null,
+        observedIdentity: false,
+      };
+    }
+    if (fn.kind === "action") {
+      throw new RequestError(
+        "NotImplemented",
+        `Actions are not supported by this backend yet (${fn.path} is an action); they arrive with part 3 of the engine.`,
+      );
+    }
+    const requestId = newRequestId();
+    const args = this.checkArgs(fn, request.args);
+    if ("error" in args) {
+      return {
+        status: "error",
+        errorMessage: `[Request ID: ${requestId}] Server Error\n${args.error}`,
+        logLines: [],
+        ts: null,
+        readSet: null,
+        observedIdentity: false,
+      };
+    }
+    const argsJson = JSON.stringify([request.args ?? {}]);
+    if (fn.kind === "query") {
+      this.stats.queries++;
+      return this.attempt(fn, argsJson, requestId, request, true);
+    }
+    this.stats.mutations++;
+    let release = await this.gate.enterShared();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await this.attempt(fn, argsJson, requestId, request, false).catch(
+          (error: unknown) => error,
+        );
+        if (!(outcome instanceof ConflictError)) {
+          if (outcome instanceof Error) throw outcome;
+          return outcome as FunctionOutcome;
+        }
+        if (attempt >= MAX_MUTATION_ATTEMPTS) {
+          return {
+            status: "error",
+            errorMessage: `[Request ID: ${requestId}] Server Error\n${outcome.message} It was retried ${attempt - 1} times and conflicted every time.`,
+            logLines: [],
+            ts: null,
+            readSet: null,
+            observedIdentity: false,
+          };
+        }
+        this.stats.mutationRetries++;
+        release();
+        // Jittered backoff, then retry alone so the retry cannot lose the race again.
+        await delay(Math.random() * Math.min(2 ** attempt, 20));
+        release = await this.gate.enterExclusive();
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * `ctx.runQuery` / `ctx.runMutation` from inside a query or mutation: runs in the caller's
+   * transaction (a nested mutation's writes roll back alone if it throws).
+   */
+  runNested = async (
+    parent: Execution,
+    udfType: "query" | "mutation",
+    path: string,
+    args: Record<string, unknown>,
+  ): Promise<Value> => {
+    const tx = parent.tx;
+    if (tx === null) throw new FunctionFailure("Nested function calls need a transaction.");
+    let fn: RegisteredFunction;
+    try {
+      fn = this.resolve({ path, kind: udfType, allowInternal: true });
+    } catch (error) {
+      throw new FunctionFailure(errorMessageOf(error));
+    }
+    const checkedArgs = this.checkArgs(fn, args);
+    if ("error" in checkedArgs) throw new FunctionFailure(checkedArgs.error);
+    const child: Execution = {
+      ...parent,
+      kind: fn.kind,
+      path: fn.path,
+      streams: new Map(),
+      paginated: false,
+    };
+    const checkpoint = tx.checkpoint();
+    try {
+      const resultJson = await runInExecution(child, () => fn.invoke(JSON.stringify([args]), parent.requestId));
+      const checked = this.checkReturns(fn, resultJson);
+      if ("error" in checked) throw new FunctionFailure(checked.error);
+      return jsonToConvex(checked.value as never);
+    } catch (error) {
+      tx.restore(checkpoint);
+      if (isConvexError(error)) {
+        const data = typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
+        throw Object.assign(new FunctionFailure(errorMessageOf(error), data), {});
+      }
+      throw error;
+    } finally {
+      for (const stream of child.streams.values()) stream.close();
+    }
+  };
+
+  /** One attempt; throws ConflictError when a mutation's commit conflicts. */
+  private async attempt(
+    fn: RegisteredFunction,
+    argsJson: string,
+    requestId: string,
+    request: FunctionRequest,
+    readOnly: boolean,
+  ): Promise<FunctionOutcome> {
+    const nowMs = Date.now();
+    const tx = new Transaction({
+      store: this.deps.store,
+      committer: this.deps.committer,
+      tables: this.deps.tables,
+      checkWrite: this.deps.checkWrite,
+      readOnly,
+      nowMs,
+      ...(request.snapshotTs !== undefined ? { snapshotTs: request.snapshotTs } : {}),
+    });
+    const execution: Execution = {
+      kind: fn.kind,
+      path: fn.path,
+      requestId,
+      tx,
+      nowMs,
+      random: seededRandom(),
+      identity: request.identity,
+      logLines: [],
+      streams: new Map(),
+      paginated: false,
+      deadlineMs: nowMs + QUERY_MUTATION_TIMEOUT_MS,
+    };
+    const failure = (errorMessage: string, errorData?: unknown): FunctionOutcome => ({
+      status: "error",
+      errorMessage,
+      ...(errorData !== undefined ? { errorData } : {}),
+      logLines: execution.logLines,
+      ts: null,
+      readSet: readOnly ? tx.finishRead() : (tx.abort(), null),
+      observedIdentity: tx.observedIdentity,
+    });
+    let resultJson: string;
+    try {
+      resultJson = await withTimeout(
+        runInExecution(execution, () => fn.invoke(argsJson, requestId)),
+        QUERY_MUTATION_TIMEOUT_MS,
+        fn.path,
+      );
+    } catch (error) {
+      if (isConvexError(error)) {
+        const data = typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
+        return failure(formatUncaught(requestId, error), data);
+      }
+      return failure(formatUncaught(requestId, error));
+    } finally {
+      for (const stream of execution.streams.values()) stream.close();
+    }
+    const checked = this.checkReturns(fn, resultJson);
+    if ("error" in checked) return failure(`[Request ID: ${requestId}] Server Error\n${checked.error}`);
+    if (readOnly) {
+      const readSet = tx.finishRead();
+      return {
+        status: "success",
+        value: checked.value,
+        logLines: execution.logLines,
+        ts: tx.beginTs,
+        readSet,
+        observedIdentity: tx.observedIdentity,
+      };
+    }
+    let ts: Timestamp;
+    try {
+      ts = await tx.commit();
+    } catch (error) {
+      if (error instanceof ConflictError) throw error;
+      return failure(`[Request ID: ${requestId}] Server Error\nCommit failed: ${errorMessageOf(error)}`);
+    }
+    return {
+      status: "success",
+      value: checked.value,
+      logLines: execution.logLines,
+      ts,
+      readSet: null,
+      observedIdentity: tx.observedIdentity,
+    };
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, path: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new FunctionFailure(`Function ${path} execution timed out (maximum duration: ${ms / 1000}s).`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

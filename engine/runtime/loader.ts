@@ -1,0 +1,127 @@
+/**
+ * Loads a bundled `convex/` folder into a fresh sandbox: evaluates each module on its own
+ * (a module that throws is reported with its file and reason; the others still load), registers
+ * every exported function, and reads `schema.ts` and `auth.config.ts`.
+ */
+import type { ValidatorJSON } from "convex/values";
+import { errorMessageOf } from "../errors.ts";
+import type { IndexDefinition } from "../storage/types.ts";
+import type { Bundle, ModuleProblem } from "./bundler.ts";
+import { FunctionRegistry, registerExport } from "./registry.ts";
+import { Sandbox, type ConvexGlobal } from "./sandbox.ts";
+
+/** A table as declared in `schema.ts`. */
+export interface TableSchema {
+  readonly name: string;
+  readonly indexes: readonly IndexDefinition[];
+  /** The document validator, or null when the table accepts any document. */
+  readonly documentType: ValidatorJSON | null;
+}
+
+export interface SchemaInfo {
+  readonly tables: ReadonlyMap<string, TableSchema>;
+  /** False when `defineSchema(..., { schemaValidation: false })`. */
+  readonly schemaValidation: boolean;
+}
+
+export interface LoadedApp {
+  readonly registry: FunctionRegistry;
+  readonly schema: SchemaInfo | null;
+  /** The default export of `auth.config.ts`, if any. */
+  readonly authConfig: unknown;
+  readonly problems: readonly ModuleProblem[];
+}
+
+interface SchemaExport {
+  tables: {
+    tableName: string;
+    indexes: { indexDescriptor: string; fields: string[] }[];
+    documentType: ValidatorJSON | null;
+  }[];
+  schemaValidation: boolean;
+}
+
+const RESERVED_INDEX_NAMES = new Set(["by_id", "by_creation_time"]);
+
+/** Parses `defineSchema(...).export()`. @throws with a clear message on an invalid schema. */
+export function parseSchema(exported: string): SchemaInfo {
+  const parsed = JSON.parse(exported) as SchemaExport;
+  const tables = new Map<string, TableSchema>();
+  for (const table of parsed.tables) {
+    const indexes: IndexDefinition[] = [];
+    for (const index of table.indexes) {
+      if (RESERVED_INDEX_NAMES.has(index.indexDescriptor) || index.indexDescriptor.startsWith("_")) {
+        throw new Error(
+          `Index name "${index.indexDescriptor}" on table "${table.tableName}" is reserved.`,
+        );
+      }
+      indexes.push({ name: `${table.tableName}.${index.indexDescriptor}`, fields: index.fields });
+    }
+    const documentType =
+      table.documentType === null || table.documentType.type === "any" ? null : table.documentType;
+    tables.set(table.tableName, { name: table.tableName, indexes, documentType });
+  }
+  return { tables, schemaValidation: parsed.schemaValidation };
+}
+
+/** Evaluates `bundle` in a new sandbox and builds the registry. */
+export function loadApp(
+  bundle: Bundle,
+  convex: ConvexGlobal,
+  env: Readonly<Record<string, string>>,
+): LoadedApp {
+  const problems: ModuleProblem[] = [...bundle.problems];
+  const sandbox = new Sandbox(convex, env);
+  const thunks = sandbox.evaluateCommonJs(bundle.code, "convex-bundle.js") as Record<
+    string,
+    () => Record<string, unknown>
+  >;
+  const registry = new FunctionRegistry();
+  for (const modulePath of bundle.modulePaths) {
+    let exports: Record<string, unknown>;
+    try {
+      const thunk = thunks[modulePath];
+      if (thunk === undefined) continue;
+      exports = thunk();
+    } catch (error) {
+      problems.push({
+        file: `convex/${modulePath}`,
+        reason: `failed to load: ${errorMessageOf(error)}`,
+      });
+      continue;
+    }
+    for (const [exportName, value] of Object.entries(exports)) {
+      const fn = registerExport(modulePath, exportName, value);
+      if (fn !== null) registry.add(fn);
+    }
+  }
+  let schema: SchemaInfo | null = null;
+  if (bundle.hasSchema) {
+    try {
+      const exports = thunks["schema"]?.();
+      const definition = exports?.["default"] as { export?: () => string } | undefined;
+      if (definition?.export === undefined) throw new Error("schema.ts has no default export from defineSchema()");
+      schema = parseSchema(definition.export());
+    } catch (error) {
+      problems.push({ file: "convex/schema.ts", reason: errorMessageOf(error) });
+      throw new SchemaLoadError(problems);
+    }
+  }
+  let authConfig: unknown = undefined;
+  if (bundle.hasAuthConfig) {
+    try {
+      authConfig = thunks["auth.config"]?.()["default"];
+    } catch (error) {
+      problems.push({ file: "convex/auth.config.ts", reason: errorMessageOf(error) });
+    }
+  }
+  return { registry, schema, authConfig, problems };
+}
+
+/** A schema that cannot be used: the app is not loaded (the previous version keeps serving). */
+export class SchemaLoadError extends Error {
+  constructor(readonly problems: readonly ModuleProblem[]) {
+    super(problems.map((problem) => `${problem.file}: ${problem.reason}`).join("\n"));
+    this.name = "SchemaLoadError";
+  }
+}

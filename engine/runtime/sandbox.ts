@@ -1,0 +1,195 @@
+/**
+ * The realm user code runs in: a `vm` context with its own built-ins, where `Date`, `Math.random`,
+ * `fetch` and timers are replaced by shims that consult the current execution:
+ * - queries and mutations see a frozen `Date.now()` and a per-execution seeded `Math.random`, and
+ *   `fetch`/`setTimeout`/`setInterval` throw, as in Convex's runtime (determinism makes OCC
+ *   retries and query caching safe);
+ * - actions see the real clock, real randomness, and may use fetch and timers.
+ * The global `Convex` (the syscall table `convex/server` calls) is installed here too.
+ */
+import { inspect } from "node:util";
+import vm from "node:vm";
+import { webcrypto } from "node:crypto";
+import { currentExecution } from "./execution.ts";
+
+/** The syscall surface `convex/server` expects on `globalThis.Convex`. */
+export interface ConvexGlobal {
+  syscall(op: string, jsonArgs: string): string;
+  asyncSyscall(op: string, jsonArgs: string): Promise<string>;
+  jsSyscall(op: string, args: Record<string, unknown>): unknown;
+}
+
+export type LogLevel = "LOG" | "INFO" | "WARN" | "ERROR" | "DEBUG";
+
+/** Formats console arguments as Convex's runtime does (strings single-quoted at top level). */
+export function formatLogLine(level: LogLevel, args: readonly unknown[]): string {
+  const text = args.map((arg) => inspect(arg, { depth: 5, breakLength: Infinity })).join(" ");
+  return `[${level}] ${text.length > 4096 ? text.slice(0, 4096) : text}`;
+}
+
+const MAX_LOG_LINES = 256;
+
+function log(level: LogLevel, args: unknown[]): void {
+  const execution = currentExecution();
+  if (execution === undefined) {
+    // Module top level (import time): there is no client to send it to; print it.
+    process.stderr.write(`${formatLogLine(level, args)}\n`);
+    return;
+  }
+  if (execution.logLines.length < MAX_LOG_LINES) execution.logLines.push(formatLogLine(level, args));
+}
+
+function forbidInTransactions(what: string): void {
+  const execution = currentExecution();
+  if (execution !== undefined && execution.kind !== "action") {
+    throw new Error(
+      `Can't use ${what} in queries and mutations. Please consider using an action. See https://docs.convex.dev/functions/actions for more details.`,
+    );
+  }
+}
+
+/** The host functions the in-realm shims call. */
+function hostBindings(convex: ConvexGlobal): Record<string, unknown> {
+  return {
+    convex,
+    now: (): number => {
+      const execution = currentExecution();
+      return execution !== undefined && execution.kind !== "action" ? execution.nowMs : Date.now();
+    },
+    random: (): number => {
+      const execution = currentExecution();
+      return execution !== undefined && execution.kind !== "action" ? execution.random() : Math.random();
+    },
+    log,
+    forbid: forbidInTransactions,
+    fetch: (...args: Parameters<typeof fetch>) => {
+      forbidInTransactions("fetch()");
+      return fetch(...args);
+    },
+    setTimeout: (callback: () => void, ms?: number) => {
+      forbidInTransactions("setTimeout");
+      return setTimeout(callback, ms);
+    },
+    setInterval: (callback: () => void, ms?: number) => {
+      forbidInTransactions("setInterval");
+      return setInterval(callback, ms);
+    },
+    clearTimeout: (handle: NodeJS.Timeout) => clearTimeout(handle),
+    clearInterval: (handle: NodeJS.Timeout) => clearInterval(handle),
+    getRandomValues: (array: Uint8Array) => {
+      const bytes = new Uint8Array(array.length * (array.BYTES_PER_ELEMENT ?? 1));
+      webcrypto.getRandomValues(bytes);
+      return bytes;
+    },
+    randomUUID: () => webcrypto.randomUUID(),
+    encodeUtf8: (text: string) => Buffer.from(text, "utf8").toString("latin1"),
+    decodeUtf8: (latin1: string) => Buffer.from(latin1, "latin1").toString("utf8"),
+  };
+}
+
+// Runs inside the sandbox realm: replaces built-ins with shims bound to the host.
+const SETUP = `
+(function setup(host) {
+  "use strict";
+  const RealDate = Date;
+  function ConvexDate(...args) {
+    if (!new.target) return new RealDate(host.now()).toString();
+    return args.length === 0 ? new RealDate(host.now()) : new RealDate(...args);
+  }
+  ConvexDate.prototype = RealDate.prototype;
+  ConvexDate.now = () => host.now();
+  ConvexDate.parse = RealDate.parse;
+  ConvexDate.UTC = RealDate.UTC;
+  Object.defineProperty(RealDate.prototype, "constructor", { value: ConvexDate });
+  globalThis.Date = ConvexDate;
+  Math.random = () => host.random();
+  const consoleObject = {};
+  for (const [method, level] of [["log","LOG"],["info","INFO"],["warn","WARN"],["error","ERROR"],["debug","DEBUG"],["trace","DEBUG"]]) {
+    consoleObject[method] = (...args) => host.log(level, args);
+  }
+  globalThis.console = consoleObject;
+  globalThis.fetch = (...args) => host.fetch(...args);
+  globalThis.setTimeout = (callback, ms, ...rest) => host.setTimeout(() => callback(...rest), ms);
+  globalThis.setInterval = (callback, ms, ...rest) => host.setInterval(() => callback(...rest), ms);
+  globalThis.clearTimeout = (handle) => host.clearTimeout(handle);
+  globalThis.clearInterval = (handle) => host.clearInterval(handle);
+  globalThis.crypto = {
+    getRandomValues(array) {
+      const bytes = host.getRandomValues(array);
+      new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bytes);
+      return array;
+    },
+    randomUUID: () => host.randomUUID(),
+  };
+  class TextEncoder {
+    get encoding() { return "utf-8"; }
+    encode(text = "") {
+      const latin1 = host.encodeUtf8(String(text));
+      const out = new Uint8Array(latin1.length);
+      for (let i = 0; i < latin1.length; i++) out[i] = latin1.charCodeAt(i);
+      return out;
+    }
+  }
+  class TextDecoder {
+    get encoding() { return "utf-8"; }
+    decode(input) {
+      if (input === undefined) return "";
+      const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      let latin1 = "";
+      for (let i = 0; i < bytes.length; i += 8192) latin1 += String.fromCharCode(...bytes.subarray(i, i + 8192));
+      return host.decodeUtf8(latin1);
+    }
+  }
+  globalThis.TextEncoder = TextEncoder;
+  globalThis.TextDecoder = TextDecoder;
+  Object.defineProperty(globalThis, "Convex", { value: host.convex, writable: false, enumerable: false });
+})
+`;
+
+/** A fresh realm for one version of the deployment's code. */
+export class Sandbox {
+  private readonly context: vm.Context;
+
+  constructor(convex: ConvexGlobal, env: Readonly<Record<string, string>>) {
+    this.context = vm.createContext({
+      URL,
+      URLSearchParams,
+      atob,
+      btoa,
+      structuredClone,
+      queueMicrotask,
+      AbortController,
+      AbortSignal,
+      Blob,
+      Headers,
+      Request,
+      Response,
+      FormData,
+      Event,
+      EventTarget,
+      ReadableStream,
+      WritableStream,
+      TransformStream,
+      performance,
+      process: { env: { ...env } },
+    });
+    const setup = vm.runInContext(SETUP, this.context, { filename: "convex-runtime-setup.js" }) as (
+      host: unknown,
+    ) => void;
+    setup(hostBindings(convex));
+  }
+
+  /**
+   * Evaluates a CommonJS bundle in the realm and returns its `module.exports`.
+   * @throws whatever the bundle's top level throws.
+   */
+  evaluateCommonJs(code: string, filename: string): unknown {
+    const wrapper = vm.runInContext(`(function (module, exports) {\n${code}\n})`, this.context, {
+      filename,
+      lineOffset: -1,
+    }) as (module: { exports: unknown }, exports: unknown) => void;
+    const module = { exports: {} as unknown };
+    wrapper(module, module.exports);
+    return module.exports;
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The global `Convex` object: the syscall table the unmodified `convex/server` package calls.
+ * Each call is routed to the execution it came from (AsyncLocalStorage), so many executions
+ * can be in flight at once. Arguments and results are JSON text, as in Convex's runtime.
+ */
+import { convexToJson, jsonToConvex, type Value } from "convex/values";
+import { FunctionFailure, errorMessageOf } from "../errors.ts";
+import type { StoredDocument } from "../storage/types.ts";
+import { decodeDocumentFields, type Transaction } from "../transactions/transaction.ts";
+import { currentExecution, type Execution } from "./execution.ts";
+import { planQuery, QueryStream, queryPage, type SerializedQuery } from "./query_stream.ts";
+import type { ConvexGlobal } from "./sandbox.ts";
+
+/** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
+export type NestedRunner = (
+  parent: Execution,
+  udfType: "query" | "mutation",
+  path: string,
+  args: Record<string, unknown>,
+) => Promise<Value>;
+
+type Args = Record<string, unknown>;
+
+function execution(op: string): Execution {
+  const current = currentExecution();
+  if (current === undefined) {
+    throw new Error(
+      `${op} was called outside of a Convex function (at module load time?). Database and auth calls are only allowed inside a query, mutation or action.`,
+    );
+  }
+  if (current.deadlineMs < Date.now()) {
+    throw new FunctionFailure(
+      `Function execution timed out (maximum duration: ${current.kind === "action" ? "10 minutes" : "1s"}).`,
+    );
+  }
+  return current;
+}
+
+function transaction(op: string): Transaction {
+  const tx = execution(op).tx;
+  if (tx === null) {
+    throw new Error(`${op} is not available in actions: use ctx.runQuery / ctx.runMutation.`);
+  }
+  return tx;
+}
+
+function documentJson(document: StoredDocument | null): string {
+  return document === null ? "null" : document.json;
+}
+
+/** Resolves an id argument (and the optional table argument of the newer `db.get("t", id)`). */
+function resolveId(tx: Transaction, args: Args, op: string): { id: string; table: string } | null {
+  const id = args["id"];
+  if (typeof id !== "string") throw new FunctionFailure(`${op}: expected an id string, got ${JSON.stringify(id)}.`);
+  const table = tx.tableOfId(id);
+  const requestedTable = args["table"];
+  if (typeof requestedTable === "string" && table !== null && requestedTable !== table) {
+    throw new FunctionFailure(
+      `Invalid argument \`id\` for \`db.${op}\`: the id "${id}" belongs to table "${table}", not "${requestedTable}".`,
+    );
+  }
+  if (table === null) return null;
+  return { id, table };
+}
+
+function existing(tx: Transaction, args: Args, op: string): { id: string; table: string; current: StoredDocument } {
+  const resolved = resolveId(tx, args, op);
+  if (resolved === null) {
+    throw new FunctionFailure(`Invalid argument \`id\` for \`db.${op}\`: "${String(args["id"])}" is not a valid document id.`);
+  }
+  const current = tx.get(resolved.id, resolved.table);
+  if (current === null) {
+    throw new FunctionFailure(`Delete on nonexistent document ID ${resolved.id}`.replace("Delete", op === "delete" ? "Delete" : op === "patch" ? "Update" : "Replace"));
+  }
+  return { ...resolved, current };
+}
+
+function checkUserFields(fields: Record<string, Value>, op: string): void {
+  for (const key of Object.keys(fields)) {
+    if (key.startsWith("_") && key !== "_id" && key !== "_creationTime") {
+      throw new FunctionFailure(`Failed to ${op}: field "${key}" starts with an underscore, which is reserved for system fields.`);
+    }
+  }
+}
+
+function stripSystemFields(
+  fields: Record<string, Value>,
+  current: StoredDocument,
+  op: string,
+): Record<string, Value> {
+  const result: Record<string, Value> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === "_id" || key === "_creationTime") {
+      const existingValue = current.value[key];
+      if (value !== existingValue) {
+        throw new FunctionFailure(
+          `Failed to ${op} document ${current.id}: system field "${key}" cannot be changed (it is ${JSON.stringify(existingValue)}).`,
+        );
+      }
+      continue;
+    }
+    result[key] = value;
+  }
+  return result;
+}
+
+function userFieldsOf(document: StoredDocument): Record<string, Value> {
+  const result: Record<string, Value> = {};
+  for (const [key, value] of Object.entries(document.value)) {
+    if (key !== "_id" && key !== "_creationTime") result[key] = value;
+  }
+  return result;
+}
+
+type SyncHandler = (args: Args) => unknown;
+type AsyncHandler = (args: Args) => Promise<string> | string;
+
+/** Builds the `Convex` global for one engine. */
+export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => number): ConvexGlobal {
+  const syncOps: Record<string, SyncHandler> = {
+    "1.0/queryStream": (args) => {
+      const exec = execution("queryStream");
+      const tx = transaction("db.query");
+      const stream = new QueryStream(tx, planQuery(tx, args["query"] as SerializedQuery));
+      const queryId = nextStreamId();
+      exec.streams.set(queryId, stream);
+      return { queryId };
+    },
+    "1.0/queryCleanup": (args) => {
+      const exec = execution("queryCleanup");
+      const id = args["queryId"] as number;
+      const stream = exec.streams.get(id);
+      if (stream === undefined) return false;
+      stream.close();
+      exec.streams.delete(id);
+      return true;
+    },
+    "1.0/db/normalizeId": (args) => {
+      const tx = transaction("db.normalizeId");
+      const table = args["table"];
+      const idString = args["idString"];
+      if (typeof table !== "string" || typeof idString !== "string") {
+        throw new FunctionFailure("db.normalizeId expects a table name and an id string.");
+      }
+      return { id: tx.tableOfId(idString) === table ? idString : null };
+    },
+    "1.0/getSnapshotTs": () => convexToJson(BigInt.asIntN(64, transaction("getSnapshotTs").beginTs)),
+  };
+
+  const asyncOps: Record<string, AsyncHandler> = {
+    "1.0/get": (args) => {
+      const tx = transaction("db.get");
+      const resolved = resolveId(tx, args, "get");
+      if (resolved === null) return "null";
+      return documentJson(tx.get(resolved.id, resolved.table));
+    },
+    "1.0/queryStreamNext": (args) => {
+      const exec = execution("queryStreamNext");
+      const stream = exec.streams.get(args["queryId"] as number);
+      if (stream === undefined) throw new FunctionFailure("Query stream is closed or does not exist.");
+      const document = stream.next();
+      if (document === null) {
+        exec.streams.delete(args["queryId"] as number);
+        return '{"value":null,"done":true}';
+      }
+      return `{"value":${document.json},"done":false}`;
+    },
+    "1.0/queryPage": (args) => {
+      const exec = execution("queryPage");
+      const tx = transaction("paginate");
+      if (exec.paginated) {
+        throw new FunctionFailure("This query or mutation function ran multiple paginated queries. Convex only supports a single paginated query in each function.");
+      }
+      exec.paginated = true;
+      const plan = planQuery(tx, args["query"] as SerializedQuery);
+      const result = queryPage(tx, plan, {
+        cursor: (args["cursor"] as string | null | undefined) ?? null,
+        endCursor: (args["endCursor"] as string | null | undefined) ?? null,
+        pageSize: args["pageSize"] as number,
+        maximumRowsRead: (args["maximumRowsRead"] as number | null | undefined) ?? null,
+      });
+      return `{"page":[${result.page.map((d) => d.json).join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`;
+    },
+    "1.0/count": (args) => {
+      const tx = transaction("count");
+      return JSON.stringify(tx.store.count(String(args["table"])));
+    },
+    "1.0/insert": (args) => {
+      const tx = transaction("db.insert");
+      const table = args["table"];
+      if (typeof table !== "string") throw new FunctionFailure("db.insert expects a table name.");
+      if (table.startsWith("_")) throw new FunctionFailure(`System tables (prefixed with \`_\`) are read-only.`);
+      const fields = decodeDocumentFields(args["value"]);
+      checkUserFields(fields, "insert");
+      if ("_id" in fields || "_creationTime" in fields) {
+        throw new FunctionFailure("Failed to insert: the system fields _id and _creationTime are set by the database.");
+      }
+      return JSON.stringify({ _id: tx.insert(table, fields) });
+    },
+    "1.0/shallowMerge": (args) => {
+      const tx = transaction("db.patch");
+      const { id, table, current } = existing(tx, args, "patch");
+      const patch = args["value"] as Record<string, unknown>;
+      const fields = userFieldsOf(current);
+      for (const [key, json] of Object.entries(patch ?? {})) {
+        const isRemoval =
+          typeof json === "object" && json !== null && Object.keys(json).length === 1 && "$undefined" in json;
+        if (key === "_id" || key === "_creationTime") {
+          stripSystemFields({ [key]: isRemoval ? (undefined as never) : jsonToConvex(json as never) }, current, "patch");
+          continue;
+        }
+        if (isRemoval) delete fields[key];
+        else fields[key] = jsonToConvex(json as never);
+      }
+      checkUserFields(fields, "patch");
+      return tx.replace(id, table, current, fields).json;
+    },
+    "1.0/replace": (args) => {
+      const tx = transaction("db.replace");
+      const { id, table, current } = existing(tx, args, "replace");
+      const fields = stripSystemFields(decodeDocumentFields(args["value"]), current, "replace");
+      checkUserFields(fields, "replace");
+      return tx.replace(id, table, current, fields).json;
+    },
+    "1.0/remove": (args) => {
+      const tx = transaction("db.delete");
+      const { id, table, current } = existing(tx, args, "delete");
+      tx.delete(id, table, current);
+      return current.json;
+    },
+    "1.0/getUserIdentity": () => {
+      const exec = execution("getUserIdentity");
+      if (exec.tx !== null) exec.tx.observedIdentity = true;
+      return JSON.stringify(exec.identity);
+    },
+    "1.0/runUdf": async (args) => {
+      const exec = execution("runUdf");
+      const udfType = args["udfType"];
+      const name = args["name"] ?? args["reference"];
+      if (typeof name !== "string") throw new FunctionFailure("ctx.runQuery/runMutation: function handles are not supported yet; pass a function reference.");
+      if (udfType !== "query" && udfType !== "mutation") {
+        throw new FunctionFailure(`ctx.run* from a ${exec.kind} cannot run a function of type ${String(udfType)}.`);
+      }
+      if (exec.kind === "query" && udfType === "mutation") {
+        throw new FunctionFailure("A query cannot run a mutation.");
+      }
+      const result = await runNested(exec, udfType, name, (args["args"] ?? {}) as Record<string, unknown>);
+      return JSON.stringify(convexToJson(result));
+    },
+    "1.0/getFunctionMetadata": () => {
+      const exec = execution("getFunctionMetadata");
+      return JSON.stringify({ name: exec.path, componentPath: "" });
+    },
+    "1.0/getTransactionMetrics": () => {
+      throw new FunctionFailure("ctx.meta.getTransactionMetrics() is not supported by this backend yet.");
+    },
+  };
+
+  return {
+    syscall(op, jsonArgs) {
+      const handler = syncOps[op];
+      if (handler === undefined) throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
+      return JSON.stringify(handler(JSON.parse(jsonArgs) as Args));
+    },
+    async asyncSyscall(op, jsonArgs) {
+      const handler = asyncOps[op];
+      if (handler === undefined) {
+        throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
+      }
+      try {
+        return await handler(JSON.parse(jsonArgs) as Args);
+      } catch (error) {
+        // Rejections reach `performAsyncSyscall`, which rethrows with `.message` (and `.data` for ConvexErrors).
+        if (typeof error === "object" && error !== null && "data" in error && (error as { data: unknown }).data !== undefined) {
+          throw { message: errorMessageOf(error), data: (error as { data: unknown }).data };
+        }
+        throw { message: errorMessageOf(error) };
+      }
+    },
+    jsSyscall(op) {
+      throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
+    },
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * The in-memory, multi-version database: documents by id and every index of every table.
+ *
+ * It holds committed data only (transactions buffer their own writes) and keeps old revisions
+ * while some snapshot may still read them, so an execution sees one stable snapshot across all
+ * of its awaits. SQLite (see `persistence.ts`) is the durable copy; this is rebuilt from it on start.
+ */
+import { encodeIndexKey, encodeValue, type IndexKey } from "../values/index_key.ts";
+import { convexToJson, type Value } from "convex/values";
+import { MvccIndex } from "./mvcc_index.ts";
+import type { DocumentValue, DocumentWrite, IndexDefinition, StoredDocument, Timestamp } from "./types.ts";
+
+interface Revision {
+  readonly ts: Timestamp;
+  readonly document: StoredDocument | null;
+}
+
+/** The field paths every index implicitly ends with. */
+export const INDEX_SUFFIX_FIELDS = ["_creationTime", "_id"] as const;
+
+/** Reads a dotted field path (`a.b.c`) out of a document; a missing field is `undefined`. */
+export function fieldValue(document: DocumentValue, path: string): Value | undefined {
+  let current: unknown = document;
+  for (const part of path.split(".")) {
+    if (typeof current !== "object" || current === null || Array.isArray(current)) return undefined;
+    if (current instanceof ArrayBuffer) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current as Value | undefined;
+}
+
+/** The key of `document` in an index over `fields` (which already include the implicit suffix). */
+export function indexKeyOf(document: DocumentValue, fields: readonly string[]): IndexKey {
+  return encodeIndexKey(fields.map((field) => fieldValue(document, field)));
+}
+
+/** The key of a document id in the table's `by_id` index. */
+export function idKey(id: string): IndexKey {
+  return encodeValue(id);
+}
+
+/** A table's indexes as stored: the two built-ins plus those declared in `schema.ts`. */
+export class TableIndexes {
+  readonly indexes = new Map<string, MvccIndex>();
+
+  constructor(
+    readonly table: string,
+    definitions: readonly IndexDefinition[],
+  ) {
+    this.indexes.set(
+      `${table}.by_creation_time`,
+      new MvccIndex(`${table}.by_creation_time`, [...INDEX_SUFFIX_FIELDS]),
+    );
+    for (const definition of definitions) {
+      this.indexes.set(
+        definition.name,
+        new MvccIndex(definition.name, [...definition.fields, ...INDEX_SUFFIX_FIELDS]),
+      );
+    }
+  }
+}
+
+export class DocumentStore {
+  private readonly revisions = new Map<string, Revision[]>();
+  private readonly tables = new Map<string, TableIndexes>();
+  private indexDefinitions = new Map<string, readonly IndexDefinition[]>();
+  /** Keys and ids whose old revisions may be pruned once no snapshot older than `ts` is open. */
+  private readonly garbage: { ts: Timestamp; index: MvccIndex | null; key: string }[] = [];
+  private documentCountByTable = new Map<string, number>();
+
+  /**
+   * Replaces the set of declared indexes and rebuilds every index from the latest revisions.
+   * Older revisions stay readable by id; index scans of a snapshot older than the rebuild see
+   * the rebuilt indexes (index changes happen only when functions are reloaded).
+   */
+  setIndexDefinitions(definitions: ReadonlyMap<string, readonly IndexDefinition[]>): void {
+    this.indexDefinitions = new Map(definitions);
+    this.tables.clear();
+    for (const revisions of this.revisions.values()) {
+      const latest = revisions[revisions.length - 1];
+      const document = latest?.document;
+      if (document === undefined || document === null) continue;
+      const table = this.tableIndexes(document.table);
+      for (const index of table.indexes.values()) {
+        index.insert(indexKeyOf(document.value, index.fields), document.id, latest?.ts ?? 0n);
+      }
+    }
+  }
+
+  /** The indexes of `table` (created empty on first use). */
+  tableIndexes(table: string): TableIndexes {
+    let indexes = this.tables.get(table);
+    if (indexes === undefined) {
+      indexes = new TableIndexes(table, this.indexDefinitions.get(table) ?? []);
+      this.tables.set(table, indexes);
+    }
+    return indexes;
+  }
+
+  /** The index named `table.index`, or undefined when no such index exists. */
+  index(name: string): MvccIndex | undefined {
+    const table = name.slice(0, name.lastIndexOf("."));
+    return this.tableIndexes(table).indexes.get(name);
+  }
+
+  /** Names of the tables that hold or held documents, or have declared indexes. */
+  tableNames(): string[] {
+    return [...new Set([...this.tables.keys(), ...this.indexDefinitions.keys()])];
+  }
+
+  /** The revision of `id` visible at `ts`, or null when it did not exist then. */
+  get(id: string, ts: Timestamp): StoredDocument | null {
+    const revisions = this.revisions.get(id);
+    if (revisions === undefined) return null;
+    for (let i = revisions.length - 1; i >= 0; i--) {
+      const revision = revisions[i];
+      if (revision !== undefined && revision.ts <= ts) return revision.document;
+    }
+    return null;
+  }
+
+  /** Number of live documents in `table` at the latest timestamp. */
+  count(table: string): number {
+    return this.documentCountByTable.get(table) ?? 0;
+  }
+
+  /** Every live document at the latest timestamp (for schema checks on reload). */
+  *latestDocuments(): IterableIterator<StoredDocument> {
+    for (const revisions of this.revisions.values()) {
+      const document = revisions[revisions.length - 1]?.document;
+      if (document !== undefined && document !== null) yield document;
+    }
+  }
+
+  /**
+   * The index keys a set of writes touches, per index: old and new key of every written
+   * document in every index of its table (`by_id` included), as Convex's write log records them.
+   */
+  writeKeys(writes: readonly DocumentWrite[]): Map<string, IndexKey[]> {
+    const keys = new Map<string, IndexKey[]>();
+    const push = (index: string, key: IndexKey): void => {
+      const list = keys.get(index);
+      if (list === undefined) keys.set(index, [key]);
+      else list.push(key);
+    };
+    for (const write of writes) {
+      push(`${write.table}.by_id`, idKey(write.id));
+      for (const index of this.tableIndexes(write.table).indexes.values()) {
+        if (write.before !== null) push(index.name, indexKeyOf(write.before.value, index.fields));
+        if (write.after !== null) push(index.name, indexKeyOf(write.after.value, index.fields));
+      }
+    }
+    return keys;
+  }
+
+  /** Applies a committed set of writes at `ts` (greater than every earlier applied ts). */
+  apply(ts: Timestamp, writes: readonly DocumentWrite[]): void {
+    for (const write of writes) {
+      let revisions = this.revisions.get(write.id);
+      if (revisions === undefined) {
+        revisions = [];
+        this.revisions.set(write.id, revisions);
+      }
+      revisions.push({ ts, document: write.after });
+      if (revisions.length > 1) this.garbage.push({ ts, index: null, key: write.id });
+      const table = this.tableIndexes(write.table);
+      for (const index of table.indexes.values()) {
+        const oldKey = write.before === null ? null : indexKeyOf(write.before.value, index.fields);
+        const newKey = write.after === null ? null : indexKeyOf(write.after.value, index.fields);
+        if (oldKey === newKey) continue;
+        if (oldKey !== null) {
+          index.remove(oldKey, ts);
+          this.garbage.push({ ts, index, key: oldKey });
+        }
+        if (newKey !== null) index.insert(newKey, write.id, ts);
+      }
+      const delta = (write.after === null ? 0 : 1) - (write.before === null ? 0 : 1);
+      if (delta !== 0) {
+        this.documentCountByTable.set(write.table, this.count(write.table) + delta);
+      }
+    }
+  }
+
+  /** Loads one document at recovery (no history: it is visible from timestamp `ts`). */
+  load(document: StoredDocument, ts: Timestamp): void {
+    this.apply(ts, [{ id: document.id, table: document.table, before: null, after: document }]);
+  }
+
+  /**
+   * Frees revisions and index versions that ended at or before `oldestReadTs`: no open
+   * snapshot can see them any more.
+   */
+  collectGarbage(oldestReadTs: Timestamp): void {
+    let done = 0;
+    for (const item of this.garbage) {
+      if (item.ts > oldestReadTs) break;
+      done++;
+      if (item.index !== null) {
+        item.index.prune(item.key, oldestReadTs);
+        continue;
+      }
+      const revisions = this.revisions.get(item.key);
+      if (revisions === undefined) continue;
+      // Keep the newest revision at or before oldestReadTs and everything after it.
+      let firstKept = 0;
+      for (let i = revisions.length - 1; i >= 0; i--) {
+        const revision = revisions[i];
+        if (revision !== undefined && revision.ts <= oldestReadTs) {
+          firstKept = i;
+          break;
+        }
+      }
+      const kept = revisions.slice(firstKept);
+      if (kept.length === 1 && kept[0]?.document === null) this.revisions.delete(item.key);
+      else this.revisions.set(item.key, kept);
+    }
+    if (done > 0) this.garbage.splice(0, done);
+  }
+}
+
+/** Builds a stored revision, computing its encoded JSON text once. */
+export function storedDocument(id: string, table: string, value: DocumentValue): StoredDocument {
+  return { id, table, value, json: JSON.stringify(convexToJson(value)) };
+}

@@ -1,0 +1,133 @@
+/**
+ * Durable storage in SQLite (better-sqlite3, WAL): the latest revision of every document, the
+ * table numbers (they are part of document ids) and the last commit timestamp.
+ *
+ * A batch of commits is written in one SQLite transaction (group commit): when `write` returns,
+ * every commit in it is on disk with the configured durability and is acknowledged.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { Timestamp } from "./types.ts";
+
+/**
+ * How hard SQLite pushes each commit to disk.
+ * - `full`: fsync on every commit (survives power loss and `kill -9`). The default.
+ * - `normal`: WAL without fsync per commit (survives `kill -9`, may lose the last commits on power loss).
+ */
+export type Durability = "full" | "normal";
+
+/** One document row to write: `json === null` deletes it. */
+export interface PersistedWrite {
+  readonly id: string;
+  readonly table: string;
+  readonly json: string | null;
+}
+
+export interface PersistedCommit {
+  readonly ts: Timestamp;
+  readonly writes: readonly PersistedWrite[];
+}
+
+export interface LoadedDocument {
+  readonly id: string;
+  readonly table: string;
+  readonly json: string;
+}
+
+export class Persistence {
+  private readonly db: Database.Database;
+  private readonly upsert: Database.Statement<[string, string, string, string]>;
+  private readonly remove: Database.Statement<[string]>;
+  private readonly setGlobal: Database.Statement<[string, string]>;
+  private readonly writeBatch: (commits: readonly PersistedCommit[]) => void;
+
+  /**
+   * Opens (creating if needed) the database file.
+   * @throws when the file cannot be opened or is not a convex-graphql database.
+   */
+  constructor(
+    readonly file: string,
+    durability: Durability = "full",
+  ) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS documents (
+        id TEXT PRIMARY KEY,
+        table_name TEXT NOT NULL,
+        json TEXT NOT NULL,
+        ts TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS tables (
+        name TEXT PRIMARY KEY,
+        number INTEGER NOT NULL UNIQUE
+      );
+      CREATE TABLE IF NOT EXISTS globals (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `);
+    this.upsert = this.db.prepare(
+      "INSERT INTO documents (id, table_name, json, ts) VALUES (?, ?, ?, ?) " +
+        "ON CONFLICT(id) DO UPDATE SET json = excluded.json, ts = excluded.ts",
+    );
+    this.remove = this.db.prepare("DELETE FROM documents WHERE id = ?");
+    this.setGlobal = this.db.prepare(
+      "INSERT INTO globals (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
+    this.writeBatch = this.db.transaction((commits: readonly PersistedCommit[]) => {
+      let maxTs = 0n;
+      for (const commit of commits) {
+        const ts = commit.ts.toString();
+        for (const write of commit.writes) {
+          if (write.json === null) this.remove.run(write.id);
+          else this.upsert.run(write.id, write.table, write.json, ts);
+        }
+        if (commit.ts > maxTs) maxTs = commit.ts;
+      }
+      this.setGlobal.run("max_ts", maxTs.toString());
+    });
+  }
+
+  /** Writes commits atomically, in one SQLite transaction. */
+  write(commits: readonly PersistedCommit[]): void {
+    this.writeBatch(commits);
+  }
+
+  /** The timestamp of the last persisted commit (0 for a new database). */
+  maxTimestamp(): Timestamp {
+    const row = this.db.prepare("SELECT value FROM globals WHERE key = 'max_ts'").get() as
+      | { value: string }
+      | undefined;
+    return row === undefined ? 0n : BigInt(row.value);
+  }
+
+  /** Every stored document. */
+  *documents(): IterableIterator<LoadedDocument> {
+    const rows = this.db
+      .prepare("SELECT id, table_name AS \"table\", json FROM documents")
+      .iterate() as IterableIterator<LoadedDocument>;
+    yield* rows;
+  }
+
+  /** The table-name to table-number map. */
+  tableNumbers(): Map<string, number> {
+    const rows = this.db.prepare("SELECT name, number FROM tables").all() as {
+      name: string;
+      number: number;
+    }[];
+    return new Map(rows.map((row) => [row.name, row.number]));
+  }
+
+  /** Records a newly allocated table number (durably, before any document of it is written). */
+  addTable(name: string, number: number): void {
+    this.db.prepare("INSERT OR IGNORE INTO tables (name, number) VALUES (?, ?)").run(name, number);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The single committer: validates a transaction's read set against every write committed since
+ * its snapshot (optimistic concurrency control), assigns the commit timestamp, persists, and
+ * publishes in timestamp order.
+ *
+ *   commit(tx) --validate--> conflict? -> ConflictError
+ *                  | ok: ts assigned, keys appended to the write log (later commits check them)
+ *                  v
+ *              pending --(next turn of the event loop: one SQLite transaction for all pending)-->
+ *              applied to the DocumentStore, publishedTs = ts, listeners told, promise resolved
+ *
+ * Node's event loop makes validation and ts assignment atomic; group commit batches every commit
+ * that arrived in one turn into one fsync.
+ */
+import { ConflictError } from "../errors.ts";
+import type { DocumentStore } from "../storage/document_store.ts";
+import type { Persistence, PersistedCommit } from "../storage/persistence.ts";
+import type { DocumentWrite, Timestamp } from "../storage/types.ts";
+import type { IndexKey } from "../values/index_key.ts";
+import type { ReadSet, IndexName } from "./read_set.ts";
+import { TimestampOracle } from "./timestamp.ts";
+
+/** How long old revisions stay readable for `/api/query_at_ts` (Convex keeps minutes of history). */
+export const HISTORY_RETENTION_MS = 30_000;
+
+/** What a published commit wrote: the ts and the old/new keys per index. */
+export interface PublishedCommit {
+  readonly ts: Timestamp;
+  readonly keys: ReadonlyMap<IndexName, readonly IndexKey[]>;
+  readonly writes: readonly DocumentWrite[];
+}
+
+interface LogEntry {
+  readonly ts: Timestamp;
+  readonly keys: Map<IndexName, IndexKey[]>;
+}
+
+interface PendingCommit {
+  readonly entry: LogEntry;
+  readonly writes: readonly DocumentWrite[];
+  readonly persisted: PersistedCommit;
+  readonly resolve: (ts: Timestamp) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Counts of what the committer did, for tests and benchmarks. */
+export interface CommitterStats {
+  commits: number;
+  conflicts: number;
+  batches: number;
+}
+
+export class Committer {
+  private readonly oracle: TimestampOracle;
+  private published: Timestamp;
+  /** Key writes of commits after the oldest open snapshot, pending ones included, in ts order. */
+  private writeLog: LogEntry[] = [];
+  private pending: PendingCommit[] = [];
+  private flushScheduled = false;
+  private readonly openSnapshots = new Map<Timestamp, number>();
+  private readonly listeners = new Set<(commit: PublishedCommit) => void>();
+  readonly stats: CommitterStats = { commits: 0, conflicts: 0, batches: 0 };
+  /** Snapshots older than this can no longer be read (their history was collected). */
+  private horizon: Timestamp = 0n;
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly persistence: Persistence,
+    recoveredTs: Timestamp,
+  ) {
+    this.oracle = new TimestampOracle(recoveredTs);
+    this.published = recoveredTs;
+  }
+
+  /** The newest published timestamp: new snapshots read here. */
+  get publishedTs(): Timestamp {
+    return this.published;
+  }
+
+  /** The oldest timestamp that can still be read (`/api/query_at_ts`). */
+  get oldestReadableTs(): Timestamp {
+    return this.horizon;
+  }
+
+  /** Opens a snapshot at the latest published timestamp; pair with `closeSnapshot`. */
+  openSnapshot(): Timestamp {
+    const ts = this.published;
+    this.openSnapshots.set(ts, (this.openSnapshots.get(ts) ?? 0) + 1);
+    return ts;
+  }
+
+  /** Opens a snapshot at an older timestamp (`/api/query_at_ts`); pair with `closeSnapshot`. */
+  openSnapshotAt(ts: Timestamp): void {
+    this.openSnapshots.set(ts, (this.openSnapshots.get(ts) ?? 0) + 1);
+  }
+
+  closeSnapshot(ts: Timestamp): void {
+    const count = this.openSnapshots.get(ts) ?? 0;
+    if (count <= 1) this.openSnapshots.delete(ts);
+    else this.openSnapshots.set(ts, count - 1);
+  }
+
+  /** Called after each commit is published, in ts order. */
+  onPublish(listener: (commit: PublishedCommit) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Validates and commits. Resolves with the commit timestamp once the commit is durable and
+   * visible; rejects with `ConflictError` when something it read changed since `beginTs`.
+   * A transaction without writes commits at once at `beginTs`.
+   */
+  commit(beginTs: Timestamp, readSet: ReadSet, writes: readonly DocumentWrite[]): Promise<Timestamp> {
+    for (const entry of this.writeLog) {
+      if (entry.ts <= beginTs) continue;
+      const overlap = readSet.firstOverlap(entry.keys);
+      if (overlap !== null) {
+        this.stats.conflicts++;
+        const table = overlap.index.slice(0, overlap.index.lastIndexOf("."));
+        return Promise.reject(
+          new ConflictError(
+            `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
+              `(index ${overlap.index}, commit ${entry.ts})`,
+          ),
+        );
+      }
+    }
+    if (writes.length === 0) return Promise.resolve(beginTs);
+    const ts = this.oracle.next();
+    const entry: LogEntry = { ts, keys: this.store.writeKeys(writes) };
+    this.writeLog.push(entry);
+    return new Promise<Timestamp>((resolve, reject) => {
+      this.pending.push({
+        entry,
+        writes,
+        persisted: {
+          ts,
+          writes: writes.map((write) => ({
+            id: write.id,
+            table: write.table,
+            json: write.after === null ? null : write.after.json,
+          })),
+        },
+        resolve,
+        reject,
+      });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    try {
+      this.persistence.write(batch.map((commit) => commit.persisted));
+    } catch (error) {
+      // Not durable: forget these commits (later ones validated against them may see false conflicts).
+      const failed = new Set(batch.map((commit) => commit.entry));
+      this.writeLog = this.writeLog.filter((entry) => !failed.has(entry));
+      for (const commit of batch) commit.reject(error);
+      return;
+    }
+    this.stats.batches++;
+    for (const commit of batch) {
+      this.store.apply(commit.entry.ts, commit.writes);
+      this.published = commit.entry.ts;
+      this.stats.commits++;
+      const published: PublishedCommit = {
+        ts: commit.entry.ts,
+        keys: commit.entry.keys,
+        writes: commit.writes,
+      };
+      for (const listener of this.listeners) listener(published);
+      commit.resolve(commit.entry.ts);
+    }
+    this.collectGarbage();
+  }
+
+  /** Drops write-log entries and old revisions that no open snapshot can need. */
+  private collectGarbage(): void {
+    let oldest = this.published;
+    const retained = BigInt(Date.now() - HISTORY_RETENTION_MS) * 1_000_000n;
+    if (retained < oldest) oldest = retained > this.horizon ? retained : this.horizon;
+    for (const ts of this.openSnapshots.keys()) if (ts < oldest) oldest = ts;
+    this.horizon = oldest;
+    let drop = 0;
+    while (drop < this.writeLog.length && (this.writeLog[drop]?.ts ?? oldest + 1n) <= oldest) drop++;
+    if (drop > 0) this.writeLog = this.writeLog.slice(drop);
+    this.store.collectGarbage(oldest);
+  }
+}

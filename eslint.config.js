@@ -1,0 +1,34 @@
+// Type-checked ESLint for the whole project. `engine/` must never import `gateway/`.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "convex/_generated/", "**/.convex-graphql/", "cli/bin.js", "cli/run_ts.js"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/switch-exhaustiveness-check": "error",
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/only-throw-error": "off",
+    },
+  },
+  {
+    files: ["engine/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/gateway/**", "../gateway/*"], message: "engine/ never imports gateway/" }] },
+      ],
+    },
+  },
+  {
+    files: ["eslint.config.js", "vitest.config.ts"],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);
