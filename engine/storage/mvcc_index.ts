@@ -11,8 +11,12 @@ import type { IndexKey } from "../values/index_key.ts";
 import type { Interval } from "../transactions/interval_set.ts";
 import type { Timestamp } from "./types.ts";
 
-// sorted-btree ships CommonJS with `exports.default`: under NodeNext the class sits one level down.
-const BTree = BTreeModule.default;
+// sorted-btree ships CommonJS with `exports.default`: Node puts the class one level down, while
+// bundlers' interop (vitest) hands out the class itself.
+const BTree: typeof BTreeModule.default =
+  typeof BTreeModule === "function"
+    ? (BTreeModule as unknown as typeof BTreeModule.default)
+    : BTreeModule.default;
 type Tree = BTreeModule.default<IndexKey, EntryVersion[]>;
 
 interface EntryVersion {

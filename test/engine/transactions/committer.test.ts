@@ -1,0 +1,83 @@
+// Stories for the committer: OCC validation against commits after a snapshot, timestamps, durability.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConflictError } from "../../../engine/errors.ts";
+import { DocumentStore, storedDocument } from "../../../engine/storage/document_store.ts";
+import { Persistence } from "../../../engine/storage/persistence.ts";
+import { Committer } from "../../../engine/transactions/committer.ts";
+import { ReadSet } from "../../../engine/transactions/read_set.ts";
+import { encodeIndexKey, prefixSuccessor } from "../../../engine/values/index_key.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function setup(): { store: DocumentStore; persistence: Persistence; committer: Committer; file: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "committer-"));
+  dirs.push(dir);
+  const file = path.join(dir, "data.sqlite3");
+  const store = new DocumentStore();
+  store.setIndexDefinitions(new Map([["orders", [{ name: "orders.by_table", fields: ["table"] }]]]));
+  const persistence = new Persistence(file, "normal");
+  return { store, persistence, committer: new Committer(store, persistence, persistence.maxTimestamp()), file };
+}
+
+function order(id: string, table: number) {
+  return storedDocument(id, "orders", { _id: id, _creationTime: 1, table, dish: "soup" });
+}
+
+describe("Committer", () => {
+  it("rejects a transaction whose read range was written after its snapshot, and accepts a disjoint one", async () => {
+    const { committer, persistence } = setup();
+    // Two transactions open at the same snapshot.
+    const snapshot = committer.openSnapshot();
+    const readsTable2 = new ReadSet();
+    const table2 = encodeIndexKey([2]);
+    readsTable2.addInterval("orders.by_table", { start: table2, end: prefixSuccessor(table2) });
+    const readsTable3 = new ReadSet();
+    const table3 = encodeIndexKey([3]);
+    readsTable3.addInterval("orders.by_table", { start: table3, end: prefixSuccessor(table3) });
+
+    // A third transaction commits an order for table 2.
+    const first = await committer.commit(snapshot, new ReadSet(), [
+      { id: "a", table: "orders", before: null, after: order("a", 2) },
+    ]);
+    expect(first).toBeGreaterThan(snapshot);
+
+    // The one that read table 2 conflicts; the one that read table 3 commits.
+    await expect(
+      committer.commit(snapshot, readsTable2, [{ id: "b", table: "orders", before: null, after: order("b", 2) }]),
+    ).rejects.toBeInstanceOf(ConflictError);
+    const third = await committer.commit(snapshot, readsTable3, [
+      { id: "c", table: "orders", before: null, after: order("c", 3) },
+    ]);
+    expect(third).toBeGreaterThan(first);
+    expect(committer.stats.conflicts).toBe(1);
+    committer.closeSnapshot(snapshot);
+    persistence.close();
+  });
+
+  it("batches commits of one event-loop turn into one SQLite transaction, durably", async () => {
+    const { committer, persistence, file } = setup();
+    const snapshot = committer.openSnapshot();
+    const timestamps = await Promise.all(
+      ["x", "y", "z"].map((id) =>
+        committer.commit(snapshot, new ReadSet(), [{ id, table: "orders", before: null, after: order(id, 5) }]),
+      ),
+    );
+    committer.closeSnapshot(snapshot);
+    // Strictly increasing, one batch.
+    expect(timestamps[0]).toBeLessThan(timestamps[1] ?? 0n);
+    expect(timestamps[1]).toBeLessThan(timestamps[2] ?? 0n);
+    expect(committer.stats.batches).toBe(1);
+    persistence.close();
+    // A new process would recover all three and the last timestamp.
+    const reopened = new Persistence(file, "normal");
+    expect([...reopened.documents()].map((row) => row.id).sort()).toEqual(["x", "y", "z"]);
+    expect(reopened.maxTimestamp()).toBe(timestamps[2]);
+    reopened.close();
+  });
+});
