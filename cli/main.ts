@@ -43,7 +43,8 @@ async function runBackend(argv: string[]): Promise<void> {
   }
   const { values } = parsed;
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`--port must be a port number, got "${values.port}"`);
   const dir = path.resolve(values.dir);
   const backend = await startBackend({
     dir,

@@ -35,7 +35,10 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     handleApiRequest(engine, anonymous, req, res)
       .then((handled) => {
         if (handled) return;
-        const body = JSON.stringify({ code: "NotFound", message: `No route for ${req.method ?? "?"} ${req.url ?? "/"}` });
+        const body = JSON.stringify({
+          code: "NotFound",
+          message: `No route for ${req.method ?? "?"} ${req.url ?? "/"}`,
+        });
         res.writeHead(404, { "content-type": "application/json" });
         res.end(body);
       })

@@ -4,7 +4,6 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Value } from "convex/values";
 import { errorMessageOf } from "./errors.ts";
 import { bundleConvexDir, type ModuleProblem } from "./runtime/bundler.ts";
 import { Executor } from "./runtime/executor.ts";
@@ -139,7 +138,8 @@ export class Engine {
     for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     this.app = app;
     const definitions = new Map<string, readonly IndexDefinition[]>();
-    for (const table of app.schema?.tables.values() ?? []) definitions.set(table.name, table.indexes);
+    for (const table of app.schema?.tables.values() ?? [])
+      definitions.set(table.name, table.indexes);
     this.store.setIndexDefinitions(definitions);
     for (const table of app.schema?.tables.keys() ?? []) this.tables.numberOf(table);
     const count = app.registry.list().length;
@@ -170,7 +170,7 @@ export class Engine {
       return `Failed to insert or update a document in table "${table}" because it does not match the schema: table "${table}" is not declared in schema.ts.`;
     }
     if (tableSchema.documentType === null) return null;
-    const failure = validateValue(tableSchema.documentType, userFields(document) as Value, {
+    const failure = validateValue(tableSchema.documentType, userFields(document), {
       tableNameOfId: this.tableNameOfId,
     });
     return failure === null ? null : schemaValidationMessage(table, failure);

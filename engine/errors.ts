@@ -69,7 +69,7 @@ export function isConvexError(error: unknown): error is { message: string; data:
 /** The message of anything thrown, whatever realm or shape it came from. */
 export function errorMessageOf(error: unknown): string {
   if (typeof error === "object" && error !== null && "message" in error) {
-    const message = (error as { message: unknown }).message;
+    const message = error.message;
     if (typeof message === "string") return message;
   }
   return String(error);

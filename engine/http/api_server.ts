@@ -42,7 +42,10 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
     const buffer = chunk as Buffer;
     size += buffer.length;
     if (size > MAX_BODY_BYTES) {
-      throw new RequestError("PayloadTooLarge", `Request body is larger than the ${MAX_BODY_BYTES} byte limit.`);
+      throw new RequestError(
+        "PayloadTooLarge",
+        `Request body is larger than the ${MAX_BODY_BYTES} byte limit.`,
+      );
     }
     chunks.push(buffer);
   }
@@ -54,7 +57,10 @@ function parseJsonBody(text: string): Record<string, unknown> {
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new RequestError("BadJsonBody", `Failed to parse the request body as JSON: ${errorMessageOf(error)}`);
+    throw new RequestError(
+      "BadJsonBody",
+      `Failed to parse the request body as JSON: ${errorMessageOf(error)}`,
+    );
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new RequestError("BadJsonBody", "The request body must be a JSON object.");
@@ -69,7 +75,10 @@ function functionArgs(body: Record<string, unknown>, wrapped: boolean): unknown 
   if (!wrapped) return args;
   if (Array.isArray(args)) {
     if (args.length !== 1) {
-      throw new RequestError("BadRequest", `Expected args to hold exactly one argument object, got ${args.length}.`);
+      throw new RequestError(
+        "BadRequest",
+        `Expected args to hold exactly one argument object, got ${args.length}.`,
+      );
     }
     return args[0];
   }
@@ -117,7 +126,10 @@ export async function handleApiRequest(
       return true;
     }
     if (req.method !== "POST") {
-      throw new RequestError("MethodNotAllowed", `${route} accepts POST requests only (got ${req.method ?? "?"}).`);
+      throw new RequestError(
+        "MethodNotAllowed",
+        `${route} accepts POST requests only (got ${req.method ?? "?"}).`,
+      );
     }
     const text = await readBody(req);
     if (route === "/api/query_ts") {
@@ -127,18 +139,27 @@ export async function handleApiRequest(
     const body = parseJsonBody(text);
     const path = body["path"];
     if (typeof path !== "string" || path.length === 0) {
-      throw new RequestError("BadConvexFunctionIdentifier", `Expected "path" to be a function path string, got ${JSON.stringify(path)}.`);
+      throw new RequestError(
+        "BadConvexFunctionIdentifier",
+        `Expected "path" to be a function path string, got ${JSON.stringify(path)}.`,
+      );
     }
     const format = body["format"];
     if (!SUPPORTED_FORMATS.has(format as string | undefined)) {
-      throw new RequestError("BadRequest", `Unsupported format ${JSON.stringify(format)}: this backend speaks "convex_encoded_json".`);
+      throw new RequestError(
+        "BadRequest",
+        `Unsupported format ${JSON.stringify(format)}: this backend speaks "convex_encoded_json".`,
+      );
     }
     const identity = await resolveIdentity(req.headers.authorization);
     let kind = KIND_BY_ROUTE[route];
     if (route === "/api/function") {
       const fn = engine.registry.lookup(path);
       if (fn === undefined || fn.visibility === "internal") {
-        throw new RequestError("BadConvexFunctionIdentifier", `Could not find public function for '${path}'.`);
+        throw new RequestError(
+          "BadConvexFunctionIdentifier",
+          `Could not find public function for '${path}'.`,
+        );
       }
       kind = fn.kind;
     }
@@ -151,10 +172,16 @@ export async function handleApiRequest(
         throw new RequestError("BadRequest", errorMessageOf(error));
       }
       if (snapshotTs < engine.committer.oldestReadableTs) {
-        throw new RequestError("BadRequest", `Timestamp ${snapshotTs} is out of retention: it is older than the history this backend keeps.`);
+        throw new RequestError(
+          "BadRequest",
+          `Timestamp ${snapshotTs} is out of retention: it is older than the history this backend keeps.`,
+        );
       }
       if (snapshotTs > engine.committer.publishedTs) {
-        throw new RequestError("BadRequest", `Timestamp ${snapshotTs} is in the future (latest is ${engine.committer.publishedTs}).`);
+        throw new RequestError(
+          "BadRequest",
+          `Timestamp ${snapshotTs} is in the future (latest is ${engine.committer.publishedTs}).`,
+        );
       }
     }
     const outcome = await engine.executor.run({

@@ -63,7 +63,10 @@ function listFiles(dir: string, relative = ""): string[] {
  * dotfiles, `schema.*`, names with more than one dot (`auth.config.ts`, `*.test.ts`) and paths
  * with spaces. Invalid module paths (e.g. with a hyphen) are reported as problems.
  */
-export function findFunctionModules(convexDir: string): { modules: string[]; problems: ModuleProblem[] } {
+export function findFunctionModules(convexDir: string): {
+  modules: string[];
+  problems: ModuleProblem[];
+} {
   const modules: string[] = [];
   const problems: ModuleProblem[] = [];
   for (const file of listFiles(convexDir)) {
@@ -72,7 +75,7 @@ export function findFunctionModules(convexDir: string): { modules: string[]; pro
     const base = path.posix.basename(file);
     if (base.split(".").length > 2 || file.includes(" ")) continue;
     const modulePath = file.slice(0, -extension.length);
-    if (modulePath === "schema" || modulePath.endsWith("/schema") && false) continue;
+    if (modulePath === "schema" || (modulePath.endsWith("/schema") && false)) continue;
     if (modulePath === "schema") continue;
     const bad = modulePath.split("/").find((component) => !VALID_PATH_COMPONENT.test(component));
     if (bad !== undefined) {
@@ -106,8 +109,10 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
     modulePaths.push(modulePath);
     lines.push(`  ${JSON.stringify(modulePath)}: () => require(${JSON.stringify(`./${file}`)}),`);
   }
-  if (schemaFile !== null) lines.push(`  "schema": () => require(${JSON.stringify(`./${schemaFile}`)}),`);
-  if (authFile !== null) lines.push(`  "auth.config": () => require(${JSON.stringify(`./${authFile}`)}),`);
+  if (schemaFile !== null)
+    lines.push(`  "schema": () => require(${JSON.stringify(`./${schemaFile}`)}),`);
+  if (authFile !== null)
+    lines.push(`  "auth.config": () => require(${JSON.stringify(`./${authFile}`)}),`);
   lines.push("};");
   let result: esbuild.BuildResult<{ write: false }>;
   try {
@@ -138,7 +143,8 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
     throw error;
   }
   const output = result.outputFiles[0];
-  if (output === undefined) throw new BundleError([{ file: "convex/", reason: "esbuild produced no output" }]);
+  if (output === undefined)
+    throw new BundleError([{ file: "convex/", reason: "esbuild produced no output" }]);
   return {
     code: output.text,
     modulePaths,

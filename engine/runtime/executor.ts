@@ -3,7 +3,7 @@
  * execution context (transaction, frozen clock, seeded random), validates the result, and for
  * mutations commits with OCC, retrying conflicts (the retry runs exclusively, see mutation_gate).
  */
-import { jsonToConvex, type Value, type ValidatorJSON } from "convex/values";
+import { jsonToConvex, type Value } from "convex/values";
 import {
   ConflictError,
   FunctionFailure,
@@ -97,8 +97,11 @@ function kindLabel(kind: FunctionKind): string {
 }
 
 function formatUncaught(requestId: string, error: unknown): string {
-  const name =
-    isConvexError(error) ? "ConvexError" : error instanceof FunctionFailure ? "Error" : ((error as { name?: unknown })?.name as string | undefined) ?? "Error";
+  const name = isConvexError(error)
+    ? "ConvexError"
+    : error instanceof FunctionFailure
+      ? "Error"
+      : (((error as { name?: unknown })?.name as string | undefined) ?? "Error");
   return `[Request ID: ${requestId}] Server Error\nUncaught ${typeof name === "string" ? name : "Error"}: ${errorMessageOf(error)}`;
 }
 
@@ -143,7 +146,9 @@ export class Executor {
   private checkArgs(fn: RegisteredFunction, args: unknown): { value: Value } | { error: string } {
     const json = JSON.stringify(args ?? {});
     if (json.length > MAX_FUNCTION_ARGS_SIZE) {
-      return { error: `Arguments for ${fn.path} are too large (${json.length} bytes, maximum ${MAX_FUNCTION_ARGS_SIZE}).` };
+      return {
+        error: `Arguments for ${fn.path} are too large (${json.length} bytes, maximum ${MAX_FUNCTION_ARGS_SIZE}).`,
+      };
     }
     let value: Value;
     try {
@@ -151,21 +156,33 @@ export class Executor {
     } catch (error) {
       return { error: `ArgumentValidationError: ${errorMessageOf(error)}` };
     }
-    if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof ArrayBuffer) {
-      return { error: `ArgumentValidationError: Arguments must be an object, got ${JSON.stringify(args)}.` };
+    if (
+      typeof value !== "object" ||
+      value === null ||
+      Array.isArray(value) ||
+      value instanceof ArrayBuffer
+    ) {
+      return {
+        error: `ArgumentValidationError: Arguments must be an object, got ${JSON.stringify(args)}.`,
+      };
     }
     const failure = validateValue(fn.args, value, { tableNameOfId: this.tableNameOfId });
     if (failure !== null) return { error: argumentValidationMessage(failure) };
     return { value };
   }
 
-  private checkReturns(fn: RegisteredFunction, resultJson: string): { value: unknown } | { error: string } {
+  private checkReturns(
+    fn: RegisteredFunction,
+    resultJson: string,
+  ): { value: unknown } | { error: string } {
     if (resultJson.length > MAX_FUNCTION_RESULT_SIZE) {
-      return { error: `Function ${fn.path} returned too large a value (${resultJson.length} bytes, maximum ${MAX_FUNCTION_RESULT_SIZE}).` };
+      return {
+        error: `Function ${fn.path} returned too large a value (${resultJson.length} bytes, maximum ${MAX_FUNCTION_RESULT_SIZE}).`,
+      };
     }
     const encoded = JSON.parse(resultJson) as unknown;
     if (fn.returns !== null) {
-      const failure = validateValue(fn.returns as ValidatorJSON, jsonToConvex(encoded as never), {
+      const failure = validateValue(fn.returns, jsonToConvex(encoded as never), {
         tableNameOfId: this.tableNameOfId,
       });
       if (failure !== null) return { error: returnsValidationMessage(failure) };
@@ -273,14 +290,17 @@ export class Executor {
     };
     const checkpoint = tx.checkpoint();
     try {
-      const resultJson = await runInExecution(child, () => fn.invoke(JSON.stringify([args]), parent.requestId));
+      const resultJson = await runInExecution(child, () =>
+        fn.invoke(JSON.stringify([args]), parent.requestId),
+      );
       const checked = this.checkReturns(fn, resultJson);
       if ("error" in checked) throw new FunctionFailure(checked.error);
       return jsonToConvex(checked.value as never);
     } catch (error) {
       tx.restore(checkpoint);
       if (isConvexError(error)) {
-        const data = typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
+        const data =
+          typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
         throw Object.assign(new FunctionFailure(errorMessageOf(error), data), {});
       }
       throw error;
@@ -338,7 +358,8 @@ export class Executor {
       );
     } catch (error) {
       if (isConvexError(error)) {
-        const data = typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
+        const data =
+          typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
         return failure(formatUncaught(requestId, error), data);
       }
       return failure(formatUncaught(requestId, error));
@@ -346,7 +367,8 @@ export class Executor {
       for (const stream of execution.streams.values()) stream.close();
     }
     const checked = this.checkReturns(fn, resultJson);
-    if ("error" in checked) return failure(`[Request ID: ${requestId}] Server Error\n${checked.error}`);
+    if ("error" in checked)
+      return failure(`[Request ID: ${requestId}] Server Error\n${checked.error}`);
     if (readOnly) {
       const readSet = tx.finishRead();
       return {
@@ -363,7 +385,9 @@ export class Executor {
       ts = await tx.commit();
     } catch (error) {
       if (error instanceof ConflictError) throw error;
-      return failure(`[Request ID: ${requestId}] Server Error\nCommit failed: ${errorMessageOf(error)}`);
+      return failure(
+        `[Request ID: ${requestId}] Server Error\nCommit failed: ${errorMessageOf(error)}`,
+      );
     }
     return {
       status: "success",
@@ -380,7 +404,12 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, path: string): Pr
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new FunctionFailure(`Function ${path} execution timed out (maximum duration: ${ms / 1000}s).`)),
+      () =>
+        reject(
+          new FunctionFailure(
+            `Function ${path} execution timed out (maximum duration: ${ms / 1000}s).`,
+          ),
+        ),
       ms,
     );
   });

@@ -88,7 +88,8 @@ export function evaluateFilter(expression: unknown, document: DocumentValue): Ev
   switch (op) {
     case "$field": {
       const path = node["$field"];
-      if (typeof path !== "string") throw new Error("Invalid filter expression: $field expects a string.");
+      if (typeof path !== "string")
+        throw new Error("Invalid filter expression: $field expects a string.");
       return fieldValue(document, path);
     }
     case "$literal":

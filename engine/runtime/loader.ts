@@ -50,7 +50,10 @@ export function parseSchema(exported: string): SchemaInfo {
   for (const table of parsed.tables) {
     const indexes: IndexDefinition[] = [];
     for (const index of table.indexes) {
-      if (RESERVED_INDEX_NAMES.has(index.indexDescriptor) || index.indexDescriptor.startsWith("_")) {
+      if (
+        RESERVED_INDEX_NAMES.has(index.indexDescriptor) ||
+        index.indexDescriptor.startsWith("_")
+      ) {
         throw new Error(
           `Index name "${index.indexDescriptor}" on table "${table.tableName}" is reserved.`,
         );
@@ -100,7 +103,8 @@ export function loadApp(
     try {
       const exports = thunks["schema"]?.();
       const definition = exports?.["default"] as { export?: () => string } | undefined;
-      if (definition?.export === undefined) throw new Error("schema.ts has no default export from defineSchema()");
+      if (definition?.export === undefined)
+        throw new Error("schema.ts has no default export from defineSchema()");
       schema = parseSchema(definition.export());
     } catch (error) {
       problems.push({ file: "convex/schema.ts", reason: errorMessageOf(error) });

@@ -26,7 +26,12 @@ interface RangeExpression {
 export interface SerializedQuery {
   source:
     | { type: "FullTableScan"; tableName: string; order: "asc" | "desc" | null }
-    | { type: "IndexRange"; indexName: string; range: RangeExpression[]; order: "asc" | "desc" | null }
+    | {
+        type: "IndexRange";
+        indexName: string;
+        range: RangeExpression[];
+        order: "asc" | "desc" | null;
+      }
     | { type: "Search"; indexName: string; filters: unknown[] };
   operators: ({ filter: unknown } | { limit: number })[];
 }
@@ -74,10 +79,12 @@ export function compileRange(
       );
     }
     if (expression.type === "Gt" || expression.type === "Gte") {
-      if (lower !== null) fail(`Invalid index range for ${indexName}: two lower bounds on "${expected}".`);
+      if (lower !== null)
+        fail(`Invalid index range for ${indexName}: two lower bounds on "${expected}".`);
       lower = expression;
     } else {
-      if (upper !== null) fail(`Invalid index range for ${indexName}: two upper bounds on "${expected}".`);
+      if (upper !== null)
+        fail(`Invalid index range for ${indexName}: two upper bounds on "${expected}".`);
       upper = expression;
     }
   }
@@ -121,7 +128,10 @@ export function planQuery(tx: Transaction, query: SerializedQuery): QueryPlan {
         interval = { start: "", end: null };
         order = source.order ?? "asc";
         const filters = source.range.map((expression) => ({
-          [`$${expression.type.toLowerCase()}`]: [{ $field: "_id" }, { $literal: expression.value }],
+          [`$${expression.type.toLowerCase()}`]: [
+            { $field: "_id" },
+            { $literal: expression.value },
+          ],
         }));
         return withOperators(index, interval, order, query, filters);
       }
@@ -150,7 +160,8 @@ function withOperators(
   let limit: number | null = null;
   for (const operator of query.operators) {
     if ("filter" in operator) filters.push(operator.filter);
-    else if ("limit" in operator) limit = limit === null ? operator.limit : Math.min(limit, operator.limit);
+    else if ("limit" in operator)
+      limit = limit === null ? operator.limit : Math.min(limit, operator.limit);
   }
   return { index, interval, order, filters, limit };
 }
@@ -250,7 +261,13 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
     const key = decodeCursor(request.cursor);
     if (key === null) {
       // Already past the end: an empty, finished page.
-      return { page: [], isDone: true, continueCursor: END_CURSOR, splitCursor: null, pageStatus: null };
+      return {
+        page: [],
+        isDone: true,
+        continueCursor: END_CURSOR,
+        splitCursor: null,
+        pageStatus: null,
+      };
     }
     if (ascending) start = keySuccessor(key) > start ? keySuccessor(key) : start;
     else end = end === null || key < end ? key : end;

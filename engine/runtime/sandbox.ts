@@ -36,7 +36,8 @@ function log(level: LogLevel, args: unknown[]): void {
     process.stderr.write(`${formatLogLine(level, args)}\n`);
     return;
   }
-  if (execution.logLines.length < MAX_LOG_LINES) execution.logLines.push(formatLogLine(level, args));
+  if (execution.logLines.length < MAX_LOG_LINES)
+    execution.logLines.push(formatLogLine(level, args));
 }
 
 function forbidInTransactions(what: string): void {
@@ -58,7 +59,9 @@ function hostBindings(convex: ConvexGlobal): Record<string, unknown> {
     },
     random: (): number => {
       const execution = currentExecution();
-      return execution !== undefined && execution.kind !== "action" ? execution.random() : Math.random();
+      return execution !== undefined && execution.kind !== "action"
+        ? execution.random()
+        : Math.random();
     },
     log,
     forbid: forbidInTransactions,

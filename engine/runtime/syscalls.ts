@@ -51,7 +51,8 @@ function documentJson(document: StoredDocument | null): string {
 /** Resolves an id argument (and the optional table argument of the newer `db.get("t", id)`). */
 function resolveId(tx: Transaction, args: Args, op: string): { id: string; table: string } | null {
   const id = args["id"];
-  if (typeof id !== "string") throw new FunctionFailure(`${op}: expected an id string, got ${JSON.stringify(id)}.`);
+  if (typeof id !== "string")
+    throw new FunctionFailure(`${op}: expected an id string, got ${JSON.stringify(id)}.`);
   const table = tx.tableOfId(id);
   const requestedTable = args["table"];
   if (typeof requestedTable === "string" && table !== null && requestedTable !== table) {
@@ -63,14 +64,25 @@ function resolveId(tx: Transaction, args: Args, op: string): { id: string; table
   return { id, table };
 }
 
-function existing(tx: Transaction, args: Args, op: string): { id: string; table: string; current: StoredDocument } {
+function existing(
+  tx: Transaction,
+  args: Args,
+  op: string,
+): { id: string; table: string; current: StoredDocument } {
   const resolved = resolveId(tx, args, op);
   if (resolved === null) {
-    throw new FunctionFailure(`Invalid argument \`id\` for \`db.${op}\`: "${String(args["id"])}" is not a valid document id.`);
+    throw new FunctionFailure(
+      `Invalid argument \`id\` for \`db.${op}\`: "${String(args["id"])}" is not a valid document id.`,
+    );
   }
   const current = tx.get(resolved.id, resolved.table);
   if (current === null) {
-    throw new FunctionFailure(`Delete on nonexistent document ID ${resolved.id}`.replace("Delete", op === "delete" ? "Delete" : op === "patch" ? "Update" : "Replace"));
+    throw new FunctionFailure(
+      `Delete on nonexistent document ID ${resolved.id}`.replace(
+        "Delete",
+        op === "delete" ? "Delete" : op === "patch" ? "Update" : "Replace",
+      ),
+    );
   }
   return { ...resolved, current };
 }
@@ -78,7 +90,9 @@ function existing(tx: Transaction, args: Args, op: string): { id: string; table:
 function checkUserFields(fields: Record<string, Value>, op: string): void {
   for (const key of Object.keys(fields)) {
     if (key.startsWith("_") && key !== "_id" && key !== "_creationTime") {
-      throw new FunctionFailure(`Failed to ${op}: field "${key}" starts with an underscore, which is reserved for system fields.`);
+      throw new FunctionFailure(
+        `Failed to ${op}: field "${key}" starts with an underscore, which is reserved for system fields.`,
+      );
     }
   }
 }
@@ -116,7 +130,10 @@ type SyncHandler = (args: Args) => unknown;
 type AsyncHandler = (args: Args) => Promise<string> | string;
 
 /** Builds the `Convex` global for one engine. */
-export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => number): ConvexGlobal {
+export function createConvexGlobal(
+  runNested: NestedRunner,
+  nextStreamId: () => number,
+): ConvexGlobal {
   const syncOps: Record<string, SyncHandler> = {
     "1.0/queryStream": (args) => {
       const exec = execution("queryStream");
@@ -144,7 +161,8 @@ export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => 
       }
       return { id: tx.tableOfId(idString) === table ? idString : null };
     },
-    "1.0/getSnapshotTs": () => convexToJson(BigInt.asIntN(64, transaction("getSnapshotTs").beginTs)),
+    "1.0/getSnapshotTs": () =>
+      convexToJson(BigInt.asIntN(64, transaction("getSnapshotTs").beginTs)),
   };
 
   const asyncOps: Record<string, AsyncHandler> = {
@@ -157,7 +175,8 @@ export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => 
     "1.0/queryStreamNext": (args) => {
       const exec = execution("queryStreamNext");
       const stream = exec.streams.get(args["queryId"] as number);
-      if (stream === undefined) throw new FunctionFailure("Query stream is closed or does not exist.");
+      if (stream === undefined)
+        throw new FunctionFailure("Query stream is closed or does not exist.");
       const document = stream.next();
       if (document === null) {
         exec.streams.delete(args["queryId"] as number);
@@ -169,7 +188,9 @@ export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => 
       const exec = execution("queryPage");
       const tx = transaction("paginate");
       if (exec.paginated) {
-        throw new FunctionFailure("This query or mutation function ran multiple paginated queries. Convex only supports a single paginated query in each function.");
+        throw new FunctionFailure(
+          "This query or mutation function ran multiple paginated queries. Convex only supports a single paginated query in each function.",
+        );
       }
       exec.paginated = true;
       const plan = planQuery(tx, args["query"] as SerializedQuery);
@@ -189,11 +210,14 @@ export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => 
       const tx = transaction("db.insert");
       const table = args["table"];
       if (typeof table !== "string") throw new FunctionFailure("db.insert expects a table name.");
-      if (table.startsWith("_")) throw new FunctionFailure(`System tables (prefixed with \`_\`) are read-only.`);
+      if (table.startsWith("_"))
+        throw new FunctionFailure(`System tables (prefixed with \`_\`) are read-only.`);
       const fields = decodeDocumentFields(args["value"]);
       checkUserFields(fields, "insert");
       if ("_id" in fields || "_creationTime" in fields) {
-        throw new FunctionFailure("Failed to insert: the system fields _id and _creationTime are set by the database.");
+        throw new FunctionFailure(
+          "Failed to insert: the system fields _id and _creationTime are set by the database.",
+        );
       }
       return JSON.stringify({ _id: tx.insert(table, fields) });
     },
@@ -204,9 +228,16 @@ export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => 
       const fields = userFieldsOf(current);
       for (const [key, json] of Object.entries(patch ?? {})) {
         const isRemoval =
-          typeof json === "object" && json !== null && Object.keys(json).length === 1 && "$undefined" in json;
+          typeof json === "object" &&
+          json !== null &&
+          Object.keys(json).length === 1 &&
+          "$undefined" in json;
         if (key === "_id" || key === "_creationTime") {
-          stripSystemFields({ [key]: isRemoval ? (undefined as never) : jsonToConvex(json as never) }, current, "patch");
+          stripSystemFields(
+            { [key]: isRemoval ? (undefined as never) : jsonToConvex(json as never) },
+            current,
+            "patch",
+          );
           continue;
         }
         if (isRemoval) delete fields[key];
@@ -237,14 +268,24 @@ export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => 
       const exec = execution("runUdf");
       const udfType = args["udfType"];
       const name = args["name"] ?? args["reference"];
-      if (typeof name !== "string") throw new FunctionFailure("ctx.runQuery/runMutation: function handles are not supported yet; pass a function reference.");
+      if (typeof name !== "string")
+        throw new FunctionFailure(
+          "ctx.runQuery/runMutation: function handles are not supported yet; pass a function reference.",
+        );
       if (udfType !== "query" && udfType !== "mutation") {
-        throw new FunctionFailure(`ctx.run* from a ${exec.kind} cannot run a function of type ${String(udfType)}.`);
+        throw new FunctionFailure(
+          `ctx.run* from a ${exec.kind} cannot run a function of type ${String(udfType)}.`,
+        );
       }
       if (exec.kind === "query" && udfType === "mutation") {
         throw new FunctionFailure("A query cannot run a mutation.");
       }
-      const result = await runNested(exec, udfType, name, (args["args"] ?? {}) as Record<string, unknown>);
+      const result = await runNested(
+        exec,
+        udfType,
+        name,
+        (args["args"] ?? {}) as Record<string, unknown>,
+      );
       return JSON.stringify(convexToJson(result));
     },
     "1.0/getFunctionMetadata": () => {
@@ -252,14 +293,17 @@ export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => 
       return JSON.stringify({ name: exec.path, componentPath: "" });
     },
     "1.0/getTransactionMetrics": () => {
-      throw new FunctionFailure("ctx.meta.getTransactionMetrics() is not supported by this backend yet.");
+      throw new FunctionFailure(
+        "ctx.meta.getTransactionMetrics() is not supported by this backend yet.",
+      );
     },
   };
 
   return {
     syscall(op, jsonArgs) {
       const handler = syncOps[op];
-      if (handler === undefined) throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
+      if (handler === undefined)
+        throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
       return JSON.stringify(handler(JSON.parse(jsonArgs) as Args));
     },
     async asyncSyscall(op, jsonArgs) {
@@ -271,8 +315,13 @@ export function createConvexGlobal(runNested: NestedRunner, nextStreamId: () => 
         return await handler(JSON.parse(jsonArgs) as Args);
       } catch (error) {
         // Rejections reach `performAsyncSyscall`, which rethrows with `.message` (and `.data` for ConvexErrors).
-        if (typeof error === "object" && error !== null && "data" in error && (error as { data: unknown }).data !== undefined) {
-          throw { message: errorMessageOf(error), data: (error as { data: unknown }).data };
+        if (
+          typeof error === "object" &&
+          error !== null &&
+          "data" in error &&
+          error.data !== undefined
+        ) {
+          throw { message: errorMessageOf(error), data: error.data };
         }
         throw { message: errorMessageOf(error) };
       }

@@ -8,7 +8,13 @@
 import { encodeIndexKey, encodeValue, type IndexKey } from "../values/index_key.ts";
 import { convexToJson, type Value } from "convex/values";
 import { MvccIndex } from "./mvcc_index.ts";
-import type { DocumentValue, DocumentWrite, IndexDefinition, StoredDocument, Timestamp } from "./types.ts";
+import type {
+  DocumentValue,
+  DocumentWrite,
+  IndexDefinition,
+  StoredDocument,
+  Timestamp,
+} from "./types.ts";
 
 interface Revision {
   readonly ts: Timestamp;

@@ -14,9 +14,7 @@ import type { Timestamp } from "./types.ts";
 // sorted-btree ships CommonJS with `exports.default`: Node puts the class one level down, while
 // bundlers' interop (vitest) hands out the class itself.
 const BTree: typeof BTreeModule.default =
-  typeof BTreeModule === "function"
-    ? (BTreeModule as unknown as typeof BTreeModule.default)
-    : BTreeModule.default;
+  typeof BTreeModule === "function" ? BTreeModule : BTreeModule.default;
 type Tree = BTreeModule.default<IndexKey, EntryVersion[]>;
 
 interface EntryVersion {
@@ -99,12 +97,16 @@ export class MvccIndex {
    * The first entry visible at `ts` inside `interval`, strictly before `before` (or from the
    * interval's end when `before` is undefined), in descending key order.
    */
-  nextDescending(interval: Interval, before: IndexKey | undefined, ts: Timestamp): IndexEntry | null {
+  nextDescending(
+    interval: Interval,
+    before: IndexKey | undefined,
+    ts: Timestamp,
+  ): IndexEntry | null {
     let pair =
       before !== undefined
         ? this.tree.nextLowerPair(before)
         : interval.end === null
-          ? this.tree.nextLowerPair(undefined as unknown as IndexKey)
+          ? this.tree.nextLowerPair(undefined)
           : this.tree.nextLowerPair(interval.end);
     while (pair !== undefined) {
       const [key, versions] = pair;

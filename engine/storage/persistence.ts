@@ -100,15 +100,14 @@ export class Persistence {
   /** The timestamp of the last persisted commit (0 for a new database). */
   maxTimestamp(): Timestamp {
     const row = this.db.prepare("SELECT value FROM globals WHERE key = 'max_ts'").get() as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     return row === undefined ? 0n : BigInt(row.value);
   }
 
   /** Every stored document. */
   *documents(): IterableIterator<LoadedDocument> {
     const rows = this.db
-      .prepare("SELECT id, table_name AS \"table\", json FROM documents")
+      .prepare('SELECT id, table_name AS "table", json FROM documents')
       .iterate() as IterableIterator<LoadedDocument>;
     yield* rows;
   }

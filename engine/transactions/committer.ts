@@ -111,7 +111,11 @@ export class Committer {
    * visible; rejects with `ConflictError` when something it read changed since `beginTs`.
    * A transaction without writes commits at once at `beginTs`.
    */
-  commit(beginTs: Timestamp, readSet: ReadSet, writes: readonly DocumentWrite[]): Promise<Timestamp> {
+  commit(
+    beginTs: Timestamp,
+    readSet: ReadSet,
+    writes: readonly DocumentWrite[],
+  ): Promise<Timestamp> {
     for (const entry of this.writeLog) {
       if (entry.ts <= beginTs) continue;
       const overlap = readSet.firstOverlap(entry.keys);
@@ -190,7 +194,8 @@ export class Committer {
     for (const ts of this.openSnapshots.keys()) if (ts < oldest) oldest = ts;
     this.horizon = oldest;
     let drop = 0;
-    while (drop < this.writeLog.length && (this.writeLog[drop]?.ts ?? oldest + 1n) <= oldest) drop++;
+    while (drop < this.writeLog.length && (this.writeLog[drop]?.ts ?? oldest + 1n) <= oldest)
+      drop++;
     if (drop > 0) this.writeLog = this.writeLog.slice(drop);
     this.store.collectGarbage(oldest);
   }

@@ -109,7 +109,9 @@ export class Transaction {
   private assertWritable(): void {
     this.assertOpen();
     if (this.options.readOnly) {
-      throw new FunctionFailure("Write operations are not allowed in queries (this function is a query).");
+      throw new FunctionFailure(
+        "Write operations are not allowed in queries (this function is a query).",
+      );
     }
   }
 
@@ -135,7 +137,8 @@ export class Transaction {
     this.readSet.addPoint(`${table}.by_id`, idKey(id));
     this.checkIntervalLimit();
     const buffered = this.writes.get(id);
-    const document = buffered !== undefined ? buffered.after : this.options.store.get(id, this.beginTs);
+    const document =
+      buffered !== undefined ? buffered.after : this.options.store.get(id, this.beginTs);
     if (document !== null && document.table !== table) return null;
     if (document !== null) this.countRead(document);
     return document;
@@ -163,7 +166,12 @@ export class Transaction {
   }
 
   /** Replaces a document's user fields, keeping its system fields. */
-  replace(id: string, table: string, current: StoredDocument, fields: DocumentValue): StoredDocument {
+  replace(
+    id: string,
+    table: string,
+    current: StoredDocument,
+    fields: DocumentValue,
+  ): StoredDocument {
     this.assertWritable();
     const { _id, _creationTime } = current.value;
     const document = storedDocument(id, table, {
@@ -344,7 +352,10 @@ export class IndexScan {
       if (write.after === null) continue;
       const key = indexKeyOf(write.after.value, this.index.fields);
       if (!intervalContains(this.interval, key)) continue;
-      if (this.position !== undefined && (ascending ? key <= this.position : key >= this.position)) {
+      if (
+        this.position !== undefined &&
+        (ascending ? key <= this.position : key >= this.position)
+      ) {
         continue;
       }
       if (own === null || (ascending ? key < own.key : key > own.key)) {
@@ -352,7 +363,10 @@ export class IndexScan {
       }
     }
     let chosen = committed;
-    if (own !== null && (chosen === null || (ascending ? own.key < chosen.key : own.key > chosen.key))) {
+    if (
+      own !== null &&
+      (chosen === null || (ascending ? own.key < chosen.key : own.key > chosen.key))
+    ) {
       chosen = own;
     }
     if (chosen === null) {
@@ -392,7 +406,12 @@ export class IndexScan {
 /** Decodes a convex-encoded JSON object into a document value, rejecting non-objects. */
 export function decodeDocumentFields(json: unknown): DocumentValue {
   const value = jsonToConvex(json as never);
-  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof ArrayBuffer) {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    value instanceof ArrayBuffer
+  ) {
     throw new FunctionFailure("A document must be an object.");
   }
   return value as DocumentValue;

@@ -119,6 +119,21 @@ export function prefixSuccessor(key: IndexKey): IndexKey | null {
   return key.slice(0, end - 1) + String.fromCharCode(key.charCodeAt(end - 1) + 1);
 }
 
+/**
+ * The exclusive end of the range of tuple keys whose leading values are exactly the values
+ * encoded in `key` (a complete {@link encodeIndexKey} output): `key` followed by a 0xFF byte.
+ *
+ * Use this, not {@link prefixSuccessor}, for "all keys whose first values equal these": a string
+ * (or bytes) encoding is a byte prefix of the encoding of the same string extended by a zero byte
+ * (`"a"` is `10 61 00`, `"a\0"` is `10 61 00 FF 00`), so the byte-prefix range of `["a"]` also
+ * holds `["a\0"]`. Every value's encoding starts with a tag below 0xFF, so `key + 0xFF` is above
+ * every tuple that continues after the encoded values and below every other key that extends
+ * `key` as bytes. (Convex's own `IndexRange::compile` uses the byte-prefix end here.)
+ */
+export function tuplePrefixEnd(key: IndexKey): IndexKey {
+  return key + ESCAPE;
+}
+
 /** The smallest key strictly greater than `key`: `key` followed by a 0x00 byte. */
 export function keySuccessor(key: IndexKey): IndexKey {
   return key + TERMINATOR;
@@ -206,7 +221,10 @@ function encodeObject(object: { [key: string]: Value | undefined }): IndexKey {
 
 /** Escapes 0x00 as 0x00 0xFF and appends the 0x00 terminator. */
 function escapeBytes(bytes: string): IndexKey {
-  return (bytes.includes(TERMINATOR) ? bytes.replaceAll(TERMINATOR, TERMINATOR + ESCAPE) : bytes) + TERMINATOR;
+  return (
+    (bytes.includes(TERMINATOR) ? bytes.replaceAll(TERMINATOR, TERMINATOR + ESCAPE) : bytes) +
+    TERMINATOR
+  );
 }
 
 /** The UTF-8 bytes of `s` as a latin1 byte string. */

@@ -42,7 +42,8 @@ export const SYSTEM_FIELDS: ReadonlySet<string> = new Set(["_id", "_creationTime
 
 const MIN_INT64 = -(2n ** 63n);
 const MAX_INT64 = 2n ** 63n - 1n;
-const TYPES_HELP = "To learn about Convex's supported types, see https://docs.convex.dev/using/types.";
+const TYPES_HELP =
+  "To learn about Convex's supported types, see https://docs.convex.dev/using/types.";
 
 /**
  * Size of a value in Convex's accounting: null and booleans 1 byte, int64 and float64 9, strings
@@ -76,7 +77,9 @@ export function argsSize(args: Value): number {
 /** Nesting depth: 0 for scalars, 1 + the deepest element or field for arrays and objects. */
 export function valueNesting(value: Value | undefined): number {
   if (Array.isArray(value)) {
-    return 1 + value.reduce<number>((deepest, element) => Math.max(deepest, valueNesting(element)), 0);
+    return (
+      1 + value.reduce<number>((deepest, element) => Math.max(deepest, valueNesting(element)), 0)
+    );
   }
   if (isPlainObject(value)) {
     let deepest = 0;
@@ -269,7 +272,10 @@ function scalarValueSize(walker: Walker, value: unknown): number | null {
   return null;
 }
 
-function measureArray(walker: Walker, array: readonly unknown[]): { size: number; nesting: number } {
+function measureArray(
+  walker: Walker,
+  array: readonly unknown[],
+): { size: number; nesting: number } {
   let size = 2;
   let deepest = 0;
   for (let i = 0; i < array.length; i += 1) {
@@ -280,12 +286,18 @@ function measureArray(walker: Walker, array: readonly unknown[]): { size: number
     deepest = Math.max(deepest, element.nesting);
   }
   if (array.length > MAX_ARRAY_LENGTH) {
-    throw violation(walker, `Array length is too long (${array.length} > maximum length ${MAX_ARRAY_LENGTH})`);
+    throw violation(
+      walker,
+      `Array length is too long (${array.length} > maximum length ${MAX_ARRAY_LENGTH})`,
+    );
   }
   return { size: checkSize(walker, size), nesting: checkNesting(walker, 1 + deepest) };
 }
 
-function measureObject(walker: Walker, object: { [key: string]: unknown }): { size: number; nesting: number } {
+function measureObject(
+  walker: Walker,
+  object: { [key: string]: unknown },
+): { size: number; nesting: number } {
   let size = 2;
   let deepest = 0;
   let fields = 0;
@@ -305,7 +317,10 @@ function measureObject(walker: Walker, object: { [key: string]: unknown }): { si
     deepest = Math.max(deepest, measured.nesting);
   }
   if (fields > MAX_OBJECT_FIELDS) {
-    throw violation(walker, `Object has too many fields (${fields} > maximum number ${MAX_OBJECT_FIELDS})`);
+    throw violation(
+      walker,
+      `Object has too many fields (${fields} > maximum number ${MAX_OBJECT_FIELDS})`,
+    );
   }
   return { size: checkSize(walker, size), nesting: checkNesting(walker, 1 + deepest) };
 }

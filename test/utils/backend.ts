@@ -32,7 +32,8 @@ export async function startTestBackend(
   options: Partial<BackendOptions> & { dataFile?: string } = {},
 ): Promise<TestBackend> {
   const dataFile =
-    options.dataFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "convex-graphql-data-")), "data.sqlite3");
+    options.dataFile ??
+    path.join(fs.mkdtempSync(path.join(os.tmpdir(), "convex-graphql-data-")), "data.sqlite3");
   const backend = await startBackend({
     dir: REPO_ROOT,
     port: 0,
@@ -56,7 +57,10 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+        timer = setTimeout(
+          () => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
+          ms,
+        );
       }),
     ]);
   } finally {

@@ -15,14 +15,26 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function setup(): { store: DocumentStore; persistence: Persistence; committer: Committer; file: string } {
+function setup(): {
+  store: DocumentStore;
+  persistence: Persistence;
+  committer: Committer;
+  file: string;
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "committer-"));
   dirs.push(dir);
   const file = path.join(dir, "data.sqlite3");
   const store = new DocumentStore();
-  store.setIndexDefinitions(new Map([["orders", [{ name: "orders.by_table", fields: ["table"] }]]]));
+  store.setIndexDefinitions(
+    new Map([["orders", [{ name: "orders.by_table", fields: ["table"] }]]]),
+  );
   const persistence = new Persistence(file, "normal");
-  return { store, persistence, committer: new Committer(store, persistence, persistence.maxTimestamp()), file };
+  return {
+    store,
+    persistence,
+    committer: new Committer(store, persistence, persistence.maxTimestamp()),
+    file,
+  };
 }
 
 function order(id: string, table: number) {
@@ -49,7 +61,9 @@ describe("Committer", () => {
 
     // The one that read table 2 conflicts; the one that read table 3 commits.
     await expect(
-      committer.commit(snapshot, readsTable2, [{ id: "b", table: "orders", before: null, after: order("b", 2) }]),
+      committer.commit(snapshot, readsTable2, [
+        { id: "b", table: "orders", before: null, after: order("b", 2) },
+      ]),
     ).rejects.toBeInstanceOf(ConflictError);
     const third = await committer.commit(snapshot, readsTable3, [
       { id: "c", table: "orders", before: null, after: order("c", 3) },
@@ -65,7 +79,9 @@ describe("Committer", () => {
     const snapshot = committer.openSnapshot();
     const timestamps = await Promise.all(
       ["x", "y", "z"].map((id) =>
-        committer.commit(snapshot, new ReadSet(), [{ id, table: "orders", before: null, after: order(id, 5) }]),
+        committer.commit(snapshot, new ReadSet(), [
+          { id, table: "orders", before: null, after: order(id, 5) },
+        ]),
       ),
     );
     committer.closeSnapshot(snapshot);

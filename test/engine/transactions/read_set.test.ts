@@ -44,12 +44,18 @@ describe("ReadSet", () => {
     reads.addInterval("orders.by_status", placedRange);
     // An order moving from "ready" to "served" touches neither key range: no conflict.
     const unrelated = new Map([
-      ["orders.by_status", [encodeIndexKey(["ready", 1, "id1"]), encodeIndexKey(["served", 1, "id1"])]],
+      [
+        "orders.by_status",
+        [encodeIndexKey(["ready", 1, "id1"]), encodeIndexKey(["served", 1, "id1"])],
+      ],
     ]);
     expect(reads.firstOverlap(unrelated)).toBeNull();
     // An order leaving "placed" (its old key is in the range) invalidates the read.
     const leaving = new Map([
-      ["orders.by_status", [encodeIndexKey(["placed", 2, "id2"]), encodeIndexKey(["preparing", 2, "id2"])]],
+      [
+        "orders.by_status",
+        [encodeIndexKey(["placed", 2, "id2"]), encodeIndexKey(["preparing", 2, "id2"])],
+      ],
     ]);
     expect(reads.firstOverlap(leaving)).toEqual({
       index: "orders.by_status",

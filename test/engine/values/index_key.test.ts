@@ -17,6 +17,7 @@ import {
   encodeValue,
   keySuccessor,
   prefixSuccessor,
+  tuplePrefixEnd,
 } from "../../../engine/values/index_key.ts";
 
 const MIN_INT64 = -(2n ** 63n);
@@ -239,6 +240,16 @@ describe("successors", () => {
     expect(prefixSuccessor("")).toBeNull();
   });
 
+  it('a byte-prefix range of ["a"] also holds ["a\\0"]; tuplePrefixEnd does not', () => {
+    const start = encodeIndexKey(["a"]);
+    const withZero = encodeIndexKey(["a\0", 1n]);
+    // The trap: "a" then terminator is a byte prefix of "a", zero byte escaped as 00 FF.
+    expect(withZero > start && withZero < prefixSuccessor(start)!).toBe(true);
+    // The tuple-aware end stops before it, and still holds every tuple that starts with "a".
+    expect(withZero >= tuplePrefixEnd(start)).toBe(true);
+    expect(encodeIndexKey(["a", { z: [MAX_INT64] }]) < tuplePrefixEnd(start)).toBe(true);
+  });
+
   it("the encoded prefix of a string covers exactly the tuples that start with it", () => {
     const prefix = encodeIndexKey(["pizza"]);
     const end = prefixSuccessor(prefix)!;
@@ -310,13 +321,49 @@ describe("properties", () => {
     );
   });
 
-  it("never makes one value's key a proper prefix of another's (self-delimiting)", () => {
+  it("is self-delimiting: a key that is a byte prefix of another is continued by 0xFF", () => {
+    // "a" (10 61 00) is a byte prefix of "a\0" (10 61 00 FF 00), and {} of {"": null}. The byte
+    // after the shorter key is always 0xFF, which no tag uses, so whatever follows the shorter
+    // value in a tuple (a tag or nothing) still sorts before the longer value.
+    const text = fc.string({ unit: "binary", maxLength: 4 });
+    const extended = fc.oneof(
+      fc.tuple(text, text).map(([s, t]): [Value, Value] => [s, `${s}\0${t}`]),
+      fc
+        .tuple(fc.uint8Array({ maxLength: 3 }), fc.uint8Array({ maxLength: 3 }))
+        .map(([s, t]): [Value, Value] => [s.slice().buffer, Uint8Array.from([...s, 0, ...t]).buffer]),
+      convexValue.map((x): [Value, Value] => [{}, { "": x }]),
+    );
+    const pair = fc.oneof(extended, fc.tuple(valueOrMissing, valueOrMissing));
+    let prefixes = 0;
     fc.assert(
-      fc.property(valueOrMissing, valueOrMissing, (a, b) => {
+      fc.property(pair, ([a, b]) => {
         const [ka, kb] = [encodeValue(a), encodeValue(b)];
-        fc.pre(ka !== kb);
-        expect(kb.startsWith(ka) || ka.startsWith(kb)).toBe(false);
+        if (ka.length < kb.length && kb.startsWith(ka)) {
+          prefixes += 1;
+          expect(kb.charCodeAt(ka.length)).toBe(0xff);
+        }
       }),
+      { numRuns: 500 },
+    );
+    // The generator did exercise the prefix case.
+    expect(prefixes).toBeGreaterThan(50);
+  });
+
+  it("tuplePrefixEnd bounds exactly the tuples that start with the encoded values", () => {
+    fc.assert(
+      fc.property(
+        fc.array(valueOrMissing, { minLength: 1, maxLength: 2 }),
+        fc.array(valueOrMissing, { maxLength: 3 }),
+        (prefix, tuple) => {
+          const start = encodeIndexKey(prefix);
+          const key = encodeIndexKey(tuple);
+          const startsWithPrefix =
+            tuple.length >= prefix.length &&
+            prefix.every((value, i) => compareValues(value, tuple[i]) === 0);
+          expect(key >= start && key < tuplePrefixEnd(start)).toBe(startsWithPrefix);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 
