@@ -7,6 +7,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { handleApiRequest, type IdentityResolver } from "./http/api_server.ts";
+import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
+import { AuthenticationError } from "./auth/auth.ts";
+import { RequestError } from "./errors.ts";
 
 export interface BackendOptions extends EngineOptions {
   /** @default 3210 (0 picks a free port) */
@@ -22,17 +25,37 @@ export interface Backend {
   readonly url: string;
   readonly port: number;
   readonly engine: Engine;
+  readonly sync: SyncServer;
   /** Stops accepting connections, closes open ones, flushes and closes the data file. */
   close(): Promise<void>;
 }
 
-const anonymous: IdentityResolver = async () => Promise.resolve(null);
+/** `Authorization: Bearer <jwt>` -> the identity, verified against `auth.config.ts`. */
+function bearerIdentity(engine: Engine): IdentityResolver {
+  return async (authorization) => {
+    if (authorization === undefined || authorization === "") return null;
+    const match = /^Bearer\s+(.+)$/i.exec(authorization);
+    if (match === null || match[1] === undefined) {
+      throw new RequestError("Unauthenticated", "The Authorization header must be \"Bearer <token>\".");
+    }
+    const authenticator = engine.authenticator;
+    try {
+      if (authenticator === null || !authenticator.hasProviders) {
+        throw new AuthenticationError("No auth provider found matching the given token: this deployment has no auth.config.ts providers.");
+      }
+      return await authenticator.verify(match[1]);
+    } catch (error) {
+      throw new RequestError("Unauthenticated", (error as Error).message);
+    }
+  };
+}
 
 /** Starts the engine and its HTTP server; resolves once it is listening. */
 export async function startBackend(options: BackendOptions): Promise<Backend> {
   const engine = await Engine.start(options);
+  const resolveIdentity = bearerIdentity(engine);
   const server = http.createServer((req, res) => {
-    handleApiRequest(engine, anonymous, req, res)
+    handleApiRequest(engine, resolveIdentity, req, res)
       .then((handled) => {
         if (handled) return;
         const body = JSON.stringify({
@@ -50,6 +73,13 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 3210, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const sync = attachSyncServer(server, {
+    executor: engine.executor,
+    committer: engine.committer,
+    liveQueries: engine.liveQueries,
+    sessionRequests: engine.sessionRequests,
+    authenticator: () => engine.authenticator,
   });
   const address = server.address() as AddressInfo;
   const host = options.host ?? "127.0.0.1";
@@ -72,8 +102,10 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     engine,
+    sync,
     async close() {
       watcher?.close();
+      sync.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.close();

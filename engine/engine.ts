@@ -19,6 +19,10 @@ import { jsonToConvex } from "convex/values";
 import { checkDocument } from "./values/limits.ts";
 import { schemaValidationMessage, validateValue } from "./values/validate.ts";
 import { decodeDocumentId } from "./values/document_id.ts";
+import { Authenticator } from "./auth/auth.ts";
+import { LiveQueries } from "./subscriptions/live_queries.ts";
+import { SessionRequests } from "./sync/session_requests.ts";
+import { SESSION_REQUESTS_TABLE } from "./runtime/executor.ts";
 
 export interface EngineOptions {
   /** The app folder: the one holding `convex/`. */
@@ -61,6 +65,9 @@ export class Engine {
     problems: [],
   };
   private streamCounter = 0;
+  readonly liveQueries: LiveQueries;
+  readonly sessionRequests: SessionRequests;
+  private auth: Authenticator | null = null;
   private readonly log: (line: string) => void;
   readonly convexDir: string;
 
@@ -71,11 +78,13 @@ export class Engine {
     this.persistence = new Persistence(dataFile, options.durability ?? "full");
     this.tables = new TableRegistry(this.persistence);
     const recoveredTs = this.persistence.maxTimestamp();
+    this.committer = new Committer(this.store, this.persistence, recoveredTs);
+    this.sessionRequests = new SessionRequests(this.committer);
     for (const row of this.persistence.documents()) {
       const value = jsonToConvex(JSON.parse(row.json) as never) as DocumentValue;
       this.store.load(storedDocument(row.id, row.table, value), recoveredTs);
+      if (row.table === SESSION_REQUESTS_TABLE) this.sessionRequests.record(value, BigInt(row.ts));
     }
-    this.committer = new Committer(this.store, this.persistence, recoveredTs);
     this.executor = new Executor({
       store: this.store,
       committer: this.committer,
@@ -83,6 +92,12 @@ export class Engine {
       registry: () => this.app.registry,
       checkWrite: (table, document) => this.checkWrite(table, document),
     });
+    this.liveQueries = new LiveQueries(this.executor, this.committer);
+  }
+
+  /** Verifies tokens against `auth.config.ts` (null when it has no providers). */
+  get authenticator(): Authenticator | null {
+    return this.auth;
   }
 
   /**
@@ -135,8 +150,15 @@ export class Engine {
       this.log("✖ Functions not updated: the previous version keeps serving.");
       return { ok: false, functions: this.app.registry.list().length, problems };
     }
+    let auth: Authenticator | null = null;
+    try {
+      auth = new Authenticator(app.authConfig);
+    } catch (error) {
+      app = { ...app, problems: [...app.problems, { file: "convex/auth.config.ts", reason: errorMessageOf(error) }] };
+    }
     for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     this.app = app;
+    this.auth = auth;
     const definitions = new Map<string, readonly IndexDefinition[]>();
     for (const table of app.schema?.tables.values() ?? [])
       definitions.set(table.name, table.indexes);
@@ -176,8 +198,9 @@ export class Engine {
     return failure === null ? null : schemaValidationMessage(table, failure);
   }
 
-  /** Checks a document about to be written: value limits, then `schema.ts`. */
+  /** Checks a document about to be written: value limits, then `schema.ts` (system tables excepted). */
   private checkWrite(table: string, document: DocumentValue): string | null {
+    if (table.startsWith("_")) return null;
     const limit = checkDocument(document);
     if (limit !== null) return limit;
     const schema = this.app.schema;

@@ -52,7 +52,15 @@ export interface FunctionRequest {
   readonly allowInternal?: boolean;
   /** Read at this timestamp (queries only: `/api/query_at_ts`). */
   readonly snapshotTs?: Timestamp;
+  /**
+   * Mutations from the sync protocol: the outcome is recorded in `_session_requests` in the same
+   * transaction, so a re-sent request is answered without running again (exactly once).
+   */
+  readonly sessionRequest?: { readonly sessionId: string; readonly requestId: number };
 }
+
+/** The system table recording successful sync-protocol mutations (exactly-once replays). */
+export const SESSION_REQUESTS_TABLE = "_session_requests";
 
 export type FunctionOutcome =
   | {
@@ -379,6 +387,14 @@ export class Executor {
         readSet,
         observedIdentity: tx.observedIdentity,
       };
+    }
+    if (request.sessionRequest !== undefined) {
+      tx.insert(SESSION_REQUESTS_TABLE, {
+        sessionId: request.sessionRequest.sessionId,
+        requestId: request.sessionRequest.requestId,
+        result: JSON.stringify(checked.value),
+        logLines: execution.logLines,
+      });
     }
     let ts: Timestamp;
     try {

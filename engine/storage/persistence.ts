@@ -33,6 +33,8 @@ export interface LoadedDocument {
   readonly id: string;
   readonly table: string;
   readonly json: string;
+  /** The commit timestamp of this revision (decimal text). */
+  readonly ts: string;
 }
 
 export class Persistence {
@@ -107,7 +109,7 @@ export class Persistence {
   /** Every stored document. */
   *documents(): IterableIterator<LoadedDocument> {
     const rows = this.db
-      .prepare('SELECT id, table_name AS "table", json FROM documents')
+      .prepare('SELECT id, table_name AS "table", json, ts FROM documents')
       .iterate() as IterableIterator<LoadedDocument>;
     yield* rows;
   }

@@ -1,0 +1,203 @@
+/**
+ * Live query results shared across sessions: the query cache and reactive invalidation.
+ *
+ * A result is keyed by function, arguments and, only when the execution read it, the identity:
+ * a query that never called `ctx.auth` serves every user from one execution. Each live result
+ * is registered in the subscription index with its read set; a commit that writes into that
+ * read set marks it invalid at the commit's timestamp and tells its watchers (sessions), which
+ * rerun it. Concurrent requests for the same result at the same timestamp share one execution.
+ *
+ *   computing --done--> valid --commit hits its read set--> invalid(ts) --no watchers--> dropped
+ */
+import type { FunctionOutcome, Executor } from "../runtime/executor.ts";
+import type { UserIdentity } from "../runtime/execution.ts";
+import type { Timestamp } from "../storage/types.ts";
+import type { Committer, PublishedCommit } from "../transactions/committer.ts";
+import { SubscriptionIndex, type Registration } from "./subscription_index.ts";
+
+/** What a session asks for. */
+export interface LiveQueryRequest {
+  readonly path: string;
+  /** Convex-encoded JSON of the args object. */
+  readonly args: unknown;
+  readonly identity: UserIdentity | null;
+}
+
+export type Watcher = (result: LiveResult) => void;
+
+/** One computed result, valid from `ts` until `invalidatedAt` (exclusive). */
+export class LiveResult {
+  invalidatedAt: Timestamp | null = null;
+  registration: Registration<LiveResult> | null = null;
+  readonly watchers = new Set<Watcher>();
+  /** JSON of what a client would be sent (value or error, and log lines), for deduplication. */
+  readonly fingerprint: string;
+
+  constructor(
+    readonly cacheKey: string,
+    readonly ts: Timestamp,
+    readonly outcome: FunctionOutcome,
+  ) {
+    this.fingerprint =
+      outcome.status === "success"
+        ? JSON.stringify(["ok", outcome.value, outcome.logLines])
+        : JSON.stringify(["error", outcome.errorMessage, outcome.errorData ?? null, outcome.logLines]);
+  }
+
+  /** True when this result is the query's result at snapshot `ts`. */
+  validAt(ts: Timestamp): boolean {
+    return this.ts <= ts && (this.invalidatedAt === null || ts < this.invalidatedAt);
+  }
+}
+
+/** Counters for tests and benchmarks. */
+export interface LiveQueryStats {
+  /** Query executions started for live results (first runs and reruns). */
+  executions: number;
+  /** Results invalidated by commits. */
+  invalidations: number;
+}
+
+/** How many recent commits are kept to catch up results computed at an older snapshot. */
+const RECENT_COMMITS_LIMIT = 10_000;
+
+function identityKey(identity: UserIdentity | null): string {
+  return identity === null ? "anonymous" : `user:${identity.tokenIdentifier}`;
+}
+
+export class LiveQueries {
+  readonly stats: LiveQueryStats = { executions: 0, invalidations: 0 };
+  private readonly results = new Map<string, LiveResult>();
+  private readonly inflight = new Map<string, Promise<LiveResult>>();
+  private readonly index = new SubscriptionIndex<LiveResult>();
+  /** Commits since the oldest in-flight execution's snapshot, for catch-up. */
+  private recent: PublishedCommit[] = [];
+  private readonly inflightSnapshots = new Map<Timestamp, number>();
+
+  constructor(
+    private readonly executor: Executor,
+    committer: Committer,
+  ) {
+    committer.onPublish((commit) => this.onCommit(commit));
+  }
+
+  /** Number of live results held (each shared by all its watchers). */
+  get size(): number {
+    return this.results.size;
+  }
+
+  /** Registered read intervals, across all live results. */
+  intervalCount(): number {
+    return this.index.intervalCount();
+  }
+
+  private onCommit(commit: PublishedCommit): void {
+    if (this.inflightSnapshots.size > 0) {
+      this.recent.push(commit);
+      if (this.recent.length > RECENT_COMMITS_LIMIT) this.recent.shift();
+    }
+    const hit = this.index.invalidated(commit.keys);
+    for (const result of hit) this.invalidate(result, commit.ts);
+  }
+
+  private invalidate(result: LiveResult, ts: Timestamp): void {
+    if (result.invalidatedAt !== null) return;
+    result.invalidatedAt = ts;
+    this.stats.invalidations++;
+    if (result.registration !== null) {
+      this.index.remove(result.registration);
+      result.registration = null;
+    }
+    for (const watcher of [...result.watchers]) watcher(result);
+  }
+
+  /**
+   * The result of `request` at snapshot `ts`, watched by `watcher` (called once if the result
+   * is later invalidated). Pair with `unwatch`.
+   */
+  async resultAt(request: LiveQueryRequest, ts: Timestamp, watcher: Watcher): Promise<LiveResult> {
+    const argsJson = JSON.stringify(request.args ?? {});
+    const sharedKey = `${request.path}\u0000${argsJson}\u0000*`;
+    const specificKey = `${request.path}\u0000${argsJson}\u0000${identityKey(request.identity)}`;
+    for (const key of [sharedKey, specificKey]) {
+      const cached = this.results.get(key);
+      if (cached !== undefined && cached.validAt(ts)) {
+        cached.watchers.add(watcher);
+        return cached;
+      }
+    }
+    const inflightKey = `${specificKey}\u0000${ts}`;
+    let pending = this.inflight.get(inflightKey);
+    if (pending === undefined) {
+      pending = this.execute(request, ts, sharedKey, specificKey).finally(() =>
+        this.inflight.delete(inflightKey),
+      );
+      this.inflight.set(inflightKey, pending);
+    }
+    const result = await pending;
+    result.watchers.add(watcher);
+    return result;
+  }
+
+  /** Stops watching; a result nobody watches is dropped. */
+  unwatch(result: LiveResult, watcher: Watcher): void {
+    result.watchers.delete(watcher);
+    if (result.watchers.size > 0) return;
+    if (result.registration !== null) {
+      this.index.remove(result.registration);
+      result.registration = null;
+    }
+    if (this.results.get(result.cacheKey) === result) this.results.delete(result.cacheKey);
+  }
+
+  private async execute(
+    request: LiveQueryRequest,
+    ts: Timestamp,
+    sharedKey: string,
+    specificKey: string,
+  ): Promise<LiveResult> {
+    this.stats.executions++;
+    this.inflightSnapshots.set(ts, (this.inflightSnapshots.get(ts) ?? 0) + 1);
+    let outcome: FunctionOutcome;
+    try {
+      outcome = await this.executor.run({
+        path: request.path,
+        kind: "query",
+        args: request.args,
+        identity: request.identity,
+        snapshotTs: ts,
+      });
+    } finally {
+      const count = this.inflightSnapshots.get(ts) ?? 1;
+      if (count <= 1) this.inflightSnapshots.delete(ts);
+      else this.inflightSnapshots.set(ts, count - 1);
+    }
+    const key = outcome.observedIdentity ? specificKey : sharedKey;
+    const result = new LiveResult(key, ts, outcome);
+    const readSet = outcome.readSet;
+    if (readSet !== null) {
+      // Commits published while it ran were not checked against it: catch up now.
+      for (const commit of this.recent) {
+        if (commit.ts > ts && readSet.firstOverlap(commit.keys) !== null) {
+          result.invalidatedAt = commit.ts;
+          break;
+        }
+      }
+      if (result.invalidatedAt === null) result.registration = this.index.add(result, readSet);
+    }
+    this.trimRecent();
+    const existing = this.results.get(key);
+    if (existing === undefined || existing.ts <= ts) this.results.set(key, result);
+    return result;
+  }
+
+  private trimRecent(): void {
+    if (this.inflightSnapshots.size === 0) {
+      this.recent = [];
+      return;
+    }
+    let oldest: Timestamp | null = null;
+    for (const ts of this.inflightSnapshots.keys()) if (oldest === null || ts < oldest) oldest = ts;
+    if (oldest !== null) this.recent = this.recent.filter((commit) => commit.ts > (oldest as Timestamp));
+  }
+}

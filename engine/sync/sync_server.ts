@@ -1,0 +1,73 @@
+/**
+ * The `ws` binding of the sync protocol: upgrades `/api/<client version>/sync` and `/api/sync`
+ * on the backend's HTTP server and hands each socket to a `SyncSession`. Binary frames, frames
+ * over the size limit and malformed frames close only the offending socket.
+ */
+import type http from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { SyncSession, type SessionDeps } from "./session.ts";
+
+/** Largest accepted client frame (function args are limited to 16 MiB). @default 20 MiB */
+export const MAX_FRAME_BYTES = 20 * 1024 * 1024;
+
+const SYNC_PATH = /^\/api\/(?:[^/]+\/)?sync$/;
+
+export interface SyncServer {
+  /** Open sessions. */
+  readonly sessions: ReadonlySet<SyncSession>;
+  /** Closes every socket with a reason that makes clients reconnect. */
+  close(): void;
+}
+
+/** Attaches the sync endpoint to `server`. */
+export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const sessions = new Set<SyncSession>();
+  const sockets = new Set<WebSocket>();
+
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (!SYNC_PATH.test(path)) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      const session = new SyncSession(
+        {
+          send: (text) => {
+            if (ws.readyState === ws.OPEN) ws.send(text);
+          },
+          close: (code, reason) => ws.close(code, reason),
+        },
+        deps,
+      );
+      sessions.add(session);
+      ws.on("message", (data, isBinary) => {
+        if (isBinary) {
+          ws.close(1003, "BinaryFramesNotSupported");
+          return;
+        }
+        session.receive(Buffer.isBuffer(data) ? data.toString("utf8") : String(data));
+      });
+      ws.on("close", () => {
+        sockets.delete(ws);
+        sessions.delete(session);
+        session.dispose();
+      });
+      ws.on("error", () => {
+        // e.g. a frame over maxPayload: ws closes the socket with 1009; the close handler cleans up.
+      });
+    });
+  });
+
+  return {
+    sessions,
+    close() {
+      for (const ws of sockets) ws.close(1012, "InternalServerError");
+      for (const session of sessions) session.dispose();
+      wss.close();
+    },
+  };
+}
