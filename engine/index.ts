@@ -2,3 +2,5 @@
 export { startBackend, type Backend, type BackendOptions } from "./backend.ts";
 export { Engine, type EngineOptions, type LoadReport } from "./engine.ts";
 export type { Durability } from "./storage/persistence.ts";
+export { analyzeConvexApp, type AppDescription, type FunctionInfo } from "./analyze.ts";
+export type { SchemaInfo, TableSchema } from "./runtime/loader.ts";

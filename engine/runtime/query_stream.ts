@@ -12,7 +12,7 @@ import type { IndexScan, Transaction } from "../transactions/transaction.ts";
 import {
   encodeIndexKey,
   keySuccessor,
-  prefixSuccessor,
+  tuplePrefixEnd,
   type IndexKey,
 } from "../values/index_key.ts";
 import { decodeLiteral, evaluateFilter } from "./filter_expression.ts";
@@ -90,15 +90,17 @@ export function compileRange(
   }
   const prefixKey = encodeIndexKey(prefix as never[]);
   let start: IndexKey = prefixKey;
-  let end: IndexKey | null = prefixSuccessor(prefixKey);
+  // Every tuple extending a prefix P sorts in [P, P + 0xFF): the next byte is a type tag (< 0xFF).
+  // (A plain byte-prefix successor would also take in strings and bytes that merely extend the
+  // prefix's last value with a zero byte, since "a" encodes as a byte-prefix of "a\0".)
+  let end: IndexKey | null = tuplePrefixEnd(prefixKey);
   if (lower !== null) {
     const bound = prefixKey + encodeIndexKey([decodeLiteral(lower.value)]);
-    start = lower.type === "Gte" ? bound : (prefixSuccessor(bound) ?? bound);
-    if (lower.type === "Gt" && prefixSuccessor(bound) === null) end = start; // nothing above the max
+    start = lower.type === "Gte" ? bound : tuplePrefixEnd(bound);
   }
   if (upper !== null) {
     const bound = prefixKey + encodeIndexKey([decodeLiteral(upper.value)]);
-    end = upper.type === "Lt" ? bound : prefixSuccessor(bound);
+    end = upper.type === "Lt" ? bound : tuplePrefixEnd(bound);
   }
   return { start, end };
 }

@@ -380,7 +380,7 @@ function checkUnion(
   options: ValidateOptions,
 ): Problem | null {
   const members = validator.value;
-  if (false) {
+  if (members.length === 1) {
     return check(members[0]!, value, options);
   }
   if (members.some((member) => check(member, value, options) === null)) {

@@ -60,7 +60,9 @@ function referenceEncode(tableNumber: number, internalId: Uint8Array): string {
 
 describe("known answers", () => {
   it("encodes the id pinned by Convex's test_document_id_stability (table 1017)", () => {
-    expect(generateDocumentId(1017, stabilityInternalId())).toBe("z43zp6c3e75gkmz1kfwj6mbbx5sw281h");
+    expect(generateDocumentId(1017, stabilityInternalId())).toBe(
+      "z43zp6c3e75gkmz1kfwj6mbbx5sw281h",
+    );
     expect(decodeDocumentId("z43zp6c3e75gkmz1kfwj6mbbx5sw281h")).toEqual({
       tableNumber: 1017,
       internalId: stabilityInternalId(),
@@ -84,7 +86,17 @@ describe("known answers", () => {
 
 describe("layout", () => {
   it("matches an independent derivation for every size of table number", () => {
-    for (const tableNumber of [1, 127, 128, 10_001, 16_383, 16_384, 2 ** 21, 2 ** 28, 2 ** 32 - 1]) {
+    for (const tableNumber of [
+      1,
+      127,
+      128,
+      10_001,
+      16_383,
+      16_384,
+      2 ** 21,
+      2 ** 28,
+      2 ** 32 - 1,
+    ]) {
       const random = randomBytes(16);
       expect(generateDocumentId(tableNumber, random)).toBe(referenceEncode(tableNumber, random));
     }

@@ -199,8 +199,12 @@ describe("tuples", () => {
   });
 
   it("sorts a missing field (undefined) before null and every value", () => {
-    expect(compareIndexKeys(encodeIndexKey(["a", undefined]), encodeIndexKey(["a", null]))).toBe(-1);
-    expect(compareIndexKeys(encodeIndexKey([undefined, "z"]), encodeIndexKey([null, "a"]))).toBe(-1);
+    expect(compareIndexKeys(encodeIndexKey(["a", undefined]), encodeIndexKey(["a", null]))).toBe(
+      -1,
+    );
+    expect(compareIndexKeys(encodeIndexKey([undefined, "z"]), encodeIndexKey([null, "a"]))).toBe(
+      -1,
+    );
   });
 
   it("decides on the first element even when a string in it is a prefix of the other's", () => {
@@ -267,7 +271,10 @@ describe("successors", () => {
 // Properties against Convex's own order.
 
 const fieldName = fc
-  .string({ unit: fc.integer({ min: 32, max: 126 }).map((code) => String.fromCharCode(code)), maxLength: 6 })
+  .string({
+    unit: fc.integer({ min: 32, max: 126 }).map((code) => String.fromCharCode(code)),
+    maxLength: 6,
+  })
   .filter((name) => !name.startsWith("$"));
 
 const int64 = fc.oneof(
@@ -330,7 +337,10 @@ describe("properties", () => {
       fc.tuple(text, text).map(([s, t]): [Value, Value] => [s, `${s}\0${t}`]),
       fc
         .tuple(fc.uint8Array({ maxLength: 3 }), fc.uint8Array({ maxLength: 3 }))
-        .map(([s, t]): [Value, Value] => [s.slice().buffer, Uint8Array.from([...s, 0, ...t]).buffer]),
+        .map(([s, t]): [Value, Value] => [
+          s.slice().buffer,
+          Uint8Array.from([...s, 0, ...t]).buffer,
+        ]),
       convexValue.map((x): [Value, Value] => [{}, { "": x }]),
     );
     const pair = fc.oneof(extended, fc.tuple(valueOrMissing, valueOrMissing));

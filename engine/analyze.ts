@@ -1,0 +1,55 @@
+/**
+ * Reads what a `convex/` folder declares, without running a backend: every function's path,
+ * kind, visibility and validators, and the tables of `schema.ts`. The gateway derives its GraphQL
+ * schema from this (like Convex's own codegen reads the same folder).
+ */
+import path from "node:path";
+import type { ValidatorJSON } from "convex/values";
+import { bundleConvexDir, type ModuleProblem } from "./runtime/bundler.ts";
+import type { FunctionKind } from "./runtime/execution.ts";
+import { loadApp, type SchemaInfo } from "./runtime/loader.ts";
+import type { Visibility } from "./runtime/registry.ts";
+
+export interface FunctionInfo {
+  /** Canonical path, e.g. `orders:getActiveOrders`. */
+  readonly path: string;
+  readonly kind: FunctionKind;
+  readonly visibility: Visibility;
+  readonly args: ValidatorJSON;
+  readonly returns: ValidatorJSON | null;
+}
+
+export interface AppDescription {
+  readonly functions: readonly FunctionInfo[];
+  readonly schema: SchemaInfo | null;
+  readonly problems: readonly ModuleProblem[];
+}
+
+const noBackend = {
+  syscall(): string {
+    throw new Error("Convex functions cannot run while the app is only being analysed.");
+  },
+  asyncSyscall(): Promise<string> {
+    return Promise.reject(new Error("Convex functions cannot run while the app is only being analysed."));
+  },
+  jsSyscall(): unknown {
+    throw new Error("Convex functions cannot run while the app is only being analysed.");
+  },
+};
+
+/** Analyses `DIR/convex`. @throws BundleError / SchemaLoadError when it does not compile. */
+export async function analyzeConvexApp(dir: string): Promise<AppDescription> {
+  const bundle = await bundleConvexDir(path.join(dir, "convex"));
+  const app = loadApp(bundle, noBackend, {});
+  return {
+    functions: app.registry.list().map(({ path: fnPath, kind, visibility, args, returns }) => ({
+      path: fnPath,
+      kind,
+      visibility,
+      args,
+      returns,
+    })),
+    schema: app.schema,
+    problems: app.problems,
+  };
+}
