@@ -1,21 +1,37 @@
 /**
- * The `convex-graphql` command: `backend` (the embedded Convex-compatible backend); `gateway`,
- * `dev` and `schema` arrive with the GraphQL gateway.
+ * The `convex-graphql` command:
+ * - `backend`: the embedded Convex-compatible backend for DIR/convex;
+ * - `gateway`: the GraphQL gateway in front of any Convex deployment;
+ * - `dev`: both in one process, watching DIR/convex (what `npm start` runs);
+ * - `schema`: prints the GraphQL schema derived from DIR/convex.
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { startBackend } from "../engine/index.ts";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { printSchema } from "graphql";
+import { startBackend, analyzeConvexApp } from "../engine/index.ts";
+import { derivedAppSchema, deriveSchema, startGateway } from "../gateway/index.ts";
 
 const USAGE = `Usage: convex-graphql <command> [options]
 
 Commands:
   backend   Run the embedded Convex-compatible backend for DIR/convex
-            --dir DIR        app folder holding convex/ (default: .)
-            --port PORT      HTTP port (default: 3210; 0 picks a free one)
-            --host HOST      interface to listen on (default: 127.0.0.1)
-            --data FILE      SQLite data file (default: DIR/.convex-graphql/data.sqlite3)
-            --no-watch       do not reload functions when files change
-  dev       The backend and the GraphQL gateway together (see README)
+            --dir DIR          app folder holding convex/ (default: .)
+            --port PORT        HTTP and WebSocket port (default: 3210; 0 picks a free one)
+            --host HOST        interface to listen on (default: 127.0.0.1)
+            --data FILE        SQLite data file (default: DIR/.convex-graphql/data.sqlite3)
+            --no-watch         do not reload functions when files change
+  gateway   Serve GraphQL in front of a Convex deployment
+            --convex-url URL   the deployment (required), e.g. https://x.convex.cloud or http://127.0.0.1:3210
+            --dir DIR          app folder whose convex/ functions define the schema (default: .)
+            --port PORT        (default: 4000)   --host HOST (default: 127.0.0.1)
+            --no-watch         do not re-derive the schema when files change
+            --dev              do not mask unexpected errors
+            --no-introspection refuse introspection queries
+  dev       Backend and gateway together on DIR (default: .), watching DIR/convex
+            --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
+            --host HOST  --data FILE
+  schema    Print the GraphQL schema derived from DIR/convex
+            --dir DIR
 `;
 
 function fail(message: string): never {
@@ -23,43 +39,28 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function runBackend(argv: string[]): Promise<void> {
-  let parsed;
+function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T) {
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        dir: { type: "string", default: "." },
-        port: { type: "string", default: "3210" },
-        host: { type: "string", default: "127.0.0.1" },
-        data: { type: "string" },
-        "no-watch": { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     fail((error as Error).message);
   }
-  const { values } = parsed;
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    fail(`--port must be a port number, got "${values.port}"`);
-  const dir = path.resolve(values.dir);
-  const backend = await startBackend({
-    dir,
-    port,
-    host: values.host,
-    watch: !values["no-watch"],
-    ...(values.data !== undefined ? { dataFile: path.resolve(values.data) } : {}),
-  });
-  process.stdout.write(`Convex backend ready at ${backend.url}\n`);
+}
+
+function port(value: string | undefined, flag: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65535)
+    fail(`${flag} must be a port number, got "${value}"`);
+  return number;
+}
+
+function onSignals(close: () => Promise<void>): void {
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
     process.stderr.write(`Received ${signal}, shutting down.\n`);
-    backend.close().then(
+    close().then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`Shutdown failed: ${String(error)}\n`);
@@ -71,17 +72,118 @@ async function runBackend(argv: string[]): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }
 
+async function runBackend(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    dir: { type: "string", default: "." },
+    port: { type: "string", default: "3210" },
+    host: { type: "string", default: "127.0.0.1" },
+    data: { type: "string" },
+    "no-watch": { type: "boolean", default: false },
+  });
+  const backend = await startBackend({
+    dir: path.resolve(values.dir),
+    port: port(values.port, "--port"),
+    host: values.host,
+    watch: !values["no-watch"],
+    ...(values.data !== undefined ? { dataFile: path.resolve(values.data) } : {}),
+  });
+  process.stdout.write(`Convex backend ready at ${backend.url}\n`);
+  onSignals(() => backend.close());
+}
+
+async function runGateway(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    "convex-url": { type: "string" },
+    dir: { type: "string", default: "." },
+    port: { type: "string", default: "4000" },
+    host: { type: "string", default: "127.0.0.1" },
+    "no-watch": { type: "boolean", default: false },
+    dev: { type: "boolean", default: false },
+    "no-introspection": { type: "boolean", default: false },
+  });
+  const convexUrl = values["convex-url"];
+  if (convexUrl === undefined) fail("gateway needs --convex-url URL");
+  try {
+    new URL(convexUrl);
+  } catch {
+    fail(`--convex-url is not a URL: "${convexUrl}"`);
+  }
+  const schema = await derivedAppSchema(path.resolve(values.dir), { watch: !values["no-watch"] });
+  const gateway = await startGateway({
+    convexUrl,
+    schema: () => schema.current(),
+    port: port(values.port, "--port"),
+    host: values.host,
+    dev: values.dev,
+    introspection: !values["no-introspection"],
+  });
+  process.stdout.write(
+    `GraphQL gateway ready at ${gateway.url} (GraphiQL: open it in a browser) -> Convex ${convexUrl}\n`,
+  );
+  onSignals(async () => {
+    schema.close();
+    await gateway.close();
+  });
+}
+
+async function runDev(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    dir: { type: "string", default: "." },
+    port: { type: "string", default: "4000" },
+    "backend-port": { type: "string", default: "3210" },
+    host: { type: "string", default: "127.0.0.1" },
+    data: { type: "string" },
+  });
+  const dir = path.resolve(values.dir);
+  const backend = await startBackend({
+    dir,
+    port: port(values["backend-port"], "--backend-port"),
+    host: values.host,
+    watch: true,
+    ...(values.data !== undefined ? { dataFile: path.resolve(values.data) } : {}),
+  });
+  const schema = await derivedAppSchema(dir, { watch: true });
+  const gateway = await startGateway({
+    convexUrl: backend.url,
+    schema: () => schema.current(),
+    port: port(values.port, "--port"),
+    host: values.host,
+    dev: true,
+  });
+  process.stdout.write(
+    [
+      `GraphQL:  ${gateway.url}`,
+      `GraphiQL: ${gateway.url} (open in a browser)`,
+      `Convex:   ${backend.url}`,
+      `Watching ${path.join(dir, "convex")} for changes. Ctrl-C to stop.`,
+      "",
+    ].join("\n"),
+  );
+  onSignals(async () => {
+    schema.close();
+    await gateway.close();
+    await backend.close();
+  });
+}
+
+async function runSchema(argv: string[]): Promise<void> {
+  const values = parse(argv, { dir: { type: "string", default: "." } });
+  const { schema } = deriveSchema(await analyzeConvexApp(path.resolve(values.dir)));
+  process.stdout.write(`${printSchema(schema)}\n`);
+}
+
 /** Runs the CLI with `argv` (without `node` and the script path). */
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case "backend":
-      await runBackend(rest);
-      return;
-    case "dev":
+      return runBackend(rest);
     case "gateway":
+      return runGateway(rest);
+    case "dev":
+      return runDev(rest);
     case "schema":
-      fail(`"${command}" arrives with the GraphQL gateway (issue #4); run "backend" for now.`);
+      return runSchema(rest);
     case undefined:
     case "help":
     case "--help":

@@ -30,7 +30,9 @@ const noBackend = {
     throw new Error("Convex functions cannot run while the app is only being analysed.");
   },
   asyncSyscall(): Promise<string> {
-    return Promise.reject(new Error("Convex functions cannot run while the app is only being analysed."));
+    return Promise.reject(
+      new Error("Convex functions cannot run while the app is only being analysed."),
+    );
   },
   jsSyscall(): unknown {
     throw new Error("Convex functions cannot run while the app is only being analysed.");

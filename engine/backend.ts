@@ -36,12 +36,17 @@ function bearerIdentity(engine: Engine): IdentityResolver {
     if (authorization === undefined || authorization === "") return null;
     const match = /^Bearer\s+(.+)$/i.exec(authorization);
     if (match === null || match[1] === undefined) {
-      throw new RequestError("Unauthenticated", "The Authorization header must be \"Bearer <token>\".");
+      throw new RequestError(
+        "Unauthenticated",
+        'The Authorization header must be "Bearer <token>".',
+      );
     }
     const authenticator = engine.authenticator;
     try {
       if (authenticator === null || !authenticator.hasProviders) {
-        throw new AuthenticationError("No auth provider found matching the given token: this deployment has no auth.config.ts providers.");
+        throw new AuthenticationError(
+          "No auth provider found matching the given token: this deployment has no auth.config.ts providers.",
+        );
       }
       return await authenticator.verify(match[1]);
     } catch (error) {

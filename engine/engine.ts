@@ -154,7 +154,13 @@ export class Engine {
     try {
       auth = new Authenticator(app.authConfig);
     } catch (error) {
-      app = { ...app, problems: [...app.problems, { file: "convex/auth.config.ts", reason: errorMessageOf(error) }] };
+      app = {
+        ...app,
+        problems: [
+          ...app.problems,
+          { file: "convex/auth.config.ts", reason: errorMessageOf(error) },
+        ],
+      };
     }
     for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     this.app = app;

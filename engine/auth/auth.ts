@@ -78,13 +78,16 @@ function trimSlash(url: string): string {
 export function parseAuthConfig(config: unknown): Provider[] {
   if (config === undefined || config === null) return [];
   const providers = (config as { providers?: unknown }).providers;
-  if (!Array.isArray(providers)) throw new Error("auth.config.ts must export { providers: [...] }.");
+  if (!Array.isArray(providers))
+    throw new Error("auth.config.ts must export { providers: [...] }.");
   return providers.map((raw: unknown, index): Provider => {
     const provider = raw as Record<string, unknown>;
     if (provider["type"] === "customJwt") {
       const { issuer, jwks, algorithm, applicationID } = provider;
       if (typeof issuer !== "string" || typeof jwks !== "string" || typeof algorithm !== "string") {
-        throw new Error(`auth.config.ts provider ${index}: customJwt needs string issuer, jwks and algorithm.`);
+        throw new Error(
+          `auth.config.ts provider ${index}: customJwt needs string issuer, jwks and algorithm.`,
+        );
       }
       return {
         kind: "customJwt",
@@ -96,7 +99,9 @@ export function parseAuthConfig(config: unknown): Provider[] {
     }
     const { domain, applicationID } = provider;
     if (typeof domain !== "string" || typeof applicationID !== "string") {
-      throw new Error(`auth.config.ts provider ${index}: needs a string domain and applicationID (or type: "customJwt").`);
+      throw new Error(
+        `auth.config.ts provider ${index}: needs a string domain and applicationID (or type: "customJwt").`,
+      );
     }
     return { kind: "oidc", issuer: trimSlash(domain), applicationID };
   });
@@ -152,11 +157,15 @@ export class Authenticator {
     } else {
       const response = await fetch(`${provider.issuer}/.well-known/openid-configuration`);
       if (!response.ok) {
-        throw new AuthenticationError(`Could not fetch the OpenID configuration of ${provider.issuer} (HTTP ${response.status}).`);
+        throw new AuthenticationError(
+          `Could not fetch the OpenID configuration of ${provider.issuer} (HTTP ${response.status}).`,
+        );
       }
       const discovery = (await response.json()) as { jwks_uri?: unknown };
       if (typeof discovery.jwks_uri !== "string") {
-        throw new AuthenticationError(`The OpenID configuration of ${provider.issuer} has no jwks_uri.`);
+        throw new AuthenticationError(
+          `The OpenID configuration of ${provider.issuer} has no jwks_uri.`,
+        );
       }
       keySet = createRemoteJWKSet(new URL(discovery.jwks_uri));
     }
@@ -173,9 +182,12 @@ export class Authenticator {
     try {
       claims = decodeJwt(token);
     } catch {
-      throw new AuthenticationError("Could not parse JWT payload. Check that the token is a valid JWT format.");
+      throw new AuthenticationError(
+        "Could not parse JWT payload. Check that the token is a valid JWT format.",
+      );
     }
-    const audiences = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    const audiences =
+      claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     const provider = this.providers.find(
       (candidate) =>
         trimSlash(candidate.issuer) === trimSlash(claims.iss ?? "") &&

@@ -41,7 +41,12 @@ export class LiveResult {
     this.fingerprint =
       outcome.status === "success"
         ? JSON.stringify(["ok", outcome.value, outcome.logLines])
-        : JSON.stringify(["error", outcome.errorMessage, outcome.errorData ?? null, outcome.logLines]);
+        : JSON.stringify([
+            "error",
+            outcome.errorMessage,
+            outcome.errorData ?? null,
+            outcome.logLines,
+          ]);
   }
 
   /** True when this result is the query's result at snapshot `ts`. */
@@ -198,6 +203,7 @@ export class LiveQueries {
     }
     let oldest: Timestamp | null = null;
     for (const ts of this.inflightSnapshots.keys()) if (oldest === null || ts < oldest) oldest = ts;
-    if (oldest !== null) this.recent = this.recent.filter((commit) => commit.ts > (oldest as Timestamp));
+    if (oldest !== null)
+      this.recent = this.recent.filter((commit) => commit.ts > (oldest));
   }
 }

@@ -26,7 +26,8 @@ export class SubscriptionIndex<S> {
         tree = new IntervalTree<S>();
         this.trees.set(index, tree);
       }
-      for (const interval of intervals.list()) entries.push({ index, entry: tree.insert(interval, subscriber) });
+      for (const interval of intervals.list())
+        entries.push({ index, entry: tree.insert(interval, subscriber) });
     }
     return { subscriber, entries };
   }

@@ -12,7 +12,14 @@ export interface StateVersion {
 }
 
 export type QuerySetModification =
-  | { type: "Add"; queryId: number; udfPath: string; args: unknown[]; journal?: string | null; componentPath?: string }
+  | {
+      type: "Add";
+      queryId: number;
+      udfPath: string;
+      args: unknown[];
+      journal?: string | null;
+      componentPath?: string;
+    }
   | { type: "Remove"; queryId: number };
 
 export type ClientMessage =
@@ -24,8 +31,19 @@ export type ClientMessage =
       maxObservedTimestamp?: string;
       clientTs?: number;
     }
-  | { type: "ModifyQuerySet"; baseVersion: number; newVersion: number; modifications: QuerySetModification[] }
-  | { type: "Mutation"; requestId: number; udfPath: string; args: unknown[]; componentPath?: string }
+  | {
+      type: "ModifyQuerySet";
+      baseVersion: number;
+      newVersion: number;
+      modifications: QuerySetModification[];
+    }
+  | {
+      type: "Mutation";
+      requestId: number;
+      udfPath: string;
+      args: unknown[];
+      componentPath?: string;
+    }
   | { type: "Action"; requestId: number; udfPath: string; args: unknown[]; componentPath?: string }
   | {
       type: "Authenticate";
@@ -37,7 +55,13 @@ export type ClientMessage =
   | { type: "Event"; eventType: string; event: unknown };
 
 export type StateModification =
-  | { type: "QueryUpdated"; queryId: number; value: unknown; logLines: string[]; journal: string | null }
+  | {
+      type: "QueryUpdated";
+      queryId: number;
+      value: unknown;
+      logLines: string[];
+      journal: string | null;
+    }
   | {
       type: "QueryFailed";
       queryId: number;
@@ -74,7 +98,14 @@ export type ServerMessage =
       logLines: string[];
       errorData?: unknown;
     }
-  | { type: "ActionResponse"; requestId: number; success: boolean; result: unknown; logLines: string[]; errorData?: unknown }
+  | {
+      type: "ActionResponse";
+      requestId: number;
+      success: boolean;
+      result: unknown;
+      logLines: string[];
+      errorData?: unknown;
+    }
   | { type: "AuthError"; error: string; baseVersion: number | null; authUpdateAttempted: boolean }
   | { type: "FatalError"; error: string }
   | { type: "Ping" };
@@ -120,13 +151,18 @@ function field<T>(
 const isString = (value: unknown): value is string => typeof value === "string";
 const isUint = (value: unknown): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
-const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+const isNumber = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value);
 const isArgs = (value: unknown): value is unknown[] => Array.isArray(value) && value.length === 1;
-const isStringOrNull = (value: unknown): value is string | null => value === null || typeof value === "string";
+const isStringOrNull = (value: unknown): value is string | null =>
+  value === null || typeof value === "string";
 
 function parseModification(raw: unknown): QuerySetModification {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ProtocolViolation("BadRequest", `ModifyQuerySet modifications must be objects, got ${describe(raw)}.`);
+    throw new ProtocolViolation(
+      "BadRequest",
+      `ModifyQuerySet modifications must be objects, got ${describe(raw)}.`,
+    );
   }
   const modification = raw as Record<string, unknown>;
   switch (modification["type"]) {
@@ -142,7 +178,10 @@ function parseModification(raw: unknown): QuerySetModification {
       return add;
     }
     case "Remove":
-      return { type: "Remove", queryId: field(modification, "queryId", isUint, "a non-negative integer") };
+      return {
+        type: "Remove",
+        queryId: field(modification, "queryId", isUint, "a non-negative integer"),
+      };
     default:
       throw new ProtocolViolation(
         "BadRequest",
@@ -157,17 +196,26 @@ export function parseClientMessage(text: string): ClientMessage {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new ProtocolViolation("WSMessageInvalidJson", `Received a message that is not valid JSON: ${text.slice(0, 64)}`);
+    throw new ProtocolViolation(
+      "WSMessageInvalidJson",
+      `Received a message that is not valid JSON: ${text.slice(0, 64)}`,
+    );
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ProtocolViolation("WSMessageInvalidJson", `Messages must be JSON objects, got ${describe(raw)}.`);
+    throw new ProtocolViolation(
+      "WSMessageInvalidJson",
+      `Messages must be JSON objects, got ${describe(raw)}.`,
+    );
   }
   const message = raw as Record<string, unknown>;
   switch (message["type"]) {
     case "Connect": {
       const sessionId = field(message, "sessionId", isString, "a UUID string");
       if (!UUID.test(sessionId)) {
-        throw new ProtocolViolation("BadRequest", `"Connect" message expects "sessionId" to be a UUID, got "${sessionId.slice(0, 64)}".`);
+        throw new ProtocolViolation(
+          "BadRequest",
+          `"Connect" message expects "sessionId" to be a UUID, got "${sessionId.slice(0, 64)}".`,
+        );
       }
       const connect: ClientMessage = {
         type: "Connect",
@@ -175,7 +223,13 @@ export function parseClientMessage(text: string): ClientMessage {
         connectionCount: field(message, "connectionCount", isUint, "a non-negative integer"),
         lastCloseReason: (message["lastCloseReason"] as string | null | undefined) ?? null,
       };
-      const maxObserved = field(message, "maxObservedTimestamp", isString, "a base64 timestamp", true);
+      const maxObserved = field(
+        message,
+        "maxObservedTimestamp",
+        isString,
+        "a base64 timestamp",
+        true,
+      );
       if (maxObserved !== undefined) connect.maxObservedTimestamp = maxObserved;
       const clientTs = field(message, "clientTs", isNumber, "a number", true);
       if (clientTs !== undefined) connect.clientTs = clientTs;
@@ -202,7 +256,8 @@ export function parseClientMessage(text: string): ClientMessage {
       const tokenType = field(
         message,
         "tokenType",
-        (value): value is "User" | "Admin" | "None" => value === "User" || value === "Admin" || value === "None",
+        (value): value is "User" | "Admin" | "None" =>
+          value === "User" || value === "Admin" || value === "None",
         '"User", "Admin" or "None"',
       );
       const authenticate: ClientMessage = {
@@ -210,7 +265,8 @@ export function parseClientMessage(text: string): ClientMessage {
         baseVersion: field(message, "baseVersion", isUint, "a non-negative integer"),
         tokenType,
       };
-      if (tokenType !== "None") authenticate.value = field(message, "value", isString, "a token string");
+      if (tokenType !== "None")
+        authenticate.value = field(message, "value", isString, "a token string");
       return authenticate;
     }
     case "Event":

@@ -155,11 +155,15 @@ export class SyncSession {
   private async handle(message: ClientMessage): Promise<void> {
     if (this.state === "closed") return;
     if (this.state === "awaitingConnect" && message.type !== "Connect") {
-      throw new ProtocolViolation("BadRequest", `The first message on a socket must be Connect, got ${message.type}.`);
+      throw new ProtocolViolation(
+        "BadRequest",
+        `The first message on a socket must be Connect, got ${message.type}.`,
+      );
     }
     switch (message.type) {
       case "Connect": {
-        if (this.state !== "awaitingConnect") throw new ProtocolViolation("BadRequest", "Connect was sent twice on one socket.");
+        if (this.state !== "awaitingConnect")
+          throw new ProtocolViolation("BadRequest", "Connect was sent twice on one socket.");
         if (message.maxObservedTimestamp !== undefined) {
           let observed: Timestamp;
           try {
@@ -169,7 +173,10 @@ export class SyncSession {
           }
           if (observed > this.deps.committer.publishedTs) {
             // The client saw a newer state than this backend has (it lost data): refuse, let it retry.
-            this.send({ type: "FatalError", error: "InternalServerError: client has observed a timestamp ahead of this backend." });
+            this.send({
+              type: "FatalError",
+              error: "InternalServerError: client has observed a timestamp ahead of this backend.",
+            });
             this.closeWith(1011, "InternalServerError");
             return;
           }
@@ -205,15 +212,24 @@ export class SyncSession {
       );
     }
     if (message.newVersion <= message.baseVersion) {
-      throw new ProtocolViolation("BadRequest", `ModifyQuerySet newVersion ${message.newVersion} must be greater than baseVersion ${message.baseVersion}.`);
+      throw new ProtocolViolation(
+        "BadRequest",
+        `ModifyQuerySet newVersion ${message.newVersion} must be greater than baseVersion ${message.baseVersion}.`,
+      );
     }
     for (const modification of message.modifications) {
       if (modification.type === "Add") {
         if (this.queries.has(modification.queryId)) {
-          throw new ProtocolViolation("BadRequest", `Query ${modification.queryId} was added twice.`);
+          throw new ProtocolViolation(
+            "BadRequest",
+            `Query ${modification.queryId} was added twice.`,
+          );
         }
         if (this.queries.size >= MAX_QUERIES_PER_SESSION) {
-          throw new ProtocolViolation("BadRequest", `Too many queries on one socket (limit ${MAX_QUERIES_PER_SESSION}).`);
+          throw new ProtocolViolation(
+            "BadRequest",
+            `Too many queries on one socket (limit ${MAX_QUERIES_PER_SESSION}).`,
+          );
         }
         this.queries.set(modification.queryId, {
           queryId: modification.queryId,
@@ -225,7 +241,10 @@ export class SyncSession {
       } else {
         const query = this.queries.get(modification.queryId);
         if (query === undefined) {
-          throw new ProtocolViolation("BadRequest", `Query ${modification.queryId} was removed but never added.`);
+          throw new ProtocolViolation(
+            "BadRequest",
+            `Query ${modification.queryId} was removed but never added.`,
+          );
         }
         if (query.result !== null) this.deps.liveQueries.unwatch(query.result, this.watcher);
         this.queries.delete(modification.queryId);
@@ -236,7 +255,9 @@ export class SyncSession {
     this.scheduleUpdate();
   }
 
-  private async authenticate(message: Extract<ClientMessage, { type: "Authenticate" }>): Promise<void> {
+  private async authenticate(
+    message: Extract<ClientMessage, { type: "Authenticate" }>,
+  ): Promise<void> {
     if (message.baseVersion !== this.receivedIdentity) {
       throw new ProtocolViolation(
         "BaseVersionMismatch",
@@ -248,17 +269,32 @@ export class SyncSession {
       const authenticator = this.deps.authenticator();
       try {
         if (authenticator === null || !authenticator.hasProviders) {
-          throw new AuthenticationError("No auth provider found matching the given token: this deployment has no auth.config.ts providers.");
+          throw new AuthenticationError(
+            "No auth provider found matching the given token: this deployment has no auth.config.ts providers.",
+          );
         }
         identity = await authenticator.verify(message.value ?? "");
       } catch (error) {
-        const text = error instanceof AuthenticationError ? error.message : `Could not verify token: ${errorMessageOf(error)}`;
-        this.send({ type: "AuthError", error: text, baseVersion: this.receivedIdentity, authUpdateAttempted: true });
+        const text =
+          error instanceof AuthenticationError
+            ? error.message
+            : `Could not verify token: ${errorMessageOf(error)}`;
+        this.send({
+          type: "AuthError",
+          error: text,
+          baseVersion: this.receivedIdentity,
+          authUpdateAttempted: true,
+        });
         this.closeWith(1000, "AuthError");
         return;
       }
     } else if (message.tokenType === "Admin") {
-      this.send({ type: "AuthError", error: "Admin keys are not supported by this backend.", baseVersion: this.receivedIdentity, authUpdateAttempted: true });
+      this.send({
+        type: "AuthError",
+        error: "Admin keys are not supported by this backend.",
+        baseVersion: this.receivedIdentity,
+        authUpdateAttempted: true,
+      });
       this.closeWith(1000, "AuthError");
       return;
     }
@@ -280,9 +316,15 @@ export class SyncSession {
   private async runMutation(requestId: number, path: string, args: unknown): Promise<void> {
     const deps = this.deps;
     const recorded = deps.sessionRequests.lookup(this.sessionId, requestId);
-    let outcome: FunctionOutcome | { status: "replayed"; value: unknown; ts: Timestamp; logLines: string[] };
+    let outcome:
+      FunctionOutcome | { status: "replayed"; value: unknown; ts: Timestamp; logLines: string[] };
     if (recorded !== undefined) {
-      outcome = { status: "replayed", value: recorded.value, ts: recorded.ts, logLines: [...recorded.logLines] };
+      outcome = {
+        status: "replayed",
+        value: recorded.value,
+        ts: recorded.ts,
+        logLines: [...recorded.logLines],
+      };
     } else {
       try {
         outcome = await deps.sessionRequests.runOnce(this.sessionId, requestId, () =>
@@ -295,8 +337,18 @@ export class SyncSession {
           }),
         );
       } catch (error) {
-        const message = error instanceof RequestError ? error.message : `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`;
-        this.send({ type: "MutationResponse", requestId, success: false, result: message, ts: null, logLines: [] });
+        const message =
+          error instanceof RequestError
+            ? error.message
+            : `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`;
+        this.send({
+          type: "MutationResponse",
+          requestId,
+          success: false,
+          result: message,
+          ts: null,
+          logLines: [],
+        });
         return;
       }
     }
@@ -312,8 +364,15 @@ export class SyncSession {
       });
       return;
     }
-    const ts = outcome.ts as Timestamp;
-    this.send({ type: "MutationResponse", requestId, success: true, result: outcome.value, ts: encodeTs(ts), logLines: outcome.logLines });
+    const ts = outcome.ts;
+    this.send({
+      type: "MutationResponse",
+      requestId,
+      success: true,
+      result: outcome.value,
+      ts: encodeTs(ts),
+      logLines: outcome.logLines,
+    });
     // Read-your-writes: a Transition at or after the commit must follow the response.
     this.mustReachTs = this.mustReachTs === null || ts > this.mustReachTs ? ts : this.mustReachTs;
     this.scheduleUpdate();
@@ -365,14 +424,21 @@ export class SyncSession {
         queries.map((query) =>
           query.result !== null && query.result.validAt(ts)
             ? Promise.resolve(query.result)
-            : this.deps.liveQueries.resultAt({ path: query.path, args: query.args, identity }, ts, this.watcher),
+            : this.deps.liveQueries.resultAt(
+                { path: query.path, args: query.args, identity },
+                ts,
+                this.watcher,
+              ),
         ),
       );
       if (this.state !== "open") {
         for (const result of results) this.deps.liveQueries.unwatch(result, this.watcher);
         return;
       }
-      const modifications: StateModification[] = removed.map((queryId) => ({ type: "QueryRemoved", queryId }));
+      const modifications: StateModification[] = removed.map((queryId) => ({
+        type: "QueryRemoved",
+        queryId,
+      }));
       queries.forEach((query, i) => {
         const result = results[i] as LiveResult;
         const stillSubscribed = this.queries.get(query.queryId) === query;
@@ -388,7 +454,11 @@ export class SyncSession {
         query.sent = result.fingerprint;
         modifications.push(modificationOf(query.queryId, result.outcome));
       });
-      const end: StateVersion = { querySet: querySetVersion, identity: identityVersion, ts: encodeTs(ts) };
+      const end: StateVersion = {
+        querySet: querySetVersion,
+        identity: identityVersion,
+        ts: encodeTs(ts),
+      };
       const mustSend =
         modifications.length > 0 ||
         end.querySet !== this.version.querySet ||
@@ -398,7 +468,13 @@ export class SyncSession {
         if (this.mustReachTs !== null && ts >= this.mustReachTs) this.mustReachTs = null;
         const useTs = ts > this.versionTs ? ts : this.versionTs;
         end.ts = encodeTs(useTs);
-        this.send({ type: "Transition", startVersion: this.version, endVersion: end, modifications, serverTs: Number(useTs) });
+        this.send({
+          type: "Transition",
+          startVersion: this.version,
+          endVersion: end,
+          modifications,
+          serverTs: Number(useTs),
+        });
         this.version = end;
         this.versionTs = useTs;
       }
@@ -408,7 +484,13 @@ export class SyncSession {
 
 function modificationOf(queryId: number, outcome: FunctionOutcome): StateModification {
   if (outcome.status === "success") {
-    return { type: "QueryUpdated", queryId, value: outcome.value, logLines: outcome.logLines, journal: null };
+    return {
+      type: "QueryUpdated",
+      queryId,
+      value: outcome.value,
+      logLines: outcome.logLines,
+      journal: null,
+    };
   }
   return {
     type: "QueryFailed",

@@ -39,7 +39,12 @@ export class SessionRequests {
   /** Adds a recorded outcome (from a commit, or from the data file at start). */
   record(document: DocumentValue, ts: Timestamp): void {
     const { sessionId, requestId, result, logLines } = document;
-    if (typeof sessionId !== "string" || typeof requestId !== "number" || typeof result !== "string") return;
+    if (
+      typeof sessionId !== "string" ||
+      typeof requestId !== "number" ||
+      typeof result !== "string"
+    )
+      return;
     this.recorded.set(key(sessionId, requestId), {
       ts,
       value: JSON.parse(result) as unknown,

@@ -49,7 +49,13 @@ export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncSe
           ws.close(1003, "BinaryFramesNotSupported");
           return;
         }
-        session.receive(Buffer.isBuffer(data) ? data.toString("utf8") : String(data));
+        session.receive(
+          Buffer.isBuffer(data)
+            ? data.toString("utf8")
+            : Array.isArray(data)
+              ? Buffer.concat(data).toString("utf8")
+              : Buffer.from(data).toString("utf8"),
+        );
       });
       ws.on("close", () => {
         sockets.delete(ws);

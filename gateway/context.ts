@@ -1,0 +1,17 @@
+/**
+ * What a field resolver sees: how to call Convex for this operation. Over plain HTTP that is a
+ * per-operation `ConvexHttpClient` reading one consistent snapshot; inside a live operation
+ * (a subscription or an `@live` query) it is the live operation's snapshot of its watched queries.
+ */
+import type { FunctionKind } from "../engine/runtime/execution.ts";
+
+export interface ConvexAccess {
+  /** Runs a Convex function; resolves with its (decoded) result. Throws a GraphQLError on failure. */
+  run(kind: FunctionKind, path: string, args: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface GatewayContext {
+  /** The caller's bearer token (without the `Bearer ` prefix), or null when anonymous. */
+  readonly token: string | null;
+  readonly convex: ConvexAccess;
+}

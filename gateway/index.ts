@@ -1,0 +1,5 @@
+/** The GraphQL gateway: public surface. */
+export { startGateway, tokenFrom, type Gateway, type GatewayOptions } from "./server.ts";
+export { deriveSchema, LiveDirective, type DerivedSchema } from "./schema/derive.ts";
+export { derivedAppSchema, type AppSchema } from "./app_schema.ts";
+export { ERROR_CODES, toGraphQLError } from "./errors.ts";

@@ -1,0 +1,169 @@
+/**
+ * A live operation: a GraphQL subscription (or `@live` query) kept up to date from Convex.
+ *
+ * Executing the operation reads Convex queries through this object; each one it reads becomes an
+ * upstream subscription (shared through the pool). When any of them changes, the whole operation
+ * is executed again from one snapshot of all their latest results: results of one upstream
+ * Transition arrive together, and the snapshot is taken after they all landed, so every emitted
+ * result is consistent. An execution that needed a query not yet loaded is not emitted; it runs
+ * again once that query's first result arrived. Identical results are not re-sent.
+ *
+ *   idle --start--> running --done--> (rerun requested? running : idle) ... --last subscriber gone--> disposed
+ */
+import type { ExecutionResult } from "graphql";
+import { GraphQLError } from "graphql";
+import { convexToJson, type Value } from "convex/values";
+import type { ConvexAccess } from "../context.ts";
+import { toGraphQLError } from "../errors.ts";
+import type { UpstreamPool, UpstreamUpdate } from "../upstream/pool.ts";
+
+interface Dependency {
+  readonly path: string;
+  readonly args: Record<string, Value>;
+  latest: UpstreamUpdate | null;
+  readonly firstResult: Promise<void>;
+  release: () => void;
+}
+
+export type LiveExecutor = (access: ConvexAccess) => Promise<ExecutionResult>;
+
+type State = "idle" | "running" | "disposed";
+
+export class LiveOperation {
+  private state: State = "idle";
+  private readonly dependencies = new Map<string, Dependency>();
+  private rerunRequested = false;
+  private scheduled = false;
+  private lastSent: string | null = null;
+  private lastResult: ExecutionResult | null = null;
+  private readonly sinks = new Set<(result: ExecutionResult) => void>();
+  /** Executions run (first run and reruns), for tests. */
+  executions = 0;
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    private readonly token: string | null,
+    private readonly execute: LiveExecutor,
+  ) {}
+
+  /** Adds a receiver; it gets the latest result at once if there is one. */
+  addSink(sink: (result: ExecutionResult) => void): void {
+    this.sinks.add(sink);
+    if (this.lastResult !== null) sink(this.lastResult);
+    if (this.state === "idle" && this.executions === 0) this.schedule();
+  }
+
+  /** Removes a receiver; returns how many are left. */
+  removeSink(sink: (result: ExecutionResult) => void): number {
+    this.sinks.delete(sink);
+    return this.sinks.size;
+  }
+
+  /** Releases every upstream subscription. */
+  dispose(): void {
+    this.state = "disposed";
+    for (const dependency of this.dependencies.values()) dependency.release();
+    this.dependencies.clear();
+    this.sinks.clear();
+  }
+
+  private schedule(): void {
+    if (this.state === "disposed") return;
+    if (this.state === "running") {
+      this.rerunRequested = true;
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // After the current upstream Transition delivered all its results.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private dependency(path: string, args: Record<string, Value>): Dependency {
+    const key = `${path}\u0000${JSON.stringify(convexToJson(args))}`;
+    const existing = this.dependencies.get(key);
+    if (existing !== undefined) return existing;
+    let resolveFirst: () => void = () => {};
+    const dependency: Dependency = {
+      path,
+      args,
+      latest: null,
+      firstResult: new Promise<void>((resolve) => {
+        resolveFirst = resolve;
+      }),
+      release: () => {},
+    };
+    this.dependencies.set(key, dependency);
+    dependency.release = this.pool.subscribe(this.token, path, args, (update) => {
+      const first = dependency.latest === null;
+      dependency.latest = update;
+      if (first) resolveFirst();
+      else this.schedule();
+    });
+    return dependency;
+  }
+
+  private async run(): Promise<void> {
+    if (this.state !== "idle") return;
+    this.state = "running";
+    this.rerunRequested = false;
+    this.executions++;
+    // The snapshot: every dependency's latest result, taken at one instant.
+    const snapshot = new Map<Dependency, UpstreamUpdate | null>();
+    for (const dependency of this.dependencies.values())
+      snapshot.set(dependency, dependency.latest);
+    const used = new Set<Dependency>();
+    let incomplete = false;
+    const access: ConvexAccess = {
+      run: async (kind, path, args) => {
+        if (kind !== "query") {
+          throw new GraphQLError(
+            `A live operation can only read Convex queries; ${path} is a ${kind}.`,
+          );
+        }
+        const dependency = this.dependency(path, args as Record<string, Value>);
+        used.add(dependency);
+        let update = snapshot.get(dependency) ?? null;
+        if (update === null) {
+          incomplete = true;
+          await dependency.firstResult;
+          update = dependency.latest;
+        }
+        if (update === null) throw new Error("unreachable: no result after the first result");
+        if ("error" in update) throw toGraphQLError(update.error, path);
+        return update.value;
+      },
+    };
+    let result: ExecutionResult;
+    try {
+      result = await this.execute(access);
+    } catch (error) {
+      result = {
+        errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))],
+      };
+    }
+    if ((this.state as State) === "disposed") return;
+    // Queries this execution no longer read are released.
+    for (const [key, dependency] of this.dependencies) {
+      if (!used.has(dependency)) {
+        dependency.release();
+        this.dependencies.delete(key);
+      }
+    }
+    this.state = "idle";
+    if (incomplete) {
+      this.schedule();
+      return;
+    }
+    const serialized = JSON.stringify(result);
+    if (serialized !== this.lastSent) {
+      this.lastSent = serialized;
+      this.lastResult = result;
+      for (const sink of [...this.sinks]) sink(result);
+    }
+    if (this.rerunRequested) this.schedule();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Shares live operations: identical ones (same document, operation name, variables and
+ * identity) run once upstream and fan out to every subscriber. The last subscriber leaving
+ * disposes the operation and with it every upstream subscription it held.
+ */
+import type { ExecutionResult } from "graphql";
+import type { UpstreamPool } from "../upstream/pool.ts";
+import { LiveOperation, type LiveExecutor } from "./live_operation.ts";
+import { pushIterator } from "./push_iterator.ts";
+
+export interface LiveKey {
+  readonly document: string;
+  readonly operationName: string | null;
+  readonly variables: unknown;
+  readonly token: string | null;
+}
+
+export class LiveRegistry {
+  private readonly operations = new Map<string, LiveOperation>();
+
+  constructor(private readonly pool: UpstreamPool) {}
+
+  /** Number of distinct live operations running. */
+  get size(): number {
+    return this.operations.size;
+  }
+
+  /** Total executions of all running live operations (for tests). */
+  executions(): number {
+    let total = 0;
+    for (const operation of this.operations.values()) total += operation.executions;
+    return total;
+  }
+
+  /** Subscribes to the live operation for `key`, creating it with `execute` if needed. */
+  subscribe(key: LiveKey, execute: LiveExecutor): AsyncIterableIterator<ExecutionResult> {
+    const id = JSON.stringify([key.document, key.operationName, key.variables ?? null, key.token]);
+    let operation = this.operations.get(id);
+    if (operation === undefined) {
+      operation = new LiveOperation(this.pool, key.token, execute);
+      this.operations.set(id, operation);
+    }
+    const shared = operation;
+    const sink = (result: ExecutionResult): void => iterator.push(result);
+    const iterator = pushIterator<ExecutionResult>(() => {
+      if (shared.removeSink(sink) === 0) {
+        shared.dispose();
+        if (this.operations.get(id) === shared) this.operations.delete(id);
+      }
+    });
+    shared.addSink(sink);
+    return iterator;
+  }
+
+  /** Ends every live operation. */
+  dispose(): void {
+    for (const operation of this.operations.values()) operation.dispose();
+    this.operations.clear();
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The gateway server: one endpoint, `/graphql`, serving GraphQL over HTTP (GET and POST),
+ * subscriptions over graphql-ws (WebSocket on the same path) and over SSE, and GraphiQL (local
+ * assets) to browsers. It keeps no state of its own beyond caches: several gateways can serve
+ * one Convex deployment.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  execute as graphqlExecute,
+  getOperationAST,
+  OperationTypeNode,
+  type DocumentNode,
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  print,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from "graphql";
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
+import { WebSocketServer } from "ws";
+import { useServer } from "graphql-ws/use/ws";
+import type { GatewayContext } from "./context.ts";
+import { httpConvexAccess } from "./upstream/http_access.ts";
+import { UpstreamPool } from "./upstream/pool.ts";
+import { LiveRegistry } from "./live/registry.ts";
+import { operationLimitsRule } from "./limits.ts";
+
+export interface GatewayOptions {
+  /** The Convex deployment URL (cloud, self-hosted, or the embedded engine). */
+  readonly convexUrl: string;
+  /** The GraphQL schema to serve (derived from the app, see schema/derive.ts). */
+  readonly schema: GraphQLSchema | (() => GraphQLSchema);
+  /** @default 4000 (0 picks a free port) */
+  readonly port?: number;
+  /** @default "127.0.0.1" */
+  readonly host?: string;
+  /** Development mode: errors are not masked. @default false */
+  readonly dev?: boolean;
+  /** @default 12 */
+  readonly maxDepth?: number;
+  /** Maximum number of fields an operation may select. @default 1_000 */
+  readonly maxCost?: number;
+  /** Maximum request body, in bytes. @default 1_048_576 (1 MiB) */
+  readonly maxBodyBytes?: number;
+  /** Maximum concurrent subscriptions per graphql-ws connection. @default 100 */
+  readonly maxSubscriptionsPerConnection?: number;
+  /** @default true */
+  readonly introspection?: boolean;
+  /** When set, only these operations (by id: sha256 hash or name) are accepted. */
+  readonly persistedOperations?: Readonly<Record<string, string>>;
+  /** Close idle upstream connections after this long. @default 10_000 // ms */
+  readonly upstreamIdleMs?: number;
+}
+
+export interface Gateway {
+  /** `http://HOST:PORT/graphql` */
+  readonly url: string;
+  readonly port: number;
+  readonly pool: UpstreamPool;
+  readonly live: LiveRegistry;
+  readonly yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
+  close(): Promise<void>;
+}
+
+/** What `yoga.getEnveloped` hands a graphql-ws subscription (typed here: Yoga's are generic). */
+interface Enveloped {
+  schema: GraphQLSchema;
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  contextFactory: () => Promise<unknown>;
+  parse: (source: string) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+}
+
+/** `Bearer abc` or `abc` -> `abc`; empty -> null. */
+export function tokenFrom(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const token = value.replace(/^Bearer\s+/i, "").trim();
+  return token === "" ? null : token;
+}
+
+function isLiveQuery(args: ExecutionArgs): boolean {
+  const operation = getOperationAST(args.document, args.operationName);
+  return (
+    operation?.operation === OperationTypeNode.QUERY &&
+    (operation.directives ?? []).some((directive) => directive.name.value === "live")
+  );
+}
+
+/** Starts the gateway; resolves once it listens. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const pool = new UpstreamPool(options.convexUrl, { idleMs: options.upstreamIdleMs ?? 10_000 });
+  const live = new LiveRegistry(pool);
+  const maxBody = options.maxBodyBytes ?? 1_048_576;
+
+  const liveExecute = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> => {
+    const context = args.contextValue as GatewayContext;
+    return live.subscribe(
+      {
+        document: print(args.document),
+        operationName: args.operationName ?? null,
+        variables: args.variableValues ?? null,
+        token: context.token,
+      },
+      (access) =>
+        Promise.resolve(graphqlExecute({ ...args, contextValue: { ...context, convex: access } })),
+    );
+  };
+
+  const livePlugin: Plugin = {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(liveExecute as never);
+    },
+    onExecute({ args, setExecuteFn }) {
+      if (isLiveQuery(args)) setExecuteFn(liveExecute as never);
+    },
+  };
+  const limitsPlugin: Plugin = {
+    onValidate({ addValidationRule }) {
+      addValidationRule(operationLimitsRule(options.maxDepth ?? 12, options.maxCost ?? 1_000));
+      if (options.introspection === false) addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+  const currentSchema =
+    typeof options.schema === "function" ? options.schema : () => options.schema as GraphQLSchema;
+  // Serves whatever the schema is now (it is re-derived when the functions change).
+  const schemaPlugin: Plugin = {
+    onEnveloped({ setSchema }) {
+      setSchema(currentSchema());
+    },
+  };
+  const plugins: Plugin[] = [
+    schemaPlugin,
+    livePlugin,
+    limitsPlugin,
+    useCSRFPrevention({
+      requestHeaders: ["x-graphql-yoga-csrf", "content-type", "apollo-require-preflight"],
+    }),
+  ];
+  if (options.persistedOperations !== undefined) {
+    const store = options.persistedOperations;
+    plugins.push(
+      usePersistedOperations({
+        getPersistedOperation: (key: string) => store[key] ?? null,
+        allowArbitraryOperations: false,
+      }),
+    );
+  }
+
+  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
+    schema: currentSchema(),
+    graphqlEndpoint: "/graphql",
+    landingPage: false,
+    maskedErrors: options.dev !== true,
+    renderGraphiQL,
+    graphiql: { subscriptionsProtocol: "WS", title: "convex-graphql" },
+    plugins,
+    context: (initial): GatewayContext => {
+      const request = (initial as { request?: Request }).request;
+      const connectionParams = (initial as { connectionParams?: Record<string, unknown> })
+        .connectionParams;
+      const token = tokenFrom(
+        request?.headers.get("authorization") ?? connectionParams?.["authorization"],
+      );
+      return { token, convex: httpConvexAccess(options.convexUrl, token) };
+    },
+  });
+
+  const server = http.createServer((req, res) => {
+    const length = Number(req.headers["content-length"] ?? "0");
+    if (length > maxBody) {
+      res.writeHead(413, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ errors: [{ message: `Request body is larger than ${maxBody} bytes.` }] }),
+      );
+      req.resume();
+      return;
+    }
+    void yoga.requestListener(req, res);
+  });
+
+  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: maxBody });
+  const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
+  const activeByConnection = new WeakMap<object, number>();
+  useServer<Record<string, unknown> | undefined, { request: http.IncomingMessage }>(
+    {
+      execute: (args) => (args.rootValue as { execute: typeof graphqlExecute }).execute(args),
+      subscribe: (args) =>
+        (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onConnect: async (ctx) => {
+        const token = tokenFrom(ctx.connectionParams?.["authorization"]);
+        if (token === null) return true;
+        // A rejected or expired token: graphql-ws closes with 4403 Forbidden; the client reconnects with a fresh one.
+        return pool.verify(token).catch(() => false);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const active = activeByConnection.get(ctx) ?? 0;
+        if (active >= maxSubscriptions) {
+          return [
+            new GraphQLError(
+              `Too many subscriptions on this connection (limit ${maxSubscriptions}).`,
+            ),
+          ];
+        }
+        activeByConnection.set(ctx, active + 1);
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          // Yoga's schema factory and plugins expect a Fetch Request: the upgrade request stands in.
+          request: new Request(`http://localhost${ctx.extra.request.url ?? "/graphql"}`, {
+            headers: Object.entries(ctx.extra.request.headers).flatMap(([name, value]) =>
+              value === undefined
+                ? []
+                : [[name, Array.isArray(value) ? value.join(", ") : value] as [string, string]],
+            ),
+          }),
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        }) as unknown as Enveloped;
+        const { schema, execute, subscribe, contextFactory, parse, validate } = enveloped;
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName ?? null,
+          document: parse(payload.query),
+          variableValues: payload.variables ?? null,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length > 0) {
+          activeByConnection.set(ctx, (activeByConnection.get(ctx) ?? 1) - 1);
+          return errors;
+        }
+        return args;
+      },
+      onComplete: (ctx) => {
+        activeByConnection.set(ctx, Math.max(0, (activeByConnection.get(ctx) ?? 1) - 1));
+      },
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 4000, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = options.host ?? "127.0.0.1";
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${address.port}/graphql`,
+    port: address.port,
+    pool,
+    live,
+    yoga,
+    async close() {
+      // 1001 Going Away: graphql-ws clients reconnect and resubscribe.
+      for (const client of wss.clients) client.close(1001, "Gateway shutting down");
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      live.dispose();
+      await pool.close();
+    },
+  };
+}
