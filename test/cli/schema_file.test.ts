@@ -1,0 +1,29 @@
+// The committed schema.graphql is exactly what `convex-graphql schema` derives from the example app.
+import fs from "node:fs";
+import path from "node:path";
+import { printSchema } from "graphql";
+import { describe, expect, it } from "vitest";
+import { analyzeConvexApp } from "../../engine/index.ts";
+import { deriveSchema } from "../../gateway/index.ts";
+import { REPO_ROOT } from "../utils/backend.ts";
+
+describe("schema.graphql", () => {
+  it("is up to date with the example app's functions (regenerate: node cli/bin.js schema > schema.graphql)", async () => {
+    const { schema } = deriveSchema(await analyzeConvexApp(REPO_ROOT));
+    const committed = fs.readFileSync(path.join(REPO_ROOT, "schema.graphql"), "utf8");
+    expect(committed).toBe(`${printSchema(schema)}\n`);
+  });
+
+  it("exposes public functions only, each described by its Convex path", async () => {
+    const { schema, bindings } = deriveSchema(await analyzeConvexApp(REPO_ROOT));
+    const mutationFields = Object.keys(schema.getMutationType()?.getFields() ?? {});
+    expect(mutationFields).toContain("ordersPlaceOrder");
+    expect(mutationFields).not.toContain("countersReset"); // internal mutation
+    expect(schema.getQueryType()?.getFields()["ordersGetActiveOrders"]?.description).toContain(
+      "`orders:getActiveOrders`",
+    );
+    expect(bindings.query.get("ordersGetOrdersByTable")?.fn.path).toBe("orders:getOrdersByTable");
+    const order = schema.getType("Order");
+    expect(order?.toString()).toBe("Order");
+  });
+});
