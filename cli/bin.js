@@ -5,4 +5,11 @@ import { register } from "tsx/esm/api";
 
 register();
 const { main } = await import("./main.ts");
-await main(process.argv.slice(2));
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  // Start-up failures (a port in use, an unreadable data file, a broken app) get one clear line.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`convex-graphql: ${message}\n`);
+  process.exit(1);
+}

@@ -7,9 +7,10 @@
  */
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { printSchema } from "graphql";
+import fs from "node:fs";
+import { printSchema, type GraphQLSchema } from "graphql";
 import { startBackend, analyzeConvexApp } from "../engine/index.ts";
-import { derivedAppSchema, deriveSchema, startGateway } from "../gateway/index.ts";
+import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
 
 const USAGE = `Usage: convex-graphql <command> [options]
 
@@ -23,6 +24,8 @@ Commands:
   gateway   Serve GraphQL in front of a Convex deployment
             --convex-url URL   the deployment (required), e.g. https://x.convex.cloud or http://127.0.0.1:3210
             --dir DIR          app folder whose convex/ functions define the schema (default: .)
+            --schema FILE      serve this SDL instead (e.g. from \`convex-graphql schema\`); root fields
+                               are bound by the Convex path in their descriptions
             --port PORT        (default: 4000)   --host HOST (default: 127.0.0.1)
             --no-watch         do not re-derive the schema when files change
             --dev              do not mask unexpected errors
@@ -95,6 +98,7 @@ async function runGateway(argv: string[]): Promise<void> {
   const values = parse(argv, {
     "convex-url": { type: "string" },
     dir: { type: "string", default: "." },
+    schema: { type: "string" },
     port: { type: "string", default: "4000" },
     host: { type: "string", default: "127.0.0.1" },
     "no-watch": { type: "boolean", default: false },
@@ -108,7 +112,10 @@ async function runGateway(argv: string[]): Promise<void> {
   } catch {
     fail(`--convex-url is not a URL: "${convexUrl}"`);
   }
-  const schema = await derivedAppSchema(path.resolve(values.dir), { watch: !values["no-watch"] });
+  const schema =
+    values.schema !== undefined
+      ? sdlSchema(path.resolve(values.schema))
+      : await derivedAppSchema(path.resolve(values.dir), { watch: !values["no-watch"] });
   const gateway = await startGateway({
     convexUrl,
     schema: () => schema.current(),
@@ -124,6 +131,16 @@ async function runGateway(argv: string[]): Promise<void> {
     schema.close();
     await gateway.close();
   });
+}
+
+function sdlSchema(file: string): { current: () => GraphQLSchema; close: () => void } {
+  let schema: GraphQLSchema;
+  try {
+    schema = schemaFromSdl(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    fail(`--schema ${file}: ${(error as Error).message}`);
+  }
+  return { current: () => schema, close: () => {} };
 }
 
 async function runDev(argv: string[]): Promise<void> {

@@ -3,3 +3,4 @@ export { startGateway, tokenFrom, type Gateway, type GatewayOptions } from "./se
 export { deriveSchema, LiveDirective, type DerivedSchema } from "./schema/derive.ts";
 export { derivedAppSchema, type AppSchema } from "./app_schema.ts";
 export { ERROR_CODES, toGraphQLError } from "./errors.ts";
+export { schemaFromSdl } from "./schema/from_sdl.ts";
