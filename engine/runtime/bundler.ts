@@ -28,6 +28,8 @@ export interface Bundle {
   readonly code: string;
   /** Module paths (`orders`, `dir/file`) of the function modules, in the program. */
   readonly modulePaths: readonly string[];
+  /** Module path -> its file under `convex/` (e.g. `orders` -> `orders.ts`). */
+  readonly moduleFiles: ReadonlyMap<string, string>;
   /** Whether `schema.ts` and `auth.config.ts` exist (they are in the program under those names). */
   readonly hasSchema: boolean;
   readonly hasAuthConfig: boolean;
@@ -104,9 +106,11 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
   const authFile = findOptional(convexDir, "auth.config");
   const lines = ["module.exports = {"];
   const modulePaths: string[] = [];
+  const moduleFiles = new Map<string, string>();
   for (const file of modules) {
     const modulePath = file.replace(/\.[^./]+$/, "");
     modulePaths.push(modulePath);
+    moduleFiles.set(modulePath, file);
     lines.push(`  ${JSON.stringify(modulePath)}: () => require(${JSON.stringify(`./${file}`)}),`);
   }
   if (schemaFile !== null)
@@ -126,6 +130,8 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
       conditions: ["convex", "module", "import"],
       nodePaths: [PACKAGE_NODE_MODULES],
       logLevel: "silent",
+      // Error locations are then relative to the app folder: `convex/orders.ts:3:7`.
+      absWorkingDir: path.dirname(convexDir),
       define: { "process.env.NODE_ENV": '"production"' },
     });
   } catch (error) {
@@ -134,7 +140,7 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
       throw new BundleError(
         failure.errors.map((message) => ({
           file: message.location
-            ? `${path.relative(path.dirname(convexDir), path.join(convexDir, message.location.file)).replaceAll("\\", "/")}:${message.location.line}:${message.location.column}`
+            ? `${message.location.file.replaceAll("\\", "/")}:${message.location.line}:${message.location.column}`
             : "convex/",
           reason: message.text,
         })),
@@ -148,6 +154,7 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
   return {
     code: output.text,
     modulePaths,
+    moduleFiles,
     hasSchema: schemaFile !== null,
     hasAuthConfig: authFile !== null,
     problems,

@@ -88,7 +88,7 @@ export function loadApp(
       exports = thunk();
     } catch (error) {
       problems.push({
-        file: `convex/${modulePath}`,
+        file: `convex/${bundle.moduleFiles.get(modulePath) ?? modulePath}`,
         reason: `failed to load: ${errorMessageOf(error)}`,
       });
       continue;
