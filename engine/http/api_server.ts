@@ -154,14 +154,8 @@ export async function handleApiRequest(
     const identity = await resolveIdentity(req.headers.authorization);
     let kind = KIND_BY_ROUTE[route];
     if (route === "/api/function") {
-      const fn = engine.registry.lookup(path);
-      if (fn === undefined || fn.visibility === "internal") {
-        throw new RequestError(
-          "BadConvexFunctionIdentifier",
-          `Could not find public function for '${path}'.`,
-        );
-      }
-      kind = fn.kind;
+      // Any kind; an unknown or internal function fails inside the executor, as on the other routes.
+      kind = engine.registry.lookup(path)?.kind ?? "query";
     }
     if (kind === undefined) return false;
     let snapshotTs: bigint | undefined;
