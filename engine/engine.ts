@@ -179,6 +179,7 @@ export class Engine {
   private findSchemaMismatch(schema: SchemaInfo): string | null {
     if (!schema.schemaValidation) return null;
     for (const document of this.store.latestDocuments()) {
+      if (document.table.startsWith("_")) continue; // system tables are not in schema.ts
       const problem = this.schemaProblem(schema, document.table, document.value);
       if (problem !== null) {
         return `Schema validation failed: document with ID "${document.id}" in table "${document.table}" does not match the schema.\n${problem}`;

@@ -48,6 +48,9 @@ export class FunctionFailure extends Error {
   }
 }
 
+/** A query or mutation ran past its time limit. */
+export class TimeoutError extends FunctionFailure {}
+
 /** A mutation lost its optimistic-concurrency race; the executor retries it. */
 export class ConflictError extends Error {
   constructor(message: string) {

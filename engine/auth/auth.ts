@@ -178,6 +178,13 @@ export class Authenticator {
    * @throws AuthenticationError with Convex-like wording when no provider accepts it.
    */
   async verify(token: string): Promise<UserIdentity> {
+    return (await this.verifyWithExpiry(token)).identity;
+  }
+
+  /** Like `verify`, also returning when the token expires (ms since the epoch; null if never). */
+  async verifyWithExpiry(
+    token: string,
+  ): Promise<{ identity: UserIdentity; expiresAtMs: number | null }> {
     let claims: JWTPayload;
     try {
       claims = decodeJwt(token);
@@ -206,7 +213,10 @@ export class Authenticator {
         ...(provider.applicationID !== null ? { audience: provider.applicationID } : {}),
         ...(provider.kind === "customJwt" ? { algorithms: [provider.algorithm] } : {}),
       });
-      return identityFromClaims(payload);
+      return {
+        identity: identityFromClaims(payload),
+        expiresAtMs: typeof payload.exp === "number" ? payload.exp * 1000 : null,
+      };
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
       const code = (error as { code?: string }).code;

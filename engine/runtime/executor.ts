@@ -8,6 +8,7 @@ import {
   ConflictError,
   FunctionFailure,
   RequestError,
+  TimeoutError,
   errorMessageOf,
   isConvexError,
 } from "../errors.ts";
@@ -33,10 +34,13 @@ import {
   type UserIdentity,
 } from "./execution.ts";
 import { MutationGate } from "./mutation_gate.ts";
+import { Semaphore } from "./semaphore.ts";
 import type { FunctionRegistry, RegisteredFunction } from "./registry.ts";
 
 /** Convex's limit on user code time in a query or mutation. */
 export const QUERY_MUTATION_TIMEOUT_MS = 1_000;
+/** How many executions run user code at the same time. */
+export const MAX_CONCURRENT_EXECUTIONS = 64;
 /** Attempts of a mutation before an OCC conflict is reported to the caller. */
 export const MAX_MUTATION_ATTEMPTS = 5;
 
@@ -83,6 +87,8 @@ export type FunctionOutcome =
       readonly ts: Timestamp | null;
       readonly readSet: ReadSet | null;
       readonly observedIdentity: boolean;
+      /** The failure may not recur (a timeout): a live result should be recomputed, not kept. */
+      readonly transient?: boolean;
     };
 
 /** Counters for tests and benchmarks. */
@@ -120,6 +126,8 @@ function delay(ms: number): Promise<void> {
 export class Executor {
   readonly stats: ExecutorStats = { queries: 0, mutations: 0, mutationRetries: 0 };
   private readonly gate = new MutationGate();
+  /** Executions whose user code runs at once (the rest wait for a slot). */
+  private readonly slots = new Semaphore(MAX_CONCURRENT_EXECUTIONS);
 
   constructor(private readonly deps: ExecutorDeps) {}
 
@@ -325,6 +333,22 @@ export class Executor {
     request: FunctionRequest,
     readOnly: boolean,
   ): Promise<FunctionOutcome> {
+    const releaseSlot = await this.slots.acquire();
+    try {
+      return await this.attemptInSlot(fn, argsJson, requestId, request, readOnly, releaseSlot);
+    } finally {
+      releaseSlot();
+    }
+  }
+
+  private async attemptInSlot(
+    fn: RegisteredFunction,
+    argsJson: string,
+    requestId: string,
+    request: FunctionRequest,
+    readOnly: boolean,
+    releaseSlot: () => void,
+  ): Promise<FunctionOutcome> {
     const nowMs = Date.now();
     const tx = new Transaction({
       store: this.deps.store,
@@ -348,7 +372,10 @@ export class Executor {
       paginated: false,
       deadlineMs: nowMs + QUERY_MUTATION_TIMEOUT_MS,
     };
-    const failure = (errorMessage: string, errorData?: unknown): FunctionOutcome => ({
+    const failure = (
+      errorMessage: string,
+      errorData?: unknown,
+    ): Extract<FunctionOutcome, { status: "error" }> => ({
       status: "error",
       errorMessage,
       ...(errorData !== undefined ? { errorData } : {}),
@@ -370,9 +397,12 @@ export class Executor {
           typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
         return failure(formatUncaught(requestId, error), data);
       }
-      return failure(formatUncaught(requestId, error));
+      const outcome = failure(formatUncaught(requestId, error));
+      return error instanceof TimeoutError ? { ...outcome, transient: true } : outcome;
     } finally {
       for (const stream of execution.streams.values()) stream.close();
+      // User code is done: the commit below only waits for the disk.
+      releaseSlot();
     }
     const checked = this.checkReturns(fn, resultJson);
     if ("error" in checked)
@@ -422,7 +452,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, path: string): Pr
     timer = setTimeout(
       () =>
         reject(
-          new FunctionFailure(
+          new TimeoutError(
             `Function ${path} execution timed out (maximum duration: ${ms / 1000}s).`,
           ),
         ),

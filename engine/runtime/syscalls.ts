@@ -4,7 +4,7 @@
  * can be in flight at once. Arguments and results are JSON text, as in Convex's runtime.
  */
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
-import { FunctionFailure, errorMessageOf } from "../errors.ts";
+import { FunctionFailure, TimeoutError, errorMessageOf } from "../errors.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import { decodeDocumentFields, type Transaction } from "../transactions/transaction.ts";
 import { currentExecution, type Execution } from "./execution.ts";
@@ -29,7 +29,7 @@ function execution(op: string): Execution {
     );
   }
   if (current.deadlineMs < Date.now()) {
-    throw new FunctionFailure(
+    throw new TimeoutError(
       `Function execution timed out (maximum duration: ${current.kind === "action" ? "10 minutes" : "1s"}).`,
     );
   }

@@ -63,6 +63,9 @@ export interface LiveQueryStats {
   invalidations: number;
 }
 
+/** How soon a transient failure (a timeout) is recomputed. */
+const TRANSIENT_RETRY_MS = 100;
+
 /** How many recent commits are kept to catch up results computed at an older snapshot. */
 const RECENT_COMMITS_LIMIT = 10_000;
 
@@ -190,6 +193,11 @@ export class LiveQueries {
       }
       if (result.invalidatedAt === null) result.registration = this.index.add(result, readSet);
     }
+    if (outcome.status === "error" && outcome.transient === true) {
+      // A timeout says nothing about the data: have the watchers ask again shortly.
+      const retry = setTimeout(() => this.invalidate(result, result.ts), TRANSIENT_RETRY_MS);
+      retry.unref();
+    }
     this.trimRecent();
     const existing = this.results.get(key);
     if (existing === undefined || existing.ts <= ts) this.results.set(key, result);
@@ -203,7 +211,6 @@ export class LiveQueries {
     }
     let oldest: Timestamp | null = null;
     for (const ts of this.inflightSnapshots.keys()) if (oldest === null || ts < oldest) oldest = ts;
-    if (oldest !== null)
-      this.recent = this.recent.filter((commit) => commit.ts > (oldest));
+    if (oldest !== null) this.recent = this.recent.filter((commit) => commit.ts > oldest);
   }
 }

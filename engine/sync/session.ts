@@ -78,6 +78,7 @@ export class SyncSession {
   /** Messages are handled one at a time, in order (auth verification is async). */
   private messageChain: Promise<void> = Promise.resolve();
   private pingTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   private readonly watcher: Watcher = () => this.scheduleUpdate();
 
   constructor(
@@ -146,6 +147,7 @@ export class SyncSession {
     if (this.state === "closed") return;
     this.state = "closed";
     if (this.pingTimer !== null) clearTimeout(this.pingTimer);
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     for (const query of this.queries.values()) {
       if (query.result !== null) this.deps.liveQueries.unwatch(query.result, this.watcher);
     }
@@ -273,7 +275,9 @@ export class SyncSession {
             "No auth provider found matching the given token: this deployment has no auth.config.ts providers.",
           );
         }
-        identity = await authenticator.verify(message.value ?? "");
+        const verified = await authenticator.verifyWithExpiry(message.value ?? "");
+        identity = verified.identity;
+        this.expireAt(verified.expiresAtMs, message.baseVersion + 1);
       } catch (error) {
         const text =
           error instanceof AuthenticationError
@@ -288,6 +292,8 @@ export class SyncSession {
         this.closeWith(1000, "AuthError");
         return;
       }
+    } else if (message.tokenType === "None") {
+      this.expireAt(null, message.baseVersion + 1);
     } else if (message.tokenType === "Admin") {
       this.send({
         type: "AuthError",
@@ -306,6 +312,30 @@ export class SyncSession {
       query.result = null;
     }
     this.scheduleUpdate();
+  }
+
+  /**
+   * A token that expires while in use: Convex sends `AuthError {authUpdateAttempted: false}`;
+   * the socket then closes, and the client fetches a fresh token and reconnects.
+   */
+  private expireAt(expiresAtMs: number | null, identityVersion: number): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (expiresAtMs === null) return;
+    this.expiryTimer = setTimeout(
+      () => {
+        if (this.state !== "open" || this.receivedIdentity !== identityVersion) return;
+        this.send({
+          type: "AuthError",
+          error: "Token expired",
+          baseVersion: this.receivedIdentity,
+          authUpdateAttempted: false,
+        });
+        this.closeWith(1000, "AuthError");
+      },
+      Math.max(0, expiresAtMs - Date.now()),
+    );
+    this.expiryTimer.unref();
   }
 
   private enqueueMutation(requestId: number, path: string, args: unknown): void {

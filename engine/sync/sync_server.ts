@@ -47,6 +47,8 @@ export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncSe
       ws.on("message", (data, isBinary) => {
         if (isBinary) {
           ws.close(1003, "BinaryFramesNotSupported");
+          // Frames already on their way must not run: the session ends now, not when the close completes.
+          session.dispose();
           return;
         }
         session.receive(
