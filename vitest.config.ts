@@ -1,6 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  resolve: {
+    // One graphql instance: our sources would get graphql's ESM build while Yoga, graphql-ws and
+    // Apollo load its CommonJS build, and two copies refuse each other's schemas.
+    alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

@@ -22,6 +22,9 @@ function measure(
   for (const selection of selectionSet.selections) {
     switch (selection.kind) {
       case Kind.FIELD: {
+        // The standard introspection query (GraphiQL's, Apollo's) is 15 deep: `__schema` has its
+        // own, larger depth limit (see operationLimitsRule) and does not count here.
+        if (selection.name.value === "__schema") break;
         cost += 1;
         if (selection.selectionSet !== undefined) {
           const inner = measure(selection.selectionSet, fragments, depth + 1, seen);
@@ -50,6 +53,23 @@ function measure(
   return { depth: maxDepth, cost };
 }
 
+/** Depth allowed under `__schema` (the standard introspection query needs 15). */
+export const INTROSPECTION_MAX_DEPTH = 20;
+
+function schemaSelections(selectionSet: SelectionSetNode): SelectionSetNode[] {
+  const found: SelectionSetNode[] = [];
+  for (const selection of selectionSet.selections) {
+    if (
+      selection.kind === Kind.FIELD &&
+      selection.name.value === "__schema" &&
+      selection.selectionSet !== undefined
+    ) {
+      found.push(selection.selectionSet);
+    }
+  }
+  return found;
+}
+
 /** Rejects operations deeper than `maxDepth` or selecting more than `maxCost` fields. */
 export function operationLimitsRule(maxDepth: number, maxCost: number) {
   return (context: ValidationContext): ASTVisitor => {
@@ -72,6 +92,17 @@ export function operationLimitsRule(maxDepth: number, maxCost: number) {
               },
             ),
           );
+        }
+        for (const introspection of schemaSelections(operation.selectionSet)) {
+          const inner = measure(introspection, fragments, 2, new Set());
+          if (inner.depth > INTROSPECTION_MAX_DEPTH) {
+            context.reportError(
+              new GraphQLError(
+                `Introspection is too deep: depth ${inner.depth} exceeds the limit of ${INTROSPECTION_MAX_DEPTH}.`,
+                { nodes: operation, extensions: { code: "QUERY_TOO_DEEP" } },
+              ),
+            );
+          }
         }
         if (cost > maxCost) {
           context.reportError(

@@ -5,6 +5,7 @@
  * one Convex deployment.
  */
 import http from "node:http";
+import { Readable } from "node:stream";
 import type { AddressInfo } from "node:net";
 import {
   execute as graphqlExecute,
@@ -77,6 +78,27 @@ interface Enveloped {
   validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
 }
 
+/** Reads a request body, or resolves null as soon as it exceeds `limit` bytes. */
+function readLimited(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop reading; the caller answers 413 and the connection closes after the answer.
+        req.removeAllListeners("data");
+        req.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
 /** `Bearer abc` or `abc` -> `abc`; empty -> null. */
 export function tokenFrom(value: unknown): string | null {
   if (typeof value !== "string") return null;
@@ -138,9 +160,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     schemaPlugin,
     livePlugin,
     limitsPlugin,
-    useCSRFPrevention({
-      requestHeaders: ["x-graphql-yoga-csrf", "content-type", "apollo-require-preflight"],
-    }),
+    // GETs and "simple" POSTs (forms) need a preflight header, so a cross-site form cannot run
+    // a mutation; JSON POSTs are not simple and pass.
+    useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "apollo-require-preflight"] }),
   ];
   if (options.persistedOperations !== undefined) {
     const store = options.persistedOperations;
@@ -171,22 +193,51 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
+  const tooLarge = (res: http.ServerResponse): void => {
+    res.writeHead(413, { "content-type": "application/json", connection: "close" });
+    res.end(
+      JSON.stringify({ errors: [{ message: `Request body is larger than ${maxBody} bytes.` }] }),
+    );
+  };
   const server = http.createServer((req, res) => {
-    const length = Number(req.headers["content-length"] ?? "0");
-    if (length > maxBody) {
-      res.writeHead(413, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({ errors: [{ message: `Request body is larger than ${maxBody} bytes.` }] }),
-      );
-      req.resume();
+    const declared = req.headers["content-length"];
+    if (declared !== undefined) {
+      if (Number(declared) > maxBody) {
+        tooLarge(res);
+        req.resume();
+        return;
+      }
+      void yoga.requestListener(req, res);
       return;
     }
-    void yoga.requestListener(req, res);
+    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") {
+      void yoga.requestListener(req, res);
+      return;
+    }
+    // A body of unknown length (chunked): read it within the limit, then hand Yoga a copy.
+    readLimited(req, maxBody).then(
+      (body) => {
+        if (body === null) {
+          res.on("finish", () => req.destroy());
+          tooLarge(res);
+          return;
+        }
+        const copy = Object.assign(Readable.from([body]), {
+          method: req.method,
+          url: req.url,
+          headers: { ...req.headers, "content-length": String(body.length) },
+          socket: req.socket,
+          connection: req.socket,
+          httpVersion: req.httpVersion,
+        });
+        void yoga.requestListener(copy as unknown as http.IncomingMessage, res);
+      },
+      () => res.destroy(),
+    );
   });
 
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: maxBody });
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
-  const activeByConnection = new WeakMap<object, number>();
   useServer<Record<string, unknown> | undefined, { request: http.IncomingMessage }>(
     {
       execute: (args) => (args.rootValue as { execute: typeof graphqlExecute }).execute(args),
@@ -199,19 +250,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return pool.verify(token).catch(() => false);
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const active = activeByConnection.get(ctx) ?? 0;
-        if (active >= maxSubscriptions) {
+        // graphql-ws has registered this id already: the count includes it.
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
           return [
             new GraphQLError(
               `Too many subscriptions on this connection (limit ${maxSubscriptions}).`,
             ),
           ];
         }
-        activeByConnection.set(ctx, active + 1);
         const enveloped = yoga.getEnveloped({
           ...ctx,
           // Yoga's schema factory and plugins expect a Fetch Request: the upgrade request stands in.
+          // POST: the operation may be a mutation, which Yoga refuses over GET.
           request: new Request(`http://localhost${ctx.extra.request.url ?? "/graphql"}`, {
+            method: "POST",
             headers: Object.entries(ctx.extra.request.headers).flatMap(([name, value]) =>
               value === undefined
                 ? []
@@ -223,23 +275,44 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           params: payload,
         }) as unknown as Enveloped;
         const { schema, execute, subscribe, contextFactory, parse, validate } = enveloped;
+        let source = payload.query;
+        if (options.persistedOperations !== undefined) {
+          // Over the socket too, only known operations run (by id, as over HTTP).
+          const extensions = payload.extensions as
+            { persistedQuery?: { sha256Hash?: unknown }; documentId?: unknown } | undefined;
+          const id =
+            extensions?.persistedQuery?.sha256Hash ??
+            extensions?.documentId ??
+            (payload as { documentId?: unknown }).documentId;
+          const known = typeof id === "string" ? options.persistedOperations[id] : undefined;
+          if (known === undefined) {
+            return [
+              new GraphQLError(
+                "PersistedQueryOnly: only persisted operations are accepted; send a known operation id.",
+                { extensions: { code: "PERSISTED_QUERY_ONLY" } },
+              ),
+            ];
+          }
+          source = known;
+        }
+        let document: DocumentNode;
+        try {
+          document = parse(source);
+        } catch (error) {
+          // A syntax error fails this operation only, not the whole socket.
+          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
         const args: ExecutionArgs = {
           schema,
           operationName: payload.operationName ?? null,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables ?? null,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
         const errors = validate(args.schema, args.document);
-        if (errors.length > 0) {
-          activeByConnection.set(ctx, (activeByConnection.get(ctx) ?? 1) - 1);
-          return errors;
-        }
+        if (errors.length > 0) return errors;
         return args;
-      },
-      onComplete: (ctx) => {
-        activeByConnection.set(ctx, Math.max(0, (activeByConnection.get(ctx) ?? 1) - 1));
       },
     },
     wss,

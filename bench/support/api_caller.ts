@@ -68,7 +68,11 @@ class RawHttpCaller implements ApiCaller {
   }
 
   private call(route: string, path: string, args: Record<string, Value>): Promise<CallResult> {
-    const body = JSON.stringify({ path, args: [convexToJson(args)], format: "convex_encoded_json" });
+    const body = JSON.stringify({
+      path,
+      args: [convexToJson(args)],
+      format: "convex_encoded_json",
+    });
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -77,7 +81,10 @@ class RawHttpCaller implements ApiCaller {
           port: this.target.port,
           method: "POST",
           path: route,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -124,21 +131,31 @@ class ConvexClientCaller implements ApiCaller {
 
   async mutation(path: string, args: Record<string, Value>): Promise<CallResult> {
     try {
-      const value = await this.client.mutation(makeFunctionReference<"mutation">(path), args, {
-        skipQueue: true,
-      });
+      const value: unknown = await this.client.mutation(
+        makeFunctionReference<"mutation">(path),
+        args,
+        {
+          skipQueue: true,
+        },
+      );
       return { status: "success", value: value as Value };
     } catch (error) {
-      return { status: "error", errorMessage: error instanceof Error ? error.message : String(error) };
+      return {
+        status: "error",
+        errorMessage: error instanceof Error ? error.message : String(error),
+      };
     }
   }
 
   async query(path: string, args: Record<string, Value>): Promise<CallResult> {
     try {
-      const value = await this.client.query(makeFunctionReference<"query">(path), args);
+      const value: unknown = await this.client.query(makeFunctionReference<"query">(path), args);
       return { status: "success", value: value as Value };
     } catch (error) {
-      return { status: "error", errorMessage: error instanceof Error ? error.message : String(error) };
+      return {
+        status: "error",
+        errorMessage: error instanceof Error ? error.message : String(error),
+      };
     }
   }
 

@@ -34,12 +34,15 @@ function snapshot(backend: Backend): EngineStats {
 
 function parseDurability(text: string | undefined): Durability {
   if (text === "full" || text === "normal") return text;
-  throw new Error(`engine_child: expected durability "full" or "normal", got ${JSON.stringify(text)}`);
+  throw new Error(
+    `engine_child: expected durability "full" or "normal", got ${JSON.stringify(text)}`,
+  );
 }
 
 async function main(): Promise<void> {
   const [dataFile, durabilityText] = process.argv.slice(2);
-  if (dataFile === undefined) throw new Error("engine_child: usage: engine_child.ts DATA_FILE DURABILITY");
+  if (dataFile === undefined)
+    throw new Error("engine_child: usage: engine_child.ts DATA_FILE DURABILITY");
   const backend = await startBackend({
     dir: REPO_ROOT,
     port: 0,
@@ -73,7 +76,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  send({ type: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  send({
+    type: "failed",
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
   process.exitCode = 1;
   process.disconnect();
 });

@@ -56,7 +56,11 @@ function nextMessage<T extends ChildMessage["type"]>(
     };
     const onExit = (code: number | null, signal: string | null): void => {
       cleanup();
-      reject(new Error(`engine child exited (code ${code}, signal ${signal}) while waiting for "${type}"`));
+      reject(
+        new Error(
+          `engine child exited (code ${code}, signal ${signal}) while waiting for "${type}"`,
+        ),
+      );
     };
     const timer = setTimeout(() => {
       cleanup();
@@ -77,7 +81,11 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
   const profileDir = process.env["BENCH_CPU_PROF"];
   const child = fork(
     path.join(REPO_ROOT, "cli", "run_ts.js"),
-    [path.join(REPO_ROOT, "bench", "support", "engine_child.ts"), options.dataFile, options.durability],
+    [
+      path.join(REPO_ROOT, "bench", "support", "engine_child.ts"),
+      options.dataFile,
+      options.durability,
+    ],
     {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       execArgv: profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],

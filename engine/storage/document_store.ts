@@ -71,7 +71,9 @@ export class DocumentStore {
   private readonly tables = new Map<string, TableIndexes>();
   private indexDefinitions = new Map<string, readonly IndexDefinition[]>();
   /** Keys and ids whose old revisions may be pruned once no snapshot older than `ts` is open. */
-  private readonly garbage: { ts: Timestamp; index: MvccIndex | null; key: string }[] = [];
+  private garbage: { ts: Timestamp; index: MvccIndex | null; key: string }[] = [];
+  /** Entries of `garbage` before this position are done. */
+  private garbageHead = 0;
   private documentCountByTable = new Map<string, number>();
 
   /**
@@ -197,15 +199,27 @@ export class DocumentStore {
    * snapshot can see them any more.
    */
   collectGarbage(oldestReadTs: Timestamp): void {
-    let done = 0;
-    for (const item of this.garbage) {
-      if (item.ts > oldestReadTs) break;
-      done++;
-      if (item.index !== null) {
-        item.index.prune(item.key, oldestReadTs);
+    // Each document and index key is pruned once per pass, however many revisions it gained.
+    const documents = new Set<string>();
+    const indexKeys = new Map<MvccIndex, Set<string>>();
+    while (this.garbageHead < this.garbage.length) {
+      const item = this.garbage[this.garbageHead];
+      if (item === undefined || item.ts > oldestReadTs) break;
+      this.garbageHead++;
+      if (item.index === null) {
+        documents.add(item.key);
         continue;
       }
-      const revisions = this.revisions.get(item.key);
+      let keys = indexKeys.get(item.index);
+      if (keys === undefined) {
+        keys = new Set();
+        indexKeys.set(item.index, keys);
+      }
+      keys.add(item.key);
+    }
+    for (const [index, keys] of indexKeys) for (const key of keys) index.prune(key, oldestReadTs);
+    for (const id of documents) {
+      const revisions = this.revisions.get(id);
       if (revisions === undefined) continue;
       // Keep the newest revision at or before oldestReadTs and everything after it.
       let firstKept = 0;
@@ -216,11 +230,15 @@ export class DocumentStore {
           break;
         }
       }
-      const kept = revisions.slice(firstKept);
-      if (kept.length === 1 && kept[0]?.document === null) this.revisions.delete(item.key);
-      else this.revisions.set(item.key, kept);
+      const kept = firstKept === 0 ? revisions : revisions.slice(firstKept);
+      if (kept.length === 1 && kept[0]?.document === null) this.revisions.delete(id);
+      else if (kept !== revisions) this.revisions.set(id, kept);
     }
-    if (done > 0) this.garbage.splice(0, done);
+    // Compact now and then, not on every call (the list covers the whole retention window).
+    if (this.garbageHead > 4096 && this.garbageHead * 2 > this.garbage.length) {
+      this.garbage = this.garbage.slice(this.garbageHead);
+      this.garbageHead = 0;
+    }
   }
 }
 

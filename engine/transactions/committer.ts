@@ -116,8 +116,10 @@ export class Committer {
     readSet: ReadSet,
     writes: readonly DocumentWrite[],
   ): Promise<Timestamp> {
-    for (const entry of this.writeLog) {
-      if (entry.ts <= beginTs) continue;
+    // Newest first: only commits after the snapshot matter, and they are at the end.
+    for (let i = this.writeLog.length - 1; i >= 0; i--) {
+      const entry = this.writeLog[i];
+      if (entry === undefined || entry.ts <= beginTs) break;
       const overlap = readSet.firstOverlap(entry.keys);
       if (overlap !== null) {
         this.stats.conflicts++;
@@ -188,15 +190,22 @@ export class Committer {
 
   /** Drops write-log entries and old revisions that no open snapshot can need. */
   private collectGarbage(): void {
-    let oldest = this.published;
-    const retained = BigInt(Date.now() - HISTORY_RETENTION_MS) * 1_000_000n;
-    if (retained < oldest) oldest = retained > this.horizon ? retained : this.horizon;
-    for (const ts of this.openSnapshots.keys()) if (ts < oldest) oldest = ts;
-    this.horizon = oldest;
+    let oldestOpen = this.published;
+    for (const ts of this.openSnapshots.keys()) if (ts < oldestOpen) oldestOpen = ts;
+    // The write log serves OCC checks only: it needs nothing at or before the oldest open snapshot.
     let drop = 0;
-    while (drop < this.writeLog.length && (this.writeLog[drop]?.ts ?? oldest + 1n) <= oldest)
+    while (
+      drop < this.writeLog.length &&
+      (this.writeLog[drop]?.ts ?? oldestOpen + 1n) <= oldestOpen
+    ) {
       drop++;
-    if (drop > 0) this.writeLog = this.writeLog.slice(drop);
-    this.store.collectGarbage(oldest);
+    }
+    if (drop > 0) this.writeLog.splice(0, drop);
+    // Old revisions stay readable for HISTORY_RETENTION_MS (`/api/query_at_ts`), or longer while open.
+    const retained = BigInt(Date.now() - HISTORY_RETENTION_MS) * 1_000_000n;
+    let horizon = retained < oldestOpen ? retained : oldestOpen;
+    if (horizon < this.horizon) horizon = this.horizon;
+    this.horizon = horizon;
+    this.store.collectGarbage(horizon);
   }
 }

@@ -43,7 +43,12 @@ export function toConvexArgs(
   const result: Record<string, Value> = {};
   for (const [key, spec] of Object.entries(validator.value)) {
     const value = graphqlArgs[key];
-    if (value === undefined) continue;
+    if (value === undefined) {
+      // GraphQL lets a client omit a nullable argument; Convex needs the field unless optional.
+      if (!spec.optional && acceptsNull(spec.fieldType) && spec.fieldType.type !== "any")
+        result[key] = null;
+      continue;
+    }
     if (value === null && spec.optional && !acceptsNull(spec.fieldType)) continue;
     result[key] = convert(spec.fieldType, value) as Value;
   }

@@ -4,13 +4,7 @@
  * function its description names ("Convex query `orders:getActiveOrders`"); root fields without
  * one are refused at start. The custom scalars get their Convex implementations.
  */
-import {
-  buildSchema,
-  GraphQLObjectType,
-  GraphQLScalarType,
-  isObjectType,
-  type GraphQLSchema,
-} from "graphql";
+import { buildSchema, GraphQLScalarType, isObjectType, type GraphQLSchema } from "graphql";
 import type { FunctionKind } from "../../engine/runtime/execution.ts";
 import type { GatewayContext } from "../context.ts";
 import { BigIntScalar, BytesScalar, JsonScalar } from "./scalars.ts";
@@ -18,7 +12,9 @@ import { BigIntScalar, BytesScalar, JsonScalar } from "./scalars.ts";
 const BINDING = /Convex (query|mutation|action)[^`]*`([^`]+)`/;
 
 function dropNulls(args: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(args).filter(([, value]) => value !== null && value !== undefined));
+  return Object.fromEntries(
+    Object.entries(args).filter(([, value]) => value !== null && value !== undefined),
+  );
 }
 
 /** Parses `sdl` and binds its root fields. @throws Error naming every unbound root field. */
@@ -33,9 +29,13 @@ export function schemaFromSdl(sdl: string): GraphQLSchema {
     }
   }
   const unbound: string[] = [];
-  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+  for (const root of [
+    schema.getQueryType(),
+    schema.getMutationType(),
+    schema.getSubscriptionType(),
+  ]) {
     if (root === null || root === undefined || !isObjectType(root)) continue;
-    for (const field of Object.values((root as GraphQLObjectType).getFields())) {
+    for (const field of Object.values(root.getFields())) {
       const match = BINDING.exec(field.description ?? "");
       if (match === null || match[1] === undefined || match[2] === undefined) {
         if (field.name !== "_empty") unbound.push(`${root.name}.${field.name}`);

@@ -1,0 +1,364 @@
+/**
+ * Gateway overhead: the same Convex query, `orders:getOrdersByTable({table: 2})` (20 orders),
+ * read through the GraphQL gateway and directly, in one run:
+ *
+ * - `gateway`: `POST /graphql` with `fetch` (undici, keep-alive), the query
+ *   `ordersGetOrdersByTable(table: $table)` selecting every field of `Order`;
+ * - `direct`: `ConvexHttpClient.query` (one client, one `POST /api/query` per call);
+ * - `direct 2-step`: what the gateway asks of Convex for one operation: a fresh
+ *   `ConvexHttpClient` per call and its `consistentQuery` (`POST /api/query_ts`, then
+ *   `POST /api/query_at_ts`). Between `direct` and `direct 2-step` lies the price of the second
+ *   round trip; between `direct 2-step` and `gateway`, the price of GraphQL (Yoga, parsing,
+ *   validation, execution) and of the extra HTTP hop.
+ *
+ * Each path runs sequentially (one request at a time) and concurrently (16 in flight), in
+ * interleaved rounds (the order of the paths rotates every round) after a warm-up, so that drift
+ * of the machine lands on every path alike. It prints p50/p99 per path and mode, the CPU each
+ * process spent per request, and the ratio gateway/direct at p50. **The target: the gateway adds
+ * at most 20% at p50** (ratio <= 1.20). It prints; it asserts nothing about time. Every response
+ * is checked (20 orders of table 2); a wrong one ends the run with an error.
+ *
+ * Processes: the backend (the example app) in a child (`support/engine_process.ts`), the gateway
+ * in another (`support/gateway_server_child.ts`), the callers here. `BENCH_CPU_PROF=DIR` leaves a
+ * `.cpuprofile` per child (the gateway's is the one whose main thread runs graphql-yoga).
+ *
+ *   node cli/run_ts.js bench/gateway_overhead.ts [--sequential 500] [--concurrent 2000]
+ *     [--in-flight 16] [--rounds 5] [--orders 20]
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ConvexHttpClient } from "convex/browser";
+import { makeFunctionReference } from "convex/server";
+import { startEngineProcess, type EngineProcess } from "./support/engine_process.ts";
+import { startServerProcess, type ServerProcess } from "./support/gateway_processes.ts";
+import {
+  describeMachine,
+  formatCount,
+  formatMs,
+  formatTable,
+  isEntryPoint,
+  percentile,
+  runCountedLoad,
+  startWatchdog,
+  tempDir,
+} from "./support/harness.ts";
+
+export interface GatewayOverheadOptions {
+  /** Sequential requests per path (over all rounds). @default 500 */
+  readonly sequential: number;
+  /** Concurrent requests per path (over all rounds). @default 2_000 */
+  readonly concurrent: number;
+  /** Requests in flight in the concurrent mode. @default 16 */
+  readonly inFlight: number;
+  /** Interleaved rounds. @default 5 */
+  readonly rounds: number;
+  /** Orders seeded at the queried table (and as many at two other tables). @default 20 */
+  readonly orders: number;
+}
+
+export const DEFAULT_GATEWAY_OVERHEAD_OPTIONS: GatewayOverheadOptions = {
+  sequential: 500,
+  concurrent: 2_000,
+  inFlight: 16,
+  rounds: 5,
+  orders: 20,
+};
+
+const TABLE = 2;
+const GET_ORDERS = makeFunctionReference<"query">("orders:getOrdersByTable");
+const PLACE_ORDER = makeFunctionReference<"mutation">("orders:placeOrder");
+const GRAPHQL_QUERY = /* GraphQL */ `
+  query OrdersByTable($table: Float!) {
+    ordersGetOrdersByTable(table: $table) {
+      _id
+      _creationTime
+      dish
+      table
+      status
+      notes
+      createdAt
+    }
+  }
+`;
+/** Unmeasured requests per path and mode before the first round. */
+const WARMUP_FRACTION = 0.2;
+
+const PATHS = ["gateway", "direct", "direct 2-step"] as const;
+type PathName = (typeof PATHS)[number];
+type Mode = "sequential" | "concurrent";
+
+const log = (line = ""): void => void process.stdout.write(`${line}\n`);
+
+/** What one (mode, path) accumulates over the rounds. */
+interface Tally {
+  latenciesMs: number[];
+  elapsedMs: number;
+  requests: number;
+  engineCpuMicros: number;
+  gatewayCpuMicros: number;
+  clientCpuMicros: number;
+  engineQueries: number;
+}
+
+export interface GatewayOverheadResult {
+  readonly mode: Mode;
+  readonly path: PathName;
+  readonly tally: Readonly<Tally>;
+}
+
+/** One call of a path: resolves once the response is in and checked. */
+type Call = () => Promise<void>;
+
+function checkOrders(value: unknown, expected: number, what: string): void {
+  if (!Array.isArray(value) || value.length !== expected) {
+    throw new Error(`${what}: expected ${expected} orders, got ${JSON.stringify(value)}`);
+  }
+  const first = value[0] as { table?: unknown } | undefined;
+  if (first?.table !== TABLE) throw new Error(`${what}: an order of the wrong table`);
+}
+
+function calls(engineUrl: string, gatewayUrl: string, orders: number): Record<PathName, Call> {
+  const body = JSON.stringify({ query: GRAPHQL_QUERY, variables: { table: TABLE } });
+  const direct = new ConvexHttpClient(engineUrl, { logger: false });
+  return {
+    gateway: async () => {
+      const response = await fetch(gatewayUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body,
+      });
+      const json = (await response.json()) as {
+        data?: { ordersGetOrdersByTable?: unknown };
+        errors?: unknown;
+      };
+      if (!response.ok || json.errors !== undefined) {
+        throw new Error(`gateway: HTTP ${response.status} ${JSON.stringify(json)}`);
+      }
+      checkOrders(json.data?.ordersGetOrdersByTable, orders, "gateway");
+    },
+    direct: async () => {
+      checkOrders(await direct.query(GET_ORDERS, { table: TABLE }), orders, "direct");
+    },
+    "direct 2-step": async () => {
+      const client = new ConvexHttpClient(engineUrl, { logger: false });
+      checkOrders(
+        await client.consistentQuery(GET_ORDERS, { table: TABLE }),
+        orders,
+        "direct 2-step",
+      );
+    },
+  };
+}
+
+async function seed(engineUrl: string, orders: number): Promise<void> {
+  const client = new ConvexHttpClient(engineUrl, { logger: false });
+  for (const table of [1, TABLE, 3]) {
+    for (let n = 0; n < orders; n++) {
+      await client.mutation(PLACE_ORDER, {
+        dish: `dish ${n}`,
+        table,
+        ...(n % 3 === 0 ? { notes: "no onions" } : {}),
+      });
+    }
+  }
+}
+
+/** Runs `total` calls with `inFlight` callers; adds latencies and every process's CPU to `tally`. */
+async function measure(
+  call: Call,
+  total: number,
+  inFlight: number,
+  engine: EngineProcess,
+  gateway: ServerProcess,
+  tally: Tally | null,
+): Promise<void> {
+  const [engineBefore, gatewayBefore] = await Promise.all([engine.stats(), gateway.stats()]);
+  const clientBefore = process.cpuUsage();
+  const result = await runCountedLoad({
+    callers: inFlight,
+    total,
+    call: async () => {
+      await call();
+      return true;
+    },
+  });
+  const client = process.cpuUsage(clientBefore);
+  const [engineAfter, gatewayAfter] = await Promise.all([engine.stats(), gateway.stats()]);
+  if (tally === null) return;
+  tally.latenciesMs.push(...result.latenciesMs);
+  tally.elapsedMs += result.elapsedMs;
+  tally.requests += result.succeeded;
+  tally.engineCpuMicros += engineAfter.cpuMicros - engineBefore.cpuMicros;
+  tally.gatewayCpuMicros += gatewayAfter.cpuMicros - gatewayBefore.cpuMicros;
+  tally.clientCpuMicros += client.user + client.system;
+  tally.engineQueries += engineAfter.executor.queries - engineBefore.executor.queries;
+}
+
+/** Splits `total` into `parts` near-equal whole shares. */
+function shares(total: number, parts: number): number[] {
+  return Array.from(
+    { length: parts },
+    (_, i) => Math.floor((total * (i + 1)) / parts) - Math.floor((total * i) / parts),
+  );
+}
+
+export async function gatewayOverhead(
+  options: GatewayOverheadOptions = DEFAULT_GATEWAY_OVERHEAD_OPTIONS,
+): Promise<GatewayOverheadResult[]> {
+  log(
+    `== Gateway overhead: orders:getOrdersByTable({table: ${TABLE}}) (${options.orders} orders) ` +
+      `through the gateway vs directly ==`,
+  );
+  log(describeMachine());
+  await using dir = tempDir("convex-graphql-gateway-overhead-");
+  await using engine = await startEngineProcess({
+    dataFile: path.join(dir.path, "engine.sqlite3"),
+    durability: "normal",
+  });
+  await using gateway = await startServerProcess("gateway", engine.url);
+  await seed(engine.url, options.orders);
+  const pathCalls = calls(engine.url, gateway.url, options.orders);
+  const modes: readonly { mode: Mode; total: number; inFlight: number }[] = [
+    { mode: "sequential", total: options.sequential, inFlight: 1 },
+    { mode: "concurrent", total: options.concurrent, inFlight: options.inFlight },
+  ];
+  log(
+    `${formatCount(options.sequential)} sequential and ${formatCount(options.concurrent)} ` +
+      `concurrent (${options.inFlight} in flight) requests per path, in ${options.rounds} ` +
+      `interleaved rounds after a warm-up`,
+  );
+  log();
+
+  // Warm-up: every path, every mode (JIT, connection pools, the engine's caches).
+  for (const { total, inFlight } of modes) {
+    for (const name of PATHS) {
+      const warmup = Math.max(inFlight, Math.round(total * WARMUP_FRACTION));
+      await measure(pathCalls[name], warmup, inFlight, engine, gateway, null);
+    }
+  }
+
+  const tallies = new Map<string, Tally>();
+  const tallyOf = (mode: Mode, name: PathName): Tally => {
+    const key = `${mode}/${name}`;
+    let tally = tallies.get(key);
+    if (tally === undefined) {
+      tally = {
+        latenciesMs: [],
+        elapsedMs: 0,
+        requests: 0,
+        engineCpuMicros: 0,
+        gatewayCpuMicros: 0,
+        clientCpuMicros: 0,
+        engineQueries: 0,
+      };
+      tallies.set(key, tally);
+    }
+    return tally;
+  };
+  const perRound = new Map(modes.map((m) => [m.mode, shares(m.total, options.rounds)]));
+  for (let round = 0; round < options.rounds; round++) {
+    const order = PATHS.map((_, i) => PATHS[(i + round) % PATHS.length] as PathName);
+    for (const { mode, inFlight } of modes) {
+      const total = perRound.get(mode)?.[round] ?? 0;
+      for (const name of order) {
+        await measure(pathCalls[name], total, inFlight, engine, gateway, tallyOf(mode, name));
+      }
+    }
+  }
+
+  const results: GatewayOverheadResult[] = modes.flatMap(({ mode }) =>
+    PATHS.map((name) => ({ mode, path: name, tally: tallyOf(mode, name) })),
+  );
+  const perRequest = (micros: number, tally: Tally): string =>
+    formatMs(micros / 1000 / Math.max(1, tally.requests));
+  log(
+    formatTable(
+      [
+        "mode",
+        "path",
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        "req/s",
+        "engine CPU/req ms",
+        "gateway CPU/req ms",
+        "caller CPU/req ms",
+        "engine queries/req",
+      ],
+      results.map(({ mode, path: name, tally }) => [
+        mode,
+        name,
+        formatCount(tally.requests),
+        formatMs(percentile(tally.latenciesMs, 50)),
+        formatMs(percentile(tally.latenciesMs, 99)),
+        formatCount((tally.requests * 1000) / tally.elapsedMs),
+        perRequest(tally.engineCpuMicros, tally),
+        perRequest(tally.gatewayCpuMicros, tally),
+        perRequest(tally.clientCpuMicros, tally),
+        (tally.engineQueries / Math.max(1, tally.requests)).toFixed(2),
+      ]),
+    ),
+  );
+  log();
+  for (const { mode } of modes) {
+    const p50 = (name: PathName): number => percentile(tallyOf(mode, name).latenciesMs, 50);
+    const ratio = p50("gateway") / p50("direct");
+    log(
+      `${mode}: gateway/direct at p50 = ${ratio.toFixed(2)}x ` +
+        `(target <= 1.20x: ${ratio <= 1.2 ? "met" : "NOT met"}); ` +
+        `gateway/direct 2-step = ${(p50("gateway") / p50("direct 2-step")).toFixed(2)}x, ` +
+        `direct 2-step/direct = ${(p50("direct 2-step") / p50("direct")).toFixed(2)}x`,
+    );
+  }
+  log();
+  log(
+    "(CPU/req: CPU time of each process over the measured requests, divided by the requests; " +
+      "caller = this process, which runs every path's client; engine queries/req counts query " +
+      "executions, not /api/query_ts)",
+  );
+  log();
+  return results;
+}
+
+function parseOptions(argv: readonly string[]): GatewayOverheadOptions {
+  const defaults = DEFAULT_GATEWAY_OVERHEAD_OPTIONS;
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      sequential: { type: "string" },
+      concurrent: { type: "string" },
+      "in-flight": { type: "string" },
+      rounds: { type: "string" },
+      orders: { type: "string" },
+    },
+    strict: true,
+  });
+  const count = (name: string, text: string | undefined, fallback: number): number => {
+    if (text === undefined) return fallback;
+    const value = Number(text.replaceAll("_", ""));
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new Error(`--${name}: expected a positive integer, got ${text}`);
+    }
+    return value;
+  };
+  return {
+    sequential: count("sequential", values.sequential, defaults.sequential),
+    concurrent: count("concurrent", values.concurrent, defaults.concurrent),
+    inFlight: count("in-flight", values["in-flight"], defaults.inFlight),
+    rounds: count("rounds", values.rounds, defaults.rounds),
+    orders: count("orders", values.orders, defaults.orders),
+  };
+}
+
+/** A generous upper bound of the run time: start-ups, seeding, and 20 ms per request. */
+export function expectedGatewayOverheadMs(options: GatewayOverheadOptions): number {
+  const requests = (options.sequential + options.concurrent) * PATHS.length * (1 + WARMUP_FRACTION);
+  return 30_000 + options.orders * 3 * 20 + requests * 20;
+}
+
+if (isEntryPoint(import.meta.url)) {
+  const options = parseOptions(process.argv.slice(2));
+  const stopWatchdog = startWatchdog(expectedGatewayOverheadMs(options) * 2, "gateway_overhead");
+  await gatewayOverhead(options);
+  stopWatchdog();
+}

@@ -1,0 +1,147 @@
+/**
+ * The parent's handles on the gateway benchmarks' children: a server (the gateway or the plain
+ * Yoga baseline) and a fleet of graphql-ws subscribers. Both are `await using` resources.
+ */
+import { forkChild } from "./gateway_child.ts";
+import type {
+  ServerKind,
+  ServerMessage,
+  ServerRequest,
+  ServerStats,
+  SubscribersMessage,
+  SubscribersRequest,
+} from "./gateway_protocol.ts";
+
+const ANSWER_TIMEOUT_MS = 30_000;
+
+/** A server child on port 0. */
+export interface ServerProcess extends AsyncDisposable {
+  readonly kind: ServerKind;
+  /** `http://127.0.0.1:PORT/graphql` */
+  readonly url: string;
+  /** CPU, event loop and memory (after a full GC when `gc`) of the server process. */
+  stats(gc?: boolean): Promise<ServerStats>;
+  /** Yoga only: publishes `value`; resolves with the child's `monotonicMs()` of the publish. */
+  publish(value: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Starts the gateway (in front of `convexUrl`) or the plain Yoga server in a child process. */
+export async function startServerProcess(
+  kind: ServerKind,
+  convexUrl?: string,
+): Promise<ServerProcess> {
+  if (kind === "gateway" && convexUrl === undefined) throw new Error("the gateway needs a URL");
+  const { child, ready } = await forkChild<ServerRequest, ServerMessage>(
+    "gateway_server_child.ts",
+    kind === "gateway" ? [kind, convexUrl ?? ""] : [kind],
+    { execArgv: ["--expose-gc"], what: `${kind} server child` },
+  );
+  const published = new Map<number, (atMs: number) => void>();
+  child.listen((message) => {
+    if (message.type !== "published") return;
+    published.get(message.value)?.(message.atMs);
+    published.delete(message.value);
+  });
+  let statsQueue: Promise<unknown> = Promise.resolve();
+  return {
+    kind,
+    url: ready.url,
+    stats(gc = false) {
+      // One request at a time: answers carry no id.
+      const answer = statsQueue.then(async () => {
+        const next = child.next("stats", ANSWER_TIMEOUT_MS);
+        child.send({ type: "stats", gc });
+        return (await next).stats;
+      });
+      statsQueue = answer.catch(() => {});
+      return answer;
+    },
+    publish(value) {
+      return new Promise<number>((resolve) => {
+        published.set(value, resolve);
+        child.send({ type: "publish", value });
+      });
+    },
+    close: () => child.close(),
+    [Symbol.asyncDispose]: () => child.close(),
+  };
+}
+
+/**
+ * When every subscriber had a value (or a newer one: a live query may skip values):
+ * `monotonicMs()` of the first and the last subscriber to have it.
+ */
+export interface Delivery {
+  readonly firstMs: number;
+  readonly lastMs: number;
+}
+
+/** N graphql-ws subscribers in a child process. */
+export interface SubscriberFleet extends AsyncDisposable {
+  /** Opens `count` subscribers of `query` at `url`, `batch` at a time; resolves with the ms taken. */
+  connect(url: string, count: number, query: string, batch: number): Promise<number>;
+  /** Resolves once every subscriber has `value` or a newer one, or with null after `timeoutMs`. */
+  delivered(value: number, timeoutMs: number): Promise<Delivery | null>;
+  /** How many subscribers have received exactly each of `values`. */
+  counts(values: readonly number[]): Promise<readonly number[]>;
+  /** The problems the subscribers reported so far (see `gateway_subscribers_child.ts`). */
+  readonly problems: readonly string[];
+  close(): Promise<void>;
+}
+
+export async function startSubscriberFleet(): Promise<SubscriberFleet> {
+  const { child } = await forkChild<SubscribersRequest, SubscribersMessage>(
+    "gateway_subscribers_child.ts",
+    [],
+    { what: "subscribers child" },
+  );
+  const deliveries = new Map<number, Delivery>();
+  const waiting = new Map<number, (delivery: Delivery) => void>();
+  const problems: string[] = [];
+  child.listen((message) => {
+    switch (message.type) {
+      case "delivered": {
+        const delivery = { firstMs: message.firstMs, lastMs: message.lastMs };
+        deliveries.set(message.value, delivery);
+        waiting.get(message.value)?.(delivery);
+        waiting.delete(message.value);
+        return;
+      }
+      case "problem":
+        problems.push(message.message);
+        return;
+      default:
+        return;
+    }
+  });
+  return {
+    problems,
+    async connect(url, count, query, batch) {
+      const connected = child.next("connected", Math.max(60_000, count * 20));
+      child.send({ type: "connect", url, count, query, batch });
+      return (await connected).ms;
+    },
+    delivered(value, timeoutMs) {
+      const known = deliveries.get(value);
+      if (known !== undefined) return Promise.resolve(known);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          waiting.delete(value);
+          resolve(null);
+        }, timeoutMs);
+        waiting.set(value, (delivery) => {
+          clearTimeout(timer);
+          resolve(delivery);
+        });
+      });
+    },
+    async counts(values) {
+      const answer = child.next("counts", ANSWER_TIMEOUT_MS);
+      child.send({ type: "counts", values });
+      return (await answer).counts;
+    },
+    close: () => child.close(),
+    [Symbol.asyncDispose]: () => child.close(),
+  };
+}

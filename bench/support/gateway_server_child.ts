@@ -1,0 +1,116 @@
+/**
+ * A server child of the gateway benchmarks (messages in `gateway_protocol.ts`): either the
+ * gateway (`gateway CONVEX_URL`: `startGateway` with the example app's derived schema, exactly as
+ * `convex-graphql gateway` serves it) or the plain Yoga baseline (`yoga`, see
+ * `gateway_plain_yoga.ts`), on port 0 of 127.0.0.1. Forked with `--expose-gc` so that memory can
+ * be read after a full collection. Run by `fork`, never by hand.
+ */
+import { performance } from "node:perf_hooks";
+import { derivedAppSchema, startGateway, type Gateway } from "../../gateway/index.ts";
+import { runChild, sendToParent } from "./gateway_child.ts";
+import { startPlainYoga, type PlainYoga } from "./gateway_plain_yoga.ts";
+import {
+  monotonicMs,
+  type ServerMessage,
+  type ServerRequest,
+  type ServerStats,
+} from "./gateway_protocol.ts";
+import { REPO_ROOT } from "./protocol.ts";
+
+type Served =
+  | { readonly kind: "gateway"; readonly gateway: Gateway }
+  | { readonly kind: "yoga"; readonly yoga: PlainYoga };
+
+function send(message: ServerMessage): void {
+  sendToParent(message);
+}
+
+/** Full collections until the heap stops shrinking (at most 5), when `--expose-gc` is on. */
+async function collect(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return;
+  let previous = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 5; round++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    const used = process.memoryUsage().heapUsed;
+    if (used >= previous * 0.99) break;
+    previous = used;
+  }
+}
+
+async function stats(served: Served, gc: boolean): Promise<ServerStats> {
+  if (gc) await collect();
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  const memory = process.memoryUsage();
+  return {
+    cpuMicros: cpu.user + cpu.system,
+    eventLoop: { idle: elu.idle, active: elu.active },
+    memory: {
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      external: memory.external,
+      arrayBuffers: memory.arrayBuffers,
+    },
+    connections: served.kind === "yoga" ? served.yoga.connections : null,
+    live:
+      served.kind === "gateway"
+        ? {
+            operations: served.gateway.live.size,
+            upstreamSubscriptions: served.gateway.pool.subscriptionCount,
+            upstreamClients: served.gateway.pool.clientCount,
+          }
+        : null,
+  };
+}
+
+async function start(): Promise<Served> {
+  const [kind, convexUrl] = process.argv.slice(2);
+  switch (kind) {
+    case "gateway": {
+      if (convexUrl === undefined) throw new Error("usage: gateway_server_child.ts gateway URL");
+      const appSchema = await derivedAppSchema(REPO_ROOT);
+      const gateway = await startGateway({
+        convexUrl,
+        schema: () => appSchema.current(),
+        port: 0,
+      });
+      return { kind, gateway };
+    }
+    case "yoga":
+      return { kind, yoga: await startPlainYoga() };
+    default:
+      throw new Error(`gateway_server_child.ts: expected "gateway" or "yoga", got ${kind}`);
+  }
+}
+
+runChild(async () => {
+  const served = await start();
+  process.on("message", (raw) => {
+    const message = raw as ServerRequest;
+    switch (message.type) {
+      case "stats":
+        void stats(served, message.gc).then((snapshot) => send({ type: "stats", stats: snapshot }));
+        return;
+      case "publish": {
+        if (served.kind !== "yoga") throw new Error("publish: only the yoga server publishes");
+        const atMs = monotonicMs();
+        served.yoga.publish(message.value);
+        send({ type: "published", value: message.value, atMs });
+        return;
+      }
+      case "close":
+        return; // runChild closes
+      default:
+        message satisfies never;
+    }
+  });
+  return {
+    ready: {
+      type: "ready",
+      url: served.kind === "gateway" ? served.gateway.url : served.yoga.url,
+    } satisfies ServerMessage,
+    close: () => (served.kind === "gateway" ? served.gateway.close() : served.yoga.close()),
+  };
+});

@@ -1,0 +1,322 @@
+/**
+ * The gateway as its tests use it: a gateway on 127.0.0.1:0 in front of a test backend,
+ * disposable with `await using`; GraphQL over HTTP with `fetch`; a graphql-ws client given `ws`;
+ * and a recorder of everything one subscription delivers, whose every wait is bounded.
+ */
+import { createClient, type Client, type ClientOptions, type SubscribePayload } from "graphql-ws";
+import WebSocket from "ws";
+import {
+  derivedAppSchema,
+  startGateway,
+  type AppSchema,
+  type Gateway,
+  type GatewayOptions,
+} from "../../../gateway/index.ts";
+import { REPO_ROOT, within } from "../../utils/backend.ts";
+
+/** Bound for one request or one awaited delivery through the gateway, in ms. */
+export const STEP_MS = 5_000;
+
+/** A GraphQL result as it arrives on the wire. */
+export interface WireResult {
+  data?: Record<string, unknown> | null;
+  errors?: WireError[];
+  extensions?: Record<string, unknown>;
+}
+
+export interface WireError {
+  message: string;
+  path?: (string | number)[];
+  locations?: { line: number; column: number }[];
+  extensions?: Record<string, unknown> & { code?: string; data?: unknown };
+}
+
+const schemas = new Map<string, Promise<AppSchema>>();
+
+/** The derived schema of the app in `dir` (default: the example app), derived once per worker. */
+export function appSchemaOf(dir: string = REPO_ROOT): Promise<AppSchema> {
+  let schema = schemas.get(dir);
+  if (schema === undefined) {
+    schema = derivedAppSchema(dir, { log: () => {} });
+    schemas.set(dir, schema);
+  }
+  return schema;
+}
+
+export type TestGateway = Gateway & AsyncDisposable;
+
+/**
+ * Starts a gateway on 127.0.0.1:0 for `convexUrl`, serving the derived schema of the app in
+ * `dir` (default: the example app), in dev mode unless told otherwise.
+ */
+export async function startTestGateway(
+  convexUrl: string,
+  options: Partial<GatewayOptions> & { dir?: string } = {},
+): Promise<TestGateway> {
+  const { dir, ...rest } = options;
+  const appSchema = await appSchemaOf(dir);
+  const gateway = await within(
+    startGateway({ convexUrl, schema: () => appSchema.current(), port: 0, dev: true, ...rest }),
+    STEP_MS,
+    "the gateway to start",
+  );
+  return Object.assign(gateway, {
+    async [Symbol.asyncDispose]() {
+      await gateway.close();
+    },
+  });
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly text: string;
+  /** The body parsed as JSON (throws when it is not JSON). */
+  json(): WireResult;
+}
+
+async function answer(response: Response): Promise<HttpAnswer> {
+  const text = await response.text();
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type") ?? "",
+    text,
+    json: () => JSON.parse(text) as WireResult,
+  };
+}
+
+/** A raw request to the gateway, bounded. */
+export async function request(url: string, init: RequestInit, what: string): Promise<HttpAnswer> {
+  return within(fetch(url, init).then(answer), STEP_MS, what);
+}
+
+/** POSTs a GraphQL operation as JSON (the GraphQL-over-HTTP media type for the answer). */
+export async function post(
+  url: string,
+  body: {
+    query?: string;
+    variables?: Record<string, unknown>;
+    operationName?: string;
+    extensions?: Record<string, unknown>;
+  },
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
+  return request(
+    url,
+    {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json, application/json",
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    },
+    `POST ${(body.query ?? JSON.stringify(body.extensions)).slice(0, 60)}`,
+  );
+}
+
+/** Sends a GraphQL query as GET (with the CSRF preflight header Yoga asks of GETs). */
+export async function get(
+  url: string,
+  params: { query: string; variables?: Record<string, unknown>; operationName?: string },
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
+  const search = new URLSearchParams({ query: params.query });
+  if (params.variables !== undefined) search.set("variables", JSON.stringify(params.variables));
+  if (params.operationName !== undefined) search.set("operationName", params.operationName);
+  return request(
+    `${url}?${search.toString()}`,
+    {
+      headers: {
+        accept: "application/graphql-response+json, application/json",
+        "x-graphql-yoga-csrf": "1",
+        ...headers,
+      },
+    },
+    `GET ${params.query.slice(0, 60)}`,
+  );
+}
+
+/** POSTs an operation and returns its `data`, failing on any error. */
+export async function data(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+): Promise<Record<string, unknown>> {
+  const result = await post(
+    url,
+    variables === undefined ? { query } : { query, variables },
+    headers,
+  );
+  const body = result.json();
+  if (result.status !== 200 || body.errors !== undefined || body.data == null) {
+    throw new Error(`${query.slice(0, 60)} failed: HTTP ${result.status} ${result.text}`);
+  }
+  return body.data;
+}
+
+export type WsClient = Client &
+  AsyncDisposable & {
+    /** Close events the socket saw, in order (code and reason). */
+    readonly closes: readonly { code: number; reason: string }[];
+  };
+
+/** Converts `http://…/graphql` to `ws://…/graphql`. */
+export function wsUrl(url: string): string {
+  return url.replace(/^http/, "ws");
+}
+
+/** A graphql-ws client for the gateway at `url` (http or ws), disposed on dispose. */
+export function wsClient(url: string, options: Partial<ClientOptions> = {}): WsClient {
+  const closes: { code: number; reason: string }[] = [];
+  const client = createClient({
+    url: wsUrl(url),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    ...options,
+    on: {
+      ...options.on,
+      closed: (event) => {
+        const { code, reason } = event as { code: number; reason: string };
+        closes.push({ code, reason: String(reason) });
+      },
+    },
+  });
+  return Object.assign(client, {
+    closes,
+    async [Symbol.asyncDispose]() {
+      await client.dispose();
+    },
+  });
+}
+
+/**
+ * Everything one graphql-ws subscription delivers, with bounded waits:
+ * `next()` resolves with the next result not yet taken; `error` and `completed` say how it ended.
+ */
+export class Recording implements Disposable {
+  readonly results: WireResult[] = [];
+  error: unknown = undefined;
+  completed = false;
+  private taken = 0;
+  private waiters: (() => void)[] = [];
+  private readonly unsubscribe: () => void;
+
+  constructor(client: Client, payload: SubscribePayload) {
+    this.unsubscribe = client.subscribe<Record<string, unknown>>(payload, {
+      next: (result) => {
+        this.results.push(result as WireResult);
+        this.wake();
+      },
+      error: (error) => {
+        this.error = error;
+        this.wake();
+      },
+      complete: () => {
+        this.completed = true;
+        this.wake();
+      },
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The next result not taken yet; rejects if the subscription errors or ends first. */
+  async next(what: string, ms = STEP_MS): Promise<WireResult> {
+    const wait = async (): Promise<WireResult> => {
+      for (;;) {
+        const result = this.results[this.taken];
+        if (result !== undefined) {
+          this.taken++;
+          return result;
+        }
+        if (this.error !== undefined) {
+          throw new Error(
+            `The subscription failed while waiting for ${what}: ${describe(this.error)}`,
+          );
+        }
+        if (this.completed) throw new Error(`The subscription completed while waiting for ${what}`);
+        await this.changed();
+      }
+    };
+    return within(wait(), ms, what);
+  }
+
+  /** Waits until the subscription errors (rejects if it delivers or completes instead). */
+  async failure(what: string, ms = STEP_MS): Promise<unknown> {
+    const wait = async (): Promise<unknown> => {
+      for (;;) {
+        if (this.error !== undefined) return this.error;
+        if (this.results.length > this.taken)
+          throw new Error(`Expected ${what}, got ${JSON.stringify(this.results[this.taken])}`);
+        if (this.completed) throw new Error(`Expected ${what}, the subscription completed`);
+        await this.changed();
+      }
+    };
+    return within(wait(), ms, what);
+  }
+
+  /** Waits until the subscription ends (completes or errors). */
+  async ended(what: string, ms = STEP_MS): Promise<void> {
+    const wait = async (): Promise<void> => {
+      while (!this.completed && this.error === undefined) await this.changed();
+    };
+    return within(wait(), ms, what);
+  }
+
+  /** Results delivered but not taken yet. */
+  get pending(): number {
+    return this.results.length - this.taken;
+  }
+
+  [Symbol.dispose](): void {
+    this.unsubscribe();
+  }
+}
+
+/** Starts recording a subscription (or an `@live` query) over graphql-ws. */
+export function record(client: Client, payload: SubscribePayload): Recording {
+  return new Recording(client, payload);
+}
+
+/** A readable description of anything a client reported as an error. */
+export function describe(error: unknown): string {
+  if (Array.isArray(error)) return JSON.stringify(error);
+  if (error instanceof Error) return error.message;
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const { code, reason } = error as { code: unknown; reason?: unknown };
+    return `close ${String(code)} ${typeof reason === "string" ? reason : ""}`;
+  }
+  return JSON.stringify(error);
+}
+
+/** Polls `condition` every 10 ms until true; rejects after `ms` naming `what`. */
+export async function eventually(
+  condition: () => boolean,
+  what: string,
+  ms = STEP_MS,
+): Promise<void> {
+  const poll = async (): Promise<void> => {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  await within(poll(), ms, what);
+}
+
+/** Stays quiet for `ms`: resolves true when `condition` never became true in that time. */
+export async function staysFalse(condition: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (condition()) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return !condition();
+}
