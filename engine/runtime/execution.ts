@@ -5,7 +5,7 @@
  * many executions can be in flight at once.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomBytes } from "node:crypto";
+import { randomBytesFromPool } from "../util/random_pool.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import type { QueryStream } from "./query_stream.ts";
 
@@ -46,7 +46,7 @@ export function currentExecution(): Execution | undefined {
 }
 
 /** A deterministic generator (mulberry32) seeded from 32 random bits. */
-export function seededRandom(seed = randomBytes(4).readUInt32LE(0)): () => number {
+export function seededRandom(seed = randomBytesFromPool(4).readUInt32LE(0)): () => number {
   let state = seed;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
@@ -61,5 +61,5 @@ let requestCounter = 0;
 /** A short unique id for a request (shown in error messages as Convex does). */
 export function newRequestId(): string {
   requestCounter = (requestCounter + 1) % 0x1000000;
-  return `${randomBytes(5).toString("hex")}${requestCounter.toString(16).padStart(6, "0")}`;
+  return `${randomBytesFromPool(5).toString("hex")}${requestCounter.toString(16).padStart(6, "0")}`;
 }

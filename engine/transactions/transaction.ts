@@ -6,7 +6,7 @@
  *                          \--------> conflicted (read set overlapped a newer write: retry)
  *   open --abort()---> aborted (the function threw, or this was a query)
  */
-import { randomBytes } from "node:crypto";
+import { randomBytesFromPool } from "../util/random_pool.ts";
 import { jsonToConvex, type Value } from "convex/values";
 import { FunctionFailure } from "../errors.ts";
 import {
@@ -156,7 +156,7 @@ export class Transaction {
   insert(table: string, fields: DocumentValue): string {
     this.assertWritable();
     const number = this.options.tables.numberOf(table);
-    const id = generateDocumentId(number, randomBytes(16));
+    const id = generateDocumentId(number, randomBytesFromPool(16));
     const previous = lastCreationTime.get(table) ?? 0;
     const creationTime = this.options.nowMs > previous ? this.options.nowMs : previous + 0.001;
     lastCreationTime.set(table, creationTime);
