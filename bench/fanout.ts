@@ -128,6 +128,8 @@ export interface FanoutResult {
   readonly cpuPerMessageUs: number;
   /** Server event-loop utilisation over the measured updates. */
   readonly loopBusy: number;
+  /** The longest the server's event loop was held during the measured updates, ms. */
+  readonly longestStallMs: number;
   /** After every subscriber left (GC'd): heap growth since before subscribing, bytes. */
   readonly heapLeftBytes: number;
   /** After every subscriber left: the gateway's live operations and upstream subscriptions. */
@@ -283,6 +285,7 @@ async function runServer(
       rssPerSubscriber: (idle.memory.rss - before.memory.rss) / n,
       cpuPerMessageUs: (busy.cpuMicros - idle.cpuMicros) / Math.max(1, messages),
       loopBusy: (busy.eventLoop.active - idle.eventLoop.active) / (windowMs - windowBefore),
+      longestStallMs: busy.longestStallMs,
       heapLeftBytes: left.memory.heapUsed - before.memory.heapUsed,
       liveLeft: left.live,
       problems,
@@ -336,6 +339,7 @@ export async function fanout(
         "CPU/fan-out ms",
         "CPU/message µs",
         "loop busy",
+        "longest stall ms",
         "heap/sub",
         "RSS/sub",
         "connect s",
@@ -352,6 +356,7 @@ export async function fanout(
         formatMs((result.cpuPerMessageUs * result.subscribers) / 1000),
         formatMs(result.cpuPerMessageUs),
         `${(result.loopBusy * 100).toFixed(0)}%`,
+        formatMs(result.longestStallMs),
         bytes(result.heapPerSubscriber),
         bytes(result.rssPerSubscriber),
         (result.connectMs / 1000).toFixed(1),
@@ -364,8 +369,8 @@ export async function fanout(
       "sent / the publish requested; first/last = the first/last subscriber to have the value (or " +
       "a newer one); values all/some/none = measured values that reached every / some / no " +
       "subscriber as such (a live query skips a value when a newer one is already there); " +
-      "CPU/message (per value received by one subscriber) and loop busy = the server process over " +
-      "the measured updates; CPU/fan-out = CPU/message x subscribers: a server keeps up only while " +
+      "CPU/message (per value received by one subscriber), loop busy and longest stall (the " +
+      "longest the event loop was held at once) = the server process over the measured updates; CPU/fan-out = CPU/message x subscribers: a server keeps up only while " +
       `it is under the interval (${options.intervalMs} ms); heap/sub and RSS/sub = the server ` +
       "process after a full GC, idle subscribers, per subscriber)",
   );

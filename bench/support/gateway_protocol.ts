@@ -45,6 +45,12 @@ export interface ServerStats {
   readonly cpuMicros: number;
   /** `performance.eventLoopUtilization()`: ms the event loop was idle / busy. */
   readonly eventLoop: { readonly idle: number; readonly active: number };
+  /**
+   * The longest the event loop was held (one macrotask and its microtasks), ms, since the
+   * previous stats request (`monitorEventLoopDelay`, 10 ms resolution): while it is held, every
+   * request, ping and upstream message to this server waits.
+   */
+  readonly longestStallMs: number;
   /** `process.memoryUsage()`, taken after a full GC when the request asked for one. */
   readonly memory: {
     readonly rss: number;

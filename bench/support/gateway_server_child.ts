@@ -5,7 +5,7 @@
  * `gateway_plain_yoga.ts`), on port 0 of 127.0.0.1. Forked with `--expose-gc` so that memory can
  * be read after a full collection. Run by `fork`, never by hand.
  */
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { derivedAppSchema, startGateway, type Gateway } from "../../gateway/index.ts";
 import { runChild, sendToParent } from "./gateway_child.ts";
 import { startPlainYoga, type PlainYoga } from "./gateway_plain_yoga.ts";
@@ -39,14 +39,20 @@ async function collect(): Promise<void> {
   }
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 async function stats(served: Served, gc: boolean): Promise<ServerStats> {
+  const longestStallMs = loopDelay.max / 1e6;
   if (gc) await collect();
+  loopDelay.reset(); // after the collection: its pause is not the next window's
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
   const memory = process.memoryUsage();
   return {
     cpuMicros: cpu.user + cpu.system,
     eventLoop: { idle: elu.idle, active: elu.active },
+    longestStallMs,
     memory: {
       rss: memory.rss,
       heapUsed: memory.heapUsed,

@@ -18,7 +18,11 @@ import { tupleBoundaries } from "./tuple_prefixes.ts";
 
 type Slot =
   | { readonly kind: "tree"; readonly entry: IntervalEntry }
-  | { readonly kind: "point" | "prefix"; readonly key: IndexKey };
+  | { readonly kind: "point"; readonly key: IndexKey }
+  | { readonly kind: "prefix"; readonly key: IndexKey; readonly arity: number };
+
+/** One subscriber, or several: most keys have one, and a bare value saves a hop per lookup. */
+type Subscribers<S> = S | Set<S>;
 
 /** A registration, to remove it later. */
 export interface Registration<S> {
@@ -28,33 +32,46 @@ export interface Registration<S> {
 
 class IndexSubscriptions<S> {
   readonly tree = new IntervalTree<S>();
-  readonly points = new Map<IndexKey, Set<S>>();
-  readonly prefixes = new Map<IndexKey, Set<S>>();
+  readonly points = new Map<IndexKey, Subscribers<S>>();
+  readonly prefixes = new Map<IndexKey, Subscribers<S>>();
+  /** How many prefix ranges have each arity (number of values): only those arities are probed. */
+  readonly prefixArities = new Map<number, number>();
   /** Registered ranges, all three kinds together. */
   size = 0;
 }
 
-function addTo<S>(map: Map<IndexKey, Set<S>>, key: IndexKey, subscriber: S): void {
-  let set = map.get(key);
-  if (set === undefined) {
-    set = new Set();
-    map.set(key, set);
+function addTo<S>(map: Map<IndexKey, Subscribers<S>>, key: IndexKey, subscriber: S): void {
+  const existing = map.get(key);
+  if (existing === undefined) map.set(key, subscriber);
+  else if (existing instanceof Set) existing.add(subscriber);
+  else if (existing !== subscriber) map.set(key, new Set([existing, subscriber]));
+}
+
+function removeFrom<S>(map: Map<IndexKey, Subscribers<S>>, key: IndexKey, subscriber: S): void {
+  const existing = map.get(key);
+  if (existing === undefined) return;
+  if (existing instanceof Set) {
+    existing.delete(subscriber);
+    if (existing.size === 1) map.set(key, existing.values().next().value as S);
+  } else if (existing === subscriber) {
+    map.delete(key);
   }
-  set.add(subscriber);
 }
 
-function removeFrom<S>(map: Map<IndexKey, Set<S>>, key: IndexKey, subscriber: S): void {
-  const set = map.get(key);
-  if (set === undefined) return;
-  set.delete(subscriber);
-  if (set.size === 0) map.delete(key);
+function visit<S>(subscribers: Subscribers<S> | undefined, add: (subscriber: S) => void): void {
+  if (subscribers === undefined) return;
+  if (subscribers instanceof Set) subscribers.forEach(add);
+  else add(subscribers);
 }
 
-/** True when `start` is a whole encoded tuple (so `[start, start + 0xFF)` is an equality prefix). */
-function isWholeTuple(start: IndexKey): boolean {
-  if (start === "") return true;
+/**
+ * The number of values in `start` when it is a whole encoded tuple (so `[start, start + 0xFF)`
+ * is an equality prefix), else null.
+ */
+function tupleArity(start: IndexKey): number | null {
+  if (start === "") return 0;
   const boundaries = tupleBoundaries(start);
-  return boundaries[boundaries.length - 1] === start.length;
+  return boundaries[boundaries.length - 1] === start.length ? boundaries.length : null;
 }
 
 export class SubscriptionIndex<S> {
@@ -71,12 +88,14 @@ export class SubscriptionIndex<S> {
       }
       for (const interval of intervals.list()) {
         const { start, end } = interval;
+        const arity = end === `${start}\xff` ? tupleArity(start) : null;
         if (end === `${start}\x00`) {
           addTo(subscriptions.points, start, subscriber);
           entries.push({ index, slot: { kind: "point", key: start } });
-        } else if (end === `${start}\xff` && isWholeTuple(start)) {
+        } else if (arity !== null) {
           addTo(subscriptions.prefixes, start, subscriber);
-          entries.push({ index, slot: { kind: "prefix", key: start } });
+          subscriptions.prefixArities.set(arity, (subscriptions.prefixArities.get(arity) ?? 0) + 1);
+          entries.push({ index, slot: { kind: "prefix", key: start, arity } });
         } else {
           entries.push({
             index,
@@ -100,9 +119,13 @@ export class SubscriptionIndex<S> {
         case "point":
           removeFrom(subscriptions.points, slot.key, registration.subscriber);
           break;
-        case "prefix":
+        case "prefix": {
           removeFrom(subscriptions.prefixes, slot.key, registration.subscriber);
+          const left = (subscriptions.prefixArities.get(slot.arity) ?? 1) - 1;
+          if (left === 0) subscriptions.prefixArities.delete(slot.arity);
+          else subscriptions.prefixArities.set(slot.arity, left);
           break;
+        }
         default:
           slot satisfies never;
       }
@@ -121,11 +144,15 @@ export class SubscriptionIndex<S> {
       const subscriptions = this.byIndex.get(index);
       if (subscriptions === undefined) continue;
       for (const key of keys) {
-        subscriptions.points.get(key)?.forEach(add);
-        if (subscriptions.prefixes.size > 0) {
-          subscriptions.prefixes.get("")?.forEach(add);
-          for (const boundary of tupleBoundaries(key))
-            subscriptions.prefixes.get(key.slice(0, boundary))?.forEach(add);
+        if (subscriptions.points.size > 0) visit(subscriptions.points.get(key), add);
+        if (subscriptions.prefixArities.size > 0) {
+          if (subscriptions.prefixArities.has(0)) visit(subscriptions.prefixes.get(""), add);
+          const boundaries = tupleBoundaries(key);
+          for (const arity of subscriptions.prefixArities.keys()) {
+            const boundary = boundaries[arity - 1];
+            if (boundary !== undefined)
+              visit(subscriptions.prefixes.get(key.slice(0, boundary)), add);
+          }
         }
         if (subscriptions.tree.size > 0) subscriptions.tree.stab(key, add);
       }
