@@ -42,6 +42,12 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const jwks = JSON.stringify({ keys: [publicJwk] });
   let jwksFetches = 0;
   const server = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/.well-known/openid-configuration") {
+      // OIDC discovery, for providers configured as { domain, applicationID }.
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks` }));
+      return;
+    }
     if (req.method === "GET" && req.url === "/jwks") {
       jwksFetches++;
       res.writeHead(200, { "content-type": "application/json" });
