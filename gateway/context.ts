@@ -5,9 +5,20 @@
  */
 import type { FunctionKind } from "../engine/runtime/execution.ts";
 
+/** What a resolver knows about the operation that helps the access layer. */
+export interface AccessHints {
+  /** The operation selects a single root field (so it makes at most one Convex call). */
+  readonly soleRootField?: boolean;
+}
+
 export interface ConvexAccess {
   /** Runs a Convex function; resolves with its (decoded) result. Throws a GraphQLError on failure. */
-  run(kind: FunctionKind, path: string, args: Record<string, unknown>): Promise<unknown>;
+  run(
+    kind: FunctionKind,
+    path: string,
+    args: Record<string, unknown>,
+    hints?: AccessHints,
+  ): Promise<unknown>;
 }
 
 export interface GatewayContext {

@@ -25,6 +25,9 @@ interface Dependency {
   release: () => void;
 }
 
+/** Subscribers served per turn of the event loop during a fan-out. */
+const FANOUT_BATCH = 256;
+
 export type LiveExecutor = (access: ConvexAccess) => Promise<ExecutionResult>;
 
 type State = "idle" | "running" | "disposed";
@@ -80,6 +83,24 @@ export class LiveOperation {
       this.scheduled = false;
       void this.run();
     });
+  }
+
+  /**
+   * Hands `result` to every sink, yielding to the event loop between batches so a fan-out to
+   * thousands of subscribers does not stall everything else (HTTP, pings, upstream messages).
+   */
+  private deliver(result: ExecutionResult): void {
+    const sinks = [...this.sinks];
+    const sendBatch = (from: number): void => {
+      if (this.state === "disposed" || this.lastResult !== result) return; // a newer result takes over
+      const to = Math.min(from + FANOUT_BATCH, sinks.length);
+      for (let i = from; i < to; i++) {
+        const sink = sinks[i];
+        if (sink !== undefined && this.sinks.has(sink)) sink(result);
+      }
+      if (to < sinks.length) setImmediate(() => sendBatch(to));
+    };
+    sendBatch(0);
   }
 
   private dependency(path: string, args: Record<string, Value>): Dependency {
@@ -162,7 +183,7 @@ export class LiveOperation {
     if (serialized !== this.lastSent) {
       this.lastSent = serialized;
       this.lastResult = result;
-      for (const sink of [...this.sinks]) sink(result);
+      this.deliver(result);
     }
     if (this.rerunRequested) this.schedule();
   }

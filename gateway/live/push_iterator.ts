@@ -1,6 +1,9 @@
 /**
  * A minimal push-based async iterator: `push` values in, consumers pull them out in order;
  * `return()` (a client completing or disconnecting) runs the cleanup once.
+ *
+ * With `latestOnly`, a value pushed while another still waits replaces it: live results are whole
+ * snapshots, so a slow consumer gets the newest one next and memory stays bounded.
  */
 export interface PushIterator<T> extends AsyncIterableIterator<T> {
   push(value: T): void;
@@ -8,7 +11,7 @@ export interface PushIterator<T> extends AsyncIterableIterator<T> {
   end(): void;
 }
 
-export function pushIterator<T>(onReturn: () => void): PushIterator<T> {
+export function pushIterator<T>(onReturn: () => void, latestOnly = false): PushIterator<T> {
   const buffer: T[] = [];
   const waiting: ((result: IteratorResult<T>) => void)[] = [];
   let done = false;
@@ -28,6 +31,7 @@ export function pushIterator<T>(onReturn: () => void): PushIterator<T> {
       if (done) return;
       const resolve = waiting.shift();
       if (resolve !== undefined) resolve({ value, done: false });
+      else if (latestOnly) buffer.splice(0, buffer.length, value);
       else buffer.push(value);
     },
     end() {

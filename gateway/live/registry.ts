@@ -47,7 +47,7 @@ export class LiveRegistry {
         shared.dispose();
         if (this.operations.get(id) === shared) this.operations.delete(id);
       }
-    });
+    }, true);
     shared.addSink(sink);
     return iterator;
   }

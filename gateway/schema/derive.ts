@@ -21,7 +21,9 @@ import {
   GraphQLString,
   DirectiveLocation,
   specifiedDirectives,
+  Kind,
   type GraphQLFieldConfig,
+  type GraphQLResolveInfo,
   type GraphQLFieldConfigArgumentMap,
   type GraphQLInputType,
   type GraphQLOutputType,
@@ -357,7 +359,13 @@ export function deriveSchema(app: AppDescription): DerivedSchema {
       _root: unknown,
       graphqlArgs: Record<string, unknown>,
       context: GatewayContext,
-    ): Promise<unknown> => context.convex.run(fn.kind, fn.path, toConvexArgs(fn.args, graphqlArgs));
+      info: GraphQLResolveInfo,
+    ): Promise<unknown> =>
+      context.convex.run(fn.kind, fn.path, toConvexArgs(fn.args, graphqlArgs), {
+        soleRootField:
+          info.operation.selectionSet.selections.length === 1 &&
+          info.operation.selectionSet.selections[0]?.kind === Kind.FIELD,
+      });
     if (fn.kind === "query") {
       queryFields[fieldName] = { type, args, description: describeFunction(fn, false), resolve };
       subscriptionFields[fieldName] = {
