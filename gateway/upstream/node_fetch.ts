@@ -6,12 +6,26 @@
 import http from "node:http";
 import https from "node:https";
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
+// Idle sockets are dropped before a server's usual 5 s keep-alive timeout closes them under us.
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
+
+/** Reads are safe to send again; a mutation or action never is. */
+function isRetryable(url: URL): boolean {
+  return (
+    url.pathname.endsWith("/query") ||
+    url.pathname.endsWith("/query_ts") ||
+    url.pathname.endsWith("/query_at_ts")
+  );
+}
 
 /** `fetch(url, init)` for JSON request/response exchanges; rejects after `timeoutMs`. */
 export function nodeFetch(timeoutMs: number): typeof fetch {
-  return (input, init) =>
+  const attempt = (
+    input: Parameters<typeof fetch>[0],
+    init: RequestInit | undefined,
+    retried: boolean,
+  ): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(
         typeof input === "string" ? input : input instanceof URL ? input.href : input.url,
@@ -55,8 +69,16 @@ export function nodeFetch(timeoutMs: number): typeof fetch {
       request.setTimeout(timeoutMs, () => {
         request.destroy(new Error(`Request to ${url.origin} timed out after ${timeoutMs} ms`));
       });
-      request.on("error", reject);
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed just as we reused it: try once more on a new one.
+        if (!retried && request.reusedSocket && error.code === "ECONNRESET" && isRetryable(url)) {
+          attempt(input, init, true).then(resolve, reject);
+          return;
+        }
+        reject(error);
+      });
       if (body !== undefined && body !== null) request.end(body);
       else request.end();
     });
+  return (input, init) => attempt(input, init, false);
 }
