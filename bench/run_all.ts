@@ -1,21 +1,46 @@
 /**
- * `npm run bench`: the commit-throughput benchmark, then the hot-counter benchmark, with their
- * default options (about 1.5 minutes in all). See `bench/README.md`.
+ * `npm run bench`: every benchmark in sequence with its default options (about 8 minutes in all):
+ * engine commit throughput and the hot counter (issue 2), reactivity precision and latency
+ * (issue 3), gateway overhead and fan-out (issue 4). See `bench/README.md`.
  */
 import {
   commitThroughput,
   DEFAULT_COMMIT_THROUGHPUT_OPTIONS,
   expectedCommitThroughputMs,
 } from "./commit_throughput.ts";
+import { DEFAULT_FANOUT_OPTIONS, expectedFanoutMs, fanout } from "./fanout.ts";
+import {
+  DEFAULT_GATEWAY_OVERHEAD_OPTIONS,
+  expectedGatewayOverheadMs,
+  gatewayOverhead,
+} from "./gateway_overhead.ts";
 import { DEFAULT_HOT_COUNTER_OPTIONS, expectedHotCounterMs, hotCounter } from "./hot_counter.ts";
+import {
+  DEFAULT_INVALIDATION_OPTIONS,
+  expectedInvalidationMs,
+  invalidation,
+} from "./invalidation.ts";
 import { startWatchdog } from "./support/harness.ts";
+import {
+  DEFAULT_UPDATE_LATENCY_OPTIONS,
+  expectedUpdateLatencyMs,
+  updateLatency,
+} from "./update_latency.ts";
 
 const stopWatchdog = startWatchdog(
   2 *
     (expectedCommitThroughputMs(DEFAULT_COMMIT_THROUGHPUT_OPTIONS) +
-      expectedHotCounterMs(DEFAULT_HOT_COUNTER_OPTIONS)),
+      expectedHotCounterMs(DEFAULT_HOT_COUNTER_OPTIONS) +
+      expectedInvalidationMs(DEFAULT_INVALIDATION_OPTIONS) +
+      expectedUpdateLatencyMs(DEFAULT_UPDATE_LATENCY_OPTIONS) +
+      expectedGatewayOverheadMs(DEFAULT_GATEWAY_OVERHEAD_OPTIONS) +
+      expectedFanoutMs(DEFAULT_FANOUT_OPTIONS)),
   "bench/run_all",
 );
 await commitThroughput(DEFAULT_COMMIT_THROUGHPUT_OPTIONS);
 await hotCounter(DEFAULT_HOT_COUNTER_OPTIONS);
+await invalidation(DEFAULT_INVALIDATION_OPTIONS);
+await updateLatency(DEFAULT_UPDATE_LATENCY_OPTIONS);
+await gatewayOverhead(DEFAULT_GATEWAY_OVERHEAD_OPTIONS);
+await fanout(DEFAULT_FANOUT_OPTIONS);
 stopWatchdog();
