@@ -1,0 +1,59 @@
+/**
+ * `dev` behaviour: the engine and the gateway watch the app's `convex/` folder. When a function
+ * is added, the engine loads it, the GraphQL schema gains its field, and subscriptions that were
+ * open keep delivering.
+ */
+import "./support/single_graphql.ts";
+import fs from "node:fs";
+import path from "node:path";
+import { expect, it } from "vitest";
+import { derivedAppSchema } from "../../gateway/index.ts";
+import { REPO_ROOT, startTestBackend, tempDir } from "../utils/backend.ts";
+import { dishes, PLACE_ORDER, WATCH_TABLE } from "./support/example_app.ts";
+import { data, eventually, post, record, startTestGateway, wsClient } from "./support/gateway.ts";
+
+it("reloads changed functions, re-derives the schema, and keeps subscriptions working", async () => {
+  await using app = tempDir("convex-graphql-dev-");
+  fs.cpSync(path.join(REPO_ROOT, "convex"), path.join(app.path, "convex"), { recursive: true });
+  await using backend = await startTestBackend({ dir: app.path, watch: true });
+  const schema = await derivedAppSchema(app.path, { watch: true, log: () => {} });
+  await using _schema = { [Symbol.asyncDispose]: () => Promise.resolve(schema.close()) };
+  await using gateway = await startTestGateway(backend.url, { schema: () => schema.current() });
+  await using client = wsClient(gateway.url);
+  using watch = record(client, { query: WATCH_TABLE, variables: { table: 80 } });
+  expect((await watch.next("the first result")).data).toEqual({ ordersGetOrdersByTable: [] });
+
+  // A new module with a new query.
+  fs.writeFileSync(
+    path.join(app.path, "convex", "kitchen.ts"),
+    [
+      'import { v } from "convex/values";',
+      'import { query } from "./_generated/server.js";',
+      "",
+      "export const openingHours = query({",
+      "  args: {},",
+      "  returns: v.string(),",
+      '  handler: async () => "12:00-22:00",',
+      "});",
+      "",
+    ].join("\n"),
+  );
+  await eventually(
+    () => backend.engine.registry.lookup("kitchen:openingHours") !== undefined,
+    "the engine to load the new function",
+    10_000,
+  );
+  await eventually(
+    () => schema.current().getQueryType()?.getFields()["kitchenOpeningHours"] !== undefined,
+    "the GraphQL schema to gain its field",
+    10_000,
+  );
+  const answer = await post(gateway.url, { query: "{ kitchenOpeningHours }" });
+  expect(answer.json()).toEqual({ data: { kitchenOpeningHours: "12:00-22:00" } });
+
+  // The subscription opened before the change still follows the data.
+  await data(gateway.url, PLACE_ORDER, { dish: "after reload", table: 80 });
+  const next = await watch.next("the change after the reload");
+  expect(dishes(next.data?.["ordersGetOrdersByTable"])).toEqual(["after reload"]);
+  expect(watch.error).toBeUndefined();
+});
