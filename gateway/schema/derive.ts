@@ -17,6 +17,7 @@ import {
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
+  GraphQLScalarType,
   GraphQLSchema,
   GraphQLString,
   DirectiveLocation,
@@ -179,18 +180,15 @@ class TypeBuilder {
     return type;
   }
 
-  /** The GraphQL output type of a validator (non-null unless optional or nullable). */
-  output(validator: ValidatorJSON | null, nameHint: string, optional = false): GraphQLOutputType {
-    if (validator === null) return JsonScalar;
-    const { inner, nullable } = stripNull(validator);
-    const type = this.nullableOutput(inner, nameHint);
-    return optional || nullable || type === JsonScalar ? type : new GraphQLNonNull(type);
-  }
-
-  private nullableOutput(
+  /**
+   * Scalars and enums, the same for input and output: `v.string` -> String, `v.number` -> Float,
+   * `v.int64` -> BigInt, `v.bytes` -> Bytes, `v.id` -> ID, string literals -> an enum, `v.any`,
+   * records and mixed unions -> JSON. Null for arrays and objects.
+   */
+  private leafType(
     validator: ValidatorJSON,
     nameHint: string,
-  ): Exclude<GraphQLOutputType, GraphQLNonNull<never>> {
+  ): GraphQLScalarType | GraphQLEnumType | null {
     switch (validator.type) {
       case "string":
         return GraphQLString;
@@ -211,12 +209,35 @@ class TypeBuilder {
         if (typeof literal === "boolean") return GraphQLBoolean;
         return JsonScalar;
       }
-      case "array":
-        return new GraphQLList(this.output(validator.value, nameHint));
       case "union": {
         const literals = stringLiterals(validator);
         return (literals !== null ? this.enumType(literals, nameHint) : null) ?? JsonScalar;
       }
+      case "array":
+      case "object":
+        return null;
+      default:
+        return JsonScalar;
+    }
+  }
+
+  /** The GraphQL output type of a validator (non-null unless optional or nullable). */
+  output(validator: ValidatorJSON | null, nameHint: string, optional = false): GraphQLOutputType {
+    if (validator === null) return JsonScalar;
+    const { inner, nullable } = stripNull(validator);
+    const type = this.nullableOutput(inner, nameHint);
+    return optional || nullable || type === JsonScalar ? type : new GraphQLNonNull(type);
+  }
+
+  private nullableOutput(
+    validator: ValidatorJSON,
+    nameHint: string,
+  ): Exclude<GraphQLOutputType, GraphQLNonNull<never>> {
+    const leaf = this.leafType(validator, nameHint);
+    if (leaf !== null) return leaf;
+    switch (validator.type) {
+      case "array":
+        return new GraphQLList(this.output(validator.value, nameHint));
       case "object": {
         const table = this.matchingTable(validator);
         const tableType = table === null ? undefined : this.tableType(table);
@@ -252,32 +273,11 @@ class TypeBuilder {
     validator: ValidatorJSON,
     nameHint: string,
   ): Exclude<GraphQLInputType, GraphQLNonNull<never>> {
+    const leaf = this.leafType(validator, nameHint);
+    if (leaf !== null) return leaf;
     switch (validator.type) {
-      case "string":
-        return GraphQLString;
-      case "number":
-        return GraphQLFloat;
-      case "boolean":
-        return GraphQLBoolean;
-      case "bigint":
-        return BigIntScalar;
-      case "bytes":
-        return BytesScalar;
-      case "id":
-        return GraphQLID;
-      case "literal": {
-        const literal = validator.value;
-        if (typeof literal === "string") return this.enumType([literal], nameHint) ?? GraphQLString;
-        if (typeof literal === "number") return GraphQLFloat;
-        if (typeof literal === "boolean") return GraphQLBoolean;
-        return JsonScalar;
-      }
       case "array":
         return new GraphQLList(this.input(validator.value, nameHint));
-      case "union": {
-        const literals = stringLiterals(validator);
-        return (literals !== null ? this.enumType(literals, nameHint) : null) ?? JsonScalar;
-      }
       case "object": {
         const keys = Object.keys(validator.value);
         if (!keys.every(isGraphQLName) || keys.length === 0) return JsonScalar;

@@ -23,7 +23,7 @@ import {
   wsClient,
   type TestGateway,
 } from "./support/gateway.ts";
-import { startTestIssuer, type TestIssuer } from "./support/jwt_issuer.ts";
+import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 
 const AUTH_APP_DIR = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -80,7 +80,7 @@ describe("over HTTP", () => {
     ["signed with a key the issuer does not publish", { wrongKey: true }],
     ["expired", { expiresIn: -120 }],
   ] as const)("refuses a token %s with UNAUTHENTICATED", async (_what, options) => {
-    const token = await issuer.token("mallory", options);
+    const token = await issuer.token("mallory", {}, options);
     const result = await post(gateway.url, { query: WHOAMI }, bearer(token));
     const body = result.json();
     // The field is nullable: null data for it, and the error that says why.
@@ -159,7 +159,7 @@ describe("over graphql-ws", () => {
     ["signed with a key the issuer does not publish", { wrongKey: true }],
     ["expired", { expiresIn: -120 }],
   ] as const)("closes the socket with 4403 for a token %s", async (_what, options) => {
-    const token = await issuer.token("mallory", options);
+    const token = await issuer.token("mallory", {}, options);
     await using client = wsClient(gateway.url, { connectionParams: bearer(token) });
     using watch = record(client, { query: MY_NOTES });
     const error = await watch.failure("the socket to be closed");

@@ -20,7 +20,7 @@ import {
   users,
   type SyncClient,
 } from "./support/clients.ts";
-import { startTestIssuer, type TestIssuer } from "./support/jwt_issuer.ts";
+import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { RawSyncSocket } from "./support/raw_socket.ts";
 
 let issuer: TestIssuer;

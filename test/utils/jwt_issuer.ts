@@ -1,5 +1,5 @@
 /**
- * A local JWT issuer for auth tests: an RS256 key pair made with `jose`, its public key served
+ * A local JWT issuer for auth tests (engine and gateway): an RS256 key pair made with `jose`, its public key served
  * as a JWKS by `node:http` on 127.0.0.1:0, and a signer for tokens with any claims. A second
  * key pair (a "stranger") that the JWKS does not hold signs tokens that must be refused.
  * Disposable with `await using`.
