@@ -7,6 +7,8 @@
  *   or `JSON` when a function declares none.
  * Field resolvers call Convex through `context.convex` (see gateway/context.ts).
  */
+import type {
+  GraphQLScalarType} from "graphql";
 import {
   GraphQLBoolean,
   GraphQLDirective,
@@ -17,7 +19,6 @@ import {
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
-  GraphQLScalarType,
   GraphQLSchema,
   GraphQLString,
   DirectiveLocation,
