@@ -40,6 +40,27 @@ export function indexKeyOf(document: DocumentValue, fields: readonly string[]): 
   return encodeIndexKey(fields.map((field) => fieldValue(document, field)));
 }
 
+/**
+ * Index keys of stored revisions, computed once per (revision, index): a commit needs them to
+ * validate, to invalidate subscriptions and to update the indexes.
+ */
+const keyCache = new WeakMap<StoredDocument, Map<MvccIndex, IndexKey>>();
+
+/** The key of a stored revision in `index` (cached). */
+export function indexKeyOfStored(document: StoredDocument, index: MvccIndex): IndexKey {
+  let keys = keyCache.get(document);
+  if (keys === undefined) {
+    keys = new Map();
+    keyCache.set(document, keys);
+  }
+  let key = keys.get(index);
+  if (key === undefined) {
+    key = indexKeyOf(document.value, index.fields);
+    keys.set(index, key);
+  }
+  return key;
+}
+
 /** The key of a document id in the table's `by_id` index. */
 export function idKey(id: string): IndexKey {
   return encodeValue(id);
@@ -154,8 +175,8 @@ export class DocumentStore {
     for (const write of writes) {
       push(`${write.table}.by_id`, idKey(write.id));
       for (const index of this.tableIndexes(write.table).indexes.values()) {
-        if (write.before !== null) push(index.name, indexKeyOf(write.before.value, index.fields));
-        if (write.after !== null) push(index.name, indexKeyOf(write.after.value, index.fields));
+        if (write.before !== null) push(index.name, indexKeyOfStored(write.before, index));
+        if (write.after !== null) push(index.name, indexKeyOfStored(write.after, index));
       }
     }
     return keys;
@@ -173,8 +194,8 @@ export class DocumentStore {
       if (revisions.length > 1) this.garbage.push({ ts, index: null, key: write.id });
       const table = this.tableIndexes(write.table);
       for (const index of table.indexes.values()) {
-        const oldKey = write.before === null ? null : indexKeyOf(write.before.value, index.fields);
-        const newKey = write.after === null ? null : indexKeyOf(write.after.value, index.fields);
+        const oldKey = write.before === null ? null : indexKeyOfStored(write.before, index);
+        const newKey = write.after === null ? null : indexKeyOfStored(write.after, index);
         if (oldKey === newKey) continue;
         if (oldKey !== null) {
           index.remove(oldKey, ts);

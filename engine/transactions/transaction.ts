@@ -11,7 +11,7 @@ import { jsonToConvex, type Value } from "convex/values";
 import { FunctionFailure } from "../errors.ts";
 import {
   idKey,
-  indexKeyOf,
+  indexKeyOfStored,
   storedDocument,
   type DocumentStore,
 } from "../storage/document_store.ts";
@@ -350,7 +350,7 @@ export class IndexScan {
     let own: { key: IndexKey; document: StoredDocument } | null = null;
     for (const [, write] of this.tx.writesOf(table)) {
       if (write.after === null) continue;
-      const key = indexKeyOf(write.after.value, this.index.fields);
+      const key = indexKeyOfStored(write.after, this.index);
       if (!intervalContains(this.interval, key)) continue;
       if (
         this.position !== undefined &&
