@@ -79,7 +79,7 @@ export class Engine {
     this.tables = new TableRegistry(this.persistence);
     const recoveredTs = this.persistence.maxTimestamp();
     this.committer = new Committer(this.store, this.persistence, recoveredTs);
-    this.sessionRequests = new SessionRequests(this.committer);
+    this.sessionRequests = new SessionRequests(this.committer, this.store);
     for (const row of this.persistence.documents()) {
       const value = jsonToConvex(JSON.parse(row.json) as never) as DocumentValue;
       this.store.load(storedDocument(row.id, row.table, value), recoveredTs);
@@ -217,6 +217,7 @@ export class Engine {
 
   /** Closes the data file. Pending commits are flushed first. */
   async close(): Promise<void> {
+    this.sessionRequests.close();
     await new Promise((resolve) => setImmediate(resolve));
     this.persistence.close();
   }

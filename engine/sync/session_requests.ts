@@ -3,16 +3,26 @@
  * mutation with the same (session id, request id) on a new socket. A successful mutation writes
  * its outcome to `_session_requests` in its own transaction, so a repeat is answered from there
  * with the original result and commit timestamp; a repeat that arrives while the original still
- * runs waits for it.
+ * runs waits for it. Records older than `SESSION_REQUEST_RETENTION_MS` are deleted (a client
+ * re-sends within seconds of reconnecting), so the table does not grow without bound.
  */
 import { jsonToConvex } from "convex/values";
+import type { DocumentStore } from "../storage/document_store.ts";
 import type { Timestamp } from "../storage/types.ts";
 import type { Committer } from "../transactions/committer.ts";
+import { ReadSet } from "../transactions/read_set.ts";
 import { SESSION_REQUESTS_TABLE } from "../runtime/executor.ts";
 import type { DocumentValue } from "../storage/types.ts";
 
+/** How long a mutation's outcome is kept for replays. @default 10 minutes */
+export const SESSION_REQUEST_RETENTION_MS = 10 * 60_000;
+/** How often old records are swept. */
+const SWEEP_INTERVAL_MS = 60_000;
+
 export interface RecordedOutcome {
   readonly ts: Timestamp;
+  /** The `_session_requests` document holding it. */
+  readonly documentId: string;
   /** Convex-encoded JSON of the result. */
   readonly value: unknown;
   readonly logLines: readonly string[];
@@ -26,7 +36,17 @@ export class SessionRequests {
   private readonly recorded = new Map<string, RecordedOutcome>();
   private readonly running = new Map<string, Promise<unknown>>();
 
-  constructor(committer: Committer) {
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly committer: Committer,
+    private readonly store: DocumentStore,
+  ) {
+    this.sweeper = setInterval(
+      () => void this.sweep(Date.now() - SESSION_REQUEST_RETENTION_MS),
+      SWEEP_INTERVAL_MS,
+    );
+    this.sweeper.unref();
     committer.onPublish((commit) => {
       for (const write of commit.writes) {
         if (write.table === SESSION_REQUESTS_TABLE && write.after !== null) {
@@ -38,18 +58,45 @@ export class SessionRequests {
 
   /** Adds a recorded outcome (from a commit, or from the data file at start). */
   record(document: DocumentValue, ts: Timestamp): void {
-    const { sessionId, requestId, result, logLines } = document;
+    const { sessionId, requestId, result, logLines, _id } = document;
     if (
       typeof sessionId !== "string" ||
       typeof requestId !== "number" ||
-      typeof result !== "string"
+      typeof result !== "string" ||
+      typeof _id !== "string"
     )
       return;
     this.recorded.set(key(sessionId, requestId), {
       ts,
+      documentId: _id,
       value: JSON.parse(result) as unknown,
       logLines: Array.isArray(logLines) ? (logLines as string[]) : [],
     });
+  }
+
+  /** Deletes the records of mutations committed before `olderThanMs` (wall clock). */
+  async sweep(olderThanMs: number): Promise<number> {
+    const cutoff = BigInt(Math.floor(olderThanMs)) * 1_000_000n;
+    const expired: [string, RecordedOutcome][] = [];
+    for (const entry of this.recorded) if (entry[1].ts < cutoff) expired.push(entry);
+    if (expired.length === 0) return 0;
+    const writes = [];
+    for (const [, outcome] of expired) {
+      const current = this.store.get(outcome.documentId, this.committer.publishedTs);
+      if (current !== null)
+        writes.push({ id: current.id, table: current.table, before: current, after: null });
+    }
+    for (const [k] of expired) this.recorded.delete(k);
+    if (writes.length > 0) {
+      // Blind deletes of system documents nothing else writes: an empty read set cannot conflict.
+      await this.committer.commit(this.committer.publishedTs, new ReadSet(), writes);
+    }
+    return writes.length;
+  }
+
+  /** Stops the periodic sweep. */
+  close(): void {
+    clearInterval(this.sweeper);
   }
 
   /** The recorded outcome of a request that already committed, if any. */
