@@ -49,6 +49,23 @@ export default tseslint.config(
     },
   },
   {
+    files: ["gateway/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/engine/*/**"],
+              message:
+                "gateway/ uses only engine/index.ts (the engine's public surface), never its internals",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["eslint.config.js", "vitest.config.ts"],
     ...tseslint.configs.disableTypeChecked,
   },

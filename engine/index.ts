@@ -4,3 +4,4 @@ export { Engine, type EngineOptions, type LoadReport } from "./engine.ts";
 export type { Durability } from "./storage/persistence.ts";
 export { analyzeConvexApp, type AppDescription, type FunctionInfo } from "./analyze.ts";
 export type { SchemaInfo, TableSchema } from "./runtime/loader.ts";
+export type { FunctionKind } from "./runtime/execution.ts";

@@ -3,7 +3,7 @@
  * per-operation `ConvexHttpClient` reading one consistent snapshot; inside a live operation
  * (a subscription or an `@live` query) it is the live operation's snapshot of its watched queries.
  */
-import type { FunctionKind } from "../engine/runtime/execution.ts";
+import type { FunctionKind } from "../engine/index.ts";
 
 /** What a resolver knows about the operation that helps the access layer. */
 export interface AccessHints {
