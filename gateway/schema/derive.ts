@@ -7,8 +7,7 @@
  *   or `JSON` when a function declares none.
  * Field resolvers call Convex through `context.convex` (see gateway/context.ts).
  */
-import type {
-  GraphQLScalarType} from "graphql";
+import type { GraphQLScalarType } from "graphql";
 import {
   GraphQLBoolean,
   GraphQLDirective,
