@@ -30,7 +30,11 @@ export class LiveResult {
   invalidatedAt: Timestamp | null = null;
   registration: Registration<LiveResult> | null = null;
   readonly watchers = new Set<Watcher>();
-  /** JSON of what a client would be sent (value or error, and log lines), for deduplication. */
+  /**
+   * The JSON a client is sent for this result, without its query id: the fields of a
+   * `QueryUpdated` or `QueryFailed` modification. Serialised once, shared by every subscriber;
+   * also what deduplication compares.
+   */
   readonly fingerprint: string;
 
   constructor(
@@ -38,15 +42,14 @@ export class LiveResult {
     readonly ts: Timestamp,
     readonly outcome: FunctionOutcome,
   ) {
+    const logLines = JSON.stringify(outcome.logLines);
     this.fingerprint =
       outcome.status === "success"
-        ? JSON.stringify(["ok", outcome.value, outcome.logLines])
-        : JSON.stringify([
-            "error",
-            outcome.errorMessage,
-            outcome.errorData ?? null,
-            outcome.logLines,
-          ]);
+        ? `"type":"QueryUpdated","value":${JSON.stringify(outcome.value) ?? "null"},"logLines":${logLines},"journal":null`
+        : `"type":"QueryFailed","errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":null` +
+          (outcome.errorData !== undefined
+            ? `,"errorData":${JSON.stringify(outcome.errorData)}`
+            : "");
   }
 
   /** True when this result is the query's result at snapshot `ts`. */

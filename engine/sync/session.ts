@@ -98,8 +98,12 @@ export class SyncSession {
   }
 
   private send(message: ServerMessage): void {
+    this.sendText(JSON.stringify(message));
+  }
+
+  private sendText(text: string): void {
     if (this.state === "closed") return;
-    this.socket.send(JSON.stringify(message));
+    this.socket.send(text);
     this.resetPing();
   }
 
@@ -465,10 +469,10 @@ export class SyncSession {
         for (const result of results) this.deps.liveQueries.unwatch(result, this.watcher);
         return;
       }
-      const modifications: StateModification[] = removed.map((queryId) => ({
-        type: "QueryRemoved",
-        queryId,
-      }));
+      // Serialised here: each result's JSON is shared by every session sending it.
+      const modifications: string[] = removed.map((queryId) =>
+        JSON.stringify({ type: "QueryRemoved", queryId } satisfies StateModification),
+      );
       queries.forEach((query, i) => {
         const result = results[i] as LiveResult;
         const stillSubscribed = this.queries.get(query.queryId) === query;
@@ -482,7 +486,7 @@ export class SyncSession {
         }
         if (query.sent === result.fingerprint) return;
         query.sent = result.fingerprint;
-        modifications.push(modificationOf(query.queryId, result.outcome));
+        modifications.push(`{"queryId":${query.queryId},${result.fingerprint}}`);
       });
       const end: StateVersion = {
         querySet: querySetVersion,
@@ -498,36 +502,12 @@ export class SyncSession {
         if (this.mustReachTs !== null && ts >= this.mustReachTs) this.mustReachTs = null;
         const useTs = ts > this.versionTs ? ts : this.versionTs;
         end.ts = encodeTs(useTs);
-        this.send({
-          type: "Transition",
-          startVersion: this.version,
-          endVersion: end,
-          modifications,
-          serverTs: Number(useTs),
-        });
+        this.sendText(
+          `{"type":"Transition","startVersion":${JSON.stringify(this.version)},"endVersion":${JSON.stringify(end)},"modifications":[${modifications.join(",")}],"serverTs":${useTs}}`,
+        );
         this.version = end;
         this.versionTs = useTs;
       }
     } while (this.dirty && this.state === "open");
   }
-}
-
-function modificationOf(queryId: number, outcome: FunctionOutcome): StateModification {
-  if (outcome.status === "success") {
-    return {
-      type: "QueryUpdated",
-      queryId,
-      value: outcome.value,
-      logLines: outcome.logLines,
-      journal: null,
-    };
-  }
-  return {
-    type: "QueryFailed",
-    queryId,
-    errorMessage: outcome.errorMessage,
-    logLines: outcome.logLines,
-    journal: null,
-    ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
-  };
 }
