@@ -54,6 +54,12 @@ export interface GatewayOptions {
   readonly introspection?: boolean;
   /** When set, only these operations (by id: sha256 hash or name) are accepted. */
   readonly persistedOperations?: Readonly<Record<string, string>>;
+  /**
+   * How long a call to Convex may take: HTTP calls fail with `CONVEX_UNAVAILABLE` after it, and a
+   * live operation reports `CONVEX_UNAVAILABLE` (then keeps waiting) when a query's first result
+   * takes longer. @default 30_000 // ms
+   */
+  readonly upstreamTimeoutMs?: number;
   /** Close idle upstream connections after this long. @default 10_000 // ms */
   readonly upstreamIdleMs?: number;
 }
@@ -117,7 +123,8 @@ function isLiveQuery(args: ExecutionArgs): boolean {
 /** Starts the gateway; resolves once it listens. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const pool = new UpstreamPool(options.convexUrl, { idleMs: options.upstreamIdleMs ?? 10_000 });
-  const live = new LiveRegistry(pool);
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 30_000;
+  const live = new LiveRegistry(pool, upstreamTimeoutMs);
   const maxBody = options.maxBodyBytes ?? 1_048_576;
 
   const liveExecute = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> => {
@@ -189,7 +196,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const token = tokenFrom(
         request?.headers.get("authorization") ?? connectionParams?.["authorization"],
       );
-      return { token, convex: httpConvexAccess(options.convexUrl, token) };
+      return { token, convex: httpConvexAccess(options.convexUrl, token, upstreamTimeoutMs) };
     },
   });
 

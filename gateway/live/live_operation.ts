@@ -14,7 +14,7 @@ import type { ExecutionResult } from "graphql";
 import { GraphQLError } from "graphql";
 import { convexToJson, type Value } from "convex/values";
 import type { ConvexAccess } from "../context.ts";
-import { toGraphQLError } from "../errors.ts";
+import { ERROR_CODES, toGraphQLError } from "../errors.ts";
 import type { UpstreamPool, UpstreamUpdate } from "../upstream/pool.ts";
 
 interface Dependency {
@@ -22,6 +22,8 @@ interface Dependency {
   readonly args: Record<string, Value>;
   latest: UpstreamUpdate | null;
   readonly firstResult: Promise<void>;
+  /** An execution gave up waiting for the first result: its arrival must trigger a rerun. */
+  waitedOut: boolean;
   release: () => void;
 }
 
@@ -43,10 +45,15 @@ export class LiveOperation {
   /** Executions run (first run and reruns), for tests. */
   executions = 0;
 
+  /**
+   * @param firstResultTimeoutMs how long an execution waits for a query's first result before
+   *   sending `CONVEX_UNAVAILABLE` (it keeps waiting, and sends the data once it arrives)
+   */
   constructor(
     private readonly pool: UpstreamPool,
     private readonly token: string | null,
     private readonly execute: LiveExecutor,
+    private readonly firstResultTimeoutMs = 30_000,
   ) {}
 
   /** Adds a receiver; it gets the latest result at once if there is one. */
@@ -112,6 +119,7 @@ export class LiveOperation {
       path,
       args,
       latest: null,
+      waitedOut: false,
       firstResult: new Promise<void>((resolve) => {
         resolveFirst = resolve;
       }),
@@ -122,9 +130,22 @@ export class LiveOperation {
       const first = dependency.latest === null;
       dependency.latest = update;
       if (first) resolveFirst();
-      else this.schedule();
+      if (!first || dependency.waitedOut) this.schedule();
     });
     return dependency;
+  }
+
+  private async arrivesInTime(dependency: Dependency): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.firstResultTimeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([dependency.firstResult.then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async run(): Promise<void> {
@@ -138,6 +159,7 @@ export class LiveOperation {
       snapshot.set(dependency, dependency.latest);
     const used = new Set<Dependency>();
     let incomplete = false;
+    let unavailable = false;
     const access: ConvexAccess = {
       run: async (kind, path, args) => {
         if (kind !== "query") {
@@ -150,7 +172,14 @@ export class LiveOperation {
         let update = snapshot.get(dependency) ?? null;
         if (update === null) {
           incomplete = true;
-          await dependency.firstResult;
+          if (!(await this.arrivesInTime(dependency))) {
+            dependency.waitedOut = true;
+            unavailable = true;
+            throw new GraphQLError(
+              `The Convex backend sent no result for ${path} within ${this.firstResultTimeoutMs} ms: it may be unreachable. This subscription stays open and delivers the data once it arrives.`,
+              { extensions: { code: ERROR_CODES.unavailable } },
+            );
+          }
           update = dependency.latest;
         }
         if (update === null) throw new Error("unreachable: no result after the first result");
@@ -175,7 +204,7 @@ export class LiveOperation {
       }
     }
     this.state = "idle";
-    if (incomplete) {
+    if (incomplete && !unavailable) {
       this.schedule();
       return;
     }

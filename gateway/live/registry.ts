@@ -18,7 +18,11 @@ export interface LiveKey {
 export class LiveRegistry {
   private readonly operations = new Map<string, LiveOperation>();
 
-  constructor(private readonly pool: UpstreamPool) {}
+  constructor(
+    private readonly pool: UpstreamPool,
+    /** See LiveOperation: how long to wait for a first result before reporting the backend unreachable. */
+    private readonly firstResultTimeoutMs = 30_000,
+  ) {}
 
   /** Number of distinct live operations running. */
   get size(): number {
@@ -37,7 +41,7 @@ export class LiveRegistry {
     const id = JSON.stringify([key.document, key.operationName, key.variables ?? null, key.token]);
     let operation = this.operations.get(id);
     if (operation === undefined) {
-      operation = new LiveOperation(this.pool, key.token, execute);
+      operation = new LiveOperation(this.pool, key.token, execute, this.firstResultTimeoutMs);
       this.operations.set(id, operation);
     }
     const shared = operation;

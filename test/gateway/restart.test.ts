@@ -90,3 +90,27 @@ it("gives a subscription made while the backend is down its first result once it
   ]);
   expect(backend.port).toBe(port);
 });
+
+it("tells a subscriber when the backend stays unreachable, then delivers once it is up", async () => {
+  const port = await new Promise<number>((resolve) => {
+    const server = http.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address() as AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+  await using gateway = await startTestGateway(`http://127.0.0.1:${port}`, {
+    upstreamTimeoutMs: 300,
+  });
+  await using client = wsClient(gateway.url);
+  using watch = record(client, { query: WATCH_TABLE, variables: { table: 62 } });
+  // No answer within the upstream timeout: a result carrying CONVEX_UNAVAILABLE, socket still open.
+  const unavailable = await watch.next("the unavailable result");
+  expect(unavailable.errors?.[0]?.extensions?.["code"]).toBe("CONVEX_UNAVAILABLE");
+  expect(watch.error).toBeUndefined();
+
+  await using backend = await startTestBackend({ port });
+  const first = await watch.next("the first result once the backend is up", 15_000);
+  expect(first).toEqual({ data: { ordersGetOrdersByTable: [] } });
+  expect(backend.port).toBe(port);
+});
