@@ -11,6 +11,29 @@ import type { QueryStream } from "./query_stream.ts";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
+/** What a query journal holds (it is opaque to clients). */
+export interface QueryJournal {
+  readonly endCursor: string;
+}
+
+/** Parses a journal from the wire; anything unreadable counts as none. */
+export function parseJournal(text: string | null | undefined): QueryJournal | null {
+  if (typeof text !== "string") return null;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (
+      typeof parsed === "object" &&
+      parsed !== null &&
+      typeof (parsed as QueryJournal).endCursor === "string"
+    ) {
+      return { endCursor: (parsed as QueryJournal).endCursor };
+    }
+  } catch {
+    // not ours: ignored
+  }
+  return null;
+}
+
 /** The identity a function sees from `ctx.auth.getUserIdentity()` (Convex's shape). */
 export type UserIdentity = Record<string, unknown> & { tokenIdentifier: string };
 
@@ -29,6 +52,13 @@ export interface Execution {
   readonly streams: Map<number, QueryStream>;
   /** Set once the execution called `paginate` (Convex allows one per function). */
   paginated: boolean;
+  /**
+   * The query journal the client sent back with this subscription: the end cursor of its one
+   * `paginate` call, so a rerun ends the page where the first run did (gapless pages).
+   */
+  readonly journal: QueryJournal | null;
+  /** The journal to send with this result (set by `paginate`). */
+  journalOut: string | null;
   /** Wall-clock ms after which the execution has timed out. */
   readonly deadlineMs: number;
 }

@@ -28,6 +28,7 @@ import {
 import {
   newRequestId,
   runInExecution,
+  parseJournal,
   seededRandom,
   type Execution,
   type FunctionKind,
@@ -61,6 +62,8 @@ export interface FunctionRequest {
    * transaction, so a re-sent request is answered without running again (exactly once).
    */
   readonly sessionRequest?: { readonly sessionId: string; readonly requestId: number };
+  /** Queries over the sync protocol: the journal the client sent with the subscription. */
+  readonly journal?: string | null;
 }
 
 /** The system table recording successful sync-protocol mutations (exactly-once replays). */
@@ -77,6 +80,8 @@ export type FunctionOutcome =
       /** Queries: what was read (for reactivity). */
       readonly readSet: ReadSet | null;
       readonly observedIdentity: boolean;
+      /** The query journal to send with this result (queries that paginated). */
+      readonly journal?: string | null;
     }
   | {
       readonly status: "error";
@@ -89,6 +94,7 @@ export type FunctionOutcome =
       readonly observedIdentity: boolean;
       /** The failure may not recur (a timeout): a live result should be recomputed, not kept. */
       readonly transient?: boolean;
+      readonly journal?: string | null;
     };
 
 /** Counters for tests and benchmarks. */
@@ -303,6 +309,8 @@ export class Executor {
       path: fn.path,
       streams: new Map(),
       paginated: false,
+      journal: null,
+      journalOut: null,
     };
     const checkpoint = tx.checkpoint();
     try {
@@ -370,6 +378,8 @@ export class Executor {
       logLines: [],
       streams: new Map(),
       paginated: false,
+      journal: parseJournal(request.journal),
+      journalOut: null,
       deadlineMs: nowMs + QUERY_MUTATION_TIMEOUT_MS,
     };
     const failure = (
@@ -383,6 +393,7 @@ export class Executor {
       ts: null,
       readSet: readOnly ? tx.finishRead() : (tx.abort(), null),
       observedIdentity: tx.observedIdentity,
+      journal: execution.journalOut,
     });
     let resultJson: string;
     try {
@@ -416,6 +427,7 @@ export class Executor {
         ts: tx.beginTs,
         readSet,
         observedIdentity: tx.observedIdentity,
+        journal: execution.journalOut,
       };
     }
     if (request.sessionRequest !== undefined) {

@@ -196,10 +196,13 @@ export function createConvexGlobal(
       const plan = planQuery(tx, args["query"] as SerializedQuery);
       const result = queryPage(tx, plan, {
         cursor: (args["cursor"] as string | null | undefined) ?? null,
-        endCursor: (args["endCursor"] as string | null | undefined) ?? null,
+        // An explicit endCursor wins; else a rerun ends where the journal says the first run did.
+        endCursor:
+          (args["endCursor"] as string | null | undefined) ?? exec.journal?.endCursor ?? null,
         pageSize: args["pageSize"] as number,
         maximumRowsRead: (args["maximumRowsRead"] as number | null | undefined) ?? null,
       });
+      exec.journalOut = JSON.stringify({ endCursor: result.continueCursor });
       return `{"page":[${result.page.map((d) => d.json).join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`;
     },
     "1.0/count": (args) => {

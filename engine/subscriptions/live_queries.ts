@@ -21,6 +21,8 @@ export interface LiveQueryRequest {
   /** Convex-encoded JSON of the args object. */
   readonly args: unknown;
   readonly identity: UserIdentity | null;
+  /** The subscription's query journal (pins a paginated query's page end), or null. */
+  readonly journal?: string | null;
 }
 
 export type Watcher = (result: LiveResult) => void;
@@ -43,10 +45,11 @@ export class LiveResult {
     readonly outcome: FunctionOutcome,
   ) {
     const logLines = JSON.stringify(outcome.logLines);
+    const journal = JSON.stringify(outcome.journal ?? null);
     this.fingerprint =
       outcome.status === "success"
-        ? `"type":"QueryUpdated","value":${JSON.stringify(outcome.value) ?? "null"},"logLines":${logLines},"journal":null`
-        : `"type":"QueryFailed","errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":null` +
+        ? `"type":"QueryUpdated","value":${JSON.stringify(outcome.value) ?? "null"},"logLines":${logLines},"journal":${journal}`
+        : `"type":"QueryFailed","errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journal}` +
           (outcome.errorData !== undefined
             ? `,"errorData":${JSON.stringify(outcome.errorData)}`
             : "");
@@ -127,7 +130,7 @@ export class LiveQueries {
    * is later invalidated). Pair with `unwatch`.
    */
   async resultAt(request: LiveQueryRequest, ts: Timestamp, watcher: Watcher): Promise<LiveResult> {
-    const argsJson = JSON.stringify(request.args ?? {});
+    const argsJson = JSON.stringify([request.args ?? {}, request.journal ?? null]);
     const sharedKey = `${request.path}\u0000${argsJson}\u0000*`;
     const specificKey = `${request.path}\u0000${argsJson}\u0000${identityKey(request.identity)}`;
     for (const key of [sharedKey, specificKey]) {
@@ -177,6 +180,7 @@ export class LiveQueries {
         args: request.args,
         identity: request.identity,
         snapshotTs: ts,
+        journal: request.journal ?? null,
       });
     } finally {
       const count = this.inflightSnapshots.get(ts) ?? 1;

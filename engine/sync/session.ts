@@ -53,6 +53,8 @@ interface SubscribedQuery {
   readonly queryId: number;
   readonly path: string;
   readonly args: unknown;
+  /** The journal of the last result (or the one the client sent back with Add). */
+  journal: string | null;
   result: LiveResult | null;
   /** Fingerprint of what the client last received for this query. */
   sent: string | null;
@@ -241,6 +243,7 @@ export class SyncSession {
           queryId: modification.queryId,
           path: modification.udfPath,
           args: modification.args[0],
+          journal: modification.journal ?? null,
           result: null,
           sent: null,
         });
@@ -459,7 +462,7 @@ export class SyncSession {
           query.result !== null && query.result.validAt(ts)
             ? Promise.resolve(query.result)
             : this.deps.liveQueries.resultAt(
-                { path: query.path, args: query.args, identity },
+                { path: query.path, args: query.args, identity, journal: query.journal },
                 ts,
                 this.watcher,
               ),
@@ -483,6 +486,10 @@ export class SyncSession {
         if (query.result !== result) {
           if (query.result !== null) this.deps.liveQueries.unwatch(query.result, this.watcher);
           query.result = result;
+        }
+        // Reruns keep the page the first run produced (Convex's journal semantics).
+        if (result.outcome.journal !== undefined && result.outcome.journal !== null) {
+          query.journal = result.outcome.journal;
         }
         if (query.sent === result.fingerprint) return;
         query.sent = result.fingerprint;
