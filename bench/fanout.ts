@@ -56,6 +56,7 @@ import {
   formatTable,
   isEntryPoint,
   percentile,
+  positiveCount,
   sleep,
   startWatchdog,
   tempDir,
@@ -432,23 +433,15 @@ function parseOptions(argv: readonly string[]): FanoutOptions {
     },
     strict: true,
   });
-  const count = (name: string, text: string | undefined, fallback: number): number => {
-    if (text === undefined) return fallback;
-    const value = Number(text.replaceAll("_", "").replaceAll(",", ""));
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new Error(`--${name}: expected a positive integer, got ${text}`);
-    }
-    return value;
-  };
   const servers =
     values.servers?.split(",").map((text): ServerKind => {
       if (text === "gateway" || text === "yoga") return text;
       throw new Error(`--servers: expected gateway and/or yoga, got ${JSON.stringify(text)}`);
     }) ?? defaults.servers;
   return {
-    subscribers: count("subscribers", values.subscribers, defaults.subscribers),
-    updates: count("updates", values.updates, defaults.updates),
-    intervalMs: count("interval", values.interval, defaults.intervalMs),
+    subscribers: positiveCount("subscribers", values.subscribers, defaults.subscribers),
+    updates: positiveCount("updates", values.updates, defaults.updates),
+    intervalMs: positiveCount("interval", values.interval, defaults.intervalMs),
     servers,
   };
 }

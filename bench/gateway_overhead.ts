@@ -38,6 +38,7 @@ import {
   formatTable,
   isEntryPoint,
   percentile,
+  positiveCount,
   runCountedLoad,
   startWatchdog,
   tempDir,
@@ -333,20 +334,12 @@ function parseOptions(argv: readonly string[]): GatewayOverheadOptions {
     },
     strict: true,
   });
-  const count = (name: string, text: string | undefined, fallback: number): number => {
-    if (text === undefined) return fallback;
-    const value = Number(text.replaceAll("_", ""));
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new Error(`--${name}: expected a positive integer, got ${text}`);
-    }
-    return value;
-  };
   return {
-    sequential: count("sequential", values.sequential, defaults.sequential),
-    concurrent: count("concurrent", values.concurrent, defaults.concurrent),
-    inFlight: count("in-flight", values["in-flight"], defaults.inFlight),
-    rounds: count("rounds", values.rounds, defaults.rounds),
-    orders: count("orders", values.orders, defaults.orders),
+    sequential: positiveCount("sequential", values.sequential, defaults.sequential),
+    concurrent: positiveCount("concurrent", values.concurrent, defaults.concurrent),
+    inFlight: positiveCount("in-flight", values["in-flight"], defaults.inFlight),
+    rounds: positiveCount("rounds", values.rounds, defaults.rounds),
+    orders: positiveCount("orders", values.orders, defaults.orders),
   };
 }
 

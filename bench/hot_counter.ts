@@ -37,7 +37,9 @@ import {
   formatMs,
   formatTable,
   isEntryPoint,
+  parseDurability,
   percentile,
+  positiveCount,
   runCountedLoad,
   startWatchdog,
   tempDir,
@@ -269,20 +271,10 @@ function parseOptions(argv: readonly string[]): HotCounterOptions {
     },
     strict: true,
   });
-  const count = (name: string, text: string | undefined, fallback: number): number => {
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value <= 0)
-      throw new Error(`--${name}: expected a positive integer, got ${text}`);
-    return value;
-  };
-  const durability = values.durability ?? defaults.durability;
-  if (durability !== "full" && durability !== "normal") {
-    throw new Error(`--durability: expected full or normal, got ${JSON.stringify(durability)}`);
-  }
+  const durability = parseDurability(values.durability, defaults.durability);
   return {
-    increments: count("increments", values.increments, defaults.increments),
-    callers: count("callers", values.callers, defaults.callers),
+    increments: positiveCount("increments", values.increments, defaults.increments),
+    callers: positiveCount("callers", values.callers, defaults.callers),
     durability,
     client: values.client === undefined ? defaults.client : parseClientKind(values.client),
   };

@@ -41,7 +41,9 @@ import {
   formatTable,
   isEntryPoint,
   median,
+  parseDurability,
   percentile,
+  positiveCount,
   runCountedLoad,
   sleep,
   startWatchdog,
@@ -530,30 +532,20 @@ function parseOptions(argv: readonly string[]): InvalidationOptions {
     },
     strict: true,
   });
-  const count = (name: string, text: string | undefined, fallback: number): number => {
-    if (text === undefined) return fallback;
-    const value = Number(text.replaceAll("_", ""));
-    if (!Number.isInteger(value) || value <= 0)
-      throw new Error(`--${name}: expected a positive integer, got ${text}`);
-    return value;
-  };
-  const durability = values.durability ?? defaults.durability;
-  if (durability !== "full" && durability !== "normal") {
-    throw new Error(`--durability: expected full or normal, got ${JSON.stringify(durability)}`);
-  }
+  const durability = parseDurability(values.durability, defaults.durability);
   const options: InvalidationOptions = {
-    subscriptions: count("subscriptions", values.subscriptions, defaults.subscriptions),
-    connections: count("connections", values.connections, defaults.connections),
-    mutations: count("mutations", values.mutations, defaults.mutations),
-    concurrency: count("concurrency", values.concurrency, defaults.concurrency),
+    subscriptions: positiveCount("subscriptions", values.subscriptions, defaults.subscriptions),
+    connections: positiveCount("connections", values.connections, defaults.connections),
+    mutations: positiveCount("mutations", values.mutations, defaults.mutations),
+    concurrency: positiveCount("concurrency", values.concurrency, defaults.concurrency),
     burst: values.burst ?? defaults.burst,
     client: values.client === undefined ? defaults.client : parseSubscriberKind(values.client),
     durability,
     sizes:
       values.sizes === undefined
         ? defaults.sizes
-        : values.sizes.split(",").map((text) => count("sizes", text, 0)),
-    commits: count("commits", values.commits, defaults.commits),
+        : values.sizes.split(",").map((text) => positiveCount("sizes", text, 0)),
+    commits: positiveCount("commits", values.commits, defaults.commits),
   };
   if (options.mutations > options.subscriptions) {
     throw new Error(

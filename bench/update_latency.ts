@@ -39,7 +39,9 @@ import {
   formatMs,
   formatTable,
   isEntryPoint,
+  parseDurability,
   percentile,
+  positiveCount,
   sleep,
   startWatchdog,
 } from "./support/harness.ts";
@@ -328,23 +330,14 @@ function parseOptions(argv: readonly string[]): UpdateLatencyOptions {
     },
     strict: true,
   });
-  const count = (name: string, text: string): number => {
-    const value = Number(text.replaceAll("_", ""));
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new Error(`--${name}: expected a positive integer, got ${text}`);
-    }
-    return value;
-  };
-  const durability = values.durability ?? defaults.durability;
-  if (durability !== "full" && durability !== "normal") {
-    throw new Error(`--durability: expected full or normal, got ${JSON.stringify(durability)}`);
-  }
+  const durability = parseDurability(values.durability, defaults.durability);
   return {
     subscribers:
       values.subscribers === undefined
         ? defaults.subscribers
-        : values.subscribers.split(",").map((text) => count("subscribers", text)),
-    updates: values.updates === undefined ? defaults.updates : count("updates", values.updates),
+        : values.subscribers.split(",").map((text) => positiveCount("subscribers", text)),
+    updates:
+      values.updates === undefined ? defaults.updates : positiveCount("updates", values.updates),
     clients:
       values.clients === undefined
         ? defaults.clients

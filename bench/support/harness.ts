@@ -1,3 +1,4 @@
+import type { Durability } from "../../engine/index.ts";
 /**
  * Small pieces every benchmark uses: temp folders, a watchdog, "am I the entry point", closed-loop
  * callers, statistics and a plain-text table.
@@ -50,6 +51,31 @@ export function startWatchdog(ms: number, what: string): () => void {
   }, ms);
   timer.unref();
   return () => clearTimeout(timer);
+}
+
+/**
+ * A command-line count: `--name 10_000` (underscores and commas allowed); `fallback` when absent.
+ * @throws Error naming the flag when it is not a positive integer.
+ */
+export function positiveCount(name: string, text: string | undefined, fallback?: number): number {
+  if (text === undefined) {
+    if (fallback === undefined) throw new Error(`--${name}: a value is required`);
+    return fallback;
+  }
+  const value = Number(text.replaceAll("_", "").replaceAll(",", ""));
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`--${name}: expected a positive integer, got ${text}`);
+  }
+  return value;
+}
+
+/** `--durability full|normal`; `fallback` when absent. */
+export function parseDurability(text: string | undefined, fallback: Durability): Durability {
+  const durability = text ?? fallback;
+  if (durability !== "full" && durability !== "normal") {
+    throw new Error(`--durability: expected full or normal, got ${JSON.stringify(durability)}`);
+  }
+  return durability;
 }
 
 export function sleep(ms: number): Promise<void> {
