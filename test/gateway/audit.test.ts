@@ -9,22 +9,11 @@
  */
 import "./support/single_graphql.ts";
 import { auditServer, type AuditResult } from "graphql-http";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startTestBackend, within, type TestBackend } from "../utils/backend.ts";
-import { startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { expect, it } from "vitest";
+import { within } from "../utils/backend.ts";
+import { useSharedServers } from "./support/gateway.ts";
 
-let backend: TestBackend;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  backend = await startTestBackend();
-  gateway = await startTestGateway(backend.url, { dev: false });
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-});
+const servers = useSharedServers({ gateway: { dev: false } });
 
 function notOk(results: AuditResult[]) {
   return results
@@ -46,14 +35,18 @@ it("passes every graphql-http server audit when requests carry a CSRF preflight 
     statuses.push(response.status);
     return response;
   };
-  const results = await within(auditServer({ url: gateway.url, fetchFn }), 20_000, "the audit");
+  const results = await within(
+    auditServer({ url: servers.gateway.url, fetchFn }),
+    20_000,
+    "the audit",
+  );
   expect(results.length).toBeGreaterThan(30);
   expect(notOk(results)).toEqual([]);
   expect(statuses).not.toContain(403);
 });
 
 it("without the header, only the three GET audits that CSRF prevention refuses are not ok", async () => {
-  const results = await within(auditServer({ url: gateway.url }), 20_000, "the audit");
+  const results = await within(auditServer({ url: servers.gateway.url }), 20_000, "the audit");
   expect(notOk(results)).toEqual([
     {
       id: "5A70",

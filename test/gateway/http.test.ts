@@ -9,8 +9,7 @@
 import "./support/single_graphql.ts";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBackend, type TestBackend } from "../utils/backend.ts";
+import { describe, expect, it } from "vitest";
 import {
   data,
   get,
@@ -18,7 +17,7 @@ import {
   request,
   startTestGateway,
   STEP_MS,
-  type TestGateway,
+  useSharedServers,
 } from "./support/gateway.ts";
 import {
   api,
@@ -32,22 +31,11 @@ import {
   type OrderFields,
 } from "./support/example_app.ts";
 
-let backend: TestBackend;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  backend = await startTestBackend();
-  gateway = await startTestGateway(backend.url);
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-});
+const servers = useSharedServers();
 
 /** Places an order through the gateway; returns its id. */
 async function placeOrder(dish: string, table: number, notes?: string): Promise<string> {
-  const result = await data(gateway.url, PLACE_ORDER, { dish, table, notes });
+  const result = await data(servers.gateway.url, PLACE_ORDER, { dish, table, notes });
   const id = result["ordersPlaceOrder"];
   expect(typeof id).toBe("string");
   return id as string;
@@ -57,7 +45,7 @@ describe("queries and mutations", () => {
   it("places an order by POST and reads it back by POST and by GET", async () => {
     const id = await placeOrder("ramen", 1);
 
-    const byPost = await post(gateway.url, {
+    const byPost = await post(servers.gateway.url, {
       query: `query One($id: ID!) { ordersGetOrderById(id: $id) { ${ORDER_FIELDS} } }`,
       variables: { id },
     });
@@ -69,7 +57,10 @@ describe("queries and mutations", () => {
       },
     });
 
-    const byGet = await get(gateway.url, { query: ORDERS_BY_TABLE, variables: { table: 1 } });
+    const byGet = await get(servers.gateway.url, {
+      query: ORDERS_BY_TABLE,
+      variables: { table: 1 },
+    });
     expect(byGet.status).toBe(200);
     expect(byGet.json()).toEqual({
       data: {
@@ -81,7 +72,7 @@ describe("queries and mutations", () => {
   });
 
   it("refuses a mutation sent by GET (405, GraphQL over HTTP)", async () => {
-    const answer = await get(gateway.url, {
+    const answer = await get(servers.gateway.url, {
       query: 'mutation { ordersPlaceOrder(dish: "by get", table: 2) }',
     });
     expect(answer.status).toBe(405);
@@ -89,7 +80,7 @@ describe("queries and mutations", () => {
       "Can only perform a mutation operation from a POST request.",
     );
     // Nothing was written.
-    const orders = await data(gateway.url, ORDERS_BY_TABLE, { table: 2 });
+    const orders = await data(servers.gateway.url, ORDERS_BY_TABLE, { table: 2 });
     expect(orders["ordersGetOrdersByTable"]).toEqual([]);
   });
 
@@ -97,7 +88,7 @@ describe("queries and mutations", () => {
     // Optional String given, then omitted, then an explicit null (dropped: Convex has no null there).
     const withNotes = await placeOrder("tea", 3.5, "no sugar");
     const withoutNotes = await placeOrder("coffee", 3.5);
-    const nullNotes = await data(gateway.url, PLACE_ORDER, {
+    const nullNotes = await data(servers.gateway.url, PLACE_ORDER, {
       dish: "water",
       table: 3.5,
       notes: null,
@@ -105,7 +96,7 @@ describe("queries and mutations", () => {
     expect(typeof nullNotes["ordersPlaceOrder"]).toBe("string");
 
     // Float (a non-integer table number survives the round trip).
-    const byTable = await data(gateway.url, ORDERS_BY_TABLE, { table: 3.5 });
+    const byTable = await data(servers.gateway.url, ORDERS_BY_TABLE, { table: 3.5 });
     const orders = byTable["ordersGetOrdersByTable"] as OrderFields[];
     expect(orders.map(({ dish, table, notes }) => ({ dish, table, notes }))).toEqual([
       { dish: "tea", table: 3.5, notes: "no sugar" },
@@ -114,16 +105,18 @@ describe("queries and mutations", () => {
     ]);
 
     // Enum in, as a variable and as a literal; enum out.
-    expect(await data(gateway.url, UPDATE_STATUS, { id: withNotes, status: "preparing" })).toEqual({
+    expect(
+      await data(servers.gateway.url, UPDATE_STATUS, { id: withNotes, status: "preparing" }),
+    ).toEqual({
       ordersUpdateStatus: null,
     });
     expect(
       await data(
-        gateway.url,
+        servers.gateway.url,
         `mutation { ordersUpdateStatus(id: "${withoutNotes}", status: served) }`,
       ),
     ).toEqual({ ordersUpdateStatus: null });
-    const after = await data(gateway.url, ORDERS_BY_TABLE, { table: 3.5 });
+    const after = await data(servers.gateway.url, ORDERS_BY_TABLE, { table: 3.5 });
     expect(
       (after["ordersGetOrdersByTable"] as OrderFields[]).map(({ dish, status }) => [dish, status]),
     ).toEqual([
@@ -133,7 +126,7 @@ describe("queries and mutations", () => {
     ]);
 
     // An enum value that does not exist is a validation error, not a Convex call.
-    const badEnum = await post(gateway.url, {
+    const badEnum = await post(servers.gateway.url, {
       query: UPDATE_STATUS,
       variables: { id: withNotes, status: "eaten" },
     });
@@ -143,8 +136,8 @@ describe("queries and mutations", () => {
 
   it("reads several Convex queries in one operation", async () => {
     const id = await placeOrder("curry", 4);
-    await data(gateway.url, 'mutation { countersIncrement(name: "http-many") }');
-    const result = await post(gateway.url, {
+    await data(servers.gateway.url, 'mutation { countersIncrement(name: "http-many") }');
+    const result = await post(servers.gateway.url, {
       query: `query Many($id: ID!) {
         counter: countersGet(name: "http-many")
         missing: countersGet(name: "http-never")
@@ -170,7 +163,7 @@ describe("queries and mutations", () => {
 describe("a nullable argument that Convex requires", () => {
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("may be omitted, as the schema allows (the gateway sends null)", async () => {
-    const result = await post(gateway.url, {
+    const result = await post(servers.gateway.url, {
       query: "{ ordersListOrders(paginationOpts: { numItems: 2 }) { isDone } }",
     });
     expect(result.json()).toEqual({
@@ -179,7 +172,7 @@ describe("a nullable argument that Convex requires", () => {
   });
 
   it("works when given explicitly as null", async () => {
-    const result = await post(gateway.url, {
+    const result = await post(servers.gateway.url, {
       query: "{ ordersListOrders(paginationOpts: { numItems: 2, cursor: null }) { isDone } }",
     });
     expect(result.json()).toEqual({
@@ -192,7 +185,7 @@ describe("errors", () => {
   it("turns ConvexError({ code: NOT_FOUND }) into extensions.code with extensions.data", async () => {
     const existing = await placeOrder("pie", 5);
     const missing = missingIdLike(existing);
-    const result = await post(gateway.url, {
+    const result = await post(servers.gateway.url, {
       query: UPDATE_STATUS,
       variables: { id: missing, status: "ready" },
     });
@@ -212,8 +205,8 @@ describe("errors", () => {
 
   it("turns a backwards move into INVALID_TRANSITION", async () => {
     const id = await placeOrder("cake", 6);
-    await data(gateway.url, UPDATE_STATUS, { id, status: "served" });
-    const result = await post(gateway.url, {
+    await data(servers.gateway.url, UPDATE_STATUS, { id, status: "served" });
+    const result = await post(servers.gateway.url, {
       query: UPDATE_STATUS,
       variables: { id, status: "placed" },
     });
@@ -227,7 +220,7 @@ describe("errors", () => {
   });
 
   it("reports an argument Convex's validator refuses as BAD_USER_INPUT", async () => {
-    const result = await post(gateway.url, {
+    const result = await post(servers.gateway.url, {
       query: UPDATE_STATUS,
       variables: { id: "not-an-id", status: "ready" },
     });
@@ -237,7 +230,7 @@ describe("errors", () => {
   });
 
   it("answers wrong variable types and unknown fields with validation errors (400)", async () => {
-    const wrongType = await post(gateway.url, {
+    const wrongType = await post(servers.gateway.url, {
       query: ORDERS_BY_TABLE,
       variables: { table: "seven" },
     });
@@ -246,11 +239,11 @@ describe("errors", () => {
     expect(wrongType.json().data).toBeUndefined();
     expect(wrongType.json().errors?.[0]?.message).toMatch(/"\$table".*Float/);
 
-    const missingVariable = await post(gateway.url, { query: ORDERS_BY_TABLE });
+    const missingVariable = await post(servers.gateway.url, { query: ORDERS_BY_TABLE });
     expect(missingVariable.status).toBe(400);
     expect(missingVariable.json().errors?.[0]?.message).toMatch(/"\$table".*required/);
 
-    const unknownField = await post(gateway.url, { query: "{ zzz }" });
+    const unknownField = await post(servers.gateway.url, { query: "{ zzz }" });
     expect(unknownField.status).toBe(400);
     expect(unknownField.json()).toEqual({
       errors: [
@@ -262,19 +255,19 @@ describe("errors", () => {
       ],
     });
 
-    const unknownArgument = await post(gateway.url, {
+    const unknownArgument = await post(servers.gateway.url, {
       query: "{ ordersGetOrdersByTable(table: 1, color: 2) { _id } }",
     });
     expect(unknownArgument.status).toBe(400);
     expect(unknownArgument.json().errors?.[0]?.message).toMatch(/Unknown argument "color"/);
 
-    const syntax = await post(gateway.url, { query: "{ ordersGetActiveOrders { _id }" });
+    const syntax = await post(servers.gateway.url, { query: "{ ordersGetActiveOrders { _id }" });
     expect(syntax.status).toBe(400);
     expect(syntax.json().errors?.[0]?.message).toMatch(/Syntax Error/);
 
     // The legacy media type gets 200 with the same errors (GraphQL over HTTP, application/json).
     const legacy = await post(
-      gateway.url,
+      servers.gateway.url,
       { query: "{ ordersGetEverything { _id } }" },
       { accept: "application/json" },
     );
@@ -309,7 +302,7 @@ describe("errors", () => {
 
 describe("dev: false", () => {
   it("keeps ConvexError codes but masks details that are not meant for clients", async () => {
-    await using production = await startTestGateway(backend.url, { dev: false });
+    await using production = await startTestGateway(servers.backend.url, { dev: false });
     const existing = await placeOrder("soup", 7);
     const missing = missingIdLike(existing);
 
@@ -342,7 +335,7 @@ describe("dev: false", () => {
     expect(masked.text).not.toMatch(/orders:listOrders|numItems|Server Error/);
 
     // The same request in dev mode says what went wrong.
-    const unmasked = await post(gateway.url, { query });
+    const unmasked = await post(servers.gateway.url, { query });
     const error = unmasked.json().errors?.[0];
     expect(error?.message).not.toBe("Unexpected error.");
     expect(error?.message).toMatch(/orders:listOrders/);
@@ -351,14 +344,18 @@ describe("dev: false", () => {
 
 describe("requests from the official client and the gateway agree", () => {
   it("sees a mutation made straight against the backend", async () => {
-    const client = convexHttp(backend.url);
+    const client = convexHttp(servers.backend.url);
     await client.mutation(api.placeOrder, { dish: "direct", table: 8 });
-    const result = await data(gateway.url, ORDERS_BY_TABLE, { table: 8 });
+    const result = await data(servers.gateway.url, ORDERS_BY_TABLE, { table: 8 });
     expect(dishes(result["ordersGetOrdersByTable"])).toEqual(["direct"]);
   });
 });
 
 it("answers a request that is not GraphQL with 404", async () => {
-  const answer = await request(`${gateway.url.replace(/\/graphql$/, "")}/nope`, {}, "GET /nope");
+  const answer = await request(
+    `${servers.gateway.url.replace(/\/graphql$/, "")}/nope`,
+    {},
+    "GET /nope",
+  );
   expect(answer.status).toBe(404);
 });

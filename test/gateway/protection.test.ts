@@ -7,8 +7,8 @@
 import "./support/single_graphql.ts";
 import http from "node:http";
 import { getIntrospectionQuery } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBackend, within, type TestBackend } from "../utils/backend.ts";
+import { describe, expect, it } from "vitest";
+import { within } from "../utils/backend.ts";
 import {
   data,
   describe as describeError,
@@ -20,21 +20,10 @@ import {
   startTestGateway,
   STEP_MS,
   wsClient,
-  type TestGateway,
+  useSharedServers,
 } from "./support/gateway.ts";
 
-let backend: TestBackend;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  backend = await startTestBackend();
-  gateway = await startTestGateway(backend.url);
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-});
+const servers = useSharedServers();
 
 /** `__type(name: "Order") { fields { type { ofType { ... name } } } }`, `depth` levels deep. */
 function deepQuery(depth: number): string {
@@ -51,11 +40,11 @@ function wideQuery(count: number): string {
 
 describe("operation limits", () => {
   it("accepts depth 12 and refuses depth 13 (QUERY_TOO_DEEP)", async () => {
-    const atLimit = await post(gateway.url, { query: deepQuery(12) });
+    const atLimit = await post(servers.gateway.url, { query: deepQuery(12) });
     expect(atLimit.status).toBe(200);
     expect(atLimit.json().errors).toBeUndefined();
 
-    const tooDeep = await post(gateway.url, { query: deepQuery(13) });
+    const tooDeep = await post(servers.gateway.url, { query: deepQuery(13) });
     expect(tooDeep.status).toBe(400);
     expect(tooDeep.json()).toEqual({
       errors: [
@@ -71,16 +60,16 @@ describe("operation limits", () => {
     const query = `
       query { __type(name: "Order") { ...F } }
       fragment F on __Type { fields { type { ${"ofType { ".repeat(10)}name${" }".repeat(10)} } } }`;
-    const answer = await post(gateway.url, { query });
+    const answer = await post(servers.gateway.url, { query });
     expect(answer.json().errors?.[0]?.extensions?.code).toBe("QUERY_TOO_DEEP");
   });
 
   it("accepts 1000 fields and refuses 1001 (QUERY_TOO_COSTLY)", async () => {
-    const atLimit = await post(gateway.url, { query: wideQuery(1000) });
+    const atLimit = await post(servers.gateway.url, { query: wideQuery(1000) });
     expect(atLimit.status).toBe(200);
     expect(Object.keys(atLimit.json().data ?? {})).toHaveLength(1000);
 
-    const tooCostly = await post(gateway.url, { query: wideQuery(1001) });
+    const tooCostly = await post(servers.gateway.url, { query: wideQuery(1001) });
     expect(tooCostly.status).toBe(400);
     expect(tooCostly.json().errors).toEqual([
       expect.objectContaining({
@@ -92,13 +81,13 @@ describe("operation limits", () => {
 
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("accepts the standard introspection query", async () => {
-    const answer = await post(gateway.url, { query: getIntrospectionQuery() });
+    const answer = await post(servers.gateway.url, { query: getIntrospectionQuery() });
     expect(answer.json().errors).toBeUndefined();
     expect(answer.status).toBe(200);
   });
 
   it("applies the limits to graphql-ws subscriptions too", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using deep = record(client, { query: deepQuery(13).replace(/^\{/, "query {") });
     const error = await deep.failure("the depth error");
     expect(JSON.stringify(error)).toMatch(/QUERY_TOO_DEEP/);
@@ -106,7 +95,7 @@ describe("operation limits", () => {
   });
 
   it("honours maxDepth and maxCost options", async () => {
-    await using strict = await startTestGateway(backend.url, { maxDepth: 4, maxCost: 10 });
+    await using strict = await startTestGateway(servers.backend.url, { maxDepth: 4, maxCost: 10 });
     expect((await post(strict.url, { query: deepQuery(4) })).status).toBe(200);
     expect((await post(strict.url, { query: deepQuery(5) })).json().errors?.[0]?.message).toBe(
       "Operation is too deep: depth 5 exceeds the limit of 4.",
@@ -155,11 +144,11 @@ describe("request body size", () => {
   it("accepts a body just under 1 MiB and refuses one over it with 413", async () => {
     const under = padded(1_048_576 - 100);
     expect(Buffer.byteLength(under)).toBeLessThanOrEqual(1_048_576);
-    const ok = await rawPost(gateway.url, under, false);
+    const ok = await rawPost(servers.gateway.url, under, false);
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.text)).toEqual({ data: { __typename: "Query" } });
 
-    const over = await rawPost(gateway.url, padded(1_048_576), false);
+    const over = await rawPost(servers.gateway.url, padded(1_048_576), false);
     expect(over.status).toBe(413);
     expect(JSON.parse(over.text)).toEqual({
       errors: [{ message: "Request body is larger than 1048576 bytes." }],
@@ -168,12 +157,12 @@ describe("request body size", () => {
 
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("refuses a chunked body over 1 MiB (no Content-Length) with 413", async () => {
-    const over = await rawPost(gateway.url, padded(1_100_000), true);
+    const over = await rawPost(servers.gateway.url, padded(1_100_000), true);
     expect(over.status).toBe(413);
   });
 
   it("closes a graphql-ws socket whose message is over 1 MiB (1009)", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using big = record(client, {
       query: "subscription ($pad: String) { countersGet(name: $pad) }",
       variables: { pad: "x".repeat(1_100_000) },
@@ -185,7 +174,9 @@ describe("request body size", () => {
 
 describe("subscriptions per connection", () => {
   it("refuses the subscription over maxSubscriptionsPerConnection, and only that one", async () => {
-    await using limited = await startTestGateway(backend.url, { maxSubscriptionsPerConnection: 2 });
+    await using limited = await startTestGateway(servers.backend.url, {
+      maxSubscriptionsPerConnection: 2,
+    });
     await using client = wsClient(limited.url);
     const watch = (name: string) =>
       record(client, { query: `subscription { countersGet(name: "${name}") }` });
@@ -219,7 +210,9 @@ describe("subscriptions per connection", () => {
 
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("accepts a subscription sent right after completing one at the limit", async () => {
-    await using limited = await startTestGateway(backend.url, { maxSubscriptionsPerConnection: 1 });
+    await using limited = await startTestGateway(servers.backend.url, {
+      maxSubscriptionsPerConnection: 1,
+    });
     await using client = wsClient(limited.url);
     const first = record(client, { query: 'subscription { countersGet(name: "r1") }' });
     await first.next("the first subscription's result");
@@ -229,7 +222,9 @@ describe("subscriptions per connection", () => {
   });
 
   it("counts per connection, not per gateway", async () => {
-    await using limited = await startTestGateway(backend.url, { maxSubscriptionsPerConnection: 1 });
+    await using limited = await startTestGateway(servers.backend.url, {
+      maxSubscriptionsPerConnection: 1,
+    });
     await using one = wsClient(limited.url);
     await using two = wsClient(limited.url);
     using a = record(one, { query: 'subscription { countersGet(name: "x") }' });
@@ -241,7 +236,7 @@ describe("subscriptions per connection", () => {
 
 describe("introspection: false", () => {
   it("refuses __schema and __type, over HTTP and graphql-ws, but allows __typename", async () => {
-    await using closed = await startTestGateway(backend.url, { introspection: false });
+    await using closed = await startTestGateway(servers.backend.url, { introspection: false });
     const schema = await post(closed.url, { query: "{ __schema { types { name } } }" });
     expect(schema.status).toBe(400);
     expect(schema.json().errors?.[0]?.message).toMatch(/introspection/i);
@@ -256,7 +251,7 @@ describe("introspection: false", () => {
       /introspection/i,
     );
     // The default gateway does allow it.
-    const open = await post(gateway.url, { query: "{ __schema { queryType { name } } }" });
+    const open = await post(servers.gateway.url, { query: "{ __schema { queryType { name } } }" });
     expect(open.json()).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
   });
 });
@@ -272,7 +267,9 @@ describe("persisted operations", () => {
   });
 
   it("runs known ids only, and no operation text, over HTTP", async () => {
-    await using locked = await startTestGateway(backend.url, { persistedOperations: store });
+    await using locked = await startTestGateway(servers.backend.url, {
+      persistedOperations: store,
+    });
 
     const bump = await post(locked.url, byId("bump"));
     expect(bump.json()).toEqual({ data: { countersIncrement: expect.any(Number) as unknown } });
@@ -295,7 +292,9 @@ describe("persisted operations", () => {
 
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("refuses operation text over graphql-ws", async () => {
-    await using locked = await startTestGateway(backend.url, { persistedOperations: store });
+    await using locked = await startTestGateway(servers.backend.url, {
+      persistedOperations: store,
+    });
     await using client = wsClient(locked.url);
     using arbitrary = record(client, { query: 'subscription { countersGet(name: "ws") }' });
     const error = await arbitrary.failure("the arbitrary operation to be refused");
@@ -306,17 +305,19 @@ describe("persisted operations", () => {
 describe("CSRF prevention", () => {
   const increment = (name: string) => `mutation { countersIncrement(name: "${name}") }`;
   const counter = async (name: string) =>
-    (await data(gateway.url, `{ countersGet(name: "${name}") }`))["countersGet"];
+    (await data(servers.gateway.url, `{ countersGet(name: "${name}") }`))["countersGet"];
 
   it("refuses a GET with no preflight header, and accepts one with either header", async () => {
     const query = encodeURIComponent('{ countersGet(name: "csrf") }');
-    const bare = await request(`${gateway.url}?query=${query}`, {}, "a bare GET");
+    const bare = await request(`${servers.gateway.url}?query=${query}`, {}, "a bare GET");
     expect(bare.status).toBe(403);
     expect(bare.json()).toEqual({ errors: [{ message: "Required CSRF header(s) not present" }] });
 
-    expect((await get(gateway.url, { query: '{ countersGet(name: "csrf") }' })).status).toBe(200);
+    expect(
+      (await get(servers.gateway.url, { query: '{ countersGet(name: "csrf") }' })).status,
+    ).toBe(200);
     const apollo = await request(
-      `${gateway.url}?query=${query}`,
+      `${servers.gateway.url}?query=${query}`,
       { headers: { "apollo-require-preflight": "true" } },
       "a GET with apollo-require-preflight",
     );
@@ -324,14 +325,14 @@ describe("CSRF prevention", () => {
   });
 
   it("accepts a JSON POST (a content type that needs a CORS preflight)", async () => {
-    const answer = await post(gateway.url, { query: increment("csrf-json") });
+    const answer = await post(servers.gateway.url, { query: increment("csrf-json") });
     expect(answer.status).toBe(200);
     expect(await counter("csrf-json")).toBe(1);
   });
 
   it("refuses a text/plain POST", async () => {
     const answer = await request(
-      gateway.url,
+      servers.gateway.url,
       {
         method: "POST",
         headers: { "content-type": "text/plain" },
@@ -346,7 +347,7 @@ describe("CSRF prevention", () => {
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("refuses a form POST without a preflight header (403), running nothing", async () => {
     const answer = await request(
-      gateway.url,
+      servers.gateway.url,
       {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -362,7 +363,11 @@ describe("CSRF prevention", () => {
     const form = new FormData();
     form.set("operations", JSON.stringify({ query: increment("csrf-multipart") }));
     form.set("map", "{}");
-    const answer = await request(gateway.url, { method: "POST", body: form }, "a multipart POST");
+    const answer = await request(
+      servers.gateway.url,
+      { method: "POST", body: form },
+      "a multipart POST",
+    );
     expect(answer.status).toBe(403);
     expect(await counter("csrf-multipart")).toBe(0);
   });

@@ -5,15 +5,8 @@
  * the same way; a plain query streams one result and `complete`.
  */
 import "./support/single_graphql.ts";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestBackend, type TestBackend } from "../utils/backend.ts";
-import {
-  data,
-  eventually,
-  startTestGateway,
-  staysFalse,
-  type TestGateway,
-} from "./support/gateway.ts";
+import { describe, expect, it } from "vitest";
+import { data, eventually, staysFalse, useSharedServers } from "./support/gateway.ts";
 import { SseStream } from "./support/sse.ts";
 import {
   api,
@@ -24,42 +17,24 @@ import {
   WATCH_TABLE,
 } from "./support/example_app.ts";
 
-let backend: TestBackend;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  backend = await startTestBackend();
-  gateway = await startTestGateway(backend.url);
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-});
-
 // Every test leaves nothing live behind (and the next one starts from zero).
-afterEach(async () => {
-  await eventually(
-    () => gateway.live.size === 0 && gateway.pool.subscriptionCount === 0,
-    "everything to be released after the test",
-  );
-});
+const servers = useSharedServers({ expectReleasedAfterEach: true });
 
 async function placeOrder(dish: string, table: number): Promise<void> {
-  await data(gateway.url, PLACE_ORDER, { dish, table });
+  await data(servers.gateway.url, PLACE_ORDER, { dish, table });
 }
 
 async function released(what: string): Promise<void> {
   await eventually(
-    () => gateway.live.size === 0 && gateway.pool.subscriptionCount === 0,
-    `${what}: live.size ${gateway.live.size}, upstream subscriptions ${gateway.pool.subscriptionCount}`,
+    () => servers.gateway.live.size === 0 && servers.gateway.pool.subscriptionCount === 0,
+    `${what}: live.size ${servers.gateway.live.size}, upstream subscriptions ${servers.gateway.pool.subscriptionCount}`,
   );
 }
 
 describe("a subscription over SSE", () => {
   it("streams the current result, then one per change; closing it releases upstream", async () => {
     await placeOrder("bread", 40);
-    const stream = await SseStream.open(gateway.url, {
+    const stream = await SseStream.open(servers.gateway.url, {
       query: WATCH_TABLE,
       variables: { table: 40 },
     });
@@ -70,14 +45,14 @@ describe("a subscription over SSE", () => {
       const first = await stream.nextResult("the current result");
       expect(first.errors).toBeUndefined();
       expect(dishes(first.data?.["ordersGetOrdersByTable"])).toEqual(["bread"]);
-      expect(gateway.live.size).toBe(1);
-      expect(gateway.pool.subscriptionCount).toBe(1);
+      expect(servers.gateway.live.size).toBe(1);
+      expect(servers.gateway.pool.subscriptionCount).toBe(1);
 
       await placeOrder("butter", 40);
       const second = await stream.nextResult("the result after a GraphQL mutation");
       expect(dishes(second.data?.["ordersGetOrdersByTable"])).toEqual(["bread", "butter"]);
 
-      await convexHttp(backend.url).mutation(api.placeOrder, { dish: "jam", table: 40 });
+      await convexHttp(servers.backend.url).mutation(api.placeOrder, { dish: "jam", table: 40 });
       const third = await stream.nextResult("the result after a direct Convex mutation");
       expect(dishes(third.data?.["ordersGetOrdersByTable"])).toEqual(["bread", "butter", "jam"]);
       expect(stream.ended).toBe(false);
@@ -90,13 +65,13 @@ describe("a subscription over SSE", () => {
   it("shares one live operation between identical streams", async () => {
     const streams = await Promise.all(
       [1, 2, 3].map(() =>
-        SseStream.open(gateway.url, { query: WATCH_TABLE, variables: { table: 41 } }),
+        SseStream.open(servers.gateway.url, { query: WATCH_TABLE, variables: { table: 41 } }),
       ),
     );
     try {
       for (const stream of streams) await stream.nextResult("a stream's first result");
-      expect(gateway.live.size).toBe(1);
-      expect(gateway.pool.subscriptionCount).toBe(1);
+      expect(servers.gateway.live.size).toBe(1);
+      expect(servers.gateway.pool.subscriptionCount).toBe(1);
       await placeOrder("for all", 41);
       for (const stream of streams) {
         const next = await stream.nextResult("a stream's update");
@@ -104,7 +79,7 @@ describe("a subscription over SSE", () => {
       }
       // Closing one keeps the others going.
       await streams[0]!.close();
-      expect(await staysFalse(() => gateway.live.size !== 1, 200)).toBe(true);
+      expect(await staysFalse(() => servers.gateway.live.size !== 1, 200)).toBe(true);
     } finally {
       for (const stream of streams) await stream.close();
     }
@@ -112,7 +87,7 @@ describe("a subscription over SSE", () => {
   });
 
   it("answers an invalid subscription with a single error, not a stream that hangs", async () => {
-    const stream = await SseStream.open(gateway.url, {
+    const stream = await SseStream.open(servers.gateway.url, {
       query: "subscription { ordersGetEverything { _id } }",
     });
     try {
@@ -124,13 +99,13 @@ describe("a subscription over SSE", () => {
     } finally {
       await stream.close();
     }
-    expect(gateway.live.size).toBe(0);
+    expect(servers.gateway.live.size).toBe(0);
   });
 });
 
 describe("query @live over SSE", () => {
   it("behaves like a subscription", async () => {
-    const stream = await SseStream.open(gateway.url, {
+    const stream = await SseStream.open(servers.gateway.url, {
       query: LIVE_TABLE,
       variables: { table: 42 },
     });
@@ -138,7 +113,7 @@ describe("query @live over SSE", () => {
       expect((await stream.nextResult("the current result")).data).toEqual({
         ordersGetOrdersByTable: [],
       });
-      expect(gateway.live.size).toBe(1);
+      expect(servers.gateway.live.size).toBe(1);
       await placeOrder("live bread", 42);
       const next = await stream.nextResult("the result after a mutation");
       expect(dishes(next.data?.["ordersGetOrdersByTable"])).toEqual(["live bread"]);
@@ -150,7 +125,7 @@ describe("query @live over SSE", () => {
 
   it("streams a plain query (no @live) as one result, then complete", async () => {
     await placeOrder("plain", 43);
-    const stream = await SseStream.open(gateway.url, {
+    const stream = await SseStream.open(servers.gateway.url, {
       query: "query { ordersGetOrdersByTable(table: 43) { dish } }",
     });
     try {
@@ -161,6 +136,6 @@ describe("query @live over SSE", () => {
     } finally {
       await stream.close();
     }
-    expect(gateway.live.size).toBe(0);
+    expect(servers.gateway.live.size).toBe(0);
   });
 });

@@ -8,17 +8,15 @@
  * - a `query @live` behaves like a subscription, and may read several Convex queries.
  */
 import "./support/single_graphql.ts";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestBackend, type TestBackend } from "../utils/backend.ts";
+import { describe, expect, it } from "vitest";
 import {
   data,
   describe as describeError,
   eventually,
   record,
-  startTestGateway,
   staysFalse,
   wsClient,
-  type TestGateway,
+  useSharedServers,
 } from "./support/gateway.ts";
 import {
   api,
@@ -31,43 +29,27 @@ import {
   type OrderFields,
 } from "./support/example_app.ts";
 
-let backend: TestBackend;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  backend = await startTestBackend();
-  gateway = await startTestGateway(backend.url);
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-});
-
 // Every test leaves nothing live behind (and the next one starts from zero).
-afterEach(async () => {
-  await eventually(
-    () => gateway.live.size === 0 && gateway.pool.subscriptionCount === 0,
-    "everything to be released after the test",
-  );
-});
+const servers = useSharedServers({ expectReleasedAfterEach: true });
 
 /** Waits until nothing is live any more: no live operation, no upstream subscription. */
 async function released(what: string): Promise<void> {
   await eventually(
-    () => gateway.live.size === 0 && gateway.pool.subscriptionCount === 0,
-    `${what}: live.size ${gateway.live.size}, upstream subscriptions ${gateway.pool.subscriptionCount}`,
+    () => servers.gateway.live.size === 0 && servers.gateway.pool.subscriptionCount === 0,
+    `${what}: live.size ${servers.gateway.live.size}, upstream subscriptions ${servers.gateway.pool.subscriptionCount}`,
   );
 }
 
 async function placeOrder(dish: string, table: number): Promise<string> {
-  return (await data(gateway.url, PLACE_ORDER, { dish, table }))["ordersPlaceOrder"] as string;
+  return (await data(servers.gateway.url, PLACE_ORDER, { dish, table }))[
+    "ordersPlaceOrder"
+  ] as string;
 }
 
 describe("a subscription over graphql-ws", () => {
   it("starts with the current result, then follows GraphQL and direct Convex mutations", async () => {
     const soup = await placeOrder("soup", 10);
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using watch = record(client, { query: WATCH_TABLE, variables: { table: 10 } });
 
     // 1. The current result, including the order placed before subscribing.
@@ -76,8 +58,8 @@ describe("a subscription over graphql-ws", () => {
     expect(first.data?.["ordersGetOrdersByTable"]).toEqual([
       { _id: soup, dish: "soup", table: 10, status: "placed", notes: null },
     ]);
-    expect(gateway.live.size).toBe(1);
-    expect(gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.live.size).toBe(1);
+    expect(servers.gateway.pool.subscriptionCount).toBe(1);
 
     // 2. A mutation through the gateway.
     await placeOrder("salad", 10);
@@ -85,7 +67,10 @@ describe("a subscription over graphql-ws", () => {
     expect(dishes(second.data?.["ordersGetOrdersByTable"])).toEqual(["soup", "salad"]);
 
     // 3. A mutation made with the official client, straight against the backend.
-    await convexHttp(backend.url).mutation(api.updateStatus, { id: soup, status: "preparing" });
+    await convexHttp(servers.backend.url).mutation(api.updateStatus, {
+      id: soup,
+      status: "preparing",
+    });
     const third = await watch.next("the result after a direct Convex mutation");
     const orders = third.data?.["ordersGetOrdersByTable"] as OrderFields[];
     expect(orders.map((order) => [order.dish, order.status])).toEqual([
@@ -100,11 +85,11 @@ describe("a subscription over graphql-ws", () => {
   });
 
   it("releases the upstream subscription when the client completes it", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     const watch = record(client, { query: WATCH_TABLE, variables: { table: 12 } });
     expect((await watch.next("the current result")).data).toEqual({ ordersGetOrdersByTable: [] });
-    expect(gateway.live.size).toBe(1);
-    expect(gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.live.size).toBe(1);
+    expect(servers.gateway.pool.subscriptionCount).toBe(1);
 
     watch[Symbol.dispose](); // sends Complete
     await released("after Complete");
@@ -113,21 +98,21 @@ describe("a subscription over graphql-ws", () => {
     expect((await again.next("a new subscription's first result")).data).toEqual({
       ordersGetOrdersByTable: [],
     });
-    expect(gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.pool.subscriptionCount).toBe(1);
   });
 
   it("releases the upstream subscription when the client disconnects", async () => {
-    const client = wsClient(gateway.url);
+    const client = wsClient(servers.gateway.url);
     const watch = record(client, { query: WATCH_TABLE, variables: { table: 13 } });
     await watch.next("the current result");
-    expect(gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.pool.subscriptionCount).toBe(1);
 
     await client.dispose(); // closes the socket without completing
     await released("after the socket closed");
   });
 
   it("ends with an error event when the operation is invalid, and holds nothing", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using watch = record(client, { query: "subscription { ordersGetEverything { _id } }" });
     const error = await watch.failure("a validation error");
     expect(error).toEqual([
@@ -135,13 +120,13 @@ describe("a subscription over graphql-ws", () => {
         message: expect.stringMatching(/Cannot query field "ordersGetEverything"/) as unknown,
       }),
     ]);
-    expect(gateway.live.size).toBe(0);
-    expect(gateway.pool.subscriptionCount).toBe(0);
+    expect(servers.gateway.live.size).toBe(0);
+    expect(servers.gateway.pool.subscriptionCount).toBe(0);
   });
 
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("answers a syntax error with an error event, keeping the socket open", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using other = record(client, { query: WATCH_TABLE, variables: { table: 16 } });
     await other.next("another subscription's first result");
     using broken = record(client, { query: 'subscription { countersGet(name: "x" }' });
@@ -154,7 +139,7 @@ describe("a subscription over graphql-ws", () => {
 
   it("delivers a ConvexError of the live query as a result with errors, and keeps watching", async () => {
     // `orders:getOrderById` validates its id: a malformed one makes the Convex query fail.
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using watch = record(client, {
       query: 'subscription { ordersGetOrderById(id: "nope") { _id } }',
     });
@@ -167,7 +152,7 @@ describe("a subscription over graphql-ws", () => {
 
   it("runs a plain query sent over graphql-ws once, then completes", async () => {
     await placeOrder("once", 14);
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using run = record(client, {
       query: "query { ordersGetOrdersByTable(table: 14) { dish } }",
     });
@@ -175,12 +160,12 @@ describe("a subscription over graphql-ws", () => {
     expect(result.data).toEqual({ ordersGetOrdersByTable: [{ dish: "once" }] });
     await run.ended("the query to complete");
     expect(run.completed).toBe(true);
-    expect(gateway.live.size).toBe(0);
+    expect(servers.gateway.live.size).toBe(0);
   });
 
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("runs a mutation sent over graphql-ws, next to a live subscription", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using watch = record(client, { query: WATCH_TABLE, variables: { table: 15 } });
     await watch.next("the current result");
     using run = record(client, {
@@ -197,7 +182,7 @@ describe("a subscription over graphql-ws", () => {
 
 describe("sharing", () => {
   it("runs 5 identical subscriptions as one live operation on one upstream subscription", async () => {
-    const clients = Array.from({ length: 5 }, () => wsClient(gateway.url));
+    const clients = Array.from({ length: 5 }, () => wsClient(servers.gateway.url));
     const watches = clients.map((client) =>
       record(client, { query: WATCH_TABLE, variables: { table: 20 } }),
     );
@@ -207,9 +192,9 @@ describe("sharing", () => {
           ordersGetOrdersByTable: [],
         });
       }
-      expect(gateway.live.size).toBe(1);
-      expect(gateway.pool.subscriptionCount).toBe(1);
-      const executions = gateway.live.executions();
+      expect(servers.gateway.live.size).toBe(1);
+      expect(servers.gateway.pool.subscriptionCount).toBe(1);
+      const executions = servers.gateway.live.executions();
 
       await placeOrder("shared", 20);
       for (const [index, watch] of watches.entries()) {
@@ -217,12 +202,12 @@ describe("sharing", () => {
         expect(dishes(next.data?.["ordersGetOrdersByTable"])).toEqual(["shared"]);
       }
       // One change, one execution, fanned out to all five.
-      expect(gateway.live.executions() - executions).toBe(1);
+      expect(servers.gateway.live.executions() - executions).toBe(1);
 
       // Four leave: the operation lives on for the fifth.
       for (const watch of watches.slice(0, 4)) watch[Symbol.dispose]();
-      expect(await staysFalse(() => gateway.live.size !== 1, 200)).toBe(true);
-      expect(gateway.pool.subscriptionCount).toBe(1);
+      expect(await staysFalse(() => servers.gateway.live.size !== 1, 200)).toBe(true);
+      expect(servers.gateway.pool.subscriptionCount).toBe(1);
       await placeOrder("for the last one", 20);
       const last = await watches[4]!.next("the last subscriber's update");
       expect(dishes(last.data?.["ordersGetOrdersByTable"])).toEqual(["shared", "for the last one"]);
@@ -234,13 +219,13 @@ describe("sharing", () => {
   });
 
   it("keeps subscriptions with different variables apart", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using a = record(client, { query: WATCH_TABLE, variables: { table: 21 } });
     using b = record(client, { query: WATCH_TABLE, variables: { table: 22 } });
     await a.next("table 21's first result");
     await b.next("table 22's first result");
-    expect(gateway.live.size).toBe(2);
-    expect(gateway.pool.subscriptionCount).toBe(2);
+    expect(servers.gateway.live.size).toBe(2);
+    expect(servers.gateway.pool.subscriptionCount).toBe(2);
 
     await placeOrder("only 22", 22);
     const update = await b.next("table 22's update");
@@ -249,36 +234,36 @@ describe("sharing", () => {
   });
 
   it("shares the upstream subscription between different operations reading the same query", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using full = record(client, { query: WATCH_TABLE, variables: { table: 23 } });
     using slim = record(client, {
       query: "subscription Slim { ordersGetOrdersByTable(table: 23) { dish } }",
     });
     await full.next("the full operation's first result");
     await slim.next("the slim operation's first result");
-    expect(gateway.live.size).toBe(2);
-    expect(gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.live.size).toBe(2);
+    expect(servers.gateway.pool.subscriptionCount).toBe(1);
   });
 });
 
 describe("query @live over graphql-ws", () => {
   it("behaves like a subscription", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using live = record(client, { query: LIVE_TABLE, variables: { table: 30 } });
     expect((await live.next("the current result")).data).toEqual({ ordersGetOrdersByTable: [] });
-    expect(gateway.live.size).toBe(1);
+    expect(servers.gateway.live.size).toBe(1);
 
     const id = await placeOrder("live", 30);
     const next = await live.next("the result after a mutation");
     expect(dishes(next.data?.["ordersGetOrdersByTable"])).toEqual(["live"]);
-    await data(gateway.url, UPDATE_STATUS, { id, status: "ready" });
+    await data(servers.gateway.url, UPDATE_STATUS, { id, status: "ready" });
     const third = await live.next("the result after a status change");
     expect((third.data?.["ordersGetOrdersByTable"] as OrderFields[])[0]?.status).toBe("ready");
     expect(live.completed).toBe(false);
   });
 
   it("reads several Convex queries and follows each of them", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     using live = record(client, {
       query: `query Dashboard @live {
         orders: ordersGetOrdersByTable(table: 31) { dish }
@@ -286,9 +271,9 @@ describe("query @live over graphql-ws", () => {
       }`,
     });
     expect((await live.next("the current result")).data).toEqual({ orders: [], count: 0 });
-    expect(gateway.pool.subscriptionCount).toBe(2);
+    expect(servers.gateway.pool.subscriptionCount).toBe(2);
 
-    await convexHttp(backend.url).mutation(api.increment, { name: "live-dashboard" });
+    await convexHttp(servers.backend.url).mutation(api.increment, { name: "live-dashboard" });
     expect((await live.next("the result after the counter moved")).data).toEqual({
       orders: [],
       count: 1,
@@ -301,10 +286,10 @@ describe("query @live over graphql-ws", () => {
   });
 
   it("releases upstream when completed", async () => {
-    await using client = wsClient(gateway.url);
+    await using client = wsClient(servers.gateway.url);
     const live = record(client, { query: LIVE_TABLE, variables: { table: 32 } });
     await live.next("the current result");
-    expect(gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.pool.subscriptionCount).toBe(1);
     live[Symbol.dispose]();
     await released("after completing the @live query");
   });

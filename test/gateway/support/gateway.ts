@@ -12,7 +12,8 @@ import {
   type Gateway,
   type GatewayOptions,
 } from "../../../gateway/index.ts";
-import { REPO_ROOT, within } from "../../utils/backend.ts";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { REPO_ROOT, startTestBackend, within, type TestBackend } from "../../utils/backend.ts";
 
 /** Bound for one request or one awaited delivery through the gateway, in ms. */
 export const STEP_MS = 5_000;
@@ -319,4 +320,47 @@ export async function staysFalse(condition: () => boolean, ms: number): Promise<
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return !condition();
+}
+
+/** One backend and one gateway shared by a test file's tests (see `useSharedServers`). */
+export interface SharedServers {
+  readonly backend: TestBackend;
+  readonly gateway: TestGateway;
+}
+
+/**
+ * Registers the hooks that start a backend (the example app) and a gateway in front of it before
+ * the file's tests and close them after. With `expectReleasedAfterEach`, every test must leave
+ * nothing live behind: no live operation and no upstream subscription.
+ */
+export function useSharedServers(
+  options: { gateway?: Partial<GatewayOptions>; expectReleasedAfterEach?: boolean } = {},
+): SharedServers {
+  const servers: { backend?: TestBackend; gateway?: TestGateway } = {};
+  beforeAll(async () => {
+    servers.backend = await startTestBackend();
+    servers.gateway = await startTestGateway(servers.backend.url, options.gateway);
+  });
+  afterAll(async () => {
+    await servers.gateway?.close();
+    await servers.backend?.close();
+  });
+  if (options.expectReleasedAfterEach === true) {
+    afterEach(async () => {
+      await eventually(
+        () => servers.gateway?.live.size === 0 && servers.gateway.pool.subscriptionCount === 0,
+        "everything to be released after the test",
+      );
+    });
+  }
+  return {
+    get backend(): TestBackend {
+      if (servers.backend === undefined) throw new Error("the shared backend is not started yet");
+      return servers.backend;
+    },
+    get gateway(): TestGateway {
+      if (servers.gateway === undefined) throw new Error("the shared gateway is not started yet");
+      return servers.gateway;
+    },
+  };
 }
