@@ -18,7 +18,6 @@ import { Committer } from "./transactions/committer.ts";
 import { jsonToConvex } from "convex/values";
 import { checkDocument } from "./values/limits.ts";
 import { schemaValidationMessage, validateValue } from "./values/validate.ts";
-import { decodeDocumentId } from "./values/document_id.ts";
 import { Authenticator } from "./auth/auth.ts";
 import { LiveQueries } from "./subscriptions/live_queries.ts";
 import { SessionRequests } from "./sync/session_requests.ts";
@@ -42,6 +41,14 @@ export interface LoadReport {
   readonly ok: boolean;
   readonly functions: number;
   readonly problems: readonly ModuleProblem[];
+}
+
+/**
+ * System tables (`_session_requests`, ...) are written by the engine itself: they are not in
+ * `schema.ts` and not subject to the limits on user documents.
+ */
+function isSystemTable(table: string): boolean {
+  return table.startsWith("_");
 }
 
 function userFields(document: DocumentValue): DocumentValue {
@@ -82,7 +89,7 @@ export class Engine {
     this.sessionRequests = new SessionRequests(this.committer, this.store);
     for (const row of this.persistence.documents()) {
       const value = jsonToConvex(JSON.parse(row.json) as never) as DocumentValue;
-      this.store.load(storedDocument(row.id, row.table, value), recoveredTs);
+      this.store.load(storedDocument(row.id, row.table, value, row.json), recoveredTs);
       if (row.table === SESSION_REQUESTS_TABLE) this.sessionRequests.record(value, BigInt(row.ts));
     }
     this.executor = new Executor({
@@ -179,7 +186,7 @@ export class Engine {
   private findSchemaMismatch(schema: SchemaInfo): string | null {
     if (!schema.schemaValidation) return null;
     for (const document of this.store.latestDocuments()) {
-      if (document.table.startsWith("_")) continue; // system tables are not in schema.ts
+      if (isSystemTable(document.table)) continue;
       const problem = this.schemaProblem(schema, document.table, document.value);
       if (problem !== null) {
         return `Schema validation failed: document with ID "${document.id}" in table "${document.table}" does not match the schema.\n${problem}`;
@@ -188,11 +195,6 @@ export class Engine {
     return null;
   }
 
-  private tableNameOfId = (id: string): string | null => {
-    const decoded = decodeDocumentId(id);
-    return decoded === null ? null : this.tables.nameOf(decoded.tableNumber);
-  };
-
   private schemaProblem(schema: SchemaInfo, table: string, document: DocumentValue): string | null {
     const tableSchema = schema.tables.get(table);
     if (tableSchema === undefined) {
@@ -200,14 +202,14 @@ export class Engine {
     }
     if (tableSchema.documentType === null) return null;
     const failure = validateValue(tableSchema.documentType, userFields(document), {
-      tableNameOfId: this.tableNameOfId,
+      tableNameOfId: this.executor.tableNameOfId,
     });
     return failure === null ? null : schemaValidationMessage(table, failure);
   }
 
-  /** Checks a document about to be written: value limits, then `schema.ts` (system tables excepted). */
+  /** Checks a document about to be written: value limits, then `schema.ts`. */
   private checkWrite(table: string, document: DocumentValue): string | null {
-    if (table.startsWith("_")) return null;
+    if (isSystemTable(table)) return null;
     const limit = checkDocument(document);
     if (limit !== null) return limit;
     const schema = this.app.schema;

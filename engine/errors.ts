@@ -69,6 +69,14 @@ export function isConvexError(error: unknown): error is { message: string; data:
   );
 }
 
+/**
+ * The convex-encoded data of a thrown `ConvexError`: `convex/server` replaces `data` with its
+ * JSON text before the error leaves the function; nested calls hand it over already decoded.
+ */
+export function convexErrorData(error: { data: unknown }): unknown {
+  return typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
+}
+
 /** The message of anything thrown, whatever realm or shape it came from. */
 export function errorMessageOf(error: unknown): string {
   if (typeof error === "object" && error !== null && "message" in error) {

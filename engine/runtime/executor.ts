@@ -6,6 +6,7 @@
 import { jsonToConvex, type Value } from "convex/values";
 import {
   ConflictError,
+  convexErrorData,
   FunctionFailure,
   RequestError,
   TimeoutError,
@@ -165,7 +166,10 @@ export class Executor {
   }
 
   /** Decodes and validates arguments; returns a failure message or the decoded value. */
-  private checkArgs(fn: RegisteredFunction, args: unknown): { value: Value } | { error: string } {
+  private checkArgs(
+    fn: RegisteredFunction,
+    args: unknown,
+  ): { value: Value; json: string } | { error: string } {
     const json = JSON.stringify(args ?? {});
     if (json.length > MAX_FUNCTION_ARGS_SIZE) {
       return {
@@ -190,7 +194,7 @@ export class Executor {
     }
     const failure = validateValue(fn.args, value, { tableNameOfId: this.tableNameOfId });
     if (failure !== null) return { error: argumentValidationMessage(failure) };
-    return { value };
+    return { value, json };
   }
 
   private checkReturns(
@@ -246,7 +250,8 @@ export class Executor {
         observedIdentity: false,
       };
     }
-    const argsJson = JSON.stringify([request.args ?? {}]);
+    // The function takes its arguments as the JSON text of a one-element array.
+    const argsJson = `[${args.json}]`;
     if (fn.kind === "query") {
       this.stats.queries++;
       return this.attempt(fn, argsJson, requestId, request, true);
@@ -315,7 +320,7 @@ export class Executor {
     const checkpoint = tx.checkpoint();
     try {
       const resultJson = await runInExecution(child, () =>
-        fn.invoke(JSON.stringify([args]), parent.requestId),
+        fn.invoke(`[${checkedArgs.json}]`, parent.requestId),
       );
       const checked = this.checkReturns(fn, resultJson);
       if ("error" in checked) throw new FunctionFailure(checked.error);
@@ -323,8 +328,7 @@ export class Executor {
     } catch (error) {
       tx.restore(checkpoint);
       if (isConvexError(error)) {
-        const data =
-          typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
+        const data = convexErrorData(error);
         throw Object.assign(new FunctionFailure(errorMessageOf(error), data), {});
       }
       throw error;
@@ -404,8 +408,7 @@ export class Executor {
       );
     } catch (error) {
       if (isConvexError(error)) {
-        const data =
-          typeof error.data === "string" ? (JSON.parse(error.data) as unknown) : error.data;
+        const data = convexErrorData(error);
         return failure(formatUncaught(requestId, error), data);
       }
       const outcome = failure(formatUncaught(requestId, error));

@@ -263,7 +263,12 @@ export class DocumentStore {
   }
 }
 
-/** Builds a stored revision, computing its encoded JSON text once. */
-export function storedDocument(id: string, table: string, value: DocumentValue): StoredDocument {
-  return { id, table, value, json: JSON.stringify(convexToJson(value)) };
+/** Builds a stored revision; its encoded JSON text is computed once (or given, when loaded). */
+export function storedDocument(
+  id: string,
+  table: string,
+  value: DocumentValue,
+  json: string = JSON.stringify(convexToJson(value)),
+): StoredDocument {
+  return { id, table, value, json };
 }

@@ -6,7 +6,6 @@
  * runs waits for it. Records older than `SESSION_REQUEST_RETENTION_MS` are deleted (a client
  * re-sends within seconds of reconnecting), so the table does not grow without bound.
  */
-import { jsonToConvex } from "convex/values";
 import type { DocumentStore } from "../storage/document_store.ts";
 import type { Timestamp } from "../storage/types.ts";
 import type { Committer } from "../transactions/committer.ts";
@@ -120,9 +119,4 @@ export class SessionRequests {
       this.running.delete(k);
     }
   }
-}
-
-/** Decodes a stored document row into a value (used at recovery). */
-export function decodeStoredDocument(json: string): DocumentValue {
-  return jsonToConvex(JSON.parse(json) as never) as DocumentValue;
 }
