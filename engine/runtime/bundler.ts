@@ -77,8 +77,7 @@ export function findFunctionModules(convexDir: string): {
     const base = path.posix.basename(file);
     if (base.split(".").length > 2 || file.includes(" ")) continue;
     const modulePath = file.slice(0, -extension.length);
-    if (modulePath === "schema" || (modulePath.endsWith("/schema") && false)) continue;
-    if (modulePath === "schema") continue;
+    if (modulePath === "schema") continue; // schema.ts is read separately, not a function module
     const bad = modulePath.split("/").find((component) => !VALID_PATH_COMPONENT.test(component));
     if (bad !== undefined) {
       problems.push({

@@ -4,7 +4,6 @@
  * in memory. Only what a stream actually consumed enters the read set.
  */
 import { FunctionFailure } from "../errors.ts";
-import { INDEX_SUFFIX_FIELDS } from "../storage/document_store.ts";
 import type { MvccIndex } from "../storage/mvcc_index.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import type { Interval } from "../transactions/interval_set.ts";
@@ -316,5 +315,3 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
     pageStatus: null,
   };
 }
-
-export { INDEX_SUFFIX_FIELDS };

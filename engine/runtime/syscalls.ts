@@ -77,12 +77,8 @@ function existing(
   }
   const current = tx.get(resolved.id, resolved.table);
   if (current === null) {
-    throw new FunctionFailure(
-      `Delete on nonexistent document ID ${resolved.id}`.replace(
-        "Delete",
-        op === "delete" ? "Delete" : op === "patch" ? "Update" : "Replace",
-      ),
-    );
+    const verb = op === "delete" ? "Delete" : op === "patch" ? "Update" : "Replace";
+    throw new FunctionFailure(`${verb} on nonexistent document ID ${resolved.id}`);
   }
   return { ...resolved, current };
 }

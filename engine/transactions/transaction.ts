@@ -220,6 +220,7 @@ export class Transaction {
 
   /** The buffered writes of `table` (for scans that must see the transaction's own writes). */
   writesOf(table: string): Iterable<[string, BufferedWrite]> {
+    if (this.writes.size === 0) return []; // queries, and mutations before their first write
     const result: [string, BufferedWrite][] = [];
     for (const entry of this.writes) if (entry[1].table === table) result.push(entry);
     return result;
@@ -390,11 +391,6 @@ export class IndexScan {
   /** Where the scan stands: the last key returned, or undefined before the first. */
   get lastKey(): IndexKey | undefined {
     return this.position;
-  }
-
-  /** Resumes after `key` (pagination cursors). */
-  resumeAfter(key: IndexKey): void {
-    this.position = key;
   }
 
   /** Marks the range as fully consumed. */
