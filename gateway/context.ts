@@ -24,5 +24,7 @@ export interface ConvexAccess {
 export interface GatewayContext {
   /** The caller's bearer token (without the `Bearer ` prefix), or null when anonymous. */
   readonly token: string | null;
+  /** The caller asked for a read at the latest timestamp (`Cache-Control: no-cache`), not a warm one. */
+  readonly fresh: boolean;
   readonly convex: ConvexAccess;
 }

@@ -27,8 +27,10 @@ import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { GatewayContext } from "./context.ts";
 import { httpConvexAccess } from "./upstream/http_access.ts";
+import { latestTimestampReader } from "./upstream/latest_timestamp.ts";
 import { UpstreamPool } from "./upstream/pool.ts";
 import { LiveRegistry } from "./live/registry.ts";
+import { readOnce } from "./live/read_once.ts";
 import { operationLimitsRule } from "./limits.ts";
 
 export interface GatewayOptions {
@@ -62,6 +64,14 @@ export interface GatewayOptions {
   readonly upstreamTimeoutMs?: number;
   /** Close idle upstream connections after this long. @default 10_000 // ms */
   readonly upstreamIdleMs?: number;
+  /**
+   * Keep the Convex queries a one-off GraphQL query read subscribed this long after the read, so
+   * a repeat is answered from the pushed, current result with no round trip (see
+   * upstream/pool.ts). 0: every query reads upstream. @default 30_000 // ms
+   */
+  readonly queryCacheMs?: number;
+  /** At most this many queries kept warm by `queryCacheMs`. @default 1_000 */
+  readonly maxWarmQueries?: number;
 }
 
 export interface Gateway {
@@ -112,18 +122,28 @@ export function tokenFrom(value: unknown): string | null {
   return token === "" ? null : token;
 }
 
-function isLiveQuery(args: ExecutionArgs): boolean {
+/** How a query operation is answered. */
+function queryKind(args: ExecutionArgs): "live" | "query" | null {
   const operation = getOperationAST(args.document, args.operationName);
-  return (
-    operation?.operation === OperationTypeNode.QUERY &&
-    (operation.directives ?? []).some((directive) => directive.name.value === "live")
-  );
+  if (operation?.operation !== OperationTypeNode.QUERY) return null;
+  const live = (operation.directives ?? []).some((directive) => directive.name.value === "live");
+  return live ? "live" : "query";
+}
+
+/** `Cache-Control: no-cache` asks for a read at the backend's latest timestamp. */
+function wantsFreshRead(request: Request | undefined): boolean {
+  return /\bno-cache\b/i.test(request?.headers.get("cache-control") ?? "");
 }
 
 /** Starts the gateway; resolves once it listens. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const pool = new UpstreamPool(options.convexUrl, { idleMs: options.upstreamIdleMs ?? 10_000 });
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 30_000;
+  const queryCacheMs = options.queryCacheMs ?? 30_000;
+  const pool = new UpstreamPool(options.convexUrl, {
+    idleMs: options.upstreamIdleMs ?? 10_000,
+    maxWarm: options.maxWarmQueries ?? 1_000,
+    latestTimestamp: latestTimestampReader(options.convexUrl, upstreamTimeoutMs),
+  });
   const live = new LiveRegistry(pool, upstreamTimeoutMs);
   const maxBody = options.maxBodyBytes ?? 1_048_576;
 
@@ -141,12 +161,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
   };
 
+  const cachedExecute = (args: ExecutionArgs): Promise<ExecutionResult> => {
+    const context = args.contextValue as GatewayContext;
+    return readOnce(
+      pool,
+      context.token,
+      (access) =>
+        Promise.resolve(graphqlExecute({ ...args, contextValue: { ...context, convex: access } })),
+      { timeoutMs: upstreamTimeoutMs, warmMs: queryCacheMs },
+    );
+  };
+
   const livePlugin: Plugin = {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(liveExecute as never);
     },
     onExecute({ args, setExecuteFn }) {
-      if (isLiveQuery(args)) setExecuteFn(liveExecute as never);
+      const kind = queryKind(args);
+      if (kind === "live") {
+        setExecuteFn(liveExecute as never);
+        return;
+      }
+      const context = args.contextValue as unknown as GatewayContext;
+      if (kind === "query" && queryCacheMs > 0 && !context.fresh && pool.canRead(context.token)) {
+        setExecuteFn(cachedExecute as never);
+      }
     },
   };
   const limitsPlugin: Plugin = {
@@ -196,7 +235,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const token = tokenFrom(
         request?.headers.get("authorization") ?? connectionParams?.["authorization"],
       );
-      return { token, convex: httpConvexAccess(options.convexUrl, token, upstreamTimeoutMs) };
+      return {
+        token,
+        fresh: wantsFreshRead(request),
+        convex: httpConvexAccess(options.convexUrl, token, pool, upstreamTimeoutMs),
+      };
     },
   });
 

@@ -48,19 +48,22 @@ export class LiveOperation {
   /**
    * @param firstResultTimeoutMs how long an execution waits for a query's first result before
    *   sending `CONVEX_UNAVAILABLE` (it keeps waiting, and sends the data once it arrives)
+   * @param warmMs keep the upstream subscriptions this long after they are released (see
+   *   UpstreamPool: warm queries)
    */
   constructor(
     private readonly pool: UpstreamPool,
     private readonly token: string | null,
     private readonly execute: LiveExecutor,
     private readonly firstResultTimeoutMs = 30_000,
+    private readonly warmMs = 0,
   ) {}
 
   /** Adds a receiver; it gets the latest result at once if there is one. */
   addSink(sink: (result: ExecutionResult) => void): void {
     this.sinks.add(sink);
     if (this.lastResult !== null) sink(this.lastResult);
-    if (this.state === "idle" && this.executions === 0) this.schedule();
+    if (this.state === "idle" && this.executions === 0 && !this.scheduled) void this.run();
   }
 
   /** Removes a receiver; returns how many are left. */
@@ -126,12 +129,24 @@ export class LiveOperation {
       release: () => {},
     };
     this.dependencies.set(key, dependency);
-    dependency.release = this.pool.subscribe(this.token, path, args, (update) => {
-      const first = dependency.latest === null;
-      dependency.latest = update;
-      if (first) resolveFirst();
-      if (!first || dependency.waitedOut) this.schedule();
-    });
+    const upstream = this.pool.subscribe(
+      this.token,
+      path,
+      args,
+      (update) => {
+        if (update === dependency.latest) return; // the result it already holds
+        const first = dependency.latest === null;
+        dependency.latest = update;
+        if (first) resolveFirst();
+        if (!first || dependency.waitedOut) this.schedule();
+      },
+      this.warmMs,
+    );
+    dependency.release = upstream.release;
+    if (upstream.latest !== null) {
+      dependency.latest = upstream.latest;
+      resolveFirst();
+    }
     return dependency;
   }
 
@@ -157,6 +172,9 @@ export class LiveOperation {
     const snapshot = new Map<Dependency, UpstreamUpdate | null>();
     for (const dependency of this.dependencies.values())
       snapshot.set(dependency, dependency.latest);
+    // A query first read during this execution belongs to the snapshot if the client already held
+    // its result and has received no Transition since the snapshot was taken.
+    const transitionsAtSnapshot = this.pool.transitionCount(this.token);
     const used = new Set<Dependency>();
     let incomplete = false;
     let unavailable = false;
@@ -170,6 +188,13 @@ export class LiveOperation {
         const dependency = this.dependency(path, args as Record<string, Value>);
         used.add(dependency);
         let update = snapshot.get(dependency) ?? null;
+        if (
+          update === null &&
+          !snapshot.has(dependency) &&
+          this.pool.transitionCount(this.token) === transitionsAtSnapshot
+        ) {
+          update = dependency.latest;
+        }
         if (update === null) {
           incomplete = true;
           if (!(await this.arrivesInTime(dependency))) {

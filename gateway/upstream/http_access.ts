@@ -1,15 +1,23 @@
 /**
- * Convex access for one GraphQL operation over plain HTTP: a fresh `ConvexHttpClient` (no
- * connection state) with the caller's token. Every query of the operation reads the same
- * snapshot (`consistentQuery`: one `/api/query_ts`, then `/api/query_at_ts`), unless the
- * operation has a single root field: then one `/api/query` is that snapshot. Mutations run in
- * order (the client queues them).
+ * Convex access for one GraphQL operation that is not answered from warm subscriptions (see
+ * gateway/live/read_once.ts):
+ * - queries go over plain HTTP: a fresh `ConvexHttpClient` (no connection state) with the
+ *   caller's token. Every query of the operation reads the same snapshot (`consistentQuery`: one
+ *   `/api/query_ts`, then `/api/query_at_ts`), unless the operation has a single root field: then
+ *   one `/api/query` is that snapshot;
+ * - mutations go through the identity's pooled `ConvexClient` when it is connected, so the
+ *   gateway learns their commit timestamps (read-your-writes for later reads, see UpstreamPool),
+ *   else over HTTP; actions over HTTP. They run in order (GraphQL executes mutation fields
+ *   serially).
+ * A successful upstream call opens the identity's pooled client for later operations.
  */
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
+import type { Value } from "convex/values";
 import type { ConvexAccess } from "../context.ts";
 import { toGraphQLError } from "../errors.ts";
 import { nodeFetch } from "./node_fetch.ts";
+import type { UpstreamPool } from "./pool.ts";
 
 /** How long one Convex call may take before the gateway gives up. @default 30_000 // ms */
 export const UPSTREAM_TIMEOUT_MS = 30_000;
@@ -17,34 +25,53 @@ export const UPSTREAM_TIMEOUT_MS = 30_000;
 export function httpConvexAccess(
   url: string,
   token: string | null,
+  pool: UpstreamPool,
   timeoutMs = UPSTREAM_TIMEOUT_MS,
 ): ConvexAccess {
-  const client = new ConvexHttpClient(url, { logger: false, fetch: nodeFetch(timeoutMs) });
-  if (token !== null) client.setAuth(token);
+  let httpClient: ConvexHttpClient | null = null;
+  const http = (): ConvexHttpClient => {
+    if (httpClient === null) {
+      httpClient = new ConvexHttpClient(url, { logger: false, fetch: nodeFetch(timeoutMs) });
+      if (token !== null) httpClient.setAuth(token);
+    }
+    return httpClient;
+  };
   return {
     async run(kind, path, args, hints) {
       try {
+        let result: unknown;
         switch (kind) {
           case "query":
             // One Convex query in the operation: a single call is already one snapshot.
-            if (hints?.soleRootField === true) {
-              return (await client.query(makeFunctionReference<"query">(path), args)) as unknown;
-            }
-            return (await client.consistentQuery(
-              makeFunctionReference<"query">(path),
-              args,
-            )) as unknown;
+            result =
+              hints?.soleRootField === true
+                ? await http().query(makeFunctionReference<"query">(path), args)
+                : await http().consistentQuery(makeFunctionReference<"query">(path), args);
+            break;
           case "mutation":
-            return (await client.mutation(
-              makeFunctionReference<"mutation">(path),
-              args,
-            )) as unknown;
+            if (pool.canWrite(token)) {
+              result = await pool.mutation(token, path, args as Record<string, Value>, timeoutMs);
+            } else {
+              try {
+                result = await http().mutation(makeFunctionReference<"mutation">(path), args);
+              } finally {
+                void pool.afterWriteOfUnknownTimestamp();
+              }
+            }
+            break;
           case "action":
-            return (await client.action(makeFunctionReference<"action">(path), args)) as unknown;
+            try {
+              result = await http().action(makeFunctionReference<"action">(path), args);
+            } finally {
+              void pool.afterWriteOfUnknownTimestamp();
+            }
+            break;
           default:
             kind satisfies never;
             throw new Error(`Unknown function kind ${String(kind)}`);
         }
+        pool.prepare(token);
+        return result;
       } catch (error) {
         throw toGraphQLError(error, path);
       }

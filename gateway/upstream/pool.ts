@@ -1,15 +1,27 @@
 /**
- * Upstream connections to Convex for live operations: one official `ConvexClient` (one
- * WebSocket) per identity (the anonymous one is shared), and one upstream query subscription per
- * (identity, function, arguments), shared by every live operation that reads it. A client with no
- * subscriptions left is closed after `idleMs`.
+ * Upstream connections to Convex: one official `ConvexClient` (one WebSocket) per identity (the
+ * anonymous one is shared), and one upstream query subscription per (identity, function,
+ * arguments), shared by every reader. A client with no subscriptions left is closed after
+ * `idleMs`.
  *
- * A client's token is confirmed by the backend (`setAuth`'s onChange); `verify` waits for that,
- * so the gateway can refuse a bad token up front.
+ * Warm queries: a subscription whose reader asked for it (`warmMs`, the one-off GraphQL queries)
+ * stays subscribed that long after its last reader left, at most `maxWarm` of them (the least
+ * recently used goes first). The backend keeps it current by pushing every change, so the next
+ * read of it is answered here, with no round trip.
+ *
+ * Freshness (`canRead`): a client's local results may answer a read when it is connected, its
+ * token was accepted, and what it holds was synced on this connection at or after the write
+ * watermark: the commit timestamp of the latest write this gateway made (through any identity).
+ * A client's own mutations need nothing more: the official client resolves a mutation only once
+ * its query results reflect it.
+ *
+ * A token the backend refuses (at once, or later because it expired) ends its client: readers
+ * get an `AuthError`, which the gateway reports as UNAUTHENTICATED.
  */
 import { ConvexClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { convexToJson, type Value } from "convex/values";
+import { withTimeout } from "./timeout.ts";
 
 export type UpstreamUpdate = { readonly value: unknown } | { readonly error: Error };
 
@@ -22,38 +34,76 @@ interface SharedSubscription {
   readonly listeners: Set<UpstreamListener>;
   latest: UpstreamUpdate | null;
   unsubscribe: () => void;
+  /** Stay subscribed until then (ms since epoch) once the last reader left. */
+  warmUntil: number;
+  warmTimer: NodeJS.Timeout | null;
 }
 
+type AuthState = "pending" | "accepted" | "refused";
+
 interface PooledClient {
+  readonly key: string;
   readonly client: ConvexClient;
   readonly subscriptions: Map<string, SharedSubscription>;
+  auth: AuthState;
   /** Resolves true when the backend accepted the token (or there is none), false when it refused it. */
   readonly authenticated: Promise<boolean>;
   idleTimer: NodeJS.Timeout | null;
+  /** Timestamp of the last Transition received, and the connection it came on. */
+  syncedTs: bigint | null;
+  syncedConnection: number;
+  /** Transitions received: two reads at the same count saw the same state of the client. */
+  transitions: number;
+}
+
+/** What a new reader of a query gets back. */
+export interface UpstreamSubscription {
+  /** The result the client holds now, if any (the listener gets it again, asynchronously). */
+  readonly latest: UpstreamUpdate | null;
+  /** Stops reading. */
+  readonly release: () => void;
 }
 
 export interface UpstreamPoolOptions {
   /** Close a client this long after its last subscription ended. @default 10_000 // ms */
   readonly idleMs?: number;
+  /** At most this many warm subscriptions (see the file comment). @default 1_000 */
+  readonly maxWarm?: number;
+  /** Gives the latest commit timestamp of the backend (used after a write of unknown timestamp). */
+  readonly latestTimestamp?: () => Promise<bigint>;
 }
+
+/** Above every real timestamp: nothing may be read locally until the watermark is known again. */
+const UNKNOWN_WATERMARK = 2n ** 64n;
 
 export class UpstreamPool {
   private readonly clients = new Map<string, PooledClient>();
+  /** Warm subscriptions with no reader, oldest first. */
+  private readonly warm = new Map<SharedSubscription, PooledClient>();
   private readonly idleMs: number;
+  private readonly maxWarm: number;
+  private watermark = 0n;
+  private watermarkRefresh: Promise<void> | null = null;
   private closed = false;
 
   constructor(
     private readonly url: string,
-    options: UpstreamPoolOptions = {},
+    private readonly options: UpstreamPoolOptions = {},
   ) {
     this.idleMs = options.idleMs ?? 10_000;
+    this.maxWarm = options.maxWarm ?? 1_000;
   }
 
-  /** Number of live upstream query subscriptions, across identities. */
+  /** Upstream query subscriptions with at least one reader (a live operation or a read in progress). */
   get subscriptionCount(): number {
     let count = 0;
     for (const pooled of this.clients.values()) count += pooled.subscriptions.size;
-    return count;
+    return count - this.warm.size;
+  }
+
+  /** Upstream query subscriptions kept only because a recent query read them. */
+  get warmCount(): number {
+    return this.warm.size;
   }
 
   /** Number of open upstream connections (ConvexClients). */
@@ -63,64 +113,201 @@ export class UpstreamPool {
 
   private pooled(token: string | null): PooledClient {
     const key = token ?? "";
-    let pooled = this.clients.get(key);
-    if (pooled !== undefined) {
-      if (pooled.idleTimer !== null) {
-        clearTimeout(pooled.idleTimer);
-        pooled.idleTimer = null;
+    const existing = this.clients.get(key);
+    if (existing !== undefined) {
+      if (existing.idleTimer !== null) {
+        clearTimeout(existing.idleTimer);
+        existing.idleTimer = null;
       }
-      return pooled;
+      return existing;
     }
     if (this.closed) throw new Error("The upstream pool is closed.");
     const client = new ConvexClient(this.url, { logger: false, unsavedChangesWarning: false });
-    let authenticated: Promise<boolean> = Promise.resolve(true);
+    let settleAuth: (ok: boolean) => void = () => {};
+    const pooled: PooledClient = {
+      key,
+      client,
+      subscriptions: new Map(),
+      auth: token === null ? "accepted" : "pending",
+      authenticated:
+        token === null
+          ? Promise.resolve(true)
+          : new Promise<boolean>((resolve) => {
+              settleAuth = resolve;
+            }),
+      idleTimer: null,
+      syncedTs: null,
+      syncedConnection: -1,
+      transitions: 0,
+    };
     if (token !== null) {
-      authenticated = new Promise<boolean>((resolve) => {
-        client.setAuth(
-          () => Promise.resolve(token),
-          (isAuthenticated) => resolve(isAuthenticated),
-        );
-      });
+      client.setAuth(
+        () => Promise.resolve(token),
+        (accepted) => {
+          if (accepted) {
+            pooled.auth = "accepted";
+            settleAuth(true);
+            return;
+          }
+          // Refused now, or expired in use: the official client would go on anonymously.
+          pooled.auth = "refused";
+          settleAuth(false);
+          this.drop(pooled, new Error("AuthError: the token was refused or has expired."));
+        },
+      );
     }
-    pooled = { client, subscriptions: new Map(), authenticated, idleTimer: null };
+    client.client.addOnTransitionHandler((transition) => {
+      pooled.transitions++;
+      pooled.syncedTs = BigInt(transition.timestamp.toString());
+      pooled.syncedConnection = client.connectionState().connectionCount;
+    });
     this.clients.set(key, pooled);
-    this.scheduleIdleClose(key, pooled);
+    this.scheduleIdleClose(pooled);
     return pooled;
   }
 
-  private scheduleIdleClose(key: string, pooled: PooledClient): void {
+  /** Ends a client: its readers get `error` (if given), its subscriptions and socket close. */
+  private drop(pooled: PooledClient, error: Error | null): void {
+    if (this.clients.get(pooled.key) === pooled) this.clients.delete(pooled.key);
+    if (pooled.idleTimer !== null) clearTimeout(pooled.idleTimer);
+    for (const subscription of pooled.subscriptions.values()) {
+      if (subscription.warmTimer !== null) clearTimeout(subscription.warmTimer);
+      this.warm.delete(subscription);
+      if (error === null) continue;
+      subscription.latest = { error };
+      for (const listener of [...subscription.listeners]) listener({ error });
+    }
+    pooled.subscriptions.clear();
+    void pooled.client.close();
+  }
+
+  private scheduleIdleClose(pooled: PooledClient): void {
     if (pooled.subscriptions.size > 0 || pooled.idleTimer !== null) return;
     pooled.idleTimer = setTimeout(() => {
-      if (pooled.subscriptions.size > 0 || this.clients.get(key) !== pooled) return;
-      this.clients.delete(key);
-      void pooled.client.close();
+      pooled.idleTimer = null;
+      if (pooled.subscriptions.size > 0 || this.clients.get(pooled.key) !== pooled) return;
+      this.drop(pooled, null);
     }, this.idleMs);
     pooled.idleTimer.unref();
   }
 
   /** True when the backend accepts `token` (waits for its answer). */
   async verify(token: string): Promise<boolean> {
-    const pooled = this.pooled(token);
-    const ok = await pooled.authenticated;
-    if (!ok) {
-      // A refused token's client is useless: drop it now.
-      if (this.clients.get(token) === pooled) this.clients.delete(token);
-      if (pooled.idleTimer !== null) clearTimeout(pooled.idleTimer);
-      void pooled.client.close();
+    return this.pooled(token).authenticated;
+  }
+
+  /**
+   * Opens `token`'s client if it has none (the gateway calls this once a request with the token
+   * succeeded upstream, so a refused token never costs a connection).
+   */
+  prepare(token: string | null): void {
+    if (this.closed || this.clients.has(token ?? "")) return;
+    this.pooled(token);
+  }
+
+  /** True when `token`'s client may answer a read from what it holds (see the file comment). */
+  canRead(token: string | null): boolean {
+    const pooled = this.ready(token);
+    if (pooled === null) return false;
+    if (this.watermark === UNKNOWN_WATERMARK) {
+      void this.refreshWatermark();
+      return false;
     }
-    return ok;
+    // Nothing held: every result it reads arrives new, at the backend's latest timestamp.
+    if (pooled.subscriptions.size === 0) return true;
+    return (
+      pooled.syncedTs !== null &&
+      pooled.syncedConnection === pooled.client.connectionState().connectionCount &&
+      pooled.syncedTs >= this.watermark
+    );
+  }
+
+  /** True when a mutation can go through `token`'s client (connected, token accepted). */
+  canWrite(token: string | null): boolean {
+    return this.ready(token) !== null;
+  }
+
+  /** `token`'s client when it is open, connected and its token accepted. */
+  private ready(token: string | null): PooledClient | null {
+    if (this.closed) return null;
+    const pooled = this.clients.get(token ?? "");
+    if (pooled === undefined || pooled.auth !== "accepted") return null;
+    return pooled.client.connectionState().isWebSocketConnected ? pooled : null;
+  }
+
+  /** Transitions `token`'s client has received so far (see `PooledClient.transitions`). */
+  transitionCount(token: string | null): number {
+    return this.clients.get(token ?? "")?.transitions ?? -1;
+  }
+
+  /**
+   * Runs a mutation through `token`'s client and raises the write watermark to its commit
+   * timestamp. Rejects after `timeoutMs` (the mutation may still commit: the client retries it on
+   * a new connection, exactly once).
+   */
+  async mutation(
+    token: string | null,
+    path: string,
+    args: Record<string, Value>,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    const pooled = this.pooled(token);
+    const pending = pooled.client.mutation(makeFunctionReference<"mutation">(path), args);
+    try {
+      return await withTimeout(pending, timeoutMs, `Mutation ${path}`);
+    } finally {
+      // Resolved: its results are reflected, so the client's observed timestamp covers it.
+      const observed = pooled.client.client.getMaxObservedTimestamp();
+      if (observed !== undefined) this.raiseWatermark(BigInt(observed.toString()));
+      if (pooled.subscriptions.size === 0) this.scheduleIdleClose(pooled);
+    }
+  }
+
+  private raiseWatermark(ts: bigint): void {
+    if (this.watermark !== UNKNOWN_WATERMARK && ts > this.watermark) this.watermark = ts;
+  }
+
+  /**
+   * A write whose commit timestamp the gateway did not see (an action, a mutation over HTTP):
+   * local reads wait until the backend's latest timestamp, read after the write, is the watermark.
+   */
+  async afterWriteOfUnknownTimestamp(): Promise<void> {
+    this.watermark = UNKNOWN_WATERMARK;
+    await this.refreshWatermark();
+  }
+
+  private refreshWatermark(): Promise<void> {
+    const latestTimestamp = this.options.latestTimestamp;
+    if (latestTimestamp === undefined) return Promise.resolve();
+    this.watermarkRefresh ??= latestTimestamp()
+      .then(
+        (ts) => {
+          // The backend's latest timestamp is at or after every write finished before the call.
+          if (this.watermark === UNKNOWN_WATERMARK) this.watermark = ts;
+          else this.raiseWatermark(ts);
+        },
+        () => {
+          // Unknown still: the next read that wants the cache asks again.
+        },
+      )
+      .finally(() => {
+        this.watermarkRefresh = null;
+      });
+    return this.watermarkRefresh;
   }
 
   /**
    * Watches a Convex query for `token`'s identity. The listener gets the current result (at once
-   * if known) and every new one. Returns the function that stops watching.
+   * if known, asynchronously) and every new one. `warmMs`: keep the upstream subscription that long
+   * after this reader releases it (0: as soon as the last reader leaves).
    */
   subscribe(
     token: string | null,
     path: string,
     args: Record<string, Value>,
     listener: UpstreamListener,
-  ): () => void {
+    warmMs = 0,
+  ): UpstreamSubscription {
     const pooled = this.pooled(token);
     const key = `${path}\u0000${JSON.stringify(convexToJson(args))}`;
     let shared = pooled.subscriptions.get(key);
@@ -130,6 +317,8 @@ export class UpstreamPool {
         listeners: new Set(),
         latest: null,
         unsubscribe: () => {},
+        warmUntil: 0,
+        warmTimer: null,
       };
       const deliver = (update: UpstreamUpdate): void => {
         created.latest = update;
@@ -143,25 +332,52 @@ export class UpstreamPool {
       );
       pooled.subscriptions.set(key, created);
       shared = created;
+    } else if (shared.warmTimer !== null) {
+      clearTimeout(shared.warmTimer);
+      shared.warmTimer = null;
+      this.warm.delete(shared);
     }
     const subscription = shared;
     subscription.listeners.add(listener);
-    if (subscription.latest !== null) {
-      const latest = subscription.latest;
+    const latest = subscription.latest;
+    if (latest !== null) {
       queueMicrotask(() => {
         if (subscription.listeners.has(listener)) listener(latest);
       });
     }
     let released = false;
-    return () => {
+    const release = (): void => {
       if (released) return;
       released = true;
       subscription.listeners.delete(listener);
-      if (subscription.listeners.size > 0) return;
-      subscription.unsubscribe();
-      pooled.subscriptions.delete(key);
-      this.scheduleIdleClose(token ?? "", pooled);
+      if (warmMs > 0)
+        subscription.warmUntil = Math.max(subscription.warmUntil, Date.now() + warmMs);
+      if (subscription.listeners.size > 0 || pooled.subscriptions.get(key) !== subscription) return;
+      const warmFor = subscription.warmUntil - Date.now();
+      if (warmFor > 0 && !this.closed) this.keepWarm(pooled, subscription, warmFor);
+      else this.end(pooled, subscription);
     };
+    return { latest, release };
+  }
+
+  private keepWarm(pooled: PooledClient, subscription: SharedSubscription, forMs: number): void {
+    this.warm.set(subscription, pooled);
+    subscription.warmTimer = setTimeout(() => this.end(pooled, subscription), forMs);
+    subscription.warmTimer.unref();
+    for (const [oldest, owner] of this.warm) {
+      if (this.warm.size <= this.maxWarm) break;
+      this.end(owner, oldest);
+    }
+  }
+
+  private end(pooled: PooledClient, subscription: SharedSubscription): void {
+    if (subscription.warmTimer !== null) clearTimeout(subscription.warmTimer);
+    subscription.warmTimer = null;
+    this.warm.delete(subscription);
+    if (pooled.subscriptions.get(subscription.key) !== subscription) return;
+    subscription.unsubscribe();
+    pooled.subscriptions.delete(subscription.key);
+    this.scheduleIdleClose(pooled);
   }
 
   /** Closes every upstream connection. */
@@ -169,6 +385,10 @@ export class UpstreamPool {
     this.closed = true;
     const clients = [...this.clients.values()];
     this.clients.clear();
+    for (const subscription of this.warm.keys()) {
+      if (subscription.warmTimer !== null) clearTimeout(subscription.warmTimer);
+    }
+    this.warm.clear();
     for (const pooled of clients) if (pooled.idleTimer !== null) clearTimeout(pooled.idleTimer);
     await Promise.all(clients.map((pooled) => pooled.client.close()));
   }
