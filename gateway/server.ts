@@ -224,6 +224,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     schema: currentSchema(),
     graphqlEndpoint: "/graphql",
     landingPage: false,
+    // The body limit is enforced before Yoga sees the request (see the HTTP server below).
+    maxRequestBodySize: false,
     maskedErrors: options.dev !== true,
     renderGraphiQL,
     graphiql: { subscriptionsProtocol: "WS", title: "convex-graphql" },

@@ -236,6 +236,8 @@ export class LiveOperation {
     const serialized = JSON.stringify(result);
     if (serialized !== this.lastSent) {
       this.lastSent = serialized;
+      // Yoga serialises a result with its `stringify` when it has one: this text, made once.
+      Object.defineProperty(result, "stringify", { value: () => serialized, enumerable: false });
       this.lastResult = result;
       this.deliver(result);
     }

@@ -19,6 +19,37 @@ function isRetryable(url: URL): boolean {
   );
 }
 
+/**
+ * The part of a fetch `Response` the official HTTP client reads (`ok`, `status`, `text()`,
+ * `json()`, and `headers` for good measure): building a full undici `Response` per call cost
+ * more than the rest of the exchange.
+ */
+function upstreamResponse(message: http.IncomingMessage, body: Buffer): Response {
+  const status = message.statusCode ?? 500;
+  const response = {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText: message.statusMessage ?? "",
+    get headers(): Headers {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(message.headers)) {
+        if (typeof value === "string") headers.set(name, value);
+        else if (Array.isArray(value)) for (const each of value) headers.append(name, each);
+      }
+      return headers;
+    },
+    text: () => Promise.resolve(body.toString("utf8")),
+    json: (): Promise<unknown> => {
+      try {
+        return Promise.resolve(JSON.parse(body.toString("utf8")) as unknown);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    },
+  };
+  return response as unknown as Response;
+}
+
 /** `fetch(url, init)` for JSON request/response exchanges; rejects after `timeoutMs`. */
 export function nodeFetch(timeoutMs: number): typeof fetch {
   const attempt = (
@@ -32,9 +63,15 @@ export function nodeFetch(timeoutMs: number): typeof fetch {
       );
       const transport = url.protocol === "https:" ? https : http;
       const headers: Record<string, string> = {};
-      new Headers(init?.headers).forEach((value, name) => {
-        headers[name] = value;
-      });
+      const given = init?.headers;
+      if (given !== undefined && !(given instanceof Headers) && !Array.isArray(given)) {
+        // The plain object ConvexHttpClient passes: no Headers object needed.
+        for (const [name, value] of Object.entries(given)) headers[name.toLowerCase()] = value;
+      } else {
+        new Headers(given).forEach((value, name) => {
+          headers[name] = value;
+        });
+      }
       const body = init?.body;
       if (body !== undefined && body !== null && typeof body !== "string") {
         reject(new TypeError("nodeFetch only sends string bodies"));
@@ -52,17 +89,7 @@ export function nodeFetch(timeoutMs: number): typeof fetch {
         (response) => {
           const chunks: Buffer[] = [];
           response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => {
-            const responseHeaders = new Headers();
-            for (const [name, value] of Object.entries(response.headers)) {
-              if (typeof value === "string") responseHeaders.set(name, value);
-              else if (Array.isArray(value))
-                for (const each of value) responseHeaders.append(name, each);
-            }
-            const status = response.statusCode ?? 500;
-            const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-            resolve(new Response(payload, { status, headers: responseHeaders }));
-          });
+          response.on("end", () => resolve(upstreamResponse(response, Buffer.concat(chunks))));
           response.on("error", reject);
         },
       );
