@@ -43,7 +43,7 @@ function upstreamResponse(message: http.IncomingMessage, body: Buffer): Response
       try {
         return Promise.resolve(JSON.parse(body.toString("utf8")) as unknown);
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
   };
