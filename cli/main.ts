@@ -30,9 +30,11 @@ Commands:
             --no-watch         do not re-derive the schema when files change
             --dev              do not mask unexpected errors
             --no-introspection refuse introspection queries
+            --query-cache-ms MS keep queries a GraphQL query read subscribed this long, so repeats
+                               are answered from pushed results (default: 30000; 0: always read upstream)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
-            --host HOST  --data FILE
+            --host HOST  --data FILE  --query-cache-ms MS
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR
 `;
@@ -54,6 +56,14 @@ function port(value: string | undefined, flag: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 0 || number > 65535)
     fail(`${flag} must be a port number, got "${value}"`);
+  return number;
+}
+
+function milliseconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0)
+    fail(`${flag} must be a whole number of milliseconds, got "${value}"`);
   return number;
 }
 
@@ -104,7 +114,9 @@ async function runGateway(argv: string[]): Promise<void> {
     "no-watch": { type: "boolean", default: false },
     dev: { type: "boolean", default: false },
     "no-introspection": { type: "boolean", default: false },
+    "query-cache-ms": { type: "string" },
   });
+  const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
   const convexUrl = values["convex-url"];
   if (convexUrl === undefined) fail("gateway needs --convex-url URL");
   try {
@@ -123,6 +135,7 @@ async function runGateway(argv: string[]): Promise<void> {
     host: values.host,
     dev: values.dev,
     introspection: !values["no-introspection"],
+    ...(queryCacheMs !== undefined ? { queryCacheMs } : {}),
   });
   process.stdout.write(
     `GraphQL gateway ready at ${gateway.url} (GraphiQL: open it in a browser) -> Convex ${convexUrl}\n`,
@@ -150,7 +163,9 @@ async function runDev(argv: string[]): Promise<void> {
     "backend-port": { type: "string", default: "3210" },
     host: { type: "string", default: "127.0.0.1" },
     data: { type: "string" },
+    "query-cache-ms": { type: "string" },
   });
+  const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
   const dir = path.resolve(values.dir);
   const backend = await startBackend({
     dir,
@@ -166,6 +181,7 @@ async function runDev(argv: string[]): Promise<void> {
     port: port(values.port, "--port"),
     host: values.host,
     dev: true,
+    ...(queryCacheMs !== undefined ? { queryCacheMs } : {}),
   });
   process.stdout.write(
     [

@@ -23,7 +23,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { GatewayContext } from "./context.ts";
 import { httpConvexAccess } from "./upstream/http_access.ts";
@@ -139,10 +139,16 @@ function wantsFreshRead(request: Request | undefined): boolean {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 30_000;
   const queryCacheMs = options.queryCacheMs ?? 30_000;
+  /** graphql-ws sockets by the token they connected with. */
+  const socketsByToken = new Map<string, Set<WebSocket>>();
   const pool = new UpstreamPool(options.convexUrl, {
     idleMs: options.upstreamIdleMs ?? 10_000,
     maxWarm: options.maxWarmQueries ?? 1_000,
     latestTimestamp: latestTimestampReader(options.convexUrl, upstreamTimeoutMs),
+    // A token that expired in use: its sockets close with 4403, so clients reconnect with a fresh one.
+    onTokenRefused: (token) => {
+      for (const socket of socketsByToken.get(token) ?? []) socket.close(4403, "Forbidden");
+    },
   });
   const live = new LiveRegistry(pool, upstreamTimeoutMs);
   const maxBody = options.maxBodyBytes ?? 1_048_576;
@@ -299,7 +305,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const token = tokenFrom(ctx.connectionParams?.["authorization"]);
         if (token === null) return true;
         // A rejected or expired token: graphql-ws closes with 4403 Forbidden; the client reconnects with a fresh one.
-        return pool.verify(token).catch(() => false);
+        const accepted = await pool.verify(token).catch(() => false);
+        const socket = ctx.extra.socket;
+        if (accepted && socket.readyState === socket.OPEN) {
+          let sockets = socketsByToken.get(token);
+          if (sockets === undefined) socketsByToken.set(token, (sockets = new Set()));
+          sockets.add(socket);
+          socket.once("close", () => {
+            sockets.delete(socket);
+            if (sockets.size === 0 && socketsByToken.get(token) === sockets)
+              socketsByToken.delete(token);
+          });
+        }
+        return accepted;
       },
       onSubscribe: async (ctx, _id, payload) => {
         // graphql-ws has registered this id already: the count includes it.

@@ -71,6 +71,8 @@ export interface UpstreamPoolOptions {
   readonly maxWarm?: number;
   /** Gives the latest commit timestamp of the backend (used after a write of unknown timestamp). */
   readonly latestTimestamp?: () => Promise<bigint>;
+  /** Called when the backend refuses a token it had accepted (it expired in use). */
+  readonly onTokenRefused?: (token: string) => void;
 }
 
 /** Above every real timestamp: nothing may be read locally until the watermark is known again. */
@@ -150,9 +152,11 @@ export class UpstreamPool {
             return;
           }
           // Refused now, or expired in use: the official client would go on anonymously.
+          const wasAccepted = pooled.auth === "accepted";
           pooled.auth = "refused";
           settleAuth(false);
           this.drop(pooled, new Error("AuthError: the token was refused or has expired."));
+          if (wasAccepted) this.options.onTokenRefused?.(token);
         },
       );
     }

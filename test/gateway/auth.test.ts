@@ -5,7 +5,8 @@
  *   with `extensions.code` UNAUTHENTICATED;
  * - two users subscribed to the same operation over graphql-ws (token in `connectionParams`) each
  *   get their own result and never the other's; their live operations are not shared;
- * - a bad or expired token on graphql-ws closes the socket with 4403 Forbidden.
+ * - a bad or expired token on graphql-ws closes the socket with 4403 Forbidden, and so does a
+ *   token that expires while the socket is open.
  */
 import "./support/single_graphql.ts";
 import path from "node:path";
@@ -166,5 +167,17 @@ describe("over graphql-ws", () => {
     expect(describeError(error)).toMatch(/^close 4403/);
     expect(client.closes).toEqual([{ code: 4403, reason: "Forbidden" }]);
     expect(watch.results).toEqual([]);
+  });
+
+  it("closes the socket with 4403 when its token expires in use", async () => {
+    const token = await issuer.token("erin", {}, { expiresIn: 2 });
+    await using client = wsClient(gateway.url, { connectionParams: bearer(token) });
+    using watch = record(client, { query: MY_NOTES });
+    expect(await watch.next("the first result")).toEqual({ data: { notesMine: [] } });
+    // The backend refuses the token once it expires: the gateway does not go on anonymously.
+    const error = await watch.failure("the socket to be closed once the token expired");
+    expect(describeError(error)).toMatch(/^close 4403/);
+    expect(client.closes).toEqual([{ code: 4403, reason: "Forbidden" }]);
+    for (const result of watch.results) expect(result).toEqual({ data: { notesMine: [] } });
   });
 });
