@@ -177,6 +177,8 @@ export class Engine {
       definitions.set(table.name, table.indexes);
     this.store.setIndexDefinitions(definitions);
     for (const table of app.schema?.tables.keys() ?? []) this.tables.numberOf(table);
+    // Results computed by the old code are stale: subscribers rerun with the new code.
+    this.liveQueries.invalidateAll(this.committer.publishedTs);
     const count = app.registry.list().length;
     this.log(`✔ Loaded ${count} functions from ${this.convexDir}`);
     return { ok: true, functions: count, problems: app.problems };

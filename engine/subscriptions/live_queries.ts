@@ -82,6 +82,8 @@ function identityKey(identity: UserIdentity | null): string {
 export class LiveQueries {
   readonly stats: LiveQueryStats = { executions: 0, invalidations: 0 };
   private readonly results = new Map<string, LiveResult>();
+  /** Every result someone watches (a newer result may have replaced it in `results`). */
+  private readonly watched = new Set<LiveResult>();
   private readonly inflight = new Map<string, Promise<LiveResult>>();
   private readonly index = new SubscriptionIndex<LiveResult>();
   /** Commits since the oldest in-flight execution's snapshot, for catch-up. */
@@ -114,6 +116,14 @@ export class LiveQueries {
     for (const result of hit) this.invalidate(result, commit.ts);
   }
 
+  /**
+   * Invalidates every result at `ts`: the functions changed (a reload), so every watcher reruns
+   * its queries with the new code, as Convex reruns subscriptions after a push.
+   */
+  invalidateAll(ts: Timestamp): void {
+    for (const result of [...this.watched]) this.invalidate(result, ts);
+  }
+
   private invalidate(result: LiveResult, ts: Timestamp): void {
     if (result.invalidatedAt !== null) return;
     result.invalidatedAt = ts;
@@ -137,6 +147,7 @@ export class LiveQueries {
       const cached = this.results.get(key);
       if (cached !== undefined && cached.validAt(ts)) {
         cached.watchers.add(watcher);
+        this.watched.add(cached);
         return cached;
       }
     }
@@ -150,6 +161,7 @@ export class LiveQueries {
     }
     const result = await pending;
     result.watchers.add(watcher);
+    this.watched.add(result);
     return result;
   }
 
@@ -157,6 +169,7 @@ export class LiveQueries {
   unwatch(result: LiveResult, watcher: Watcher): void {
     result.watchers.delete(watcher);
     if (result.watchers.size > 0) return;
+    this.watched.delete(result);
     if (result.registration !== null) {
       this.index.remove(result.registration);
       result.registration = null;

@@ -1,7 +1,8 @@
 /**
  * `dev` behaviour: the engine and the gateway watch the app's `convex/` folder. When a function
  * is added, the engine loads it, the GraphQL schema gains its field, and subscriptions that were
- * open keep delivering.
+ * open keep delivering. When a function's code changes, its subscribers and the gateway's warm
+ * queries get the new code's result (the engine reruns every live query after a reload).
  */
 import "./support/single_graphql.ts";
 import fs from "node:fs";
@@ -50,6 +51,28 @@ it("reloads changed functions, re-derives the schema, and keeps subscriptions wo
   );
   const answer = await post(gateway.url, { query: "{ kitchenOpeningHours }" });
   expect(answer.json()).toEqual({ data: { kitchenOpeningHours: "12:00-22:00" } });
+  using hours = record(client, { query: "subscription { kitchenOpeningHours }" });
+  expect(await hours.next("the opening hours")).toEqual({
+    data: { kitchenOpeningHours: "12:00-22:00" },
+  });
+  await eventually(
+    () => gateway.pool.canRead(null),
+    "the gateway to answer queries from its upstream client",
+  );
+  const warm = await post(gateway.url, { query: "{ kitchenOpeningHours }" });
+  expect(warm.json()).toEqual({ data: { kitchenOpeningHours: "12:00-22:00" } });
+
+  // The same function, new code: the subscription and the (warm) query follow.
+  const kitchen = path.join(app.path, "convex", "kitchen.ts");
+  fs.writeFileSync(kitchen, fs.readFileSync(kitchen, "utf8").replace("12:00-22:00", "11:00-23:00"));
+  expect(await hours.next("the opening hours from the new code")).toEqual({
+    data: { kitchenOpeningHours: "11:00-23:00" },
+  });
+  const executions = backend.engine.liveQueries.stats.executions;
+  const fresh = await post(gateway.url, { query: "{ kitchenOpeningHours }" });
+  expect(fresh.json()).toEqual({ data: { kitchenOpeningHours: "11:00-23:00" } });
+  // Answered from the pushed result: no execution of its own.
+  expect(backend.engine.liveQueries.stats.executions).toBe(executions);
 
   // The subscription opened before the change still follows the data.
   await data(gateway.url, PLACE_ORDER, { dish: "after reload", table: 80 });
