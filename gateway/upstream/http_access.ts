@@ -55,7 +55,7 @@ export function httpConvexAccess(
               try {
                 result = await http().mutation(makeFunctionReference<"mutation">(path), args);
               } finally {
-                void pool.afterWriteOfUnknownTimestamp();
+                pool.afterWriteOfUnknownTimestamp();
               }
             }
             break;
@@ -63,7 +63,7 @@ export function httpConvexAccess(
             try {
               result = await http().action(makeFunctionReference<"action">(path), args);
             } finally {
-              void pool.afterWriteOfUnknownTimestamp();
+              pool.afterWriteOfUnknownTimestamp();
             }
             break;
           default:

@@ -75,8 +75,13 @@ export interface UpstreamPoolOptions {
   readonly onTokenRefused?: (token: string) => void;
 }
 
-/** Above every real timestamp: nothing may be read locally until the watermark is known again. */
-const UNKNOWN_WATERMARK = 2n ** 64n;
+/**
+ * The official client's timestamps (its vendored `Long`, halves stored as signed 32-bit numbers)
+ * as an exact u64. (Its `toString()` is 2^32 too small whenever bit 31 is set.)
+ */
+function timestampOf(long: { readonly low: number; readonly high: number }): bigint {
+  return (BigInt(long.high >>> 0) << 32n) | BigInt(long.low >>> 0);
+}
 
 export class UpstreamPool {
   private readonly clients = new Map<string, PooledClient>();
@@ -84,8 +89,13 @@ export class UpstreamPool {
   private readonly warm = new Map<SharedSubscription, PooledClient>();
   private readonly idleMs: number;
   private readonly maxWarm: number;
-  private watermark = 0n;
-  private watermarkRefresh: Promise<void> | null = null;
+  /** The latest commit timestamp of a write through this gateway that is known. */
+  private knownWatermark = 0n;
+  /** Writes of unknown timestamp completed so far, and how many of them a later read covers. */
+  private unknownWrites = 0;
+  private coveredWrites = 0;
+  /** `unknownWrites` when the latest-timestamp read in flight started, or null. */
+  private refreshCovering: number | null = null;
   private closed = false;
 
   constructor(
@@ -162,7 +172,7 @@ export class UpstreamPool {
     }
     client.client.addOnTransitionHandler((transition) => {
       pooled.transitions++;
-      pooled.syncedTs = BigInt(transition.timestamp.toString());
+      pooled.syncedTs = timestampOf(transition.timestamp);
       pooled.syncedConnection = client.connectionState().connectionCount;
     });
     this.clients.set(key, pooled);
@@ -213,8 +223,8 @@ export class UpstreamPool {
   canRead(token: string | null): boolean {
     const pooled = this.ready(token);
     if (pooled === null) return false;
-    if (this.watermark === UNKNOWN_WATERMARK) {
-      void this.refreshWatermark();
+    if (this.coveredWrites < this.unknownWrites) {
+      this.refreshWatermark();
       return false;
     }
     // Nothing held: every result it reads arrives new, at the backend's latest timestamp.
@@ -222,7 +232,7 @@ export class UpstreamPool {
     return (
       pooled.syncedTs !== null &&
       pooled.syncedConnection === pooled.client.connectionState().connectionCount &&
-      pooled.syncedTs >= this.watermark
+      pooled.syncedTs >= this.knownWatermark
     );
   }
 
@@ -262,42 +272,43 @@ export class UpstreamPool {
     } finally {
       // Resolved: its results are reflected, so the client's observed timestamp covers it.
       const observed = pooled.client.client.getMaxObservedTimestamp();
-      if (observed !== undefined) this.raiseWatermark(BigInt(observed.toString()));
+      if (observed !== undefined) this.raiseWatermark(timestampOf(observed));
       if (pooled.subscriptions.size === 0) this.scheduleIdleClose(pooled);
     }
   }
 
   private raiseWatermark(ts: bigint): void {
-    if (this.watermark !== UNKNOWN_WATERMARK && ts > this.watermark) this.watermark = ts;
+    if (ts > this.knownWatermark) this.knownWatermark = ts;
   }
 
   /**
-   * A write whose commit timestamp the gateway did not see (an action, a mutation over HTTP):
-   * local reads wait until the backend's latest timestamp, read after the write, is the watermark.
+   * A write whose commit timestamp the gateway did not see (an action, a mutation over HTTP)
+   * has completed: nothing is read locally until a read of the backend's latest timestamp that
+   * started after it has raised the watermark.
    */
-  async afterWriteOfUnknownTimestamp(): Promise<void> {
-    this.watermark = UNKNOWN_WATERMARK;
-    await this.refreshWatermark();
+  afterWriteOfUnknownTimestamp(): void {
+    this.unknownWrites++;
+    this.refreshWatermark();
   }
 
-  private refreshWatermark(): Promise<void> {
+  /** Reads the latest timestamp unless a read that covers every write so far is in flight. */
+  private refreshWatermark(): void {
     const latestTimestamp = this.options.latestTimestamp;
-    if (latestTimestamp === undefined) return Promise.resolve();
-    this.watermarkRefresh ??= latestTimestamp()
-      .then(
-        (ts) => {
-          // The backend's latest timestamp is at or after every write finished before the call.
-          if (this.watermark === UNKNOWN_WATERMARK) this.watermark = ts;
-          else this.raiseWatermark(ts);
-        },
-        () => {
-          // Unknown still: the next read that wants the cache asks again.
-        },
-      )
-      .finally(() => {
-        this.watermarkRefresh = null;
-      });
-    return this.watermarkRefresh;
+    if (latestTimestamp === undefined || this.refreshCovering === this.unknownWrites) return;
+    const covering = this.unknownWrites;
+    this.refreshCovering = covering;
+    latestTimestamp().then(
+      (ts) => {
+        // At or after every write completed before the read started.
+        this.raiseWatermark(ts);
+        if (covering > this.coveredWrites) this.coveredWrites = covering;
+        if (this.refreshCovering === covering) this.refreshCovering = null;
+      },
+      () => {
+        // Still unknown: the next read that wants the cache asks again.
+        if (this.refreshCovering === covering) this.refreshCovering = null;
+      },
+    );
   }
 
   /**
