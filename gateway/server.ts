@@ -122,6 +122,22 @@ export function tokenFrom(value: unknown): string | null {
   return token === "" ? null : token;
 }
 
+/**
+ * Executes with graphql-js. A request error (variables that do not coerce) comes back as errors
+ * without `data`; Yoga's own executor marks those HTTP 400, so this does too.
+ */
+async function executeWith(args: ExecutionArgs, context: GatewayContext): Promise<ExecutionResult> {
+  const result = await graphqlExecute({ ...args, contextValue: context });
+  if (!("data" in result)) {
+    for (const error of result.errors ?? []) {
+      Object.defineProperty(error, "extensions", {
+        value: { ...error.extensions, http: { status: 400 } },
+      });
+    }
+  }
+  return result;
+}
+
 /** How a query operation is answered. */
 function queryKind(args: ExecutionArgs): "live" | "query" | null {
   const operation = getOperationAST(args.document, args.operationName);
@@ -163,7 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         token: context.token,
       },
       (access) =>
-        Promise.resolve(graphqlExecute({ ...args, contextValue: { ...context, convex: access } })),
+        executeWith(args, { ...context, convex: access }),
     );
   };
 
@@ -173,7 +189,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       pool,
       context.token,
       (access) =>
-        Promise.resolve(graphqlExecute({ ...args, contextValue: { ...context, convex: access } })),
+        executeWith(args, { ...context, convex: access }),
       { timeoutMs: upstreamTimeoutMs, warmMs: queryCacheMs },
     );
   };

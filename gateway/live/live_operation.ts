@@ -237,7 +237,10 @@ export class LiveOperation {
     if (serialized !== this.lastSent) {
       this.lastSent = serialized;
       // Yoga serialises a result with its `stringify` when it has one: this text, made once.
-      Object.defineProperty(result, "stringify", { value: () => serialized, enumerable: false });
+      // (Not with errors: Yoga strips their internal extensions as it serialises them.)
+      if (result.errors === undefined) {
+        Object.defineProperty(result, "stringify", { value: () => serialized, enumerable: false });
+      }
       this.lastResult = result;
       this.deliver(result);
     }

@@ -618,6 +618,23 @@ describe("errors", () => {
     expect((await post(gateway.url, badArgument)).json()).toEqual(badOverHttp);
   });
 
+  it("answers variables that do not coerce with 400 from the cache path as over HTTP", async () => {
+    await using gateway = await ownGateway();
+    const badVariables = {
+      query: "query ($table: Float!) { ordersGetOrdersByTable(table: $table) { _id } }",
+      variables: { table: "seven" },
+    };
+    const overHttp = await post(gateway.url, badVariables);
+    await warm(gateway, null, () => readCounter(gateway, "bad-variables"));
+    const cached = await post(gateway.url, badVariables);
+    for (const answer of [overHttp, cached]) {
+      expect(answer.status).toBe(400);
+      expect(answer.json().data).toBeUndefined();
+      expect(answer.json().errors?.[0]?.message).toMatch(/"\$table".*Float/);
+    }
+    expect(cached.json()).toEqual(overHttp.json());
+  });
+
   it("answers UNAUTHENTICATED once the identity's token expired in use", async () => {
     await using gateway = await ownGateway();
     const token = await issuer.token("short-lived", { name: "Shorty" }, { expiresIn: 3 });
