@@ -178,8 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         variables: args.variableValues ?? null,
         token: context.token,
       },
-      (access) =>
-        executeWith(args, { ...context, convex: access }),
+      (access) => executeWith(args, { ...context, convex: access }),
     );
   };
 
@@ -188,8 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return readOnce(
       pool,
       context.token,
-      (access) =>
-        executeWith(args, { ...context, convex: access }),
+      (access) => executeWith(args, { ...context, convex: access }),
       { timeoutMs: upstreamTimeoutMs, warmMs: queryCacheMs },
     );
   };
