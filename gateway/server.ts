@@ -259,7 +259,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
       return {
         token,
-        fresh: wantsFreshRead(request),
+        // Over graphql-ws the request is the upgrade's, whose Cache-Control the browser chose.
+        fresh: !(initial as { viaWebSocket?: boolean }).viaWebSocket && wantsFreshRead(request),
         convex: httpConvexAccess(options.convexUrl, token, pool, upstreamTimeoutMs),
       };
     },
@@ -318,9 +319,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onConnect: async (ctx) => {
         const token = tokenFrom(ctx.connectionParams?.["authorization"]);
         if (token === null) return true;
-        // A rejected or expired token: graphql-ws closes with 4403 Forbidden; the client reconnects with a fresh one.
-        const accepted = await pool.verify(token).catch(() => false);
+        const verdict = await pool.verify(token, upstreamTimeoutMs);
         const socket = ctx.extra.socket;
+        if (verdict === "unavailable") {
+          // 1013 Try Again Later: graphql-ws clients retry (4403 would make them drop the token).
+          socket.close(1013, "The Convex backend did not answer; try again later.");
+          return false;
+        }
+        // A rejected or expired token: graphql-ws closes with 4403 Forbidden; the client reconnects with a fresh one.
+        const accepted = verdict === "accepted";
         if (accepted && socket.readyState === socket.OPEN) {
           let sockets = socketsByToken.get(token);
           if (sockets === undefined) socketsByToken.set(token, (sockets = new Set()));
@@ -356,6 +363,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           }),
           req: ctx.extra.request,
           socket: ctx.extra.socket,
+          viaWebSocket: true,
           params: payload,
         }) as unknown as Enveloped;
         const { schema, execute, subscribe, contextFactory, parse, validate } = enveloped;

@@ -31,6 +31,8 @@ export type Watcher = (result: LiveResult) => void;
 export class LiveResult {
   invalidatedAt: Timestamp | null = null;
   registration: Registration<LiveResult> | null = null;
+  /** The functions' version it ran (see LiveQueries.invalidateAll). */
+  generation = 0;
   readonly watchers = new Set<Watcher>();
   /**
    * The JSON a client is sent for this result, without its query id: the fields of a
@@ -89,6 +91,8 @@ export class LiveQueries {
   /** Commits since the oldest in-flight execution's snapshot, for catch-up. */
   private recent: PublishedCommit[] = [];
   private readonly inflightSnapshots = new Map<Timestamp, number>();
+  /** Bumped by each reload: a result computed by older code is never reused. */
+  private generation = 0;
 
   constructor(
     private readonly executor: Executor,
@@ -121,6 +125,7 @@ export class LiveQueries {
    * its queries with the new code, as Convex reruns subscriptions after a push.
    */
   invalidateAll(ts: Timestamp): void {
+    this.generation++;
     for (const result of [...this.watched]) this.invalidate(result, ts);
   }
 
@@ -151,18 +156,23 @@ export class LiveQueries {
         return cached;
       }
     }
-    const inflightKey = `${specificKey}\u0000${ts}`;
-    let pending = this.inflight.get(inflightKey);
-    if (pending === undefined) {
-      pending = this.execute(request, ts, sharedKey, specificKey).finally(() =>
-        this.inflight.delete(inflightKey),
-      );
-      this.inflight.set(inflightKey, pending);
+    for (;;) {
+      const generation = this.generation;
+      const inflightKey = `${specificKey}\u0000${ts}\u0000${generation}`;
+      let pending = this.inflight.get(inflightKey);
+      if (pending === undefined) {
+        pending = this.execute(request, ts, sharedKey, specificKey).finally(() =>
+          this.inflight.delete(inflightKey),
+        );
+        this.inflight.set(inflightKey, pending);
+      }
+      const result = await pending;
+      // The functions were reloaded while it ran: run it again with the new code.
+      if (result.generation !== this.generation) continue;
+      result.watchers.add(watcher);
+      this.watched.add(result);
+      return result;
     }
-    const result = await pending;
-    result.watchers.add(watcher);
-    this.watched.add(result);
-    return result;
   }
 
   /** Stops watching; a result nobody watches is dropped. */
@@ -184,6 +194,7 @@ export class LiveQueries {
     specificKey: string,
   ): Promise<LiveResult> {
     this.stats.executions++;
+    const generation = this.generation;
     this.inflightSnapshots.set(ts, (this.inflightSnapshots.get(ts) ?? 0) + 1);
     let outcome: FunctionOutcome;
     try {
@@ -202,6 +213,12 @@ export class LiveQueries {
     }
     const key = outcome.observedIdentity ? specificKey : sharedKey;
     const result = new LiveResult(key, ts, outcome);
+    result.generation = generation;
+    if (generation !== this.generation) {
+      // Computed by the code a reload replaced: neither cached nor registered.
+      this.trimRecent();
+      return result;
+    }
     const readSet = outcome.readSet;
     if (readSet !== null) {
       // Commits published while it ran were not checked against it: catch up now.

@@ -48,12 +48,20 @@ interface PooledClient {
   auth: AuthState;
   /** Resolves true when the backend accepted the token (or there is none), false when it refused it. */
   readonly authenticated: Promise<boolean>;
+  readonly settleAuth: (accepted: boolean) => void;
+  /** Mutations sent through it and not yet answered (a client with any is not idle). */
+  inflight: number;
   idleTimer: NodeJS.Timeout | null;
   /** Timestamp of the last Transition received, and the connection it came on. */
   syncedTs: bigint | null;
   syncedConnection: number;
   /** Transitions received: two reads at the same count saw the same state of the client. */
   transitions: number;
+  /**
+   * `transitions` when its last subscription ended: the official client keeps the removed
+   * results until the next Transition, so until then a new read may be answered from them.
+   */
+  transitionsAtLastRemoval: number;
 }
 
 /** What a new reader of a query gets back. */
@@ -127,30 +135,33 @@ export class UpstreamPool {
     const key = token ?? "";
     const existing = this.clients.get(key);
     if (existing !== undefined) {
-      if (existing.idleTimer !== null) {
-        clearTimeout(existing.idleTimer);
-        existing.idleTimer = null;
-      }
+      // In use again: whoever ends this use schedules the idle close anew.
+      if (existing.idleTimer !== null) clearTimeout(existing.idleTimer);
+      existing.idleTimer = null;
       return existing;
     }
     if (this.closed) throw new Error("The upstream pool is closed.");
     const client = new ConvexClient(this.url, { logger: false, unsavedChangesWarning: false });
-    let settleAuth: (ok: boolean) => void = () => {};
+    let settleAuth: (accepted: boolean) => void = () => {};
+    const authenticated =
+      token === null
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            settleAuth = resolve;
+          });
     const pooled: PooledClient = {
       key,
       client,
       subscriptions: new Map(),
       auth: token === null ? "accepted" : "pending",
-      authenticated:
-        token === null
-          ? Promise.resolve(true)
-          : new Promise<boolean>((resolve) => {
-              settleAuth = resolve;
-            }),
+      authenticated,
+      settleAuth: (accepted) => settleAuth(accepted),
+      inflight: 0,
       idleTimer: null,
       syncedTs: null,
       syncedConnection: -1,
       transitions: 0,
+      transitionsAtLastRemoval: -1,
     };
     if (token !== null) {
       client.setAuth(
@@ -158,15 +169,15 @@ export class UpstreamPool {
         (accepted) => {
           if (accepted) {
             pooled.auth = "accepted";
-            settleAuth(true);
+            pooled.settleAuth(true);
+            this.scheduleIdleClose(pooled);
             return;
           }
           // Refused now, or expired in use: the official client would go on anonymously.
-          const wasAccepted = pooled.auth === "accepted";
           pooled.auth = "refused";
-          settleAuth(false);
+          pooled.settleAuth(false);
           this.drop(pooled, new Error("AuthError: the token was refused or has expired."));
-          if (wasAccepted) this.options.onTokenRefused?.(token);
+          this.options.onTokenRefused?.(token);
         },
       );
     }
@@ -180,10 +191,15 @@ export class UpstreamPool {
     return pooled;
   }
 
-  /** Ends a client: its readers get `error` (if given), its subscriptions and socket close. */
+  /**
+   * Ends a client: its readers get `error` (if given), a pending token check answers "refused",
+   * its subscriptions and socket close.
+   */
   private drop(pooled: PooledClient, error: Error | null): void {
     if (this.clients.get(pooled.key) === pooled) this.clients.delete(pooled.key);
     if (pooled.idleTimer !== null) clearTimeout(pooled.idleTimer);
+    pooled.idleTimer = null;
+    pooled.settleAuth(false);
     for (const subscription of pooled.subscriptions.values()) {
       if (subscription.warmTimer !== null) clearTimeout(subscription.warmTimer);
       this.warm.delete(subscription);
@@ -195,19 +211,35 @@ export class UpstreamPool {
     void pooled.client.close();
   }
 
+  /** Nothing uses it: no subscription, no mutation in flight, no token check pending. */
+  private isIdle(pooled: PooledClient): boolean {
+    return pooled.subscriptions.size === 0 && pooled.inflight === 0 && pooled.auth !== "pending";
+  }
+
+  /** Closes `pooled` after `idleMs` if it is idle then (whoever ends its last use calls this). */
   private scheduleIdleClose(pooled: PooledClient): void {
-    if (pooled.subscriptions.size > 0 || pooled.idleTimer !== null) return;
+    if (!this.isIdle(pooled) || pooled.idleTimer !== null) return;
     pooled.idleTimer = setTimeout(() => {
       pooled.idleTimer = null;
-      if (pooled.subscriptions.size > 0 || this.clients.get(pooled.key) !== pooled) return;
-      this.drop(pooled, null);
+      if (this.isIdle(pooled) && this.clients.get(pooled.key) === pooled) this.drop(pooled, null);
     }, this.idleMs);
     pooled.idleTimer.unref();
   }
 
-  /** True when the backend accepts `token` (waits for its answer). */
-  async verify(token: string): Promise<boolean> {
-    return this.pooled(token).authenticated;
+  /**
+   * Whether the backend accepts `token`: "unavailable" when it has not answered within
+   * `timeoutMs` (it may be unreachable).
+   */
+  async verify(token: string, timeoutMs: number): Promise<"accepted" | "refused" | "unavailable"> {
+    const pooled = this.pooled(token);
+    try {
+      const accepted = await withTimeout(pooled.authenticated, timeoutMs, "The token check");
+      return accepted ? "accepted" : "refused";
+    } catch {
+      return "unavailable";
+    } finally {
+      this.scheduleIdleClose(pooled);
+    }
   }
 
   /**
@@ -227,8 +259,11 @@ export class UpstreamPool {
       this.refreshWatermark();
       return false;
     }
-    // Nothing held: every result it reads arrives new, at the backend's latest timestamp.
-    if (pooled.subscriptions.size === 0) return true;
+    // Nothing held, and the results it held are gone (a Transition came after its last
+    // subscription ended): every result it reads arrives new, at the backend's latest timestamp.
+    if (pooled.subscriptions.size === 0 && pooled.transitions > pooled.transitionsAtLastRemoval) {
+      return true;
+    }
     return (
       pooled.syncedTs !== null &&
       pooled.syncedConnection === pooled.client.connectionState().connectionCount &&
@@ -266,15 +301,17 @@ export class UpstreamPool {
     timeoutMs: number,
   ): Promise<unknown> {
     const pooled = this.pooled(token);
+    pooled.inflight++;
     const pending = pooled.client.mutation(makeFunctionReference<"mutation">(path), args);
-    try {
-      return await withTimeout(pending, timeoutMs, `Mutation ${path}`);
-    } finally {
-      // Resolved: its results are reflected, so the client's observed timestamp covers it.
+    // Its results are reflected once it resolves, so the client's observed timestamp covers it;
+    // one that outlives the timeout still raises the watermark when it lands.
+    const settled = pending.finally(() => {
+      pooled.inflight--;
       const observed = pooled.client.client.getMaxObservedTimestamp();
       if (observed !== undefined) this.raiseWatermark(timestampOf(observed));
-      if (pooled.subscriptions.size === 0) this.scheduleIdleClose(pooled);
-    }
+      this.scheduleIdleClose(pooled);
+    });
+    return await withTimeout(settled, timeoutMs, `Mutation ${path}`);
   }
 
   private raiseWatermark(ts: bigint): void {
@@ -392,19 +429,16 @@ export class UpstreamPool {
     if (pooled.subscriptions.get(subscription.key) !== subscription) return;
     subscription.unsubscribe();
     pooled.subscriptions.delete(subscription.key);
+    pooled.transitionsAtLastRemoval = pooled.transitions;
     this.scheduleIdleClose(pooled);
   }
 
-  /** Closes every upstream connection. */
+  /** Closes every upstream connection; reads in progress fail at once. */
   async close(): Promise<void> {
     this.closed = true;
     const clients = [...this.clients.values()];
-    this.clients.clear();
-    for (const subscription of this.warm.keys()) {
-      if (subscription.warmTimer !== null) clearTimeout(subscription.warmTimer);
-    }
+    for (const pooled of clients) this.drop(pooled, new Error("The gateway is shutting down."));
     this.warm.clear();
-    for (const pooled of clients) if (pooled.idleTimer !== null) clearTimeout(pooled.idleTimer);
     await Promise.all(clients.map((pooled) => pooled.client.close()));
   }
 }

@@ -169,6 +169,56 @@ describe("over graphql-ws", () => {
     expect(watch.results).toEqual([]);
   });
 
+  it("closes the socket with 4403 when its token expired while its upstream client was idle", async () => {
+    // No warm queries: nothing but the connect itself uses the upstream client.
+    await using quick = await startTestGateway(backend.url, {
+      dir: AUTH_APP_DIR,
+      upstreamIdleMs: 100,
+      queryCacheMs: 0,
+    });
+    const token = await issuer.token("idle-erin", {}, { expiresIn: 2 });
+    // Not lazy: the socket stays open with nothing on it.
+    await using client = wsClient(quick.url, { connectionParams: bearer(token), lazy: false });
+    await eventually(() => quick.pool.canWrite(token), "the token to be accepted at connect");
+    // Connected (the token was checked), then nothing: the upstream client closes when idle.
+    await eventually(() => quick.pool.clientCount === 0, "the idle upstream client to close");
+    expect(client.closes).toEqual([]);
+    const expiresAtMs = ((await import("jose")).decodeJwt(token).exp ?? 0) * 1000;
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, expiresAtMs - Date.now() + 100)),
+    );
+    using watch = record(client, { query: MY_NOTES });
+    const error = await watch.failure("the socket to be closed for the expired token");
+    expect(describeError(error)).toMatch(/^close 4403/);
+  });
+
+  it("closes an idle upstream client after a graphql-ws connect that subscribes nothing", async () => {
+    // No warm queries: nothing but the connect itself uses the upstream client.
+    await using quick = await startTestGateway(backend.url, {
+      dir: AUTH_APP_DIR,
+      upstreamIdleMs: 100,
+      queryCacheMs: 0,
+    });
+    const token = await issuer.token("idle-frank");
+    expect(await data(quick.url, WHOAMI, undefined, bearer(token))).toEqual({
+      identityWhoami: "idle-frank",
+    });
+    // The request opened the identity's upstream client; the connect below reuses it.
+    await eventually(
+      () => quick.pool.canWrite(token),
+      "the identity's upstream client to be ready",
+    );
+    {
+      await using client = wsClient(quick.url, { connectionParams: bearer(token) });
+      using first = record(client, { query: "{ identityWhoami }" });
+      await first.next("a query over the socket");
+    }
+    await eventually(
+      () => quick.pool.clientCount === 0,
+      "every upstream client to close when idle",
+    );
+  });
+
   it("closes the socket with 4403 when its token expires in use", async () => {
     const token = await issuer.token("erin", {}, { expiresIn: 2 });
     await using client = wsClient(gateway.url, { connectionParams: bearer(token) });

@@ -29,6 +29,7 @@ import {
 } from "../utils/backend.ts";
 import { startTestIssuer, TEST_APPLICATION_ID, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { api, convexHttp, type OrderFields } from "./support/example_app.ts";
+import { UpstreamPool } from "../../gateway/upstream/pool.ts";
 import {
   data,
   eventually,
@@ -526,6 +527,27 @@ describe("Cache-Control: no-cache", () => {
 });
 
 describe("bounds", () => {
+  it("keeps an upstream client open while its mutations are in flight, however short idleMs", async () => {
+    // The pool itself: every mutation is sent at once, so only the in-flight count keeps the
+    // client from closing while one socket works through them one at a time.
+    const pool = new UpstreamPool(backend.url, { idleMs: 100 });
+    await using _pool = { [Symbol.asyncDispose]: () => pool.close() };
+    pool.prepare(null);
+    await eventually(() => pool.canWrite(null), "the anonymous client to take writes");
+    const name = "inflight-idle";
+    const started = Date.now();
+    const values = await Promise.all(
+      Array.from(
+        { length: 1_000 },
+        async () => (await pool.mutation(null, "counters:increment", { name }, 10_000)) as number,
+      ),
+    );
+    expect(Date.now() - started).toBeGreaterThan(100);
+    expect(values.toSorted((a, b) => a - b)).toEqual(
+      Array.from({ length: 1_000 }, (_, i) => i + 1),
+    );
+  });
+
   it("drops a warm subscription queryCacheMs after the read", async () => {
     await using gateway = await ownGateway({ queryCacheMs: 300 });
     const name = "expiry";
