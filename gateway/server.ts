@@ -317,12 +317,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       subscribe: (args) =>
         (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onConnect: async (ctx) => {
-        const token = tokenFrom(ctx.connectionParams?.["authorization"]);
+        // The same precedence as the context factory: the upgrade's header, then connectionParams.
+        const token = tokenFrom(
+          ctx.extra.request.headers.authorization ?? ctx.connectionParams?.["authorization"],
+        );
         if (token === null) return true;
         const verdict = await pool.verify(token, upstreamTimeoutMs);
         const socket = ctx.extra.socket;
         if (verdict === "unavailable") {
-          // 1013 Try Again Later: graphql-ws clients retry (4403 would make them drop the token).
+          // 1013 Try Again Later: the backend, not the token, is the problem; graphql-ws retries.
           socket.close(1013, "The Convex backend did not answer; try again later.");
           return false;
         }

@@ -126,7 +126,7 @@ export class LiveQueries {
    */
   invalidateAll(ts: Timestamp): void {
     this.generation++;
-    for (const result of [...this.watched]) this.invalidate(result, ts);
+    for (const result of [...this.watched, ...this.results.values()]) this.invalidate(result, ts);
   }
 
   private invalidate(result: LiveResult, ts: Timestamp): void {
@@ -150,29 +150,47 @@ export class LiveQueries {
     const specificKey = `${request.path}\u0000${argsJson}\u0000${identityKey(request.identity)}`;
     for (const key of [sharedKey, specificKey]) {
       const cached = this.results.get(key);
-      if (cached !== undefined && cached.validAt(ts)) {
+      if (cached !== undefined && cached.generation === this.generation && cached.validAt(ts)) {
         cached.watchers.add(watcher);
         this.watched.add(cached);
         return cached;
       }
     }
-    for (;;) {
-      const generation = this.generation;
-      const inflightKey = `${specificKey}\u0000${ts}\u0000${generation}`;
-      let pending = this.inflight.get(inflightKey);
-      if (pending === undefined) {
-        pending = this.execute(request, ts, sharedKey, specificKey).finally(() =>
-          this.inflight.delete(inflightKey),
-        );
-        this.inflight.set(inflightKey, pending);
+    // Pinned for the whole wait, so that a rerun after a reload still catches up on the commits
+    // published since `ts`.
+    this.pinSnapshot(ts);
+    try {
+      for (;;) {
+        const generation = this.generation;
+        const inflightKey = `${specificKey}\u0000${ts}\u0000${generation}`;
+        let pending = this.inflight.get(inflightKey);
+        if (pending === undefined) {
+          pending = this.execute(request, ts, sharedKey, specificKey).finally(() =>
+            this.inflight.delete(inflightKey),
+          );
+          this.inflight.set(inflightKey, pending);
+        }
+        const result = await pending;
+        // The functions were reloaded while it ran: run it again with the new code.
+        if (result.generation !== this.generation) continue;
+        result.watchers.add(watcher);
+        this.watched.add(result);
+        return result;
       }
-      const result = await pending;
-      // The functions were reloaded while it ran: run it again with the new code.
-      if (result.generation !== this.generation) continue;
-      result.watchers.add(watcher);
-      this.watched.add(result);
-      return result;
+    } finally {
+      this.unpinSnapshot(ts);
+      this.trimRecent();
     }
+  }
+
+  private pinSnapshot(ts: Timestamp): void {
+    this.inflightSnapshots.set(ts, (this.inflightSnapshots.get(ts) ?? 0) + 1);
+  }
+
+  private unpinSnapshot(ts: Timestamp): void {
+    const count = this.inflightSnapshots.get(ts) ?? 1;
+    if (count <= 1) this.inflightSnapshots.delete(ts);
+    else this.inflightSnapshots.set(ts, count - 1);
   }
 
   /** Stops watching; a result nobody watches is dropped. */
@@ -195,7 +213,7 @@ export class LiveQueries {
   ): Promise<LiveResult> {
     this.stats.executions++;
     const generation = this.generation;
-    this.inflightSnapshots.set(ts, (this.inflightSnapshots.get(ts) ?? 0) + 1);
+    this.pinSnapshot(ts);
     let outcome: FunctionOutcome;
     try {
       outcome = await this.executor.run({
@@ -207,9 +225,7 @@ export class LiveQueries {
         journal: request.journal ?? null,
       });
     } finally {
-      const count = this.inflightSnapshots.get(ts) ?? 1;
-      if (count <= 1) this.inflightSnapshots.delete(ts);
-      else this.inflightSnapshots.set(ts, count - 1);
+      this.unpinSnapshot(ts);
     }
     const key = outcome.observedIdentity ? specificKey : sharedKey;
     const result = new LiveResult(key, ts, outcome);

@@ -15,7 +15,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import type { Value } from "convex/values";
 import type { ConvexAccess } from "../context.ts";
-import { toGraphQLError } from "../errors.ts";
+import { ERROR_CODES, toGraphQLError } from "../errors.ts";
 import { nodeFetch } from "./node_fetch.ts";
 import type { UpstreamPool } from "./pool.ts";
 
@@ -73,7 +73,11 @@ export function httpConvexAccess(
         pool.prepare(token);
         return result;
       } catch (error) {
-        throw toGraphQLError(error, path);
+        const graphQLError = toGraphQLError(error, path);
+        const code = (graphQLError as { extensions?: { code?: unknown } }).extensions?.code;
+        // Refused upstream (e.g. expired): its pooled client and graphql-ws sockets end too.
+        if (code === ERROR_CODES.unauthenticated && token !== null) pool.tokenRefused(token);
+        throw graphQLError;
       }
     },
   };

@@ -176,8 +176,7 @@ export class UpstreamPool {
           // Refused now, or expired in use: the official client would go on anonymously.
           pooled.auth = "refused";
           pooled.settleAuth(false);
-          this.drop(pooled, new Error("AuthError: the token was refused or has expired."));
-          this.options.onTokenRefused?.(token);
+          this.refuse(pooled, token);
         },
       );
     }
@@ -195,7 +194,7 @@ export class UpstreamPool {
    * Ends a client: its readers get `error` (if given), a pending token check answers "refused",
    * its subscriptions and socket close.
    */
-  private drop(pooled: PooledClient, error: Error | null): void {
+  private drop(pooled: PooledClient, error: Error | null): Promise<void> {
     if (this.clients.get(pooled.key) === pooled) this.clients.delete(pooled.key);
     if (pooled.idleTimer !== null) clearTimeout(pooled.idleTimer);
     pooled.idleTimer = null;
@@ -208,7 +207,21 @@ export class UpstreamPool {
       for (const listener of [...subscription.listeners]) listener({ error });
     }
     pooled.subscriptions.clear();
-    void pooled.client.close();
+    return pooled.client.close();
+  }
+
+  /** The backend refused `token`: its readers get an AuthError, its client and sockets close. */
+  private refuse(pooled: PooledClient | undefined, token: string): void {
+    if (pooled !== undefined) {
+      pooled.auth = "refused";
+      void this.drop(pooled, new Error("AuthError: the token was refused or has expired."));
+    }
+    this.options.onTokenRefused?.(token);
+  }
+
+  /** An upstream HTTP call with `token` was refused (the token expired, say). */
+  tokenRefused(token: string): void {
+    this.refuse(this.clients.get(token), token);
   }
 
   /** Nothing uses it: no subscription, no mutation in flight, no token check pending. */
@@ -218,10 +231,16 @@ export class UpstreamPool {
 
   /** Closes `pooled` after `idleMs` if it is idle then (whoever ends its last use calls this). */
   private scheduleIdleClose(pooled: PooledClient): void {
-    if (!this.isIdle(pooled) || pooled.idleTimer !== null) return;
+    if (
+      !this.isIdle(pooled) ||
+      pooled.idleTimer !== null ||
+      this.clients.get(pooled.key) !== pooled
+    )
+      return;
     pooled.idleTimer = setTimeout(() => {
       pooled.idleTimer = null;
-      if (this.isIdle(pooled) && this.clients.get(pooled.key) === pooled) this.drop(pooled, null);
+      if (this.isIdle(pooled) && this.clients.get(pooled.key) === pooled)
+        void this.drop(pooled, null);
     }, this.idleMs);
     pooled.idleTimer.unref();
   }
@@ -231,11 +250,17 @@ export class UpstreamPool {
    * `timeoutMs` (it may be unreachable).
    */
   async verify(token: string, timeoutMs: number): Promise<"accepted" | "refused" | "unavailable"> {
-    const pooled = this.pooled(token);
+    let pooled: PooledClient;
+    try {
+      pooled = this.pooled(token);
+    } catch {
+      return "unavailable"; // shutting down
+    }
     try {
       const accepted = await withTimeout(pooled.authenticated, timeoutMs, "The token check");
       return accepted ? "accepted" : "refused";
     } catch {
+      // No answer in time: the client stays pending (and open) until the backend answers.
       return "unavailable";
     } finally {
       this.scheduleIdleClose(pooled);
@@ -437,8 +462,10 @@ export class UpstreamPool {
   async close(): Promise<void> {
     this.closed = true;
     const clients = [...this.clients.values()];
-    for (const pooled of clients) this.drop(pooled, new Error("The gateway is shutting down."));
+    const closing = clients.map((pooled) =>
+      this.drop(pooled, new Error("The gateway is shutting down.")),
+    );
     this.warm.clear();
-    await Promise.all(clients.map((pooled) => pooled.client.close()));
+    await Promise.all(closing);
   }
 }
