@@ -28,7 +28,7 @@ import { useServer } from "graphql-ws/use/ws";
 import type { GatewayContext } from "./context.ts";
 import { httpConvexAccess } from "./upstream/http_access.ts";
 import { latestTimestampReader } from "./upstream/latest_timestamp.ts";
-import { UpstreamPool } from "./upstream/pool.ts";
+import { UpstreamPool, type ReadMark, type UpstreamRead } from "./upstream/pool.ts";
 import { LiveRegistry } from "./live/registry.ts";
 import { readOnce } from "./live/read_once.ts";
 import { operationLimitsRule } from "./limits.ts";
@@ -138,6 +138,17 @@ async function executeWith(args: ExecutionArgs, context: GatewayContext): Promis
   return result;
 }
 
+/** Identifies documents for `operationKey` (Yoga's parse cache hands out one object per text). */
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 0;
+
+/** One name per (document, operation name, variables): what an upstream read can vouch for. */
+function operationKey(args: ExecutionArgs): string {
+  let id = documentIds.get(args.document);
+  if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
+  return `${id}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+}
+
 /** How a query operation is answered. */
 function queryKind(args: ExecutionArgs): "live" | "query" | null {
   const operation = getOperationAST(args.document, args.operationName);
@@ -192,6 +203,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
   };
 
+  // An upstream read that may vouch for the client's results (see UpstreamPool.vouch).
+  const vouchingExecute =
+    (mark: ReadMark, operation: string) =>
+    async (args: ExecutionArgs): Promise<ExecutionResult> => {
+      const context = args.contextValue as GatewayContext;
+      const reads: UpstreamRead[] = [];
+      const access = httpConvexAccess(
+        options.convexUrl,
+        context.token,
+        pool,
+        upstreamTimeoutMs,
+        (read) => reads.push(read),
+      );
+      const result = await executeWith(args, { ...context, convex: access });
+      if (result.errors === undefined) pool.vouch(mark, operation, reads);
+      return result;
+    };
+
   const livePlugin: Plugin = {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(liveExecute as never);
@@ -203,9 +232,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       const context = args.contextValue as unknown as GatewayContext;
-      if (kind === "query" && queryCacheMs > 0 && !context.fresh && pool.canRead(context.token)) {
+      if (kind !== "query" || queryCacheMs === 0 || context.fresh) return;
+      const operation = operationKey(args);
+      if (pool.canRead(context.token, operation)) {
         setExecuteFn(cachedExecute as never);
+        return;
       }
+      const mark = pool.readMark(context.token);
+      if (mark !== null) setExecuteFn(vouchingExecute(mark, operation) as never);
     },
   };
   const limitsPlugin: Plugin = {

@@ -13,7 +13,10 @@
  * token was accepted, and what it holds was synced on this connection at or after the write
  * watermark: the commit timestamp of the latest write this gateway made (through any identity).
  * A client's own mutations need nothing more: the official client resolves a mutation only once
- * its query results reflect it.
+ * its query results reflect it. The backend pushes to a connection only when one of its results
+ * changes, so after another identity's write a client may stay behind the watermark with results
+ * that are in fact current: an upstream read that finds exactly what the client holds vouches
+ * for that operation's results (`vouch`) until the client's next Transition.
  *
  * A token the backend refuses (at once, or later because it expired) ends its client: readers
  * get an `AuthError`, which the gateway reports as UNAUTHENTICATED.
@@ -62,6 +65,30 @@ interface PooledClient {
    * results until the next Transition, so until then a new read may be answered from them.
    */
   transitionsAtLastRemoval: number;
+  /** Operations an upstream read vouched for since the last Transition (see `vouch`). */
+  readonly vouched: Map<string, bigint>;
+}
+
+/** Where a vouching read starts from (see `UpstreamPool.readMark`). */
+export interface ReadMark {
+  readonly pooled: PooledClient;
+  readonly transitions: number;
+  /** The write watermark when the read started: the read is at or after it. */
+  readonly watermark: bigint;
+}
+
+/** One Convex query an upstream read made, and its result. */
+export interface UpstreamRead {
+  readonly path: string;
+  readonly args: Record<string, Value>;
+  readonly value: unknown;
+}
+
+/** At most this many vouched operations per client between two Transitions. */
+const MAX_VOUCHED = 1_000;
+
+function subscriptionKey(path: string, args: Record<string, Value>): string {
+  return `${path}\u0000${JSON.stringify(convexToJson(args))}`;
 }
 
 /** What a new reader of a query gets back. */
@@ -162,6 +189,7 @@ export class UpstreamPool {
       syncedConnection: -1,
       transitions: 0,
       transitionsAtLastRemoval: -1,
+      vouched: new Map(),
     };
     if (token !== null) {
       client.setAuth(
@@ -182,6 +210,7 @@ export class UpstreamPool {
     }
     client.client.addOnTransitionHandler((transition) => {
       pooled.transitions++;
+      if (pooled.vouched.size > 0) pooled.vouched.clear();
       pooled.syncedTs = timestampOf(transition.timestamp);
       pooled.syncedConnection = client.connectionState().connectionCount;
     });
@@ -276,8 +305,11 @@ export class UpstreamPool {
     this.pooled(token);
   }
 
-  /** True when `token`'s client may answer a read from what it holds (see the file comment). */
-  canRead(token: string | null): boolean {
+  /**
+   * True when `token`'s client may answer a read from what it holds (see the file comment);
+   * `operation` names the operation, for reads an upstream read vouched for.
+   */
+  canRead(token: string | null, operation?: string): boolean {
     const pooled = this.ready(token);
     if (pooled === null) return false;
     if (this.coveredWrites < this.unknownWrites) {
@@ -289,11 +321,46 @@ export class UpstreamPool {
     if (pooled.subscriptions.size === 0 && pooled.transitions > pooled.transitionsAtLastRemoval) {
       return true;
     }
-    return (
+    if (
       pooled.syncedTs !== null &&
       pooled.syncedConnection === pooled.client.connectionState().connectionCount &&
       pooled.syncedTs >= this.knownWatermark
-    );
+    ) {
+      return true;
+    }
+    const vouchedAt = operation === undefined ? undefined : pooled.vouched.get(operation);
+    return vouchedAt !== undefined && vouchedAt >= this.knownWatermark;
+  }
+
+  /**
+   * Marks the state of `token`'s client before an upstream read that may vouch for it; null when
+   * there is nothing to vouch for (no ready client holding results, or an unknown watermark).
+   */
+  readMark(token: string | null): ReadMark | null {
+    const pooled = this.ready(token);
+    if (pooled === null || pooled.subscriptions.size === 0) return null;
+    if (this.coveredWrites < this.unknownWrites) return null;
+    return { pooled, transitions: pooled.transitions, watermark: this.knownWatermark };
+  }
+
+  /**
+   * An upstream read of `operation`, started after `mark` (so at a timestamp at or after the
+   * mark's watermark), found `reads`. If the client holds exactly these results and received no
+   * Transition since the mark, its results for the operation are the backend's at that
+   * timestamp: it may answer the operation until its next Transition (or a later write).
+   */
+  vouch(mark: ReadMark, operation: string, reads: readonly UpstreamRead[]): void {
+    const { pooled } = mark;
+    if (reads.length === 0 || this.clients.get(pooled.key) !== pooled) return;
+    if (pooled.transitions !== mark.transitions) return;
+    for (const read of reads) {
+      const latest = pooled.subscriptions.get(subscriptionKey(read.path, read.args))?.latest;
+      if (latest === null || latest === undefined || !("value" in latest)) return;
+      const held = JSON.stringify(convexToJson(latest.value as Value));
+      if (held !== JSON.stringify(convexToJson(read.value as Value))) return;
+    }
+    if (pooled.vouched.size >= MAX_VOUCHED) pooled.vouched.clear();
+    pooled.vouched.set(operation, mark.watermark);
   }
 
   /** True when a mutation can go through `token`'s client (connected, token accepted). */
@@ -386,7 +453,7 @@ export class UpstreamPool {
     warmMs = 0,
   ): UpstreamSubscription {
     const pooled = this.pooled(token);
-    const key = `${path}\u0000${JSON.stringify(convexToJson(args))}`;
+    const key = subscriptionKey(path, args);
     let shared = pooled.subscriptions.get(key);
     if (shared === undefined) {
       const created: SharedSubscription = {

@@ -12,8 +12,8 @@
  * and every counter and table number is used by one test only.
  *
  * Two tests pin down edges: timestamps whose bit 31 is set (the official client's `Long` prints
- * them 2^32 ns too small; the pool converts them exactly), and the documented limit that an
- * identity reads upstream after another identity's write to data it does not read.
+ * them 2^32 ns too small; the pool converts them exactly), and an identity behind another
+ * identity's write to data it does not read (one upstream read per operation vouches for it).
  */
 import "./support/single_graphql.ts";
 import fs from "node:fs";
@@ -368,11 +368,11 @@ describe("freshness", () => {
     expect(await readValue()).toBe(30);
   });
 
-  // The documented limit: the backend pushes a Transition only when one of a session's results
-  // changes, so after another identity's write to data the anonymous client does not read, its
-  // client has not synced past the write watermark and its reads go upstream (right, not warm)
-  // until its own data changes or its warm queries cool down.
-  it("reads upstream after another identity's write to data it does not read", async () => {
+  // The backend pushes a Transition only when one of a session's results changes, so after
+  // another identity's write to data the anonymous client does not read, its client is behind the
+  // write watermark: the next read of each operation goes upstream, and finding what the client
+  // holds, vouches for it until the client's next Transition.
+  it("reads upstream once per operation after another identity's write to data it does not read", async () => {
     await using gateway = await ownGateway();
     const bob = await issuer.token("bob-unrelated");
     await warm(gateway, null, () => readCounter(gateway, "unrelated-read"));
@@ -382,8 +382,24 @@ describe("freshness", () => {
     const executions = queryExecutions();
     expect(await readCounter(gateway, "unrelated-read")).toBe(0);
     expect(queryExecutions() - executions).toBe(1);
-    // Its own data changing syncs it past the watermark: warm answers again.
+    // Vouched for: the same operation is answered warm again; another one is not.
+    for (let i = 0; i < 5; i++) expect(await readCounter(gateway, "unrelated-read")).toBe(0);
+    expect(queryExecutions() - executions).toBe(1);
+    const other = await data(gateway.url, `{ countersGet(name: "unrelated-read") }`);
+    expect(other).toEqual({ countersGet: 0 });
+    expect(queryExecutions() - executions).toBe(2);
+    // A later write by bob: the vouching no longer covers it, one upstream read again.
+    await incrementCounter(gateway, "unrelated-write", bob);
+    expect(await readCounter(gateway, "unrelated-read")).toBe(0);
+    expect(queryExecutions() - executions).toBe(3);
+    // A write elsewhere to what the anonymous client reads: it is pushed, and never missed.
     await convexHttp(backend.url).mutation(api.increment, { name: "unrelated-read" });
+    await pollUntil(
+      () => readCounter(gateway, "unrelated-read"),
+      (value) => value === 1,
+      "the pushed change",
+    );
+    // Its own data changing synced it past the watermark: warm answers again.
     await eventually(() => gateway.pool.canRead(null), "the anonymous client to sync again");
     const after = queryExecutions();
     expect(await readCounter(gateway, "unrelated-read")).toBe(1);
