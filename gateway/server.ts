@@ -4,6 +4,7 @@
  * assets) to browsers. It keeps no state of its own beyond caches: several gateways can serve
  * one Convex deployment.
  */
+import { createHash } from "node:crypto";
 import http from "node:http";
 import { Readable } from "node:stream";
 import type { AddressInfo } from "node:net";
@@ -25,7 +26,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { WebSocketServer, type WebSocket } from "ws";
 import { useServer } from "graphql-ws/use/ws";
-import type { GatewayContext } from "./context.ts";
+import type { ConvexAccess, GatewayContext } from "./context.ts";
 import { httpConvexAccess } from "./upstream/http_access.ts";
 import { latestTimestampReader } from "./upstream/latest_timestamp.ts";
 import { UpstreamPool, type ReadMark, type UpstreamRead } from "./upstream/pool.ts";
@@ -138,15 +139,29 @@ async function executeWith(args: ExecutionArgs, context: GatewayContext): Promis
   return result;
 }
 
-/** Identifies documents for `operationKey` (Yoga's parse cache hands out one object per text). */
-const documentIds = new WeakMap<DocumentNode, number>();
-let nextDocumentId = 0;
+/** Ids of documents and schemas for `operationKey` (Yoga's parse cache hands out one object per text). */
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
 
-/** One name per (document, operation name, variables): what an upstream read can vouch for. */
+function objectId(object: object): number {
+  let id = objectIds.get(object);
+  if (id === undefined) objectIds.set(object, (id = nextObjectId++));
+  return id;
+}
+
+/**
+ * One name per (schema, document, operation name, variables): what an upstream read can vouch
+ * for. A digest, so that large variables cost no memory; -0 is kept apart from 0 (GraphQL and
+ * Convex tell them apart).
+ */
 function operationKey(args: ExecutionArgs): string {
-  let id = documentIds.get(args.document);
-  if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
-  return `${id}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+  const variables = JSON.stringify(args.variableValues ?? {}, (_key, value: unknown) =>
+    Object.is(value, -0) ? "\u0000-0" : value,
+  );
+  return createHash("sha256")
+    .update(`${objectId(args.schema)}\u0000${objectId(args.document)}\u0000`)
+    .update(`${args.operationName ?? ""}\u0000${variables}`)
+    .digest("base64");
 }
 
 /** How a query operation is answered. */
@@ -209,15 +224,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async (args: ExecutionArgs): Promise<ExecutionResult> => {
       const context = args.contextValue as GatewayContext;
       const reads: UpstreamRead[] = [];
-      const access = httpConvexAccess(
+      let onlyQueries = true;
+      const upstream = httpConvexAccess(
         options.convexUrl,
         context.token,
         pool,
         upstreamTimeoutMs,
         (read) => reads.push(read),
       );
+      const access: ConvexAccess = {
+        run: (kind, path, convexArgs, hints) => {
+          if (kind !== "query") onlyQueries = false; // (an SDL schema may bind a Query to an action)
+          return upstream.run(kind, path, convexArgs, hints);
+        },
+      };
       const result = await executeWith(args, { ...context, convex: access });
-      if (result.errors === undefined) pool.vouch(mark, operation, reads);
+      if (result.errors === undefined && onlyQueries) pool.vouch(mark, operation, reads);
       return result;
     };
 

@@ -37,6 +37,10 @@ interface SharedSubscription {
   readonly listeners: Set<UpstreamListener>;
   latest: UpstreamUpdate | null;
   unsubscribe: () => void;
+  /** The official client's own view of the result (undefined: it holds none). */
+  currentValue: () => unknown;
+  /** Set while untrusted (see `subscribe`): the last update the client handed over. */
+  candidate: UpstreamUpdate | null;
   /** Stay subscribed until then (ms since epoch) once the last reader left. */
   warmUntil: number;
   warmTimer: NodeJS.Timeout | null;
@@ -65,14 +69,20 @@ interface PooledClient {
    * results until the next Transition, so until then a new read may be answered from them.
    */
   transitionsAtLastRemoval: number;
-  /** Operations an upstream read vouched for since the last Transition (see `vouch`). */
-  readonly vouched: Map<string, bigint>;
+  /**
+   * Operations an upstream read vouched for since the last Transition (see `vouch`): the
+   * watermark it covers, and the connection whose results it checked.
+   */
+  readonly vouched: Map<string, { readonly watermark: bigint; readonly connection: number }>;
+  /** Subscriptions that may have been handed a result the client kept from before (see `subscribe`). */
+  readonly untrusted: Set<SharedSubscription>;
 }
 
 /** Where a vouching read starts from (see `UpstreamPool.readMark`). */
 export interface ReadMark {
   readonly pooled: PooledClient;
   readonly transitions: number;
+  readonly connection: number;
   /** The write watermark when the read started: the read is at or after it. */
   readonly watermark: bigint;
 }
@@ -86,6 +96,15 @@ export interface UpstreamRead {
 
 /** At most this many vouched operations per client between two Transitions. */
 const MAX_VOUCHED = 1_000;
+
+/** Whether the official client holds a result (a value, or an error) for `subscription`. */
+function holdsResult(subscription: SharedSubscription): boolean {
+  try {
+    return subscription.currentValue() !== undefined;
+  } catch {
+    return true; // it holds an error result
+  }
+}
 
 function subscriptionKey(path: string, args: Record<string, Value>): string {
   return `${path}\u0000${JSON.stringify(convexToJson(args))}`;
@@ -190,6 +209,7 @@ export class UpstreamPool {
       transitions: 0,
       transitionsAtLastRemoval: -1,
       vouched: new Map(),
+      untrusted: new Set(),
     };
     if (token !== null) {
       client.setAuth(
@@ -211,6 +231,7 @@ export class UpstreamPool {
     client.client.addOnTransitionHandler((transition) => {
       pooled.transitions++;
       if (pooled.vouched.size > 0) pooled.vouched.clear();
+      if (pooled.untrusted.size > 0) this.settleUntrusted(pooled);
       pooled.syncedTs = timestampOf(transition.timestamp);
       pooled.syncedConnection = client.connectionState().connectionCount;
     });
@@ -328,8 +349,12 @@ export class UpstreamPool {
     ) {
       return true;
     }
-    const vouchedAt = operation === undefined ? undefined : pooled.vouched.get(operation);
-    return vouchedAt !== undefined && vouchedAt >= this.knownWatermark;
+    const vouched = operation === undefined ? undefined : pooled.vouched.get(operation);
+    return (
+      vouched !== undefined &&
+      vouched.watermark >= this.knownWatermark &&
+      vouched.connection === pooled.client.connectionState().connectionCount
+    );
   }
 
   /**
@@ -340,7 +365,12 @@ export class UpstreamPool {
     const pooled = this.ready(token);
     if (pooled === null || pooled.subscriptions.size === 0) return null;
     if (this.coveredWrites < this.unknownWrites) return null;
-    return { pooled, transitions: pooled.transitions, watermark: this.knownWatermark };
+    return {
+      pooled,
+      transitions: pooled.transitions,
+      connection: pooled.client.connectionState().connectionCount,
+      watermark: this.knownWatermark,
+    };
   }
 
   /**
@@ -353,6 +383,7 @@ export class UpstreamPool {
     const { pooled } = mark;
     if (reads.length === 0 || this.clients.get(pooled.key) !== pooled) return;
     if (pooled.transitions !== mark.transitions) return;
+    if (pooled.client.connectionState().connectionCount !== mark.connection) return;
     for (const read of reads) {
       const latest = pooled.subscriptions.get(subscriptionKey(read.path, read.args))?.latest;
       if (latest === null || latest === undefined || !("value" in latest)) return;
@@ -360,7 +391,7 @@ export class UpstreamPool {
       if (held !== JSON.stringify(convexToJson(read.value as Value))) return;
     }
     if (pooled.vouched.size >= MAX_VOUCHED) pooled.vouched.clear();
-    pooled.vouched.set(operation, mark.watermark);
+    pooled.vouched.set(operation, { watermark: mark.watermark, connection: mark.connection });
   }
 
   /** True when a mutation can go through `token`'s client (connected, token accepted). */
@@ -461,19 +492,32 @@ export class UpstreamPool {
         listeners: new Set(),
         latest: null,
         unsubscribe: () => {},
+        currentValue: () => undefined,
+        candidate: null,
         warmUntil: 0,
         warmTimer: null,
       };
       const deliver = (update: UpstreamUpdate): void => {
+        if (pooled.untrusted.has(created)) {
+          created.candidate = update;
+          return;
+        }
         created.latest = update;
         for (const each of [...created.listeners]) each(update);
       };
-      created.unsubscribe = pooled.client.onUpdate(
+      const unsubscribe = pooled.client.onUpdate(
         makeFunctionReference<"query">(path),
         args,
         (value) => deliver({ value }),
         (error) => deliver({ error }),
       );
+      created.unsubscribe = unsubscribe;
+      created.currentValue = () => unsubscribe.getCurrentValue();
+      // A query subscribed again before the Transition answering its removal: the official client
+      // still holds the old result and hands it over (no Transition), and a Transition computed
+      // before the server saw the new subscription then drops it without a word. Such a result
+      // is not this subscription's: it counts only from the first Transition on.
+      if (holdsResult(created)) pooled.untrusted.add(created);
       pooled.subscriptions.set(key, created);
       shared = created;
     } else if (shared.warmTimer !== null) {
@@ -504,6 +548,21 @@ export class UpstreamPool {
     return { latest, release };
   }
 
+  /**
+   * After a Transition: an untrusted subscription whose result the client still holds got it in
+   * this Transition (a kept result is dropped by the first one); else it waits for its first.
+   */
+  private settleUntrusted(pooled: PooledClient): void {
+    for (const subscription of [...pooled.untrusted]) {
+      pooled.untrusted.delete(subscription);
+      const candidate = subscription.candidate;
+      subscription.candidate = null;
+      if (candidate === null || !holdsResult(subscription)) continue;
+      subscription.latest = candidate;
+      for (const each of [...subscription.listeners]) each(candidate);
+    }
+  }
+
   private keepWarm(pooled: PooledClient, subscription: SharedSubscription, forMs: number): void {
     this.warm.set(subscription, pooled);
     subscription.warmTimer = setTimeout(() => this.end(pooled, subscription), forMs);
@@ -521,6 +580,7 @@ export class UpstreamPool {
     if (pooled.subscriptions.get(subscription.key) !== subscription) return;
     subscription.unsubscribe();
     pooled.subscriptions.delete(subscription.key);
+    pooled.untrusted.delete(subscription);
     pooled.transitionsAtLastRemoval = pooled.transitions;
     this.scheduleIdleClose(pooled);
   }
