@@ -1,5 +1,10 @@
 /**
- * A race only a scripted backend can stage: a query unsubscribed and subscribed again before
+ * What only a scripted backend can stage.
+ *
+ * A backend that never answers a token check: a graphql-ws connect with a token is closed with
+ * 1013 (try again later) once the upstream timeout passes, not 4403 (the token is not at fault).
+ *
+ * A race: a query unsubscribed and subscribed again before
  * the Transition answering its removal. The official client then hands the new subscription the
  * result it kept from before (without a Transition), and a Transition computed before the server
  * saw the new subscription drops that result again. The gateway's pool must not let such a
@@ -15,6 +20,12 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { readOnce } from "../../gateway/live/read_once.ts";
 import { UpstreamPool } from "../../gateway/upstream/pool.ts";
 import type { ConvexAccess } from "../../gateway/context.ts";
+import {
+  startTestGateway,
+  wsClient,
+  record,
+  describe as describeError,
+} from "./support/gateway.ts";
 
 function encodeTs(ts: number): string {
   const bytes = Buffer.alloc(8);
@@ -144,4 +155,22 @@ it("never answers with a result the client kept from before a query was subscrib
     const { a, b } = answer.data as { a: number; b: number };
     expect(a, `one state of the backend: ${JSON.stringify(answer.data)}`).toBe(b);
   }
+});
+
+it("closes a graphql-ws connect with 1013 when the backend does not answer its token check", async () => {
+  // Accepts sockets, answers nothing.
+  const silent = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((resolve) => silent.once("listening", resolve));
+  cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+  const { port } = silent.address() as AddressInfo;
+  const gateway = await startTestGateway(`http://127.0.0.1:${port}`, { upstreamTimeoutMs: 300 });
+  cleanups.push(() => gateway.close());
+  const client = wsClient(gateway.url, {
+    connectionParams: { authorization: "Bearer some.jwt.token" },
+  });
+  cleanups.push(() => client.dispose());
+  using watch = record(client, { query: 'subscription { countersGet(name: "x") }' });
+  const error = await watch.failure("the socket to be closed");
+  expect(describeError(error)).toMatch(/^close 1013/);
+  expect(client.closes[0]?.code).toBe(1013);
 });
