@@ -168,7 +168,9 @@ it("closes a graphql-ws connect with 1013 when the backend does not answer its t
   const client = wsClient(gateway.url, {
     connectionParams: { authorization: "Bearer some.jwt.token" },
   });
-  cleanups.push(() => client.dispose());
+  cleanups.push(async () => {
+    await client.dispose();
+  });
   using watch = record(client, { query: 'subscription { countersGet(name: "x") }' });
   const error = await watch.failure("the socket to be closed");
   expect(describeError(error)).toMatch(/^close 1013/);
