@@ -4,6 +4,10 @@
  * their results (see LiveOperation), and the first complete result is the answer. The
  * subscriptions then stay warm for `warmMs` (see UpstreamPool), so a repeat is answered without a
  * round trip to Convex.
+ *
+ * There is no overall deadline: each query's first result is awaited at most `timeoutMs`, and as
+ * resolvers call Convex from root fields only (derived and SDL schemas), the set of queries is
+ * fixed, so a read ends after at most one such wait and one rerun.
  */
 import type { ExecutionResult } from "graphql";
 import type { UpstreamPool } from "../upstream/pool.ts";
