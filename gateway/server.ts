@@ -26,10 +26,10 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { WebSocketServer, type WebSocket } from "ws";
 import { useServer } from "graphql-ws/use/ws";
-import type { ConvexAccess, GatewayContext } from "./context.ts";
+import type { GatewayContext } from "./context.ts";
 import { httpConvexAccess } from "./upstream/http_access.ts";
 import { latestTimestampReader } from "./upstream/latest_timestamp.ts";
-import { UpstreamPool, type ReadMark, type UpstreamRead } from "./upstream/pool.ts";
+import { UpstreamPool, type ReadMark, type UpstreamReadLog } from "./upstream/pool.ts";
 import { LiveRegistry } from "./live/registry.ts";
 import { readOnce } from "./live/read_once.ts";
 import { operationLimitsRule } from "./limits.ts";
@@ -223,23 +223,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     (mark: ReadMark, operation: string) =>
     async (args: ExecutionArgs): Promise<ExecutionResult> => {
       const context = args.contextValue as GatewayContext;
-      const reads: UpstreamRead[] = [];
-      let onlyQueries = true;
-      const upstream = httpConvexAccess(
+      const log: UpstreamReadLog = { reads: [], onlyQueries: true };
+      const convex = httpConvexAccess(
         options.convexUrl,
         context.token,
         pool,
         upstreamTimeoutMs,
-        (read) => reads.push(read),
+        log,
       );
-      const access: ConvexAccess = {
-        run: (kind, path, convexArgs, hints) => {
-          if (kind !== "query") onlyQueries = false; // (an SDL schema may bind a Query to an action)
-          return upstream.run(kind, path, convexArgs, hints);
-        },
-      };
-      const result = await executeWith(args, { ...context, convex: access });
-      if (result.errors === undefined && onlyQueries) pool.vouch(mark, operation, reads);
+      const result = await executeWith(args, { ...context, convex });
+      if (result.errors === undefined && log.onlyQueries) pool.vouch(mark, operation, log.reads);
       return result;
     };
 
@@ -255,13 +248,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       const context = args.contextValue as unknown as GatewayContext;
       if (kind !== "query" || queryCacheMs === 0 || context.fresh) return;
-      const operation = operationKey(args);
-      if (pool.canRead(context.token, operation)) {
+      let operation: string | null = null;
+      const named = (): string => (operation ??= operationKey(args));
+      if (pool.canRead(context.token, named)) {
         setExecuteFn(cachedExecute as never);
         return;
       }
       const mark = pool.readMark(context.token);
-      if (mark !== null) setExecuteFn(vouchingExecute(mark, operation) as never);
+      if (mark !== null) setExecuteFn(vouchingExecute(mark, named()) as never);
     },
   };
   const limitsPlugin: Plugin = {

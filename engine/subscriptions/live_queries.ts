@@ -179,7 +179,8 @@ export class LiveQueries {
       }
     } finally {
       this.unpinSnapshot(ts);
-      this.trimRecent();
+      // Only the last reader of a snapshot can make older commits unneeded.
+      if (!this.inflightSnapshots.has(ts)) this.trimRecent();
     }
   }
 

@@ -12,10 +12,10 @@
  */
 import type { ExecutionResult } from "graphql";
 import { GraphQLError } from "graphql";
-import { convexToJson, type Value } from "convex/values";
+import type { Value } from "convex/values";
 import type { ConvexAccess } from "../context.ts";
 import { ERROR_CODES, toGraphQLError } from "../errors.ts";
-import type { UpstreamPool, UpstreamUpdate } from "../upstream/pool.ts";
+import { subscriptionKey, type UpstreamPool, type UpstreamUpdate } from "../upstream/pool.ts";
 
 interface Dependency {
   readonly path: string;
@@ -114,7 +114,7 @@ export class LiveOperation {
   }
 
   private dependency(path: string, args: Record<string, Value>): Dependency {
-    const key = `${path}\u0000${JSON.stringify(convexToJson(args))}`;
+    const key = subscriptionKey(path, args);
     const existing = this.dependencies.get(key);
     if (existing !== undefined) return existing;
     let resolveFirst: () => void = () => {};

@@ -17,7 +17,7 @@ import type { Value } from "convex/values";
 import type { ConvexAccess } from "../context.ts";
 import { ERROR_CODES, toGraphQLError } from "../errors.ts";
 import { nodeFetch } from "./node_fetch.ts";
-import type { UpstreamPool, UpstreamRead } from "./pool.ts";
+import type { UpstreamPool, UpstreamReadLog } from "./pool.ts";
 
 /** How long one Convex call may take before the gateway gives up. @default 30_000 // ms */
 export const UPSTREAM_TIMEOUT_MS = 30_000;
@@ -27,8 +27,8 @@ export function httpConvexAccess(
   token: string | null,
   pool: UpstreamPool,
   timeoutMs = UPSTREAM_TIMEOUT_MS,
-  /** Told every query result (for `UpstreamPool.vouch`). */
-  onQueryResult?: (read: UpstreamRead) => void,
+  /** Records what the operation read (for `UpstreamPool.vouch`). */
+  log?: UpstreamReadLog,
 ): ConvexAccess {
   let httpClient: ConvexHttpClient | null = null;
   const http = (): ConvexHttpClient => {
@@ -40,6 +40,7 @@ export function httpConvexAccess(
   };
   return {
     async run(kind, path, args, hints) {
+      if (kind !== "query" && log !== undefined) log.onlyQueries = false;
       try {
         let result: unknown;
         switch (kind) {
@@ -49,7 +50,7 @@ export function httpConvexAccess(
               hints?.soleRootField === true
                 ? await http().query(makeFunctionReference<"query">(path), args)
                 : await http().consistentQuery(makeFunctionReference<"query">(path), args);
-            onQueryResult?.({ path, args: args as Record<string, Value>, value: result });
+            log?.reads.push({ path, args: args as Record<string, Value>, value: result });
             break;
           case "mutation":
             if (pool.canWrite(token)) {

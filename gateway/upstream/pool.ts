@@ -94,6 +94,13 @@ export interface UpstreamRead {
   readonly value: unknown;
 }
 
+/** What an upstream read of one operation did (for `UpstreamPool.vouch`). */
+export interface UpstreamReadLog {
+  readonly reads: UpstreamRead[];
+  /** False once it called a mutation or an action (an SDL schema may bind a Query to one). */
+  onlyQueries: boolean;
+}
+
 /** At most this many vouched operations per client between two Transitions. */
 const MAX_VOUCHED = 1_000;
 
@@ -106,7 +113,8 @@ function holdsResult(subscription: SharedSubscription): boolean {
   }
 }
 
-function subscriptionKey(path: string, args: Record<string, Value>): string {
+/** One upstream subscription per (function, arguments) of an identity. */
+export function subscriptionKey(path: string, args: Record<string, Value>): string {
   return `${path}\u0000${JSON.stringify(convexToJson(args))}`;
 }
 
@@ -125,7 +133,7 @@ export interface UpstreamPoolOptions {
   readonly maxWarm?: number;
   /** Gives the latest commit timestamp of the backend (used after a write of unknown timestamp). */
   readonly latestTimestamp?: () => Promise<bigint>;
-  /** Called when the backend refuses a token it had accepted (it expired in use). */
+  /** Called when the backend refuses a token (an expired one, say): its sockets should close. */
   readonly onTokenRefused?: (token: string) => void;
 }
 
@@ -330,7 +338,7 @@ export class UpstreamPool {
    * True when `token`'s client may answer a read from what it holds (see the file comment);
    * `operation` names the operation, for reads an upstream read vouched for.
    */
-  canRead(token: string | null, operation?: string): boolean {
+  canRead(token: string | null, operation?: () => string): boolean {
     const pooled = this.ready(token);
     if (pooled === null) return false;
     if (this.coveredWrites < this.unknownWrites) {
@@ -349,7 +357,11 @@ export class UpstreamPool {
     ) {
       return true;
     }
-    const vouched = operation === undefined ? undefined : pooled.vouched.get(operation);
+    // Named only now: naming an operation costs a digest, which the rules above spare.
+    const vouched =
+      operation === undefined || pooled.vouched.size === 0
+        ? undefined
+        : pooled.vouched.get(operation());
     return (
       vouched !== undefined &&
       vouched.watermark >= this.knownWatermark &&
