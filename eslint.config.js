@@ -11,6 +11,7 @@ export default tseslint.config(
       "cli/bin.js",
       "cli/run_ts.js",
       "tmp/",
+      ".scratch/",
     ],
   },
   js.configs.recommended,

@@ -4,7 +4,7 @@
  * | what happened                                   | extensions.code        |
  * | ----------------------------------------------- | ---------------------- |
  * | the function threw `ConvexError(data)`          | `data.code` if a string, else `CONVEX_ERROR`; `extensions.data` = data |
- * | argument validation failed                      | `BAD_USER_INPUT`       |
+ * | argument validation failed, an invalid cursor   | `BAD_USER_INPUT`       |
  * | the token was rejected or expired               | `UNAUTHENTICATED`      |
  * | the function does not exist (stale schema)      | `NOT_FOUND`            |
  * | the backend cannot be reached / timed out       | `CONVEX_UNAVAILABLE`   |
@@ -22,10 +22,29 @@ export const ERROR_CODES = {
   forbidden: "FORBIDDEN",
 } as const;
 
+/**
+ * Convex's own error codes for bad input (the short code a system error's message starts with,
+ * which the official client's consumers match too, e.g. `usePaginatedQuery` and `InvalidCursor`),
+ * and the GraphQL code each becomes.
+ */
+const CONVEX_CODES: Readonly<Record<string, string>> = {
+  ArgumentValidationError: ERROR_CODES.badUserInput,
+  InvalidCursor: ERROR_CODES.badUserInput,
+};
+
+/** The Convex error code a server error's message starts with (`Server Error\nCode: ...`), if any. */
+function convexCodeOf(message: string): string | null {
+  const match = /Server Error\n(?:Uncaught Error: )?([A-Za-z]+): /.exec(message);
+  return match?.[1] ?? null;
+}
+
 /** The part of a Convex error message after the request-id boilerplate. */
 export function cleanConvexMessage(message: string): string {
   const uncaught = /Uncaught (?:ConvexError|Error): ([\s\S]*)$/.exec(message);
-  if (uncaught?.[1] !== undefined) return uncaught[1].split("\n    at ")[0]?.trim() ?? uncaught[1];
+  if (uncaught?.[1] !== undefined) {
+    const text = uncaught[1].split("\n    at ")[0] ?? uncaught[1];
+    return text.replace(/\n\s*Called by client$/, "").trim();
+  }
   const withoutPrefix = message
     .replace(/^\[CONVEX [A-Z]\([^)]*\)\] /, "")
     .replace(/\[Request ID: [^\]]*\] Server Error\n?/, "");
@@ -57,9 +76,11 @@ export function toGraphQLError(error: unknown, path: string): Error {
     });
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (message.includes("ArgumentValidationError")) {
+  const convexCode = convexCodeOf(message);
+  const code = convexCode === null ? undefined : CONVEX_CODES[convexCode];
+  if (code !== undefined) {
     return new GraphQLError(cleanConvexMessage(message).replace(/^ArgumentValidationError: /, ""), {
-      extensions: { code: ERROR_CODES.badUserInput, function: path },
+      extensions: { code, function: path },
     });
   }
   if (/"code":"Unauthenticated"|AuthError|Token expired|No auth provider/i.test(message)) {

@@ -1,60 +1,102 @@
 /**
- * Validation rules that protect the gateway: a maximum selection depth and a maximum cost
- * (the number of fields selected, each list field counted `listFactor` times its children).
+ * The operation limits that protect the gateway, checked on a parsed document before graphql-js's
+ * own validation rules run (see documents.ts): at most `maxFragments` fragment definitions, and
+ * per operation a maximum selection depth and a maximum cost (the number of fields it selects
+ * once every fragment spread is expanded).
+ *
+ * The check is linear in the size of the document: each fragment is measured once and memoised,
+ * so a chain of fragments each spreading the next twice (cost 2^n) costs n steps, never 2^n.
  */
 import {
   GraphQLError,
   Kind,
-  type ASTVisitor,
+  type DocumentNode,
   type FragmentDefinitionNode,
+  type OperationDefinitionNode,
   type SelectionSetNode,
-  type ValidationContext,
 } from "graphql";
 
-function measure(
-  selectionSet: SelectionSetNode,
-  fragments: Record<string, FragmentDefinitionNode>,
-  depth: number,
-  seen: Set<string>,
-): { depth: number; cost: number } {
-  let maxDepth = depth;
-  let cost = 0;
-  for (const selection of selectionSet.selections) {
-    switch (selection.kind) {
-      case Kind.FIELD: {
-        // The standard introspection query (GraphiQL's, Apollo's) is 15 deep: `__schema` has its
-        // own, larger depth limit (see operationLimitsRule) and does not count here.
-        if (selection.name.value === "__schema") break;
-        cost += 1;
-        if (selection.selectionSet !== undefined) {
-          const inner = measure(selection.selectionSet, fragments, depth + 1, seen);
-          maxDepth = Math.max(maxDepth, inner.depth);
-          cost += inner.cost;
-        }
-        break;
-      }
-      case Kind.INLINE_FRAGMENT: {
-        const inner = measure(selection.selectionSet, fragments, depth, seen);
-        maxDepth = Math.max(maxDepth, inner.depth);
-        cost += inner.cost;
-        break;
-      }
-      case Kind.FRAGMENT_SPREAD: {
-        const name = selection.name.value;
-        const fragment = fragments[name];
-        if (fragment === undefined || seen.has(name)) break;
-        const inner = measure(fragment.selectionSet, fragments, depth, new Set([...seen, name]));
-        maxDepth = Math.max(maxDepth, inner.depth);
-        cost += inner.cost;
-        break;
-      }
-    }
-  }
-  return { depth: maxDepth, cost };
+export interface OperationLimits {
+  /** Deepest selection allowed. @default 12 */
+  readonly maxDepth: number;
+  /** Most fields an operation may select, fragments expanded. @default 1_000 */
+  readonly maxCost: number;
+  /** Most fragment definitions in one document. @default 500 */
+  readonly maxFragments: number;
 }
+
+export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
+  maxDepth: 12,
+  maxCost: 1_000,
+  maxFragments: 500,
+};
 
 /** Depth allowed under `__schema` (the standard introspection query needs 15). */
 export const INTROSPECTION_MAX_DEPTH = 20;
+
+/** A selection set's size: its depth (a field directly in it counts 1) and its cost. */
+interface Measure {
+  readonly depth: number;
+  readonly cost: number;
+}
+
+const NOTHING: Measure = { depth: 0, cost: 0 };
+
+/** Measures selection sets of one document, each fragment once. */
+class DocumentMeter {
+  private readonly measured = new Map<string, Measure>();
+  /** Fragments being measured: a spread of one of them is a cycle (graphql-js reports it). */
+  private readonly inProgress = new Set<string>();
+
+  constructor(private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>) {}
+
+  measure(selectionSet: SelectionSetNode): Measure {
+    let depth = 0;
+    let cost = 0;
+    for (const selection of selectionSet.selections) {
+      let inner: Measure;
+      switch (selection.kind) {
+        case Kind.FIELD:
+          // The standard introspection query (GraphiQL's, Apollo's) is 15 deep: `__schema` has
+          // its own, larger depth limit (see checkOperationLimits) and does not count here.
+          if (selection.name.value === "__schema") continue;
+          inner =
+            selection.selectionSet === undefined ? NOTHING : this.measure(selection.selectionSet);
+          depth = Math.max(depth, 1 + inner.depth);
+          cost += 1 + inner.cost;
+          continue;
+        case Kind.INLINE_FRAGMENT:
+          inner = this.measure(selection.selectionSet);
+          break;
+        case Kind.FRAGMENT_SPREAD:
+          inner = this.fragment(selection.name.value);
+          break;
+      }
+      depth = Math.max(depth, inner.depth);
+      cost += inner.cost;
+    }
+    return { depth, cost };
+  }
+
+  private fragment(name: string): Measure {
+    const known = this.measured.get(name);
+    if (known !== undefined) return known;
+    const definition = this.fragments.get(name);
+    if (definition === undefined || this.inProgress.has(name)) return NOTHING;
+    this.inProgress.add(name);
+    const measure = this.measure(definition.selectionSet);
+    this.inProgress.delete(name);
+    this.measured.set(name, measure);
+    return measure;
+  }
+}
+
+function limitError(message: string, code: string, node?: OperationDefinitionNode): GraphQLError {
+  return new GraphQLError(message, {
+    ...(node !== undefined ? { nodes: node } : {}),
+    extensions: { code },
+  });
+}
 
 function schemaSelections(selectionSet: SelectionSetNode): SelectionSetNode[] {
   const found: SelectionSetNode[] = [];
@@ -70,52 +112,75 @@ function schemaSelections(selectionSet: SelectionSetNode): SelectionSetNode[] {
   return found;
 }
 
-/** Rejects operations deeper than `maxDepth` or selecting more than `maxCost` fields. */
-export function operationLimitsRule(maxDepth: number, maxCost: number) {
-  return (context: ValidationContext): ASTVisitor => {
-    const document = context.getDocument();
-    const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of document.definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION)
-        fragments[definition.name.value] = definition;
+function checkOperation(
+  operation: OperationDefinitionNode,
+  meter: DocumentMeter,
+  limits: OperationLimits,
+): GraphQLError[] {
+  const errors: GraphQLError[] = [];
+  const { depth, cost } = meter.measure(operation.selectionSet);
+  if (depth > limits.maxDepth) {
+    errors.push(
+      limitError(
+        `Operation is too deep: depth ${depth} exceeds the limit of ${limits.maxDepth}.`,
+        "QUERY_TOO_DEEP",
+        operation,
+      ),
+    );
+  }
+  for (const introspection of schemaSelections(operation.selectionSet)) {
+    const inner = 1 + meter.measure(introspection).depth;
+    if (inner > INTROSPECTION_MAX_DEPTH) {
+      errors.push(
+        limitError(
+          `Introspection is too deep: depth ${inner} exceeds the limit of ${INTROSPECTION_MAX_DEPTH}.`,
+          "QUERY_TOO_DEEP",
+          operation,
+        ),
+      );
     }
-    return {
-      OperationDefinition(operation) {
-        const { depth, cost } = measure(operation.selectionSet, fragments, 1, new Set());
-        if (depth > maxDepth) {
-          context.reportError(
-            new GraphQLError(
-              `Operation is too deep: depth ${depth} exceeds the limit of ${maxDepth}.`,
-              {
-                nodes: operation,
-                extensions: { code: "QUERY_TOO_DEEP" },
-              },
-            ),
-          );
-        }
-        for (const introspection of schemaSelections(operation.selectionSet)) {
-          const inner = measure(introspection, fragments, 2, new Set());
-          if (inner.depth > INTROSPECTION_MAX_DEPTH) {
-            context.reportError(
-              new GraphQLError(
-                `Introspection is too deep: depth ${inner.depth} exceeds the limit of ${INTROSPECTION_MAX_DEPTH}.`,
-                { nodes: operation, extensions: { code: "QUERY_TOO_DEEP" } },
-              ),
-            );
-          }
-        }
-        if (cost > maxCost) {
-          context.reportError(
-            new GraphQLError(
-              `Operation is too costly: it selects ${cost} fields, over the limit of ${maxCost}.`,
-              {
-                nodes: operation,
-                extensions: { code: "QUERY_TOO_COSTLY" },
-              },
-            ),
-          );
-        }
-      },
-    };
-  };
+  }
+  if (cost > limits.maxCost) {
+    errors.push(
+      limitError(
+        `Operation is too costly: it selects ${cost} fields, over the limit of ${limits.maxCost}.`,
+        "QUERY_TOO_COSTLY",
+        operation,
+      ),
+    );
+  }
+  return errors;
+}
+
+/**
+ * The limit violations of `document` (empty when it is within every limit). Runs in time linear
+ * in the document's size, and recurses at most as deep as the document nests plus the number of
+ * fragment definitions (both bounded before this runs).
+ */
+export function checkOperationLimits(
+  document: DocumentNode,
+  limits: OperationLimits = DEFAULT_OPERATION_LIMITS,
+): GraphQLError[] {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments.set(definition.name.value, definition);
+    }
+  }
+  if (fragments.size > limits.maxFragments) {
+    return [
+      limitError(
+        `Document has too many fragments: ${fragments.size}, over the limit of ${limits.maxFragments}.`,
+        "QUERY_TOO_COMPLEX",
+      ),
+    ];
+  }
+  const meter = new DocumentMeter(fragments);
+  const errors: GraphQLError[] = [];
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) {
+      errors.push(...checkOperation(definition, meter, limits));
+    }
+  }
+  return errors;
 }

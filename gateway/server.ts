@@ -6,7 +6,6 @@
  */
 import { createHash } from "node:crypto";
 import http from "node:http";
-import { Readable } from "node:stream";
 import type { AddressInfo } from "node:net";
 import {
   execute as graphqlExecute,
@@ -25,14 +24,22 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { WebSocketServer, type WebSocket } from "ws";
-import { useServer } from "graphql-ws/use/ws";
+import { useServer, type Extra as WsExtra } from "graphql-ws/use/ws";
+import type { Context as GraphqlWsContext, SubscribePayload } from "graphql-ws";
 import type { GatewayContext } from "./context.ts";
 import { httpConvexAccess } from "./upstream/http_access.ts";
 import { latestTimestampReader } from "./upstream/latest_timestamp.ts";
 import { UpstreamPool, type ReadMark, type UpstreamReadLog } from "./upstream/pool.ts";
 import { LiveRegistry } from "./live/registry.ts";
 import { readOnce } from "./live/read_once.ts";
-import { operationLimitsRule } from "./limits.ts";
+import { withBodyLimit } from "./body_limit.ts";
+import {
+  documentsPlugin,
+  DEFAULT_DOCUMENT_OPTIONS,
+  type DocumentOptions,
+  type DocumentsPlugin,
+} from "./documents.ts";
+import { isolatedPrepare, isolatedRun } from "./ws_isolation.ts";
 
 export interface GatewayOptions {
   /** The Convex deployment URL (cloud, self-hosted, or the embedded engine). */
@@ -49,6 +56,19 @@ export interface GatewayOptions {
   readonly maxDepth?: number;
   /** Maximum number of fields an operation may select. @default 1_000 */
   readonly maxCost?: number;
+  /** Most fragment definitions in one document. @default 500 */
+  readonly maxFragments?: number;
+  /** Most tokens in one document (parsing stops there). @default 15_000 */
+  readonly maxTokens?: number;
+  /** Deepest nesting of brackets in a document's text (checked before parsing). @default 128 */
+  readonly maxNesting?: number;
+  /** Most directives in one document. @default 100 */
+  readonly maxDirectives?: number;
+  /**
+   * Estimated heap kept by the cache of parsed, valid documents (refused documents are never
+   * cached). @default 67_108_864 // bytes (64 MiB)
+   */
+  readonly documentCacheBytes?: number;
   /** Maximum request body, in bytes. @default 1_048_576 (1 MiB) */
   readonly maxBodyBytes?: number;
   /** Maximum concurrent subscriptions per graphql-ws connection. @default 100 */
@@ -73,6 +93,8 @@ export interface GatewayOptions {
   readonly queryCacheMs?: number;
   /** At most this many queries kept warm by `queryCacheMs`. @default 1_000 */
   readonly maxWarmQueries?: number;
+  /** At most this many bytes (estimated) of results kept by warm queries. @default 67_108_864 (64 MiB) */
+  readonly maxWarmQueryBytes?: number;
 }
 
 export interface Gateway {
@@ -82,6 +104,8 @@ export interface Gateway {
   readonly pool: UpstreamPool;
   readonly live: LiveRegistry;
   readonly yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
+  /** Parsed, valid documents kept for reuse (bounded in bytes). */
+  readonly documents: DocumentsPlugin["cache"];
   close(): Promise<void>;
 }
 
@@ -95,25 +119,25 @@ interface Enveloped {
   validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
 }
 
-/** Reads a request body, or resolves null as soon as it exceeds `limit` bytes. */
-function readLimited(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        // Stop reading; the caller answers 413 and the connection closes after the answer.
-        req.removeAllListeners("data");
-        req.pause();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+/** The graphql-ws context of a socket (its upgrade request in `extra`). */
+type WsContext = GraphqlWsContext<Record<string, unknown> | undefined, WsExtra>;
+
+/** The document limits of `options`, defaults where unset. */
+function documentOptions(options: GatewayOptions): DocumentOptions {
+  const defaults = DEFAULT_DOCUMENT_OPTIONS;
+  return {
+    maxTokens: options.maxTokens ?? defaults.maxTokens,
+    source: {
+      maxNesting: options.maxNesting ?? defaults.source.maxNesting,
+      maxDirectives: options.maxDirectives ?? defaults.source.maxDirectives,
+    },
+    operations: {
+      maxDepth: options.maxDepth ?? defaults.operations.maxDepth,
+      maxCost: options.maxCost ?? defaults.operations.maxCost,
+      maxFragments: options.maxFragments ?? defaults.operations.maxFragments,
+    },
+    cacheBytes: options.documentCacheBytes ?? defaults.cacheBytes,
+  };
 }
 
 /** `Bearer abc` or `abc` -> `abc`; empty -> null. */
@@ -186,6 +210,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const pool = new UpstreamPool(options.convexUrl, {
     idleMs: options.upstreamIdleMs ?? 10_000,
     maxWarm: options.maxWarmQueries ?? 1_000,
+    maxWarmBytes: options.maxWarmQueryBytes ?? 64 * 1024 * 1024,
     latestTimestamp: latestTimestampReader(options.convexUrl, upstreamTimeoutMs),
     // A token that expired in use: its sockets close with 4403, so clients reconnect with a fresh one.
     onTokenRefused: (token) => {
@@ -258,9 +283,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (mark !== null) setExecuteFn(vouchingExecute(mark, named()) as never);
     },
   };
-  const limitsPlugin: Plugin = {
+  const documents = documentsPlugin(documentOptions(options));
+  const introspectionPlugin: Plugin = {
     onValidate({ addValidationRule }) {
-      addValidationRule(operationLimitsRule(options.maxDepth ?? 12, options.maxCost ?? 1_000));
       if (options.introspection === false) addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };
@@ -275,7 +300,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const plugins: Plugin[] = [
     schemaPlugin,
     livePlugin,
-    limitsPlugin,
+    documents.plugin,
+    introspectionPlugin,
     // GETs and "simple" POSTs (forms) need a preflight header, so a cross-site form cannot run
     // a mutation; JSON POSTs are not simple and pass.
     useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "apollo-require-preflight"] }),
@@ -296,6 +322,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     landingPage: false,
     // The body limit is enforced before Yoga sees the request (see the HTTP server below).
     maxRequestBodySize: false,
+    // documents.ts parses and validates within limits, and caches by bytes, not entries.
+    parserAndValidationCache: false,
     maskedErrors: options.dev !== true,
     renderGraphiQL,
     graphiql: { subscriptionsProtocol: "WS", title: "convex-graphql" },
@@ -316,56 +344,92 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  const tooLarge = (res: http.ServerResponse): void => {
-    res.writeHead(413, { "content-type": "application/json", connection: "close" });
-    res.end(
-      JSON.stringify({ errors: [{ message: `Request body is larger than ${maxBody} bytes.` }] }),
-    );
-  };
-  const server = http.createServer((req, res) => {
-    const declared = req.headers["content-length"];
-    if (declared !== undefined) {
-      if (Number(declared) > maxBody) {
-        tooLarge(res);
-        req.resume();
-        return;
-      }
+  const server = http.createServer(
+    withBodyLimit({ maxBytes: maxBody, maxDrainBytes: 16 * maxBody }, (req, res) => {
       void yoga.requestListener(req, res);
-      return;
-    }
-    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") {
-      void yoga.requestListener(req, res);
-      return;
-    }
-    // A body of unknown length (chunked): read it within the limit, then hand Yoga a copy.
-    readLimited(req, maxBody).then(
-      (body) => {
-        if (body === null) {
-          res.on("finish", () => req.destroy());
-          tooLarge(res);
-          return;
-        }
-        const copy = Object.assign(Readable.from([body]), {
-          method: req.method,
-          url: req.url,
-          headers: { ...req.headers, "content-length": String(body.length) },
-          socket: req.socket,
-          connection: req.socket,
-          httpVersion: req.httpVersion,
-        });
-        void yoga.requestListener(copy as unknown as http.IncomingMessage, res);
-      },
-      () => res.destroy(),
-    );
-  });
+    }),
+  );
 
+  /** What graphql-ws runs for one `subscribe` message: its execution arguments, or its errors. */
+  const prepareOperation = async (
+    ctx: WsContext,
+    payload: SubscribePayload,
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+    // graphql-ws has registered this id already: the count includes it.
+    if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
+      return [
+        new GraphQLError(`Too many subscriptions on this connection (limit ${maxSubscriptions}).`),
+      ];
+    }
+    const enveloped = yoga.getEnveloped({
+      ...ctx,
+      // Yoga's schema factory and plugins expect a Fetch Request: the upgrade request stands in.
+      // POST: the operation may be a mutation, which Yoga refuses over GET.
+      request: new Request(`http://localhost${ctx.extra.request.url ?? "/graphql"}`, {
+        method: "POST",
+        headers: Object.entries(ctx.extra.request.headers).flatMap(([name, value]) =>
+          value === undefined
+            ? []
+            : [[name, Array.isArray(value) ? value.join(", ") : value] as [string, string]],
+        ),
+      }),
+      req: ctx.extra.request,
+      socket: ctx.extra.socket,
+      viaWebSocket: true,
+      params: payload,
+    }) as unknown as Enveloped;
+    const { schema, execute, subscribe, contextFactory, parse, validate } = enveloped;
+    let source = payload.query;
+    if (options.persistedOperations !== undefined) {
+      // Over the socket too, only known operations run (by id, as over HTTP).
+      const extensions = payload.extensions as
+        { persistedQuery?: { sha256Hash?: unknown }; documentId?: unknown } | undefined;
+      const id =
+        extensions?.persistedQuery?.sha256Hash ??
+        extensions?.documentId ??
+        (payload as { documentId?: unknown }).documentId;
+      const known = typeof id === "string" ? options.persistedOperations[id] : undefined;
+      if (known === undefined) {
+        return [
+          new GraphQLError(
+            "PersistedQueryOnly: only persisted operations are accepted; send a known operation id.",
+            { extensions: { code: "PERSISTED_QUERY_ONLY" } },
+          ),
+        ];
+      }
+      source = known;
+    }
+    // A syntax error (or a limit) throws: isolatedPrepare fails this operation only.
+    const document: DocumentNode = parse(source);
+    const args: ExecutionArgs = {
+      schema,
+      operationName: payload.operationName ?? null,
+      document,
+      variableValues: payload.variables ?? null,
+      contextValue: await contextFactory(),
+      rootValue: { execute, subscribe },
+    };
+    const errors = validate(args.schema, args.document);
+    if (errors.length > 0) return errors;
+    return args;
+  };
+
+  const dev = options.dev === true;
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: maxBody });
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
-  useServer<Record<string, unknown> | undefined, { request: http.IncomingMessage }>(
+  useServer<WsContext["connectionParams"], { request: http.IncomingMessage }>(
     {
-      execute: (args) => (args.rootValue as { execute: typeof graphqlExecute }).execute(args),
-      subscribe: (args) =>
-        (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      // Anything thrown while starting one operation fails that operation, never the socket.
+      execute: isolatedRun(
+        (args: ExecutionArgs) =>
+          (args.rootValue as { execute: typeof graphqlExecute }).execute(args),
+        dev,
+      ) as never,
+      subscribe: isolatedRun(
+        (args: ExecutionArgs) =>
+          (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args),
+        dev,
+      ) as never,
       onConnect: async (ctx) => {
         // The same precedence as the context factory: the upgrade's header, then connectionParams.
         const token = tokenFrom(
@@ -393,72 +457,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         }
         return accepted;
       },
-      onSubscribe: async (ctx, _id, payload) => {
-        // graphql-ws has registered this id already: the count includes it.
-        if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
-          return [
-            new GraphQLError(
-              `Too many subscriptions on this connection (limit ${maxSubscriptions}).`,
-            ),
-          ];
-        }
-        const enveloped = yoga.getEnveloped({
-          ...ctx,
-          // Yoga's schema factory and plugins expect a Fetch Request: the upgrade request stands in.
-          // POST: the operation may be a mutation, which Yoga refuses over GET.
-          request: new Request(`http://localhost${ctx.extra.request.url ?? "/graphql"}`, {
-            method: "POST",
-            headers: Object.entries(ctx.extra.request.headers).flatMap(([name, value]) =>
-              value === undefined
-                ? []
-                : [[name, Array.isArray(value) ? value.join(", ") : value] as [string, string]],
-            ),
-          }),
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          viaWebSocket: true,
-          params: payload,
-        }) as unknown as Enveloped;
-        const { schema, execute, subscribe, contextFactory, parse, validate } = enveloped;
-        let source = payload.query;
-        if (options.persistedOperations !== undefined) {
-          // Over the socket too, only known operations run (by id, as over HTTP).
-          const extensions = payload.extensions as
-            { persistedQuery?: { sha256Hash?: unknown }; documentId?: unknown } | undefined;
-          const id =
-            extensions?.persistedQuery?.sha256Hash ??
-            extensions?.documentId ??
-            (payload as { documentId?: unknown }).documentId;
-          const known = typeof id === "string" ? options.persistedOperations[id] : undefined;
-          if (known === undefined) {
-            return [
-              new GraphQLError(
-                "PersistedQueryOnly: only persisted operations are accepted; send a known operation id.",
-                { extensions: { code: "PERSISTED_QUERY_ONLY" } },
-              ),
-            ];
-          }
-          source = known;
-        }
-        let document: DocumentNode;
-        try {
-          document = parse(source);
-        } catch (error) {
-          // A syntax error fails this operation only, not the whole socket.
-          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
-        }
-        const args: ExecutionArgs = {
-          schema,
-          operationName: payload.operationName ?? null,
-          document,
-          variableValues: payload.variables ?? null,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length > 0) return errors;
-        return args;
-      },
+      onSubscribe: (ctx, _id, payload) =>
+        isolatedPrepare(() => prepareOperation(ctx, payload), dev),
     },
     wss,
   );
@@ -475,6 +475,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     pool,
     live,
     yoga,
+    documents: documents.cache,
     async close() {
       // 1001 Going Away: graphql-ws clients reconnect and resubscribe.
       for (const client of wss.clients) client.close(1001, "Gateway shutting down");

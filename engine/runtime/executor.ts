@@ -20,7 +20,13 @@ import type { Committer } from "../transactions/committer.ts";
 import type { ReadSet } from "../transactions/read_set.ts";
 import { Transaction, type WriteCheck } from "../transactions/transaction.ts";
 import { decodeDocumentId } from "../values/document_id.ts";
-import { MAX_FUNCTION_ARGS_SIZE, MAX_FUNCTION_RESULT_SIZE } from "../values/limits.ts";
+import {
+  jsonNestsBeyond,
+  MAX_FUNCTION_ARGS_SIZE,
+  MAX_FUNCTION_RESULT_SIZE,
+  TOO_NESTED_MESSAGE,
+  TooNestedArguments,
+} from "../values/limits.ts";
 import {
   argumentValidationMessage,
   returnsValidationMessage,
@@ -170,6 +176,10 @@ export class Executor {
     fn: RegisteredFunction,
     args: unknown,
   ): { value: Value; json: string } | { error: string } {
+    // Before anything recurses into them (the arguments object itself is level 1).
+    if (args instanceof TooNestedArguments || jsonNestsBeyond(args)) {
+      return { error: `ArgumentValidationError: ${TOO_NESTED_MESSAGE}` };
+    }
     const json = JSON.stringify(args ?? {});
     if (json.length > MAX_FUNCTION_ARGS_SIZE) {
       return {

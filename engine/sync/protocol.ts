@@ -3,6 +3,7 @@
  * validated: `parseClientMessage` either returns a well-formed message or throws a
  * `ProtocolViolation` naming the field, what was expected and what arrived.
  */
+import { guardArguments } from "../values/limits.ts";
 
 /** `{querySet, identity, ts}`; `ts` is base64 of the u64 little-endian bytes. */
 export interface StateVersion {
@@ -130,6 +131,17 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/** A short rendering of a client's value for a message: never recursive, never long. */
+function preview(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value.slice(0, 64)) : describe(value);
+}
+
+/** The argument array of a frame; arguments nested beyond Convex's limit travel as a stand-in. */
+function argsField(message: Record<string, unknown>): unknown[] {
+  const args = field(message, "args", isArgs, "an array holding one argument object");
+  return [guardArguments(args[0])];
+}
+
 function field<T>(
   message: Record<string, unknown>,
   name: string,
@@ -171,7 +183,7 @@ function parseModification(raw: unknown): QuerySetModification {
         type: "Add",
         queryId: field(modification, "queryId", isUint, "a non-negative integer"),
         udfPath: field(modification, "udfPath", isString, "a function path string"),
-        args: field(modification, "args", isArgs, "an array holding one argument object"),
+        args: argsField(modification),
       };
       const journal = field(modification, "journal", isStringOrNull, "a string or null", true);
       if (journal !== undefined) add.journal = journal;
@@ -185,7 +197,7 @@ function parseModification(raw: unknown): QuerySetModification {
     default:
       throw new ProtocolViolation(
         "BadRequest",
-        `Unknown query set modification type ${JSON.stringify(modification["type"])} (expected "Add" or "Remove").`,
+        `Unknown query set modification type ${preview(modification["type"])} (expected "Add" or "Remove").`,
       );
   }
 }
@@ -221,7 +233,8 @@ export function parseClientMessage(text: string): ClientMessage {
         type: "Connect",
         sessionId,
         connectionCount: field(message, "connectionCount", isUint, "a non-negative integer"),
-        lastCloseReason: (message["lastCloseReason"] as string | null | undefined) ?? null,
+        lastCloseReason:
+          typeof message["lastCloseReason"] === "string" ? message["lastCloseReason"] : null,
       };
       const maxObserved = field(
         message,
@@ -250,7 +263,7 @@ export function parseClientMessage(text: string): ClientMessage {
         type: message["type"],
         requestId: field(message, "requestId", isUint, "a non-negative integer"),
         udfPath: field(message, "udfPath", isString, "a function path string"),
-        args: field(message, "args", isArgs, "an array holding one argument object"),
+        args: argsField(message),
       };
     case "Authenticate": {
       const tokenType = field(
@@ -270,11 +283,15 @@ export function parseClientMessage(text: string): ClientMessage {
       return authenticate;
     }
     case "Event":
-      return { type: "Event", eventType: String(message["eventType"]), event: message["event"] };
+      return {
+        type: "Event",
+        eventType: typeof message["eventType"] === "string" ? message["eventType"] : "",
+        event: message["event"],
+      };
     default:
       throw new ProtocolViolation(
         "BadRequest",
-        `Unknown message type ${JSON.stringify(message["type"])}: expected Connect, ModifyQuerySet, Mutation, Action, Authenticate or Event.`,
+        `Unknown message type ${preview(message["type"])}: expected Connect, ModifyQuerySet, Mutation, Action, Authenticate or Event.`,
       );
   }
 }

@@ -158,26 +158,94 @@ export function formatValidator(validator: ValidatorJSON): string {
   }
 }
 
+/** The longest rendering of a value in an error message (as convex-js's `stringifyValueForError`). */
+export const MAX_VALUE_FOR_ERROR_LENGTH = 16_384;
+const TRUNCATED = "[...truncated]";
+
 /**
  * Prints a value the way the backend's messages do (its `Display` for values): strings quoted
  * and escaped as Rust does, float64 always with a fraction or exponent (`3.0`, `1e21`, `NaN`,
  * `inf`), int64 as plain digits, bytes as `b"<base64>"`, objects as `{name: value}` sorted by name.
+ * At most `maxLength` characters, ending in `[...truncated]` when cut: the time it takes does not
+ * grow with the value beyond that.
  */
-export function formatValue(value: Value | undefined): string {
+export function formatValue(
+  value: Value | undefined,
+  maxLength: number = MAX_VALUE_FOR_ERROR_LENGTH,
+): string {
+  const out = { text: "", limit: maxLength + 1 };
+  appendValue(out, value);
+  if (out.text.length <= maxLength) return out.text;
+  let cut = maxLength - TRUNCATED.length;
+  const code = out.text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // do not split a surrogate pair
+  return out.text.slice(0, cut) + TRUNCATED;
+}
+
+/** A rendering being built; appending stops once it holds `limit` characters. */
+interface BoundedText {
+  text: string;
+  readonly limit: number;
+}
+
+function appendValue(out: BoundedText, value: Value | undefined): void {
+  const room = out.limit - out.text.length;
+  if (room <= 0) return;
+  if (Array.isArray(value)) {
+    appendList(out, "[", "]", value, (element) => appendValue(out, element));
+    return;
+  }
+  if (isObjectValue(value)) {
+    const fields = Object.entries(value)
+      .filter(([, fieldValue]) => fieldValue !== undefined)
+      .sort(byKey);
+    appendList(out, "{", "}", fields, ([field, fieldValue]) => {
+      out.text += `${field}: `;
+      appendValue(out, fieldValue);
+    });
+    return;
+  }
+  out.text += formatScalar(value, room);
+}
+
+function appendList<T>(
+  out: BoundedText,
+  open: string,
+  close: string,
+  items: readonly T[],
+  appendItem: (item: T) => void,
+): void {
+  out.text += open;
+  for (let index = 0; index < items.length; index += 1) {
+    if (out.text.length >= out.limit) return;
+    if (index > 0) out.text += ", ";
+    appendItem(items[index] as T);
+  }
+  out.text += close;
+}
+
+function isObjectValue(value: Value | undefined): value is { [field: string]: Value | undefined } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !(value instanceof ArrayBuffer) &&
+    !(value instanceof CommitTsPlaceholder)
+  );
+}
+
+/** A scalar's rendering; strings and bytes longer than `room` are cut to it first. */
+function formatScalar(value: Value | undefined, room: number): string {
   if (value === undefined) return "undefined";
   if (value === null) return "null";
   if (typeof value === "bigint") return value.toString();
   if (typeof value === "number") return formatFloatRustDebug(value);
   if (typeof value === "boolean") return String(value);
-  if (typeof value === "string") return rustDebugString(value);
-  if (value instanceof ArrayBuffer) return `b"${Buffer.from(value).toString("base64")}"`;
-  if (value instanceof CommitTsPlaceholder) return MAX_INT64.toString();
-  if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
-  const fields = Object.entries(value)
-    .filter(([, fieldValue]) => fieldValue !== undefined)
-    .sort(byKey)
-    .map(([field, fieldValue]) => `${field}: ${formatValue(fieldValue)}`);
-  return `{${fields.join(", ")}}`;
+  if (typeof value === "string") return rustDebugString(value.slice(0, room));
+  if (value instanceof ArrayBuffer) {
+    const shown = Buffer.from(value, 0, Math.min(value.byteLength, room));
+    return `b"${shown.toString("base64")}"`;
+  }
+  return MAX_INT64.toString(); // CommitTsPlaceholder
 }
 
 // ---------------------------------------------------------------------------------------------

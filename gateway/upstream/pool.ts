@@ -5,7 +5,8 @@
  * `idleMs`.
  *
  * Warm queries: a subscription whose reader asked for it (`warmMs`, the one-off GraphQL queries)
- * stays subscribed that long after its last reader left, at most `maxWarm` of them (the least
+ * stays subscribed that long after its last reader left, at most `maxWarm` of them holding at most
+ * `maxWarmBytes` of results (estimated; the least
  * recently used goes first). The backend keeps it current by pushing every change, so the next
  * read of it is answered here, with no round trip.
  *
@@ -25,6 +26,7 @@ import { ConvexClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { convexToJson, type Value } from "convex/values";
 import { withTimeout } from "./timeout.ts";
+import { estimateValueBytes } from "./value_size.ts";
 
 export type UpstreamUpdate = { readonly value: unknown } | { readonly error: Error };
 
@@ -44,6 +46,8 @@ interface SharedSubscription {
   /** Stay subscribed until then (ms since epoch) once the last reader left. */
   warmUntil: number;
   warmTimer: NodeJS.Timeout | null;
+  /** While warm: the estimated bytes of its result, counted in the pool's `warmBytes`. */
+  warmBytes: number;
 }
 
 type AuthState = "pending" | "accepted" | "refused";
@@ -113,6 +117,15 @@ function holdsResult(subscription: SharedSubscription): boolean {
   }
 }
 
+/** Estimated bytes of each result delivered (one estimate per delivered result). */
+const resultSizes = new WeakMap<UpstreamUpdate, number>();
+
+function resultBytes(update: UpstreamUpdate & { readonly value: unknown }): number {
+  let bytes = resultSizes.get(update);
+  if (bytes === undefined) resultSizes.set(update, (bytes = estimateValueBytes(update.value)));
+  return bytes;
+}
+
 /** One upstream subscription per (function, arguments) of an identity. */
 export function subscriptionKey(path: string, args: Record<string, Value>): string {
   return `${path}\u0000${JSON.stringify(convexToJson(args))}`;
@@ -131,6 +144,8 @@ export interface UpstreamPoolOptions {
   readonly idleMs?: number;
   /** At most this many warm subscriptions (see the file comment). @default 1_000 */
   readonly maxWarm?: number;
+  /** At most this many bytes of warm results (estimated). @default 67_108_864 (64 MiB) */
+  readonly maxWarmBytes?: number;
   /** Gives the latest commit timestamp of the backend (used after a write of unknown timestamp). */
   readonly latestTimestamp?: () => Promise<bigint>;
   /** Called when the backend refuses a token (an expired one, say): its sockets should close. */
@@ -151,6 +166,9 @@ export class UpstreamPool {
   private readonly warm = new Map<SharedSubscription, PooledClient>();
   private readonly idleMs: number;
   private readonly maxWarm: number;
+  private readonly maxWarmBytes: number;
+  /** Estimated bytes of the results of the warm subscriptions. */
+  private warmBytes = 0;
   /** The latest commit timestamp of a write through this gateway that is known. */
   private knownWatermark = 0n;
   /** Writes of unknown timestamp completed so far, and how many of them a later read covers. */
@@ -166,6 +184,7 @@ export class UpstreamPool {
   ) {
     this.idleMs = options.idleMs ?? 10_000;
     this.maxWarm = options.maxWarm ?? 1_000;
+    this.maxWarmBytes = options.maxWarmBytes ?? 64 * 1024 * 1024;
   }
 
   /** Upstream query subscriptions with at least one reader (a live operation or a read in progress). */
@@ -173,6 +192,11 @@ export class UpstreamPool {
     let count = 0;
     for (const pooled of this.clients.values()) count += pooled.subscriptions.size;
     return count - this.warm.size;
+  }
+
+  /** Estimated bytes of the results held by warm subscriptions. */
+  get warmResultBytes(): number {
+    return this.warmBytes;
   }
 
   /** Upstream query subscriptions kept only because a recent query read them. */
@@ -258,8 +282,7 @@ export class UpstreamPool {
     pooled.idleTimer = null;
     pooled.settleAuth(false);
     for (const subscription of pooled.subscriptions.values()) {
-      if (subscription.warmTimer !== null) clearTimeout(subscription.warmTimer);
-      this.warm.delete(subscription);
+      this.unwarm(subscription);
       if (error === null) continue;
       subscription.latest = { error };
       for (const listener of [...subscription.listeners]) listener({ error });
@@ -508,6 +531,7 @@ export class UpstreamPool {
         candidate: null,
         warmUntil: 0,
         warmTimer: null,
+        warmBytes: 0,
       };
       const deliver = (update: UpstreamUpdate): void => {
         if (pooled.untrusted.has(created)) {
@@ -515,6 +539,7 @@ export class UpstreamPool {
           return;
         }
         created.latest = update;
+        if (created.warmTimer !== null) this.countWarmBytes(created);
         for (const each of [...created.listeners]) each(update);
       };
       const unsubscribe = pooled.client.onUpdate(
@@ -533,9 +558,7 @@ export class UpstreamPool {
       pooled.subscriptions.set(key, created);
       shared = created;
     } else if (shared.warmTimer !== null) {
-      clearTimeout(shared.warmTimer);
-      shared.warmTimer = null;
-      this.warm.delete(shared);
+      this.unwarm(shared);
     }
     const subscription = shared;
     subscription.listeners.add(listener);
@@ -579,16 +602,38 @@ export class UpstreamPool {
     this.warm.set(subscription, pooled);
     subscription.warmTimer = setTimeout(() => this.end(pooled, subscription), forMs);
     subscription.warmTimer.unref();
+    this.countWarmBytes(subscription);
+    this.evictWarm();
+  }
+
+  /** Ends the least recently used warm subscriptions until both bounds hold. */
+  private evictWarm(): void {
     for (const [oldest, owner] of this.warm) {
-      if (this.warm.size <= this.maxWarm) break;
+      if (this.warm.size <= this.maxWarm && this.warmBytes <= this.maxWarmBytes) break;
       this.end(owner, oldest);
     }
   }
 
-  private end(pooled: PooledClient, subscription: SharedSubscription): void {
+  /** Re-estimates a warm subscription's result (estimates are memoised per result). */
+  private countWarmBytes(subscription: SharedSubscription): void {
+    const latest = subscription.latest;
+    const bytes = latest !== null && "value" in latest ? resultBytes(latest) : 0;
+    this.warmBytes += bytes - subscription.warmBytes;
+    subscription.warmBytes = bytes;
+    if (this.warmBytes > this.maxWarmBytes) queueMicrotask(() => this.evictWarm());
+  }
+
+  /** A warm subscription in use again (or ending): no longer warm. */
+  private unwarm(subscription: SharedSubscription): void {
     if (subscription.warmTimer !== null) clearTimeout(subscription.warmTimer);
     subscription.warmTimer = null;
     this.warm.delete(subscription);
+    this.warmBytes -= subscription.warmBytes;
+    subscription.warmBytes = 0;
+  }
+
+  private end(pooled: PooledClient, subscription: SharedSubscription): void {
+    this.unwarm(subscription);
     if (pooled.subscriptions.get(subscription.key) !== subscription) return;
     subscription.unsubscribe();
     pooled.subscriptions.delete(subscription.key);
@@ -605,6 +650,7 @@ export class UpstreamPool {
       this.drop(pooled, new Error("The gateway is shutting down.")),
     );
     this.warm.clear();
+    this.warmBytes = 0;
     await Promise.all(closing);
   }
 }
