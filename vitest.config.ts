@@ -13,5 +13,7 @@ export default defineConfig({
     // Servers are real processes and sockets; keep files isolated but not too parallel on 2 cores.
     pool: "forks",
     maxWorkers: 2,
+    // Memory tests (test/hardening) measure what stays after a full collection.
+    execArgv: ["--expose-gc"],
   },
 });

@@ -334,12 +334,18 @@ export interface SharedServers {
  * nothing live behind: no live operation and no upstream subscription.
  */
 export function useSharedServers(
-  options: { gateway?: Partial<GatewayOptions>; expectReleasedAfterEach?: boolean } = {},
+  options: {
+    gateway?: Partial<GatewayOptions>;
+    expectReleasedAfterEach?: boolean;
+    /** The app both serve. @default the example app */
+    dir?: string;
+  } = {},
 ): SharedServers {
   const servers: { backend?: TestBackend; gateway?: TestGateway } = {};
   beforeAll(async () => {
-    servers.backend = await startTestBackend();
-    servers.gateway = await startTestGateway(servers.backend.url, options.gateway);
+    const dir = options.dir ?? REPO_ROOT;
+    servers.backend = await startTestBackend({ dir });
+    servers.gateway = await startTestGateway(servers.backend.url, { dir, ...options.gateway });
   });
   afterAll(async () => {
     await servers.gateway?.close();

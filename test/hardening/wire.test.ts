@@ -1,0 +1,267 @@
+/**
+ * Hostile input on every entry point, over real sockets: each gets a clear refusal naming the
+ * problem, never a 500, a 1011 or a closed socket for its neighbours.
+ * - one subscription whose validation throws, beside a healthy one on the same graphql-ws socket
+ *   (and the same document over SSE);
+ * - values nested 100, 5,000 and 100,000 levels: gateway variables (HTTP, graphql-ws), GraphQL
+ *   literals, the backend's HTTP API, and the sync protocol's ModifyQuerySet and Mutation;
+ * - a 16 MB argument that fails validation: a short message, at once;
+ * - an invalid pagination cursor through GraphQL: BAD_USER_INPUT with Convex's message.
+ */
+import { ConvexHttpClient } from "convex/browser";
+import WebSocket from "ws";
+import { makeFunctionReference } from "convex/server";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT, within } from "../utils/backend.ts";
+import { nestedJsonText } from "../utils/hostile_documents.ts";
+import {
+  post,
+  record,
+  request,
+  STEP_MS,
+  useSharedServers,
+  wsClient,
+  type WireResult,
+} from "../gateway/support/gateway.ts";
+import { SseStream } from "../gateway/support/sse.ts";
+import { RawSyncSocket } from "../sync/support/raw_socket.ts";
+
+const servers = useSharedServers({ dir: `${REPO_ROOT}/test/fixtures/hostile_app` });
+
+const TOO_NESTED = "Value is too nested (nested 65 levels deep > maximum nesting 64)";
+const LEVELS = [100, 5_000, 100_000];
+const bump = makeFunctionReference<"mutation", { name: string }, number>("probe:bump");
+
+/** POSTs a raw JSON body (deep values cannot go through JSON.stringify). */
+async function postRaw(url: string, body: string): Promise<{ status: number; text: string }> {
+  const answer = await request(
+    url,
+    { method: "POST", headers: { "content-type": "application/json" }, body },
+    `POST ${body.slice(0, 60)}`,
+  );
+  return { status: answer.status, text: answer.text };
+}
+
+/** A graphql-transport-ws socket driven frame by frame. */
+class RawGraphqlWs implements AsyncDisposable {
+  private readonly inbox: unknown[] = [];
+  private wake: (() => void) | null = null;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on("message", (data: Buffer) => {
+      const message = JSON.parse(data.toString("utf8")) as { type?: string };
+      if (message.type === "complete") return;
+      this.inbox.push(message);
+      this.wake?.();
+    });
+  }
+
+  static async open(url: string): Promise<RawGraphqlWs> {
+    const ws = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws");
+    const socket = new RawGraphqlWs(ws);
+    await within(
+      new Promise((resolve, reject) => {
+        ws.once("open", resolve);
+        ws.once("error", reject);
+      }),
+      STEP_MS,
+      "the graphql-ws socket to open",
+    );
+    socket.send(`{"type":"connection_init"}`);
+    expect(await socket.next("connection_ack")).toEqual({ type: "connection_ack" });
+    return socket;
+  }
+
+  send(text: string): void {
+    this.ws.send(text);
+  }
+
+  async next(what: string): Promise<unknown> {
+    const wait = async (): Promise<unknown> => {
+      while (this.inbox.length === 0) {
+        if (this.ws.readyState !== WebSocket.OPEN)
+          throw new Error(`the socket closed before ${what}`);
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+      return this.inbox.shift();
+    };
+    return within(wait(), STEP_MS, what);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.ws.close();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe("one operation's failure on a graphql-ws socket", () => {
+  it("fails that operation only: the healthy subscription beside it keeps updating", async () => {
+    await using client = wsClient(servers.gateway.url);
+    using healthy = record(client, { query: `subscription { probeCounter(name: "iso") }` });
+    const first = await healthy.next("the healthy subscription's first result");
+    expect(first.data).toEqual({ probeCounter: expect.any(Number) as number });
+
+    // graphql-js's SingleFieldSubscriptions rule throws on this document (no runtime variables
+    // exist during validation): graphql-ws used to close the whole socket with 4500.
+    using throwing = record(client, {
+      query: `subscription S($b: Boolean!) { probeCounter(name: "iso") @include(if: $b) }`,
+      variables: { b: true },
+    });
+    const failure = await throwing.failure("the throwing subscription's error");
+    expect(failure).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('Argument "if" of required type "Boolean!"') as string,
+      }),
+    ]);
+
+    const counted = (first.data as { probeCounter: number }).probeCounter;
+    await new ConvexHttpClient(servers.backend.url, { logger: false }).mutation(bump, {
+      name: "iso",
+    });
+    const next = await healthy.next("the healthy subscription's update");
+    expect(next.data).toEqual({ probeCounter: counted + 1 });
+    expect(client.closes).toEqual([]);
+  });
+
+  it("answers the same document over SSE with an error, and the gateway goes on", async () => {
+    await using stream = await SseStream.open(servers.gateway.url, {
+      query: `subscription S($b: Boolean!) { probeCounter(name: "sse") @include(if: $b) }`,
+      variables: { b: true },
+    });
+    expect(stream.status).toBeLessThan(500);
+    const message = await stream.next("the SSE error");
+    const result = JSON.parse(message.data) as WireResult;
+    expect(result.errors?.[0]?.message).toContain('Argument "if" of required type "Boolean!"');
+    const after = await post(servers.gateway.url, { query: "{ __typename }" });
+    expect(after.json()).toEqual({ data: { __typename: "Query" } });
+  });
+});
+
+describe("values nested past Convex's limit", () => {
+  it.each(LEVELS)("gateway variables over HTTP, %i levels: BAD_USER_INPUT", async (levels) => {
+    const answer = await postRaw(
+      servers.gateway.url,
+      `{"query":"query($v: JSON!) { probeDepth(value: $v) }","variables":{"v":${nestedJsonText(levels)}}}`,
+    );
+    expect(answer.status).toBe(400);
+    const error = (JSON.parse(answer.text) as WireResult).errors?.[0];
+    expect(error?.message).toContain(TOO_NESTED);
+    expect(error?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  it.each(LEVELS)(
+    "gateway variables over graphql-ws, %i levels: refused, socket open",
+    async (levels) => {
+      // Raw frames: a graphql-ws client serialises with JSON.stringify, which overflows on them.
+      await using socket = await RawGraphqlWs.open(servers.gateway.url);
+      socket.send(
+        `{"id":"deep","type":"subscribe","payload":{"query":"query($v: JSON!) { probeDepth(value: $v) }","variables":{"v":${nestedJsonText(levels)}}}}`,
+      );
+      const refusal = await socket.next("the refusal of a deep variable");
+      expect(refusal).toEqual(expect.objectContaining({ id: "deep", type: "next" }));
+      expect(JSON.stringify(refusal)).toContain(TOO_NESTED);
+      socket.send(
+        `{"id":"ok","type":"subscribe","payload":{"query":"{ probeTyped(name: \\"ok\\") }"}}`,
+      );
+      expect(await socket.next("a query on the same socket")).toEqual({
+        id: "ok",
+        type: "next",
+        payload: { data: { probeTyped: 2 } },
+      });
+    },
+  );
+
+  it("GraphQL literals: nested past 64 refused by Convex's rule, past 128 before parsing", async () => {
+    const within64 = await post(servers.gateway.url, {
+      query: `{ probeDepth(value: ${nestedJsonText(60)}) }`,
+    });
+    expect(within64.json()).toEqual({ data: { probeDepth: 60 } });
+    const past64 = await post(servers.gateway.url, {
+      query: `{ probeDepth(value: ${nestedJsonText(100)}) }`,
+    });
+    expect(past64.json().errors?.[0]?.message).toBe(TOO_NESTED);
+    for (const levels of [5_000, 100_000]) {
+      const answer = await post(servers.gateway.url, {
+        query: `{ probeDepth(value: ${nestedJsonText(levels)}) }`,
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.json().errors?.[0]?.extensions?.code).toBe("QUERY_TOO_DEEP");
+    }
+  });
+
+  it.each(LEVELS)(
+    "the backend's HTTP API, %i levels: Convex's validation error",
+    async (levels) => {
+      const answer = await postRaw(
+        `${servers.backend.url}/api/query`,
+        `{"path":"probe:depth","args":{"value":${nestedJsonText(levels)}},"format":"convex_encoded_json"}`,
+      );
+      expect(answer.status).toBe(200);
+      const body = JSON.parse(answer.text) as { status: string; errorMessage: string };
+      expect(body.status).toBe("error");
+      expect(body.errorMessage).toMatch(
+        new RegExp(
+          `Server Error\\nArgumentValidationError: ${TOO_NESTED.replace(/[()]/g, "\\$&")}$`,
+        ),
+      );
+    },
+  );
+
+  it.each(LEVELS)(
+    "the sync protocol, %i levels: QueryFailed and a failed mutation, socket open",
+    async (levels) => {
+      await using socket = await RawSyncSocket.connect(servers.backend.url);
+      const args = `[{"value":${nestedJsonText(levels)}}]`;
+      socket.sendText(
+        `{"type":"ModifyQuerySet","baseVersion":0,"newVersion":1,"modifications":[{"type":"Add","queryId":0,"udfPath":"probe:depth","args":${args}}]}`,
+      );
+      const transition = await socket.expect("Transition");
+      expect(transition.modifications).toEqual([
+        expect.objectContaining({
+          type: "QueryFailed",
+          errorMessage: expect.stringContaining(`ArgumentValidationError: ${TOO_NESTED}`) as string,
+        }),
+      ]);
+      socket.sendText(`{"type":"Mutation","requestId":0,"udfPath":"probe:bump","args":${args}}`);
+      const response = await socket.expect("MutationResponse");
+      expect(response).toEqual(
+        expect.objectContaining({
+          success: false,
+          result: expect.stringContaining(TOO_NESTED) as string,
+        }),
+      );
+      expect(socket.isOpen).toBe(true);
+    },
+  );
+});
+
+describe("oversized and invalid arguments", () => {
+  it("answers a 16 MB argument that fails validation with a short message", async () => {
+    const big = "x".repeat(16_000_000);
+    const answer = await within(
+      postRaw(
+        `${servers.backend.url}/api/query`,
+        `{"path":"probe:typed","args":{"name":["${big}"]},"format":"convex_encoded_json"}`,
+      ),
+      STEP_MS,
+      "the refusal of a 16 MB argument",
+    );
+    const body = JSON.parse(answer.text) as { status: string; errorMessage: string };
+    expect(body.status).toBe("error");
+    expect(body.errorMessage).toContain("Value does not match validator.\nPath: .name\nValue: [");
+    expect(body.errorMessage).toContain("[...truncated]\nValidator: v.string()");
+    expect(body.errorMessage.length).toBeLessThan(17_000);
+  });
+
+  it("reports an invalid cursor through GraphQL as BAD_USER_INPUT with Convex's message", async () => {
+    const answer = await post(servers.gateway.url, {
+      query: `{ probeNotes(paginationOpts: { numItems: 2, cursor: "!!" }) }`,
+    });
+    expect(answer.json().errors?.[0]).toEqual(
+      expect.objectContaining({
+        message: 'InvalidCursor: Failed to parse cursor "!!".',
+        extensions: { code: "BAD_USER_INPUT", function: "probe:notes" },
+      }),
+    );
+  });
+});
