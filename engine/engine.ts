@@ -32,6 +32,8 @@ export interface EngineOptions {
   readonly durability?: Durability;
   /** Deployment environment variables, visible to functions as `process.env`. @default {} */
   readonly env?: Readonly<Record<string, string>>;
+  /** An action's time limit. @default 600_000 (10 minutes, as Convex) // ms */
+  readonly actionTimeoutMs?: number;
   /** Where progress and problems are reported. @default stderr */
   readonly log?: (line: string) => void;
 }
@@ -98,6 +100,9 @@ export class Engine {
       tables: this.tables,
       registry: () => this.app.registry,
       checkWrite: (table, document) => this.checkWrite(table, document),
+      ...(options.actionTimeoutMs !== undefined
+        ? { actionTimeoutMs: options.actionTimeoutMs }
+        : {}),
     });
     this.liveQueries = new LiveQueries(this.executor, this.committer);
   }
@@ -141,7 +146,11 @@ export class Engine {
         throw new Error(`No convex/ folder in ${this.options.dir}.`);
       }
       const bundle = await bundleConvexDir(this.convexDir);
-      const convex = createConvexGlobal(this.executor.runNested, () => ++this.streamCounter);
+      const convex = createConvexGlobal({
+        runNested: this.executor.runNested,
+        runFromAction: this.executor.runFromAction,
+        nextStreamId: () => ++this.streamCounter,
+      });
       app = loadApp(bundle, convex, this.options.env ?? {});
       const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);
       if (mismatch !== null) {
