@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       "node_modules/",
       "convex/_generated/",
+      "test/fixtures/*/convex/_generated/",
       "**/.convex-graphql/",
       "cli/bin.js",
       "cli/run_ts.js",

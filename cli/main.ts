@@ -3,14 +3,16 @@
  * - `backend`: the embedded Convex-compatible backend for DIR/convex;
  * - `gateway`: the GraphQL gateway in front of any Convex deployment;
  * - `dev`: both in one process, watching DIR/convex (what `npm start` runs);
- * - `schema`: prints the GraphQL schema derived from DIR/convex.
+ * - `schema`: prints the GraphQL schema derived from DIR/convex;
+ * - `env`: the deployment's environment variables (cli/env_command.ts).
  */
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import fs from "node:fs";
 import { printSchema, type GraphQLSchema } from "graphql";
-import { startBackend, analyzeConvexApp } from "../engine/index.ts";
+import { startBackend, analyzeConvexApp, parseEnvFile } from "../engine/index.ts";
 import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
+import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
 
 const USAGE = `Usage: convex-graphql <command> [options]
 
@@ -21,6 +23,7 @@ Commands:
             --host HOST        interface to listen on (default: 127.0.0.1)
             --data FILE        SQLite data file (default: DIR/.convex-graphql/data.sqlite3)
             --no-watch         do not reload functions when files change
+            --env-file FILE    store the variables of this .env file at start (see env)
   gateway   Serve GraphQL in front of a Convex deployment
             --convex-url URL   the deployment (required), e.g. https://x.convex.cloud or http://127.0.0.1:3210
             --dir DIR          app folder whose convex/ functions define the schema (default: .)
@@ -34,10 +37,10 @@ Commands:
                                are answered from pushed results (default: 30000; 0: always read upstream)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
-            --host HOST  --data FILE  --query-cache-ms MS
+            --host HOST  --data FILE  --query-cache-ms MS  --env-file FILE
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR
-`;
+${ENV_USAGE}`;
 
 function fail(message: string): never {
   process.stderr.write(`convex-graphql: ${message}\n\n${USAGE}`);
@@ -67,6 +70,18 @@ function milliseconds(value: string | undefined, flag: string): number | undefin
   return number;
 }
 
+/** The variables of `--env-file FILE`, to store at start. */
+function envFile(file: string | undefined): Record<string, string> {
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(file), "utf8");
+  } catch (error) {
+    fail(`--env-file ${file}: ${(error as Error).message}`);
+  }
+  return parseEnvFile(text);
+}
+
 function onSignals(close: () => Promise<void>): void {
   let closing = false;
   const shutdown = (signal: string): void => {
@@ -92,12 +107,14 @@ async function runBackend(argv: string[]): Promise<void> {
     host: { type: "string", default: "127.0.0.1" },
     data: { type: "string" },
     "no-watch": { type: "boolean", default: false },
+    "env-file": { type: "string" },
   });
   const backend = await startBackend({
     dir: path.resolve(values.dir),
     port: port(values.port, "--port"),
     host: values.host,
     watch: !values["no-watch"],
+    env: envFile(values["env-file"]),
     ...(values.data !== undefined ? { dataFile: path.resolve(values.data) } : {}),
   });
   process.stdout.write(`Convex backend ready at ${backend.url}\n`);
@@ -164,6 +181,7 @@ async function runDev(argv: string[]): Promise<void> {
     host: { type: "string", default: "127.0.0.1" },
     data: { type: "string" },
     "query-cache-ms": { type: "string" },
+    "env-file": { type: "string" },
   });
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
   const dir = path.resolve(values.dir);
@@ -172,9 +190,13 @@ async function runDev(argv: string[]): Promise<void> {
     port: port(values["backend-port"], "--backend-port"),
     host: values.host,
     watch: true,
+    env: envFile(values["env-file"]),
     ...(values.data !== undefined ? { dataFile: path.resolve(values.data) } : {}),
   });
-  const schema = await derivedAppSchema(dir, { watch: true });
+  // Module top levels may read the deployment's variables: the schema is derived with them.
+  const env = () => Object.fromEntries(backend.engine.environmentVariables);
+  const schema = await derivedAppSchema(dir, { watch: true, env });
+  backend.engine.onEnvironmentChange(() => void schema.refresh());
   const gateway = await startGateway({
     convexUrl: backend.url,
     schema: () => schema.current(),
@@ -217,6 +239,14 @@ export async function main(argv: string[]): Promise<void> {
       return runDev(rest);
     case "schema":
       return runSchema(rest);
+    case "env":
+      try {
+        process.stdout.write(runEnvCommand(rest));
+      } catch (error) {
+        process.stderr.write(`convex-graphql env: ${(error as Error).message}\n`);
+        process.exit(1);
+      }
+      return;
     case undefined:
     case "help":
     case "--help":

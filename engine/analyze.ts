@@ -39,10 +39,17 @@ const noBackend = {
   },
 };
 
-/** Analyses `DIR/convex`. @throws BundleError / SchemaLoadError when it does not compile. */
-export async function analyzeConvexApp(dir: string): Promise<AppDescription> {
+/**
+ * Analyses `DIR/convex`. Module top levels see `env` as `process.env` (the deployment's
+ * variables, when known: a module that needs one at load time otherwise fails to load).
+ * @throws BundleError / SchemaLoadError when it does not compile.
+ */
+export async function analyzeConvexApp(
+  dir: string,
+  options: { env?: Readonly<Record<string, string>> } = {},
+): Promise<AppDescription> {
   const bundle = await bundleConvexDir(path.join(dir, "convex"));
-  const app = loadApp(bundle, noBackend, {});
+  const app = loadApp(bundle, noBackend, options.env ?? {});
   return {
     functions: app.registry.list().map(({ path: fnPath, kind, visibility, args, returns }) => ({
       path: fnPath,

@@ -22,6 +22,7 @@ import { Authenticator } from "./auth/auth.ts";
 import { LiveQueries } from "./subscriptions/live_queries.ts";
 import { SessionRequests } from "./sync/session_requests.ts";
 import { SESSION_REQUESTS_TABLE } from "./runtime/executor.ts";
+import { applyChanges, sameVariables, type EnvironmentChange } from "./env/environment.ts";
 
 export interface EngineOptions {
   /** The app folder: the one holding `convex/`. */
@@ -30,10 +31,27 @@ export interface EngineOptions {
   readonly dataFile?: string;
   /** @default "full" (fsync per commit batch) */
   readonly durability?: Durability;
-  /** Deployment environment variables, visible to functions as `process.env`. @default {} */
+  /**
+   * Environment variables to store at start (as `convex-graphql env set` would; they override
+   * stored values of the same names). Functions see the stored variables as `process.env`.
+   * @throws (from `start`) RequestError on an invalid name or value.
+   * @default {}
+   */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * How often to look for environment variables changed by another process (the `env` command)
+   * in the data file. @default 1_000 // ms
+   */
+  readonly environmentPollMs?: number;
+  /** An action's time limit. @default 600_000 (10 minutes, as Convex) // ms */
+  readonly actionTimeoutMs?: number;
   /** Where progress and problems are reported. @default stderr */
   readonly log?: (line: string) => void;
+}
+
+/** Where an app's data lives unless told otherwise: `DIR/.convex-graphql/data.sqlite3`. */
+export function defaultDataFile(dir: string): string {
+  return path.join(dir, ".convex-graphql", "data.sqlite3");
 }
 
 /** The outcome of (re)loading the functions. */
@@ -75,13 +93,19 @@ export class Engine {
   readonly liveQueries: LiveQueries;
   readonly sessionRequests: SessionRequests;
   private auth: Authenticator | null = null;
+  private env: ReadonlyMap<string, string>;
+  private envDataVersion: number;
+  private readonly envPoll: NodeJS.Timeout;
+  private readonly envListeners = new Set<() => void>();
   private readonly log: (line: string) => void;
   readonly convexDir: string;
 
   private constructor(readonly options: EngineOptions) {
+    const initial = Object.entries(options.env ?? {}).map(([name, value]) => ({ name, value }));
+    applyChanges(new Map(), initial); // refuses invalid names and values before opening anything
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.convexDir = path.join(options.dir, "convex");
-    const dataFile = options.dataFile ?? path.join(options.dir, ".convex-graphql", "data.sqlite3");
+    const dataFile = options.dataFile ?? defaultDataFile(options.dir);
     this.persistence = new Persistence(dataFile, options.durability ?? "full");
     this.tables = new TableRegistry(this.persistence);
     const recoveredTs = this.persistence.maxTimestamp();
@@ -98,8 +122,60 @@ export class Engine {
       tables: this.tables,
       registry: () => this.app.registry,
       checkWrite: (table, document) => this.checkWrite(table, document),
+      ...(options.actionTimeoutMs !== undefined
+        ? { actionTimeoutMs: options.actionTimeoutMs }
+        : {}),
     });
     this.liveQueries = new LiveQueries(this.executor, this.committer);
+    this.env =
+      initial.length === 0
+        ? this.persistence.environmentVariables()
+        : this.persistence.changeEnvironmentVariables((current) => applyChanges(current, initial));
+    this.envDataVersion = this.persistence.dataVersion();
+    this.envPoll = setInterval(() => this.pollEnvironment(), options.environmentPollMs ?? 1_000);
+    this.envPoll.unref();
+  }
+
+  /** The deployment's environment variables (what functions see as `process.env`). */
+  get environmentVariables(): ReadonlyMap<string, string> {
+    return this.env;
+  }
+
+  /**
+   * Sets (or, with a `null` value, removes) environment variables, stores them, and reloads the
+   * functions so module top levels and `auth.config.ts` see the new values.
+   * @throws RequestError (`BadRequest`) on an invalid name or value; nothing changes then.
+   */
+  async setEnvironmentVariables(changes: readonly EnvironmentChange[]): Promise<LoadReport> {
+    this.env = this.persistence.changeEnvironmentVariables((current) =>
+      applyChanges(current, changes),
+    );
+    this.envDataVersion = this.persistence.dataVersion();
+    return this.environmentChanged();
+  }
+
+  /** Calls `listener` after each change of the environment variables; returns an unsubscribe. */
+  onEnvironmentChange(listener: () => void): () => void {
+    this.envListeners.add(listener);
+    return () => this.envListeners.delete(listener);
+  }
+
+  /** Picks up variables another process (the `env` command) changed in the data file. */
+  private pollEnvironment(): void {
+    const version = this.persistence.dataVersion();
+    if (version === this.envDataVersion) return;
+    this.envDataVersion = version;
+    const stored = this.persistence.environmentVariables();
+    if (sameVariables(stored, this.env)) return;
+    this.env = stored;
+    this.log("✔ Environment variables changed: reloading functions");
+    void this.environmentChanged();
+  }
+
+  private async environmentChanged(): Promise<LoadReport> {
+    const report = await this.reload();
+    for (const listener of this.envListeners) listener();
+    return report;
   }
 
   /** Verifies tokens against `auth.config.ts` (null when it has no providers). */
@@ -141,8 +217,12 @@ export class Engine {
         throw new Error(`No convex/ folder in ${this.options.dir}.`);
       }
       const bundle = await bundleConvexDir(this.convexDir);
-      const convex = createConvexGlobal(this.executor.runNested, () => ++this.streamCounter);
-      app = loadApp(bundle, convex, this.options.env ?? {});
+      const convex = createConvexGlobal({
+        runNested: this.executor.runNested,
+        runFromAction: this.executor.runFromAction,
+        nextStreamId: () => ++this.streamCounter,
+      });
+      app = loadApp(bundle, convex, Object.fromEntries(this.env));
       const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);
       if (mismatch !== null) {
         throw Object.assign(new Error(mismatch), {
@@ -221,6 +301,7 @@ export class Engine {
 
   /** Closes the data file. Pending commits are flushed first. */
   async close(): Promise<void> {
+    clearInterval(this.envPoll);
     this.sessionRequests.close();
     await new Promise((resolve) => setImmediate(resolve));
     this.persistence.close();

@@ -9,6 +9,8 @@
 /** Codes of request-level errors, with the HTTP status Convex answers them with. */
 export const REQUEST_ERROR_STATUS = {
   BadJsonBody: 400,
+  BadFormat: 400,
+  MissingIdentifier: 400,
   BadConvexFunctionIdentifier: 400,
   InvalidFunctionKind: 400,
   BadRequest: 400,

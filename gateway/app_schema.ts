@@ -19,13 +19,19 @@ export interface AppSchema {
 
 export async function derivedAppSchema(
   dir: string,
-  options: { watch?: boolean; log?: (line: string) => void } = {},
+  options: {
+    watch?: boolean;
+    log?: (line: string) => void;
+    /** The deployment's environment variables, when known (`dev`): module top levels read them. */
+    env?: () => Readonly<Record<string, string>>;
+  } = {},
 ): Promise<AppSchema> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  let schema = deriveSchema(await analyzeConvexApp(dir)).schema;
+  const analyze = () => analyzeConvexApp(dir, options.env ? { env: options.env() } : {});
+  let schema = deriveSchema(await analyze()).schema;
   const refresh = async (): Promise<boolean> => {
     try {
-      schema = deriveSchema(await analyzeConvexApp(dir)).schema;
+      schema = deriveSchema(await analyze()).schema;
       log("✔ GraphQL schema updated");
       return true;
     } catch (error) {

@@ -42,6 +42,7 @@ export function statsDelta(earlier: EngineStats, later: EngineStats): EngineStat
       queries: later.executor.queries - earlier.executor.queries,
       mutations: later.executor.mutations - earlier.executor.mutations,
       mutationRetries: later.executor.mutationRetries - earlier.executor.mutationRetries,
+      actions: later.executor.actions - earlier.executor.actions,
     },
     cpuMicros: later.cpuMicros - earlier.cpuMicros,
     eventLoop: {

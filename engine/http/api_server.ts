@@ -1,6 +1,9 @@
 /**
- * Convex's HTTP API, as `ConvexHttpClient` uses it: `POST /api/query`, `/api/mutation`,
- * `/api/action`, `/api/function`, `/api/query_ts`, `/api/query_at_ts`.
+ * Convex's HTTP API: `POST /api/query`, `/api/mutation`, `/api/action`, `/api/function`,
+ * `/api/query_ts`, `/api/query_at_ts`, as `ConvexHttpClient` uses them, and
+ * `POST /api/run/{module path}/{function}` (`/api/run/messages/list` runs `messages:list`), as
+ * Convex's HTTP API docs show it. Results come in the format the request names (value_format.ts:
+ * `"json"`, Convex's plain JSON, or the encoded format the official clients send).
  *
  * Function results answer HTTP 200 with `{status: "success", value, logLines}` or
  * `{status: "error", errorMessage, errorData?, logLines}`; a request that cannot run answers
@@ -12,14 +15,13 @@ import { RequestError, errorMessageOf } from "../errors.ts";
 import type { FunctionOutcome } from "../runtime/executor.ts";
 import type { FunctionKind, UserIdentity } from "../runtime/execution.ts";
 import { decodeTs, encodeTs } from "./timestamps.ts";
+import { exportValue, parseValueFormat, type ValueFormat } from "./value_format.ts";
 
 /** Request bodies above this size are refused with 413 (function args are limited to 16 MiB). */
 export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 /** Resolves the identity of an HTTP request (the `Authorization` header); null when anonymous. */
 export type IdentityResolver = (authorization: string | undefined) => Promise<UserIdentity | null>;
-
-const SUPPORTED_FORMATS = new Set([undefined, "convex_encoded_json", "convex_json"]);
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -85,13 +87,17 @@ function functionArgs(body: Record<string, unknown>, wrapped: boolean): unknown 
   return args;
 }
 
-function outcomeBody(outcome: FunctionOutcome): Record<string, unknown> {
+function outcomeBody(outcome: FunctionOutcome, format: ValueFormat): Record<string, unknown> {
   const logLines = outcome.logLines.length > 0 ? { logLines: outcome.logLines } : {};
-  if (outcome.status === "success") return { status: "success", value: outcome.value, ...logLines };
+  if (outcome.status === "success") {
+    return { status: "success", value: exportValue(outcome.value, format), ...logLines };
+  }
   return {
     status: "error",
     errorMessage: outcome.errorMessage,
-    ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
+    ...(outcome.errorData !== undefined
+      ? { errorData: exportValue(outcome.errorData, format) }
+      : {}),
     ...logLines,
   };
 }
@@ -103,6 +109,103 @@ const KIND_BY_ROUTE: Record<string, FunctionKind> = {
   "/api/action": "action",
 };
 
+const RUN_PREFIX = "/api/run/";
+
+/** `/api/run/dir/file/fn` -> `dir/file:fn`. @throws RequestError when a part is missing. */
+function runPath(route: string): string {
+  const missing = () =>
+    new RequestError(
+      "MissingIdentifier",
+      "Path or function name not provided in path, e.g. /api/run/messages/list",
+    );
+  let parts: string[];
+  try {
+    parts = route.slice(RUN_PREFIX.length).split("/").map(decodeURIComponent);
+  } catch {
+    throw missing();
+  }
+  const name = parts.pop();
+  if (name === undefined || name === "" || parts.length === 0 || parts.includes("")) {
+    throw missing();
+  }
+  return `${parts.join("/")}:${name}`;
+}
+
+/** The function a request names: its path, and its kind (null: whatever the function is). */
+function requestedFunction(
+  route: string,
+  body: Record<string, unknown>,
+): { path: string; kind: FunctionKind | null } {
+  if (route.startsWith(RUN_PREFIX)) return { path: runPath(route), kind: null };
+  const path = body["path"];
+  if (typeof path !== "string" || path.length === 0) {
+    throw new RequestError(
+      "BadConvexFunctionIdentifier",
+      `Expected "path" to be a function path string, got ${JSON.stringify(path)}.`,
+    );
+  }
+  return { path, kind: route === "/api/function" ? null : (KIND_BY_ROUTE[route] ?? null) };
+}
+
+/** The snapshot `/api/query_at_ts` asks for. @throws RequestError when it cannot be read. */
+function snapshotOf(engine: Engine, body: Record<string, unknown>): bigint {
+  let ts: bigint;
+  try {
+    ts = decodeTs(body["ts"]);
+  } catch (error) {
+    throw new RequestError("BadRequest", errorMessageOf(error));
+  }
+  if (ts < engine.committer.oldestReadableTs) {
+    throw new RequestError(
+      "BadRequest",
+      `Timestamp ${ts} is out of retention: it is older than the history this backend keeps.`,
+    );
+  }
+  if (ts > engine.committer.publishedTs) {
+    throw new RequestError(
+      "BadRequest",
+      `Timestamp ${ts} is in the future (latest is ${engine.committer.publishedTs}).`,
+    );
+  }
+  return ts;
+}
+
+function isApiRoute(route: string): boolean {
+  return (
+    route in KIND_BY_ROUTE ||
+    route === "/api/function" ||
+    route === "/api/query_ts" ||
+    route.startsWith(RUN_PREFIX)
+  );
+}
+
+/** Runs the function a (parsed) request names and answers with its outcome. */
+async function runFunction(
+  engine: Engine,
+  resolveIdentity: IdentityResolver,
+  req: http.IncomingMessage,
+  route: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const requested = requestedFunction(route, body);
+  const format = parseValueFormat(
+    body["format"],
+    req.headers["convex-client"] as string | undefined,
+  );
+  const identity = await resolveIdentity(req.headers.authorization);
+  // Any kind: an unknown or internal function fails inside the executor, as on the other routes.
+  const kind = requested.kind ?? engine.registry.lookup(requested.path)?.kind ?? "query";
+  const snapshotTs = route === "/api/query_at_ts" ? snapshotOf(engine, body) : undefined;
+  const outcome = await engine.executor.run({
+    path: requested.path,
+    kind,
+    args: functionArgs(body, route !== "/api/function"),
+    identity,
+    ...(snapshotTs !== undefined ? { snapshotTs } : {}),
+  });
+  return outcomeBody(outcome, format);
+}
+
 /** Handles one `/api/*` request. Returns false when the route is not part of the HTTP API. */
 export async function handleApiRequest(
   engine: Engine,
@@ -110,10 +213,8 @@ export async function handleApiRequest(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<boolean> {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  const route = url.pathname;
-  const isFunctionRoute = route in KIND_BY_ROUTE || route === "/api/function";
-  if (!isFunctionRoute && route !== "/api/query_ts") return false;
+  const route = new URL(req.url ?? "/", "http://localhost").pathname;
+  if (!isApiRoute(route)) return false;
   try {
     if (req.method === "OPTIONS") {
       res.writeHead(204, {
@@ -136,56 +237,7 @@ export async function handleApiRequest(
       send(res, 200, { ts: encodeTs(engine.committer.publishedTs) });
       return true;
     }
-    const body = parseJsonBody(text);
-    const path = body["path"];
-    if (typeof path !== "string" || path.length === 0) {
-      throw new RequestError(
-        "BadConvexFunctionIdentifier",
-        `Expected "path" to be a function path string, got ${JSON.stringify(path)}.`,
-      );
-    }
-    const format = body["format"];
-    if (!SUPPORTED_FORMATS.has(format as string | undefined)) {
-      throw new RequestError(
-        "BadRequest",
-        `Unsupported format ${JSON.stringify(format)}: this backend speaks "convex_encoded_json".`,
-      );
-    }
-    const identity = await resolveIdentity(req.headers.authorization);
-    let kind = KIND_BY_ROUTE[route];
-    if (route === "/api/function") {
-      // Any kind; an unknown or internal function fails inside the executor, as on the other routes.
-      kind = engine.registry.lookup(path)?.kind ?? "query";
-    }
-    if (kind === undefined) return false;
-    let snapshotTs: bigint | undefined;
-    if (route === "/api/query_at_ts") {
-      try {
-        snapshotTs = decodeTs(body["ts"]);
-      } catch (error) {
-        throw new RequestError("BadRequest", errorMessageOf(error));
-      }
-      if (snapshotTs < engine.committer.oldestReadableTs) {
-        throw new RequestError(
-          "BadRequest",
-          `Timestamp ${snapshotTs} is out of retention: it is older than the history this backend keeps.`,
-        );
-      }
-      if (snapshotTs > engine.committer.publishedTs) {
-        throw new RequestError(
-          "BadRequest",
-          `Timestamp ${snapshotTs} is in the future (latest is ${engine.committer.publishedTs}).`,
-        );
-      }
-    }
-    const outcome = await engine.executor.run({
-      path,
-      kind,
-      args: functionArgs(body, route !== "/api/function"),
-      identity,
-      ...(snapshotTs !== undefined ? { snapshotTs } : {}),
-    });
-    send(res, 200, outcomeBody(outcome));
+    send(res, 200, await runFunction(engine, resolveIdentity, req, route, parseJsonBody(text)));
   } catch (error) {
     if (error instanceof RequestError) sendRequestError(res, error);
     else sendRequestError(res, new RequestError("InternalServerError", errorMessageOf(error)));

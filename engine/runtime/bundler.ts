@@ -1,12 +1,17 @@
 /**
- * Bundles a `convex/` folder with esbuild, as Convex's CLI does, into one CommonJS program whose
- * export maps each module path to a thunk that loads it. Modules are evaluated lazily and one by
- * one, so a module that throws at import time is reported on its own and the others still load.
+ * Bundles a `convex/` folder with esbuild, as Convex's CLI does. The modules of Convex's default
+ * runtime go into one CommonJS program whose export maps each module path to a thunk that loads
+ * it: modules are evaluated lazily and one by one, so a module that throws at import time is
+ * reported on its own and the others still load. Modules marked `"use node"` are bundled apart,
+ * one program each, for Node.js (see node_bundler.ts): one that fails to bundle is reported and
+ * skipped, and the rest of the app still serves.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { bundleNodeModule, type NodeModuleBundle } from "./node_bundler.ts";
+import { hasUseNodeDirective, mustBeIsolate } from "./use_node.ts";
 
 const ENTRY_EXTENSIONS = [".js", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".jsx"];
 const VALID_PATH_COMPONENT = /^[A-Za-z0-9_.]+$/;
@@ -16,6 +21,10 @@ const PACKAGE_NODE_MODULES = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   "../../node_modules",
 );
+
+/** Convex's advice when a module of the default runtime imports Node.js APIs. */
+const USE_NODE_HINT =
+  'It looks like you are using Node APIs from a file without the "use node" directive: move the actions that need them into a file that begins with "use node" (https://docs.convex.dev/functions/runtimes#nodejs-runtime).';
 
 /** A file of `convex/` that could not be used, and why. */
 export interface ModuleProblem {
@@ -33,7 +42,12 @@ export interface Bundle {
   /** Whether `schema.ts` and `auth.config.ts` exist (they are in the program under those names). */
   readonly hasSchema: boolean;
   readonly hasAuthConfig: boolean;
-  /** Files skipped because their names are not valid Convex module paths. */
+  /** The `"use node"` modules that bundled, each its own program for Node.js. */
+  readonly nodeModules: readonly NodeModuleBundle[];
+  /**
+   * Files skipped: names that are not valid Convex module paths, `"use node"` modules that did
+   * not bundle or may not use the directive.
+   */
   readonly problems: readonly ModuleProblem[];
 }
 
@@ -98,9 +112,39 @@ function findOptional(convexDir: string, base: string): string | null {
   return null;
 }
 
-/** Bundles `convexDir` (a project's `convex/` folder). @throws BundleError on compile errors. */
+/** Splits function modules by runtime: `"use node"` ones run in Node.js. */
+function splitByRuntime(
+  convexDir: string,
+  modules: readonly string[],
+  problems: ModuleProblem[],
+): { isolate: string[]; node: string[] } {
+  const isolate: string[] = [];
+  const node: string[] = [];
+  for (const file of modules) {
+    if (!hasUseNodeDirective(fs.readFileSync(path.join(convexDir, file), "utf8"))) {
+      isolate.push(file);
+    } else if (mustBeIsolate(file.replace(/\.[^./]+$/, ""))) {
+      problems.push({
+        file: `convex/${file}`,
+        reason: `"use node" directive is not allowed for ${file}.`,
+      });
+    } else {
+      node.push(file);
+    }
+  }
+  return { isolate, node };
+}
+
+/**
+ * Bundles `convexDir` (a project's `convex/` folder).
+ * @throws BundleError when a module of the default runtime does not compile (a `"use node"`
+ *   module that does not is reported in `problems` instead).
+ */
 export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
-  const { modules, problems } = findFunctionModules(convexDir);
+  const found = findFunctionModules(convexDir);
+  const problems = [...found.problems];
+  const { isolate: modules, node } = splitByRuntime(convexDir, found.modules, problems);
+  const nodeBundles = Promise.all(node.map((file) => bundleNodeModule(convexDir, file)));
   const schemaFile = findOptional(convexDir, "schema");
   const authFile = findOptional(convexDir, "auth.config");
   const lines = ["module.exports = {"];
@@ -141,7 +185,9 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
           file: message.location
             ? `${message.location.file.replaceAll("\\", "/")}:${message.location.line}:${message.location.column}`
             : "convex/",
-          reason: message.text,
+          reason: message.notes.some((note) => note.text.includes("bundle for node"))
+            ? `${message.text}. ${USE_NODE_HINT}`
+            : message.text,
         })),
       );
     }
@@ -150,10 +196,16 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
   const output = result.outputFiles[0];
   if (output === undefined)
     throw new BundleError([{ file: "convex/", reason: "esbuild produced no output" }]);
+  const nodeModules: NodeModuleBundle[] = [];
+  for (const bundled of await nodeBundles) {
+    if ("reason" in bundled) problems.push(bundled);
+    else nodeModules.push(bundled);
+  }
   return {
     code: output.text,
     modulePaths,
     moduleFiles,
+    nodeModules,
     hasSchema: schemaFile !== null,
     hasAuthConfig: authFile !== null,
     problems,

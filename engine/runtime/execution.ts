@@ -61,6 +61,10 @@ export interface Execution {
   journalOut: string | null;
   /** Wall-clock ms after which the execution has timed out. */
   readonly deadlineMs: number;
+  /** Actions: timers the function set, cleared when it ends (Convex drops dangling work). */
+  readonly timers?: Set<NodeJS.Timeout>;
+  /** Set once the function returned or failed: later syscalls (dangling promises) are refused. */
+  ended?: boolean;
 }
 
 const storage = new AsyncLocalStorage<Execution>();

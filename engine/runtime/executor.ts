@@ -2,6 +2,7 @@
  * Runs Convex functions: resolves the path, validates arguments, executes the handler in its own
  * execution context (transaction, frozen clock, seeded random), validates the result, and for
  * mutations commits with OCC, retrying conflicts (the retry runs exclusively, see mutation_gate).
+ * Actions run without a transaction, once (action_runner.ts).
  */
 import { jsonToConvex, type Value } from "convex/values";
 import {
@@ -13,6 +14,8 @@ import {
   errorMessageOf,
   isConvexError,
 } from "../errors.ts";
+import { ActionRunner, type ActionCall } from "./action_runner.ts";
+import { withTimeout } from "./deadline.ts";
 import type { DocumentStore } from "../storage/document_store.ts";
 import type { TableRegistry } from "../storage/table_registry.ts";
 import type { Timestamp } from "../storage/types.ts";
@@ -102,6 +105,8 @@ export type FunctionOutcome =
       /** The failure may not recur (a timeout): a live result should be recomputed, not kept. */
       readonly transient?: boolean;
       readonly journal?: string | null;
+      /** What the function threw, without the request-id framing (what a calling action sees). */
+      readonly cause?: string;
     };
 
 /** Counters for tests and benchmarks. */
@@ -109,6 +114,7 @@ export interface ExecutorStats {
   queries: number;
   mutations: number;
   mutationRetries: number;
+  actions: number;
 }
 
 export interface ExecutorDeps {
@@ -117,6 +123,8 @@ export interface ExecutorDeps {
   readonly tables: TableRegistry;
   readonly registry: () => FunctionRegistry;
   readonly checkWrite: WriteCheck;
+  /** An action's time limit. @default ACTION_TIMEOUT_MS (10 minutes) // ms */
+  readonly actionTimeoutMs?: number;
 }
 
 function kindLabel(kind: FunctionKind): string {
@@ -137,12 +145,35 @@ function delay(ms: number): Promise<void> {
 }
 
 export class Executor {
-  readonly stats: ExecutorStats = { queries: 0, mutations: 0, mutationRetries: 0 };
+  readonly stats: ExecutorStats = { queries: 0, mutations: 0, mutationRetries: 0, actions: 0 };
   private readonly gate = new MutationGate();
   /** Executions whose user code runs at once (the rest wait for a slot). */
   private readonly slots = new Semaphore(MAX_CONCURRENT_EXECUTIONS);
 
-  constructor(private readonly deps: ExecutorDeps) {}
+  private readonly actions: ActionRunner;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    this.actions = new ActionRunner({
+      call: (call) => this.callFromAction(call),
+      checkReturns: (fn, resultJson) => this.checkReturns(fn, resultJson),
+      formatError: formatUncaught,
+      ...(deps.actionTimeoutMs !== undefined ? { timeoutMs: deps.actionTimeoutMs } : {}),
+    });
+  }
+
+  /** `ctx.runQuery` / `ctx.runMutation` / `ctx.runAction` from an action (for the syscalls). */
+  get runFromAction(): ActionRunner["callFrom"] {
+    return this.actions.callFrom;
+  }
+
+  /** A call from an action: a request of its own; a failure rethrown with its ConvexError data. */
+  private async callFromAction(call: ActionCall): Promise<unknown> {
+    const outcome = await this.run({ ...call, allowInternal: true });
+    if (outcome.status === "error") {
+      throw new FunctionFailure(outcome.cause ?? outcome.errorMessage, outcome.errorData);
+    }
+    return outcome.value;
+  }
 
   /** The table of a document id, for `v.id` validation. */
   tableNameOfId = (id: string): string | null => {
@@ -226,7 +257,7 @@ export class Executor {
     return { value: encoded };
   }
 
-  /** Runs a query or mutation from a client request. Never throws for function errors. */
+  /** Runs a function from a client request. Never throws for function errors. */
   async run(request: FunctionRequest): Promise<FunctionOutcome> {
     let fn: RegisteredFunction;
     try {
@@ -242,12 +273,6 @@ export class Executor {
         observedIdentity: false,
       };
     }
-    if (fn.kind === "action") {
-      throw new RequestError(
-        "NotImplemented",
-        `Actions are not supported by this backend yet (${fn.path} is an action); they arrive with part 3 of the engine.`,
-      );
-    }
     const requestId = newRequestId();
     const args = this.checkArgs(fn, request.args);
     if ("error" in args) {
@@ -262,6 +287,14 @@ export class Executor {
     }
     // The function takes its arguments as the JSON text of a one-element array.
     const argsJson = `[${args.json}]`;
+    if (fn.kind === "action") {
+      this.stats.actions++;
+      const outcome = await this.actions.run(fn, argsJson, requestId, request.identity);
+      const common = { readSet: null, observedIdentity: false };
+      return outcome.status === "success"
+        ? { ...outcome, ...common, ts: this.deps.committer.publishedTs }
+        : { ...outcome, ...common, ts: null };
+    }
     if (fn.kind === "query") {
       this.stats.queries++;
       return this.attempt(fn, argsJson, requestId, request, true);
@@ -399,10 +432,12 @@ export class Executor {
     const failure = (
       errorMessage: string,
       errorData?: unknown,
+      cause?: string,
     ): Extract<FunctionOutcome, { status: "error" }> => ({
       status: "error",
       errorMessage,
       ...(errorData !== undefined ? { errorData } : {}),
+      ...(cause !== undefined ? { cause } : {}),
       logLines: execution.logLines,
       ts: null,
       readSet: readOnly ? tx.finishRead() : (tx.abort(), null),
@@ -419,11 +454,12 @@ export class Executor {
     } catch (error) {
       if (isConvexError(error)) {
         const data = convexErrorData(error);
-        return failure(formatUncaught(requestId, error), data);
+        return failure(formatUncaught(requestId, error), data, errorMessageOf(error));
       }
-      const outcome = failure(formatUncaught(requestId, error));
+      const outcome = failure(formatUncaught(requestId, error), undefined, errorMessageOf(error));
       return error instanceof TimeoutError ? { ...outcome, transient: true } : outcome;
     } finally {
+      execution.ended = true;
       for (const stream of execution.streams.values()) stream.close();
       // User code is done: the commit below only waits for the disk.
       releaseSlot();
@@ -468,25 +504,5 @@ export class Executor {
       readSet: null,
       observedIdentity: tx.observedIdentity,
     };
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, path: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new TimeoutError(
-            `Function ${path} execution timed out (maximum duration: ${ms / 1000}s).`,
-          ),
-        ),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,13 +1,16 @@
 /**
  * Loads a bundled `convex/` folder into a fresh sandbox: evaluates each module on its own
  * (a module that throws is reported with its file and reason; the others still load), registers
- * every exported function, and reads `schema.ts` and `auth.config.ts`.
+ * every exported function, and reads `schema.ts` and `auth.config.ts`. `"use node"` modules
+ * are evaluated in Node.js (node_runtime.ts) and may define actions only, as Convex enforces.
  */
 import type { ValidatorJSON } from "convex/values";
 import { errorMessageOf } from "../errors.ts";
 import type { IndexDefinition } from "../storage/types.ts";
 import type { Bundle, ModuleProblem } from "./bundler.ts";
-import { FunctionRegistry, registerExport } from "./registry.ts";
+import type { NodeModuleBundle } from "./node_bundler.ts";
+import { evaluateNodeModule } from "./node_runtime.ts";
+import { FunctionRegistry, registerExport, type RegisteredFunction } from "./registry.ts";
 import { Sandbox, type ConvexGlobal } from "./sandbox.ts";
 
 /** A table as declared in `schema.ts`. */
@@ -98,6 +101,11 @@ export function loadApp(
       if (fn !== null) registry.add(fn);
     }
   }
+  for (const nodeModule of bundle.nodeModules) {
+    const loaded = loadNodeModule(nodeModule, convex, env);
+    if ("reason" in loaded) problems.push(loaded);
+    else for (const fn of loaded) registry.add(fn);
+  }
   let schema: SchemaInfo | null = null;
   if (bundle.hasSchema) {
     try {
@@ -120,6 +128,39 @@ export function loadApp(
     }
   }
   return { registry, schema, authConfig, problems };
+}
+
+const KIND_NAMES = { query: "Query", mutation: "Mutation", action: "Action" } as const;
+
+/**
+ * Evaluates one `"use node"` module and registers its functions; a module that throws, or that
+ * defines a query or mutation (Convex refuses those at push), is reported instead.
+ */
+function loadNodeModule(
+  nodeModule: NodeModuleBundle,
+  convex: ConvexGlobal,
+  env: Readonly<Record<string, string>>,
+): RegisteredFunction[] | ModuleProblem {
+  const file = `convex/${nodeModule.file}`;
+  let exports: Record<string, unknown>;
+  try {
+    exports = evaluateNodeModule(nodeModule, convex, env);
+  } catch (error) {
+    return { file, reason: `failed to load: ${errorMessageOf(error)}` };
+  }
+  const functions: RegisteredFunction[] = [];
+  for (const [exportName, value] of Object.entries(exports)) {
+    const fn = registerExport(nodeModule.modulePath, exportName, value);
+    if (fn === null) continue;
+    if (fn.kind !== "action") {
+      return {
+        file,
+        reason: `\`${exportName}\` defined in \`${nodeModule.modulePath}.js\` is a ${KIND_NAMES[fn.kind]} function. Only actions can be defined in Node.js. See https://docs.convex.dev/functions/actions for more details.`,
+      };
+    }
+    functions.push(fn);
+  }
+  return functions;
 }
 
 /** A schema that cannot be used: the app is not loaded (the previous version keeps serving). */

@@ -7,37 +7,16 @@
  * - actions see the real clock, real randomness, and may use fetch and timers.
  * The global `Convex` (the syscall table `convex/server` calls) is installed here too.
  */
-import { inspect } from "node:util";
 import vm from "node:vm";
 import { webcrypto } from "node:crypto";
 import { currentExecution } from "./execution.ts";
+import { logToExecution } from "./log_lines.ts";
 
 /** The syscall surface `convex/server` expects on `globalThis.Convex`. */
 export interface ConvexGlobal {
   syscall(op: string, jsonArgs: string): string;
   asyncSyscall(op: string, jsonArgs: string): Promise<string>;
   jsSyscall(op: string, args: Record<string, unknown>): unknown;
-}
-
-export type LogLevel = "LOG" | "INFO" | "WARN" | "ERROR" | "DEBUG";
-
-/** Formats console arguments as Convex's runtime does (strings single-quoted at top level). */
-export function formatLogLine(level: LogLevel, args: readonly unknown[]): string {
-  const text = args.map((arg) => inspect(arg, { depth: 5, breakLength: Infinity })).join(" ");
-  return `[${level}] ${text.length > 4096 ? text.slice(0, 4096) : text}`;
-}
-
-const MAX_LOG_LINES = 256;
-
-function log(level: LogLevel, args: unknown[]): void {
-  const execution = currentExecution();
-  if (execution === undefined) {
-    // Module top level (import time): there is no client to send it to; print it.
-    process.stderr.write(`${formatLogLine(level, args)}\n`);
-    return;
-  }
-  if (execution.logLines.length < MAX_LOG_LINES)
-    execution.logLines.push(formatLogLine(level, args));
 }
 
 function forbidInTransactions(what: string): void {
@@ -63,7 +42,7 @@ function hostBindings(convex: ConvexGlobal): Record<string, unknown> {
         ? execution.random()
         : Math.random();
     },
-    log,
+    log: logToExecution,
     forbid: forbidInTransactions,
     fetch: (...args: Parameters<typeof fetch>) => {
       forbidInTransactions("fetch()");
@@ -71,14 +50,29 @@ function hostBindings(convex: ConvexGlobal): Record<string, unknown> {
     },
     setTimeout: (callback: () => void, ms?: number) => {
       forbidInTransactions("setTimeout");
-      return setTimeout(callback, ms);
+      const timers = currentExecution()?.timers;
+      const handle = setTimeout(() => {
+        timers?.delete(handle);
+        callback();
+      }, ms);
+      timers?.add(handle);
+      return handle;
     },
     setInterval: (callback: () => void, ms?: number) => {
       forbidInTransactions("setInterval");
-      return setInterval(callback, ms);
+      const handle = setInterval(callback, ms);
+      currentExecution()?.timers?.add(handle);
+      return handle;
     },
-    clearTimeout: (handle: NodeJS.Timeout) => clearTimeout(handle),
-    clearInterval: (handle: NodeJS.Timeout) => clearInterval(handle),
+    clearTimeout: (handle: NodeJS.Timeout) => {
+      currentExecution()?.timers?.delete(handle);
+      clearTimeout(handle);
+    },
+    clearInterval: (handle: NodeJS.Timeout) => {
+      currentExecution()?.timers?.delete(handle);
+      clearInterval(handle);
+    },
+    subtle: webcrypto.subtle,
     getRandomValues: (array: Uint8Array) => {
       const bytes = new Uint8Array(array.length * (array.BYTES_PER_ELEMENT ?? 1));
       webcrypto.getRandomValues(bytes);
@@ -123,6 +117,7 @@ const SETUP = `
       return array;
     },
     randomUUID: () => host.randomUUID(),
+    subtle: host.subtle,
   };
   class TextEncoder {
     get encoding() { return "utf-8"; }

@@ -19,6 +19,21 @@ export type NestedRunner = (
   args: Record<string, unknown>,
 ) => Promise<Value>;
 
+/** Runs `ctx.runQuery` / `ctx.runMutation` / `ctx.runAction` from an action. */
+export type ActionCallRunner = (
+  parent: Execution,
+  kind: "query" | "mutation" | "action",
+  path: string,
+  args: unknown,
+) => Promise<Value>;
+
+/** What the syscall table calls back into. */
+export interface SyscallDeps {
+  readonly runNested: NestedRunner;
+  readonly runFromAction: ActionCallRunner;
+  readonly nextStreamId: () => number;
+}
+
 type Args = Record<string, unknown>;
 
 function execution(op: string): Execution {
@@ -28,10 +43,13 @@ function execution(op: string): Execution {
       `${op} was called outside of a Convex function (at module load time?). Database and auth calls are only allowed inside a query, mutation or action.`,
     );
   }
-  if (current.deadlineMs < Date.now()) {
-    throw new TimeoutError(
-      `Function execution timed out (maximum duration: ${current.kind === "action" ? "10 minutes" : "1s"}).`,
+  if (current.ended === true) {
+    throw new FunctionFailure(
+      `${op} was called after ${current.path} had returned (a promise left without await?).`,
     );
+  }
+  if (current.deadlineMs < Date.now()) {
+    throw new TimeoutError(`Function ${current.path} execution timed out.`);
   }
   return current;
 }
@@ -125,11 +143,57 @@ function userFieldsOf(document: StoredDocument): Record<string, Value> {
 type SyncHandler = (args: Args) => unknown;
 type AsyncHandler = (args: Args) => Promise<string> | string;
 
+/** The function named by `ctx.run*` / scheduler syscall arguments. */
+function functionName(args: Args, what: string): string {
+  const name = args["name"] ?? args["reference"];
+  if (typeof name !== "string") {
+    throw new FunctionFailure(
+      `${what}: function handles are not supported yet; pass a function reference.`,
+    );
+  }
+  return name;
+}
+
+/** `ctx.runQuery` / `runMutation` / `runAction` from an action. */
+function actionCall(runFromAction: ActionCallRunner, kind: "query" | "mutation" | "action") {
+  return async (args: Args): Promise<string> => {
+    const exec = execution(`ctx.run${kind}`);
+    if (exec.kind !== "action") {
+      throw new FunctionFailure(`1.0/actions/${kind} can only be called from an action.`);
+    }
+    const name = functionName(args, `ctx.run${kind[0]?.toUpperCase()}${kind.slice(1)}`);
+    const result = await runFromAction(exec, kind, name, args["args"] ?? {});
+    return JSON.stringify(convexToJson(result));
+  };
+}
+
+/** Features of later parts of the engine: their syscalls fail with a message naming them. */
+const NOT_YET: Readonly<Record<string, string>> = {
+  "1.0/schedule": "ctx.scheduler (scheduled functions)",
+  "1.0/cancel_job": "ctx.scheduler.cancel (scheduled functions)",
+  "1.0/actions/schedule": "ctx.scheduler (scheduled functions)",
+  "1.0/actions/cancel_job": "ctx.scheduler.cancel (scheduled functions)",
+  "1.0/storageGenerateUploadUrl": "ctx.storage.generateUploadUrl (file storage)",
+  "1.0/storageGetUrl": "ctx.storage.getUrl (file storage)",
+  "1.0/storageGetMetadata": "ctx.storage.getMetadata (file storage)",
+  "1.0/storageDelete": "ctx.storage.delete (file storage)",
+  "1.0/storageStore": "ctx.storage.store (file storage)",
+  "1.0/storageGet": "ctx.storage.get (file storage)",
+  "storage/storeBlob": "ctx.storage.store (file storage)",
+  "storage/getBlob": "ctx.storage.get (file storage)",
+  "1.0/actions/vectorSearch": "ctx.vectorSearch (vector search)",
+};
+
+function notSupportedYet(op: string): FunctionFailure | null {
+  const feature = NOT_YET[op];
+  return feature === undefined
+    ? null
+    : new FunctionFailure(`${feature} is not supported by this backend yet.`);
+}
+
 /** Builds the `Convex` global for one engine. */
-export function createConvexGlobal(
-  runNested: NestedRunner,
-  nextStreamId: () => number,
-): ConvexGlobal {
+export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
+  const { runNested, runFromAction, nextStreamId } = deps;
   const syncOps: Record<string, SyncHandler> = {
     "1.0/queryStream": (args) => {
       const exec = execution("queryStream");
@@ -266,11 +330,7 @@ export function createConvexGlobal(
     "1.0/runUdf": async (args) => {
       const exec = execution("runUdf");
       const udfType = args["udfType"];
-      const name = args["name"] ?? args["reference"];
-      if (typeof name !== "string")
-        throw new FunctionFailure(
-          "ctx.runQuery/runMutation: function handles are not supported yet; pass a function reference.",
-        );
+      const name = functionName(args, "ctx.runQuery/runMutation");
       if (udfType !== "query" && udfType !== "mutation") {
         throw new FunctionFailure(
           `ctx.run* from a ${exec.kind} cannot run a function of type ${String(udfType)}.`,
@@ -287,6 +347,9 @@ export function createConvexGlobal(
       );
       return JSON.stringify(convexToJson(result));
     },
+    "1.0/actions/query": actionCall(runFromAction, "query"),
+    "1.0/actions/mutation": actionCall(runFromAction, "mutation"),
+    "1.0/actions/action": actionCall(runFromAction, "action"),
     "1.0/getFunctionMetadata": () => {
       const exec = execution("getFunctionMetadata");
       return JSON.stringify({ name: exec.path, componentPath: "" });
@@ -308,6 +371,8 @@ export function createConvexGlobal(
     async asyncSyscall(op, jsonArgs) {
       const handler = asyncOps[op];
       if (handler === undefined) {
+        const failure = notSupportedYet(op);
+        if (failure !== null) throw { message: failure.message };
         throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
       }
       try {
@@ -326,7 +391,10 @@ export function createConvexGlobal(
       }
     },
     jsSyscall(op) {
-      throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
+      throw (
+        notSupportedYet(op) ??
+        new Error(`Unsupported syscall ${op} (not implemented by this backend).`)
+      );
     },
   };
 }

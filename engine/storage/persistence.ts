@@ -1,6 +1,7 @@
 /**
  * Durable storage in SQLite (better-sqlite3, WAL): the latest revision of every document, the
- * table numbers (they are part of document ids) and the last commit timestamp.
+ * table numbers (they are part of document ids), the last commit timestamp and the deployment's
+ * environment variables (which `convex-graphql env` may change from another process).
  *
  * A batch of commits is written in one SQLite transaction (group commit): when `write` returns,
  * every commit in it is on disk with the configured durability and is acknowledged.
@@ -71,7 +72,13 @@ export class Persistence {
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS environment_variables (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
     `);
+    // Another process (`convex-graphql env`) may write while a backend runs: wait for its lock.
+    this.db.pragma("busy_timeout = 5000");
     this.upsert = this.db.prepare(
       "INSERT INTO documents (id, table_name, json, ts) VALUES (?, ?, ?, ?) " +
         "ON CONFLICT(id) DO UPDATE SET json = excluded.json, ts = excluded.ts",
@@ -126,6 +133,42 @@ export class Persistence {
   /** Records a newly allocated table number (durably, before any document of it is written). */
   addTable(name: string, number: number): void {
     this.db.prepare("INSERT OR IGNORE INTO tables (name, number) VALUES (?, ?)").run(name, number);
+  }
+
+  /** The deployment's environment variables, by name. */
+  environmentVariables(): Map<string, string> {
+    const rows = this.db.prepare("SELECT name, value FROM environment_variables").all() as {
+      name: string;
+      value: string;
+    }[];
+    return new Map(rows.map((row) => [row.name, row.value]));
+  }
+
+  /**
+   * Changes the environment variables atomically (read, `change`, write in one immediate
+   * transaction, so two writers never lose each other's changes); returns the new set.
+   * @throws whatever `change` throws (nothing is written then).
+   */
+  changeEnvironmentVariables(
+    change: (current: Map<string, string>) => ReadonlyMap<string, string>,
+  ): Map<string, string> {
+    const insert = this.db.prepare("INSERT INTO environment_variables (name, value) VALUES (?, ?)");
+    return this.db
+      .transaction(() => {
+        const next = new Map(change(this.environmentVariables()));
+        this.db.prepare("DELETE FROM environment_variables").run();
+        for (const [name, value] of next) insert.run(name, value);
+        return next;
+      })
+      .immediate();
+  }
+
+  /**
+   * SQLite's `data_version`: it changes when another connection (another process) commits to
+   * the file, never for this connection's own commits.
+   */
+  dataVersion(): number {
+    return this.db.pragma("data_version", { simple: true }) as number;
   }
 
   close(): void {

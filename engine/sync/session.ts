@@ -203,7 +203,8 @@ export class SyncSession {
         this.enqueueMutation(message.requestId, message.udfPath, message.args[0]);
         return;
       case "Action":
-        this.runAction(message.requestId, message.udfPath);
+        // Actions run concurrently (not queued behind mutations) and are never retried.
+        void this.runAction(message.requestId, message.udfPath, message.args[0]);
         return;
       case "Event":
         return;
@@ -415,13 +416,42 @@ export class SyncSession {
     this.scheduleUpdate();
   }
 
-  private runAction(requestId: number, path: string): void {
+  private async runAction(requestId: number, path: string, args: unknown): Promise<void> {
+    let outcome: FunctionOutcome;
+    try {
+      outcome = await this.deps.executor.run({
+        path,
+        kind: "action",
+        args,
+        identity: this.identity,
+      });
+    } catch (error) {
+      this.send({
+        type: "ActionResponse",
+        requestId,
+        success: false,
+        result: `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`,
+        logLines: [],
+      });
+      return;
+    }
+    if (outcome.status === "error") {
+      this.send({
+        type: "ActionResponse",
+        requestId,
+        success: false,
+        result: outcome.errorMessage,
+        logLines: outcome.logLines,
+        ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
+      });
+      return;
+    }
     this.send({
       type: "ActionResponse",
       requestId,
-      success: false,
-      result: `Actions are not supported by this backend yet (${path}); they arrive with part 3 of the engine.`,
-      logLines: [],
+      success: true,
+      result: outcome.value,
+      logLines: outcome.logLines,
     });
   }
 

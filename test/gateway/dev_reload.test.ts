@@ -80,3 +80,26 @@ it("reloads changed functions, re-derives the schema, and keeps subscriptions wo
   expect(dishes(next.data?.["ordersGetOrdersByTable"])).toEqual(["after reload"]);
   expect(watch.error).toBeUndefined();
 });
+
+it("derives the schema with the deployment's variables, which module top levels may need", async () => {
+  await using app = tempDir("convex-graphql-dev-env-");
+  fs.mkdirSync(path.join(app.path, "convex"));
+  fs.writeFileSync(
+    path.join(app.path, "convex", "supplier.ts"),
+    [
+      'import { queryGeneric } from "convex/server";',
+      'const url = process.env["SUPPLIER_URL"];',
+      'if (url === undefined) throw new Error("SUPPLIER_URL is not set");',
+      "export const endpoint = queryGeneric(() => url);",
+      "",
+    ].join("\n"),
+  );
+  let env: Record<string, string> = {};
+  const schema = await derivedAppSchema(app.path, { env: () => env, log: () => {} });
+  await using _schema = { [Symbol.asyncDispose]: () => Promise.resolve(schema.close()) };
+  // Without the variable the module does not load: no field.
+  expect(schema.current().getQueryType()?.getFields()["supplierEndpoint"]).toBeUndefined();
+  env = { SUPPLIER_URL: "http://supplier.test" };
+  expect(await schema.refresh()).toBe(true);
+  expect(schema.current().getQueryType()?.getFields()["supplierEndpoint"]).toBeDefined();
+});

@@ -28,6 +28,8 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startChildBackend(options: {
   dir: string;
   dataFile: string;
+  /** More command-line arguments (e.g. `--env-file FILE`). */
+  args?: readonly string[];
 }): Promise<ChildBackend> {
   const child = spawn(
     process.execPath,
@@ -41,6 +43,7 @@ export async function startChildBackend(options: {
       "--data",
       options.dataFile,
       "--no-watch",
+      ...(options.args ?? []),
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );

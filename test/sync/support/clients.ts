@@ -72,13 +72,16 @@ export const users = {
 };
 
 /**
- * A backend on 127.0.0.1:0 (default: the example app) whose data file lives in a temp folder
- * that is removed, with the backend closed, on dispose.
+ * A backend on 127.0.0.1:0 (default: the example app) whose data file (unless `dataFile` names
+ * one) lives in a temp folder that is removed, with the backend closed, on dispose.
  */
 export async function serve(options: Partial<BackendOptions> = {}): Promise<TestBackend> {
   const folder = tempDir("convex-graphql-sync-");
   const backend = await within(
-    startTestBackend({ ...options, dataFile: path.join(folder.path, "data.sqlite3") }),
+    startTestBackend({
+      ...options,
+      dataFile: options.dataFile ?? path.join(folder.path, "data.sqlite3"),
+    }),
     20_000,
     "the backend to start",
   );
