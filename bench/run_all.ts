@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: every benchmark in sequence with its default options (about 8 minutes in all):
+ * `npm run bench`: every benchmark in sequence with its default options (about 13 minutes in all):
  * engine commit throughput and the hot counter (issue 2), reactivity precision and latency
- * (issue 3), gateway overhead and fan-out (issue 4). See `bench/README.md`.
+ * (issue 3), gateway overhead and fan-out (issue 4), hostile input (issue 16). See `bench/README.md`.
  */
 import {
   commitThroughput,
@@ -15,6 +15,11 @@ import {
   gatewayOverhead,
 } from "./gateway_overhead.ts";
 import { DEFAULT_HOT_COUNTER_OPTIONS, expectedHotCounterMs, hotCounter } from "./hot_counter.ts";
+import {
+  DEFAULT_HOSTILE_INPUT_OPTIONS,
+  expectedHostileInputMs,
+  hostileInput,
+} from "./hostile_input.ts";
 import {
   DEFAULT_INVALIDATION_OPTIONS,
   expectedInvalidationMs,
@@ -34,7 +39,8 @@ const stopWatchdog = startWatchdog(
       expectedInvalidationMs(DEFAULT_INVALIDATION_OPTIONS) +
       expectedUpdateLatencyMs(DEFAULT_UPDATE_LATENCY_OPTIONS) +
       expectedGatewayOverheadMs(DEFAULT_GATEWAY_OVERHEAD_OPTIONS) +
-      expectedFanoutMs(DEFAULT_FANOUT_OPTIONS)),
+      expectedFanoutMs(DEFAULT_FANOUT_OPTIONS) +
+      expectedHostileInputMs(DEFAULT_HOSTILE_INPUT_OPTIONS)),
   "bench/run_all",
 );
 await commitThroughput(DEFAULT_COMMIT_THROUGHPUT_OPTIONS);
@@ -43,4 +49,5 @@ await invalidation(DEFAULT_INVALIDATION_OPTIONS);
 await updateLatency(DEFAULT_UPDATE_LATENCY_OPTIONS);
 await gatewayOverhead(DEFAULT_GATEWAY_OVERHEAD_OPTIONS);
 await fanout(DEFAULT_FANOUT_OPTIONS);
+await hostileInput(DEFAULT_HOSTILE_INPUT_OPTIONS);
 stopWatchdog();

@@ -33,11 +33,13 @@ Commands:
             --no-watch         do not re-derive the schema when files change
             --dev              do not mask unexpected errors
             --no-introspection refuse introspection queries
+            --csrf-prevention  refuse GETs and form POSTs without a preflight header (for a proxy
+                               that turns cookies into Authorization; the gateway reads no cookies)
             --query-cache-ms MS keep queries a GraphQL query read subscribed this long, so repeats
                                are answered from pushed results (default: 30000; 0: always read upstream)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
-            --host HOST  --data FILE  --query-cache-ms MS  --env-file FILE
+            --host HOST  --data FILE  --query-cache-ms MS  --env-file FILE  --csrf-prevention
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR
 ${ENV_USAGE}`;
@@ -131,6 +133,7 @@ async function runGateway(argv: string[]): Promise<void> {
     "no-watch": { type: "boolean", default: false },
     dev: { type: "boolean", default: false },
     "no-introspection": { type: "boolean", default: false },
+    "csrf-prevention": { type: "boolean", default: false },
     "query-cache-ms": { type: "string" },
   });
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
@@ -152,6 +155,7 @@ async function runGateway(argv: string[]): Promise<void> {
     host: values.host,
     dev: values.dev,
     introspection: !values["no-introspection"],
+    csrfPrevention: values["csrf-prevention"],
     ...(queryCacheMs !== undefined ? { queryCacheMs } : {}),
   });
   process.stdout.write(
@@ -182,6 +186,7 @@ async function runDev(argv: string[]): Promise<void> {
     data: { type: "string" },
     "query-cache-ms": { type: "string" },
     "env-file": { type: "string" },
+    "csrf-prevention": { type: "boolean", default: false },
   });
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
   const dir = path.resolve(values.dir);
@@ -203,6 +208,7 @@ async function runDev(argv: string[]): Promise<void> {
     port: port(values.port, "--port"),
     host: values.host,
     dev: true,
+    csrfPrevention: values["csrf-prevention"],
     ...(queryCacheMs !== undefined ? { queryCacheMs } : {}),
   });
   process.stdout.write(

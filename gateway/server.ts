@@ -40,6 +40,8 @@ import {
   type DocumentsPlugin,
 } from "./documents.ts";
 import { isolatedPrepare, isolatedRun } from "./ws_isolation.ts";
+import { guardFrameNesting } from "./ws_frame_guard.ts";
+import { getCachingPlugin } from "./get_caching.ts";
 
 export interface GatewayOptions {
   /** The Convex deployment URL (cloud, self-hosted, or the embedded engine). */
@@ -75,6 +77,13 @@ export interface GatewayOptions {
   readonly maxSubscriptionsPerConnection?: number;
   /** @default true */
   readonly introspection?: boolean;
+  /**
+   * Yoga's CSRF prevention: refuse GETs and "simple" POSTs that carry no preflight header
+   * (`x-graphql-yoga-csrf` or `apollo-require-preflight`). The gateway never takes identity from
+   * cookies, so this protects only deployments where a proxy turns cookies into `Authorization`.
+   * @default false
+   */
+  readonly csrfPrevention?: boolean;
   /** When set, only these operations (by id: sha256 hash or name) are accepted. */
   readonly persistedOperations?: Readonly<Record<string, string>>;
   /**
@@ -118,6 +127,12 @@ interface Enveloped {
   parse: (source: string) => DocumentNode;
   validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
 }
+
+/**
+ * The deepest JSON a request body or graphql-ws frame may nest (checked before parsing): Convex
+ * values nest at most 64 levels, and variables wrap them in a few more.
+ */
+const MAX_JSON_NESTING = 128;
 
 /** The graphql-ws context of a socket (its upgrade request in `extra`). */
 type WsContext = GraphqlWsContext<Record<string, unknown> | undefined, WsExtra>;
@@ -302,10 +317,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     livePlugin,
     documents.plugin,
     introspectionPlugin,
+    getCachingPlugin(options.persistedOperations !== undefined),
+  ];
+  if (options.csrfPrevention === true) {
     // GETs and "simple" POSTs (forms) need a preflight header, so a cross-site form cannot run
     // a mutation; JSON POSTs are not simple and pass.
-    useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "apollo-require-preflight"] }),
-  ];
+    plugins.push(
+      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "apollo-require-preflight"] }),
+    );
+  }
   if (options.persistedOperations !== undefined) {
     const store = options.persistedOperations;
     plugins.push(
@@ -345,9 +365,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const server = http.createServer(
-    withBodyLimit({ maxBytes: maxBody, maxDrainBytes: 16 * maxBody }, (req, res) => {
-      void yoga.requestListener(req, res);
-    }),
+    withBodyLimit(
+      { maxBytes: maxBody, maxDrainBytes: 16 * maxBody, maxNesting: 128 },
+      (req, res) => {
+        void yoga.requestListener(req, res);
+      },
+    ),
   );
 
   /** What graphql-ws runs for one `subscribe` message: its execution arguments, or its errors. */
@@ -416,6 +439,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const dev = options.dev === true;
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: maxBody });
+  guardFrameNesting(wss, MAX_JSON_NESTING);
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
   useServer<WsContext["connectionParams"], { request: http.IncomingMessage }>(
     {

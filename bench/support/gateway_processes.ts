@@ -30,11 +30,15 @@ export interface ServerProcess extends AsyncDisposable {
 export async function startServerProcess(
   kind: ServerKind,
   convexUrl?: string,
+  /** The app whose derived schema the gateway serves. @default the example app */
+  appDir?: string,
 ): Promise<ServerProcess> {
   if (kind === "gateway" && convexUrl === undefined) throw new Error("the gateway needs a URL");
   const { child, ready } = await forkChild<ServerRequest, ServerMessage>(
     "gateway_server_child.ts",
-    kind === "gateway" ? [kind, convexUrl ?? ""] : [kind],
+    kind === "gateway"
+      ? [kind, convexUrl ?? "", ...(appDir !== undefined ? [appDir] : [])]
+      : [kind],
     { execArgv: ["--expose-gc"], what: `${kind} server child` },
   );
   const published = new Map<number, (atMs: number) => void>();

@@ -1,6 +1,6 @@
 /**
  * A server child of the gateway benchmarks (messages in `gateway_protocol.ts`): either the
- * gateway (`gateway CONVEX_URL`: `startGateway` with the example app's derived schema, exactly as
+ * gateway (`gateway CONVEX_URL [APP_DIR]`: `startGateway` with the example app's derived schema, exactly as
  * `convex-graphql gateway` serves it) or the plain Yoga baseline (`yoga`, see
  * `gateway_plain_yoga.ts`), on port 0 of 127.0.0.1. Forked with `--expose-gc` so that memory can
  * be read after a full collection. Run by `fork`, never by hand.
@@ -72,11 +72,11 @@ async function stats(served: Served, gc: boolean): Promise<ServerStats> {
 }
 
 async function start(): Promise<Served> {
-  const [kind, convexUrl] = process.argv.slice(2);
+  const [kind, convexUrl, appDir] = process.argv.slice(2);
   switch (kind) {
     case "gateway": {
       if (convexUrl === undefined) throw new Error("usage: gateway_server_child.ts gateway URL");
-      const appSchema = await derivedAppSchema(REPO_ROOT);
+      const appSchema = await derivedAppSchema(appDir ?? REPO_ROOT);
       const gateway = await startGateway({
         convexUrl,
         schema: () => appSchema.current(),

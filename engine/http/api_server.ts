@@ -9,6 +9,7 @@
  * `{status: "error", errorMessage, errorData?, logLines}`; a request that cannot run answers
  * `{code, message}` with a 4xx/5xx status.
  */
+import { jsonTextNestsBeyond } from "../values/json_text.ts";
 import type http from "node:http";
 import type { Engine } from "../engine.ts";
 import { RequestError, errorMessageOf } from "../errors.ts";
@@ -54,7 +55,20 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/**
+ * The deepest a request body may nest (serde_json's recursion limit, which Convex's HTTP API
+ * parses bodies with). Arguments nested past Convex's value limit (64) but within this get
+ * Convex's validation error from the executor.
+ */
+export const MAX_BODY_NESTING = 128;
+
 function parseJsonBody(text: string): Record<string, unknown> {
+  if (jsonTextNestsBeyond(text, MAX_BODY_NESTING)) {
+    throw new RequestError(
+      "BadJsonBody",
+      `Failed to parse the request body as JSON: recursion limit exceeded (it nests deeper than ${MAX_BODY_NESTING} levels).`,
+    );
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -3,7 +3,16 @@
  * validated: `parseClientMessage` either returns a well-formed message or throws a
  * `ProtocolViolation` naming the field, what was expected and what arrived.
  */
+import { jsonTextNestsBeyond } from "../values/json_text.ts";
 import { guardArguments } from "../values/limits.ts";
+
+/**
+ * The deepest a client frame may nest. Arguments nested past Convex's value limit (64) but within
+ * this fail as values (QueryFailed, a failed mutation) and the socket stays open; a frame nested
+ * deeper (no client can build one: its own encoder recurses) is a protocol violation, refused
+ * before it is parsed.
+ */
+export const MAX_FRAME_NESTING = 1_000;
 
 /** `{querySet, identity, ts}`; `ts` is base64 of the u64 little-endian bytes. */
 export interface StateVersion {
@@ -204,6 +213,12 @@ function parseModification(raw: unknown): QuerySetModification {
 
 /** Parses and validates one client text frame. @throws ProtocolViolation */
 export function parseClientMessage(text: string): ClientMessage {
+  if (jsonTextNestsBeyond(text, MAX_FRAME_NESTING)) {
+    throw new ProtocolViolation(
+      "WSMessageInvalidJson",
+      `Received a message that nests deeper than ${MAX_FRAME_NESTING} levels.`,
+    );
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);

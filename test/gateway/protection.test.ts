@@ -7,7 +7,7 @@
 import "./support/single_graphql.ts";
 import http from "node:http";
 import { getIntrospectionQuery } from "graphql";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../utils/backend.ts";
 import {
   data,
@@ -18,6 +18,7 @@ import {
   record,
   request,
   startTestGateway,
+  type TestGateway,
   STEP_MS,
   wsClient,
   useSharedServers,
@@ -302,22 +303,28 @@ describe("persisted operations", () => {
   });
 });
 
+/** With `csrfPrevention` (`--csrf-prevention`): Yoga's plugin, for a proxy that maps cookies to Authorization. */
 describe("CSRF prevention", () => {
+  let csrf: TestGateway;
+  beforeAll(async () => {
+    csrf = await startTestGateway(servers.backend.url, { csrfPrevention: true });
+  });
+  afterAll(async () => {
+    await csrf.close();
+  });
   const increment = (name: string) => `mutation { countersIncrement(name: "${name}") }`;
   const counter = async (name: string) =>
-    (await data(servers.gateway.url, `{ countersGet(name: "${name}") }`))["countersGet"];
+    (await data(csrf.url, `{ countersGet(name: "${name}") }`))["countersGet"];
 
   it("refuses a GET with no preflight header, and accepts one with either header", async () => {
     const query = encodeURIComponent('{ countersGet(name: "csrf") }');
-    const bare = await request(`${servers.gateway.url}?query=${query}`, {}, "a bare GET");
+    const bare = await request(`${csrf.url}?query=${query}`, {}, "a bare GET");
     expect(bare.status).toBe(403);
     expect(bare.json()).toEqual({ errors: [{ message: "Required CSRF header(s) not present" }] });
 
-    expect(
-      (await get(servers.gateway.url, { query: '{ countersGet(name: "csrf") }' })).status,
-    ).toBe(200);
+    expect((await get(csrf.url, { query: '{ countersGet(name: "csrf") }' })).status).toBe(200);
     const apollo = await request(
-      `${servers.gateway.url}?query=${query}`,
+      `${csrf.url}?query=${query}`,
       { headers: { "apollo-require-preflight": "true" } },
       "a GET with apollo-require-preflight",
     );
@@ -325,14 +332,14 @@ describe("CSRF prevention", () => {
   });
 
   it("accepts a JSON POST (a content type that needs a CORS preflight)", async () => {
-    const answer = await post(servers.gateway.url, { query: increment("csrf-json") });
+    const answer = await post(csrf.url, { query: increment("csrf-json") });
     expect(answer.status).toBe(200);
     expect(await counter("csrf-json")).toBe(1);
   });
 
   it("refuses a text/plain POST", async () => {
     const answer = await request(
-      servers.gateway.url,
+      csrf.url,
       {
         method: "POST",
         headers: { "content-type": "text/plain" },
@@ -347,7 +354,7 @@ describe("CSRF prevention", () => {
   // Regression test (this was a bug, found and fixed while writing these tests).
   it("refuses a form POST without a preflight header (403), running nothing", async () => {
     const answer = await request(
-      servers.gateway.url,
+      csrf.url,
       {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -363,11 +370,7 @@ describe("CSRF prevention", () => {
     const form = new FormData();
     form.set("operations", JSON.stringify({ query: increment("csrf-multipart") }));
     form.set("map", "{}");
-    const answer = await request(
-      servers.gateway.url,
-      { method: "POST", body: form },
-      "a multipart POST",
-    );
+    const answer = await request(csrf.url, { method: "POST", body: form }, "a multipart POST");
     expect(answer.status).toBe(403);
     expect(await counter("csrf-multipart")).toBe(0);
   });

@@ -29,7 +29,6 @@ import { RawSyncSocket } from "../sync/support/raw_socket.ts";
 const servers = useSharedServers({ dir: `${REPO_ROOT}/test/fixtures/hostile_app` });
 
 const TOO_NESTED = "Value is too nested (nested 65 levels deep > maximum nesting 64)";
-const LEVELS = [100, 5_000, 100_000];
 const bump = makeFunctionReference<"mutation", { name: string }, number>("probe:bump");
 
 /** POSTs a raw JSON body (deep values cannot go through JSON.stringify). */
@@ -88,6 +87,21 @@ class RawGraphqlWs implements AsyncDisposable {
     return within(wait(), STEP_MS, what);
   }
 
+  /** Resolves with the close code and reason once the server closed the socket. */
+  closed(): Promise<{ code: number; reason: string }> {
+    return within(
+      new Promise((resolve) => {
+        if (this.ws.readyState === WebSocket.CLOSED)
+          resolve({ code: -1, reason: "already closed" });
+        this.ws.once("close", (code: number, reason: Buffer) =>
+          resolve({ code, reason: reason.toString("utf8") }),
+        );
+      }),
+      STEP_MS,
+      "the server to close the graphql-ws socket",
+    );
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     this.ws.close();
     await new Promise((resolve) => setImmediate(resolve));
@@ -137,26 +151,45 @@ describe("one operation's failure on a graphql-ws socket", () => {
   });
 });
 
+/**
+ * Two tiers on every entry point: a value nested past Convex's 64 levels (here 100) is refused
+ * as a value, with Convex's message; JSON nested far deeper (5,000 and 100,000 levels) is refused
+ * from its text before it is parsed: 400 for a body (serde_json's recursion limit, 128, as Convex
+ * parses bodies), graphql-ws's 4400 for a frame, a protocol violation (1000,
+ * WSMessageInvalidJson) for a sync frame past 1,000 levels.
+ */
 describe("values nested past Convex's limit", () => {
-  it.each(LEVELS)("gateway variables over HTTP, %i levels: BAD_USER_INPUT", async (levels) => {
-    const answer = await postRaw(
-      servers.gateway.url,
-      `{"query":"query($v: JSON!) { probeDepth(value: $v) }","variables":{"v":${nestedJsonText(levels)}}}`,
-    );
-    expect(answer.status).toBe(400);
-    const error = (JSON.parse(answer.text) as WireResult).errors?.[0];
-    expect(error?.message).toContain(TOO_NESTED);
-    expect(error?.extensions?.code).toBe("BAD_USER_INPUT");
+  const gatewayBody = (levels: number): string =>
+    `{"query":"query($v: JSON!) { probeDepth(value: $v) }","variables":{"v":${nestedJsonText(levels)}}}`;
+
+  it("gateway variables over HTTP: Convex's message at 100 levels, 400 past 128", async () => {
+    const value = await postRaw(servers.gateway.url, gatewayBody(100));
+    expect(value.status).toBe(400);
+    const valueError = (JSON.parse(value.text) as WireResult).errors?.[0];
+    expect(valueError?.message).toContain(TOO_NESTED);
+    expect(valueError?.extensions?.code).toBe("BAD_USER_INPUT");
+    for (const levels of [5_000, 100_000]) {
+      const body = await postRaw(servers.gateway.url, gatewayBody(levels));
+      expect(body.status).toBe(400);
+      expect(JSON.parse(body.text)).toEqual({
+        errors: [
+          {
+            message:
+              "The request body nests deeper than 128 levels (a Convex value nests at most 64).",
+            extensions: { code: "BAD_USER_INPUT" },
+          },
+        ],
+      });
+    }
   });
 
-  it.each(LEVELS)(
-    "gateway variables over graphql-ws, %i levels: refused, socket open",
-    async (levels) => {
-      // Raw frames: a graphql-ws client serialises with JSON.stringify, which overflows on them.
+  it("gateway variables over graphql-ws: an error at 100 levels, 4400 past 128", async () => {
+    // Raw frames: a graphql-ws client serialises with JSON.stringify, which overflows on them.
+    const subscribe = (levels: number): string =>
+      `{"id":"deep","type":"subscribe","payload":{"query":"query($v: JSON!) { probeDepth(value: $v) }","variables":{"v":${nestedJsonText(levels)}}}}`;
+    {
       await using socket = await RawGraphqlWs.open(servers.gateway.url);
-      socket.send(
-        `{"id":"deep","type":"subscribe","payload":{"query":"query($v: JSON!) { probeDepth(value: $v) }","variables":{"v":${nestedJsonText(levels)}}}}`,
-      );
+      socket.send(subscribe(100));
       const refusal = await socket.next("the refusal of a deep variable");
       expect(refusal).toEqual(expect.objectContaining({ id: "deep", type: "next" }));
       expect(JSON.stringify(refusal)).toContain(TOO_NESTED);
@@ -168,8 +201,16 @@ describe("values nested past Convex's limit", () => {
         type: "next",
         payload: { data: { probeTyped: 2 } },
       });
-    },
-  );
+    }
+    for (const levels of [5_000, 100_000]) {
+      await using socket = await RawGraphqlWs.open(servers.gateway.url);
+      socket.send(subscribe(levels));
+      expect(await socket.closed()).toEqual({
+        code: 4400,
+        reason: "Message nests deeper than 128 levels",
+      });
+    }
+  });
 
   it("GraphQL literals: nested past 64 refused by Convex's rule, past 128 before parsing", async () => {
     const within64 = await post(servers.gateway.url, {
@@ -189,48 +230,66 @@ describe("values nested past Convex's limit", () => {
     }
   });
 
-  it.each(LEVELS)(
-    "the backend's HTTP API, %i levels: Convex's validation error",
-    async (levels) => {
-      const answer = await postRaw(
+  it("the backend's HTTP API: Convex's validation error at 100 levels, 400 past 128", async () => {
+    const call = (levels: number): Promise<{ status: number; text: string }> =>
+      postRaw(
         `${servers.backend.url}/api/query`,
         `{"path":"probe:depth","args":{"value":${nestedJsonText(levels)}},"format":"convex_encoded_json"}`,
       );
-      expect(answer.status).toBe(200);
-      const body = JSON.parse(answer.text) as { status: string; errorMessage: string };
-      expect(body.status).toBe("error");
-      expect(body.errorMessage).toMatch(
-        new RegExp(
-          `Server Error\\nArgumentValidationError: ${TOO_NESTED.replace(/[()]/g, "\\$&")}$`,
-        ),
-      );
-    },
-  );
+    const value = await call(100);
+    expect(value.status).toBe(200);
+    const body = JSON.parse(value.text) as { status: string; errorMessage: string };
+    expect(body.status).toBe("error");
+    expect(body.errorMessage).toMatch(
+      new RegExp(`Server Error\\nArgumentValidationError: ${TOO_NESTED.replace(/[()]/g, "\\$&")}$`),
+    );
+    for (const levels of [5_000, 100_000]) {
+      const answer = await call(levels);
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.text)).toEqual({
+        code: "BadJsonBody",
+        message:
+          "Failed to parse the request body as JSON: recursion limit exceeded (it nests deeper than 128 levels).",
+      });
+    }
+  });
 
-  it.each(LEVELS)(
-    "the sync protocol, %i levels: QueryFailed and a failed mutation, socket open",
+  it("the sync protocol: QueryFailed and a failed mutation at 100 levels, socket open", async () => {
+    await using socket = await RawSyncSocket.connect(servers.backend.url);
+    const args = `[{"value":${nestedJsonText(100)}}]`;
+    socket.sendText(
+      `{"type":"ModifyQuerySet","baseVersion":0,"newVersion":1,"modifications":[{"type":"Add","queryId":0,"udfPath":"probe:depth","args":${args}}]}`,
+    );
+    const transition = await socket.expect("Transition");
+    expect(transition.modifications).toEqual([
+      expect.objectContaining({
+        type: "QueryFailed",
+        errorMessage: expect.stringContaining(`ArgumentValidationError: ${TOO_NESTED}`) as string,
+      }),
+    ]);
+    socket.sendText(`{"type":"Mutation","requestId":0,"udfPath":"probe:bump","args":${args}}`);
+    const response = await socket.expect("MutationResponse");
+    expect(response).toEqual(
+      expect.objectContaining({
+        success: false,
+        result: expect.stringContaining(TOO_NESTED) as string,
+      }),
+    );
+    expect(socket.isOpen).toBe(true);
+  });
+
+  it.each([5_000, 100_000])(
+    "the sync protocol, %i levels: a protocol violation, never 1011",
     async (levels) => {
       await using socket = await RawSyncSocket.connect(servers.backend.url);
-      const args = `[{"value":${nestedJsonText(levels)}}]`;
       socket.sendText(
-        `{"type":"ModifyQuerySet","baseVersion":0,"newVersion":1,"modifications":[{"type":"Add","queryId":0,"udfPath":"probe:depth","args":${args}}]}`,
+        `{"type":"Mutation","requestId":0,"udfPath":"probe:bump","args":[{"value":${nestedJsonText(levels)}}]}`,
       );
-      const transition = await socket.expect("Transition");
-      expect(transition.modifications).toEqual([
-        expect.objectContaining({
-          type: "QueryFailed",
-          errorMessage: expect.stringContaining(`ArgumentValidationError: ${TOO_NESTED}`) as string,
-        }),
-      ]);
-      socket.sendText(`{"type":"Mutation","requestId":0,"udfPath":"probe:bump","args":${args}}`);
-      const response = await socket.expect("MutationResponse");
-      expect(response).toEqual(
-        expect.objectContaining({
-          success: false,
-          result: expect.stringContaining(TOO_NESTED) as string,
-        }),
+      const fatal = await socket.expect("FatalError");
+      expect(fatal.error).toBe(
+        "WSMessageInvalidJson: Received a message that nests deeper than 1000 levels.",
       );
-      expect(socket.isOpen).toBe(true);
+      expect(await socket.expectClose()).toEqual({ code: 1000, reason: "WSMessageInvalidJson" });
     },
   );
 });
