@@ -35,7 +35,7 @@ export interface DocumentOptions {
 }
 
 export const DEFAULT_DOCUMENT_OPTIONS: DocumentOptions = {
-  maxTokens: 15_000,
+  maxTokens: DEFAULT_SOURCE_LIMITS.maxTokens,
   source: DEFAULT_SOURCE_LIMITS,
   operations: DEFAULT_OPERATION_LIMITS,
   cacheBytes: 64 * 1024 * 1024,
@@ -68,7 +68,7 @@ export function guardedParse(
   options: DocumentOptions = DEFAULT_DOCUMENT_OPTIONS,
   parseOptions?: ParseOptions,
 ): { document: DocumentNode; tokens: number } {
-  const { tokens } = scanSource(source, options.source);
+  const { tokens } = scanSource(source, { ...options.source, maxTokens: options.maxTokens });
   const document = parse(source, { ...parseOptions, maxTokens: options.maxTokens });
   return { document, tokens };
 }

@@ -162,15 +162,17 @@ export function checkOperationLimits(
   limits: OperationLimits = DEFAULT_OPERATION_LIMITS,
 ): GraphQLError[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
+  let definitions = 0;
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      definitions += 1;
       fragments.set(definition.name.value, definition);
     }
   }
-  if (fragments.size > limits.maxFragments) {
+  if (definitions > limits.maxFragments) {
     return [
       limitError(
-        `Document has too many fragments: ${fragments.size}, over the limit of ${limits.maxFragments}.`,
+        `Document has too many fragments: ${definitions}, over the limit of ${limits.maxFragments}.`,
         "QUERY_TOO_COMPLEX",
       ),
     ];

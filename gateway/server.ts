@@ -143,6 +143,7 @@ function documentOptions(options: GatewayOptions): DocumentOptions {
   return {
     maxTokens: options.maxTokens ?? defaults.maxTokens,
     source: {
+      maxTokens: options.maxTokens ?? defaults.maxTokens,
       maxNesting: options.maxNesting ?? defaults.source.maxNesting,
       maxDirectives: options.maxDirectives ?? defaults.source.maxDirectives,
     },

@@ -4,19 +4,28 @@
  * deep would overflow the stack. The scan refuses, in linear time and constant space:
  * - brackets (`{`, `[`, `(`) nested deeper than `maxNesting`;
  * - more than `maxDirectives` directives (`@`).
- * It also estimates the number of tokens (for the cost of keeping the parsed document in a
- * cache). Strings, block strings and comments are skipped, as the lexer skips them.
+ * It also counts tokens, the lexer's way or fewer (for the cost of keeping the parsed document in
+ * a cache), and stops where the parser's token limit will stop it. Strings, block strings and comments are skipped, as the lexer skips them.
  */
 import { GraphQLError } from "graphql";
 
 export interface SourceLimits {
+  /**
+   * Stop scanning after this many tokens: the parser stops there too (graphql-js's
+   * `maxTokens`), so the rest can never reach it. @default 15_000
+   */
+  readonly maxTokens: number;
   /** Deepest bracket nesting allowed in a document. @default 128 */
   readonly maxNesting: number;
   /** Most directives in one document. @default 100 */
   readonly maxDirectives: number;
 }
 
-export const DEFAULT_SOURCE_LIMITS: SourceLimits = { maxNesting: 128, maxDirectives: 100 };
+export const DEFAULT_SOURCE_LIMITS: SourceLimits = {
+  maxTokens: 15_000,
+  maxNesting: 128,
+  maxDirectives: 100,
+};
 
 export interface SourceScan {
   /** Roughly how many tokens the lexer will produce. */
@@ -96,7 +105,10 @@ export function scanSource(
   let directives = 0;
   let tokens = 0;
   let index = 0;
-  while (index < source.length) {
+  // The count never exceeds graphql-js's before the parser meets an invalid character (each
+  // character it counts alone that the lexer would not is invalid there), so the parser never
+  // reads past the point where the scan stops.
+  while (index < source.length && tokens <= limits.maxTokens) {
     const code = source.charCodeAt(index);
     if (isIgnoredCode(code)) {
       index += 1;
