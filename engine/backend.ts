@@ -7,6 +7,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { handleApiRequest, type IdentityResolver } from "./http/api_server.ts";
+import { handleStorageRequest } from "./http/storage_routes.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
 import { RequestError } from "./errors.ts";
@@ -60,7 +61,8 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   const engine = await Engine.start(options);
   const resolveIdentity = bearerIdentity(engine);
   const server = http.createServer((req, res) => {
-    handleApiRequest(engine, resolveIdentity, req, res)
+    handleStorageRequest(engine.files, req, res)
+      .then((handled) => handled || handleApiRequest(engine, resolveIdentity, req, res))
       .then((handled) => {
         if (handled) return;
         const body = JSON.stringify({
@@ -89,6 +91,8 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   const address = server.address() as AddressInfo;
   const host = options.host ?? "127.0.0.1";
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  const url = `http://${urlHost}:${address.port}`;
+  engine.files.origin = url;
 
   let watcher: fs.FSWatcher | null = null;
   if (options.watch ?? true) {
@@ -104,7 +108,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   }
 
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url,
     port: address.port,
     engine,
     sync,
