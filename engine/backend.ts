@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { handleApiRequest, type IdentityResolver } from "./http/api_server.ts";
 import { handleStorageRequest } from "./http/storage_routes.ts";
+import { startSiteServer, type SiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
 import { RequestError } from "./errors.ts";
@@ -17,6 +18,11 @@ export interface BackendOptions extends EngineOptions {
   readonly port?: number;
   /** @default "127.0.0.1" */
   readonly host?: string;
+  /**
+   * The site port: HTTP actions (`convex/http.ts`) are served there, as on Convex's local
+   * backend. @default 3211 (0 picks a free port)
+   */
+  readonly sitePort?: number;
   /** Reload functions when files under `DIR/convex` change. @default true */
   readonly watch?: boolean;
 }
@@ -25,6 +31,8 @@ export interface Backend {
   /** `http://HOST:PORT`: the deployment URL to give Convex clients. */
   readonly url: string;
   readonly port: number;
+  /** `http://HOST:SITE_PORT`: where HTTP actions are served (Convex's site URL). */
+  readonly siteUrl: string;
   readonly engine: Engine;
   readonly sync: SyncServer;
   /** Stops accepting connections, closes open ones, flushes and closes the data file. */
@@ -81,6 +89,19 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     server.once("error", reject);
     server.listen(options.port ?? 3210, options.host ?? "127.0.0.1", () => resolve());
   });
+  let site: SiteServer;
+  try {
+    site = await startSiteServer({
+      engine,
+      resolveIdentity,
+      port: options.sitePort ?? 3211,
+      host: options.host ?? "127.0.0.1",
+    });
+  } catch (error) {
+    server.close();
+    await engine.close();
+    throw error;
+  }
   const sync = attachSyncServer(server, {
     executor: engine.executor,
     committer: engine.committer,
@@ -110,11 +131,13 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   return {
     url,
     port: address.port,
+    siteUrl: site.url,
     engine,
     sync,
     async close() {
       watcher?.close();
       sync.close();
+      await site.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.close();

@@ -24,6 +24,7 @@ import { SessionRequests } from "./sync/session_requests.ts";
 import { SESSION_REQUESTS_TABLE } from "./runtime/executor.ts";
 import { applyChanges, sameVariables, type EnvironmentChange } from "./env/environment.ts";
 import { FileStorage, type FileStorageOptions } from "./files/file_storage.ts";
+import type { HttpRouterLike } from "./runtime/http_actions.ts";
 
 export interface EngineOptions {
   /** The app folder: the one holding `convex/`. */
@@ -92,6 +93,7 @@ export class Engine {
     registry: new FunctionRegistry(),
     schema: null,
     authConfig: undefined,
+    httpRouter: null,
     problems: [],
   };
   private streamCounter = 0;
@@ -217,6 +219,11 @@ export class Engine {
 
   get authConfig(): unknown {
     return this.app.authConfig;
+  }
+
+  /** The router of `convex/http.ts` (HTTP actions), or null when the app has none. */
+  get httpRouter(): HttpRouterLike | null {
+    return this.app.httpRouter;
   }
 
   /**
