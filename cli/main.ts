@@ -20,6 +20,7 @@ Commands:
   backend   Run the embedded Convex-compatible backend for DIR/convex
             --dir DIR          app folder holding convex/ (default: .)
             --port PORT        HTTP and WebSocket port (default: 3210; 0 picks a free one)
+            --site-port PORT   HTTP actions (convex/http.ts), Convex's site URL (default: 3211; 0: free)
             --host HOST        interface to listen on (default: 127.0.0.1)
             --data FILE        SQLite data file (default: DIR/.convex-graphql/data.sqlite3)
             --no-watch         do not reload functions when files change
@@ -39,7 +40,8 @@ Commands:
                                are answered from pushed results (default: 30000; 0: always read upstream)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
-            --host HOST  --data FILE  --query-cache-ms MS  --env-file FILE  --csrf-prevention
+            --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
+            --query-cache-ms MS  --env-file FILE  --csrf-prevention
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR
 ${ENV_USAGE}`;
@@ -106,6 +108,7 @@ async function runBackend(argv: string[]): Promise<void> {
   const values = parse(argv, {
     dir: { type: "string", default: "." },
     port: { type: "string", default: "3210" },
+    "site-port": { type: "string", default: "3211" },
     host: { type: "string", default: "127.0.0.1" },
     data: { type: "string" },
     "no-watch": { type: "boolean", default: false },
@@ -114,12 +117,14 @@ async function runBackend(argv: string[]): Promise<void> {
   const backend = await startBackend({
     dir: path.resolve(values.dir),
     port: port(values.port, "--port"),
+    sitePort: port(values["site-port"], "--site-port"),
     host: values.host,
     watch: !values["no-watch"],
     env: envFile(values["env-file"]),
     ...(values.data !== undefined ? { dataFile: path.resolve(values.data) } : {}),
   });
   process.stdout.write(`Convex backend ready at ${backend.url}\n`);
+  process.stdout.write(`HTTP actions at ${backend.siteUrl}\n`);
   onSignals(() => backend.close());
 }
 
@@ -182,6 +187,7 @@ async function runDev(argv: string[]): Promise<void> {
     dir: { type: "string", default: "." },
     port: { type: "string", default: "4000" },
     "backend-port": { type: "string", default: "3210" },
+    "site-port": { type: "string", default: "3211" },
     host: { type: "string", default: "127.0.0.1" },
     data: { type: "string" },
     "query-cache-ms": { type: "string" },
@@ -193,6 +199,7 @@ async function runDev(argv: string[]): Promise<void> {
   const backend = await startBackend({
     dir,
     port: port(values["backend-port"], "--backend-port"),
+    sitePort: port(values["site-port"], "--site-port"),
     host: values.host,
     watch: true,
     env: envFile(values["env-file"]),
@@ -216,6 +223,7 @@ async function runDev(argv: string[]): Promise<void> {
       `GraphQL:  ${gateway.url}`,
       `GraphiQL: ${gateway.url} (open in a browser)`,
       `Convex:   ${backend.url}`,
+      `HTTP actions (site): ${backend.siteUrl}`,
       `Watching ${path.join(dir, "convex")} for changes. Ctrl-C to stop.`,
       "",
     ].join("\n"),

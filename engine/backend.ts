@@ -7,6 +7,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { handleApiRequest, type IdentityResolver } from "./http/api_server.ts";
+import { handleStorageRequest } from "./http/storage_routes.ts";
+import { startSiteServer, type SiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
 import { RequestError } from "./errors.ts";
@@ -16,6 +18,11 @@ export interface BackendOptions extends EngineOptions {
   readonly port?: number;
   /** @default "127.0.0.1" */
   readonly host?: string;
+  /**
+   * The site port: HTTP actions (`convex/http.ts`) are served there, as on Convex's local
+   * backend. @default 3211 (0 picks a free port)
+   */
+  readonly sitePort?: number;
   /** Reload functions when files under `DIR/convex` change. @default true */
   readonly watch?: boolean;
 }
@@ -24,6 +31,8 @@ export interface Backend {
   /** `http://HOST:PORT`: the deployment URL to give Convex clients. */
   readonly url: string;
   readonly port: number;
+  /** `http://HOST:SITE_PORT`: where HTTP actions are served (Convex's site URL). */
+  readonly siteUrl: string;
   readonly engine: Engine;
   readonly sync: SyncServer;
   /** Stops accepting connections, closes open ones, flushes and closes the data file. */
@@ -60,7 +69,8 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   const engine = await Engine.start(options);
   const resolveIdentity = bearerIdentity(engine);
   const server = http.createServer((req, res) => {
-    handleApiRequest(engine, resolveIdentity, req, res)
+    handleStorageRequest(engine.files, req, res)
+      .then((handled) => handled || handleApiRequest(engine, resolveIdentity, req, res))
       .then((handled) => {
         if (handled) return;
         const body = JSON.stringify({
@@ -79,6 +89,19 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     server.once("error", reject);
     server.listen(options.port ?? 3210, options.host ?? "127.0.0.1", () => resolve());
   });
+  let site: SiteServer;
+  try {
+    site = await startSiteServer({
+      engine,
+      resolveIdentity,
+      port: options.sitePort ?? 3211,
+      host: options.host ?? "127.0.0.1",
+    });
+  } catch (error) {
+    server.close();
+    await engine.close();
+    throw error;
+  }
   const sync = attachSyncServer(server, {
     executor: engine.executor,
     committer: engine.committer,
@@ -89,6 +112,8 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   const address = server.address() as AddressInfo;
   const host = options.host ?? "127.0.0.1";
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  const url = `http://${urlHost}:${address.port}`;
+  engine.files.origin = url;
 
   let watcher: fs.FSWatcher | null = null;
   if (options.watch ?? true) {
@@ -104,13 +129,15 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   }
 
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url,
     port: address.port,
+    siteUrl: site.url,
     engine,
     sync,
     async close() {
       watcher?.close();
       sync.close();
+      await site.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.close();

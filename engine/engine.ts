@@ -23,6 +23,8 @@ import { LiveQueries } from "./subscriptions/live_queries.ts";
 import { SessionRequests } from "./sync/session_requests.ts";
 import { SESSION_REQUESTS_TABLE } from "./runtime/executor.ts";
 import { applyChanges, sameVariables, type EnvironmentChange } from "./env/environment.ts";
+import { FileStorage, type FileStorageOptions } from "./files/file_storage.ts";
+import type { HttpRouterLike } from "./runtime/http_actions.ts";
 
 export interface EngineOptions {
   /** The app folder: the one holding `convex/`. */
@@ -45,6 +47,8 @@ export interface EngineOptions {
   readonly environmentPollMs?: number;
   /** An action's time limit. @default 600_000 (10 minutes, as Convex) // ms */
   readonly actionTimeoutMs?: number;
+  /** File storage limits and clock (`ctx.storage`); files live in `<data file dir>/storage/`. */
+  readonly files?: FileStorageOptions;
   /** Where progress and problems are reported. @default stderr */
   readonly log?: (line: string) => void;
 }
@@ -83,10 +87,13 @@ export class Engine {
   readonly tables: TableRegistry;
   readonly committer: Committer;
   readonly executor: Executor;
+  /** `ctx.storage`: files beside the data file, described by the `_storage` table. */
+  readonly files: FileStorage;
   private app: LoadedApp = {
     registry: new FunctionRegistry(),
     schema: null,
     authConfig: undefined,
+    httpRouter: null,
     problems: [],
   };
   private streamCounter = 0;
@@ -127,6 +134,13 @@ export class Engine {
         : {}),
     });
     this.liveQueries = new LiveQueries(this.executor, this.committer);
+    this.files = new FileStorage({
+      ...options.files,
+      store: this.store,
+      committer: this.committer,
+      tables: this.tables,
+      dir: path.join(path.dirname(dataFile), "storage"),
+    });
     this.env =
       initial.length === 0
         ? this.persistence.environmentVariables()
@@ -189,6 +203,7 @@ export class Engine {
    */
   static async start(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(options);
+    await engine.files.recover();
     await engine.reload();
     return engine;
   }
@@ -206,6 +221,11 @@ export class Engine {
     return this.app.authConfig;
   }
 
+  /** The router of `convex/http.ts` (HTTP actions), or null when the app has none. */
+  get httpRouter(): HttpRouterLike | null {
+    return this.app.httpRouter;
+  }
+
   /**
    * Bundles and loads `DIR/convex` again. On a compile error or an invalid schema the previous
    * version keeps serving and the problems are reported; a module that fails to load is skipped.
@@ -221,6 +241,7 @@ export class Engine {
         runNested: this.executor.runNested,
         runFromAction: this.executor.runFromAction,
         nextStreamId: () => ++this.streamCounter,
+        files: this.files,
       });
       app = loadApp(bundle, convex, Object.fromEntries(this.env));
       const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const backend = await startBackend({
     dir: appDir ?? REPO_ROOT,
     port: 0,
+    sitePort: 0,
     dataFile,
     watch: false,
     log: () => {},

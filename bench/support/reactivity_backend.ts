@@ -30,6 +30,7 @@ export async function startInProcessBackend(durability: Durability): Promise<InP
     backend = await startBackend({
       dir: REPO_ROOT,
       port: 0,
+      sitePort: 0,
       dataFile: path.join(dir.path, "engine.sqlite3"),
       durability,
       watch: false,

@@ -132,7 +132,7 @@ export class ActionRunner {
 }
 
 /** Marks an execution finished: its dangling timers are cleared, later syscalls refused. */
-function end(execution: Execution): void {
+export function end(execution: Execution): void {
   execution.ended = true;
   for (const timer of execution.timers ?? []) clearTimeout(timer);
   execution.timers?.clear();

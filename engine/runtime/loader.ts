@@ -12,6 +12,7 @@ import type { NodeModuleBundle } from "./node_bundler.ts";
 import { evaluateNodeModule } from "./node_runtime.ts";
 import { FunctionRegistry, registerExport, type RegisteredFunction } from "./registry.ts";
 import { Sandbox, type ConvexGlobal } from "./sandbox.ts";
+import { httpRouterOf, type HttpRouterLike } from "./http_actions.ts";
 
 /** A table as declared in `schema.ts`. */
 export interface TableSchema {
@@ -32,6 +33,8 @@ export interface LoadedApp {
   readonly schema: SchemaInfo | null;
   /** The default export of `auth.config.ts`, if any. */
   readonly authConfig: unknown;
+  /** The `httpRouter()` default export of `http.ts`, if any (HTTP actions). */
+  readonly httpRouter: HttpRouterLike | null;
   readonly problems: readonly ModuleProblem[];
 }
 
@@ -83,6 +86,7 @@ export function loadApp(
     () => Record<string, unknown>
   >;
   const registry = new FunctionRegistry();
+  let httpRouter: HttpRouterLike | null = null;
   for (const modulePath of bundle.modulePaths) {
     let exports: Record<string, unknown>;
     try {
@@ -99,6 +103,15 @@ export function loadApp(
     for (const [exportName, value] of Object.entries(exports)) {
       const fn = registerExport(modulePath, exportName, value);
       if (fn !== null) registry.add(fn);
+    }
+    if (modulePath === "http") {
+      httpRouter = httpRouterOf(exports["default"]);
+      if (httpRouter === null) {
+        problems.push({
+          file: "convex/http.ts",
+          reason: "its default export is not an HttpRouter: export default httpRouter() from it.",
+        });
+      }
     }
   }
   for (const nodeModule of bundle.nodeModules) {
@@ -127,7 +140,7 @@ export function loadApp(
       problems.push({ file: "convex/auth.config.ts", reason: errorMessageOf(error) });
     }
   }
-  return { registry, schema, authConfig, problems };
+  return { registry, schema, authConfig, httpRouter, problems };
 }
 
 const KIND_NAMES = { query: "Query", mutation: "Mutation", action: "Action" } as const;

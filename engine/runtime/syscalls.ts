@@ -10,6 +10,8 @@ import { decodeDocumentFields, type Transaction } from "../transactions/transact
 import { currentExecution, type Execution } from "./execution.ts";
 import { planQuery, QueryStream, queryPage, type SerializedQuery } from "./query_stream.ts";
 import type { ConvexGlobal } from "./sandbox.ts";
+import type { FileStorage } from "../files/file_storage.ts";
+import { storageSyscalls } from "./storage_syscalls.ts";
 
 /** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
 export type NestedRunner = (
@@ -32,6 +34,8 @@ export interface SyscallDeps {
   readonly runNested: NestedRunner;
   readonly runFromAction: ActionCallRunner;
   readonly nextStreamId: () => number;
+  /** File storage (`ctx.storage`). */
+  readonly files: FileStorage;
 }
 
 type Args = Record<string, unknown>;
@@ -173,14 +177,8 @@ const NOT_YET: Readonly<Record<string, string>> = {
   "1.0/cancel_job": "ctx.scheduler.cancel (scheduled functions)",
   "1.0/actions/schedule": "ctx.scheduler (scheduled functions)",
   "1.0/actions/cancel_job": "ctx.scheduler.cancel (scheduled functions)",
-  "1.0/storageGenerateUploadUrl": "ctx.storage.generateUploadUrl (file storage)",
-  "1.0/storageGetUrl": "ctx.storage.getUrl (file storage)",
-  "1.0/storageGetMetadata": "ctx.storage.getMetadata (file storage)",
-  "1.0/storageDelete": "ctx.storage.delete (file storage)",
-  "1.0/storageStore": "ctx.storage.store (file storage)",
-  "1.0/storageGet": "ctx.storage.get (file storage)",
-  "storage/storeBlob": "ctx.storage.store (file storage)",
-  "storage/getBlob": "ctx.storage.get (file storage)",
+  "1.0/storageStore": "ctx.storage.store in mutations (file storage: use it in an action)",
+  "1.0/storageGet": "ctx.storage.get in mutations (file storage: use it in an action)",
   "1.0/actions/vectorSearch": "ctx.vectorSearch (vector search)",
 };
 
@@ -194,6 +192,7 @@ function notSupportedYet(op: string): FunctionFailure | null {
 /** Builds the `Convex` global for one engine. */
 export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
   const { runNested, runFromAction, nextStreamId } = deps;
+  const storage = storageSyscalls(deps.files, execution);
   const syncOps: Record<string, SyncHandler> = {
     "1.0/queryStream": (args) => {
       const exec = execution("queryStream");
@@ -354,6 +353,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       const exec = execution("getFunctionMetadata");
       return JSON.stringify({ name: exec.path, componentPath: "" });
     },
+    ...storage.async,
     "1.0/getTransactionMetrics": () => {
       throw new FunctionFailure(
         "ctx.meta.getTransactionMetrics() is not supported by this backend yet.",
@@ -390,7 +390,9 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
         throw { message: errorMessageOf(error) };
       }
     },
-    jsSyscall(op) {
+    jsSyscall(op, args) {
+      const handler = storage.js[op];
+      if (handler !== undefined) return handler(args);
       throw (
         notSupportedYet(op) ??
         new Error(`Unsupported syscall ${op} (not implemented by this backend).`)

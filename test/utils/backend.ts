@@ -25,7 +25,7 @@ export function tempDir(prefix = "convex-graphql-test-"): { path: string } & Asy
 export type TestBackend = Backend & AsyncDisposable & { dataFile: string };
 
 /**
- * Starts a backend for `dir` (default: the example app) on 127.0.0.1:0 with a data file in a
+ * Starts a backend for `dir` (default: the example app) on 127.0.0.1:0 (its site too) with a data file in a
  * fresh temp folder (or `dataFile`). No file watching unless asked.
  */
 export async function startTestBackend(
@@ -37,6 +37,7 @@ export async function startTestBackend(
   const backend = await startBackend({
     dir: REPO_ROOT,
     port: 0,
+    sitePort: 0,
     watch: false,
     log: () => {},
     ...options,

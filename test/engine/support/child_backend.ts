@@ -7,11 +7,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { REPO_ROOT, within } from "../../utils/backend.ts";
 
-const READY = /Convex backend ready at (http:\/\/\S+)/;
+const READY = /Convex backend ready at (http:\/\/\S+)\nHTTP actions at (http:\/\/\S+)\n/;
 
 /** A running backend process; disposing it kills it if it is still alive. */
 export interface ChildBackend extends AsyncDisposable {
   readonly url: string;
+  /** The site URL it printed (HTTP actions). */
+  readonly siteUrl: string;
   readonly process: ChildProcess;
   /** What the process wrote to stderr so far (for failure messages). */
   stderr(): string;
@@ -40,6 +42,8 @@ export async function startChildBackend(options: {
       options.dir,
       "--port",
       "0",
+      "--site-port",
+      "0",
       "--data",
       options.dataFile,
       "--no-watch",
@@ -59,13 +63,14 @@ export async function startChildBackend(options: {
   };
 
   let url: string;
+  let siteUrl: string;
   try {
-    url = await within(
-      new Promise<string>((resolve, reject) => {
+    [url, siteUrl] = await within(
+      new Promise<[string, string]>((resolve, reject) => {
         child.stdout.on("data", (chunk: string) => {
           stdout += chunk;
           const match = READY.exec(stdout);
-          if (match?.[1] !== undefined) resolve(match[1]);
+          if (match?.[1] !== undefined && match[2] !== undefined) resolve([match[1], match[2]]);
         });
         child.once("error", reject);
         child.once("exit", (code, signal) =>
@@ -85,6 +90,7 @@ export async function startChildBackend(options: {
   }
   return {
     url,
+    siteUrl,
     process: child,
     stderr: () => stderr,
     kill9,

@@ -1,0 +1,144 @@
+/**
+ * The site origin (Convex's `.convex.site`; port 3211 for Convex's local backend): the HTTP
+ * binding of HTTP actions. Turns each Node request into a `Request` (URL from the `Host` header,
+ * every header, the body for methods that have one, at most 20 MiB) and writes the action's
+ * `Response` back, streaming its body. Routing, identity and errors: runtime/http_actions.ts.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Engine } from "../engine.ts";
+import { RequestError } from "../errors.ts";
+import { ACTION_TIMEOUT_MS } from "../runtime/action_runner.ts";
+import { MAX_HTTP_ACTION_BODY_BYTES, runHttpAction } from "../runtime/http_actions.ts";
+import type { IdentityResolver } from "./api_server.ts";
+
+export interface SiteServer {
+  /** `http://HOST:PORT`: where HTTP actions are served. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting requests and closes open connections. */
+  close(): Promise<void>;
+}
+
+export interface SiteServerOptions {
+  readonly engine: Engine;
+  readonly resolveIdentity: IdentityResolver;
+  /** @default 3211 (0 picks a free port) */
+  readonly port?: number;
+  /** @default "127.0.0.1" */
+  readonly host?: string;
+}
+
+const BODYLESS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_HTTP_ACTION_BODY_BYTES) {
+      throw new RequestError(
+        "PayloadTooLarge",
+        `HTTP action request bodies are limited to ${MAX_HTTP_ACTION_BODY_BYTES} bytes.`,
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function toRequest(req: http.IncomingMessage, fallbackHost: string): Promise<Request> {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
+  }
+  const method = req.method ?? "GET";
+  const url = `http://${req.headers.host ?? fallbackHost}${req.url ?? "/"}`;
+  if (BODYLESS.has(method)) return new Request(url, { method, headers });
+  return new Request(url, { method, headers, body: new Uint8Array(await readBody(req)) });
+}
+
+async function writeResponse(response: Response, res: http.ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, response.statusText, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!res.write(value)) {
+      await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+    }
+    if (res.destroyed) {
+      await reader.cancel(); // the client went away
+      return;
+    }
+  }
+  res.end();
+}
+
+/** The identity of a request, or none: a token that is not Convex auth is the app's business. */
+async function identityOf(resolve: IdentityResolver, req: http.IncomingMessage) {
+  try {
+    return await resolve(req.headers.authorization);
+  } catch {
+    return null;
+  }
+}
+
+async function handle(
+  options: SiteServerOptions,
+  fallbackHost: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  try {
+    const request = await toRequest(req, fallbackHost);
+    const identity = await identityOf(options.resolveIdentity, req);
+    const deps = {
+      router: () => options.engine.httpRouter,
+      timeoutMs: options.engine.options.actionTimeoutMs ?? ACTION_TIMEOUT_MS,
+    };
+    await writeResponse(await runHttpAction(deps, request, identity), res);
+  } catch (error) {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const failure =
+      error instanceof RequestError ? error : new RequestError("BadRequest", String(error));
+    const body = JSON.stringify({ code: failure.code, message: failure.message });
+    res.writeHead(failure.httpStatus, { "content-type": "application/json", connection: "close" });
+    res.end(body);
+  }
+}
+
+/** Starts the site server; resolves once it listens. */
+export async function startSiteServer(options: SiteServerOptions): Promise<SiteServer> {
+  const host = options.host ?? "127.0.0.1";
+  let fallbackHost = host;
+  const server = http.createServer((req, res) => void handle(options, fallbackHost, req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 3211, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  fallbackHost = `${urlHost}:${port}`;
+  return {
+    url: `http://${fallbackHost}`,
+    port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * HTTP actions: requests to the site origin are routed by the app's own `HttpRouter` (the
+ * default export of `convex/http.ts`, by exact `path` or longest `pathPrefix`, and method; HEAD
+ * runs the GET route) and run as actions: no transaction, the real clock, `fetch` and timers,
+ * `ctx.runQuery`/`runMutation`/`runAction`, `ctx.storage` and `ctx.auth` (the identity of a valid
+ * `Authorization: Bearer` token, else none). The handler's `Response` is the answer; CORS is the
+ * app's business, as in Convex. The answers Convex gives otherwise:
+ * - no `http.ts`: 404 `This Convex deployment does not have HTTP actions enabled.`;
+ * - no route: 404 `No HttpAction routed for <path>`;
+ * - a handler that throws, times out or returns no Response: 500 with
+ *   `{"code": "[Request ID: <id>] Server Error: <message>", "trace": "Uncaught <Name>: <message>"}`
+ *   (plus `data` for a ConvexError).
+ * The function ends when the handler returns: a streamed body is read after that.
+ */
+import { convexErrorData, errorMessageOf, isConvexError } from "../errors.ts";
+import { end } from "./action_runner.ts";
+import { withTimeout } from "./deadline.ts";
+import { newRequestId, runInExecution, type Execution, type UserIdentity } from "./execution.ts";
+
+/** Convex's limit on an HTTP action's request body (and response): 20 MiB. */
+export const MAX_HTTP_ACTION_BODY_BYTES = 20 * 1024 * 1024;
+
+/** One route's handler: what `httpActionGeneric` returns. */
+export interface HttpEndpoint {
+  invokeHttpAction(request: Request): Promise<Response>;
+}
+
+/** The part of `convex/server`'s `HttpRouter` the engine uses. */
+export interface HttpRouterLike {
+  readonly isRouter: true;
+  lookup(path: string, method: string): readonly [HttpEndpoint, string, string] | null;
+}
+
+/** The router an `http.ts` default export is, or null when it is not one. */
+export function httpRouterOf(value: unknown): HttpRouterLike | null {
+  if (typeof value !== "object" || value === null) return null;
+  const candidate = value as Partial<HttpRouterLike>;
+  return candidate.isRouter === true && typeof candidate.lookup === "function"
+    ? (candidate as HttpRouterLike)
+    : null;
+}
+
+export interface HttpActionDeps {
+  /** The loaded router (it changes when functions reload). */
+  readonly router: () => HttpRouterLike | null;
+  /** An HTTP action's time limit. // ms */
+  readonly timeoutMs: number;
+}
+
+function text(status: number, body: string): Response {
+  return new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+/** Convex's answer for a failed HTTP action. */
+function failed(requestId: string, error: unknown): Response {
+  const message = errorMessageOf(error);
+  const name = isConvexError(error)
+    ? "ConvexError"
+    : ((error as { name?: unknown } | null)?.name ?? "Error");
+  const body: Record<string, unknown> = {
+    code: `[Request ID: ${requestId}] Server Error: ${message}`,
+    trace: `Uncaught ${typeof name === "string" ? name : "Error"}: ${message}`,
+  };
+  if (isConvexError(error)) body["data"] = convexErrorData(error);
+  return Response.json(body, { status: 500 });
+}
+
+/**
+ * Routes `request` (its URL on the site origin) and runs the matching HTTP action as `identity`.
+ * Never throws: every failure is an answer.
+ */
+export async function runHttpAction(
+  deps: HttpActionDeps,
+  request: Request,
+  identity: UserIdentity | null,
+): Promise<Response> {
+  const router = deps.router();
+  if (router === null) {
+    return text(404, "This Convex deployment does not have HTTP actions enabled.");
+  }
+  const pathname = new URL(request.url).pathname;
+  const match = router.lookup(pathname, request.method);
+  if (match === null) return text(404, `No HttpAction routed for ${pathname}`);
+  const [endpoint, method, route] = match;
+  const nowMs = Date.now();
+  const execution: Execution = {
+    kind: "action",
+    path: `${method} ${route}`,
+    requestId: newRequestId(),
+    tx: null,
+    nowMs,
+    random: Math.random,
+    identity,
+    logLines: [],
+    streams: new Map(),
+    paginated: false,
+    journal: null,
+    journalOut: null,
+    deadlineMs: nowMs + deps.timeoutMs,
+    timers: new Set(),
+  };
+  try {
+    const response: unknown = await withTimeout(
+      runInExecution(execution, () => endpoint.invokeHttpAction(request)),
+      deps.timeoutMs,
+      execution.path,
+    );
+    if (!(response instanceof Response)) {
+      return failed(
+        execution.requestId,
+        new TypeError(`The HTTP action ${execution.path} did not return a Response.`),
+      );
+    }
+    return response;
+  } catch (error) {
+    return failed(execution.requestId, error);
+  } finally {
+    end(execution);
+  }
+}
