@@ -14,6 +14,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 
 /** Longest a codegen run may take before it is killed. */
 const CODEGEN_TIMEOUT_MS = 60_000;
@@ -87,4 +88,10 @@ export async function runConvexCodegen(appDir: string): Promise<void> {
       `\`convex codegen --system-udfs\` in ${appDir} ${outcome}:\n${output.join("").trim()}`,
     );
   }
+}
+
+/** `npm run codegen:convex [DIR]`: regenerates `DIR/convex/_generated` (default: this repository). */
+const entry = process.argv[1];
+if (entry !== undefined && pathToFileURL(path.resolve(entry)).href === import.meta.url) {
+  await runConvexCodegen(path.resolve(process.argv[2] ?? "."));
 }
