@@ -23,6 +23,11 @@ import { LiveQueries } from "./subscriptions/live_queries.ts";
 import { SessionRequests } from "./sync/session_requests.ts";
 import { SESSION_REQUESTS_TABLE } from "./runtime/executor.ts";
 import { applyChanges, sameVariables, type EnvironmentChange } from "./env/environment.ts";
+import { systemClock, type Clock } from "./scheduler/clock.ts";
+import { reconcileCrons } from "./scheduler/cron_jobs.ts";
+import type { RunContext } from "./scheduler/run_context.ts";
+import { Scheduler } from "./scheduler/scheduler.ts";
+import { JobScheduling } from "./scheduler/scheduling.ts";
 
 export interface EngineOptions {
   /** The app folder: the one holding `convex/`. */
@@ -47,6 +52,14 @@ export interface EngineOptions {
   readonly actionTimeoutMs?: number;
   /** Where progress and problems are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /**
+   * The clock functions see (`Date.now()`, `_creationTime`) and the scheduler runs jobs and cron
+   * jobs by. Tests inject a `ManualClock` to move time instead of sleeping.
+   * @default systemClock (the real time)
+   */
+  readonly clock?: Clock;
+  /** Scheduled functions and cron runs executing at once. @default 16 */
+  readonly schedulerParallelism?: number;
 }
 
 /** Where an app's data lives unless told otherwise: `DIR/.convex-graphql/data.sqlite3`. */
@@ -87,6 +100,7 @@ export class Engine {
     registry: new FunctionRegistry(),
     schema: null,
     authConfig: undefined,
+    crons: new Map(),
     problems: [],
   };
   private streamCounter = 0;
@@ -99,6 +113,12 @@ export class Engine {
   private readonly envListeners = new Set<() => void>();
   private readonly log: (line: string) => void;
   readonly convexDir: string;
+  /** The clock of functions and of the scheduler. */
+  readonly clock: Clock;
+  /** Runs scheduled functions and cron jobs. */
+  readonly scheduler: Scheduler;
+  private readonly jobScheduling: JobScheduling;
+  private readonly runContext: RunContext;
 
   private constructor(readonly options: EngineOptions) {
     const initial = Object.entries(options.env ?? {}).map(([name, value]) => ({ name, value }));
@@ -116,7 +136,10 @@ export class Engine {
       this.store.load(storedDocument(row.id, row.table, value, row.json), recoveredTs);
       if (row.table === SESSION_REQUESTS_TABLE) this.sessionRequests.record(value, BigInt(row.ts));
     }
+    this.clock = options.clock ?? systemClock;
+    const now = (): number => this.clock.now();
     this.executor = new Executor({
+      now,
       store: this.store,
       committer: this.committer,
       tables: this.tables,
@@ -127,6 +150,16 @@ export class Engine {
         : {}),
     });
     this.liveQueries = new LiveQueries(this.executor, this.committer);
+    const registry = (): FunctionRegistry => this.app.registry;
+    const base = { store: this.store, committer: this.committer, tables: this.tables, now };
+    this.jobScheduling = new JobScheduling({ ...base, registry });
+    this.runContext = { ...base, registry, executor: this.executor, log: this.log };
+    this.scheduler = new Scheduler(this.runContext, {
+      clock: this.clock,
+      ...(options.schedulerParallelism !== undefined
+        ? { parallelism: options.schedulerParallelism }
+        : {}),
+    });
     this.env =
       initial.length === 0
         ? this.persistence.environmentVariables()
@@ -190,6 +223,7 @@ export class Engine {
   static async start(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(options);
     await engine.reload();
+    await engine.scheduler.start();
     return engine;
   }
 
@@ -221,6 +255,7 @@ export class Engine {
         runNested: this.executor.runNested,
         runFromAction: this.executor.runFromAction,
         nextStreamId: () => ++this.streamCounter,
+        scheduler: this.jobScheduling,
       });
       app = loadApp(bundle, convex, Object.fromEntries(this.env));
       const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);
@@ -249,6 +284,9 @@ export class Engine {
         ],
       };
     }
+    this.app = app;
+    const cronProblems = await reconcileCrons(this.runContext, app.crons);
+    if (cronProblems.length > 0) app = { ...app, problems: [...app.problems, ...cronProblems] };
     for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     this.app = app;
     this.auth = auth;
@@ -301,6 +339,7 @@ export class Engine {
 
   /** Closes the data file. Pending commits are flushed first. */
   async close(): Promise<void> {
+    this.scheduler.close();
     clearInterval(this.envPoll);
     this.sessionRequests.close();
     await new Promise((resolve) => setImmediate(resolve));

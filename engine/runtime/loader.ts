@@ -12,6 +12,7 @@ import type { NodeModuleBundle } from "./node_bundler.ts";
 import { evaluateNodeModule } from "./node_runtime.ts";
 import { FunctionRegistry, registerExport, type RegisteredFunction } from "./registry.ts";
 import { Sandbox, type ConvexGlobal } from "./sandbox.ts";
+import { parseCronsExport, type CronSpec } from "../scheduler/cron_spec.ts";
 
 /** A table as declared in `schema.ts`. */
 export interface TableSchema {
@@ -32,6 +33,8 @@ export interface LoadedApp {
   readonly schema: SchemaInfo | null;
   /** The default export of `auth.config.ts`, if any. */
   readonly authConfig: unknown;
+  /** The cron jobs of `crons.ts` by name (empty without one, or when it is invalid). */
+  readonly crons: ReadonlyMap<string, CronSpec>;
   readonly problems: readonly ModuleProblem[];
 }
 
@@ -83,6 +86,7 @@ export function loadApp(
     () => Record<string, unknown>
   >;
   const registry = new FunctionRegistry();
+  let crons: ReadonlyMap<string, CronSpec> = new Map();
   for (const modulePath of bundle.modulePaths) {
     let exports: Record<string, unknown>;
     try {
@@ -99,6 +103,16 @@ export function loadApp(
     for (const [exportName, value] of Object.entries(exports)) {
       const fn = registerExport(modulePath, exportName, value);
       if (fn !== null) registry.add(fn);
+    }
+    if (modulePath === "crons") {
+      try {
+        crons = parseCronsExport(exports["default"]);
+      } catch (error) {
+        problems.push({
+          file: `convex/${bundle.moduleFiles.get(modulePath) ?? "crons.ts"}`,
+          reason: errorMessageOf(error),
+        });
+      }
     }
   }
   for (const nodeModule of bundle.nodeModules) {
@@ -127,7 +141,7 @@ export function loadApp(
       problems.push({ file: "convex/auth.config.ts", reason: errorMessageOf(error) });
     }
   }
-  return { registry, schema, authConfig, problems };
+  return { registry, schema, authConfig, crons, problems };
 }
 
 const KIND_NAMES = { query: "Query", mutation: "Mutation", action: "Action" } as const;

@@ -10,6 +10,7 @@ import { decodeDocumentFields, type Transaction } from "../transactions/transact
 import { currentExecution, type Execution } from "./execution.ts";
 import { planQuery, QueryStream, queryPage, type SerializedQuery } from "./query_stream.ts";
 import type { ConvexGlobal } from "./sandbox.ts";
+import type { JobScheduling } from "../scheduler/scheduling.ts";
 
 /** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
 export type NestedRunner = (
@@ -32,6 +33,8 @@ export interface SyscallDeps {
   readonly runNested: NestedRunner;
   readonly runFromAction: ActionCallRunner;
   readonly nextStreamId: () => number;
+  /** `ctx.scheduler` (`runAfter`, `runAt`, `cancel`) from mutations and actions. */
+  readonly scheduler: JobScheduling;
 }
 
 type Args = Record<string, unknown>;
@@ -167,12 +170,33 @@ function actionCall(runFromAction: ActionCallRunner, kind: "query" | "mutation" 
   };
 }
 
+/** `ctx.scheduler.runAfter` / `runAt` (`kind`: where the syscall is allowed). */
+async function schedule(
+  scheduler: JobScheduling,
+  kind: "mutation" | "action",
+  args: Args,
+): Promise<string> {
+  const exec = execution("ctx.scheduler");
+  if (exec.kind !== kind)
+    throw new FunctionFailure(`ctx.scheduler is not available in a ${exec.kind}.`);
+  const id = await scheduler.schedule(exec, functionName(args, "ctx.scheduler"), args);
+  return JSON.stringify(id);
+}
+
+/** `ctx.scheduler.cancel`. */
+async function cancelJob(
+  scheduler: JobScheduling,
+  kind: "mutation" | "action",
+  args: Args,
+): Promise<string> {
+  const exec = execution("ctx.scheduler.cancel");
+  if (exec.kind !== kind)
+    throw new FunctionFailure(`ctx.scheduler is not available in a ${exec.kind}.`);
+  return JSON.stringify(await scheduler.cancel(exec, args));
+}
+
 /** Features of later parts of the engine: their syscalls fail with a message naming them. */
 const NOT_YET: Readonly<Record<string, string>> = {
-  "1.0/schedule": "ctx.scheduler (scheduled functions)",
-  "1.0/cancel_job": "ctx.scheduler.cancel (scheduled functions)",
-  "1.0/actions/schedule": "ctx.scheduler (scheduled functions)",
-  "1.0/actions/cancel_job": "ctx.scheduler.cancel (scheduled functions)",
   "1.0/storageGenerateUploadUrl": "ctx.storage.generateUploadUrl (file storage)",
   "1.0/storageGetUrl": "ctx.storage.getUrl (file storage)",
   "1.0/storageGetMetadata": "ctx.storage.getMetadata (file storage)",
@@ -193,7 +217,7 @@ function notSupportedYet(op: string): FunctionFailure | null {
 
 /** Builds the `Convex` global for one engine. */
 export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
-  const { runNested, runFromAction, nextStreamId } = deps;
+  const { runNested, runFromAction, nextStreamId, scheduler } = deps;
   const syncOps: Record<string, SyncHandler> = {
     "1.0/queryStream": (args) => {
       const exec = execution("queryStream");
@@ -347,6 +371,10 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       );
       return JSON.stringify(convexToJson(result));
     },
+    "1.0/schedule": (args) => schedule(scheduler, "mutation", args),
+    "1.0/cancel_job": (args) => cancelJob(scheduler, "mutation", args),
+    "1.0/actions/schedule": (args) => schedule(scheduler, "action", args),
+    "1.0/actions/cancel_job": (args) => cancelJob(scheduler, "action", args),
     "1.0/actions/query": actionCall(runFromAction, "query"),
     "1.0/actions/mutation": actionCall(runFromAction, "mutation"),
     "1.0/actions/action": actionCall(runFromAction, "action"),
