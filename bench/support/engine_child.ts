@@ -9,7 +9,7 @@
  *   child  -> parent  { type: "ready", url }                 once, when the backend listens
  *   child  -> parent  { type: "failed", message }            startup failed, then exit 1
  *
- * The options come in `argv`: `DATA_FILE DURABILITY`. When the parent goes away (the channel
+ * The options come in `argv`: `DATA_FILE DURABILITY [APP_DIR]` (default: the example app). When the parent goes away (the channel
  * disconnects) the child closes the backend and exits, so a crashed benchmark leaves nothing behind.
  */
 import { performance } from "node:perf_hooks";
@@ -40,11 +40,11 @@ function parseDurability(text: string | undefined): Durability {
 }
 
 async function main(): Promise<void> {
-  const [dataFile, durabilityText] = process.argv.slice(2);
+  const [dataFile, durabilityText, appDir] = process.argv.slice(2);
   if (dataFile === undefined)
     throw new Error("engine_child: usage: engine_child.ts DATA_FILE DURABILITY");
   const backend = await startBackend({
-    dir: REPO_ROOT,
+    dir: appDir ?? REPO_ROOT,
     port: 0,
     dataFile,
     watch: false,

@@ -21,6 +21,8 @@ export interface EngineProcessOptions {
   /** The SQLite file of the backend (its folder is created if needed). */
   readonly dataFile: string;
   readonly durability: Durability;
+  /** The app folder (holding `convex/`). @default the repository root (the example app) */
+  readonly dir?: string;
 }
 
 /** A running backend in a child process; `await using` closes it. */
@@ -85,6 +87,7 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
       path.join(REPO_ROOT, "bench", "support", "engine_child.ts"),
       options.dataFile,
       options.durability,
+      ...(options.dir !== undefined ? [options.dir] : []),
     ],
     {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
