@@ -8,6 +8,7 @@
  *   (start: recover what a stopped engine left inProgress, queue what is pending, run what is
  *   overdue at once)
  */
+import type { StoredDocument } from "../storage/types.ts";
 import type { PublishedCommit } from "../transactions/committer.ts";
 import type { Clock } from "./clock.ts";
 import { CRON_JOBS_TABLE, cronOf, recoverCron, runCron } from "./cron_jobs.ts";
@@ -15,6 +16,9 @@ import { JobQueue } from "./job_queue.ts";
 import { recordJobEvent, runJob, type RunResult } from "./job_runs.ts";
 import { jobOf, SCHEDULED_FUNCTIONS_TABLE, TRANSIENT_ACTION_ERROR } from "./job_state.ts";
 import type { RunContext } from "./run_context.ts";
+
+/** How long a run that failed in the engine itself (not in the function) waits to be retried. // ms */
+export const SYSTEM_ERROR_RETRY_MS = 1_000;
 
 /** Jobs and cron runs executing at once, by default. */
 export const DEFAULT_SCHEDULER_PARALLELISM = 16;
@@ -26,6 +30,26 @@ export interface SchedulerOptions {
 }
 
 type SchedulerState = "stopped" | "running" | "closed";
+
+/** When a job or cron document is due, or null when it is not waiting to run. */
+function dueTimeOf(document: StoredDocument | null): number | null {
+  if (document?.table === SCHEDULED_FUNCTIONS_TABLE) {
+    const job = jobOf(document.value);
+    return job?.state.kind === "pending" ? job.scheduledTime : null;
+  }
+  if (document?.table === CRON_JOBS_TABLE) {
+    const cron = cronOf(document.value);
+    return cron?.state === "pending" ? cron.nextTs : null;
+  }
+  return null;
+}
+
+/** True for a job or cron document left inProgress (by a stopped engine, when read at start). */
+function isInProgress(document: StoredDocument): boolean {
+  if (document.table === SCHEDULED_FUNCTIONS_TABLE)
+    return jobOf(document.value)?.state.kind === "inProgress";
+  return document.table === CRON_JOBS_TABLE && cronOf(document.value)?.state === "inProgress";
+}
 
 /** Counters for tests and benchmarks. */
 export interface SchedulerStats {
@@ -65,16 +89,9 @@ export class Scheduler {
     this.unsubscribe = this.ctx.committer.onPublish((commit) => this.onCommit(commit));
     const leftInProgress = [];
     for (const document of this.ctx.store.latestDocuments()) {
-      if (document.table === SCHEDULED_FUNCTIONS_TABLE) {
-        const job = jobOf(document.value);
-        if (job?.state.kind === "pending")
-          this.enqueue(document.id, document.table, job.scheduledTime);
-        else if (job?.state.kind === "inProgress") leftInProgress.push(document);
-      } else if (document.table === CRON_JOBS_TABLE) {
-        const cron = cronOf(document.value);
-        if (cron?.state === "pending") this.enqueue(document.id, document.table, cron.nextTs);
-        else if (cron?.state === "inProgress") leftInProgress.push(document);
-      }
+      const due = dueTimeOf(document);
+      if (due !== null) this.enqueue(document.id, document.table, due);
+      else if (isInProgress(document)) leftInProgress.push(document);
     }
     for (const document of leftInProgress) {
       if (document.table === CRON_JOBS_TABLE) await recoverCron(this.ctx, document);
@@ -122,17 +139,11 @@ export class Scheduler {
   private onCommit(commit: PublishedCommit): void {
     let touched = false;
     for (const write of commit.writes) {
-      if (write.table === SCHEDULED_FUNCTIONS_TABLE) {
-        const job = write.after === null ? null : jobOf(write.after.value);
-        if (job?.state.kind === "pending") this.enqueue(write.id, write.table, job.scheduledTime);
-        else this.queue.delete(write.id);
-        touched = true;
-      } else if (write.table === CRON_JOBS_TABLE) {
-        const cron = write.after === null ? null : cronOf(write.after.value);
-        if (cron?.state === "pending") this.enqueue(write.id, write.table, cron.nextTs);
-        else this.queue.delete(write.id);
-        touched = true;
-      }
+      if (write.table !== SCHEDULED_FUNCTIONS_TABLE && write.table !== CRON_JOBS_TABLE) continue;
+      const due = dueTimeOf(write.after);
+      if (due !== null) this.enqueue(write.id, write.table, due);
+      else this.queue.delete(write.id);
+      touched = true;
     }
     if (touched) this.schedulePump();
   }
@@ -154,7 +165,7 @@ export class Scheduler {
     while (this.running.size < this.parallelism) {
       const id = this.queue.popDue(now);
       if (id === null) break;
-      if (this.running.has(id)) continue; // its run re-queues it if needed
+      if (this.running.has(id)) continue; // re-read from the store when its run ends
       this.startRun(id);
     }
     this.armWake();
@@ -190,13 +201,31 @@ export class Scheduler {
         }
       })
       .catch((error: unknown) => {
-        if (this.state === "running")
-          this.ctx.log(`✖ Scheduler: run of ${id} failed: ${String(error)}`);
+        if (this.state !== "running") return; // the engine closed under it
+        this.ctx.log(`✖ Scheduler: run of ${id} failed: ${String(error)}`);
+        // Still pending (a mutation job or cron): retried later, not in a tight loop.
+        this.enqueue(
+          id,
+          table ?? SCHEDULED_FUNCTIONS_TABLE,
+          this.options.clock.now() + SYSTEM_ERROR_RETRY_MS,
+        );
       })
       .finally(() => {
         this.running.delete(id);
-        if (!this.queue.has(id)) this.tableOf.delete(id);
+        this.refresh(id);
         this.pump();
       });
+  }
+
+  /**
+   * After a run: queues the document again if it is (still, or again) waiting to run, e.g. a cron
+   * rescheduled by a reload while its previous run was in flight; forgets it otherwise.
+   */
+  private refresh(id: string): void {
+    if (this.state !== "running" || this.queue.has(id)) return;
+    const document = this.ctx.store.get(id, this.ctx.committer.publishedTs);
+    const due = dueTimeOf(document);
+    if (document !== null && due !== null) this.enqueue(id, document.table, due);
+    else this.tableOf.delete(id);
   }
 }
