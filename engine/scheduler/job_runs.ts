@@ -11,7 +11,14 @@
 import { convexToJson } from "convex/values";
 import { RunSkipped, type FunctionOutcome } from "../runtime/executor.ts";
 import type { Transaction } from "../transactions/transaction.ts";
-import { applyEvent, jobOf, SCHEDULED_FUNCTIONS_TABLE, type JobEvent } from "./job_state.ts";
+import {
+  applyEvent,
+  isTerminal,
+  JOB_RETENTION_MS,
+  jobOf,
+  SCHEDULED_FUNCTIONS_TABLE,
+  type JobEvent,
+} from "./job_state.ts";
 import { CONFLICT_RETRY_MS, schedulableTarget, type RunContext } from "./run_context.ts";
 import { runSystemTransaction } from "./system_transaction.ts";
 
@@ -43,10 +50,28 @@ function failureEvent(outcome: Extract<FunctionOutcome, { status: "error" }>): J
   return { type: "fail", error: outcome.cause ?? outcome.errorMessage };
 }
 
-/** Runs job `id` if it is still pending. Never throws for the function's own failures. */
+/** Deletes job `id` if it finished at least JOB_RETENTION_MS ago (Convex's retention). */
+function deleteExpiredJob(ctx: RunContext, id: string): Promise<void> {
+  return runSystemTransaction(ctx, (tx) => {
+    const current = tx.get(id, SCHEDULED_FUNCTIONS_TABLE);
+    const job = current === null ? null : jobOf(current.value);
+    if (current === null || job === null || !isTerminal(job.state)) return;
+    if ((job.completedTime ?? 0) + JOB_RETENTION_MS <= ctx.now())
+      tx.delete(id, SCHEDULED_FUNCTIONS_TABLE, current);
+  });
+}
+
+/**
+ * Runs job `id` if it is still pending, or deletes it once its retention is over. Never throws
+ * for the function's own failures.
+ */
 export async function runJob(ctx: RunContext, id: string): Promise<RunResult> {
   const document = ctx.store.get(id, ctx.committer.publishedTs);
   const job = document === null ? null : jobOf(document.value);
+  if (job !== null && isTerminal(job.state)) {
+    await deleteExpiredJob(ctx, id);
+    return null;
+  }
   if (job === null || job.state.kind !== "pending") return null;
   const target = schedulableTarget(ctx.registry(), job.name);
   if ("error" in target) {

@@ -14,7 +14,7 @@
  *   while executing action"}: an action is never run twice.
  *
  * success, failed and canceled are terminal (`completedTime` is set); cancelling a job in one of
- * them is a no-op, as in Convex. A scheduled mutation is exactly once: its outcome commits with
+ * them is a no-op, as in Convex. A terminal job is deleted JOB_RETENTION_MS after it completed. A scheduled mutation is exactly once: its outcome commits with
  * its writes, and a conflict reruns both. A scheduled action is at most once.
  */
 import type { Value } from "convex/values";
@@ -22,6 +22,9 @@ import type { DocumentValue } from "../storage/types.ts";
 
 /** The system table of scheduled jobs (readable through `ctx.db.system`). */
 export const SCHEDULED_FUNCTIONS_TABLE = "_scheduled_functions";
+
+/** How long a finished job stays in `_scheduled_functions` (Convex: 7 days). // ms */
+export const JOB_RETENTION_MS = 7 * 24 * 3_600_000;
 
 /** What a job left `inProgress` by a stopped engine is recorded as (Convex's text). */
 export const TRANSIENT_ACTION_ERROR = "Transient error while executing action";

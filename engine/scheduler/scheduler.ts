@@ -14,7 +14,13 @@ import type { Clock } from "./clock.ts";
 import { CRON_JOBS_TABLE, cronOf, recoverCron, runCron } from "./cron_jobs.ts";
 import { JobQueue } from "./job_queue.ts";
 import { recordJobEvent, runJob, type RunResult } from "./job_runs.ts";
-import { jobOf, SCHEDULED_FUNCTIONS_TABLE, TRANSIENT_ACTION_ERROR } from "./job_state.ts";
+import {
+  isTerminal,
+  JOB_RETENTION_MS,
+  jobOf,
+  SCHEDULED_FUNCTIONS_TABLE,
+  TRANSIENT_ACTION_ERROR,
+} from "./job_state.ts";
 import type { RunContext } from "./run_context.ts";
 
 /** How long a run that failed in the engine itself (not in the function) waits to be retried. // ms */
@@ -31,11 +37,16 @@ export interface SchedulerOptions {
 
 type SchedulerState = "stopped" | "running" | "closed";
 
-/** When a job or cron document is due, or null when it is not waiting to run. */
+/**
+ * When a job or cron document is due (a pending job or cron: its run; a finished job: its
+ * deletion, once kept JOB_RETENTION_MS), or null when nothing is due for it.
+ */
 function dueTimeOf(document: StoredDocument | null): number | null {
   if (document?.table === SCHEDULED_FUNCTIONS_TABLE) {
     const job = jobOf(document.value);
-    return job?.state.kind === "pending" ? job.scheduledTime : null;
+    if (job === null) return null;
+    if (isTerminal(job.state)) return (job.completedTime ?? 0) + JOB_RETENTION_MS;
+    return job.state.kind === "pending" ? job.scheduledTime : null;
   }
   if (document?.table === CRON_JOBS_TABLE) {
     const cron = cronOf(document.value);

@@ -6,7 +6,7 @@
  * and retries, schedules nothing extra; `runAt`, `cancel` (pending: never runs; finished: a no-op),
  * `ctx.db.system.get`; unknown paths and misspelled exports fail with Convex's messages; a failing
  * job is `failed` with its error and its writes discarded; actions schedule and cancel too, and
- * a scheduled action goes pending -> inProgress -> success.
+ * a scheduled action goes pending -> inProgress -> success; finished jobs are deleted after 7 days.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
@@ -253,5 +253,39 @@ describe("actions and the scheduler", () => {
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(supplier.requests.filter((r) => r.includes("item=miso"))).toHaveLength(1);
     expect(supplier.requests.filter((r) => r.includes("item=nori"))).toHaveLength(0);
+  });
+});
+
+describe("retention", () => {
+  it("deletes finished jobs seven days after they completed, and keeps pending ones", async () => {
+    const http = httpClient(backend.url);
+    const { jobId: pendingId } = await step(
+      http.mutation(app.place, { dish: "mochi", remindInMs: 8 * 24 * 3_600_000 }),
+      "an order reminded in eight days",
+    );
+    const { jobId: doneId } = await step(
+      http.mutation(app.place, { dish: "dango", remindInMs: 0 }),
+      "an order reminded at once",
+    );
+    await settled();
+    const jobsBefore = await step(http.query(app.jobs, {}), "jobs");
+    const done = await step(http.query(app.job, { id: doneId }), "the finished job");
+    expect(done?.state.kind).toBe("success");
+    clock.set((done?.completedTime ?? 0) + 7 * 24 * 3_600_000 - 1);
+    await settled();
+    expect(await step(http.query(app.job, { id: doneId }), "the job, kept")).not.toBeNull();
+    clock.advance(1);
+    await settled();
+    expect(await step(http.query(app.job, { id: doneId }), "the job, deleted")).toBeNull();
+    const jobs = await step(http.query(app.jobs, {}), "jobs");
+    // Every job that finished more than 7 days ago is gone (the one-hour reminders of earlier
+    // stories ran when the clock jumped, so they are kept); the pending one stays.
+    const week = 7 * 24 * 3_600_000;
+    expect(jobs.length).toBeLessThan(jobsBefore.length);
+    for (const job of jobs) {
+      if (job.state.kind !== "pending")
+        expect(job.completedTime ?? 0).toBeGreaterThan(clock.now() - week);
+    }
+    expect(jobs.find((job) => job._id === pendingId)?.state.kind).toBe("pending");
   });
 });
