@@ -13,23 +13,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
 import type { DocumentValue } from "../../engine/storage/types.ts";
 import { tempDir, type TestBackend } from "../utils/backend.ts";
-import { httpClient, serve, step } from "../sync/support/clients.ts";
+import { eventually, httpClient, serve, step } from "../sync/support/clients.ts";
+import { startSupplierStub, type SupplierStub } from "../utils/supplier_stub.ts";
 import { app, copySchedulerApp, START_MS } from "./support/scheduler_app.ts";
 
 const MINUTE = 60_000;
 let folder: { path: string } & AsyncDisposable;
 let clock: ManualClock;
 let backend: TestBackend;
+let supplier: SupplierStub;
 
 beforeAll(async () => {
   folder = tempDir("convex-graphql-crons-");
   copySchedulerApp(folder.path);
   clock = new ManualClock(START_MS);
-  backend = await serve({ dir: folder.path, clock });
+  supplier = await step(startSupplierStub(), "the supplier stub to start");
+  backend = await serve({ dir: folder.path, clock, env: { SUPPLIER_URL: supplier.url } });
 });
 
 afterAll(async () => {
   await step(Promise.resolve(backend[Symbol.asyncDispose]()), "the backend to close");
+  await step(Promise.resolve(supplier[Symbol.asyncDispose]()), "the supplier stub to close");
   await step(Promise.resolve(folder[Symbol.asyncDispose]()), "the folder to go");
 });
 
@@ -67,6 +71,7 @@ describe("cron jobs", () => {
       "hourly",
       "monthly",
       "quarter hour",
+      "supplier quote",
       "tick",
       "weekly",
     ]);
@@ -74,6 +79,7 @@ describe("cron jobs", () => {
     for (const cron of systemDocuments("_cron_jobs")) next[cron["name"] as string] = cron["nextTs"];
     expect(next).toEqual({
       tick: START_MS + MINUTE, // ran at registration
+      "supplier quote": START_MS + 60 * MINUTE, // an action, ran at registration too
       "archive served orders": Date.UTC(2030, 0, 1, 3, 0),
       "quarter hour": Date.UTC(2030, 0, 1, 3, 0),
       hourly: Date.UTC(2030, 0, 1, 3, 30),
@@ -90,6 +96,15 @@ describe("cron jobs", () => {
     expect(logsOf("tick").map((log) => log["status"])).toEqual([
       { type: "success", result: "null" },
       { type: "success", result: "null" },
+    ]);
+  });
+
+  it("runs an action cron once per period, logging what it returned", async () => {
+    await eventually(() => supplier.requests.length === 1, "the action cron to call the supplier");
+    await settled();
+    expect(supplier.requests).toEqual(["/price?item=yuzu"]);
+    expect(logsOf("supplier quote").map((log) => log["status"])).toEqual([
+      { type: "success", result: JSON.stringify(JSON.stringify({ item: "yuzu", price: 6 })) },
     ]);
   });
 

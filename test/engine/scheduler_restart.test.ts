@@ -1,9 +1,10 @@
 /**
  * The scheduler's guarantees across a restart (same data file), with injected clocks: the backend
- * stops with one mutation job done, one pending for later and one action in progress (it waits on
- * an external service that never answers). The new backend starts two hours later: the action is
- * recorded failed ("Transient error while executing action") and never rerun (at most once), the
- * overdue mutation runs promptly and once, the finished one does not run again (exactly once).
+ * stops with one mutation job done, one pending for later, and one scheduled action and one cron
+ * action in progress (both wait on an external service that never answers). The new backend starts
+ * two hours later: both actions are recorded failed ("Transient error while executing action") and
+ * never rerun (at most once), the overdue mutation runs promptly and once, the finished one does
+ * not run again (exactly once), and the cron's missed hourly runs are skipped.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -37,7 +38,12 @@ it("keeps mutations exactly once and actions at most once across a restart", asy
   await using service = await step(startSilentService(), "the silent service to start");
   const dataFile = path.join(folder.path, "data.sqlite3");
   const first = await step(
-    startTestBackend({ dir: SCHEDULER_APP_DIR, dataFile, clock: new ManualClock(START_MS) }),
+    startTestBackend({
+      dir: SCHEDULER_APP_DIR,
+      dataFile,
+      clock: new ManualClock(START_MS),
+      env: { SUPPLIER_URL: service.url }, // the hourly "supplier quote" cron calls it too
+    }),
     "the first backend to start",
   );
   const before = httpClient(first.url);
@@ -57,7 +63,7 @@ it("keeps mutations exactly once and actions at most once across a restart", asy
   );
   const state = async (client: typeof before, id: string): Promise<Job["state"] | undefined> =>
     (await step(client.query(app.job, { id }), "a job"))?.state;
-  await eventually(() => service.requests.length === 1, "the action to call the service");
+  await eventually(() => service.requests.length === 2, "the actions to call the service");
   // The ramen reminder was due at once: wait (bounded) until it has run.
   for (
     const deadline = Date.now() + 5_000;
@@ -90,7 +96,22 @@ it("keeps mutations exactly once and actions at most once across a restart", asy
     const reminders = await step(after.query(app.reminders, {}), "reminders");
     expect(reminders.filter((r) => r.orderId === done.orderId)).toHaveLength(1);
     expect(reminders.filter((r) => r.orderId === later.orderId)).toHaveLength(1);
-    expect(service.requests).toEqual(["/price?item=wasabi"]);
+    expect([...service.requests].sort()).toEqual(["/price?item=wasabi", "/price?item=yuzu"]);
+    // The cron's action run is logged failed, the two hourly runs missed meanwhile are skipped,
+    // and the next run is the first one after now.
+    const documents = [...second.engine.store.latestDocuments()];
+    const logs = documents
+      .filter((d) => d.table === "_cron_job_logs" && d.value["name"] === "supplier quote")
+      .sort((a, b) => (a.value["_creationTime"] as number) - (b.value["_creationTime"] as number))
+      .map((d) => d.value["status"]);
+    expect(logs).toEqual([
+      { type: "err", error: "Transient error while executing action" },
+      { type: "canceled", numCanceled: 2 },
+    ]);
+    const cron = documents.find(
+      (d) => d.table === "_cron_jobs" && d.value["name"] === "supplier quote",
+    );
+    expect(cron?.value).toMatchObject({ state: "pending", nextTs: START_MS + 3 * 3_600_000 });
   } finally {
     await step(second.close(), "the second backend to stop");
   }
