@@ -71,6 +71,7 @@ export class ActionRunner {
     argsJson: string,
     requestId: string,
     identity: UserIdentity | null,
+    scheduledJobId?: string,
   ): Promise<ActionOutcome> {
     const now = this.deps.now ?? Date.now;
     const nowMs = now();
@@ -90,6 +91,7 @@ export class ActionRunner {
       deadlineMs: Date.now() + this.timeoutMs,
       timers: new Set(),
       now,
+      ...(scheduledJobId !== undefined ? { scheduledJobId } : {}),
     };
     try {
       const resultJson = await withTimeout(

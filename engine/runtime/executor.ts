@@ -76,6 +76,8 @@ export interface FunctionRequest {
   readonly journal?: string | null;
   /** Mutations run by the scheduler: checks and writes inside the mutation's transaction. */
   readonly hooks?: TransactionHooks;
+  /** The `_scheduled_functions` job being run (a mutation cannot cancel it; see scheduling.ts). */
+  readonly scheduledJobId?: string;
 }
 
 /**
@@ -318,7 +320,13 @@ export class Executor {
     const argsJson = `[${args.json}]`;
     if (fn.kind === "action") {
       this.stats.actions++;
-      const outcome = await this.actions.run(fn, argsJson, requestId, request.identity);
+      const outcome = await this.actions.run(
+        fn,
+        argsJson,
+        requestId,
+        request.identity,
+        request.scheduledJobId,
+      );
       const common = { readSet: null, observedIdentity: false };
       return outcome.status === "success"
         ? { ...outcome, ...common, ts: this.deps.committer.publishedTs }
@@ -458,6 +466,7 @@ export class Executor {
       journal: parseJournal(request.journal),
       journalOut: null,
       deadlineMs: Date.now() + QUERY_MUTATION_TIMEOUT_MS,
+      ...(request.scheduledJobId !== undefined ? { scheduledJobId: request.scheduledJobId } : {}),
     };
     if (request.hooks !== undefined && !request.hooks.begin(tx)) {
       tx.abort();

@@ -99,6 +99,7 @@ async function runMutationJob(
       args,
       identity: null,
       allowInternal: true,
+      scheduledJobId: id,
       hooks: {
         begin: (tx) =>
           jobOf(tx.get(id, SCHEDULED_FUNCTIONS_TABLE)?.value ?? {})?.state.kind === "pending",
@@ -129,6 +130,7 @@ async function runActionJob(
     args,
     identity: null,
     allowInternal: true,
+    scheduledJobId: id,
   });
   if (outcome.status === "error") {
     ctx.log(`✖ Scheduled function ${path} failed: ${outcome.cause ?? outcome.errorMessage}`);

@@ -5,7 +5,8 @@
  * From an action each call commits a transaction of its own at once.
  *
  * Checked when scheduling, with Convex's messages: the time, that the module and the export
- * exist, and the per-transaction limits. The target's kind and its argument validator are checked
+ * exist, and the per-transaction limits. As in Convex, a scheduled action whose job was canceled
+ * while it runs schedules jobs born canceled, and a scheduled mutation cannot cancel its own job. The target's kind and its argument validator are checked
  * when the job runs, as Convex does.
  */
 import { jsonToConvex } from "convex/values";
@@ -60,11 +61,13 @@ export class JobScheduling {
     const bytes = JSON.stringify(encodedArgs).length;
     const insert = (tx: Transaction): string => {
       this.count(tx, bytes);
+      const parentCanceled = exec.tx === null && isCanceled(tx, exec.scheduledJobId);
       return tx.insert(SCHEDULED_FUNCTIONS_TABLE, {
         name: jobName,
         args: [args],
         scheduledTime,
-        state: { kind: "pending" },
+        state: { kind: parentCanceled ? "canceled" : "pending" },
+        ...(parentCanceled ? { completedTime: this.deps.now() } : {}),
       });
     };
     if (exec.tx !== null) return insert(exec.tx);
@@ -80,6 +83,8 @@ export class JobScheduling {
           `Invalid scheduled function ID. The ID must be an ID on the '${SCHEDULED_FUNCTIONS_TABLE}' table.`,
         );
       }
+      if (exec.kind === "mutation" && exec.scheduledJobId === id)
+        throw new FunctionFailure("A mutation cannot cancel itself");
       const current = tx.get(id, SCHEDULED_FUNCTIONS_TABLE);
       const job = current === null ? null : jobOf(current.value);
       if (current === null || job === null) return null;
@@ -129,6 +134,13 @@ export class JobScheduling {
       );
     }
   }
+}
+
+/** True when `jobId` names a job that is canceled (the scheduled action running it was canceled). */
+function isCanceled(tx: Transaction, jobId: string | undefined): boolean {
+  if (jobId === undefined) return false;
+  const job = jobOf(tx.get(jobId, SCHEDULED_FUNCTIONS_TABLE)?.value ?? {});
+  return job?.state.kind === "canceled";
 }
 
 /** The syscall's `ts` (seconds) as ms since the epoch. @throws FunctionFailure as Convex. */

@@ -8,11 +8,14 @@
  * job is `failed` with its error and its writes discarded; actions schedule and cancel too, and
  * a scheduled action goes pending -> inProgress -> success; finished jobs are deleted after 7 days.
  */
+import nodeHttp from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
 import { startSupplierStub, type SupplierStub } from "../utils/supplier_stub.ts";
 import {
   Deliveries,
+  eventually,
   httpClient,
   serve,
   step,
@@ -40,6 +43,29 @@ afterAll(async () => {
   await step(Promise.resolve(backend[Symbol.asyncDispose]()), "the backend to close");
   await step(Promise.resolve(supplier[Symbol.asyncDispose]()), "the supplier stub to close");
 });
+
+/** An HTTP service that holds every request until `release()`. */
+async function startGate(): Promise<
+  { url: string; readonly waiting: number; release(): void } & AsyncDisposable
+> {
+  const held: nodeHttp.ServerResponse[] = [];
+  const server = nodeHttp.createServer((_req, res) => void held.push(res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get waiting() {
+      return held.length;
+    },
+    release() {
+      for (const res of held.splice(0)) res.end("ok");
+    },
+    async [Symbol.asyncDispose]() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 /** Waits until the scheduler has nothing due and nothing running. */
 async function settled(): Promise<void> {
@@ -253,6 +279,40 @@ describe("actions and the scheduler", () => {
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(supplier.requests.filter((r) => r.includes("item=miso"))).toHaveLength(1);
     expect(supplier.requests.filter((r) => r.includes("item=nori"))).toHaveLength(0);
+  });
+});
+
+describe("cancel and the running job", () => {
+  it("refuses a scheduled mutation cancelling its own job", async () => {
+    const http = httpClient(backend.url);
+    const jobId = await step(http.mutation(app.scheduleCancelOwn, {}), "scheduling");
+    await settled();
+    expect((await step(http.query(app.job, { id: jobId }), "the job"))?.state).toEqual({
+      kind: "failed",
+      error: "A mutation cannot cancel itself",
+    });
+  });
+
+  it("lets a canceled action run on, but what it schedules afterwards is born canceled", async () => {
+    await using gate = await step(startGate(), "the gate to open");
+    const http = httpClient(backend.url);
+    const jobId = await step(
+      http.mutation(app.scheduleQuoteThenFollowUp, { url: gate.url }),
+      "scheduling the action",
+    );
+    await eventually(() => gate.waiting === 1, "the action to wait at the gate");
+    await step(http.mutation(app.cancelReminder, { jobId }), "cancelling the running action");
+    gate.release();
+    await settled();
+    // The action finished, but its job stays canceled (its outcome is dropped).
+    expect((await step(http.query(app.job, { id: jobId }), "the job"))?.state).toEqual({
+      kind: "canceled",
+    });
+    const jobs = await step(http.query(app.jobs, {}), "jobs");
+    const followUp = jobs.find((job) => job.name === "kitchen.js:logEvent");
+    expect(followUp?.state).toEqual({ kind: "canceled" });
+    const events = await step(http.query(app.events, {}), "events");
+    expect(events.map((e) => e.kind)).not.toContain("follow-up");
   });
 });
 

@@ -60,6 +60,10 @@ export const app = {
   serve: makeFunctionReference<"mutation", { orderId: string }, null>("orders:serve"),
   jobs: makeFunctionReference<"query", Empty, Job[]>("jobs:list"),
   job: makeFunctionReference<"query", { id: string }, Job | null>("jobs:get"),
+  scheduleCancelOwn: makeFunctionReference<"mutation", Empty, string>("orders:scheduleCancelOwn"),
+  scheduleQuoteThenFollowUp: makeFunctionReference<"mutation", { url: string }, string>(
+    "supplier:scheduleQuoteThenFollowUp",
+  ),
   scheduleQuote: makeFunctionReference<
     "action",
     { url: string; item: string; cancel: boolean; delayMs: number },
