@@ -284,9 +284,6 @@ export class Engine {
         ],
       };
     }
-    this.app = app;
-    const cronProblems = await reconcileCrons(this.runContext, app.crons);
-    if (cronProblems.length > 0) app = { ...app, problems: [...app.problems, ...cronProblems] };
     for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     this.app = app;
     this.auth = auth;
@@ -297,9 +294,12 @@ export class Engine {
     for (const table of app.schema?.tables.keys() ?? []) this.tables.numberOf(table);
     // Results computed by the old code are stale: subscribers rerun with the new code.
     this.liveQueries.invalidateAll(this.committer.publishedTs);
+    // `crons.ts` is registered once the new functions serve (the crons name them).
+    const cronProblems = await reconcileCrons(this.runContext, app.crons);
+    for (const problem of cronProblems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     const count = app.registry.list().length;
     this.log(`✔ Loaded ${count} functions from ${this.convexDir}`);
-    return { ok: true, functions: count, problems: app.problems };
+    return { ok: true, functions: count, problems: [...app.problems, ...cronProblems] };
   }
 
   /** The first existing document that does not match `schema`, described, or null. */
