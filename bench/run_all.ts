@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark in sequence with its default options (about 13 minutes in all):
  * engine commit throughput and the hot counter (issue 2), reactivity precision and latency
- * (issue 3), gateway overhead and fan-out (issue 4), hostile input (issue 16). See `bench/README.md`.
+ * (issue 3), gateway overhead and fan-out (issue 4), scheduled-job throughput (issue 10), hostile
+ * input (issue 16). See `bench/README.md`.
  */
 import {
   commitThroughput,
@@ -25,6 +26,11 @@ import {
   expectedInvalidationMs,
   invalidation,
 } from "./invalidation.ts";
+import {
+  DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS,
+  expectedSchedulerThroughputMs,
+  schedulerThroughput,
+} from "./scheduler_throughput.ts";
 import { startWatchdog } from "./support/harness.ts";
 import {
   DEFAULT_UPDATE_LATENCY_OPTIONS,
@@ -40,7 +46,8 @@ const stopWatchdog = startWatchdog(
       expectedUpdateLatencyMs(DEFAULT_UPDATE_LATENCY_OPTIONS) +
       expectedGatewayOverheadMs(DEFAULT_GATEWAY_OVERHEAD_OPTIONS) +
       expectedFanoutMs(DEFAULT_FANOUT_OPTIONS) +
-      expectedHostileInputMs(DEFAULT_HOSTILE_INPUT_OPTIONS)),
+      expectedHostileInputMs(DEFAULT_HOSTILE_INPUT_OPTIONS) +
+      expectedSchedulerThroughputMs(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS)),
   "bench/run_all",
 );
 await commitThroughput(DEFAULT_COMMIT_THROUGHPUT_OPTIONS);
@@ -50,4 +57,5 @@ await updateLatency(DEFAULT_UPDATE_LATENCY_OPTIONS);
 await gatewayOverhead(DEFAULT_GATEWAY_OVERHEAD_OPTIONS);
 await fanout(DEFAULT_FANOUT_OPTIONS);
 await hostileInput(DEFAULT_HOSTILE_INPUT_OPTIONS);
+await schedulerThroughput(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS);
 stopWatchdog();

@@ -25,6 +25,11 @@ import { SESSION_REQUESTS_TABLE } from "./runtime/executor.ts";
 import { applyChanges, sameVariables, type EnvironmentChange } from "./env/environment.ts";
 import { FileStorage, type FileStorageOptions } from "./files/file_storage.ts";
 import type { HttpRouterLike } from "./runtime/http_actions.ts";
+import { systemClock, type Clock } from "./scheduler/clock.ts";
+import { reconcileCrons } from "./scheduler/cron_jobs.ts";
+import type { RunContext } from "./scheduler/run_context.ts";
+import { Scheduler } from "./scheduler/scheduler.ts";
+import { JobScheduling } from "./scheduler/scheduling.ts";
 
 export interface EngineOptions {
   /** The app folder: the one holding `convex/`. */
@@ -51,6 +56,14 @@ export interface EngineOptions {
   readonly files?: FileStorageOptions;
   /** Where progress and problems are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /**
+   * The clock functions see (`Date.now()`, `_creationTime`) and the scheduler runs jobs and cron
+   * jobs by. Tests inject a `ManualClock` to move time instead of sleeping.
+   * @default systemClock (the real time)
+   */
+  readonly clock?: Clock;
+  /** Scheduled functions and cron runs executing at once. @default 16 */
+  readonly schedulerParallelism?: number;
 }
 
 /** Where an app's data lives unless told otherwise: `DIR/.convex-graphql/data.sqlite3`. */
@@ -94,6 +107,7 @@ export class Engine {
     schema: null,
     authConfig: undefined,
     httpRouter: null,
+    crons: new Map(),
     problems: [],
   };
   private streamCounter = 0;
@@ -106,6 +120,12 @@ export class Engine {
   private readonly envListeners = new Set<() => void>();
   private readonly log: (line: string) => void;
   readonly convexDir: string;
+  /** The clock of functions and of the scheduler. */
+  readonly clock: Clock;
+  /** Runs scheduled functions and cron jobs. */
+  readonly scheduler: Scheduler;
+  private readonly jobScheduling: JobScheduling;
+  private readonly runContext: RunContext;
 
   private constructor(readonly options: EngineOptions) {
     const initial = Object.entries(options.env ?? {}).map(([name, value]) => ({ name, value }));
@@ -123,7 +143,10 @@ export class Engine {
       this.store.load(storedDocument(row.id, row.table, value, row.json), recoveredTs);
       if (row.table === SESSION_REQUESTS_TABLE) this.sessionRequests.record(value, BigInt(row.ts));
     }
+    this.clock = options.clock ?? systemClock;
+    const now = (): number => this.clock.now();
     this.executor = new Executor({
+      now,
       store: this.store,
       committer: this.committer,
       tables: this.tables,
@@ -140,6 +163,16 @@ export class Engine {
       committer: this.committer,
       tables: this.tables,
       dir: path.join(path.dirname(dataFile), "storage"),
+    });
+    const registry = (): FunctionRegistry => this.app.registry;
+    const base = { store: this.store, committer: this.committer, tables: this.tables, now };
+    this.jobScheduling = new JobScheduling({ ...base, registry });
+    this.runContext = { ...base, registry, executor: this.executor, log: this.log };
+    this.scheduler = new Scheduler(this.runContext, {
+      clock: this.clock,
+      ...(options.schedulerParallelism !== undefined
+        ? { parallelism: options.schedulerParallelism }
+        : {}),
     });
     this.env =
       initial.length === 0
@@ -205,6 +238,7 @@ export class Engine {
     const engine = new Engine(options);
     await engine.files.recover();
     await engine.reload();
+    await engine.scheduler.start();
     return engine;
   }
 
@@ -242,6 +276,7 @@ export class Engine {
         runFromAction: this.executor.runFromAction,
         nextStreamId: () => ++this.streamCounter,
         files: this.files,
+        scheduler: this.jobScheduling,
       });
       app = loadApp(bundle, convex, Object.fromEntries(this.env));
       const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);
@@ -280,9 +315,12 @@ export class Engine {
     for (const table of app.schema?.tables.keys() ?? []) this.tables.numberOf(table);
     // Results computed by the old code are stale: subscribers rerun with the new code.
     this.liveQueries.invalidateAll(this.committer.publishedTs);
+    // `crons.ts` is registered once the new functions serve (the crons name them).
+    const cronProblems = await reconcileCrons(this.runContext, app.crons);
+    for (const problem of cronProblems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     const count = app.registry.list().length;
     this.log(`✔ Loaded ${count} functions from ${this.convexDir}`);
-    return { ok: true, functions: count, problems: app.problems };
+    return { ok: true, functions: count, problems: [...app.problems, ...cronProblems] };
   }
 
   /** The first existing document that does not match `schema`, described, or null. */
@@ -322,6 +360,7 @@ export class Engine {
 
   /** Closes the data file. Pending commits are flushed first. */
   async close(): Promise<void> {
+    this.scheduler.close();
     clearInterval(this.envPoll);
     this.sessionRequests.close();
     await new Promise((resolve) => setImmediate(resolve));

@@ -7,3 +7,4 @@ export type { Durability } from "./storage/persistence.ts";
 export { analyzeConvexApp, type AppDescription, type FunctionInfo } from "./analyze.ts";
 export type { SchemaInfo, TableSchema } from "./runtime/loader.ts";
 export type { FunctionKind } from "./runtime/execution.ts";
+export { ManualClock, systemClock, type Clock } from "./scheduler/index.ts";

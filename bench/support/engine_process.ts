@@ -21,7 +21,7 @@ export interface EngineProcessOptions {
   /** The SQLite file of the backend (its folder is created if needed). */
   readonly dataFile: string;
   readonly durability: Durability;
-  /** The app folder (holding `convex/`). @default the example app */
+  /** The app folder (holding `convex/`). @default the repository root (the example app) */
   readonly dir?: string;
 }
 

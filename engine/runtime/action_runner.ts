@@ -53,6 +53,8 @@ export interface ActionRunnerDeps {
   readonly formatError: (requestId: string, error: unknown) => string;
   /** @default ACTION_TIMEOUT_MS // ms */
   readonly timeoutMs?: number;
+  /** The clock the action sees as `Date.now()`. @default Date.now // ms */
+  readonly now?: () => number;
 }
 
 export class ActionRunner {
@@ -69,8 +71,10 @@ export class ActionRunner {
     argsJson: string,
     requestId: string,
     identity: UserIdentity | null,
+    scheduledJobId?: string,
   ): Promise<ActionOutcome> {
-    const nowMs = Date.now();
+    const now = this.deps.now ?? Date.now;
+    const nowMs = now();
     const execution: Execution = {
       kind: "action",
       path: fn.path,
@@ -84,8 +88,10 @@ export class ActionRunner {
       paginated: false,
       journal: null,
       journalOut: null,
-      deadlineMs: nowMs + this.timeoutMs,
+      deadlineMs: Date.now() + this.timeoutMs,
       timers: new Set(),
+      now,
+      ...(scheduledJobId !== undefined ? { scheduledJobId } : {}),
     };
     try {
       const resultJson = await withTimeout(

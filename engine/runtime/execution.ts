@@ -63,6 +63,10 @@ export interface Execution {
   readonly deadlineMs: number;
   /** Actions: timers the function set, cleared when it ends (Convex drops dangling work). */
   readonly timers?: Set<NodeJS.Timeout>;
+  /** The `_scheduled_functions` job this execution runs, when the scheduler started it. */
+  readonly scheduledJobId?: string;
+  /** Actions: the clock they see as `Date.now()` (the engine's, injectable). @default Date.now */
+  readonly now?: () => number;
   /** Set once the function returned or failed: later syscalls (dangling promises) are refused. */
   ended?: boolean;
 }

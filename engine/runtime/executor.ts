@@ -74,6 +74,32 @@ export interface FunctionRequest {
   readonly sessionRequest?: { readonly sessionId: string; readonly requestId: number };
   /** Queries over the sync protocol: the journal the client sent with the subscription. */
   readonly journal?: string | null;
+  /** Mutations run by the scheduler: checks and writes inside the mutation's transaction. */
+  readonly hooks?: TransactionHooks;
+  /** The `_scheduled_functions` job being run (a mutation cannot cancel it; see scheduling.ts). */
+  readonly scheduledJobId?: string;
+}
+
+/**
+ * What the scheduler does inside a scheduled mutation's own transaction, so the job's outcome
+ * commits exactly when the mutation's writes do (exactly once; a conflict reruns both).
+ */
+export interface TransactionHooks {
+  /** Before the function's code: false drops the attempt unrun (`run` throws RunSkipped). */
+  readonly begin: (tx: Transaction) => boolean;
+  /**
+   * After the function succeeded, before the commit: records the outcome (`value`: the
+   * convex-encoded result; `logLines`: what the function logged).
+   */
+  readonly complete: (tx: Transaction, value: unknown, logLines: readonly string[]) => void;
+}
+
+/** Thrown by `Executor.run` when `hooks.begin` declined the run (nothing was run or written). */
+export class RunSkipped extends Error {
+  constructor(path: string) {
+    super(`The run of ${path} was dropped: its job is no longer pending.`);
+    this.name = "RunSkipped";
+  }
 }
 
 /** The system table recording successful sync-protocol mutations (exactly-once replays). */
@@ -107,6 +133,8 @@ export type FunctionOutcome =
       readonly journal?: string | null;
       /** What the function threw, without the request-id framing (what a calling action sees). */
       readonly cause?: string;
+      /** A mutation that conflicted on every attempt (it did not fail by itself: retry later). */
+      readonly conflicted?: true;
     };
 
 /** Counters for tests and benchmarks. */
@@ -125,6 +153,8 @@ export interface ExecutorDeps {
   readonly checkWrite: WriteCheck;
   /** An action's time limit. @default ACTION_TIMEOUT_MS (10 minutes) // ms */
   readonly actionTimeoutMs?: number;
+  /** The clock functions see (`Date.now()`, `_creationTime`). @default Date.now // ms */
+  readonly now?: () => number;
 }
 
 function kindLabel(kind: FunctionKind): string {
@@ -157,6 +187,7 @@ export class Executor {
       call: (call) => this.callFromAction(call),
       checkReturns: (fn, resultJson) => this.checkReturns(fn, resultJson),
       formatError: formatUncaught,
+      now: deps.now ?? Date.now,
       ...(deps.actionTimeoutMs !== undefined ? { timeoutMs: deps.actionTimeoutMs } : {}),
     });
   }
@@ -289,7 +320,13 @@ export class Executor {
     const argsJson = `[${args.json}]`;
     if (fn.kind === "action") {
       this.stats.actions++;
-      const outcome = await this.actions.run(fn, argsJson, requestId, request.identity);
+      const outcome = await this.actions.run(
+        fn,
+        argsJson,
+        requestId,
+        request.identity,
+        request.scheduledJobId,
+      );
       const common = { readSet: null, observedIdentity: false };
       return outcome.status === "success"
         ? { ...outcome, ...common, ts: this.deps.committer.publishedTs }
@@ -318,6 +355,7 @@ export class Executor {
             ts: null,
             readSet: null,
             observedIdentity: false,
+            conflicted: true,
           };
         }
         this.stats.mutationRetries++;
@@ -404,7 +442,7 @@ export class Executor {
     readOnly: boolean,
     releaseSlot: () => void,
   ): Promise<FunctionOutcome> {
-    const nowMs = Date.now();
+    const nowMs = (this.deps.now ?? Date.now)();
     const tx = new Transaction({
       store: this.deps.store,
       committer: this.deps.committer,
@@ -427,8 +465,13 @@ export class Executor {
       paginated: false,
       journal: parseJournal(request.journal),
       journalOut: null,
-      deadlineMs: nowMs + QUERY_MUTATION_TIMEOUT_MS,
+      deadlineMs: Date.now() + QUERY_MUTATION_TIMEOUT_MS,
+      ...(request.scheduledJobId !== undefined ? { scheduledJobId: request.scheduledJobId } : {}),
     };
+    if (request.hooks !== undefined && !request.hooks.begin(tx)) {
+      tx.abort();
+      throw new RunSkipped(fn.path);
+    }
     const failure = (
       errorMessage: string,
       errorData?: unknown,
@@ -479,6 +522,7 @@ export class Executor {
         journal: execution.journalOut,
       };
     }
+    request.hooks?.complete(tx, checked.value, execution.logLines);
     if (request.sessionRequest !== undefined) {
       tx.insert(SESSION_REQUESTS_TABLE, {
         sessionId: request.sessionRequest.sessionId,

@@ -13,6 +13,7 @@ import { evaluateNodeModule } from "./node_runtime.ts";
 import { FunctionRegistry, registerExport, type RegisteredFunction } from "./registry.ts";
 import { Sandbox, type ConvexGlobal } from "./sandbox.ts";
 import { httpRouterOf, type HttpRouterLike } from "./http_actions.ts";
+import { parseCronsExport, type CronSpec } from "../scheduler/cron_spec.ts";
 
 /** A table as declared in `schema.ts`. */
 export interface TableSchema {
@@ -35,6 +36,8 @@ export interface LoadedApp {
   readonly authConfig: unknown;
   /** The `httpRouter()` default export of `http.ts`, if any (HTTP actions). */
   readonly httpRouter: HttpRouterLike | null;
+  /** The cron jobs of `crons.ts` by name (empty without one, or when it is invalid). */
+  readonly crons: ReadonlyMap<string, CronSpec>;
   readonly problems: readonly ModuleProblem[];
 }
 
@@ -87,6 +90,7 @@ export function loadApp(
   >;
   const registry = new FunctionRegistry();
   let httpRouter: HttpRouterLike | null = null;
+  let crons: ReadonlyMap<string, CronSpec> = new Map();
   for (const modulePath of bundle.modulePaths) {
     let exports: Record<string, unknown>;
     try {
@@ -110,6 +114,16 @@ export function loadApp(
         problems.push({
           file: "convex/http.ts",
           reason: "its default export is not an HttpRouter: export default httpRouter() from it.",
+        });
+      }
+    }
+    if (modulePath === "crons") {
+      try {
+        crons = parseCronsExport(exports["default"]);
+      } catch (error) {
+        problems.push({
+          file: `convex/${bundle.moduleFiles.get(modulePath) ?? "crons.ts"}`,
+          reason: errorMessageOf(error),
         });
       }
     }
@@ -140,7 +154,7 @@ export function loadApp(
       problems.push({ file: "convex/auth.config.ts", reason: errorMessageOf(error) });
     }
   }
-  return { registry, schema, authConfig, httpRouter, problems };
+  return { registry, schema, authConfig, httpRouter, crons, problems };
 }
 
 const KIND_NAMES = { query: "Query", mutation: "Mutation", action: "Action" } as const;

@@ -34,7 +34,8 @@ function hostBindings(convex: ConvexGlobal): Record<string, unknown> {
     convex,
     now: (): number => {
       const execution = currentExecution();
-      return execution !== undefined && execution.kind !== "action" ? execution.nowMs : Date.now();
+      if (execution === undefined) return Date.now();
+      return execution.kind !== "action" ? execution.nowMs : (execution.now ?? Date.now)();
     },
     random: (): number => {
       const execution = currentExecution();

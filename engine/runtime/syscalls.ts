@@ -12,6 +12,7 @@ import { planQuery, QueryStream, queryPage, type SerializedQuery } from "./query
 import type { ConvexGlobal } from "./sandbox.ts";
 import type { FileStorage } from "../files/file_storage.ts";
 import { storageSyscalls } from "./storage_syscalls.ts";
+import type { JobScheduling } from "../scheduler/scheduling.ts";
 
 /** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
 export type NestedRunner = (
@@ -36,6 +37,8 @@ export interface SyscallDeps {
   readonly nextStreamId: () => number;
   /** File storage (`ctx.storage`). */
   readonly files: FileStorage;
+  /** `ctx.scheduler` (`runAfter`, `runAt`, `cancel`) from mutations and actions. */
+  readonly scheduler: JobScheduling;
 }
 
 type Args = Record<string, unknown>;
@@ -171,12 +174,33 @@ function actionCall(runFromAction: ActionCallRunner, kind: "query" | "mutation" 
   };
 }
 
+/** `ctx.scheduler.runAfter` / `runAt` (`kind`: where the syscall is allowed). */
+async function schedule(
+  scheduler: JobScheduling,
+  kind: "mutation" | "action",
+  args: Args,
+): Promise<string> {
+  const exec = execution("ctx.scheduler");
+  if (exec.kind !== kind)
+    throw new FunctionFailure(`ctx.scheduler is not available in a ${exec.kind}.`);
+  const id = await scheduler.schedule(exec, functionName(args, "ctx.scheduler"), args);
+  return JSON.stringify(id);
+}
+
+/** `ctx.scheduler.cancel`. */
+async function cancelJob(
+  scheduler: JobScheduling,
+  kind: "mutation" | "action",
+  args: Args,
+): Promise<string> {
+  const exec = execution("ctx.scheduler.cancel");
+  if (exec.kind !== kind)
+    throw new FunctionFailure(`ctx.scheduler is not available in a ${exec.kind}.`);
+  return JSON.stringify(await scheduler.cancel(exec, args));
+}
+
 /** Features of later parts of the engine: their syscalls fail with a message naming them. */
 const NOT_YET: Readonly<Record<string, string>> = {
-  "1.0/schedule": "ctx.scheduler (scheduled functions)",
-  "1.0/cancel_job": "ctx.scheduler.cancel (scheduled functions)",
-  "1.0/actions/schedule": "ctx.scheduler (scheduled functions)",
-  "1.0/actions/cancel_job": "ctx.scheduler.cancel (scheduled functions)",
   "1.0/storageStore": "ctx.storage.store in mutations (file storage: use it in an action)",
   "1.0/storageGet": "ctx.storage.get in mutations (file storage: use it in an action)",
   "1.0/actions/vectorSearch": "ctx.vectorSearch (vector search)",
@@ -191,7 +215,7 @@ function notSupportedYet(op: string): FunctionFailure | null {
 
 /** Builds the `Convex` global for one engine. */
 export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
-  const { runNested, runFromAction, nextStreamId } = deps;
+  const { runNested, runFromAction, nextStreamId, scheduler } = deps;
   const storage = storageSyscalls(deps.files, execution);
   const syncOps: Record<string, SyncHandler> = {
     "1.0/queryStream": (args) => {
@@ -346,6 +370,10 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       );
       return JSON.stringify(convexToJson(result));
     },
+    "1.0/schedule": (args) => schedule(scheduler, "mutation", args),
+    "1.0/cancel_job": (args) => cancelJob(scheduler, "mutation", args),
+    "1.0/actions/schedule": (args) => schedule(scheduler, "action", args),
+    "1.0/actions/cancel_job": (args) => cancelJob(scheduler, "action", args),
     "1.0/actions/query": actionCall(runFromAction, "query"),
     "1.0/actions/mutation": actionCall(runFromAction, "mutation"),
     "1.0/actions/action": actionCall(runFromAction, "action"),

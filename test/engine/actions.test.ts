@@ -280,16 +280,10 @@ describe("an action over HTTP (ConvexHttpClient)", () => {
     expect(result.sha256).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 
-  it("names the features of later parts: ctx.scheduler", async () => {
+  it("reaches ctx.scheduler and ctx.storage (test/engine/scheduler.test.ts, storage.test.ts)", async () => {
     const client = httpClient(backend.url);
-    const scheduled = await failure(client.action(fns.schedules, {}));
-    expect(scheduled.message).toContain(
-      "ctx.scheduler (scheduled functions) is not supported by this backend yet.",
-    );
-  });
-
-  it("reaches ctx.storage (file storage: test/engine/storage.test.ts)", async () => {
-    const url = await step(httpClient(backend.url).action(fns.stores, {}), "generateUploadUrl");
+    await step(client.action(fns.schedules, {}), "an action scheduling a mutation");
+    const url = await step(client.action(fns.stores, {}), "generateUploadUrl");
     expect(url.startsWith(`${backend.url}/api/storage/upload?token=`)).toBe(true);
   });
 });
