@@ -1,6 +1,8 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { ConvexError, v, type Infer } from "convex/values";
+import { internal } from "./_generated/api.js";
 import { mutation, query } from "./_generated/server.js";
+import { REMINDER_DELAY_MS } from "./kitchen.js";
 import schema, { orderStatus } from "./schema.js";
 
 type OrderStatus = Infer<typeof orderStatus>;
@@ -16,7 +18,10 @@ const STATUS_RANK: Record<OrderStatus, number> = {
 /** The statuses of orders that are still being worked on. */
 const ACTIVE_STATUSES = ["placed", "preparing", "ready"] as const satisfies readonly OrderStatus[];
 
-/** Places a new order for a table. Returns its id. */
+/**
+ * Places a new order for a table. Returns its id. Schedules a reminder (kitchen:remind) that
+ * notes the order if it is still only placed 15 minutes later.
+ */
 export const placeOrder = mutation({
   args: {
     dish: v.string(),
@@ -25,11 +30,13 @@ export const placeOrder = mutation({
   },
   returns: v.id("orders"),
   handler: async (ctx, args) => {
-    return await ctx.db.insert("orders", {
+    const order = await ctx.db.insert("orders", {
       ...args,
       status: "placed",
       createdAt: Date.now(),
     });
+    await ctx.scheduler.runAfter(REMINDER_DELAY_MS, internal.kitchen.remind, { order });
+    return order;
   },
 });
 

@@ -34,6 +34,32 @@ export default defineSchema({
     user: v.id("users"),
   }),
 
+  // What the supplier answered when an order was ready (kitchen:notifyOrderReady, the webhook).
+  supplierNotices: defineTable({
+    order: v.id("orders"),
+    answer: v.string(),
+    source: v.union(v.literal("action"), v.literal("webhook")),
+  }).index("by_order", ["order"]),
+
+  // Orders still waiting when their reminder (scheduled by orders:placeOrder) came due.
+  reminders: defineTable({
+    order: v.id("orders"),
+    waitedMs: v.number(),
+  }).index("by_order", ["order"]),
+
+  // Served orders moved out of `orders` by the daily cron (crons.ts).
+  archivedOrders: defineTable({
+    dish: v.string(),
+    table: v.number(),
+    servedBefore: v.number(),
+  }),
+
+  // A photo of each dish, in file storage.
+  dishPhotos: defineTable({
+    dish: v.string(),
+    storageId: v.id("_storage"),
+  }).index("by_dish", ["dish"]),
+
   // Named counters, used by tests and benchmarks to provoke write conflicts.
   counters: defineTable({
     name: v.string(),

@@ -14,8 +14,12 @@ import type {
   FunctionReference,
 } from "convex/server";
 import type * as counters from "../counters.js";
+import type * as crons from "../crons.js";
+import type * as http from "../http.js";
+import type * as kitchen from "../kitchen.js";
 import type * as messages from "../messages.js";
 import type * as orders from "../orders.js";
+import type * as photos from "../photos.js";
 import type * as users from "../users.js";
 
 /**
@@ -28,8 +32,12 @@ import type * as users from "../users.js";
  */
 declare const fullApi: ApiFromModules<{
   counters: typeof counters;
+  crons: typeof crons;
+  http: typeof http;
+  kitchen: typeof kitchen;
   messages: typeof messages;
   orders: typeof orders;
+  photos: typeof photos;
   users: typeof users;
 }>;
 export declare const api: FilterApi<

@@ -26,7 +26,7 @@ it("reloads changed functions, re-derives the schema, and keeps subscriptions wo
 
   // A new module with a new query.
   fs.writeFileSync(
-    path.join(app.path, "convex", "kitchen.ts"),
+    path.join(app.path, "convex", "hours.ts"),
     [
       'import { v } from "convex/values";',
       'import { query } from "./_generated/server.js";',
@@ -40,37 +40,40 @@ it("reloads changed functions, re-derives the schema, and keeps subscriptions wo
     ].join("\n"),
   );
   await eventually(
-    () => backend.engine.registry.lookup("kitchen:openingHours") !== undefined,
+    () => backend.engine.registry.lookup("hours:openingHours") !== undefined,
     "the engine to load the new function",
     10_000,
   );
   await eventually(
-    () => schema.current().getQueryType()?.getFields()["kitchenOpeningHours"] !== undefined,
+    () => schema.current().getQueryType()?.getFields()["hoursOpeningHours"] !== undefined,
     "the GraphQL schema to gain its field",
     10_000,
   );
-  const answer = await post(gateway.url, { query: "{ kitchenOpeningHours }" });
-  expect(answer.json()).toEqual({ data: { kitchenOpeningHours: "12:00-22:00" } });
-  using hours = record(client, { query: "subscription { kitchenOpeningHours }" });
+  const answer = await post(gateway.url, { query: "{ hoursOpeningHours }" });
+  expect(answer.json()).toEqual({ data: { hoursOpeningHours: "12:00-22:00" } });
+  using hours = record(client, { query: "subscription { hoursOpeningHours }" });
   expect(await hours.next("the opening hours")).toEqual({
-    data: { kitchenOpeningHours: "12:00-22:00" },
+    data: { hoursOpeningHours: "12:00-22:00" },
   });
   await eventually(
     () => gateway.pool.canRead(null),
     "the gateway to answer queries from its upstream client",
   );
-  const warm = await post(gateway.url, { query: "{ kitchenOpeningHours }" });
-  expect(warm.json()).toEqual({ data: { kitchenOpeningHours: "12:00-22:00" } });
+  const warm = await post(gateway.url, { query: "{ hoursOpeningHours }" });
+  expect(warm.json()).toEqual({ data: { hoursOpeningHours: "12:00-22:00" } });
 
   // The same function, new code: the subscription and the (warm) query follow.
-  const kitchen = path.join(app.path, "convex", "kitchen.ts");
-  fs.writeFileSync(kitchen, fs.readFileSync(kitchen, "utf8").replace("12:00-22:00", "11:00-23:00"));
+  const hoursModule = path.join(app.path, "convex", "hours.ts");
+  fs.writeFileSync(
+    hoursModule,
+    fs.readFileSync(hoursModule, "utf8").replace("12:00-22:00", "11:00-23:00"),
+  );
   expect(await hours.next("the opening hours from the new code")).toEqual({
-    data: { kitchenOpeningHours: "11:00-23:00" },
+    data: { hoursOpeningHours: "11:00-23:00" },
   });
   const executions = backend.engine.liveQueries.stats.executions;
-  const fresh = await post(gateway.url, { query: "{ kitchenOpeningHours }" });
-  expect(fresh.json()).toEqual({ data: { kitchenOpeningHours: "11:00-23:00" } });
+  const fresh = await post(gateway.url, { query: "{ hoursOpeningHours }" });
+  expect(fresh.json()).toEqual({ data: { hoursOpeningHours: "11:00-23:00" } });
   // Answered from the pushed result: no execution of its own.
   expect(backend.engine.liveQueries.stats.executions).toBe(executions);
 

@@ -1,7 +1,8 @@
 /**
  * A stand-in for an external HTTP service that actions call (a supplier's price API), on
  * 127.0.0.1:0: `GET /price?item=NAME` answers `{ item, price }` with a price derived from the
- * name, or the status a test set with `failWith`. Every request is recorded. Disposable with
+ * name; `POST /ready?order=ID` (the example app's kitchen:notifyOrderReady) answers the text
+ * `confirmed ID`; either answers the status a test set with `failWith` instead. Every request is recorded. Disposable with
  * `await using`.
  */
 import http from "node:http";
@@ -28,6 +29,11 @@ export async function startSupplierStub(): Promise<SupplierStub> {
   const server = http.createServer((req, res) => {
     requests.push(req.url ?? "/");
     const url = new URL(req.url ?? "/", "http://stub");
+    if (failure === null && url.pathname === "/ready" && req.method === "POST") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(`confirmed ${url.searchParams.get("order") ?? ""}`);
+      return;
+    }
     if (failure !== null || url.pathname !== "/price") {
       res.writeHead(failure ?? 404, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: "unavailable" }));

@@ -302,12 +302,12 @@ export function describe(error: unknown): string {
 
 /** Polls `condition` every 10 ms until true; rejects after `ms` naming `what`. */
 export async function eventually(
-  condition: () => boolean,
+  condition: () => boolean | Promise<boolean>,
   what: string,
   ms = STEP_MS,
 ): Promise<void> {
   const poll = async (): Promise<void> => {
-    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
   };
   await within(poll(), ms, what);
 }
