@@ -1,9 +1,14 @@
 /**
  * `npm run bench`: every benchmark in sequence with its default options (about 13 minutes in all):
  * engine commit throughput and the hot counter (issue 2), reactivity precision and latency
- * (issue 3), gateway overhead and fan-out (issue 4), scheduled-job throughput (issue 10), hostile
+ * (issue 3), gateway overhead and fan-out (issue 4), scheduled-job throughput and action overhead (issue 10), hostile
  * input (issue 16). See `bench/README.md`.
  */
+import {
+  actionOverhead,
+  DEFAULT_ACTION_OVERHEAD_OPTIONS,
+  expectedActionOverheadMs,
+} from "./action_overhead.ts";
 import {
   commitThroughput,
   DEFAULT_COMMIT_THROUGHPUT_OPTIONS,
@@ -47,7 +52,8 @@ const stopWatchdog = startWatchdog(
       expectedGatewayOverheadMs(DEFAULT_GATEWAY_OVERHEAD_OPTIONS) +
       expectedFanoutMs(DEFAULT_FANOUT_OPTIONS) +
       expectedHostileInputMs(DEFAULT_HOSTILE_INPUT_OPTIONS) +
-      expectedSchedulerThroughputMs(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS)),
+      expectedSchedulerThroughputMs(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS) +
+      expectedActionOverheadMs(DEFAULT_ACTION_OVERHEAD_OPTIONS)),
   "bench/run_all",
 );
 await commitThroughput(DEFAULT_COMMIT_THROUGHPUT_OPTIONS);
@@ -58,4 +64,5 @@ await gatewayOverhead(DEFAULT_GATEWAY_OVERHEAD_OPTIONS);
 await fanout(DEFAULT_FANOUT_OPTIONS);
 await hostileInput(DEFAULT_HOSTILE_INPUT_OPTIONS);
 await schedulerThroughput(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS);
+await actionOverhead(DEFAULT_ACTION_OVERHEAD_OPTIONS);
 stopWatchdog();

@@ -4,7 +4,8 @@
  * action in progress (both wait on an external service that never answers). The new backend starts
  * two hours later: both actions are recorded failed ("Transient error while executing action") and
  * never rerun (at most once), the overdue mutation runs promptly and once, the finished one does
- * not run again (exactly once), and the cron's missed hourly runs are skipped.
+ * not run again (exactly once), and the cron's missed hourly runs are skipped. The second story
+ * kills a backend process with SIGKILL while a scheduled action runs, with the same outcomes.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,7 @@ import path from "node:path";
 import { expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
 import { startTestBackend, tempDir } from "../utils/backend.ts";
+import { startChildBackend } from "./support/child_backend.ts";
 import { eventually, httpClient, step } from "../sync/support/clients.ts";
 import { app, SCHEDULER_APP_DIR, START_MS, type Job } from "./support/scheduler_app.ts";
 
@@ -115,4 +117,55 @@ it("keeps mutations exactly once and actions at most once across a restart", asy
   } finally {
     await step(second.close(), "the second backend to stop");
   }
+});
+
+it("keeps the same guarantees after kill -9 (a backend process killed mid-action)", async () => {
+  await using folder = tempDir();
+  await using service = await step(startSilentService(), "the silent service to start");
+  const dataFile = path.join(folder.path, "data.sqlite3");
+  const child = await step(
+    startChildBackend({ dir: SCHEDULER_APP_DIR, dataFile }),
+    "the backend process to start",
+  );
+  const before = httpClient(child.url);
+  const state = async (client: typeof before, id: string): Promise<Job["state"] | undefined> =>
+    (await step(client.query(app.job, { id }), "a job"))?.state;
+  const done = await step(before.mutation(app.place, { dish: "ramen", remindInMs: 0 }), "ramen");
+  const later = await step(
+    before.mutation(app.place, { dish: "soba", remindInMs: 3_600_000 }),
+    "soba",
+  );
+  const quote = await step(
+    before.action(app.scheduleQuote, { url: service.url, item: "nori", cancel: false, delayMs: 0 }),
+    "the quote request to be scheduled",
+  );
+  await eventually(
+    () => service.requests.includes("/price?item=nori"),
+    "the action to call the service",
+  );
+  for (
+    const deadline = Date.now() + 5_000;
+    (await state(before, done.jobId))?.kind !== "success";
+  ) {
+    if (Date.now() > deadline) throw new Error("Timed out waiting for the ramen reminder to run");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(await state(before, quote)).toEqual({ kind: "inProgress" });
+  await step(child.kill9(), "kill -9");
+
+  await using second = await step(
+    startTestBackend({ dir: SCHEDULER_APP_DIR, dataFile }),
+    "the backend to start again on the same data file",
+  );
+  await step(second.engine.scheduler.idle(), "the scheduler to settle");
+  const after = httpClient(second.url);
+  expect(await state(after, quote)).toEqual({
+    kind: "failed",
+    error: "Transient error while executing action",
+  });
+  expect(await state(after, done.jobId)).toEqual({ kind: "success" });
+  expect(await state(after, later.jobId)).toEqual({ kind: "pending" });
+  const reminders = await step(after.query(app.reminders, {}), "reminders");
+  expect(reminders.filter((r) => r.orderId === done.orderId)).toHaveLength(1);
+  expect(service.requests.filter((url) => url === "/price?item=nori")).toHaveLength(1);
 });
