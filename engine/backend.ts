@@ -33,8 +33,8 @@ export interface BackendOptions extends EngineOptions {
   /** Where HTTP requests (debug, with the caller's `X-Request-Id`) are logged. @default silent */
   readonly logger?: Logger;
   /**
-   * On `close()`, how long HTTP requests in progress (a mutation, say) may take to finish before
-   * connections are closed anyway. @default 10_000 // ms
+   * On `close()`, how long HTTP requests, mutations and actions in progress may take to finish
+   * before connections are closed anyway. @default 10_000 // ms
    */
   readonly shutdownTimeoutMs?: number;
 }
@@ -48,9 +48,9 @@ export interface Backend {
   readonly engine: Engine;
   readonly sync: SyncServer;
   /**
-   * Stops accepting connections (`/readyz` answers 503), waits for HTTP requests in progress (at
-   * most `shutdownTimeoutMs`), closes sync sockets (1012) and the rest, flushes and closes the
-   * data file. Idempotent.
+   * Stops accepting connections (`/readyz` answers 503), waits for HTTP requests and for
+   * mutations and actions in progress, over HTTP or sync sockets (at most `shutdownTimeoutMs`),
+   * closes sync sockets (1012) and the rest, flushes and closes the data file. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -183,7 +183,12 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
         watcher?.close();
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        if (!(await requests.settled(options.shutdownTimeoutMs ?? 10_000)))
+        if (
+          !(await requests.settled(
+            options.shutdownTimeoutMs ?? 10_000,
+            () => engine.executor.writesInFlight,
+          ))
+        )
           logger.warn("shutdown: gave up waiting for HTTP requests");
         sync.close();
         await site.close();

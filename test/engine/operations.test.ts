@@ -149,6 +149,24 @@ describe("close()", () => {
     expect(await within(action, STEP_MS, "the action's result")).toBe("done");
     await within(closing, STEP_MS, "the backend to close");
   });
+
+  it("lets an action over a sync socket finish before closing it", async () => {
+    await using own = await startTestBackend({ dir: ACTIONS_APP_DIR });
+    const client = new ConvexClient(own.url, { webSocketConstructor: WebSocket as never });
+    try {
+      const action = client.action(slowAction, { ms: 400, body: "over sync" });
+      await scrapeUntil(
+        `${own.url}/metrics`,
+        (text) => metricValue(text, "backend_function_executions_total", { kind: "action" }) >= 1,
+        "the action to start",
+      );
+      const closing = own.close();
+      expect(await within(action, STEP_MS, "the action's result")).toBe("done");
+      await within(closing, STEP_MS, "the backend to close");
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe("loading a large data file", () => {
