@@ -58,6 +58,7 @@ export function requestLogPlugin(logger: Logger): Plugin {
     onResponse({ request, response }) {
       const requestId = requestIdOf(request);
       response.headers.set(REQUEST_ID_HEADER, requestId);
+      if (!logger.isLevelEnabled("info")) return;
       const start = started.get(request);
       logger.info(
         {

@@ -37,13 +37,17 @@ let issuer: TestIssuer;
 let backend: TestBackend;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  backend = await startTestBackend({ dir: ACTIONS_APP_DIR, env: { TEST_JWT_ISSUER: issuer.url } });
+  issuer = await within(startTestIssuer(), STEP_MS, "the issuer to start");
+  backend = await within(
+    startTestBackend({ dir: ACTIONS_APP_DIR, env: { TEST_JWT_ISSUER: issuer.url } }),
+    30_000,
+    "the backend to start",
+  );
 });
 
 afterAll(async () => {
-  await backend?.close();
-  await issuer?.[Symbol.asyncDispose]();
+  await within(backend?.close() ?? Promise.resolve(), STEP_MS, "the backend to close");
+  await within(Promise.resolve(issuer?.[Symbol.asyncDispose]()), STEP_MS, "the issuer to stop");
 });
 
 async function get(url: string): Promise<{ status: number; text: string }> {
@@ -53,7 +57,11 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 
 describe("/metrics", () => {
   it("moves with commits, executions, the query cache and sessions; shows no token", async () => {
-    const token = await issuer.token(SUBJECT, { email: "backend-secret@example.com" });
+    const token = await within(
+      issuer.token(SUBJECT, { email: "backend-secret@example.com" }),
+      STEP_MS,
+      "a token",
+    );
     const before = (await get(`${backend.url}/metrics`)).text;
     const commits = metricValue(before, "backend_commits_total");
     const mutations = metricValue(before, "backend_function_executions_total", {
@@ -101,7 +109,7 @@ describe("/metrics", () => {
         expect(text).not.toContain("secret body");
       }
     } finally {
-      await Promise.all([first.close(), second.close()]);
+      await within(Promise.all([first.close(), second.close()]), STEP_MS, "the clients to close");
     }
   });
 });
@@ -119,7 +127,11 @@ describe("/healthz and /readyz", () => {
     fs.mkdirSync(path.join(dir.path, "convex"));
     const file = path.join(dir.path, "convex", "things.ts");
     fs.writeFileSync(file, "export const broken = (;\n");
-    await using broken = await startTestBackend({ dir: dir.path });
+    await using broken = await within(
+      startTestBackend({ dir: dir.path }),
+      30_000,
+      "the backend to start",
+    );
     const down = await get(`${broken.url}/readyz`);
     expect(down.status).toBe(503);
     expect(JSON.parse(down.text)).toMatchObject({ checks: { functions: { ok: false } } });
@@ -136,7 +148,11 @@ describe("/healthz and /readyz", () => {
 
 describe("close()", () => {
   it("lets an HTTP call in progress finish; the caller gets its result", async () => {
-    await using own = await startTestBackend({ dir: ACTIONS_APP_DIR });
+    await using own = await within(
+      startTestBackend({ dir: ACTIONS_APP_DIR }),
+      30_000,
+      "the backend to start",
+    );
     const client = new ConvexHttpClient(own.url, { logger: false });
     const action = client.action(slowAction, { ms: 400, body: "in flight" });
     // The call has reached the backend once its request is being served.
@@ -151,7 +167,11 @@ describe("close()", () => {
   });
 
   it("lets an action over a sync socket finish before closing it", async () => {
-    await using own = await startTestBackend({ dir: ACTIONS_APP_DIR });
+    await using own = await within(
+      startTestBackend({ dir: ACTIONS_APP_DIR }),
+      30_000,
+      "the backend to start",
+    );
     const client = new ConvexClient(own.url, { webSocketConstructor: WebSocket as never });
     try {
       const action = client.action(slowAction, { ms: 400, body: "over sync" });
@@ -164,7 +184,7 @@ describe("close()", () => {
       expect(await within(action, STEP_MS, "the action's result")).toBe("done");
       await within(closing, STEP_MS, "the backend to close");
     } finally {
-      await client.close();
+      await within(client.close(), STEP_MS, "the client to close");
     }
   });
 });
@@ -173,7 +193,11 @@ describe("loading a large data file", () => {
   it("reports its progress", async () => {
     await using dir = tempDir();
     const dataFile = path.join(dir.path, "data.sqlite3");
-    const first = await startTestBackend({ dir: ENGINE_APP_DIR, dataFile });
+    const first = await within(
+      startTestBackend({ dir: ENGINE_APP_DIR, dataFile }),
+      30_000,
+      "the backend to start",
+    );
     const client = new ConvexHttpClient(first.url, { logger: false });
     const insertMany = makeFunctionReference<"mutation", { items: unknown[] }, string[]>(
       "items:insertMany",
@@ -186,15 +210,14 @@ describe("loading a large data file", () => {
       }));
       await within(client.mutation(insertMany, { items }), 30_000, "seeding");
     }
-    await first.close();
+    await within(first.close(), STEP_MS, "the first backend to close");
 
     const lines: string[] = [];
-    await using second = await startTestBackend({
-      dir: ENGINE_APP_DIR,
-      dataFile,
-      log: (line) => lines.push(line),
-    });
-    expect(second.engine.store).toBeDefined();
+    await using _second = await within(
+      startTestBackend({ dir: ENGINE_APP_DIR, dataFile, log: (line) => lines.push(line) }),
+      30_000,
+      "the backend to load the data file",
+    );
     const total = lines.find((line) => line.startsWith("Loading "));
     expect(total).toMatch(/^Loading 120\d\d documents from /);
     const tenths = lines.filter((line) => /^ {2}\d0% \(\d+ of 120\d\d documents\)$/.test(line));

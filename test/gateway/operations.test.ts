@@ -39,15 +39,19 @@ let backend: TestBackend;
 let gateway: TestGateway;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  backend = await startTestBackend({ dir: AUTH_APP_DIR, env: { TEST_JWT_ISSUER: issuer.url } });
+  issuer = await within(startTestIssuer(), STEP_MS, "the issuer to start");
+  backend = await within(
+    startTestBackend({ dir: AUTH_APP_DIR, env: { TEST_JWT_ISSUER: issuer.url } }),
+    30_000,
+    "the backend to start",
+  );
   gateway = await startTestGateway(backend.url, { dir: AUTH_APP_DIR, readinessTimeoutMs: 500 });
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-  await issuer?.[Symbol.asyncDispose]();
+  await within(gateway?.close() ?? Promise.resolve(), STEP_MS, "the gateway to close");
+  await within(backend?.close() ?? Promise.resolve(), STEP_MS, "the backend to close");
+  await within(Promise.resolve(issuer?.[Symbol.asyncDispose]()), STEP_MS, "the issuer to stop");
 });
 
 function origin(): string {
@@ -63,7 +67,11 @@ async function metrics(): Promise<string> {
 
 describe("/metrics", () => {
   it("moves with a subscription and a mutation, and never shows a token or a subject", async () => {
-    const token = await issuer.token(SUBJECT, { name: "Secret Name", email: "secret@example.com" });
+    const token = await within(
+      issuer.token(SUBJECT, { name: "Secret Name", email: "secret@example.com" }),
+      STEP_MS,
+      "a token",
+    );
     const before = await metrics();
     const mutationsBefore = metricValue(before, "gateway_operations_total", {
       type: "mutation",
@@ -176,12 +184,11 @@ describe("/healthz and /readyz", () => {
     // Still alive.
     expect((await request(`${origin()}/healthz`, {}, "GET /healthz")).status).toBe(200);
 
-    backend = await startTestBackend({
-      dir: AUTH_APP_DIR,
-      env: { TEST_JWT_ISSUER: issuer.url },
-      port,
-      dataFile,
-    });
+    backend = await within(
+      startTestBackend({ dir: AUTH_APP_DIR, env: { TEST_JWT_ISSUER: issuer.url }, port, dataFile }),
+      30_000,
+      "the backend to restart",
+    );
     const up = await request(`${origin()}/readyz`, {}, "GET /readyz after the restart");
     expect(up.status).toBe(200);
     // And it serves again.

@@ -102,8 +102,8 @@ async function gatedProxy(target: string): Promise<GatedProxy> {
 }
 
 it("lets an in-flight mutation finish, then closes graphql-ws sockets with 1001", async () => {
-  await using backend = await startTestBackend();
-  await using proxy = await gatedProxy(backend.url);
+  await using backend = await within(startTestBackend(), 30_000, "the backend to start");
+  await using proxy = await within(gatedProxy(backend.url), STEP_MS, "the proxy to start");
   await using gateway = await startTestGateway(proxy.url, { shutdownTimeoutMs: 10_000 });
   // A connected graphql-ws client (no subscription: the mutation then goes over HTTP, the proxy's gate).
   let connected = false;
@@ -152,8 +152,8 @@ it("lets an in-flight mutation finish, then closes graphql-ws sockets with 1001"
 });
 
 it("does not wait for an in-flight mutation longer than shutdownTimeoutMs", async () => {
-  await using backend = await startTestBackend();
-  await using proxy = await gatedProxy(backend.url);
+  await using backend = await within(startTestBackend(), 30_000, "the backend to start");
+  await using proxy = await within(gatedProxy(backend.url), STEP_MS, "the proxy to start");
   await using gateway = await startTestGateway(proxy.url, { shutdownTimeoutMs: 300 });
   const answer = post(gateway.url, {
     query: PLACE_ORDER,

@@ -74,7 +74,7 @@ function latestDishes(recording: Recording): number {
 }
 
 it("closes a socket that stopped reading with 4008; the others keep getting updates", async () => {
-  await using backend = await startTestBackend();
+  await using backend = await within(startTestBackend(), 30_000, "the backend to start");
   await using gateway = await startTestGateway(backend.url, {
     slowConsumer: { maxBufferedBytes: 64 * 1024, checkMs: 100, graceMs: 10_000 },
   });
@@ -136,6 +136,10 @@ it("closes a socket that stopped reading with 4008; the others keep getting upda
     );
   } finally {
     for (const recording of recordings) recording[Symbol.dispose]();
-    await Promise.all(clients.map((client) => client[Symbol.asyncDispose]()));
+    await within(
+      Promise.all(clients.map((client) => client[Symbol.asyncDispose]())),
+      15_000,
+      "the clients to close",
+    );
   }
 }, 120_000);
