@@ -24,6 +24,7 @@ import {
   type TestGateway,
 } from "./support/gateway.ts";
 import { metricValue, scrapeUntil } from "../utils/metrics.ts";
+import { pino } from "pino";
 
 const AUTH_APP_DIR = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -37,11 +38,21 @@ const SUBJECT = "operator-secret-subject-7f3a";
 let issuer: TestIssuer;
 let backend: TestBackend;
 let gateway: TestGateway;
+/** What the backend logged (at debug: each HTTP request, with its X-Request-Id). */
+const backendLog: Record<string, unknown>[] = [];
+const backendLogger = pino(
+  { level: "debug" },
+  { write: (line: string) => void backendLog.push(JSON.parse(line) as Record<string, unknown>) },
+);
 
 beforeAll(async () => {
   issuer = await within(startTestIssuer(), STEP_MS, "the issuer to start");
   backend = await within(
-    startTestBackend({ dir: AUTH_APP_DIR, env: { TEST_JWT_ISSUER: issuer.url } }),
+    startTestBackend({
+      dir: AUTH_APP_DIR,
+      env: { TEST_JWT_ISSUER: issuer.url },
+      logger: backendLogger,
+    }),
     30_000,
     "the backend to start",
   );
@@ -146,6 +157,33 @@ describe("request ids", () => {
     // An implausible one (spaces, too long) is replaced.
     const replaced = await fetchWithHeaders({ "x-request-id": "a b" });
     expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("sends the id upstream on the gateway's HTTP calls to Convex", async () => {
+    // `no-cache`: read at the backend's latest timestamp, over HTTP (never from a warm query).
+    const id = await fetchWithHeaders({
+      "x-request-id": "upstream-7",
+      "cache-control": "no-cache",
+    });
+    expect(id).toBe("upstream-7");
+    expect(backendLog).toContainEqual(
+      expect.objectContaining({ requestId: "upstream-7", path: "/api/query" }),
+    );
+  });
+});
+
+describe("several gateways in one process", () => {
+  it("keep their metrics apart", async () => {
+    await using other = await startTestGateway(backend.url, { dir: AUTH_APP_DIR });
+    await data(gateway.url, "{ identityWhoami }");
+    const mine = await metrics();
+    const answer = await request(`${new URL(other.url).origin}/metrics`, {}, "the other /metrics");
+    expect(
+      metricValue(mine, "gateway_operations_total", { type: "query", outcome: "ok" }),
+    ).toBeGreaterThan(0);
+    expect(
+      metricValue(answer.text, "gateway_operations_total", { type: "query", outcome: "ok" }),
+    ).toBe(0);
   });
 });
 
