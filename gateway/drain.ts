@@ -7,6 +7,9 @@
  */
 import type http from "node:http";
 import type { Plugin } from "graphql-yoga";
+import type { Logger } from "pino";
+import type { WebSocketServer } from "ws";
+import { CLOSE_CODES } from "./close_codes.ts";
 
 export class Drain {
   private requests = 0;
@@ -84,4 +87,31 @@ export class Drain {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The gateway's graceful close of its listeners: stops accepting (keep-alive connections with
+ * nothing in flight go at once), waits for `drain` (at most `timeoutMs`), then closes graphql-ws
+ * sockets with 1001 (clients reconnect and resubscribe) and every remaining connection (SSE
+ * streams); resolves once the server is closed.
+ */
+export async function drainThenClose(
+  server: http.Server,
+  wss: WebSocketServer,
+  drain: Drain,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<void> {
+  const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const inFlight = drain.inFlight;
+  if (!(await drain.drained(timeoutMs))) {
+    logger.warn({ inFlight: drain.inFlight, timeoutMs }, "shutdown: gave up waiting for requests");
+  } else if (inFlight > 0) {
+    logger.info({ inFlight }, "shutdown: in-flight requests finished");
+  }
+  for (const client of wss.clients) client.close(CLOSE_CODES.goingAway, "Gateway shutting down");
+  wss.close();
+  server.closeAllConnections();
+  await serverClosed;
 }

@@ -47,10 +47,9 @@ import { gatewayMetrics } from "./metrics.ts";
 import { operationMetricsPlugin } from "./operation_metrics.ts";
 import { gatewayReadiness } from "./health.ts";
 import { withOpsRoutes } from "./ops_routes.ts";
-import { Drain } from "./drain.ts";
+import { Drain, drainThenClose } from "./drain.ts";
 import { requestIdOf, requestLogPlugin } from "./request_log.ts";
 import { guardSlowConsumers, type SlowConsumerOptions } from "./slow_consumer.ts";
-import { CLOSE_CODES } from "./close_codes.ts";
 
 export interface GatewayOptions {
   /** The Convex deployment URL (cloud, self-hosted, or the embedded engine). */
@@ -551,25 +550,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   let closing: Promise<void> | null = null;
   const shutDown = async (): Promise<void> => {
-    // Stop accepting; keep-alive connections with nothing in flight go now.
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timeoutMs = options.shutdownTimeoutMs ?? 10_000;
-    const inFlight = drain.inFlight;
-    if (!(await drain.drained(timeoutMs))) {
-      logger.warn(
-        { inFlight: drain.inFlight, timeoutMs },
-        "shutdown: gave up waiting for requests",
-      );
-    } else if (inFlight > 0) {
-      logger.info({ inFlight }, "shutdown: in-flight requests finished");
-    }
+    await drainThenClose(server, wss, drain, options.shutdownTimeoutMs ?? 10_000, logger);
     stopSlowConsumerGuard();
-    // 1001 Going Away: graphql-ws clients reconnect and resubscribe.
-    for (const client of wss.clients) client.close(CLOSE_CODES.goingAway, "Gateway shutting down");
-    wss.close();
-    server.closeAllConnections();
-    await serverClosed;
     live.dispose();
     await pool.close();
   };

@@ -56,7 +56,7 @@ beforeAll(async () => {
     30_000,
     "the backend to start",
   );
-  gateway = await startTestGateway(backend.url, { dir: AUTH_APP_DIR, readinessTimeoutMs: 500 });
+  gateway = await startTestGateway(backend.url, { dir: AUTH_APP_DIR });
 });
 
 afterAll(async () => {
