@@ -13,6 +13,8 @@ import { printSchema, type GraphQLSchema } from "graphql";
 import { startBackend, analyzeConvexApp, parseEnvFile } from "../engine/index.ts";
 import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
+import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
+import type { Logger } from "pino";
 
 const USAGE = `Usage: convex-graphql <command> [options]
 
@@ -25,6 +27,8 @@ Commands:
             --data FILE        SQLite data file (default: DIR/.convex-graphql/data.sqlite3)
             --no-watch         do not reload functions when files change
             --env-file FILE    store the variables of this .env file at start (see env)
+            --log-level LEVEL  ${LOG_LEVELS.join("|")} (default: info); logs go to stderr,
+                               pretty in a terminal, JSON lines otherwise
   gateway   Serve GraphQL in front of a Convex deployment
             --convex-url URL   the deployment (required), e.g. https://x.convex.cloud or http://127.0.0.1:3210
             --dir DIR          app folder whose convex/ functions define the schema (default: .)
@@ -38,10 +42,11 @@ Commands:
                                that turns cookies into Authorization; the gateway reads no cookies)
             --query-cache-ms MS keep queries a GraphQL query read subscribed this long, so repeats
                                are answered from pushed results (default: 30000; 0: always read upstream)
+            --log-level LEVEL  (default: info)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
-            --query-cache-ms MS  --env-file FILE  --csrf-prevention
+            --query-cache-ms MS  --env-file FILE  --csrf-prevention  --log-level LEVEL
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR
 ${ENV_USAGE}`;
@@ -86,10 +91,25 @@ function envFile(file: string | undefined): Record<string, string> {
   return parseEnvFile(text);
 }
 
+/** `--log-level`'s logger (default info). */
+function logger(value: string | undefined): Logger {
+  const level = value ?? "info";
+  if (!isLogLevel(level))
+    fail(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
+  return createLogger(level);
+}
+
+/**
+ * SIGINT/SIGTERM: graceful shutdown (`close`: stop accepting, let in-flight requests finish,
+ * close sockets), then exit 0. A second signal exits at once (1).
+ */
 function onSignals(close: () => Promise<void>): void {
   let closing = false;
   const shutdown = (signal: string): void => {
-    if (closing) return;
+    if (closing) {
+      process.stderr.write(`Received ${signal} again, exiting now.\n`);
+      process.exit(1);
+    }
     closing = true;
     process.stderr.write(`Received ${signal}, shutting down.\n`);
     close().then(
@@ -113,8 +133,12 @@ async function runBackend(argv: string[]): Promise<void> {
     data: { type: "string" },
     "no-watch": { type: "boolean", default: false },
     "env-file": { type: "string" },
+    "log-level": { type: "string" },
   });
+  const log = logger(values["log-level"]);
   const backend = await startBackend({
+    logger: log,
+    log: engineLog(log),
     dir: path.resolve(values.dir),
     port: port(values.port, "--port"),
     sitePort: port(values["site-port"], "--site-port"),
@@ -140,7 +164,9 @@ async function runGateway(argv: string[]): Promise<void> {
     "no-introspection": { type: "boolean", default: false },
     "csrf-prevention": { type: "boolean", default: false },
     "query-cache-ms": { type: "string" },
+    "log-level": { type: "string" },
   });
+  const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
   const convexUrl = values["convex-url"];
   if (convexUrl === undefined) fail("gateway needs --convex-url URL");
@@ -154,6 +180,7 @@ async function runGateway(argv: string[]): Promise<void> {
       ? sdlSchema(path.resolve(values.schema))
       : await derivedAppSchema(path.resolve(values.dir), { watch: !values["no-watch"] });
   const gateway = await startGateway({
+    logger: log,
     convexUrl,
     schema: () => schema.current(),
     port: port(values.port, "--port"),
@@ -193,10 +220,14 @@ async function runDev(argv: string[]): Promise<void> {
     "query-cache-ms": { type: "string" },
     "env-file": { type: "string" },
     "csrf-prevention": { type: "boolean", default: false },
+    "log-level": { type: "string" },
   });
+  const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
   const dir = path.resolve(values.dir);
   const backend = await startBackend({
+    logger: log.child({ component: "backend" }),
+    log: engineLog(log.child({ component: "backend" })),
     dir,
     port: port(values["backend-port"], "--backend-port"),
     sitePort: port(values["site-port"], "--site-port"),
@@ -210,6 +241,7 @@ async function runDev(argv: string[]): Promise<void> {
   const schema = await derivedAppSchema(dir, { watch: true, env });
   backend.engine.onEnvironmentChange(() => void schema.refresh());
   const gateway = await startGateway({
+    logger: log.child({ component: "gateway" }),
     convexUrl: backend.url,
     schema: () => schema.current(),
     port: port(values.port, "--port"),

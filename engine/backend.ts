@@ -12,6 +12,11 @@ import { startSiteServer, type SiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
 import { RequestError } from "./errors.ts";
+import { pino, type Logger } from "pino";
+import { backendMetrics } from "./http/metrics.ts";
+import { withOpsRoutes } from "./http/ops_routes.ts";
+import { backendReadiness } from "./http/readiness.ts";
+import { inFlightRequests } from "./http/in_flight.ts";
 
 export interface BackendOptions extends EngineOptions {
   /** @default 3210 (0 picks a free port) */
@@ -25,6 +30,13 @@ export interface BackendOptions extends EngineOptions {
   readonly sitePort?: number;
   /** Reload functions when files under `DIR/convex` change. @default true */
   readonly watch?: boolean;
+  /** Where HTTP requests (debug, with the caller's `X-Request-Id`) are logged. @default silent */
+  readonly logger?: Logger;
+  /**
+   * On `close()`, how long HTTP requests, mutations and actions in progress may take to finish
+   * before connections are closed anyway. @default 10_000 // ms
+   */
+  readonly shutdownTimeoutMs?: number;
 }
 
 export interface Backend {
@@ -35,7 +47,11 @@ export interface Backend {
   readonly siteUrl: string;
   readonly engine: Engine;
   readonly sync: SyncServer;
-  /** Stops accepting connections, closes open ones, flushes and closes the data file. */
+  /**
+   * Stops accepting connections (`/readyz` answers 503), waits for HTTP requests and for
+   * mutations and actions in progress, over HTTP or sync sockets (at most `shutdownTimeoutMs`),
+   * closes sync sockets (1012) and the rest, flushes and closes the data file. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -64,11 +80,22 @@ function bearerIdentity(engine: Engine): IdentityResolver {
   };
 }
 
-/** Starts the engine and its HTTP server; resolves once it is listening. */
-export async function startBackend(options: BackendOptions): Promise<Backend> {
-  const engine = await Engine.start(options);
-  const resolveIdentity = bearerIdentity(engine);
-  const server = http.createServer((req, res) => {
+/** Reloads the functions 150 ms after the last change under `DIR/convex`. */
+function watchFunctions(engine: Engine): fs.FSWatcher {
+  let timer: NodeJS.Timeout | null = null;
+  return fs.watch(engine.convexDir, { recursive: true }, (_event, file) => {
+    if (file !== null && (file.startsWith("_generated") || file.startsWith("."))) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      void engine.reload();
+    }, 150);
+  });
+}
+
+/** Convex's HTTP API and the storage routes; 404 for anything else. */
+function apiListener(engine: Engine, resolveIdentity: IdentityResolver): http.RequestListener {
+  return (req, res) => {
     handleStorageRequest(engine.files, req, res)
       .then((handled) => handled || handleApiRequest(engine, resolveIdentity, req, res))
       .then((handled) => {
@@ -84,7 +111,34 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
         res.writeHead(500, { "content-type": "application/json" });
         res.end(JSON.stringify({ code: "InternalServerError", message: String(error) }));
       });
-  });
+  };
+}
+
+/** Starts the engine and its HTTP server; resolves once it is listening. */
+export async function startBackend(options: BackendOptions): Promise<Backend> {
+  const engine = await Engine.start(options);
+  const resolveIdentity = bearerIdentity(engine);
+  const logger = options.logger ?? pino({ level: "silent" });
+  let sessions: () => number = () => 0;
+  const metrics = backendMetrics(engine, () => sessions());
+  let closing: Promise<void> | null = null;
+  const requests = inFlightRequests();
+  const apiRoutes = apiListener(engine, resolveIdentity);
+  const ops = {
+    readiness: () => Promise.resolve(backendReadiness(engine, closing !== null)),
+    metrics: () => metrics.render(),
+    metricsContentType: metrics.contentType,
+  };
+  const server = http.createServer(
+    withOpsRoutes(ops, (req, res) => {
+      requests.track(res);
+      if (logger.isLevelEnabled("debug")) {
+        const requestId = req.headers["x-request-id"];
+        logger.debug({ requestId, method: req.method, path: req.url?.split("?", 1)[0] }, "request");
+      }
+      apiRoutes(req, res);
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 3210, options.host ?? "127.0.0.1", () => resolve());
@@ -109,24 +163,14 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     sessionRequests: engine.sessionRequests,
     authenticator: () => engine.authenticator,
   });
+  sessions = () => sync.sessions.size;
   const address = server.address() as AddressInfo;
   const host = options.host ?? "127.0.0.1";
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${address.port}`;
   engine.files.origin = url;
 
-  let watcher: fs.FSWatcher | null = null;
-  if (options.watch ?? true) {
-    let timer: NodeJS.Timeout | null = null;
-    watcher = fs.watch(engine.convexDir, { recursive: true }, (_event, file) => {
-      if (file !== null && (file.startsWith("_generated") || file.startsWith("."))) return;
-      if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = null;
-        void engine.reload();
-      }, 150);
-    });
-  }
+  const watcher = (options.watch ?? true) ? watchFunctions(engine) : null;
 
   return {
     url,
@@ -134,13 +178,25 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     siteUrl: site.url,
     engine,
     sync,
-    async close() {
-      watcher?.close();
-      sync.close();
-      await site.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await engine.close();
+    close() {
+      closing ??= (async () => {
+        watcher?.close();
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (
+          !(await requests.settled(
+            options.shutdownTimeoutMs ?? 10_000,
+            () => engine.executor.writesInFlight,
+          ))
+        )
+          logger.warn("shutdown: gave up waiting for HTTP requests");
+        sync.close();
+        await site.close();
+        server.closeAllConnections();
+        await serverClosed;
+        await engine.close();
+      })();
+      return closing;
     },
   };
 }

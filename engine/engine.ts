@@ -13,7 +13,7 @@ import { createConvexGlobal } from "./runtime/syscalls.ts";
 import { DocumentStore, storedDocument } from "./storage/document_store.ts";
 import { Persistence, type Durability } from "./storage/persistence.ts";
 import { TableRegistry } from "./storage/table_registry.ts";
-import type { DocumentValue, IndexDefinition } from "./storage/types.ts";
+import type { DocumentValue, IndexDefinition, Timestamp } from "./storage/types.ts";
 import { Committer } from "./transactions/committer.ts";
 import { jsonToConvex } from "convex/values";
 import { checkDocument } from "./values/limits.ts";
@@ -65,6 +65,9 @@ export interface EngineOptions {
   /** Scheduled functions and cron runs executing at once. @default 16 */
   readonly schedulerParallelism?: number;
 }
+
+/** Data files with at least this many documents report their loading progress. */
+export const RECOVERY_PROGRESS_FROM = 10_000;
 
 /** Where an app's data lives unless told otherwise: `DIR/.convex-graphql/data.sqlite3`. */
 export function defaultDataFile(dir: string): string {
@@ -119,6 +122,7 @@ export class Engine {
   private readonly envPoll: NodeJS.Timeout;
   private readonly envListeners = new Set<() => void>();
   private readonly log: (line: string) => void;
+  private loadedOnce = false;
   readonly convexDir: string;
   /** The clock of functions and of the scheduler. */
   readonly clock: Clock;
@@ -138,11 +142,7 @@ export class Engine {
     const recoveredTs = this.persistence.maxTimestamp();
     this.committer = new Committer(this.store, this.persistence, recoveredTs);
     this.sessionRequests = new SessionRequests(this.committer, this.store);
-    for (const row of this.persistence.documents()) {
-      const value = jsonToConvex(JSON.parse(row.json) as never) as DocumentValue;
-      this.store.load(storedDocument(row.id, row.table, value, row.json), recoveredTs);
-      if (row.table === SESSION_REQUESTS_TABLE) this.sessionRequests.record(value, BigInt(row.ts));
-    }
+    this.recoverDocuments(recoveredTs);
     this.clock = options.clock ?? systemClock;
     const now = (): number => this.clock.now();
     this.executor = new Executor({
@@ -181,6 +181,35 @@ export class Engine {
     this.envDataVersion = this.persistence.dataVersion();
     this.envPoll = setInterval(() => this.pollEnvironment(), options.environmentPollMs ?? 1_000);
     this.envPoll.unref();
+  }
+
+  /**
+   * Loads every stored document into memory. A data file of `RECOVERY_PROGRESS_FROM` documents or
+   * more reports its progress at every tenth, then the total and the time it took.
+   */
+  private recoverDocuments(recoveredTs: Timestamp): void {
+    const total = this.persistence.documentCount();
+    const report = total >= RECOVERY_PROGRESS_FROM;
+    const started = Date.now();
+    let loaded = 0;
+    let nextTenth = 1;
+    if (report) this.log(`Loading ${total} documents from ${this.persistence.file}...`);
+    for (const row of this.persistence.documents()) {
+      const value = jsonToConvex(JSON.parse(row.json) as never) as DocumentValue;
+      this.store.load(storedDocument(row.id, row.table, value, row.json), recoveredTs);
+      if (row.table === SESSION_REQUESTS_TABLE) this.sessionRequests.record(value, BigInt(row.ts));
+      loaded++;
+      if (report && loaded * 10 >= nextTenth * total && nextTenth < 10) {
+        this.log(`  ${nextTenth * 10}% (${loaded} of ${total} documents)`);
+        nextTenth = Math.floor((loaded * 10) / total) + 1;
+      }
+    }
+    if (report) this.log(`✔ Loaded ${loaded} documents in ${Date.now() - started} ms`);
+  }
+
+  /** True once the functions loaded at least once (at start, or by a later fix). */
+  get functionsLoaded(): boolean {
+    return this.loadedOnce;
   }
 
   /** The deployment's environment variables (what functions see as `process.env`). */
@@ -319,6 +348,7 @@ export class Engine {
     const cronProblems = await reconcileCrons(this.runContext, app.crons);
     for (const problem of cronProblems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     const count = app.registry.list().length;
+    this.loadedOnce = true;
     this.log(`✔ Loaded ${count} functions from ${this.convexDir}`);
     return { ok: true, functions: count, problems: [...app.problems, ...cronProblems] };
   }

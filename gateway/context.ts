@@ -27,4 +27,6 @@ export interface GatewayContext {
   /** The caller asked for a read at the latest timestamp (`Cache-Control: no-cache`), not a warm one. */
   readonly fresh: boolean;
   readonly convex: ConvexAccess;
+  /** This request's id (see request_log.ts), sent upstream on HTTP calls as `X-Request-Id`. */
+  readonly requestId: string;
 }

@@ -42,6 +42,14 @@ import {
 import { isolatedPrepare, isolatedRun } from "./ws_isolation.ts";
 import { guardFrameNesting } from "./ws_frame_guard.ts";
 import { getCachingPlugin } from "./get_caching.ts";
+import { pino, type Logger } from "pino";
+import { gatewayMetrics } from "./metrics.ts";
+import { operationMetricsPlugin } from "./operation_metrics.ts";
+import { gatewayReadiness } from "./health.ts";
+import { withOpsRoutes } from "./ops_routes.ts";
+import { Drain, drainThenClose } from "./drain.ts";
+import { requestIdOf, requestLogPlugin } from "./request_log.ts";
+import { guardSlowConsumers, type SlowConsumerOptions } from "./slow_consumer.ts";
 
 export interface GatewayOptions {
   /** The Convex deployment URL (cloud, self-hosted, or the embedded engine). */
@@ -104,6 +112,17 @@ export interface GatewayOptions {
   readonly maxWarmQueries?: number;
   /** At most this many bytes (estimated) of results kept by warm queries. @default 67_108_864 (64 MiB) */
   readonly maxWarmQueryBytes?: number;
+  /** Where requests and shutdown are logged (pino). @default silent */
+  readonly logger?: Logger;
+  /**
+   * On `close()`, how long in-flight requests and executions (a mutation, say) may take to
+   * finish before the sockets are closed anyway. @default 10_000 // ms
+   */
+  readonly shutdownTimeoutMs?: number;
+  /** When a graphql-ws socket that does not read is closed (4008); see slow_consumer.ts. */
+  readonly slowConsumer?: SlowConsumerOptions;
+  /** How long `/readyz` waits for the Convex deployment to answer. @default 2_000 // ms */
+  readonly readinessTimeoutMs?: number;
 }
 
 export interface Gateway {
@@ -115,6 +134,11 @@ export interface Gateway {
   readonly yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
   /** Parsed, valid documents kept for reuse (bounded in bytes). */
   readonly documents: DocumentsPlugin["cache"];
+  /**
+   * Graceful shutdown: stops accepting connections (`/readyz` answers 503), waits for in-flight
+   * requests and executions (at most `shutdownTimeoutMs`), then closes graphql-ws sockets with
+   * 1001, ends SSE streams and upstream connections. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -233,7 +257,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const socket of socketsByToken.get(token) ?? []) socket.close(4403, "Forbidden");
     },
   });
-  const live = new LiveRegistry(pool, upstreamTimeoutMs);
+  const logger = options.logger ?? pino({ level: "silent" });
+  const metrics = gatewayMetrics();
+  const drain = new Drain();
+  const live = new LiveRegistry(pool, upstreamTimeoutMs, metrics.live);
   const maxBody = options.maxBodyBytes ?? 1_048_576;
 
   const liveExecute = (args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> => {
@@ -271,6 +298,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         pool,
         upstreamTimeoutMs,
         log,
+        context.requestId,
       );
       const result = await executeWith(args, { ...context, convex });
       if (result.errors === undefined && log.onlyQueries) pool.vouch(mark, operation, log.reads);
@@ -314,6 +342,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
   const plugins: Plugin[] = [
+    requestLogPlugin(logger),
+    drain.plugin(),
+    operationMetricsPlugin(metrics),
     schemaPlugin,
     livePlugin,
     documents.plugin,
@@ -356,21 +387,42 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const token = tokenFrom(
         request?.headers.get("authorization") ?? connectionParams?.["authorization"],
       );
+      const requestId = requestIdOf(request);
       return {
+        requestId,
         token,
         // Over graphql-ws the request is the upgrade's, whose Cache-Control the browser chose.
         fresh: !(initial as { viaWebSocket?: boolean }).viaWebSocket && wantsFreshRead(request),
-        convex: httpConvexAccess(options.convexUrl, token, pool, upstreamTimeoutMs),
+        convex: httpConvexAccess(
+          options.convexUrl,
+          token,
+          pool,
+          upstreamTimeoutMs,
+          undefined,
+          requestId,
+        ),
       };
     },
   });
 
+  const probe = latestTimestampReader(options.convexUrl, options.readinessTimeoutMs ?? 2_000);
+  const ops = {
+    readiness: () =>
+      gatewayReadiness({ schema: currentSchema, probe, closing: () => drain.closing }),
+    metrics: () => metrics.render(),
+    metricsContentType: metrics.contentType,
+  };
   const server = http.createServer(
-    withBodyLimit(
-      { maxBytes: maxBody, maxDrainBytes: 16 * maxBody, maxNesting: 128 },
-      (req, res) => {
-        void yoga.requestListener(req, res);
-      },
+    withOpsRoutes(
+      ops,
+      drain.listener(
+        withBodyLimit(
+          { maxBytes: maxBody, maxDrainBytes: 16 * maxBody, maxNesting: 128 },
+          (req, res) => {
+            void yoga.requestListener(req, res);
+          },
+        ),
+      ),
     ),
   );
 
@@ -441,6 +493,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const dev = options.dev === true;
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: maxBody });
   guardFrameNesting(wss, MAX_JSON_NESTING);
+  metrics.watch({ pool, live, wsConnections: () => wss.clients.size });
+  const stopSlowConsumerGuard = guardSlowConsumers(wss, options.slowConsumer ?? {}, () =>
+    metrics.slowConsumerClosed(),
+  );
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
   useServer<WsContext["connectionParams"], { request: http.IncomingMessage }>(
     {
@@ -492,6 +548,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server.once("error", reject);
     server.listen(options.port ?? 4000, options.host ?? "127.0.0.1", () => resolve());
   });
+  let closing: Promise<void> | null = null;
+  const shutDown = async (): Promise<void> => {
+    await drainThenClose(server, wss, drain, options.shutdownTimeoutMs ?? 10_000, logger);
+    stopSlowConsumerGuard();
+    live.dispose();
+    await pool.close();
+  };
   const address = server.address() as AddressInfo;
   const host = options.host ?? "127.0.0.1";
   return {
@@ -501,14 +564,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     live,
     yoga,
     documents: documents.cache,
-    async close() {
-      // 1001 Going Away: graphql-ws clients reconnect and resubscribe.
-      for (const client of wss.clients) client.close(1001, "Gateway shutting down");
-      wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      live.dispose();
-      await pool.close();
+    close() {
+      closing ??= shutDown();
+      return closing;
     },
   };
 }

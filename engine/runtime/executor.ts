@@ -176,6 +176,8 @@ function delay(ms: number): Promise<void> {
 
 export class Executor {
   readonly stats: ExecutorStats = { queries: 0, mutations: 0, mutationRetries: 0, actions: 0 };
+  /** Mutations and actions started and not finished (graceful shutdown waits for them). */
+  writesInFlight = 0;
   private readonly gate = new MutationGate();
   /** Executions whose user code runs at once (the rest wait for a slot). */
   private readonly slots = new Semaphore(MAX_CONCURRENT_EXECUTIONS);
@@ -320,13 +322,10 @@ export class Executor {
     const argsJson = `[${args.json}]`;
     if (fn.kind === "action") {
       this.stats.actions++;
-      const outcome = await this.actions.run(
-        fn,
-        argsJson,
-        requestId,
-        request.identity,
-        request.scheduledJobId,
-      );
+      this.writesInFlight++;
+      const outcome = await this.actions
+        .run(fn, argsJson, requestId, request.identity, request.scheduledJobId)
+        .finally(() => this.writesInFlight--);
       const common = { readSet: null, observedIdentity: false };
       return outcome.status === "success"
         ? { ...outcome, ...common, ts: this.deps.committer.publishedTs }
@@ -337,6 +336,7 @@ export class Executor {
       return this.attempt(fn, argsJson, requestId, request, true);
     }
     this.stats.mutations++;
+    this.writesInFlight++;
     let release = await this.gate.enterShared();
     try {
       for (let attempt = 1; ; attempt++) {
@@ -366,6 +366,7 @@ export class Executor {
       }
     } finally {
       release();
+      this.writesInFlight--;
     }
   }
 

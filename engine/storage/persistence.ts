@@ -113,6 +113,12 @@ export class Persistence {
     return row === undefined ? 0n : BigInt(row.value);
   }
 
+  /** How many documents are stored (for recovery progress). */
+  documentCount(): number {
+    const row = this.db.prepare("SELECT count(*) AS n FROM documents").get() as { n: number };
+    return row.n;
+  }
+
   /** Every stored document. */
   *documents(): IterableIterator<LoadedDocument> {
     const rows = this.db

@@ -69,6 +69,10 @@ export interface LiveQueryStats {
   executions: number;
   /** Results invalidated by commits. */
   invalidations: number;
+  /** Requests answered by a cached result or by joining an execution in flight. */
+  cacheHits: number;
+  /** Requests that started an execution of their own. */
+  cacheMisses: number;
 }
 
 /** How soon a transient failure (a timeout) is recomputed. */
@@ -82,7 +86,12 @@ function identityKey(identity: UserIdentity | null): string {
 }
 
 export class LiveQueries {
-  readonly stats: LiveQueryStats = { executions: 0, invalidations: 0 };
+  readonly stats: LiveQueryStats = {
+    executions: 0,
+    invalidations: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+  };
   private readonly results = new Map<string, LiveResult>();
   /** Every result someone watches (a newer result may have replaced it in `results`). */
   private readonly watched = new Set<LiveResult>();
@@ -151,6 +160,7 @@ export class LiveQueries {
     for (const key of [sharedKey, specificKey]) {
       const cached = this.results.get(key);
       if (cached !== undefined && cached.generation === this.generation && cached.validAt(ts)) {
+        this.stats.cacheHits++;
         cached.watchers.add(watcher);
         this.watched.add(cached);
         return cached;
@@ -159,11 +169,17 @@ export class LiveQueries {
     // Pinned for the whole wait, so that a rerun after a reload still catches up on the commits
     // published since `ts`.
     this.pinSnapshot(ts);
+    let counted = false;
     try {
       for (;;) {
         const generation = this.generation;
         const inflightKey = `${specificKey}\u0000${ts}\u0000${generation}`;
         let pending = this.inflight.get(inflightKey);
+        if (!counted) {
+          counted = true;
+          if (pending === undefined) this.stats.cacheMisses++;
+          else this.stats.cacheHits++;
+        }
         if (pending === undefined) {
           pending = this.execute(request, ts, sharedKey, specificKey).finally(() =>
             this.inflight.delete(inflightKey),

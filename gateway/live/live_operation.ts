@@ -32,6 +32,24 @@ const FANOUT_BATCH = 256;
 
 export type LiveExecutor = (access: ConvexAccess) => Promise<ExecutionResult>;
 
+/** What a live operation reports as it runs (the gateway's metrics; nothing by default). */
+export interface LiveObserver {
+  /** One execution (first run or rerun) took `seconds`. */
+  execution(seconds: number): void;
+  /**
+   * A new result reached its last subscriber `seconds` after the upstream update that caused it
+   * arrived (after the run started, for a first result), with `subscribers` served.
+   */
+  fanout(seconds: number, subscribers: number): void;
+}
+
+const NO_OBSERVER: LiveObserver = { execution: () => {}, fanout: () => {} };
+
+/** Seconds since `start` (a `performance.now()` reading). */
+function secondsSince(start: number): number {
+  return (performance.now() - start) / 1_000;
+}
+
 type State = "idle" | "running" | "disposed";
 
 export class LiveOperation {
@@ -44,6 +62,8 @@ export class LiveOperation {
   private readonly sinks = new Set<(result: ExecutionResult) => void>();
   /** Executions run (first run and reruns), for tests. */
   executions = 0;
+  /** When the first upstream update not yet answered by a delivered result arrived (performance.now()). */
+  private updatedAt: number | null = null;
 
   /**
    * @param firstResultTimeoutMs how long an execution waits for a query's first result before
@@ -57,6 +77,7 @@ export class LiveOperation {
     private readonly execute: LiveExecutor,
     private readonly firstResultTimeoutMs = 30_000,
     private readonly warmMs = 0,
+    private readonly observer: LiveObserver = NO_OBSERVER,
   ) {}
 
   /** Adds a receiver; it gets the latest result at once if there is one. */
@@ -99,7 +120,7 @@ export class LiveOperation {
    * Hands `result` to every sink, yielding to the event loop between batches so a fan-out to
    * thousands of subscribers does not stall everything else (HTTP, pings, upstream messages).
    */
-  private deliver(result: ExecutionResult): void {
+  private deliver(result: ExecutionResult, since: number): void {
     const sinks = [...this.sinks];
     const sendBatch = (from: number): void => {
       if (this.state === "disposed" || this.lastResult !== result) return; // a newer result takes over
@@ -109,6 +130,7 @@ export class LiveOperation {
         if (sink !== undefined && this.sinks.has(sink)) sink(result);
       }
       if (to < sinks.length) setImmediate(() => sendBatch(to));
+      else this.observer.fanout(secondsSince(since), sinks.length);
     };
     sendBatch(0);
   }
@@ -138,7 +160,10 @@ export class LiveOperation {
         const first = dependency.latest === null;
         dependency.latest = update;
         if (first) resolveFirst();
-        if (!first || dependency.waitedOut) this.schedule();
+        if (!first || dependency.waitedOut) {
+          this.updatedAt ??= performance.now();
+          this.schedule();
+        }
       },
       this.warmMs,
     );
@@ -168,6 +193,9 @@ export class LiveOperation {
     this.state = "running";
     this.rerunRequested = false;
     this.executions++;
+    const started = performance.now();
+    const since = this.updatedAt ?? started;
+    this.updatedAt = null;
     // The snapshot: every dependency's latest result, taken at one instant.
     const snapshot = new Map<Dependency, UpstreamUpdate | null>();
     for (const dependency of this.dependencies.values())
@@ -220,6 +248,7 @@ export class LiveOperation {
         errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))],
       };
     }
+    this.observer.execution(secondsSince(started));
     if ((this.state as State) === "disposed") return;
     // Queries this execution no longer read are released.
     for (const [key, dependency] of this.dependencies) {
@@ -230,6 +259,7 @@ export class LiveOperation {
     }
     this.state = "idle";
     if (incomplete && !unavailable) {
+      this.updatedAt ??= since;
       this.schedule();
       return;
     }
@@ -242,7 +272,7 @@ export class LiveOperation {
         Object.defineProperty(result, "stringify", { value: () => serialized, enumerable: false });
       }
       this.lastResult = result;
-      this.deliver(result);
+      this.deliver(result, since);
     }
     if (this.rerunRequested) this.schedule();
   }

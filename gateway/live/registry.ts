@@ -5,7 +5,7 @@
  */
 import type { ExecutionResult } from "graphql";
 import type { UpstreamPool } from "../upstream/pool.ts";
-import { LiveOperation, type LiveExecutor } from "./live_operation.ts";
+import { LiveOperation, type LiveExecutor, type LiveObserver } from "./live_operation.ts";
 import { pushIterator } from "./push_iterator.ts";
 
 export interface LiveKey {
@@ -17,12 +17,20 @@ export interface LiveKey {
 
 export class LiveRegistry {
   private readonly operations = new Map<string, LiveOperation>();
+  private subscribers = 0;
 
   constructor(
     private readonly pool: UpstreamPool,
     /** See LiveOperation: how long to wait for a first result before reporting the backend unreachable. */
     private readonly firstResultTimeoutMs = 30_000,
+    /** Told about each execution and fan-out (the gateway's metrics). */
+    private readonly observer?: LiveObserver,
   ) {}
+
+  /** Subscribers of all live operations (one per graphql-ws or SSE subscription). */
+  get subscriberCount(): number {
+    return this.subscribers;
+  }
 
   /** Number of distinct live operations running. */
   get size(): number {
@@ -41,12 +49,21 @@ export class LiveRegistry {
     const id = JSON.stringify([key.document, key.operationName, key.variables ?? null, key.token]);
     let operation = this.operations.get(id);
     if (operation === undefined) {
-      operation = new LiveOperation(this.pool, key.token, execute, this.firstResultTimeoutMs);
+      operation = new LiveOperation(
+        this.pool,
+        key.token,
+        execute,
+        this.firstResultTimeoutMs,
+        0,
+        this.observer,
+      );
       this.operations.set(id, operation);
     }
     const shared = operation;
     const sink = (result: ExecutionResult): void => iterator.push(result);
+    this.subscribers++;
     const iterator = pushIterator<ExecutionResult>(() => {
+      this.subscribers--;
       if (shared.removeSink(sink) === 0) {
         shared.dispose();
         if (this.operations.get(id) === shared) this.operations.delete(id);

@@ -10,6 +10,11 @@
  *   else over HTTP; actions over HTTP. They run in order (GraphQL executes mutation fields
  *   serially).
  * A successful upstream call opens the identity's pooled client for later operations.
+ *
+ * The request id (`requestId`) goes with every HTTP call as `X-Request-Id` (the official client
+ * accepts a `fetch`, which adds it). Calls through the pooled WebSocket client (mutations, warm
+ * and live reads) cannot carry it: the sync protocol has no field for it and the connection is
+ * shared by many requests.
  */
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
@@ -22,6 +27,15 @@ import type { UpstreamPool, UpstreamReadLog } from "./pool.ts";
 /** How long one Convex call may take before the gateway gives up. @default 30_000 // ms */
 export const UPSTREAM_TIMEOUT_MS = 30_000;
 
+/** `fetch` that adds `X-Request-Id: id` to every request. */
+function withRequestId(fetch: typeof globalThis.fetch, id: string): typeof globalThis.fetch {
+  return (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set("x-request-id", id);
+    return fetch(input, { ...init, headers });
+  };
+}
+
 export function httpConvexAccess(
   url: string,
   token: string | null,
@@ -29,11 +43,17 @@ export function httpConvexAccess(
   timeoutMs = UPSTREAM_TIMEOUT_MS,
   /** Records what the operation read (for `UpstreamPool.vouch`). */
   log?: UpstreamReadLog,
+  /** Sent as `X-Request-Id` on each HTTP call. */
+  requestId?: string,
 ): ConvexAccess {
   let httpClient: ConvexHttpClient | null = null;
   const http = (): ConvexHttpClient => {
     if (httpClient === null) {
-      httpClient = new ConvexHttpClient(url, { logger: false, fetch: nodeFetch(timeoutMs) });
+      const fetch = nodeFetch(timeoutMs);
+      httpClient = new ConvexHttpClient(url, {
+        logger: false,
+        fetch: requestId === undefined ? fetch : withRequestId(fetch, requestId),
+      });
       if (token !== null) httpClient.setAuth(token);
     }
     return httpClient;

@@ -139,6 +139,9 @@ export interface UpstreamSubscription {
   readonly release: () => void;
 }
 
+/** How metrics group upstream connections: never by token or user. */
+export type IdentityBucket = "anonymous" | "authenticated";
+
 export interface UpstreamPoolOptions {
   /** Close a client this long after its last subscription ended. @default 10_000 // ms */
   readonly idleMs?: number;
@@ -207,6 +210,23 @@ export class UpstreamPool {
   /** Number of open upstream connections (ConvexClients). */
   get clientCount(): number {
     return this.clients.size;
+  }
+
+  /**
+   * Open upstream connections and their query subscriptions (warm ones included), per identity
+   * bucket: the anonymous client, and all authenticated ones together (never per token).
+   */
+  identityStats(): Record<IdentityBucket, { connections: number; subscriptions: number }> {
+    const stats = {
+      anonymous: { connections: 0, subscriptions: 0 },
+      authenticated: { connections: 0, subscriptions: 0 },
+    };
+    for (const pooled of this.clients.values()) {
+      const bucket = stats[pooled.key === "" ? "anonymous" : "authenticated"];
+      bucket.connections++;
+      bucket.subscriptions += pooled.subscriptions.size;
+    }
+    return stats;
   }
 
   private pooled(token: string | null): PooledClient {
