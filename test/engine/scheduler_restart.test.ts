@@ -45,6 +45,8 @@ it("keeps mutations exactly once and actions at most once across a restart", asy
       dataFile,
       clock: new ManualClock(START_MS),
       env: { SUPPLIER_URL: service.url }, // the hourly "supplier quote" cron calls it too
+      // The actions never finish: the graceful shutdown gives up waiting for them after this.
+      shutdownTimeoutMs: 300,
     }),
     "the first backend to start",
   );
