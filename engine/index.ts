@@ -7,3 +7,4 @@ export type { Durability } from "./storage/persistence.ts";
 export { analyzeConvexApp, type AppDescription, type FunctionInfo } from "./analyze.ts";
 export type { SchemaInfo, TableSchema } from "./runtime/loader.ts";
 export type { FunctionKind } from "./runtime/execution.ts";
+export { ADMIN_KEY_ENV, checkAdminKeyFormat, generateAdminKey } from "./auth/admin_key.ts";

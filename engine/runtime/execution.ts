@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytesFromPool } from "../util/random_pool.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import type { QueryStream } from "./query_stream.ts";
+import type { SystemError } from "../errors.ts";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
@@ -63,6 +64,8 @@ export interface Execution {
   readonly deadlineMs: number;
   /** Actions: timers the function set, cleared when it ends (Convex drops dangling work). */
   readonly timers?: Set<NodeJS.Timeout>;
+  /** A system error a syscall raised (`throwOcc`, `throwOverloaded`): it fails the execution. */
+  systemError?: SystemError;
   /** Set once the function returned or failed: later syscalls (dangling promises) are refused. */
   ended?: boolean;
 }
