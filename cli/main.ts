@@ -10,7 +10,13 @@ import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import fs from "node:fs";
 import { printSchema, type GraphQLSchema } from "graphql";
-import { startBackend, analyzeConvexApp, parseEnvFile } from "../engine/index.ts";
+import {
+  ADMIN_KEY_ENV,
+  analyzeConvexApp,
+  checkAdminKeyFormat,
+  parseEnvFile,
+  startBackend,
+} from "../engine/index.ts";
 import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
 import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
@@ -29,6 +35,8 @@ Commands:
             --env-file FILE    store the variables of this .env file at start (see env)
             --log-level LEVEL  ${LOG_LEVELS.join("|")} (default: info); logs go to stderr,
                                pretty in a terminal, JSON lines otherwise
+            --admin-key KEY    the deployment's admin key (default: $CONVEX_GRAPHQL_ADMIN_KEY, else
+                               the key kept beside the data file, made on first start)
   gateway   Serve GraphQL in front of a Convex deployment
             --convex-url URL   the deployment (required), e.g. https://x.convex.cloud or http://127.0.0.1:3210
             --dir DIR          app folder whose convex/ functions define the schema (default: .)
@@ -47,6 +55,7 @@ Commands:
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
             --query-cache-ms MS  --env-file FILE  --csrf-prevention  --log-level LEVEL
+            --admin-key KEY
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR
 ${ENV_USAGE}`;
@@ -77,6 +86,18 @@ function milliseconds(value: string | undefined, flag: string): number | undefin
   if (!Number.isInteger(number) || number < 0)
     fail(`${flag} must be a whole number of milliseconds, got "${value}"`);
   return number;
+}
+
+/** `--admin-key KEY`, else `$CONVEX_GRAPHQL_ADMIN_KEY`: the options that set the admin key. */
+function adminKeyOption(flag: string | undefined): { adminKey?: string } {
+  const key = flag ?? process.env[ADMIN_KEY_ENV];
+  if (key === undefined || key === "") return {};
+  try {
+    checkAdminKeyFormat(key);
+  } catch (error) {
+    fail(`--admin-key: ${(error as Error).message}`);
+  }
+  return { adminKey: key };
 }
 
 /** The variables of `--env-file FILE`, to store at start. */
@@ -134,11 +155,13 @@ async function runBackend(argv: string[]): Promise<void> {
     "no-watch": { type: "boolean", default: false },
     "env-file": { type: "string" },
     "log-level": { type: "string" },
+    "admin-key": { type: "string" },
   });
   const log = logger(values["log-level"]);
   const backend = await startBackend({
     logger: log,
     log: engineLog(log),
+    ...adminKeyOption(values["admin-key"]),
     dir: path.resolve(values.dir),
     port: port(values.port, "--port"),
     sitePort: port(values["site-port"], "--site-port"),
@@ -149,6 +172,7 @@ async function runBackend(argv: string[]): Promise<void> {
   });
   process.stdout.write(`Convex backend ready at ${backend.url}\n`);
   process.stdout.write(`HTTP actions at ${backend.siteUrl}\n`);
+  process.stdout.write(`Admin key: ${backend.adminKey}\n`);
   onSignals(() => backend.close());
 }
 
@@ -221,6 +245,7 @@ async function runDev(argv: string[]): Promise<void> {
     "env-file": { type: "string" },
     "csrf-prevention": { type: "boolean", default: false },
     "log-level": { type: "string" },
+    "admin-key": { type: "string" },
   });
   const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
@@ -228,6 +253,7 @@ async function runDev(argv: string[]): Promise<void> {
   const backend = await startBackend({
     logger: log.child({ component: "backend" }),
     log: engineLog(log.child({ component: "backend" })),
+    ...adminKeyOption(values["admin-key"]),
     dir,
     port: port(values["backend-port"], "--backend-port"),
     sitePort: port(values["site-port"], "--site-port"),
@@ -256,6 +282,7 @@ async function runDev(argv: string[]): Promise<void> {
       `GraphiQL: ${gateway.url} (open in a browser)`,
       `Convex:   ${backend.url}`,
       `HTTP actions (site): ${backend.siteUrl}`,
+      `Admin key: ${backend.adminKey}`,
       `Watching ${path.join(dir, "convex")} for changes. Ctrl-C to stop.`,
       "",
     ].join("\n"),

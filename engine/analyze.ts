@@ -49,7 +49,8 @@ export async function analyzeConvexApp(
   options: { env?: Readonly<Record<string, string>> } = {},
 ): Promise<AppDescription> {
   const bundle = await bundleConvexDir(path.join(dir, "convex"));
-  const app = loadApp(bundle, noBackend, options.env ?? {});
+  // What loads is described; a module that throws is reported, not fatal, for the schema.
+  const app = loadApp(bundle, noBackend, options.env ?? {}, "skip");
   return {
     functions: app.registry.list().map(({ path: fnPath, kind, visibility, args, returns }) => ({
       path: fnPath,

@@ -6,11 +6,12 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
-import { handleApiRequest, type IdentityResolver } from "./http/api_server.ts";
+import { handleApiRequest, type CallerResolver } from "./http/api_server.ts";
 import { handleStorageRequest } from "./http/storage_routes.ts";
 import { startSiteServer, type SiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
+import { AdminKeyError } from "./auth/admin_key.ts";
 import { RequestError } from "./errors.ts";
 import { pino, type Logger } from "pino";
 import { backendMetrics } from "./http/metrics.ts";
@@ -42,6 +43,8 @@ export interface BackendOptions extends EngineOptions {
 export interface Backend {
   /** `http://HOST:PORT`: the deployment URL to give Convex clients. */
   readonly url: string;
+  /** The deployment's admin key (`Authorization: Convex <key>`, `setAdminAuth(key)`). */
+  readonly adminKey: string;
   readonly port: number;
   /** `http://HOST:SITE_PORT`: where HTTP actions are served (Convex's site URL). */
   readonly siteUrl: string;
@@ -55,29 +58,27 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** `Authorization: Bearer <jwt>` -> the identity, verified against `auth.config.ts`. */
-function bearerIdentity(engine: Engine): IdentityResolver {
+/**
+ * `Authorization` -> the caller: `Bearer <jwt>` verified against `auth.config.ts`, `Convex <admin
+ * key>[:<identity>]` checked against the deployment's key; a refusal is a RequestError with
+ * Convex's code (NoAuthProvider, InvalidAuthHeader, Unauthenticated: 401; BadDeployKey: 403).
+ */
+function callerResolver(engine: Engine): CallerResolver {
   return async (authorization) => {
-    if (authorization === undefined || authorization === "") return null;
-    const match = /^Bearer\s+(.+)$/i.exec(authorization);
-    if (match === null || match[1] === undefined) {
-      throw new RequestError(
-        "Unauthenticated",
-        'The Authorization header must be "Bearer <token>".',
-      );
-    }
-    const authenticator = engine.authenticator;
     try {
-      if (authenticator === null || !authenticator.hasProviders) {
-        throw new AuthenticationError(
-          "No auth provider found matching the given token: this deployment has no auth.config.ts providers.",
-        );
-      }
-      return await authenticator.verify(match[1]);
+      return await engine.credentials.fromHeader(authorization);
     } catch (error) {
-      throw new RequestError("Unauthenticated", (error as Error).message);
+      if (error instanceof AuthenticationError || error instanceof AdminKeyError) {
+        throw new RequestError(error.code, error.message);
+      }
+      throw error;
     }
   };
+}
+
+/** Loopback hosts: an admin key sent to any other over plain HTTP crosses the network in clear. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 /** Reloads the functions 150 ms after the last change under `DIR/convex`. */
@@ -94,7 +95,7 @@ function watchFunctions(engine: Engine): fs.FSWatcher {
 }
 
 /** Convex's HTTP API and the storage routes; 404 for anything else. */
-function apiListener(engine: Engine, resolveIdentity: IdentityResolver): http.RequestListener {
+function apiListener(engine: Engine, resolveIdentity: CallerResolver): http.RequestListener {
   return (req, res) => {
     handleStorageRequest(engine.files, req, res)
       .then((handled) => handled || handleApiRequest(engine, resolveIdentity, req, res))
@@ -117,7 +118,13 @@ function apiListener(engine: Engine, resolveIdentity: IdentityResolver): http.Re
 /** Starts the engine and its HTTP server; resolves once it is listening. */
 export async function startBackend(options: BackendOptions): Promise<Backend> {
   const engine = await Engine.start(options);
-  const resolveIdentity = bearerIdentity(engine);
+  const resolveIdentity = callerResolver(engine);
+  const host = options.host ?? "127.0.0.1";
+  if (!isLoopback(host)) {
+    engine.warn(
+      `⚠ Listening on ${host} over plain HTTP: the admin key and user tokens cross the network unencrypted. Put a TLS proxy in front.`,
+    );
+  }
   const logger = options.logger ?? pino({ level: "silent" });
   let sessions: () => number = () => 0;
   const metrics = backendMetrics(engine, () => sessions());
@@ -161,11 +168,10 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     committer: engine.committer,
     liveQueries: engine.liveQueries,
     sessionRequests: engine.sessionRequests,
-    authenticator: () => engine.authenticator,
+    credentials: engine.credentials,
   });
   sessions = () => sync.sessions.size;
   const address = server.address() as AddressInfo;
-  const host = options.host ?? "127.0.0.1";
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${address.port}`;
   engine.files.origin = url;
@@ -174,6 +180,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
 
   return {
     url,
+    adminKey: engine.adminKey,
     port: address.port,
     siteUrl: site.url,
     engine,

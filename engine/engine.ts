@@ -18,7 +18,9 @@ import { Committer } from "./transactions/committer.ts";
 import { jsonToConvex } from "convex/values";
 import { checkDocument } from "./values/limits.ts";
 import { schemaValidationMessage, validateValue } from "./values/validate.ts";
-import { Authenticator } from "./auth/auth.ts";
+import { Authenticator, DEFAULT_AUTH_TIMEOUT_MS } from "./auth/auth.ts";
+import { checkAdminKeyFormat, loadOrCreateAdminKey } from "./auth/admin_key.ts";
+import { Credentials } from "./auth/credentials.ts";
 import { LiveQueries } from "./subscriptions/live_queries.ts";
 import { SessionRequests } from "./sync/session_requests.ts";
 import { SESSION_REQUESTS_TABLE } from "./runtime/executor.ts";
@@ -54,6 +56,13 @@ export interface EngineOptions {
   readonly actionTimeoutMs?: number;
   /** File storage limits and clock (`ctx.storage`); files live in `<data file dir>/storage/`. */
   readonly files?: FileStorageOptions;
+  /**
+   * The deployment's admin key (`Authorization: Convex <key>`).
+   * @default the key in `admin_key` beside the data file, made there on first start
+   */
+  readonly adminKey?: string;
+  /** The time limit of each auth key fetch (JWKS, OIDC discovery). @default 10_000 // ms */
+  readonly authTimeoutMs?: number;
   /** Where progress and problems are reported. @default stderr */
   readonly log?: (line: string) => void;
   /**
@@ -116,7 +125,11 @@ export class Engine {
   private streamCounter = 0;
   readonly liveQueries: LiveQueries;
   readonly sessionRequests: SessionRequests;
-  private auth: Authenticator | null = null;
+  private auth: Authenticator;
+  /** The deployment's admin key. */
+  readonly adminKey: string;
+  /** Resolves callers' credentials (user tokens, the admin key). */
+  readonly credentials: Credentials;
   private env: ReadonlyMap<string, string>;
   private envDataVersion: number;
   private readonly envPoll: NodeJS.Timeout;
@@ -137,6 +150,14 @@ export class Engine {
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.convexDir = path.join(options.dir, "convex");
     const dataFile = options.dataFile ?? defaultDataFile(options.dir);
+    if (options.adminKey !== undefined) checkAdminKeyFormat(options.adminKey);
+    this.adminKey =
+      options.adminKey ?? loadOrCreateAdminKey(path.join(path.dirname(dataFile), "admin_key"));
+    this.auth = new Authenticator(undefined, options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
+    this.credentials = new Credentials({
+      authenticator: () => this.auth,
+      adminKey: this.adminKey,
+    });
     this.persistence = new Persistence(dataFile, options.durability ?? "full");
     this.tables = new TableRegistry(this.persistence);
     const recoveredTs = this.persistence.maxTimestamp();
@@ -254,8 +275,13 @@ export class Engine {
     return report;
   }
 
-  /** Verifies tokens against `auth.config.ts` (null when it has no providers). */
-  get authenticator(): Authenticator | null {
+  /** Reports a problem the operator should know of (the log of the engine's options). */
+  warn(line: string): void {
+    this.log(line);
+  }
+
+  /** Verifies tokens against the loaded `auth.config.ts` (no providers before one loads). */
+  get authenticator(): Authenticator {
     return this.auth;
   }
 
@@ -290,30 +316,16 @@ export class Engine {
   }
 
   /**
-   * Bundles and loads `DIR/convex` again. On a compile error or an invalid schema the previous
-   * version keeps serving and the problems are reported; a module that fails to load is skipped.
+   * Bundles and loads `DIR/convex` again. On a compile error, a module or `auth.config.ts` that
+   * throws while loading, or an invalid schema, the previous version keeps serving and the
+   * problems are reported: nothing half-loaded serves. (A `"use node"` module that does not
+   * bundle is reported and skipped on its own.)
    */
   async reload(): Promise<LoadReport> {
     let app: LoadedApp;
+    let auth: Authenticator;
     try {
-      if (!fs.existsSync(this.convexDir)) {
-        throw new Error(`No convex/ folder in ${this.options.dir}.`);
-      }
-      const bundle = await bundleConvexDir(this.convexDir);
-      const convex = createConvexGlobal({
-        runNested: this.executor.runNested,
-        runFromAction: this.executor.runFromAction,
-        nextStreamId: () => ++this.streamCounter,
-        files: this.files,
-        scheduler: this.jobScheduling,
-      });
-      app = loadApp(bundle, convex, Object.fromEntries(this.env));
-      const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);
-      if (mismatch !== null) {
-        throw Object.assign(new Error(mismatch), {
-          problems: [{ file: "convex/schema.ts", reason: mismatch }],
-        });
-      }
+      ({ app, auth } = await this.loadVersion());
     } catch (error) {
       const problems = (error as { problems?: ModuleProblem[] }).problems ?? [
         { file: "convex/", reason: errorMessageOf(error) },
@@ -322,21 +334,10 @@ export class Engine {
       this.log("✖ Functions not updated: the previous version keeps serving.");
       return { ok: false, functions: this.app.registry.list().length, problems };
     }
-    let auth: Authenticator | null = null;
-    try {
-      auth = new Authenticator(app.authConfig);
-    } catch (error) {
-      app = {
-        ...app,
-        problems: [
-          ...app.problems,
-          { file: "convex/auth.config.ts", reason: errorMessageOf(error) },
-        ],
-      };
-    }
     for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     this.app = app;
     this.auth = auth;
+    this.store.setStagedIndexes(app.schema?.stagedIndexes ?? new Set());
     const definitions = new Map<string, readonly IndexDefinition[]>();
     for (const table of app.schema?.tables.values() ?? [])
       definitions.set(table.name, table.indexes);
@@ -351,6 +352,44 @@ export class Engine {
     this.loadedOnce = true;
     this.log(`✔ Loaded ${count} functions from ${this.convexDir}`);
     return { ok: true, functions: count, problems: [...app.problems, ...cronProblems] };
+  }
+
+  /**
+   * Bundles and evaluates `DIR/convex` as a new version, nothing applied yet.
+   * @throws with `problems` naming each file that stops it from loading.
+   */
+  private async loadVersion(): Promise<{ app: LoadedApp; auth: Authenticator }> {
+    if (!fs.existsSync(this.convexDir)) {
+      throw new Error(`No convex/ folder in ${this.options.dir}.`);
+    }
+    const bundle = await bundleConvexDir(this.convexDir);
+    const convex = createConvexGlobal({
+      runNested: this.executor.runNested,
+      runFromAction: this.executor.runFromAction,
+      nextStreamId: () => ++this.streamCounter,
+      files: this.files,
+      scheduler: this.jobScheduling,
+    });
+    const app = loadApp(bundle, convex, Object.fromEntries(this.env));
+    const auth = this.authenticatorFor(app.authConfig);
+    const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);
+    if (mismatch !== null) {
+      throw Object.assign(new Error(mismatch), {
+        problems: [{ file: "convex/schema.ts", reason: mismatch }],
+      });
+    }
+    return { app, auth };
+  }
+
+  /** An authenticator for `config`. @throws with the problem named for `auth.config.ts`. */
+  private authenticatorFor(config: unknown): Authenticator {
+    try {
+      return new Authenticator(config, this.options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
+    } catch (error) {
+      throw Object.assign(new Error(errorMessageOf(error)), {
+        problems: [{ file: "convex/auth.config.ts", reason: errorMessageOf(error) }],
+      });
+    }
   }
 
   /** The first existing document that does not match `schema`, described, or null. */

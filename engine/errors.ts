@@ -16,6 +16,9 @@ export const REQUEST_ERROR_STATUS = {
   BadRequest: 400,
   InvalidStoragePath: 400,
   Unauthenticated: 401,
+  NoAuthProvider: 401,
+  InvalidAuthHeader: 401,
+  BadDeployKey: 403,
   StorageTokenInvalid: 401,
   StorageTokenExpired: 401,
   NotFound: 404,
@@ -24,6 +27,8 @@ export const REQUEST_ERROR_STATUS = {
   PayloadTooLarge: 413,
   NotImplemented: 501,
   InternalServerError: 500,
+  OptimisticConcurrencyControlFailure: 503,
+  Busy: 503,
 } as const;
 
 export type RequestErrorCode = keyof typeof REQUEST_ERROR_STATUS;
@@ -59,11 +64,35 @@ export class TimeoutError extends FunctionFailure {}
 
 /** A mutation lost its optimistic-concurrency race; the executor retries it. */
 export class ConflictError extends Error {
-  constructor(message: string) {
+  /** The table whose read range a concurrent commit wrote into. */
+  readonly table: string;
+  constructor(message: string, table: string) {
     super(message);
     this.name = "ConflictError";
+    this.table = table;
   }
 }
+
+/**
+ * The codes of Convex's system errors: not the function's fault, never catchable by it, and
+ * retried by clients (over the sync protocol the socket closes with 1013 and this code as the
+ * reason; over HTTP they answer 503 `{code, message}`). `Busy` is Convex's short code of its
+ * Overloaded class.
+ */
+export type SystemErrorCode = "OptimisticConcurrencyControlFailure" | "Busy";
+
+/** A system error raised during a function (OCC after every retry, `throwOcc`, `throwOverloaded`). */
+export class SystemError extends Error {
+  readonly code: SystemErrorCode;
+  constructor(code: SystemErrorCode, message: string) {
+    super(message);
+    this.name = "SystemError";
+    this.code = code;
+  }
+}
+
+/** The codes of refused credentials: each answers HTTP 401 (403 for a bad admin key). */
+export type AuthErrorCode = "NoAuthProvider" | "InvalidAuthHeader" | "Unauthenticated";
 
 /** True when `error` is a user-thrown `ConvexError` (from any realm: the check is by symbol). */
 export function isConvexError(error: unknown): error is { message: string; data: unknown } {

@@ -8,3 +8,4 @@ export { analyzeConvexApp, type AppDescription, type FunctionInfo } from "./anal
 export type { SchemaInfo, TableSchema } from "./runtime/loader.ts";
 export type { FunctionKind } from "./runtime/execution.ts";
 export { ManualClock, systemClock, type Clock } from "./scheduler/index.ts";
+export { ADMIN_KEY_ENV, checkAdminKeyFormat, generateAdminKey } from "./auth/admin_key.ts";

@@ -32,6 +32,35 @@ const CONVEX_CODES: Readonly<Record<string, string>> = {
   InvalidCursor: ERROR_CODES.badUserInput,
 };
 
+/**
+ * Convex's codes for refused credentials (the `code` of its `{code, message}` answers):
+ * each is `UNAUTHENTICATED`, its message kept after `Authentication failed: `.
+ */
+const CONVEX_AUTH_CODES: ReadonlySet<string> = new Set([
+  "Unauthenticated",
+  "NoAuthProvider",
+  "InvalidAuthHeader",
+]);
+
+/**
+ * The Convex code an error carries: its own `code` property (errors the gateway raises), or the
+ * `code` of the `{code, message}` body the official HTTP client puts in its message.
+ */
+function carriedCode(error: unknown, message: string): { code: string; message: string } | null {
+  const own = (error as { code?: unknown } | null)?.code;
+  if (typeof own === "string") return { code: own, message };
+  if (!message.startsWith("{")) return null;
+  try {
+    const body = JSON.parse(message) as { code?: unknown; message?: unknown };
+    if (typeof body.code === "string") {
+      return { code: body.code, message: typeof body.message === "string" ? body.message : "" };
+    }
+  } catch {
+    // not a Convex answer
+  }
+  return null;
+}
+
 /** The Convex error code a server error's message starts with (`Server Error\nCode: ...`), if any. */
 function convexCodeOf(message: string): string | null {
   const match = /Server Error\n(?:Uncaught Error: )?([A-Za-z]+): /.exec(message);
@@ -83,8 +112,9 @@ export function toGraphQLError(error: unknown, path: string): Error {
       extensions: { code, function: path },
     });
   }
-  if (/"code":"Unauthenticated"|AuthError|Token expired|No auth provider/i.test(message)) {
-    return new GraphQLError(`Authentication failed: ${cleanConvexMessage(message)}`, {
+  const carried = carriedCode(error, message);
+  if (carried !== null && CONVEX_AUTH_CODES.has(carried.code)) {
+    return new GraphQLError(`Authentication failed: ${carried.message}`, {
       extensions: { code: ERROR_CODES.unauthenticated },
     });
   }

@@ -1,227 +1,194 @@
 /**
- * Authentication as Convex does it: `convex/auth.config.ts` lists providers, a client presents a
- * JWT, and the engine verifies it (with `jose`) against a matching provider:
- * - OIDC `{ domain, applicationID }`: issuer = domain, audience = applicationID, keys from the
- *   domain's `/.well-known/openid-configuration` `jwks_uri`;
- * - `{ type: "customJwt", issuer, jwks, algorithm, applicationID? }`: keys from the `jwks` URL
- *   or an inline `data:` URI.
- * The identity is Convex's shape: `tokenIdentifier` = `issuer|subject`, standard claims in
- * camelCase, other claims flattened in.
+ * Authentication as Convex applies it: `convex/auth.config.ts` lists providers, a client
+ * presents a JWT, and the engine routes it to the provider its `iss` (and `aud`) names, then
+ * verifies it with `jose` against that provider's keys:
+ * - a token no provider matches: `NoAuthProvider`, listing the configured providers;
+ * - a malformed token, no `kid`, an unknown `kid`, a bad signature, an algorithm other than the
+ *   provider's, a JWKS that cannot be read, a wrong issuer or audience, `exp` more than 5 s ago
+ *   or `iat`/`nbf` more than 5 s ahead: `InvalidAuthHeader` with Convex's message (OIDC
+ *   providers: `Unauthenticated`, as Convex words their failures);
+ * - every key fetch has a time limit (`timeoutMs`), so a JWKS endpoint that hangs refuses the
+ *   token in bounded time while everything else keeps being served.
+ * The identity is Convex's shape (claims.ts).
  */
+import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeJwt,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from "jose";
+  AUTH_TEXTS,
+  invalidAudienceText,
+  invalidIssuerText,
+  noAuthProviderText,
+  tokenTooLargeText,
+  unknownKidText,
+} from "../convex_messages.ts";
 import type { UserIdentity } from "../runtime/execution.ts";
+import { AuthenticationError } from "./auth_error.ts";
+import {
+  describeProvider,
+  parseAuthConfig,
+  providerMatches,
+  trimSlash,
+  type CustomJwtProvider,
+  type OidcProvider,
+  type Provider,
+} from "./auth_config.ts";
+import { audiencesOf, identityFromClaims, temporalProblem } from "./claims.ts";
+import { KeySets } from "./key_sets.ts";
 
-/** A token that cannot be accepted; the message says why. */
-export class AuthenticationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AuthenticationError";
+export { AuthenticationError } from "./auth_error.ts";
+export { parseAuthConfig } from "./auth_config.ts";
+export { identityFromClaims } from "./claims.ts";
+
+/** The longest token read (checked before anything decodes it). */
+export const MAX_TOKEN_BYTES = 32 * 1024;
+/** The default time limit of each key fetch. @default 10_000 // ms */
+export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
+/** The algorithms Convex accepts from OIDC providers. */
+const OIDC_ALGORITHMS = ["RS256", "EdDSA"];
+
+/** A verified token: the identity and when it expires (ms since the epoch; null if never). */
+export interface VerifiedToken {
+  readonly identity: UserIdentity;
+  readonly expiresAtMs: number | null;
+}
+
+function invalid(message: string): AuthenticationError {
+  return new AuthenticationError("InvalidAuthHeader", message);
+}
+
+/** The unverified claims, or InvalidAuthHeader when the token is not a JWT. */
+function unverifiedClaims(token: string): JWTPayload {
+  if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
+    throw invalid(tokenTooLargeText(Buffer.byteLength(token), MAX_TOKEN_BYTES));
+  }
+  try {
+    return decodeJwt(token);
+  } catch {
+    throw invalid(AUTH_TEXTS.malformed);
   }
 }
 
-interface OidcProvider {
-  readonly kind: "oidc";
-  readonly issuer: string;
-  readonly applicationID: string;
-}
-
-interface CustomJwtProvider {
-  readonly kind: "customJwt";
-  readonly issuer: string;
-  readonly jwks: string;
-  readonly algorithm: string;
-  readonly applicationID: string | null;
-}
-
-type Provider = OidcProvider | CustomJwtProvider;
-
-/** Standard OIDC claims and the camelCase names Convex gives them. */
-const CLAIM_NAMES: Record<string, string> = {
-  iss: "issuer",
-  sub: "subject",
-  name: "name",
-  given_name: "givenName",
-  family_name: "familyName",
-  nickname: "nickname",
-  preferred_username: "preferredUsername",
-  profile: "profileUrl",
-  picture: "pictureUrl",
-  website: "websiteUrl",
-  email: "email",
-  email_verified: "emailVerified",
-  gender: "gender",
-  birthdate: "birthday",
-  zoneinfo: "timezone",
-  locale: "language",
-  phone_number: "phoneNumber",
-  phone_number_verified: "phoneNumberVerified",
-  address: "address",
-  updated_at: "updatedAt",
-};
-
-/** JWT registered claims that are not part of the identity. */
-const DROPPED_CLAIMS = new Set(["aud", "exp", "iat", "nbf", "jti", "azp"]);
-
-function trimSlash(url: string): string {
-  return url.endsWith("/") ? url.slice(0, -1) : url;
-}
-
-/** Parses the default export of `auth.config.ts`. @throws Error naming the bad provider. */
-export function parseAuthConfig(config: unknown): Provider[] {
-  if (config === undefined || config === null) return [];
-  const providers = (config as { providers?: unknown }).providers;
-  if (!Array.isArray(providers))
-    throw new Error("auth.config.ts must export { providers: [...] }.");
-  return providers.map((raw: unknown, index): Provider => {
-    const provider = raw as Record<string, unknown>;
-    if (provider["type"] === "customJwt") {
-      const { issuer, jwks, algorithm, applicationID } = provider;
-      if (typeof issuer !== "string" || typeof jwks !== "string" || typeof algorithm !== "string") {
-        throw new Error(
-          `auth.config.ts provider ${index}: customJwt needs string issuer, jwks and algorithm.`,
-        );
-      }
-      return {
-        kind: "customJwt",
-        issuer,
-        jwks,
-        algorithm,
-        applicationID: typeof applicationID === "string" ? applicationID : null,
-      };
-    }
-    const { domain, applicationID } = provider;
-    if (typeof domain !== "string" || typeof applicationID !== "string") {
-      throw new Error(
-        `auth.config.ts provider ${index}: needs a string domain and applicationID (or type: "customJwt").`,
-      );
-    }
-    return { kind: "oidc", issuer: trimSlash(domain), applicationID };
-  });
-}
-
-function keySetFromJwks(jwks: string): JWTVerifyGetKey {
-  if (jwks.startsWith("data:")) {
-    const comma = jwks.indexOf(",");
-    const meta = jwks.slice(5, comma);
-    const payload = jwks.slice(comma + 1);
-    const text = meta.endsWith(";base64")
-      ? Buffer.from(payload, "base64").toString("utf8")
-      : decodeURIComponent(payload);
-    return createLocalJWKSet(JSON.parse(text) as JSONWebKeySet);
+/** The `kid` of the token's header. @throws InvalidAuthHeader when it has none. */
+function kidOf(token: string): string {
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    throw invalid(AUTH_TEXTS.malformed);
   }
-  return createRemoteJWKSet(new URL(jwks));
+  if (typeof kid !== "string") throw invalid(AUTH_TEXTS.missingKid);
+  return kid;
 }
 
-/** Builds Convex's identity object from verified claims. */
-export function identityFromClaims(payload: JWTPayload): UserIdentity {
-  const iss = payload.iss;
-  const sub = payload.sub;
-  if (typeof iss !== "string" || typeof sub !== "string") {
-    throw new AuthenticationError("Token is missing the iss or sub claim.");
-  }
-  const identity: Record<string, unknown> = { tokenIdentifier: `${iss}|${sub}` };
-  for (const [claim, value] of Object.entries(payload)) {
-    if (DROPPED_CLAIMS.has(claim)) continue;
-    identity[CLAIM_NAMES[claim] ?? claim] = value;
-  }
-  return identity as UserIdentity;
+/** `https://` is assumed for an issuer written without a protocol (as Convex does). */
+function withProtocol(issuer: string): string {
+  return /^https?:\/\//.test(issuer) ? issuer : `https://${issuer}`;
 }
 
+/** Verifies tokens against the providers of one `auth.config.ts`. */
 export class Authenticator {
   private readonly providers: Provider[];
-  private readonly keySets = new Map<Provider, JWTVerifyGetKey>();
+  private readonly keySets: KeySets;
 
-  /** @throws Error when the configuration is invalid. */
-  constructor(config: unknown) {
+  /**
+   * @param config - the default export of `auth.config.ts` (undefined: none).
+   * @param timeoutMs - time limit of each key fetch. @default DEFAULT_AUTH_TIMEOUT_MS
+   * @throws Error when the configuration is invalid.
+   */
+  constructor(config: unknown, timeoutMs = DEFAULT_AUTH_TIMEOUT_MS) {
     this.providers = parseAuthConfig(config);
+    this.keySets = new KeySets(timeoutMs);
   }
 
   get hasProviders(): boolean {
     return this.providers.length > 0;
   }
 
-  private async keySet(provider: Provider): Promise<JWTVerifyGetKey> {
-    const cached = this.keySets.get(provider);
-    if (cached !== undefined) return cached;
-    let keySet: JWTVerifyGetKey;
-    if (provider.kind === "customJwt") {
-      keySet = keySetFromJwks(provider.jwks);
-    } else {
-      const response = await fetch(`${provider.issuer}/.well-known/openid-configuration`);
-      if (!response.ok) {
-        throw new AuthenticationError(
-          `Could not fetch the OpenID configuration of ${provider.issuer} (HTTP ${response.status}).`,
-        );
-      }
-      const discovery = (await response.json()) as { jwks_uri?: unknown };
-      if (typeof discovery.jwks_uri !== "string") {
-        throw new AuthenticationError(
-          `The OpenID configuration of ${provider.issuer} has no jwks_uri.`,
-        );
-      }
-      keySet = createRemoteJWKSet(new URL(discovery.jwks_uri));
-    }
-    this.keySets.set(provider, keySet);
-    return keySet;
-  }
-
-  /**
-   * Verifies `token` against the provider whose issuer (and audience) it names.
-   * @throws AuthenticationError with Convex-like wording when no provider accepts it.
-   */
+  /** Verifies `token`. @throws AuthenticationError with Convex's code and message. */
   async verify(token: string): Promise<UserIdentity> {
     return (await this.verifyWithExpiry(token)).identity;
   }
 
-  /** Like `verify`, also returning when the token expires (ms since the epoch; null if never). */
-  async verifyWithExpiry(
-    token: string,
-  ): Promise<{ identity: UserIdentity; expiresAtMs: number | null }> {
-    let claims: JWTPayload;
-    try {
-      claims = decodeJwt(token);
-    } catch {
-      throw new AuthenticationError(
-        "Could not parse JWT payload. Check that the token is a valid JWT format.",
-      );
-    }
-    const audiences =
-      claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    const provider = this.providers.find(
-      (candidate) =>
-        trimSlash(candidate.issuer) === trimSlash(claims.iss ?? "") &&
-        (candidate.kind === "customJwt" && candidate.applicationID === null
-          ? true
-          : audiences.includes(candidate.applicationID ?? "")),
-    );
+  /** Like `verify`, also returning when the token expires. */
+  async verifyWithExpiry(token: string): Promise<VerifiedToken> {
+    const claims = unverifiedClaims(token);
+    if (typeof claims.iss !== "string") throw invalid(AUTH_TEXTS.missingIssuer);
+    const issuer = claims.iss;
+    const provider = this.providers.find((p) => providerMatches(p, issuer, audiencesOf(claims)));
     if (provider === undefined) {
       throw new AuthenticationError(
-        `No auth provider found matching the given token (issuer "${claims.iss ?? ""}", audience ${JSON.stringify(claims.aud ?? null)}). Check that your JWT's issuer and audience match one of your configured providers in auth.config.ts.`,
+        "NoAuthProvider",
+        noAuthProviderText(this.providers.map(describeProvider)),
       );
     }
-    try {
-      const { payload } = await jwtVerify(token, await this.keySet(provider), {
-        issuer: claims.iss ?? provider.issuer,
-        ...(provider.applicationID !== null ? { audience: provider.applicationID } : {}),
-        ...(provider.kind === "customJwt" ? { algorithms: [provider.algorithm] } : {}),
-      });
-      return {
-        identity: identityFromClaims(payload),
-        expiresAtMs: typeof payload.exp === "number" ? payload.exp * 1000 : null,
-      };
-    } catch (error) {
-      if (error instanceof AuthenticationError) throw error;
-      const code = (error as { code?: string }).code;
-      if (code === "ERR_JWT_EXPIRED") throw new AuthenticationError("Token expired");
-      throw new AuthenticationError(`Could not verify token claim: ${(error as Error).message}`);
+    const payload =
+      provider.kind === "customJwt"
+        ? await this.verifyCustomJwt(token, provider)
+        : await this.verifyOidc(token, provider);
+    const identity = identityFromClaims(payload);
+    if (identity === null) throw invalid(AUTH_TEXTS.invalidClaims);
+    return {
+      identity,
+      expiresAtMs: typeof payload.exp === "number" ? payload.exp * 1000 : null,
+    };
+  }
+
+  /** Checks the signature with the key `kid` names; refetches the key set once if it lacks it. */
+  private async signedPayload(
+    token: string,
+    jwksUri: string,
+    algorithms: string[],
+  ): Promise<JWTPayload> {
+    const kid = kidOf(token);
+    for (const refresh of [false, true]) {
+      const keys = await this.keySets.keys(jwksUri, refresh);
+      try {
+        const { payload } = await compactVerify(token, keys, { algorithms });
+        return JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
+      } catch (error) {
+        if ((error as { code?: string }).code !== "ERR_JWKS_NO_MATCHING_KEY") break;
+      }
     }
+    throw invalid(unknownKidText(kid));
+  }
+
+  private async verifyCustomJwt(token: string, provider: CustomJwtProvider): Promise<JWTPayload> {
+    const payload = await this.signedPayload(token, provider.jwks, [provider.algorithm]);
+    const tokenIssuer = payload.iss;
+    if (typeof tokenIssuer !== "string") throw invalid(AUTH_TEXTS.missingIssuer);
+    if (trimSlash(withProtocol(tokenIssuer)) !== trimSlash(provider.issuer)) {
+      throw invalid(invalidIssuerText(tokenIssuer, provider.issuer));
+    }
+    if (provider.applicationID !== null) {
+      if (payload.aud === undefined) throw invalid(AUTH_TEXTS.missingAudience);
+      const audiences = audiencesOf(payload);
+      if (!audiences.includes(provider.applicationID)) {
+        throw invalid(invalidAudienceText(provider.applicationID, audiences));
+      }
+    }
+    const problem = temporalProblem(payload, Date.now() / 1000);
+    if (problem !== null) throw invalid(problem);
+    return payload;
+  }
+
+  /** OIDC: keys through discovery; any failure is Convex's one `Unauthenticated` message. */
+  private async verifyOidc(token: string, provider: OidcProvider): Promise<JWTPayload> {
+    kidOf(token); // a token without `kid` is refused before any key is fetched
+    const jwksUri = await this.keySets.discoveredJwksUri(provider.issuer);
+    let payload: JWTPayload;
+    try {
+      payload = await this.signedPayload(token, jwksUri, OIDC_ALGORITHMS);
+    } catch {
+      throw new AuthenticationError("Unauthenticated", AUTH_TEXTS.oidcUnverified);
+    }
+    const audiences = audiencesOf(payload);
+    const wrongIssuer = trimSlash(String(payload.iss)) !== provider.issuer;
+    if (
+      wrongIssuer ||
+      !audiences.includes(provider.applicationID) ||
+      temporalProblem(payload, Date.now() / 1000) !== null
+    ) {
+      throw new AuthenticationError("Unauthenticated", AUTH_TEXTS.oidcUnverified);
+    }
+    return payload;
   }
 }

@@ -14,15 +14,19 @@ import type http from "node:http";
 import type { Engine } from "../engine.ts";
 import { RequestError, errorMessageOf } from "../errors.ts";
 import type { FunctionOutcome } from "../runtime/executor.ts";
-import type { FunctionKind, UserIdentity } from "../runtime/execution.ts";
+import type { FunctionKind } from "../runtime/execution.ts";
+import type { Caller } from "../auth/credentials.ts";
 import { decodeTs, encodeTs } from "./timestamps.ts";
 import { exportValue, parseValueFormat, type ValueFormat } from "./value_format.ts";
 
 /** Request bodies above this size are refused with 413 (function args are limited to 16 MiB). */
 export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
-/** Resolves the identity of an HTTP request (the `Authorization` header); null when anonymous. */
-export type IdentityResolver = (authorization: string | undefined) => Promise<UserIdentity | null>;
+/**
+ * Resolves the caller of an HTTP request from its `Authorization` header.
+ * @throws RequestError when the credentials are refused.
+ */
+export type CallerResolver = (authorization: string | undefined) => Promise<Caller>;
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -196,7 +200,7 @@ function isApiRoute(route: string): boolean {
 /** Runs the function a (parsed) request names and answers with its outcome. */
 async function runFunction(
   engine: Engine,
-  resolveIdentity: IdentityResolver,
+  resolveIdentity: CallerResolver,
   req: http.IncomingMessage,
   route: string,
   body: Record<string, unknown>,
@@ -206,7 +210,7 @@ async function runFunction(
     body["format"],
     req.headers["convex-client"] as string | undefined,
   );
-  const identity = await resolveIdentity(req.headers.authorization);
+  const caller = await resolveIdentity(req.headers.authorization);
   // Any kind: an unknown or internal function fails inside the executor, as on the other routes.
   const kind = requested.kind ?? engine.registry.lookup(requested.path)?.kind ?? "query";
   const snapshotTs = route === "/api/query_at_ts" ? snapshotOf(engine, body) : undefined;
@@ -214,16 +218,21 @@ async function runFunction(
     path: requested.path,
     kind,
     args: functionArgs(body, route !== "/api/function"),
-    identity,
+    identity: caller.identity,
+    allowInternal: caller.admin,
     ...(snapshotTs !== undefined ? { snapshotTs } : {}),
   });
+  // A system error is not the function's: 503 `{code, message}`, which clients retry.
+  if (outcome.status === "error" && outcome.systemError !== undefined) {
+    throw new RequestError(outcome.systemError.code, outcome.systemError.message);
+  }
   return outcomeBody(outcome, format);
 }
 
 /** Handles one `/api/*` request. Returns false when the route is not part of the HTTP API. */
 export async function handleApiRequest(
   engine: Engine,
-  resolveIdentity: IdentityResolver,
+  resolveIdentity: CallerResolver,
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<boolean> {

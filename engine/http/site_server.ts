@@ -10,7 +10,7 @@ import type { Engine } from "../engine.ts";
 import { RequestError } from "../errors.ts";
 import { ACTION_TIMEOUT_MS } from "../runtime/action_runner.ts";
 import { MAX_HTTP_ACTION_BODY_BYTES, runHttpAction } from "../runtime/http_actions.ts";
-import type { IdentityResolver } from "./api_server.ts";
+import type { CallerResolver } from "./api_server.ts";
 
 export interface SiteServer {
   /** `http://HOST:PORT`: where HTTP actions are served. */
@@ -22,7 +22,7 @@ export interface SiteServer {
 
 export interface SiteServerOptions {
   readonly engine: Engine;
-  readonly resolveIdentity: IdentityResolver;
+  readonly resolveIdentity: CallerResolver;
   /** @default 3211 (0 picks a free port) */
   readonly port?: number;
   /** @default "127.0.0.1" */
@@ -86,9 +86,9 @@ async function writeResponse(response: Response, res: http.ServerResponse): Prom
 }
 
 /** The identity of a request, or none: a token that is not Convex auth is the app's business. */
-async function identityOf(resolve: IdentityResolver, req: http.IncomingMessage) {
+async function identityOf(resolve: CallerResolver, req: http.IncomingMessage) {
   try {
-    return await resolve(req.headers.authorization);
+    return (await resolve(req.headers.authorization)).identity;
   } catch {
     return null;
   }

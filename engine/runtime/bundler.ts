@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { SourceMapPayload } from "node:module";
 import * as esbuild from "esbuild";
 import { bundleNodeModule, type NodeModuleBundle } from "./node_bundler.ts";
 import { hasUseNodeDirective, mustBeIsolate } from "./use_node.ts";
@@ -32,9 +33,14 @@ export interface ModuleProblem {
   readonly reason: string;
 }
 
+/** The file name the default runtime's program is evaluated under (its stack frames name it). */
+export const BUNDLE_FILE = "convex-bundle.js";
+
 export interface Bundle {
   /** The bundled program (CommonJS). */
   readonly code: string;
+  /** esbuild's source map of `code` (sources relative to the app folder). */
+  readonly sourceMap: SourceMapPayload | null;
   /** Module paths (`orders`, `dir/file`) of the function modules, in the program. */
   readonly modulePaths: readonly string[];
   /** Module path -> its file under `convex/` (e.g. `orders` -> `orders.ts`). */
@@ -173,6 +179,10 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
       conditions: ["convex", "module", "import"],
       nodePaths: [PACKAGE_NODE_MODULES],
       logLevel: "silent",
+      // Stack frames of thrown errors are mapped back to the user's sources (stack_frames.ts).
+      sourcemap: "external",
+      sourcesContent: false,
+      outfile: BUNDLE_FILE,
       // Error locations are then relative to the app folder: `convex/orders.ts:3:7`.
       absWorkingDir: path.dirname(convexDir),
       define: { "process.env.NODE_ENV": '"production"' },
@@ -193,7 +203,8 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
     }
     throw error;
   }
-  const output = result.outputFiles[0];
+  const output = result.outputFiles.find((file) => file.path.endsWith(".js"));
+  const map = result.outputFiles.find((file) => file.path.endsWith(".js.map"));
   if (output === undefined)
     throw new BundleError([{ file: "convex/", reason: "esbuild produced no output" }]);
   const nodeModules: NodeModuleBundle[] = [];
@@ -202,7 +213,8 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
     else nodeModules.push(bundled);
   }
   return {
-    code: output.text,
+    code: output.text.replace(/\/\/# sourceMappingURL=\S+\s*$/, ""),
+    sourceMap: map === undefined ? null : (JSON.parse(map.text) as SourceMapPayload),
     modulePaths,
     moduleFiles,
     nodeModules,

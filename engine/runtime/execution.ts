@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytesFromPool } from "../util/random_pool.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import type { QueryStream } from "./query_stream.ts";
+import type { SystemError } from "../errors.ts";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
@@ -67,6 +68,8 @@ export interface Execution {
   readonly scheduledJobId?: string;
   /** Actions: the clock they see as `Date.now()` (the engine's, injectable). @default Date.now */
   readonly now?: () => number;
+  /** A system error a syscall raised (`throwOcc`, `throwOverloaded`): it fails the execution. */
+  systemError?: SystemError;
   /** Set once the function returned or failed: later syscalls (dangling promises) are refused. */
   ended?: boolean;
 }

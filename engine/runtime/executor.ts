@@ -10,6 +10,7 @@ import {
   convexErrorData,
   FunctionFailure,
   RequestError,
+  SystemError,
   TimeoutError,
   errorMessageOf,
   isConvexError,
@@ -47,6 +48,9 @@ import {
 import { MutationGate } from "./mutation_gate.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { FunctionRegistry, RegisteredFunction } from "./registry.ts";
+import { functionNotFoundText, occText, serverErrorText } from "../convex_messages.ts";
+import { uncaughtLine } from "./uncaught.ts";
+import type { StackMapper } from "./stack_frames.ts";
 
 /** Convex's limit on user code time in a query or mutation. */
 export const QUERY_MUTATION_TIMEOUT_MS = 1_000;
@@ -135,6 +139,11 @@ export type FunctionOutcome =
       readonly cause?: string;
       /** A mutation that conflicted on every attempt (it did not fail by itself: retry later). */
       readonly conflicted?: true;
+      /**
+       * A system error (OCC after every retry, `throwOcc`, `throwOverloaded`): not the function's
+       * fault; HTTP answers 503 `{code, message}`, the sync protocol closes with 1013.
+       */
+      readonly systemError?: SystemError;
     };
 
 /** Counters for tests and benchmarks. */
@@ -161,13 +170,25 @@ function kindLabel(kind: FunctionKind): string {
   return kind === "query" ? "Query" : kind === "mutation" ? "Mutation" : "Action";
 }
 
-function formatUncaught(requestId: string, error: unknown): string {
-  const name = isConvexError(error)
-    ? "ConvexError"
-    : error instanceof FunctionFailure
-      ? "Error"
-      : (((error as { name?: unknown })?.name as string | undefined) ?? "Error");
-  return `[Request ID: ${requestId}] Server Error\nUncaught ${typeof name === "string" ? name : "Error"}: ${errorMessageOf(error)}`;
+/** A failed function's message: the request-id framing, the Uncaught line and its frame. */
+function formatUncaught(requestId: string, error: unknown, mapper: StackMapper | null): string {
+  return serverErrorText(requestId, uncaughtLine(error, mapper));
+}
+
+/** The outcome of a system error, before or after the function ran. */
+function systemFailure(
+  error: SystemError,
+  logLines: string[] = [],
+): Extract<FunctionOutcome, { status: "error" }> {
+  return {
+    status: "error",
+    errorMessage: error.message,
+    logLines,
+    ts: null,
+    readSet: null,
+    observedIdentity: false,
+    systemError: error,
+  };
 }
 
 function delay(ms: number): Promise<void> {
@@ -188,7 +209,8 @@ export class Executor {
     this.actions = new ActionRunner({
       call: (call) => this.callFromAction(call),
       checkReturns: (fn, resultJson) => this.checkReturns(fn, resultJson),
-      formatError: formatUncaught,
+      formatError: (requestId, error) =>
+        formatUncaught(requestId, error, this.deps.registry().stackMapper),
       now: deps.now ?? Date.now,
       ...(deps.actionTimeoutMs !== undefined ? { timeoutMs: deps.actionTimeoutMs } : {}),
     });
@@ -221,10 +243,7 @@ export class Executor {
   resolve(request: Pick<FunctionRequest, "path" | "kind" | "allowInternal">): RegisteredFunction {
     const fn = this.deps.registry().lookup(request.path);
     if (fn === undefined || (fn.visibility === "internal" && request.allowInternal !== true)) {
-      throw new RequestError(
-        "BadConvexFunctionIdentifier",
-        `Could not find public function for '${request.path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`,
-      );
+      throw new RequestError("BadConvexFunctionIdentifier", functionNotFoundText(request.path));
     }
     if (fn.kind !== request.kind) {
       throw new RequestError(
@@ -349,12 +368,9 @@ export class Executor {
         }
         if (attempt >= MAX_MUTATION_ATTEMPTS) {
           return {
-            status: "error",
-            errorMessage: `[Request ID: ${requestId}] Server Error\n${outcome.message} It was retried ${attempt - 1} times and conflicted every time.`,
-            logLines: [],
-            ts: null,
-            readSet: null,
-            observedIdentity: false,
+            ...systemFailure(
+              new SystemError("OptimisticConcurrencyControlFailure", occText(outcome.table)),
+            ),
             conflicted: true,
           };
         }
@@ -496,11 +512,19 @@ export class Executor {
         fn.path,
       );
     } catch (error) {
+      const system = execution.systemError ?? (error instanceof SystemError ? error : undefined);
+      if (system !== undefined)
+        return { ...failure(system.message), systemError: system, transient: true };
+      const mapper = this.deps.registry().stackMapper;
       if (isConvexError(error)) {
         const data = convexErrorData(error);
-        return failure(formatUncaught(requestId, error), data, errorMessageOf(error));
+        return failure(formatUncaught(requestId, error, mapper), data, errorMessageOf(error));
       }
-      const outcome = failure(formatUncaught(requestId, error), undefined, errorMessageOf(error));
+      const outcome = failure(
+        formatUncaught(requestId, error, mapper),
+        undefined,
+        errorMessageOf(error),
+      );
       return error instanceof TimeoutError ? { ...outcome, transient: true } : outcome;
     } finally {
       execution.ended = true;
@@ -508,9 +532,12 @@ export class Executor {
       // User code is done: the commit below only waits for the disk.
       releaseSlot();
     }
+    // A system error stands even when the function caught it (Convex's are uncatchable).
+    const system = execution.systemError;
+    if (system !== undefined)
+      return { ...failure(system.message), systemError: system, transient: true };
     const checked = this.checkReturns(fn, resultJson);
-    if ("error" in checked)
-      return failure(`[Request ID: ${requestId}] Server Error\n${checked.error}`);
+    if ("error" in checked) return failure(serverErrorText(requestId, checked.error));
     if (readOnly) {
       const readSet = tx.finishRead();
       return {

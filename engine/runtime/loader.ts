@@ -1,13 +1,17 @@
 /**
- * Loads a bundled `convex/` folder into a fresh sandbox: evaluates each module on its own
- * (a module that throws is reported with its file and reason; the others still load), registers
+ * Loads a bundled `convex/` folder into a fresh sandbox: evaluates each module on its own (a
+ * module that throws refuses the whole version, as Convex refuses the push, with Convex's
+ * "Failed to analyze" text naming the module and the first frame in its source), registers
  * every exported function, and reads `schema.ts` and `auth.config.ts`. `"use node"` modules
  * are evaluated in Node.js (node_runtime.ts) and may define actions only, as Convex enforces.
  */
 import type { ValidatorJSON } from "convex/values";
 import { errorMessageOf } from "../errors.ts";
 import type { IndexDefinition } from "../storage/types.ts";
-import type { Bundle, ModuleProblem } from "./bundler.ts";
+import { BUNDLE_FILE, type Bundle, type ModuleProblem } from "./bundler.ts";
+import { failedToAnalyzeText } from "../convex_messages.ts";
+import { StackMapper } from "./stack_frames.ts";
+import { uncaughtLine } from "./uncaught.ts";
 import type { NodeModuleBundle } from "./node_bundler.ts";
 import { evaluateNodeModule } from "./node_runtime.ts";
 import { FunctionRegistry, registerExport, type RegisteredFunction } from "./registry.ts";
@@ -27,6 +31,8 @@ export interface SchemaInfo {
   readonly tables: ReadonlyMap<string, TableSchema>;
   /** False when `defineSchema(..., { schemaValidation: false })`. */
   readonly schemaValidation: boolean;
+  /** Indexes declared with `staged: true` (`table.index`): accepted, never queryable. */
+  readonly stagedIndexes: ReadonlySet<string>;
 }
 
 export interface LoadedApp {
@@ -45,6 +51,7 @@ interface SchemaExport {
   tables: {
     tableName: string;
     indexes: { indexDescriptor: string; fields: string[] }[];
+    stagedDbIndexes?: { indexDescriptor: string; fields: string[] }[];
     documentType: ValidatorJSON | null;
   }[];
   schemaValidation: boolean;
@@ -56,7 +63,11 @@ const RESERVED_INDEX_NAMES = new Set(["by_id", "by_creation_time"]);
 export function parseSchema(exported: string): SchemaInfo {
   const parsed = JSON.parse(exported) as SchemaExport;
   const tables = new Map<string, TableSchema>();
+  const stagedIndexes = new Set<string>();
   for (const table of parsed.tables) {
+    for (const staged of table.stagedDbIndexes ?? []) {
+      stagedIndexes.add(`${table.tableName}.${staged.indexDescriptor}`);
+    }
     const indexes: IndexDefinition[] = [];
     for (const index of table.indexes) {
       if (
@@ -73,37 +84,47 @@ export function parseSchema(exported: string): SchemaInfo {
       table.documentType === null || table.documentType.type === "any" ? null : table.documentType;
     tables.set(table.tableName, { name: table.tableName, indexes, documentType });
   }
-  return { tables, schemaValidation: parsed.schemaValidation };
+  return { tables, schemaValidation: parsed.schemaValidation, stagedIndexes };
 }
 
-/** Evaluates `bundle` in a new sandbox and builds the registry. */
+/**
+ * Evaluates `bundle` in a new sandbox and builds the registry.
+ * @param onModuleError - "refuse" (the backend, as Convex refuses a push): a module that throws
+ *   while loading fails the whole version with a SchemaLoadError; "skip" (analysing the app for
+ *   the gateway's schema): it is reported in `problems` and the rest is described.
+ */
 export function loadApp(
   bundle: Bundle,
   convex: ConvexGlobal,
   env: Readonly<Record<string, string>>,
+  onModuleError: "refuse" | "skip" = "refuse",
 ): LoadedApp {
   const problems: ModuleProblem[] = [...bundle.problems];
   const sandbox = new Sandbox(convex, env);
-  const thunks = sandbox.evaluateCommonJs(bundle.code, "convex-bundle.js") as Record<
+  const thunks = sandbox.evaluateCommonJs(bundle.code, BUNDLE_FILE) as Record<
     string,
     () => Record<string, unknown>
   >;
-  const registry = new FunctionRegistry();
+  const mapper = new StackMapper(BUNDLE_FILE, bundle.sourceMap);
+  const registry = new FunctionRegistry(mapper);
   let httpRouter: HttpRouterLike | null = null;
   let crons: ReadonlyMap<string, CronSpec> = new Map();
-  for (const modulePath of bundle.modulePaths) {
-    let exports: Record<string, unknown>;
+  const analyze = (modulePath: string, file: string): Record<string, unknown> | undefined => {
     try {
-      const thunk = thunks[modulePath];
-      if (thunk === undefined) continue;
-      exports = thunk();
+      return thunks[modulePath]?.();
     } catch (error) {
+      // Convex refuses the whole push when a module throws while it is analysed.
       problems.push({
-        file: `convex/${bundle.moduleFiles.get(modulePath) ?? modulePath}`,
-        reason: `failed to load: ${errorMessageOf(error)}`,
+        file: `convex/${file}`,
+        reason: failedToAnalyzeText(`${modulePath}.js`, uncaughtLine(error, mapper)),
       });
-      continue;
+      if (onModuleError === "skip") return undefined;
+      throw new SchemaLoadError(problems);
     }
+  };
+  for (const modulePath of bundle.modulePaths) {
+    const exports = analyze(modulePath, bundle.moduleFiles.get(modulePath) ?? modulePath);
+    if (exports === undefined) continue;
     for (const [exportName, value] of Object.entries(exports)) {
       const fn = registerExport(modulePath, exportName, value);
       if (fn !== null) registry.add(fn);
@@ -130,8 +151,12 @@ export function loadApp(
   }
   for (const nodeModule of bundle.nodeModules) {
     const loaded = loadNodeModule(nodeModule, convex, env);
-    if ("reason" in loaded) problems.push(loaded);
-    else for (const fn of loaded) registry.add(fn);
+    if (!("reason" in loaded)) {
+      for (const fn of loaded) registry.add(fn);
+      continue;
+    }
+    problems.push({ file: loaded.file, reason: loaded.reason });
+    if (loaded.fatal === true && onModuleError === "refuse") throw new SchemaLoadError(problems);
   }
   let schema: SchemaInfo | null = null;
   if (bundle.hasSchema) {
@@ -146,14 +171,9 @@ export function loadApp(
       throw new SchemaLoadError(problems);
     }
   }
-  let authConfig: unknown = undefined;
-  if (bundle.hasAuthConfig) {
-    try {
-      authConfig = thunks["auth.config"]?.()["default"];
-    } catch (error) {
-      problems.push({ file: "convex/auth.config.ts", reason: errorMessageOf(error) });
-    }
-  }
+  const authConfig = bundle.hasAuthConfig
+    ? analyze("auth.config", "auth.config.ts")?.["default"]
+    : undefined;
   return { registry, schema, authConfig, httpRouter, crons, problems };
 }
 
@@ -167,13 +187,14 @@ function loadNodeModule(
   nodeModule: NodeModuleBundle,
   convex: ConvexGlobal,
   env: Readonly<Record<string, string>>,
-): RegisteredFunction[] | ModuleProblem {
+): RegisteredFunction[] | (ModuleProblem & { fatal?: true }) {
   const file = `convex/${nodeModule.file}`;
   let exports: Record<string, unknown>;
   try {
     exports = evaluateNodeModule(nodeModule, convex, env);
   } catch (error) {
-    return { file, reason: `failed to load: ${errorMessageOf(error)}` };
+    const reason = failedToAnalyzeText(`${nodeModule.modulePath}.js`, uncaughtLine(error, null));
+    return { file, reason, fatal: true };
   }
   const functions: RegisteredFunction[] = [];
   for (const [exportName, value] of Object.entries(exports)) {
@@ -190,7 +211,10 @@ function loadNodeModule(
   return functions;
 }
 
-/** A schema that cannot be used: the app is not loaded (the previous version keeps serving). */
+/**
+ * A version that cannot be used (an invalid schema, a module or `auth.config.ts` that throws
+ * while loading): the app is not loaded, the previous version keeps serving.
+ */
 export class SchemaLoadError extends Error {
   constructor(readonly problems: readonly ModuleProblem[]) {
     super(problems.map((problem) => `${problem.file}: ${problem.reason}`).join("\n"));

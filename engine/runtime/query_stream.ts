@@ -4,6 +4,7 @@
  * in memory. Only what a stream actually consumed enters the read set.
  */
 import { FunctionFailure } from "../errors.ts";
+import { stagedIndexText } from "../convex_messages.ts";
 import type { MvccIndex } from "../storage/mvcc_index.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import type { Interval } from "../transactions/interval_set.ts";
@@ -121,6 +122,7 @@ export function planQuery(tx: Transaction, query: SerializedQuery): QueryPlan {
     case "IndexRange": {
       const name = source.indexName;
       const table = name.slice(0, name.lastIndexOf("."));
+      if (tx.store.isStaged(name)) fail(stagedIndexText(table, name.slice(table.length + 1)));
       index = name.endsWith(".by_id") ? undefined : tx.store.index(name);
       if (name.endsWith(".by_id")) {
         index = tx.store.index(`${table}.by_creation_time`);

@@ -5,6 +5,7 @@
  */
 import type { ValidatorJSON } from "convex/values";
 import type { FunctionKind } from "./execution.ts";
+import type { StackMapper } from "./stack_frames.ts";
 
 export type Visibility = "public" | "internal";
 
@@ -105,6 +106,12 @@ export function canonicalPath(path: string): string {
 
 export class FunctionRegistry {
   private readonly functions = new Map<string, RegisteredFunction>();
+
+  /**
+   * @param stackMapper - maps stack frames of this version's code to its sources (null: errors
+   *   are reported without a frame).
+   */
+  constructor(readonly stackMapper: StackMapper | null = null) {}
 
   add(fn: RegisteredFunction): void {
     this.functions.set(fn.path, fn);

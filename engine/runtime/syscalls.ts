@@ -4,7 +4,8 @@
  * can be in flight at once. Arguments and results are JSON text, as in Convex's runtime.
  */
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
-import { FunctionFailure, TimeoutError, errorMessageOf } from "../errors.ts";
+import { FunctionFailure, SystemError, TimeoutError, errorMessageOf } from "../errors.ts";
+import { OVERLOADED_TEXT, occText, wrongTableReaderText } from "../convex_messages.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import { decodeDocumentFields, type Transaction } from "../transactions/transaction.ts";
 import { currentExecution, type Execution } from "./execution.ts";
@@ -148,6 +149,13 @@ function userFieldsOf(document: StoredDocument): Record<string, Value> {
 }
 
 type SyncHandler = (args: Args) => unknown;
+
+/** Records `error` on the current execution (so it stands even if caught) and throws it. */
+function raiseSystemError(error: SystemError): never {
+  const current = currentExecution();
+  if (current !== undefined) current.systemError = error;
+  throw error;
+}
 type AsyncHandler = (args: Args) => Promise<string> | string;
 
 /** The function named by `ctx.run*` / scheduler syscall arguments. */
@@ -246,6 +254,11 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     },
     "1.0/getSnapshotTs": () =>
       convexToJson(BigInt.asIntN(64, transaction("getSnapshotTs").beginTs)),
+    // System errors, raised as Convex's runtime raises them: they fail the execution even if
+    // the function catches them.
+    throwOcc: () =>
+      raiseSystemError(new SystemError("OptimisticConcurrencyControlFailure", occText(null))),
+    throwOverloaded: () => raiseSystemError(new SystemError("Busy", OVERLOADED_TEXT)),
   };
 
   const asyncOps: Record<string, AsyncHandler> = {
@@ -253,6 +266,10 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       const tx = transaction("db.get");
       const resolved = resolveId(tx, args, "get");
       if (resolved === null) return "null";
+      const systemTable = resolved.table.startsWith("_");
+      if (systemTable !== (args["isSystem"] === true)) {
+        throw new FunctionFailure(wrongTableReaderText(systemTable, "get"));
+      }
       return documentJson(tx.get(resolved.id, resolved.table));
     },
     "1.0/queryStreamNext": (args) => {

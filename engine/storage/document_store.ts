@@ -91,6 +91,7 @@ export class DocumentStore {
   private readonly revisions = new Map<string, Revision[]>();
   private readonly tables = new Map<string, TableIndexes>();
   private indexDefinitions = new Map<string, readonly IndexDefinition[]>();
+  private stagedIndexes: ReadonlySet<string> = new Set();
   /** Keys and ids whose old revisions may be pruned once no snapshot older than `ts` is open. */
   private garbage: { ts: Timestamp; index: MvccIndex | null; key: string }[] = [];
   /** Entries of `garbage` before this position are done. */
@@ -102,6 +103,16 @@ export class DocumentStore {
    * Older revisions stay readable by id; index scans of a snapshot older than the rebuild see
    * the rebuilt indexes (index changes happen only when functions are reloaded).
    */
+  /** Indexes declared with `staged: true` (`table.index`): declared, but not queryable. */
+  setStagedIndexes(names: ReadonlySet<string>): void {
+    this.stagedIndexes = names;
+  }
+
+  /** Whether `name` (`table.index`) is a staged index. */
+  isStaged(name: string): boolean {
+    return this.stagedIndexes.has(name);
+  }
+
   setIndexDefinitions(definitions: ReadonlyMap<string, readonly IndexDefinition[]>): void {
     this.indexDefinitions = new Map(definitions);
     this.tables.clear();

@@ -21,6 +21,8 @@ export interface LiveQueryRequest {
   /** Convex-encoded JSON of the args object. */
   readonly args: unknown;
   readonly identity: UserIdentity | null;
+  /** The caller holds the admin key: internal queries resolve (cached apart from the rest). */
+  readonly allowInternal?: boolean;
   /** The subscription's query journal (pins a paginated query's page end), or null. */
   readonly journal?: string | null;
 }
@@ -155,8 +157,10 @@ export class LiveQueries {
    */
   async resultAt(request: LiveQueryRequest, ts: Timestamp, watcher: Watcher): Promise<LiveResult> {
     const argsJson = JSON.stringify([request.args ?? {}, request.journal ?? null]);
-    const sharedKey = `${request.path}\u0000${argsJson}\u0000*`;
-    const specificKey = `${request.path}\u0000${argsJson}\u0000${identityKey(request.identity)}`;
+    // An admin's results never serve others: they may come from internal functions.
+    const path = request.allowInternal === true ? `admin\u0000${request.path}` : request.path;
+    const sharedKey = `${path}\u0000${argsJson}\u0000*`;
+    const specificKey = `${path}\u0000${argsJson}\u0000${identityKey(request.identity)}`;
     for (const key of [sharedKey, specificKey]) {
       const cached = this.results.get(key);
       if (cached !== undefined && cached.generation === this.generation && cached.validAt(ts)) {
@@ -238,6 +242,7 @@ export class LiveQueries {
         kind: "query",
         args: request.args,
         identity: request.identity,
+        allowInternal: request.allowInternal === true,
         snapshotTs: ts,
         journal: request.journal ?? null,
       });

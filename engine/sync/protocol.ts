@@ -295,6 +295,9 @@ export function parseClientMessage(text: string): ClientMessage {
       };
       if (tokenType !== "None")
         authenticate.value = field(message, "value", isString, "a token string");
+      // An admin acting as a user: the identity's attributes (checked by the credentials).
+      if (tokenType === "Admin" && message["impersonating"] !== undefined)
+        authenticate.impersonating = message["impersonating"];
       return authenticate;
     }
     case "Event":

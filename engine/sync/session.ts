@@ -10,7 +10,10 @@
  * update: every query whose result is not valid at the latest timestamp reruns at that one
  * timestamp, and the changed results go out in one Transition. An unchanged result is not re-sent.
  */
-import { AuthenticationError, type Authenticator } from "../auth/auth.ts";
+import { AuthenticationError } from "../auth/auth.ts";
+import { AdminKeyError } from "../auth/admin_key.ts";
+import { ANONYMOUS, type Caller, type Credentials } from "../auth/credentials.ts";
+import { AUTH_TEXTS } from "../convex_messages.ts";
 import type { Executor, FunctionOutcome } from "../runtime/executor.ts";
 import type { UserIdentity } from "../runtime/execution.ts";
 import type { Timestamp } from "../storage/types.ts";
@@ -39,8 +42,8 @@ export interface SessionDeps {
   readonly committer: Committer;
   readonly liveQueries: LiveQueries;
   readonly sessionRequests: SessionRequests;
-  /** The current auth configuration (null: no providers configured). */
-  readonly authenticator: () => Authenticator | null;
+  /** Resolves `Authenticate` credentials (user tokens, the admin key). */
+  readonly credentials: Credentials;
 }
 
 /** Send a Ping after this much silence. @default 15_000 // ms */
@@ -70,6 +73,8 @@ export class SyncSession {
   private receivedQuerySet = 0;
   private receivedIdentity = 0;
   private identity: UserIdentity | null = null;
+  /** The session authenticated with the admin key: internal functions resolve. */
+  private admin = false;
   private readonly queries = new Map<number, SubscribedQuery>();
   private removed: number[] = [];
   /** A mutation committed at this ts was answered; a Transition reaching it must follow. */
@@ -274,44 +279,16 @@ export class SyncSession {
         `Authenticate baseVersion ${message.baseVersion} does not match the current identity version ${this.receivedIdentity}.`,
       );
     }
-    let identity: UserIdentity | null = null;
-    if (message.tokenType === "User") {
-      const authenticator = this.deps.authenticator();
-      try {
-        if (authenticator === null || !authenticator.hasProviders) {
-          throw new AuthenticationError(
-            "No auth provider found matching the given token: this deployment has no auth.config.ts providers.",
-          );
-        }
-        const verified = await authenticator.verifyWithExpiry(message.value ?? "");
-        identity = verified.identity;
-        this.expireAt(verified.expiresAtMs, message.baseVersion + 1);
-      } catch (error) {
-        const text =
-          error instanceof AuthenticationError
-            ? error.message
-            : `Could not verify token: ${errorMessageOf(error)}`;
-        this.send({
-          type: "AuthError",
-          error: text,
-          baseVersion: this.receivedIdentity,
-          authUpdateAttempted: true,
-        });
-        this.closeWith(1000, "AuthError");
-        return;
-      }
-    } else if (message.tokenType === "None") {
-      this.expireAt(null, message.baseVersion + 1);
-    } else if (message.tokenType === "Admin") {
-      this.send({
-        type: "AuthError",
-        error: "Admin keys are not supported by this backend.",
-        baseVersion: this.receivedIdentity,
-        authUpdateAttempted: true,
-      });
-      this.closeWith(1000, "AuthError");
+    let caller: Caller;
+    try {
+      caller = await this.callerOf(message);
+    } catch (error) {
+      this.refuseCredentials(error);
       return;
     }
+    this.expireAt(caller.expiresAtMs, message.baseVersion + 1);
+    const identity = caller.identity;
+    this.admin = caller.admin;
     this.identity = identity;
     this.receivedIdentity = message.baseVersion + 1;
     // A new identity: every query is looked up again under it (shared results stay shared).
@@ -320,6 +297,46 @@ export class SyncSession {
       query.result = null;
     }
     this.scheduleUpdate();
+  }
+
+  /** The caller an `Authenticate` message names. @throws AuthenticationError, AdminKeyError. */
+  private async callerOf(
+    message: Extract<ClientMessage, { type: "Authenticate" }>,
+  ): Promise<Caller> {
+    switch (message.tokenType) {
+      case "User":
+        return this.deps.credentials.user(message.value ?? "");
+      case "Admin":
+        return this.deps.credentials.admin(message.value ?? "", message.impersonating);
+      case "None":
+        return ANONYMOUS;
+      default:
+        return message.tokenType satisfies never;
+    }
+  }
+
+  /**
+   * Refused credentials, as Convex answers them: a refused user token gets `AuthError` (the
+   * client refetches its token), a bad admin key `FatalError` (not retried); then the socket
+   * closes.
+   */
+  private refuseCredentials(error: unknown): void {
+    if (error instanceof AdminKeyError) {
+      this.send({ type: "FatalError", error: error.message });
+      this.closeWith(1000, error.code);
+      return;
+    }
+    const text =
+      error instanceof AuthenticationError
+        ? error.message
+        : `Could not verify token: ${errorMessageOf(error)}`;
+    this.send({
+      type: "AuthError",
+      error: text,
+      baseVersion: this.receivedIdentity,
+      authUpdateAttempted: true,
+    });
+    this.closeWith(1000, "AuthError");
   }
 
   /**
@@ -335,7 +352,7 @@ export class SyncSession {
         if (this.state !== "open" || this.receivedIdentity !== identityVersion) return;
         this.send({
           type: "AuthError",
-          error: "Token expired",
+          error: AUTH_TEXTS.tokenExpiredInUse,
           baseVersion: this.receivedIdentity,
           authUpdateAttempted: false,
         });
@@ -371,6 +388,7 @@ export class SyncSession {
             kind: "mutation",
             args,
             identity: this.identity,
+            allowInternal: this.admin,
             sessionRequest: { sessionId: this.sessionId, requestId },
           }),
         );
@@ -389,6 +407,10 @@ export class SyncSession {
         });
         return;
       }
+    }
+    if (outcome.status === "error" && outcome.systemError !== undefined) {
+      this.closeWith(1013, outcome.systemError.code);
+      return;
     }
     if (outcome.status === "error") {
       this.send({
@@ -424,6 +446,7 @@ export class SyncSession {
         kind: "action",
         args,
         identity: this.identity,
+        allowInternal: this.admin,
       });
     } catch (error) {
       this.send({
@@ -433,6 +456,10 @@ export class SyncSession {
         result: `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`,
         logLines: [],
       });
+      return;
+    }
+    if (outcome.status === "error" && outcome.systemError !== undefined) {
+      this.closeWith(1013, outcome.systemError.code);
       return;
     }
     if (outcome.status === "error") {
@@ -484,6 +511,7 @@ export class SyncSession {
       const querySetVersion = this.receivedQuerySet;
       const identityVersion = this.receivedIdentity;
       const identity = this.identity;
+      const admin = this.admin;
       const removed = this.removed;
       this.removed = [];
       const queries = [...this.queries.values()];
@@ -492,7 +520,13 @@ export class SyncSession {
           query.result !== null && query.result.validAt(ts)
             ? Promise.resolve(query.result)
             : this.deps.liveQueries.resultAt(
-                { path: query.path, args: query.args, identity, journal: query.journal },
+                {
+                  path: query.path,
+                  args: query.args,
+                  identity,
+                  allowInternal: admin,
+                  journal: query.journal,
+                },
                 ts,
                 this.watcher,
               ),
@@ -500,6 +534,15 @@ export class SyncSession {
       );
       if (this.state !== "open") {
         for (const result of results) this.deps.liveQueries.unwatch(result, this.watcher);
+        return;
+      }
+      // A system error in a query closes the socket as Convex does (1013): the client retries.
+      const system = results.find(
+        (result) => result.outcome.status === "error" && result.outcome.systemError !== undefined,
+      )?.outcome;
+      if (system?.status === "error" && system.systemError !== undefined) {
+        for (const result of results) this.deps.liveQueries.unwatch(result, this.watcher);
+        this.closeWith(1013, system.systemError.code);
         return;
       }
       // Serialised here: each result's JSON is shared by every session sending it.

@@ -128,6 +128,7 @@ export class Committer {
           new ConflictError(
             `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
               `(index ${overlap.index}, commit ${entry.ts})`,
+            table,
           ),
         );
       }

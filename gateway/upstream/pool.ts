@@ -315,7 +315,10 @@ export class UpstreamPool {
   private refuse(pooled: PooledClient | undefined, token: string): void {
     if (pooled !== undefined) {
       pooled.auth = "refused";
-      void this.drop(pooled, new Error("AuthError: the token was refused or has expired."));
+      const refused = Object.assign(new Error("AuthError: the token was refused or has expired."), {
+        code: "Unauthenticated",
+      });
+      void this.drop(pooled, refused);
     }
     this.options.onTokenRefused?.(token);
   }

@@ -180,11 +180,24 @@ describe("a user token over the HTTP API", () => {
     expect(await step(client.query(users.currentName, {}), "users:currentName")).toBe("Hatter");
   });
 
-  it("answers 401 for a bad token", async () => {
-    for (const token of [
-      await issuer.token("mallory", {}, { wrongKey: true }),
-      await issuer.token("alice", {}, { expiresIn: -120 }),
-    ]) {
+  it("answers 401 with Convex's code and message for a bad token", async () => {
+    for (const [token, body] of [
+      [
+        await issuer.token("mallory", {}, { wrongKey: true }),
+        {
+          code: "InvalidAuthHeader",
+          message:
+            "Could not decode token. The JWT's 'kid' (key ID) header is 'test-key-1', does this key match any key in the provider's JWKS?",
+        },
+      ],
+      [
+        await issuer.token("alice", {}, { expiresIn: -120 }),
+        {
+          code: "InvalidAuthHeader",
+          message: "Could not validate token: Token expired 120 seconds ago",
+        },
+      ],
+    ] as const) {
       const response = await step(
         fetch(`${backend.url}/api/query`, {
           method: "POST",
@@ -194,11 +207,16 @@ describe("a user token over the HTTP API", () => {
         "POST /api/query",
       );
       expect(response.status).toBe(401);
-      expect(await response.json()).toMatchObject({ code: "Unauthenticated" });
+      const answer = (await response.json()) as { code: string; message: string };
+      expect(answer.code).toBe(body.code);
+      // The expiry is counted in whole seconds: a second may pass between signing and checking.
+      expect(answer.message.replace(/expired 12[01] seconds/, "expired 120 seconds")).toBe(
+        body.message,
+      );
 
       const client = httpClient(backend.url);
       client.setAuth(token);
-      await expect(step(client.query(users.whoami, {}), "users:whoami")).rejects.toThrow();
+      await expect(step(client.query(users.whoami, {}), "users:whoami")).rejects.toThrow(body.code);
     }
   });
 });

@@ -447,7 +447,7 @@ describe("a protocol violation", () => {
     },
   );
 
-  it("(a bad token) gets an AuthError, then the socket closes", async () => {
+  it("(a bad token or admin key) gets an AuthError or FatalError, then the socket closes", async () => {
     const table = FORBIDDEN_TABLES + violations.length;
     for (const [tokenType, value] of [
       ["User", "not.a.jwt"],
@@ -457,10 +457,19 @@ describe("a protocol violation", () => {
       await using socket = await RawSyncSocket.connect(backend.url);
       socket.send({ type: "Authenticate", baseVersion: 0, tokenType, value });
       socket.send(placeOrderFrame(table));
-      const error = await socket.expect("AuthError");
-      expect(error).toMatchObject({ baseVersion: 0, authUpdateAttempted: true });
-      expect(error.error).not.toBe("");
-      expect(await socket.expectClose()).toEqual({ code: 1000, reason: "AuthError" });
+      if (tokenType === "Admin") {
+        // A forged admin key: Convex's BadDeployKey, a FatalError (never retried).
+        const fatal = await socket.expect("FatalError");
+        expect(fatal.error).toBe(
+          "The provided deploy key was invalid for this deployment. Double check that the environment this key was generated for matches the desired deployment.",
+        );
+        expect(await socket.expectClose()).toEqual({ code: 1000, reason: "BadDeployKey" });
+      } else {
+        const error = await socket.expect("AuthError");
+        expect(error).toMatchObject({ baseVersion: 0, authUpdateAttempted: true });
+        expect(error.error).not.toBe("");
+        expect(await socket.expectClose()).toEqual({ code: 1000, reason: "AuthError" });
+      }
       expect(socket.unread).toBe(0);
     }
     const forbidden = await step(

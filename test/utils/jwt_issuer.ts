@@ -22,6 +22,12 @@ export interface TokenOptions {
   readonly wrongKey?: boolean;
   /** @default TEST_APPLICATION_ID */
   readonly audience?: string;
+  /** The `kid` header; null leaves it out. @default the JWKS key's */
+  readonly kid?: string | null;
+  /** `iat` this many seconds from now (and `exp` an hour after it). */
+  readonly issuedIn?: number;
+  /** The `iss` claim. @default the issuer's URL */
+  readonly issuer?: string;
 }
 
 export interface TestIssuer extends AsyncDisposable {
@@ -48,6 +54,12 @@ export async function startTestIssuer(): Promise<TestIssuer> {
       res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks` }));
       return;
     }
+    if (req.method === "GET" && req.url === "/jwks-invalid") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("this is not a key set");
+      return;
+    }
+    if (req.method === "GET" && req.url === "/jwks-hang") return; // never answers
     if (req.method === "GET" && req.url === "/jwks") {
       jwksFetches++;
       res.writeHead(200, { "content-type": "application/json" });
@@ -65,13 +77,21 @@ export async function startTestIssuer(): Promise<TestIssuer> {
 
   async function sign(key: PrivateKey, subject: string, claims: JWTPayload, options: TokenOptions) {
     const now = Math.floor(Date.now() / 1000);
-    const expiresIn = options.expiresIn ?? 3600;
+    const expiresIn =
+      options.issuedIn !== undefined ? options.issuedIn + 3600 : (options.expiresIn ?? 3600);
+    const kid = options.kid === undefined ? KEY_ID : options.kid;
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: "RS256", kid: KEY_ID, typ: "JWT" })
-      .setIssuer(url)
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", ...(kid === null ? {} : { kid }) })
+      .setIssuer(options.issuer ?? url)
       .setSubject(subject)
       .setAudience(options.audience ?? TEST_APPLICATION_ID)
-      .setIssuedAt(expiresIn > 0 ? now : now + expiresIn - 60)
+      .setIssuedAt(
+        options.issuedIn !== undefined
+          ? now + options.issuedIn
+          : expiresIn > 0
+            ? now
+            : now + expiresIn - 60,
+      )
       .setExpirationTime(now + expiresIn)
       .sign(key);
   }

@@ -1,0 +1,151 @@
+/**
+ * Every error text the engine shares with Convex, built in one place, worded as Convex's backend
+ * words them (crates/errors, crates/authentication, crates/keybroker, the isolate's error
+ * formatting). Callers pass values; they never assemble these texts themselves. Codes travel
+ * beside the texts (errors.ts), so nothing downstream needs to read a message to classify it.
+ */
+
+/** `Uncaught <Name>: <message>` plus the first user stack frame, when there is one. */
+export function uncaughtText(name: string, message: string, frame: string | null): string {
+  return `Uncaught ${name}: ${message}${frame === null ? "" : `\n${frame}`}`;
+}
+
+/** One stack frame as Convex prints it: `    at <fn> (../convex/<file>:<line>:<col>)`. */
+export function stackFrameText(
+  functionName: string | null,
+  file: string,
+  line: number,
+  column: number,
+): string {
+  return `    at ${functionName ?? "<anonymous>"} (../${file}:${line}:${column})`;
+}
+
+/** The `[Request ID: <id>] Server Error` framing of a failed function's message. */
+export function serverErrorText(requestId: string, detail: string): string {
+  return `[Request ID: ${requestId}] Server Error\n${detail}`;
+}
+
+/**
+ * An unknown or internal function called from outside. Convex names a default export by its
+ * module alone (`'getUsers'`, not `'getUsers:default'`).
+ */
+export function functionNotFoundText(path: string): string {
+  const shown = path.endsWith(":default") ? path.slice(0, -":default".length) : path;
+  return `Could not find public function for '${shown}'. Did you forget to run \`npx convex dev\`?`;
+}
+
+/** Querying an index declared with `staged: true`. */
+export function stagedIndexText(table: string, index: string): string {
+  return `Index ${table}.${index} is currently staged and not available to query until it is enabled`;
+}
+
+/**
+ * `db.system.get` of a user table's id (or `db.get` of a system table's id), worded as
+ * convex-js words the same rule for `query()` and `normalizeId()`.
+ */
+export function wrongTableReaderText(accessingSystemTable: boolean, method: string): string {
+  return `${accessingSystemTable ? "System" : "User"} tables can only be accessed from db.${accessingSystemTable ? "system." : ""}${method}().`;
+}
+
+/** A mutation that conflicted on every retry (Convex's `user_occ`). */
+export function occText(table: string | null): string {
+  const where = table === null ? "some table" : `the "${table}" table`;
+  return `Documents read from or written to ${where} changed while this mutation was being run and on every subsequent retry. See https://docs.convex.dev/error#1`;
+}
+
+/** The `throwOverloaded` syscall's error (Convex's testing syscall wording). */
+export const OVERLOADED_TEXT = "I'm a bit busy.";
+
+/** A request with a deploy/admin key this deployment did not issue. */
+export const BAD_ADMIN_KEY_TEXT =
+  "The provided deploy key was invalid for this deployment. Double check that the environment this key was generated for matches the desired deployment.";
+
+/** An admin key whose acting-as identity cannot be read. */
+export function badActingIdentityText(reason: string): string {
+  return `Invalid acting user identity in the admin key: ${reason}`;
+}
+
+/** What `describeProvider` returns for each provider in the NoAuthProvider message. */
+export type ProviderDescription =
+  | { readonly kind: "oidc"; readonly domain: string; readonly applicationID: string }
+  | { readonly kind: "customJwt"; readonly issuer: string; readonly applicationID: string | null };
+
+/** Auth failures, by the code Convex gives them. */
+export const AUTH_TEXTS = {
+  malformed:
+    "Could not parse JWT payload. Check that the token is a valid JWT format with three base64-encoded parts separated by dots.",
+  missingIssuer:
+    "Missing issuer claim ('iss') in JWT payload. The JWT must include an 'iss' claim that matches one of your configured auth providers.",
+  missingAudience:
+    "Missing audience claim ('aud') in JWT payload. The JWT must include an 'aud' claim that matches your configured application ID.",
+  missingKid: "Could not decode token. JWT may be missing a 'kid' (key ID) header.",
+  oidcUnverified:
+    "Could not verify OIDC token claim. Check that the token signature is valid and the token hasn't expired.",
+  invalidClaims:
+    "Could not verify token claim. Check that the JWT contains valid claims and matches your auth provider configuration.",
+  headerPrefix: "Header must begin with `bearer `",
+  tokenExpiredInUse: "Token expired",
+} as const;
+
+/** NoAuthProvider: lists the configured providers as Convex does. */
+export function noAuthProviderText(providers: readonly ProviderDescription[]): string {
+  if (providers.length === 0) {
+    return "No auth provider found matching the given token (no providers configured). Check convex/auth.config.ts.";
+  }
+  const list = providers.map((provider) =>
+    provider.kind === "oidc"
+      ? `OIDC(domain=${provider.domain}, app_id=${provider.applicationID})`
+      : `CustomJWT(issuer=${provider.issuer}, app_id=${provider.applicationID ?? "none"})`,
+  );
+  return `No auth provider found matching the given token. Check that your JWT's issuer and audience match one of your configured providers: [${list.join(", ")}]`;
+}
+
+/** A `kid` the provider's JWKS does not hold (or a signature that does not verify). */
+export function unknownKidText(kid: string): string {
+  return `Could not decode token. The JWT's 'kid' (key ID) header is '${kid}', does this key match any key in the provider's JWKS?`;
+}
+
+/** A JWKS body that is not a key set. */
+export function invalidJwksText(uri: string): string {
+  return `Invalid JWKS response body from '${uri}'. The response is not valid JSON or doesn't match the expected JWKS format.`;
+}
+
+/** A JWKS that could not be fetched (unreachable, timed out, or an HTTP error). */
+export function jwksFetchText(uri: string, reason: string): string {
+  return `Could not fetch JWKS from URL '${uri}': ${reason}. Check that the URL is correct and accessible.`;
+}
+
+/** OIDC discovery that failed. */
+export function discoveryFailedText(issuer: string, reason: string): string {
+  return `Auth provider discovery of ${issuer} failed: ${reason}`;
+}
+
+/** A token whose `iss` does not match its provider's. */
+export function invalidIssuerText(tokenIssuer: string, issuer: string): string {
+  return `Invalid issuer: ${tokenIssuer} != ${issuer}`;
+}
+
+/** A token whose audiences do not include the provider's `applicationID`. */
+export function invalidAudienceText(applicationID: string, audiences: readonly string[]): string {
+  return `Invalid audience: ${applicationID} not in ${JSON.stringify(audiences).replaceAll(",", ", ")}`;
+}
+
+/** Temporal validation (5 s of leeway), worded as Convex's JWT library words it. */
+export function tokenExpiredText(secondsAgo: number): string {
+  return `Could not validate token: Token expired ${secondsAgo} seconds ago`;
+}
+
+/** An `nbf` or `iat` more than 5 s in the future. */
+export function tokenNotYetValidText(secondsFromNow: number): string {
+  return `Could not validate token: Token will be valid in ${secondsFromNow} seconds`;
+}
+
+/** A token larger than the engine accepts (checked before anything decodes it). */
+export function tokenTooLargeText(bytes: number, limit: number): string {
+  return `Could not parse JWT payload: the token is ${bytes} bytes long, more than the ${limit} bytes accepted.`;
+}
+
+/** A module (or `auth.config.ts`) that throws while the push is analysed. */
+export function failedToAnalyzeText(moduleFile: string, uncaught: string): string {
+  return `Failed to analyze ${moduleFile}: ${uncaught}`;
+}
