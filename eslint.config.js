@@ -51,6 +51,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ["lib/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/engine/**", "**/gateway/**"],
+              message: "lib/ holds what engine/ and gateway/ share: it imports neither",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["gateway/**/*.ts"],
     rules: {
       "no-restricted-imports": [

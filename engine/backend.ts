@@ -15,7 +15,7 @@ import { AdminKeyError } from "./auth/admin_key.ts";
 import { RequestError } from "./errors.ts";
 import { pino, type Logger } from "pino";
 import { backendMetrics } from "./http/metrics.ts";
-import { withOpsRoutes } from "./http/ops_routes.ts";
+import { withOpsRoutes } from "../lib/ops_routes.ts";
 import { backendReadiness } from "./http/readiness.ts";
 import { inFlightRequests } from "./http/in_flight.ts";
 

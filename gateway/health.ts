@@ -8,19 +8,9 @@
  * backend outage `/readyz` answers 503 within that bound.
  */
 import { isSchema, type GraphQLSchema } from "graphql";
+import type { Check, Readiness } from "../lib/ops_routes.ts";
 
-/** One readiness check's outcome. */
-export interface Check {
-  readonly ok: boolean;
-  /** Why it failed (no user data, no token). */
-  readonly detail?: string;
-}
-
-/** What `/readyz` answers (HTTP 200 when `ready`, else 503). */
-export interface Readiness {
-  readonly ready: boolean;
-  readonly checks: Readonly<Record<string, Check>>;
-}
+export type { Check, Readiness } from "../lib/ops_routes.ts";
 
 export interface ReadinessSources {
   /** The schema served now (may throw while it cannot be derived). */

@@ -46,7 +46,7 @@ import { pino, type Logger } from "pino";
 import { gatewayMetrics } from "./metrics.ts";
 import { operationMetricsPlugin } from "./operation_metrics.ts";
 import { gatewayReadiness } from "./health.ts";
-import { withOpsRoutes } from "./ops_routes.ts";
+import { withOpsRoutes } from "../lib/ops_routes.ts";
 import { Drain, drainThenClose } from "./drain.ts";
 import { requestIdOf, requestLogPlugin } from "./request_log.ts";
 import { guardSlowConsumers, type SlowConsumerOptions } from "./slow_consumer.ts";

@@ -4,7 +4,7 @@
  * down.
  */
 import type { Engine } from "../engine.ts";
-import type { Readiness } from "./ops_routes.ts";
+import type { Readiness } from "../../lib/ops_routes.ts";
 
 /** Ready once the data is recovered (it is, before the server listens) and functions loaded. */
 export function backendReadiness(engine: Engine, closing: boolean): Readiness {

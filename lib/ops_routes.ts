@@ -1,11 +1,22 @@
 /**
- * The operations endpoints in front of the GraphQL server: `GET /healthz` (the process is up:
- * always 200), `GET /readyz` (200 or 503 with the checks as JSON, see health.ts) and
- * `GET /metrics` (Prometheus text format, see metrics.ts). Every other request goes to `next`.
- * HEAD works as GET without a body; other methods get 405.
+ * The operations endpoints of a server (the backend's deployment port, the gateway's port): `GET /healthz` (the process is up:
+ * always 200), `GET /readyz` (200 or 503 with the checks as JSON) and `GET /metrics` (Prometheus
+ * text format, see metrics.ts). Every other request goes to `next`. HEAD works as GET without a
+ * body; other methods get 405. Shared by engine/ and gateway/ (lib/ imports neither).
  */
 import type http from "node:http";
-import type { Readiness } from "./health.ts";
+
+/** One readiness check's outcome. */
+export interface Check {
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+/** What `/readyz` answers (HTTP 200 when `ready`, else 503). */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Readonly<Record<string, Check>>;
+}
 
 export interface OpsEndpoints {
   readonly readiness: () => Promise<Readiness>;
