@@ -10,7 +10,7 @@
  */
 import type http from "node:http";
 import { Readable } from "node:stream";
-import { jsonBytesNestBeyond } from "./json_nesting.ts";
+import { jsonTextNestsBeyond } from "../lib/json_depth.ts";
 
 export interface BodyLimits {
   /** Largest body accepted. @default 1_048_576 (1 MiB) */
@@ -104,7 +104,7 @@ function readBody(
   const onEnd = (): void => {
     const body = Buffer.concat(chunks);
     const json = /json/i.test(req.headers["content-type"] ?? "");
-    if (json && jsonBytesNestBeyond(body, limits.maxNesting))
+    if (json && jsonTextNestsBeyond(body, limits.maxNesting))
       answerTooNested(res, limits.maxNesting);
     else forward(req, res, body, next);
   };

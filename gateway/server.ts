@@ -11,8 +11,6 @@ import {
   execute as graphqlExecute,
   getOperationAST,
   OperationTypeNode,
-  type DocumentNode,
-  GraphQLError,
   NoSchemaIntrospectionCustomRule,
   print,
   type ExecutionArgs,
@@ -24,8 +22,7 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { WebSocketServer, type WebSocket } from "ws";
-import { useServer, type Extra as WsExtra } from "graphql-ws/use/ws";
-import type { Context as GraphqlWsContext, SubscribePayload } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
 import type { GatewayContext } from "./context.ts";
 import { httpConvexAccess } from "./upstream/http_access.ts";
 import { latestTimestampReader } from "./upstream/latest_timestamp.ts";
@@ -40,6 +37,7 @@ import {
   type DocumentsPlugin,
 } from "./documents.ts";
 import { isolatedPrepare, isolatedRun } from "./ws_isolation.ts";
+import { wsOperationPreparer, type Enveloped, type WsContext } from "./ws_operations.ts";
 import { guardFrameNesting } from "./ws_frame_guard.ts";
 import { getCachingPlugin } from "./get_caching.ts";
 import { pino, type Logger } from "pino";
@@ -142,24 +140,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** What `yoga.getEnveloped` hands a graphql-ws subscription (typed here: Yoga's are generic). */
-interface Enveloped {
-  schema: GraphQLSchema;
-  execute: (args: ExecutionArgs) => unknown;
-  subscribe: (args: ExecutionArgs) => unknown;
-  contextFactory: () => Promise<unknown>;
-  parse: (source: string) => DocumentNode;
-  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
-}
-
 /**
  * The deepest JSON a request body or graphql-ws frame may nest (checked before parsing): Convex
  * values nest at most 64 levels, and variables wrap them in a few more.
  */
 const MAX_JSON_NESTING = 128;
-
-/** The graphql-ws context of a socket (its upgrade request in `extra`). */
-type WsContext = GraphqlWsContext<Record<string, unknown> | undefined, WsExtra>;
 
 /** The document limits of `options`, defaults where unset. */
 function documentOptions(options: GatewayOptions): DocumentOptions {
@@ -426,69 +411,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ),
   );
 
-  /** What graphql-ws runs for one `subscribe` message: its execution arguments, or its errors. */
-  const prepareOperation = async (
-    ctx: WsContext,
-    payload: SubscribePayload,
-  ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-    // graphql-ws has registered this id already: the count includes it.
-    if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
-      return [
-        new GraphQLError(`Too many subscriptions on this connection (limit ${maxSubscriptions}).`),
-      ];
-    }
-    const enveloped = yoga.getEnveloped({
-      ...ctx,
-      // Yoga's schema factory and plugins expect a Fetch Request: the upgrade request stands in.
-      // POST: the operation may be a mutation, which Yoga refuses over GET.
-      request: new Request(`http://localhost${ctx.extra.request.url ?? "/graphql"}`, {
-        method: "POST",
-        headers: Object.entries(ctx.extra.request.headers).flatMap(([name, value]) =>
-          value === undefined
-            ? []
-            : [[name, Array.isArray(value) ? value.join(", ") : value] as [string, string]],
-        ),
-      }),
-      req: ctx.extra.request,
-      socket: ctx.extra.socket,
-      viaWebSocket: true,
-      params: payload,
-    }) as unknown as Enveloped;
-    const { schema, execute, subscribe, contextFactory, parse, validate } = enveloped;
-    let source = payload.query;
-    if (options.persistedOperations !== undefined) {
-      // Over the socket too, only known operations run (by id, as over HTTP).
-      const extensions = payload.extensions as
-        { persistedQuery?: { sha256Hash?: unknown }; documentId?: unknown } | undefined;
-      const id =
-        extensions?.persistedQuery?.sha256Hash ??
-        extensions?.documentId ??
-        (payload as { documentId?: unknown }).documentId;
-      const known = typeof id === "string" ? options.persistedOperations[id] : undefined;
-      if (known === undefined) {
-        return [
-          new GraphQLError(
-            "PersistedQueryOnly: only persisted operations are accepted; send a known operation id.",
-            { extensions: { code: "PERSISTED_QUERY_ONLY" } },
-          ),
-        ];
-      }
-      source = known;
-    }
-    // A syntax error (or a limit) throws: isolatedPrepare fails this operation only.
-    const document: DocumentNode = parse(source);
-    const args: ExecutionArgs = {
-      schema,
-      operationName: payload.operationName ?? null,
-      document,
-      variableValues: payload.variables ?? null,
-      contextValue: await contextFactory(),
-      rootValue: { execute, subscribe },
-    };
-    const errors = validate(args.schema, args.document);
-    if (errors.length > 0) return errors;
-    return args;
-  };
+  const prepareOperation = wsOperationPreparer({
+    enveloped: (initial) => yoga.getEnveloped(initial) as unknown as Enveloped,
+    maxSubscriptions: options.maxSubscriptionsPerConnection ?? 100,
+    ...(options.persistedOperations !== undefined
+      ? { persistedOperations: options.persistedOperations }
+      : {}),
+  });
 
   const dev = options.dev === true;
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: maxBody });
@@ -497,7 +426,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stopSlowConsumerGuard = guardSlowConsumers(wss, options.slowConsumer ?? {}, () =>
     metrics.slowConsumerClosed(),
   );
-  const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100;
   useServer<WsContext["connectionParams"], { request: http.IncomingMessage }>(
     {
       // Anything thrown while starting one operation fails that operation, never the socket.

@@ -8,7 +8,7 @@
  * that listener, so it must be installed on the server before `useServer`.
  */
 import type { RawData, WebSocket, WebSocketServer } from "ws";
-import { jsonBytesNestBeyond } from "./json_nesting.ts";
+import { jsonTextNestsBeyond } from "../lib/json_depth.ts";
 
 /** graphql-ws's close code for a message it cannot accept (its `CloseCode.BadRequest`). */
 const BAD_REQUEST = 4400;
@@ -25,7 +25,7 @@ export function guardFrameNesting(wss: WebSocketServer, maxNesting: number): voi
     socket.on = ((event: string, listener: (...args: unknown[]) => void) => {
       if (event !== "message") return on(event, listener);
       return on("message", (data: RawData, isBinary: boolean) => {
-        if (jsonBytesNestBeyond(asBuffer(data), maxNesting)) {
+        if (jsonTextNestsBeyond(asBuffer(data), maxNesting)) {
           socket.close(BAD_REQUEST, `Message nests deeper than ${maxNesting} levels`);
           return;
         }

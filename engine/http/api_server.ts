@@ -9,7 +9,7 @@
  * `{status: "error", errorMessage, errorData?, logLines}`; a request that cannot run answers
  * `{code, message}` with a 4xx/5xx status.
  */
-import { jsonTextNestsBeyond } from "../values/json_text.ts";
+import { jsonTextNestsBeyond } from "../../lib/json_depth.ts";
 import type http from "node:http";
 import type { Engine } from "../engine.ts";
 import { RequestError, errorMessageOf } from "../errors.ts";

@@ -25,12 +25,11 @@ import type { ReadSet } from "../transactions/read_set.ts";
 import { Transaction, type WriteCheck } from "../transactions/transaction.ts";
 import { decodeDocumentId } from "../values/document_id.ts";
 import {
-  jsonNestsBeyond,
   MAX_FUNCTION_ARGS_SIZE,
   MAX_FUNCTION_RESULT_SIZE,
-  TOO_NESTED_MESSAGE,
   TooNestedArguments,
 } from "../values/limits.ts";
+import { jsonValueNestsBeyond, TOO_NESTED_MESSAGE } from "../../lib/json_depth.ts";
 import {
   argumentValidationMessage,
   returnsValidationMessage,
@@ -260,7 +259,7 @@ export class Executor {
     args: unknown,
   ): { value: Value; json: string } | { error: string } {
     // Before anything recurses into them (the arguments object itself is level 1).
-    if (args instanceof TooNestedArguments || jsonNestsBeyond(args)) {
+    if (args instanceof TooNestedArguments || jsonValueNestsBeyond(args)) {
       return { error: `ArgumentValidationError: ${TOO_NESTED_MESSAGE}` };
     }
     const json = JSON.stringify(args ?? {});

@@ -3,7 +3,7 @@
  * validated: `parseClientMessage` either returns a well-formed message or throws a
  * `ProtocolViolation` naming the field, what was expected and what arrived.
  */
-import { jsonTextNestsBeyond } from "../values/json_text.ts";
+import { jsonTextNestsBeyond } from "../../lib/json_depth.ts";
 import { guardArguments } from "../values/limits.ts";
 
 /**
@@ -211,6 +211,51 @@ function parseModification(raw: unknown): QuerySetModification {
   }
 }
 
+/** A `Connect` frame's fields. @throws ProtocolViolation */
+function parseConnect(message: Record<string, unknown>): ClientMessage {
+  const sessionId = field(message, "sessionId", isString, "a UUID string");
+  if (!UUID.test(sessionId)) {
+    throw new ProtocolViolation(
+      "BadRequest",
+      `"Connect" message expects "sessionId" to be a UUID, got "${sessionId.slice(0, 64)}".`,
+    );
+  }
+  const connect: ClientMessage = {
+    type: "Connect",
+    sessionId,
+    connectionCount: field(message, "connectionCount", isUint, "a non-negative integer"),
+    lastCloseReason:
+      typeof message["lastCloseReason"] === "string" ? message["lastCloseReason"] : null,
+  };
+  const maxObserved = field(message, "maxObservedTimestamp", isString, "a base64 timestamp", true);
+  if (maxObserved !== undefined) connect.maxObservedTimestamp = maxObserved;
+  const clientTs = field(message, "clientTs", isNumber, "a number", true);
+  if (clientTs !== undefined) connect.clientTs = clientTs;
+  return connect;
+}
+
+/** An `Authenticate` frame's fields. @throws ProtocolViolation */
+function parseAuthenticate(message: Record<string, unknown>): ClientMessage {
+  const tokenType = field(
+    message,
+    "tokenType",
+    (value): value is "User" | "Admin" | "None" =>
+      value === "User" || value === "Admin" || value === "None",
+    '"User", "Admin" or "None"',
+  );
+  const authenticate: ClientMessage = {
+    type: "Authenticate",
+    baseVersion: field(message, "baseVersion", isUint, "a non-negative integer"),
+    tokenType,
+  };
+  if (tokenType !== "None")
+    authenticate.value = field(message, "value", isString, "a token string");
+  // An admin acting as a user: the identity's attributes (checked by the credentials).
+  if (tokenType === "Admin" && message["impersonating"] !== undefined)
+    authenticate.impersonating = message["impersonating"];
+  return authenticate;
+}
+
 /** Parses and validates one client text frame. @throws ProtocolViolation */
 export function parseClientMessage(text: string): ClientMessage {
   if (jsonTextNestsBeyond(text, MAX_FRAME_NESTING)) {
@@ -236,33 +281,8 @@ export function parseClientMessage(text: string): ClientMessage {
   }
   const message = raw as Record<string, unknown>;
   switch (message["type"]) {
-    case "Connect": {
-      const sessionId = field(message, "sessionId", isString, "a UUID string");
-      if (!UUID.test(sessionId)) {
-        throw new ProtocolViolation(
-          "BadRequest",
-          `"Connect" message expects "sessionId" to be a UUID, got "${sessionId.slice(0, 64)}".`,
-        );
-      }
-      const connect: ClientMessage = {
-        type: "Connect",
-        sessionId,
-        connectionCount: field(message, "connectionCount", isUint, "a non-negative integer"),
-        lastCloseReason:
-          typeof message["lastCloseReason"] === "string" ? message["lastCloseReason"] : null,
-      };
-      const maxObserved = field(
-        message,
-        "maxObservedTimestamp",
-        isString,
-        "a base64 timestamp",
-        true,
-      );
-      if (maxObserved !== undefined) connect.maxObservedTimestamp = maxObserved;
-      const clientTs = field(message, "clientTs", isNumber, "a number", true);
-      if (clientTs !== undefined) connect.clientTs = clientTs;
-      return connect;
-    }
+    case "Connect":
+      return parseConnect(message);
     case "ModifyQuerySet": {
       const modifications = field(message, "modifications", Array.isArray, "an array");
       return {
@@ -280,26 +300,8 @@ export function parseClientMessage(text: string): ClientMessage {
         udfPath: field(message, "udfPath", isString, "a function path string"),
         args: argsField(message),
       };
-    case "Authenticate": {
-      const tokenType = field(
-        message,
-        "tokenType",
-        (value): value is "User" | "Admin" | "None" =>
-          value === "User" || value === "Admin" || value === "None",
-        '"User", "Admin" or "None"',
-      );
-      const authenticate: ClientMessage = {
-        type: "Authenticate",
-        baseVersion: field(message, "baseVersion", isUint, "a non-negative integer"),
-        tokenType,
-      };
-      if (tokenType !== "None")
-        authenticate.value = field(message, "value", isString, "a token string");
-      // An admin acting as a user: the identity's attributes (checked by the credentials).
-      if (tokenType === "Admin" && message["impersonating"] !== undefined)
-        authenticate.impersonating = message["impersonating"];
-      return authenticate;
-    }
+    case "Authenticate":
+      return parseAuthenticate(message);
     case "Event":
       return {
         type: "Event",

@@ -18,13 +18,14 @@
  */
 import { Buffer } from "node:buffer";
 import { CommitTsPlaceholder, type Value } from "convex/values";
+import { jsonValueNestsBeyond, MAX_VALUE_NESTING } from "../../lib/json_depth.ts";
+
+export { MAX_VALUE_NESTING, TOO_NESTED_MESSAGE } from "../../lib/json_depth.ts";
 
 /** Longest field name, in chars. */
 export const MAX_FIELD_NAME_LENGTH = 1024;
 /** Deepest nesting of a document (the document object itself is level 1). */
 export const MAX_DOCUMENT_NESTING = 16;
-/** Deepest nesting of any value. */
-export const MAX_VALUE_NESTING = 64;
 /** Most elements in an array. */
 export const MAX_ARRAY_LENGTH = 8192;
 /** Most fields in an object. */
@@ -41,39 +42,6 @@ export const MAX_FUNCTION_RESULT_SIZE = 1 << 24;
 export const SYSTEM_FIELDS: ReadonlySet<string> = new Set(["_id", "_creationTime"]);
 
 /**
- * Convex's `TooNestedError` message. Convex checks the limit as it builds a value from its leaves
- * up, so the level it reports is always the first one past the limit.
- */
-export const TOO_NESTED_MESSAGE = `Value is too nested (nested ${MAX_VALUE_NESTING + 1} levels deep > maximum nesting ${MAX_VALUE_NESTING})`;
-
-/** Whether `json` is an encoded leaf (`{"$integer": ...}`, `{"$bytes": ...}`, ...). */
-function isEncodedLeaf(json: object): boolean {
-  const keys = Object.keys(json);
-  return keys.length === 1 && keys[0]?.startsWith("$") === true;
-}
-
-/**
- * Whether a value as it arrives on the wire (Convex's JSON encoding, not yet decoded) nests
- * deeper than `limit` (the outermost array or object is level 1). Iterative, and it stops at the
- * first level past the limit: it runs before anything that recurses into the value, so no input
- * can exhaust the stack.
- */
-export function jsonNestsBeyond(json: unknown, limit: number = MAX_VALUE_NESTING): boolean {
-  const stack: Array<{ readonly value: unknown; readonly depth: number }> = [
-    { value: json, depth: 0 },
-  ];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { value, depth } = item;
-    if (typeof value !== "object" || value === null) continue;
-    if (!Array.isArray(value) && isEncodedLeaf(value)) continue;
-    if (depth + 1 > limit) return true;
-    const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
-    for (const child of children) stack.push({ value: child, depth: depth + 1 });
-  }
-  return false;
-}
-
-/**
  * Stands in for function arguments refused at the wire because they nest too deeply, so that
  * nothing downstream (cache keys, logs) recurses into them; the executor fails the call with
  * {@link TOO_NESTED_MESSAGE}. Its JSON form is a string no real arguments object can equal.
@@ -86,7 +54,7 @@ export class TooNestedArguments {
 
 /** `args` as it may travel on: the stand-in when they nest beyond Convex's limit. */
 export function guardArguments(args: unknown): unknown {
-  return jsonNestsBeyond(args) ? new TooNestedArguments() : args;
+  return jsonValueNestsBeyond(args) ? new TooNestedArguments() : args;
 }
 
 const MIN_INT64 = -(2n ** 63n);

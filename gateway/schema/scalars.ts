@@ -8,6 +8,7 @@
  */
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
+import { jsonValueNestsBeyond, TOO_NESTED_MESSAGE } from "../../lib/json_depth.ts";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -92,40 +93,9 @@ function literalToJson(
   }
 }
 
-/** Convex's limit on how deeply arrays and objects nest in a value (`MAX_NESTING`). */
-export const MAX_VALUE_NESTING = 64;
-
-/** Convex's message for a value nested past its limit (it reports the first level past it). */
-const TOO_NESTED = `Value is too nested (nested ${MAX_VALUE_NESTING + 1} levels deep > maximum nesting ${MAX_VALUE_NESTING})`;
-
-/** Whether `json` is an encoded leaf (`{"$integer": ...}`, `{"$bytes": ...}`, ...). */
-function isEncodedLeaf(json: object): boolean {
-  const keys = Object.keys(json);
-  return keys.length === 1 && keys[0]?.startsWith("$") === true;
-}
-
-/**
- * Whether a value in Convex's JSON encoding nests deeper than Convex allows. Iterative, and it
- * stops at the first level past the limit: no input can exhaust the stack or take long.
- */
-export function isTooNested(json: unknown, limit: number = MAX_VALUE_NESTING): boolean {
-  const stack: Array<{ readonly value: unknown; readonly depth: number }> = [
-    { value: json, depth: 0 },
-  ];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { value, depth } = item;
-    if (typeof value !== "object" || value === null) continue;
-    if (!Array.isArray(value) && isEncodedLeaf(value)) continue;
-    if (depth + 1 > limit) return true;
-    const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
-    for (const child of children) stack.push({ value: child, depth: depth + 1 });
-  }
-  return false;
-}
-
 function fromJson(value: unknown): Value {
-  if (isTooNested(value))
-    throw new GraphQLError(TOO_NESTED, { extensions: { code: "BAD_USER_INPUT" } });
+  if (jsonValueNestsBeyond(value))
+    throw new GraphQLError(TOO_NESTED_MESSAGE, { extensions: { code: "BAD_USER_INPUT" } });
   try {
     return jsonToConvex(value as never);
   } catch (error) {

@@ -1,0 +1,104 @@
+/**
+ * What the gateway runs for one graphql-ws `subscribe` message: the operation's execution
+ * arguments through Yoga's envelope (the same plugins, limits and context as over HTTP), or its
+ * errors. Anything it throws is turned into that operation's errors by ws_isolation.ts.
+ */
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from "graphql";
+import type { Context as GraphqlWsContext, SubscribePayload } from "graphql-ws";
+import type { Extra as WsExtra } from "graphql-ws/use/ws";
+
+/** What `yoga.getEnveloped` hands a graphql-ws subscription (typed here: Yoga's are generic). */
+export interface Enveloped {
+  schema: GraphQLSchema;
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  contextFactory: () => Promise<unknown>;
+  parse: (source: string) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+}
+
+/** The graphql-ws context of a socket (its upgrade request in `extra`). */
+export type WsContext = GraphqlWsContext<Record<string, unknown> | undefined, WsExtra>;
+
+export interface WsOperationOptions {
+  /** Yoga's envelope for one operation (`yoga.getEnveloped`). */
+  readonly enveloped: (initial: Record<string, unknown>) => Enveloped;
+  /** Most subscriptions on one socket. */
+  readonly maxSubscriptions: number;
+  /** When set, only these operations (by id) run, as over HTTP. */
+  readonly persistedOperations?: Readonly<Record<string, string>>;
+}
+
+/** The upgrade request as a Fetch Request (Yoga's schema factory and plugins expect one). */
+function upgradeRequest(ctx: WsContext): Request {
+  // POST: the operation may be a mutation, which Yoga refuses over GET.
+  return new Request(`http://localhost${ctx.extra.request.url ?? "/graphql"}`, {
+    method: "POST",
+    headers: Object.entries(ctx.extra.request.headers).flatMap(([name, value]) =>
+      value === undefined
+        ? []
+        : [[name, Array.isArray(value) ? value.join(", ") : value] as [string, string]],
+    ),
+  });
+}
+
+/** The persisted operation `payload` names, or null when it names none the gateway knows. */
+function persistedSource(
+  payload: SubscribePayload,
+  store: Readonly<Record<string, string>>,
+): string | null {
+  const extensions = payload.extensions as
+    { persistedQuery?: { sha256Hash?: unknown }; documentId?: unknown } | undefined;
+  const id =
+    extensions?.persistedQuery?.sha256Hash ??
+    extensions?.documentId ??
+    (payload as { documentId?: unknown }).documentId;
+  return (typeof id === "string" ? store[id] : undefined) ?? null;
+}
+
+/** Builds graphql-ws's `onSubscribe` work: execution arguments, or the operation's errors. */
+export function wsOperationPreparer(options: WsOperationOptions) {
+  return async (
+    ctx: WsContext,
+    payload: SubscribePayload,
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+    // graphql-ws has registered this id already: the count includes it.
+    if (Object.keys(ctx.subscriptions).length > options.maxSubscriptions) {
+      const limit = options.maxSubscriptions;
+      return [new GraphQLError(`Too many subscriptions on this connection (limit ${limit}).`)];
+    }
+    const { schema, execute, subscribe, contextFactory, parse, validate } = options.enveloped({
+      ...ctx,
+      request: upgradeRequest(ctx),
+      req: ctx.extra.request,
+      socket: ctx.extra.socket,
+      viaWebSocket: true,
+      params: payload,
+    });
+    let source: string | null = payload.query;
+    if (options.persistedOperations !== undefined) {
+      // Over the socket too, only known operations run (by id, as over HTTP).
+      source = persistedSource(payload, options.persistedOperations);
+      if (source === null) {
+        return [
+          new GraphQLError(
+            "PersistedQueryOnly: only persisted operations are accepted; send a known operation id.",
+            { extensions: { code: "PERSISTED_QUERY_ONLY" } },
+          ),
+        ];
+      }
+    }
+    // A syntax error (or a limit) throws: isolatedPrepare fails this operation only.
+    const document = parse(source);
+    const args: ExecutionArgs = {
+      schema,
+      operationName: payload.operationName ?? null,
+      document,
+      variableValues: payload.variables ?? null,
+      contextValue: await contextFactory(),
+      rootValue: { execute, subscribe },
+    };
+    const errors = validate(args.schema, args.document);
+    return errors.length > 0 ? errors : args;
+  };
+}
