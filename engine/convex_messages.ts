@@ -34,6 +34,11 @@ export function functionNotFoundText(path: string): string {
   return `Could not find public function for '${shown}'. Did you forget to run \`npx convex dev\`?`;
 }
 
+/** A function that ran past its time limit (Convex names no function: the caller knows which). */
+export function functionTimeoutText(limitMs: number): string {
+  return `Function execution timed out (maximum duration: ${limitMs / 1000}s)`;
+}
+
 /** Querying an index declared with `staged: true`. */
 export function stagedIndexText(table: string, index: string): string {
   return `Index ${table}.${index} is currently staged and not available to query until it is enabled`;

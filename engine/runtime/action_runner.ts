@@ -89,6 +89,7 @@ export class ActionRunner {
       journal: null,
       journalOut: null,
       deadlineMs: Date.now() + this.timeoutMs,
+      timeLimitMs: this.timeoutMs,
       timers: new Set(),
       now,
       ...(scheduledJobId !== undefined ? { scheduledJobId } : {}),
@@ -97,7 +98,6 @@ export class ActionRunner {
       const resultJson = await withTimeout(
         runInExecution(execution, () => fn.invoke(argsJson, requestId)),
         this.timeoutMs,
-        fn.path,
       );
       const checked = this.deps.checkReturns(fn, resultJson);
       if ("error" in checked) {

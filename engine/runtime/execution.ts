@@ -62,6 +62,8 @@ export interface Execution {
   journalOut: string | null;
   /** Wall-clock ms after which the execution has timed out. */
   readonly deadlineMs: number;
+  /** The time limit behind `deadlineMs` (for Convex's timeout text). */
+  readonly timeLimitMs: number;
   /** Actions: timers the function set, cleared when it ends (Convex drops dangling work). */
   readonly timers?: Set<NodeJS.Timeout>;
   /** The `_scheduled_functions` job this execution runs, when the scheduler started it. */

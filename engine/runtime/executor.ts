@@ -482,6 +482,7 @@ export class Executor {
       journal: parseJournal(request.journal),
       journalOut: null,
       deadlineMs: Date.now() + QUERY_MUTATION_TIMEOUT_MS,
+      timeLimitMs: QUERY_MUTATION_TIMEOUT_MS,
       ...(request.scheduledJobId !== undefined ? { scheduledJobId: request.scheduledJobId } : {}),
     };
     if (request.hooks !== undefined && !request.hooks.begin(tx)) {
@@ -508,23 +509,22 @@ export class Executor {
       resultJson = await withTimeout(
         runInExecution(execution, () => fn.invoke(argsJson, requestId)),
         QUERY_MUTATION_TIMEOUT_MS,
-        fn.path,
       );
     } catch (error) {
       const system = execution.systemError ?? (error instanceof SystemError ? error : undefined);
       if (system !== undefined)
         return { ...failure(system.message), systemError: system, transient: true };
+      if (error instanceof TimeoutError) {
+        // Convex words its time limit as a system error: no `Uncaught`, no stack frame.
+        const text = serverErrorText(requestId, error.message);
+        return { ...failure(text, undefined, error.message), transient: true };
+      }
       const mapper = this.deps.registry().stackMapper;
       if (isConvexError(error)) {
         const data = convexErrorData(error);
         return failure(formatUncaught(requestId, error, mapper), data, errorMessageOf(error));
       }
-      const outcome = failure(
-        formatUncaught(requestId, error, mapper),
-        undefined,
-        errorMessageOf(error),
-      );
-      return error instanceof TimeoutError ? { ...outcome, transient: true } : outcome;
+      return failure(formatUncaught(requestId, error, mapper), undefined, errorMessageOf(error));
     } finally {
       execution.ended = true;
       for (const stream of execution.streams.values()) stream.close();

@@ -97,13 +97,13 @@ export async function runHttpAction(
     journal: null,
     journalOut: null,
     deadlineMs: nowMs + deps.timeoutMs,
+    timeLimitMs: deps.timeoutMs,
     timers: new Set(),
   };
   try {
     const response: unknown = await withTimeout(
       runInExecution(execution, () => endpoint.invokeHttpAction(request)),
       deps.timeoutMs,
-      execution.path,
     );
     if (!(response instanceof Response)) {
       return failed(

@@ -5,7 +5,12 @@
  */
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import { FunctionFailure, SystemError, TimeoutError, errorMessageOf } from "../errors.ts";
-import { OVERLOADED_TEXT, occText, wrongTableReaderText } from "../convex_messages.ts";
+import {
+  OVERLOADED_TEXT,
+  functionTimeoutText,
+  occText,
+  wrongTableReaderText,
+} from "../convex_messages.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import { decodeDocumentFields, type Transaction } from "../transactions/transaction.ts";
 import { currentExecution, type Execution } from "./execution.ts";
@@ -57,7 +62,7 @@ function execution(op: string): Execution {
     );
   }
   if (current.deadlineMs < Date.now()) {
-    throw new TimeoutError(`Function ${current.path} execution timed out.`);
+    throw new TimeoutError(functionTimeoutText(current.timeLimitMs));
   }
   return current;
 }

@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { UpstreamUnavailable } from "./unavailable.ts";
 
 // Idle sockets are dropped before a server's usual 5 s keep-alive timeout closes them under us.
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
@@ -94,7 +95,9 @@ export function nodeFetch(timeoutMs: number): typeof fetch {
         },
       );
       request.setTimeout(timeoutMs, () => {
-        request.destroy(new Error(`Request to ${url.origin} timed out after ${timeoutMs} ms`));
+        request.destroy(
+          new UpstreamUnavailable(`Request to ${url.origin} timed out after ${timeoutMs} ms`),
+        );
       });
       request.on("error", (error: NodeJS.ErrnoException) => {
         // A kept-alive socket the server closed just as we reused it: try once more on a new one.

@@ -1,4 +1,5 @@
 /** Bounds the wait for an upstream answer (the answer itself is not cancelled). */
+import { UpstreamUnavailable } from "./unavailable.ts";
 
 /** Resolves or rejects like `pending`, or rejects with "`what` timed out" after `timeoutMs`. */
 export async function withTimeout<T>(
@@ -11,7 +12,7 @@ export async function withTimeout<T>(
     timer = setTimeout(
       () =>
         reject(
-          new Error(
+          new UpstreamUnavailable(
             `${what} timed out after ${timeoutMs} ms: the Convex backend may be unreachable.`,
           ),
         ),

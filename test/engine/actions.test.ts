@@ -404,7 +404,7 @@ describe("the action time limit", () => {
     // The action would wait a minute; the limit answers well within the step bound.
     const error = await failure(client.action(fns.slow, { ms: 60_000, body: "too late" }));
     expect(error.message).toContain(
-      "Function actions:slow execution timed out (maximum duration: 0.2s).",
+      "Function execution timed out (maximum duration: 0.2s)",
     );
     // Under the limit it completes.
     expect(await step(client.action(fns.slow, { ms: 1, body: "in time" }), "slow")).toBe("done");
