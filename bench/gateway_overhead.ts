@@ -5,7 +5,7 @@
  * - `gateway`: `POST /graphql` with `fetch` (undici, keep-alive), the query
  *   `ordersGetOrdersByTable(table: $table)` selecting every field of `Order`, as a client sends
  *   it: after the first request, the gateway answers it from the warm upstream subscription
- *   (kept current by the backend's pushes; see gateway/upstream/pool.ts), with no round trip;
+ *   (kept current by the backend's pushes; see gateway/upstream/sessions.ts), with no round trip;
  * - `gateway no-cache`: the same request with `Cache-Control: no-cache`, which makes the gateway
  *   read upstream at the latest timestamp (one `/api/query` over HTTP): the price of a cold read;
  * - `direct`: `ConvexHttpClient.query` (one client, one `POST /api/query` per call);

@@ -10,14 +10,14 @@ import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import fs from "node:fs";
 import { printSchema, type GraphQLSchema } from "graphql";
+import { ADMIN_KEY_ENV, checkAdminKeyFormat, parseEnvFile, startBackend } from "../engine/index.ts";
 import {
-  ADMIN_KEY_ENV,
-  analyzeConvexApp,
-  checkAdminKeyFormat,
-  parseEnvFile,
-  startBackend,
-} from "../engine/index.ts";
-import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
+  deriveSchema,
+  schemaFromSdl,
+  specFromDescription,
+  startGateway,
+} from "../gateway/index.ts";
+import { appSchemaOfDir, describeConvexDir, describeFromSpecFile } from "./app_description.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
 import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
 import type { Logger } from "pino";
@@ -42,6 +42,9 @@ Commands:
             --dir DIR          app folder whose convex/ functions define the schema (default: .)
             --schema FILE      serve this SDL instead (e.g. from \`convex-graphql schema\`); root fields
                                are bound by the Convex path in their descriptions
+            --function-spec FILE derive the schema from this function spec (\`npx convex
+                               function-spec\` of a deployment, or \`convex-graphql function-spec\`)
+                               instead of a convex/ folder
             --port PORT        (default: 4000)   --host HOST (default: 127.0.0.1)
             --no-watch         do not re-derive the schema when files change
             --dev              do not mask unexpected errors
@@ -57,7 +60,9 @@ Commands:
             --query-cache-ms MS  --env-file FILE  --csrf-prevention  --log-level LEVEL
             --admin-key KEY
   schema    Print the GraphQL schema derived from DIR/convex
-            --dir DIR
+            --dir DIR  --function-spec FILE (instead of DIR)
+  function-spec  Print DIR/convex's functions in Convex's function-spec format (what
+            \`npx convex function-spec\` prints), plus schema.ts's tables; --dir DIR
 ${ENV_USAGE}`;
 
 function fail(message: string): never {
@@ -181,6 +186,7 @@ async function runGateway(argv: string[]): Promise<void> {
     "convex-url": { type: "string" },
     dir: { type: "string", default: "." },
     schema: { type: "string" },
+    "function-spec": { type: "string" },
     port: { type: "string", default: "4000" },
     host: { type: "string", default: "127.0.0.1" },
     "no-watch": { type: "boolean", default: false },
@@ -199,10 +205,7 @@ async function runGateway(argv: string[]): Promise<void> {
   } catch {
     fail(`--convex-url is not a URL: "${convexUrl}"`);
   }
-  const schema =
-    values.schema !== undefined
-      ? sdlSchema(path.resolve(values.schema))
-      : await derivedAppSchema(path.resolve(values.dir), { watch: !values["no-watch"] });
+  const schema = await gatewaySchema(values);
   const gateway = await startGateway({
     logger: log,
     convexUrl,
@@ -221,6 +224,26 @@ async function runGateway(argv: string[]): Promise<void> {
     schema.close();
     await gateway.close();
   });
+}
+
+/** The gateway's schema: from `--schema`, else `--function-spec`, else the folder `--dir`. */
+async function gatewaySchema(values: {
+  schema?: string | undefined;
+  "function-spec"?: string | undefined;
+  dir: string;
+  "no-watch": boolean;
+}): Promise<{ current: () => GraphQLSchema; close: () => void }> {
+  if (values.schema !== undefined) return sdlSchema(path.resolve(values.schema));
+  const spec = values["function-spec"];
+  if (spec !== undefined) {
+    try {
+      const { schema } = deriveSchema(describeFromSpecFile(path.resolve(spec)));
+      return { current: () => schema, close: () => {} };
+    } catch (error) {
+      fail(`--function-spec: ${(error as Error).message}`);
+    }
+  }
+  return appSchemaOfDir(path.resolve(values.dir), { watch: !values["no-watch"] });
 }
 
 function sdlSchema(file: string): { current: () => GraphQLSchema; close: () => void } {
@@ -264,7 +287,7 @@ async function runDev(argv: string[]): Promise<void> {
   });
   // Module top levels may read the deployment's variables: the schema is derived with them.
   const env = () => Object.fromEntries(backend.engine.environmentVariables);
-  const schema = await derivedAppSchema(dir, { watch: true, env });
+  const schema = await appSchemaOfDir(dir, { watch: true, env });
   backend.engine.onEnvironmentChange(() => void schema.refresh());
   const gateway = await startGateway({
     logger: log.child({ component: "gateway" }),
@@ -295,9 +318,23 @@ async function runDev(argv: string[]): Promise<void> {
 }
 
 async function runSchema(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    dir: { type: "string", default: "." },
+    "function-spec": { type: "string" },
+  });
+  const spec = values["function-spec"];
+  const description =
+    spec === undefined
+      ? await describeConvexDir(path.resolve(values.dir))
+      : describeFromSpecFile(path.resolve(spec));
+  process.stdout.write(`${printSchema(deriveSchema(description).schema)}\n`);
+}
+
+/** `function-spec`: the app's functions in Convex's function-spec format (with `tables`). */
+async function runFunctionSpec(argv: string[]): Promise<void> {
   const values = parse(argv, { dir: { type: "string", default: "." } });
-  const { schema } = deriveSchema(await analyzeConvexApp(path.resolve(values.dir)));
-  process.stdout.write(`${printSchema(schema)}\n`);
+  const description = await describeConvexDir(path.resolve(values.dir));
+  process.stdout.write(`${JSON.stringify(specFromDescription(description), null, 2)}\n`);
 }
 
 /** Runs the CLI with `argv` (without `node` and the script path). */
@@ -312,6 +349,8 @@ export async function main(argv: string[]): Promise<void> {
       return runDev(rest);
     case "schema":
       return runSchema(rest);
+    case "function-spec":
+      return runFunctionSpec(rest);
     case "env":
       try {
         process.stdout.write(runEnvCommand(rest));

@@ -1,13 +1,13 @@
 /**
- * The served schema, derived from `DIR/convex` and re-derived when its functions change (in
- * `dev`, and with `gateway --dir` unless `--no-watch`). A change that does not compile keeps the
- * previous schema.
+ * The served schema, derived from a description of the app's functions (app_description.ts) and
+ * derived again when they change: `describe` is asked anew when a file under `watchDir` changes
+ * (in `dev`, and with `gateway --dir` unless `--no-watch`). A description that fails (a change
+ * that does not compile) keeps the previous schema.
  */
 import fs from "node:fs";
-import path from "node:path";
 import type { GraphQLSchema } from "graphql";
-import { analyzeConvexApp } from "../engine/index.ts";
 import { deriveSchema } from "./schema/derive.ts";
+import type { AppDescription } from "./schema/app_description.ts";
 
 export interface AppSchema {
   /** The current schema. */
@@ -18,16 +18,15 @@ export interface AppSchema {
 }
 
 export async function derivedAppSchema(
-  dir: string,
+  describe: () => Promise<AppDescription>,
   options: {
-    watch?: boolean;
+    /** Describe the app again when a file under this folder changes (its `convex/`). */
+    watchDir?: string;
     log?: (line: string) => void;
-    /** The deployment's environment variables, when known (`dev`): module top levels read them. */
-    env?: () => Readonly<Record<string, string>>;
   } = {},
 ): Promise<AppSchema> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const analyze = () => analyzeConvexApp(dir, options.env ? { env: options.env() } : {});
+  const analyze = describe;
   let schema = deriveSchema(await analyze()).schema;
   const refresh = async (): Promise<boolean> => {
     try {
@@ -40,9 +39,9 @@ export async function derivedAppSchema(
     }
   };
   let watcher: fs.FSWatcher | null = null;
-  if (options.watch === true) {
+  if (options.watchDir !== undefined) {
     let timer: NodeJS.Timeout | null = null;
-    watcher = fs.watch(path.join(dir, "convex"), { recursive: true }, (_event, file) => {
+    watcher = fs.watch(options.watchDir, { recursive: true }, (_event, file) => {
       if (file !== null && (file.startsWith("_generated") || file.startsWith("."))) return;
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(() => {

@@ -1,9 +1,11 @@
 /**
- * What a field resolver sees: how to call Convex for this operation. Over plain HTTP that is a
- * per-operation `ConvexHttpClient` reading one consistent snapshot; inside a live operation
- * (a subscription or an `@live` query) it is the live operation's snapshot of its watched queries.
+ * What a field resolver sees: who is asking, and how to call Convex for this operation (the
+ * access its identity's upstream sessions handed out, or a live operation's snapshot).
  */
-import type { FunctionKind } from "../engine/index.ts";
+import { requestIdOf } from "./request_log.ts";
+
+/** The kinds of Convex function. */
+export type FunctionKind = "query" | "mutation" | "action";
 
 /** What a resolver knows about the operation that helps the access layer. */
 export interface AccessHints {
@@ -21,12 +23,40 @@ export interface ConvexAccess {
   ): Promise<unknown>;
 }
 
-export interface GatewayContext {
+/** What the gateway knows of a request before it runs (Yoga's context). */
+export interface RequestContext {
   /** The caller's bearer token (without the `Bearer ` prefix), or null when anonymous. */
   readonly token: string | null;
   /** The caller asked for a read at the latest timestamp (`Cache-Control: no-cache`), not a warm one. */
   readonly fresh: boolean;
-  readonly convex: ConvexAccess;
   /** This request's id (see request_log.ts), sent upstream on HTTP calls as `X-Request-Id`. */
   readonly requestId: string;
+}
+
+export interface GatewayContext extends RequestContext {
+  readonly convex: ConvexAccess;
+}
+
+/** `Bearer abc` or `abc` -> `abc`; empty -> null. */
+export function tokenFrom(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const token = value.replace(/^Bearer\s+/i, "").trim();
+  return token === "" ? null : token;
+}
+
+/** `Cache-Control: no-cache` asks for a read at the backend's latest timestamp. */
+function wantsFreshRead(request: Request | undefined): boolean {
+  return /\bno-cache\b/i.test(request?.headers.get("cache-control") ?? "");
+}
+
+/** Yoga's context factory: over HTTP from the request, over graphql-ws from the upgrade. */
+export function requestContext(initial: Record<string, unknown>): RequestContext {
+  const request = initial["request"] as Request | undefined;
+  const connectionParams = initial["connectionParams"] as Record<string, unknown> | undefined;
+  return {
+    requestId: requestIdOf(request),
+    token: tokenFrom(request?.headers.get("authorization") ?? connectionParams?.["authorization"]),
+    // Over graphql-ws the request is the upgrade's, whose Cache-Control the browser chose.
+    fresh: initial["viaWebSocket"] !== true && wantsFreshRead(request),
+  };
 }

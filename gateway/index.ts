@@ -7,3 +7,11 @@ export { schemaFromSdl } from "./schema/from_sdl.ts";
 export { CLOSE_CODES } from "./close_codes.ts";
 export type { SlowConsumerOptions } from "./slow_consumer.ts";
 export type { Readiness, Check } from "./health.ts";
+export {
+  descriptionFromSpec,
+  specFromDescription,
+  type AppDescription,
+  type FunctionInfo,
+  type FunctionSpec,
+} from "./schema/app_description.ts";
+export type { ConvexAccess, GatewayContext, RequestContext } from "./context.ts";

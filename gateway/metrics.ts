@@ -16,11 +16,11 @@ import {
 } from "prom-client";
 import type { LiveObserver } from "./live/live_operation.ts";
 import type { LiveRegistry } from "./live/registry.ts";
-import type { UpstreamPool } from "./upstream/pool.ts";
+import type { UpstreamSessions } from "./upstream/sessions.ts";
 
 /** What the gauges read when scraped. */
 export interface GatewayMetricSources {
-  readonly pool: UpstreamPool;
+  readonly upstream: UpstreamSessions;
   readonly live: LiveRegistry;
   /** Open graphql-ws sockets. */
   readonly wsConnections: () => number;
@@ -58,9 +58,9 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
   new Gauge({ name, help, registers: [registry], collect });
 }
 
-/** The gauges over the pool, the live registry and the sockets. */
+/** The gauges over the upstream sessions, the live registry and the sockets. */
 function registerGauges(registry: Registry, sources: GatewayMetricSources): void {
-  const { pool, live } = sources;
+  const { upstream, live } = sources;
   gauge(registry, "gateway_live_operations", "Distinct live operations running.", () => live.size);
   gauge(
     registry,
@@ -78,17 +78,17 @@ function registerGauges(registry: Registry, sources: GatewayMetricSources): void
     registry,
     "gateway_warm_queries",
     "Upstream query subscriptions kept warm by recent reads.",
-    () => pool.warmCount,
+    () => upstream.warmCount,
   );
   gauge(
     registry,
     "gateway_warm_query_bytes",
     "Estimated bytes of the results of warm queries.",
-    () => pool.warmResultBytes,
+    () => upstream.warmResultBytes,
   );
   const byIdentity = (name: string, help: string, field: "connections" | "subscriptions"): void => {
     const collect: CollectFunction<Gauge<"identity">> = function (this: Gauge<"identity">) {
-      const stats = pool.identityStats();
+      const stats = upstream.identityStats();
       this.set({ identity: "anonymous" }, stats.anonymous[field]);
       this.set({ identity: "authenticated" }, stats.authenticated[field]);
     };

@@ -6,6 +6,7 @@
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import type { Context as GraphqlWsContext, SubscribePayload } from "graphql-ws";
 import type { Extra as WsExtra } from "graphql-ws/use/ws";
+import { persistedSource, type PersistedStore } from "./persisted.ts";
 
 /** What `yoga.getEnveloped` hands a graphql-ws subscription (typed here: Yoga's are generic). */
 export interface Enveloped {
@@ -26,7 +27,7 @@ export interface WsOperationOptions {
   /** Most subscriptions on one socket. */
   readonly maxSubscriptions: number;
   /** When set, only these operations (by id) run, as over HTTP. */
-  readonly persistedOperations?: Readonly<Record<string, string>>;
+  readonly persistedOperations?: PersistedStore;
 }
 
 /** The upgrade request as a Fetch Request (Yoga's schema factory and plugins expect one). */
@@ -40,20 +41,6 @@ function upgradeRequest(ctx: WsContext): Request {
         : [[name, Array.isArray(value) ? value.join(", ") : value] as [string, string]],
     ),
   });
-}
-
-/** The persisted operation `payload` names, or null when it names none the gateway knows. */
-function persistedSource(
-  payload: SubscribePayload,
-  store: Readonly<Record<string, string>>,
-): string | null {
-  const extensions = payload.extensions as
-    { persistedQuery?: { sha256Hash?: unknown }; documentId?: unknown } | undefined;
-  const id =
-    extensions?.persistedQuery?.sha256Hash ??
-    extensions?.documentId ??
-    (payload as { documentId?: unknown }).documentId;
-  return (typeof id === "string" ? store[id] : undefined) ?? null;
 }
 
 /** Builds graphql-ws's `onSubscribe` work: execution arguments, or the operation's errors. */
@@ -75,19 +62,10 @@ export function wsOperationPreparer(options: WsOperationOptions) {
       viaWebSocket: true,
       params: payload,
     });
-    let source: string | null = payload.query;
-    if (options.persistedOperations !== undefined) {
-      // Over the socket too, only known operations run (by id, as over HTTP).
-      source = persistedSource(payload, options.persistedOperations);
-      if (source === null) {
-        return [
-          new GraphQLError(
-            "PersistedQueryOnly: only persisted operations are accepted; send a known operation id.",
-            { extensions: { code: "PERSISTED_QUERY_ONLY" } },
-          ),
-        ];
-      }
-    }
+    // Over the socket too, only known operations run (by id, as over HTTP).
+    const persisted = options.persistedOperations;
+    const source = persisted === undefined ? payload.query : persistedSource(payload, persisted);
+    if (typeof source !== "string") return source;
     // A syntax error (or a limit) throws: isolatedPrepare fails this operation only.
     const document = parse(source);
     const args: ExecutionArgs = {

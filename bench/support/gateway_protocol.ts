@@ -64,9 +64,9 @@ export interface ServerStats {
   readonly live: {
     /** Distinct live operations (`gateway.live.size`). */
     readonly operations: number;
-    /** Upstream Convex query subscriptions (`gateway.pool.subscriptionCount`). */
+    /** Upstream Convex query subscriptions (`gateway.upstream.subscriptionCount`). */
     readonly upstreamSubscriptions: number;
-    /** Upstream Convex connections (`gateway.pool.clientCount`). */
+    /** Upstream Convex connections (`gateway.upstream.clientCount`). */
     readonly upstreamClients: number;
   } | null;
 }

@@ -6,7 +6,8 @@
  * be read after a full collection. Run by `fork`, never by hand.
  */
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
-import { derivedAppSchema, startGateway, type Gateway } from "../../gateway/index.ts";
+import { startGateway, type Gateway } from "../../gateway/index.ts";
+import { appSchemaOfDir } from "../../cli/app_description.ts";
 import { runChild, sendToParent } from "./gateway_child.ts";
 import { startPlainYoga, type PlainYoga } from "./gateway_plain_yoga.ts";
 import {
@@ -64,8 +65,8 @@ async function stats(served: Served, gc: boolean): Promise<ServerStats> {
       served.kind === "gateway"
         ? {
             operations: served.gateway.live.size,
-            upstreamSubscriptions: served.gateway.pool.subscriptionCount,
-            upstreamClients: served.gateway.pool.clientCount,
+            upstreamSubscriptions: served.gateway.upstream.subscriptionCount,
+            upstreamClients: served.gateway.upstream.clientCount,
           }
         : null,
   };
@@ -76,7 +77,7 @@ async function start(): Promise<Served> {
   switch (kind) {
     case "gateway": {
       if (convexUrl === undefined) throw new Error("usage: gateway_server_child.ts gateway URL");
-      const appSchema = await derivedAppSchema(appDir ?? REPO_ROOT);
+      const appSchema = await appSchemaOfDir(appDir ?? REPO_ROOT);
       const gateway = await startGateway({
         convexUrl,
         schema: () => appSchema.current(),

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytesFromPool } from "../util/random_pool.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import type { QueryStream } from "./query_stream.ts";
-import type { SystemError } from "../errors.ts";
+import type { SystemError, TimeoutError } from "../errors.ts";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
@@ -72,6 +72,11 @@ export interface Execution {
   readonly now?: () => number;
   /** A system error a syscall raised (`throwOcc`, `throwOverloaded`): it fails the execution. */
   systemError?: SystemError;
+  /**
+   * Set when a syscall found the deadline passed: the function cannot catch its time limit (its
+   * error crosses the realm as a plain Error), so the executor reports this one.
+   */
+  timedOut?: TimeoutError;
   /** Set once the function returned or failed: later syscalls (dangling promises) are refused. */
   ended?: boolean;
 }

@@ -514,10 +514,11 @@ export class Executor {
       const system = execution.systemError ?? (error instanceof SystemError ? error : undefined);
       if (system !== undefined)
         return { ...failure(system.message), systemError: system, transient: true };
-      if (error instanceof TimeoutError) {
+      const timedOut = execution.timedOut ?? (error instanceof TimeoutError ? error : undefined);
+      if (timedOut !== undefined) {
         // Convex words its time limit as a system error: no `Uncaught`, no stack frame.
-        const text = serverErrorText(requestId, error.message);
-        return { ...failure(text, undefined, error.message), transient: true };
+        const text = serverErrorText(requestId, timedOut.message);
+        return { ...failure(text, undefined, timedOut.message), transient: true };
       }
       const mapper = this.deps.registry().stackMapper;
       if (isConvexError(error)) {

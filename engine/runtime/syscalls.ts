@@ -62,7 +62,8 @@ function execution(op: string): Execution {
     );
   }
   if (current.deadlineMs < Date.now()) {
-    throw new TimeoutError(functionTimeoutText(current.timeLimitMs));
+    current.timedOut ??= new TimeoutError(functionTimeoutText(current.timeLimitMs));
+    throw current.timedOut;
   }
   return current;
 }

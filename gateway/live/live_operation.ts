@@ -2,7 +2,7 @@
  * A live operation: a GraphQL subscription (or `@live` query) kept up to date from Convex.
  *
  * Executing the operation reads Convex queries through this object; each one it reads becomes an
- * upstream subscription (shared through the pool). When any of them changes, the whole operation
+ * upstream subscription (shared through its identity's session). When any of them changes, the whole operation
  * is executed again from one snapshot of all their latest results: results of one upstream
  * Transition arrive together, and the snapshot is taken after they all landed, so every emitted
  * result is consistent. An execution that needed a query not yet loaded is not emitted; it runs
@@ -15,7 +15,8 @@ import { GraphQLError } from "graphql";
 import type { Value } from "convex/values";
 import type { ConvexAccess } from "../context.ts";
 import { ERROR_CODES, toGraphQLError } from "../errors.ts";
-import { subscriptionKey, type UpstreamPool, type UpstreamUpdate } from "../upstream/pool.ts";
+import { subscriptionKey, type UpstreamUpdate } from "../upstream/shared_queries.ts";
+import type { UpstreamSessions } from "../upstream/sessions.ts";
 
 interface Dependency {
   readonly path: string;
@@ -68,15 +69,12 @@ export class LiveOperation {
   /**
    * @param firstResultTimeoutMs how long an execution waits for a query's first result before
    *   sending `CONVEX_UNAVAILABLE` (it keeps waiting, and sends the data once it arrives)
-   * @param warmMs keep the upstream subscriptions this long after they are released (see
-   *   UpstreamPool: warm queries)
    */
   constructor(
-    private readonly pool: UpstreamPool,
+    private readonly upstream: UpstreamSessions,
     private readonly token: string | null,
     private readonly execute: LiveExecutor,
     private readonly firstResultTimeoutMs = 30_000,
-    private readonly warmMs = 0,
     private readonly observer: LiveObserver = NO_OBSERVER,
   ) {}
 
@@ -151,22 +149,16 @@ export class LiveOperation {
       release: () => {},
     };
     this.dependencies.set(key, dependency);
-    const upstream = this.pool.subscribe(
-      this.token,
-      path,
-      args,
-      (update) => {
-        if (update === dependency.latest) return; // the result it already holds
-        const first = dependency.latest === null;
-        dependency.latest = update;
-        if (first) resolveFirst();
-        if (!first || dependency.waitedOut) {
-          this.updatedAt ??= performance.now();
-          this.schedule();
-        }
-      },
-      this.warmMs,
-    );
+    const upstream = this.upstream.subscribe(this.token, path, args, (update) => {
+      if (update === dependency.latest) return; // the result it already holds
+      const first = dependency.latest === null;
+      dependency.latest = update;
+      if (first) resolveFirst();
+      if (!first || dependency.waitedOut) {
+        this.updatedAt ??= performance.now();
+        this.schedule();
+      }
+    });
     dependency.release = upstream.release;
     if (upstream.latest !== null) {
       dependency.latest = upstream.latest;
@@ -202,7 +194,7 @@ export class LiveOperation {
       snapshot.set(dependency, dependency.latest);
     // A query first read during this execution belongs to the snapshot if the client already held
     // its result and has received no Transition since the snapshot was taken.
-    const transitionsAtSnapshot = this.pool.transitionCount(this.token);
+    const transitionsAtSnapshot = this.upstream.transitionCount(this.token);
     const used = new Set<Dependency>();
     let incomplete = false;
     let unavailable = false;
@@ -219,7 +211,7 @@ export class LiveOperation {
         if (
           update === null &&
           !snapshot.has(dependency) &&
-          this.pool.transitionCount(this.token) === transitionsAtSnapshot
+          this.upstream.transitionCount(this.token) === transitionsAtSnapshot
         ) {
           update = dependency.latest;
         }

@@ -4,7 +4,7 @@
  * disposes the operation and with it every upstream subscription it held.
  */
 import type { ExecutionResult } from "graphql";
-import type { UpstreamPool } from "../upstream/pool.ts";
+import type { UpstreamSessions } from "../upstream/sessions.ts";
 import { LiveOperation, type LiveExecutor, type LiveObserver } from "./live_operation.ts";
 import { pushIterator } from "./push_iterator.ts";
 
@@ -20,7 +20,7 @@ export class LiveRegistry {
   private subscribers = 0;
 
   constructor(
-    private readonly pool: UpstreamPool,
+    private readonly upstream: UpstreamSessions,
     /** See LiveOperation: how long to wait for a first result before reporting the backend unreachable. */
     private readonly firstResultTimeoutMs = 30_000,
     /** Told about each execution and fan-out (the gateway's metrics). */
@@ -50,11 +50,10 @@ export class LiveRegistry {
     let operation = this.operations.get(id);
     if (operation === undefined) {
       operation = new LiveOperation(
-        this.pool,
+        this.upstream,
         key.token,
         execute,
         this.firstResultTimeoutMs,
-        0,
         this.observer,
       );
       this.operations.set(id, operation);

@@ -30,7 +30,7 @@ import {
   type GraphQLOutputType,
 } from "graphql";
 import type { ValidatorJSON } from "convex/values";
-import type { AppDescription, FunctionInfo, SchemaInfo } from "../../engine/index.ts";
+import type { AppDescription, FunctionInfo } from "./app_description.ts";
 import type { GatewayContext } from "../context.ts";
 import { BigIntScalar, BytesScalar, JsonScalar } from "./scalars.ts";
 import { assignFieldNames, isGraphQLName, pascalCase, tableTypeName } from "./names.ts";
@@ -95,10 +95,10 @@ class TypeBuilder {
   ]);
   readonly tableTypes = new Map<string, GraphQLObjectType>();
 
-  constructor(private readonly schema: SchemaInfo | null) {
-    for (const table of schema?.tables.values() ?? []) {
+  constructor(private readonly schema: AppDescription["schema"]) {
+    for (const [name, table] of schema?.tables ?? []) {
       if (table.documentType?.type !== "object") continue;
-      this.tableType(table.name);
+      this.tableType(name);
     }
   }
 

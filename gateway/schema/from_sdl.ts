@@ -5,8 +5,7 @@
  * one are refused at start. The custom scalars get their Convex implementations.
  */
 import { buildSchema, GraphQLScalarType, isObjectType, type GraphQLSchema } from "graphql";
-import type { FunctionKind } from "../../engine/index.ts";
-import type { GatewayContext } from "../context.ts";
+import type { FunctionKind, GatewayContext } from "../context.ts";
 import { BigIntScalar, BytesScalar, JsonScalar } from "./scalars.ts";
 
 const BINDING = /Convex (query|mutation|action)[^`]*`([^`]+)`/;

@@ -95,7 +95,7 @@ afterAll(async () => {
 // Every test leaves nothing live behind (and the next one starts from zero).
 afterEach(async () => {
   await eventually(
-    () => gateway.live.size === 0 && gateway.pool.subscriptionCount === 0,
+    () => gateway.live.size === 0 && gateway.upstream.subscriptionCount === 0,
     "everything to be released after the test",
   );
 });
@@ -184,7 +184,7 @@ describe("Apollo Client over a split link", () => {
     try {
       const initial = await watch.next("the subscription's first result");
       expect(initial.ordersGetOrdersByTable.map((order) => order.dish)).toEqual(["udon"]);
-      expect(gateway.pool.subscriptionCount).toBe(1);
+      expect(gateway.upstream.subscriptionCount).toBe(1);
 
       await place("soba", 52);
       const next = await watch.next("the result after a mutation");
@@ -197,7 +197,7 @@ describe("Apollo Client over a split link", () => {
       watch.subscription.unsubscribe();
     }
     await eventually(
-      () => gateway.pool.subscriptionCount === 0,
+      () => gateway.upstream.subscriptionCount === 0,
       "upstream released after unsubscribe",
     );
   });

@@ -55,7 +55,7 @@ afterAll(async () => {
 // Every test leaves nothing live behind (and the next one starts from zero).
 afterEach(async () => {
   await eventually(
-    () => gateway.live.size === 0 && gateway.pool.subscriptionCount === 0,
+    () => gateway.live.size === 0 && gateway.upstream.subscriptionCount === 0,
     "everything to be released after the test",
   );
 });
@@ -183,9 +183,9 @@ describe("over graphql-ws", () => {
       lazy: false,
       onNonLazyError: () => {}, // the close below is what this test waits for
     });
-    await eventually(() => quick.pool.canWrite(token), "the token to be accepted at connect");
+    await eventually(() => quick.upstream.canWrite(token), "the token to be accepted at connect");
     // Connected (the token was checked), then nothing: the upstream client closes when idle.
-    await eventually(() => quick.pool.clientCount === 0, "the idle upstream client to close");
+    await eventually(() => quick.upstream.clientCount === 0, "the idle upstream client to close");
     expect(client.closes).toEqual([]);
     const expiresAtMs = ((await import("jose")).decodeJwt(token).exp ?? 0) * 1000;
     // Past the expiry and Convex's 5 s of leeway on `exp`, after which HTTP refuses it too.
@@ -211,7 +211,7 @@ describe("over graphql-ws", () => {
     });
     // The request opened the identity's upstream client; the connect below reuses it.
     await eventually(
-      () => quick.pool.canWrite(token),
+      () => quick.upstream.canWrite(token),
       "the identity's upstream client to be ready",
     );
     {
@@ -220,7 +220,7 @@ describe("over graphql-ws", () => {
       await first.next("a query over the socket");
     }
     await eventually(
-      () => quick.pool.clientCount === 0,
+      () => quick.upstream.clientCount === 0,
       "every upstream client to close when idle",
     );
   });

@@ -8,7 +8,7 @@ import "./support/single_graphql.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
-import { derivedAppSchema } from "../../gateway/index.ts";
+import { appSchemaOfDir } from "../../cli/app_description.ts";
 import { REPO_ROOT, startTestBackend, tempDir } from "../utils/backend.ts";
 import { dishes, PLACE_ORDER, WATCH_TABLE } from "./support/example_app.ts";
 import { data, eventually, post, record, startTestGateway, wsClient } from "./support/gateway.ts";
@@ -17,7 +17,7 @@ it("reloads changed functions, re-derives the schema, and keeps subscriptions wo
   await using app = tempDir("convex-graphql-dev-");
   fs.cpSync(path.join(REPO_ROOT, "convex"), path.join(app.path, "convex"), { recursive: true });
   await using backend = await startTestBackend({ dir: app.path, watch: true });
-  const schema = await derivedAppSchema(app.path, { watch: true, log: () => {} });
+  const schema = await appSchemaOfDir(app.path, { watch: true, log: () => {} });
   await using _schema = { [Symbol.asyncDispose]: () => Promise.resolve(schema.close()) };
   await using gateway = await startTestGateway(backend.url, { schema: () => schema.current() });
   await using client = wsClient(gateway.url);
@@ -56,7 +56,7 @@ it("reloads changed functions, re-derives the schema, and keeps subscriptions wo
     data: { hoursOpeningHours: "12:00-22:00" },
   });
   await eventually(
-    () => gateway.pool.canRead(null),
+    () => gateway.upstream.canRead(null),
     "the gateway to answer queries from its upstream client",
   );
   const warm = await post(gateway.url, { query: "{ hoursOpeningHours }" });
@@ -98,7 +98,7 @@ it("derives the schema with the deployment's variables, which module top levels 
     ].join("\n"),
   );
   let env: Record<string, string> = {};
-  const schema = await derivedAppSchema(app.path, { env: () => env, log: () => {} });
+  const schema = await appSchemaOfDir(app.path, { env: () => env, log: () => {} });
   await using _schema = { [Symbol.asyncDispose]: () => Promise.resolve(schema.close()) };
   // Without the variable the module does not load: no field.
   expect(schema.current().getQueryType()?.getFields()["supplierEndpoint"]).toBeUndefined();

@@ -77,7 +77,9 @@ describe("a function that runs too long", () => {
     await using client = wsClient(servers.gateway.url);
     using recording = record(client, { query: "subscription { probeSpin }" });
     const result = await recording.next("the timed-out result");
-    expect(result.errors?.[0]?.extensions?.code).toBe(ERROR_CODES.functionTimeout);
+    expect(result.errors?.[0]?.extensions?.code, JSON.stringify(result)).toBe(
+      ERROR_CODES.functionTimeout,
+    );
   });
 });
 

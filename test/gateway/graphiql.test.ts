@@ -118,7 +118,7 @@ describe.skipIf(!hasChromium)("GraphiQL in Chromium", () => {
     await expect
       .poll(async () => (await response.innerText()).replace(/\s+/g, ""), { timeout: PAGE_MS })
       .toContain('"countersGet":0');
-    expect(gateway.pool.subscriptionCount).toBe(1);
+    expect(gateway.upstream.subscriptionCount).toBe(1);
     // The subscription went over graphql-ws, to the gateway.
     expect(requested).toContain(gateway.url.replace(/^http/, "ws"));
 

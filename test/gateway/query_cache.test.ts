@@ -29,7 +29,7 @@ import {
 } from "../utils/backend.ts";
 import { startTestIssuer, TEST_APPLICATION_ID, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { api, convexHttp, type OrderFields } from "./support/example_app.ts";
-import { UpstreamPool } from "../../gateway/upstream/pool.ts";
+import { UpstreamSessions } from "../../gateway/upstream/sessions.ts";
 import {
   data,
   eventually,
@@ -136,7 +136,7 @@ async function warm(
   read: () => Promise<unknown>,
 ): Promise<void> {
   await read();
-  await eventually(() => via.pool.canRead(token), "the identity's upstream client to connect");
+  await eventually(() => via.upstream.canRead(token), "the identity's upstream client to connect");
   await read();
 }
 
@@ -189,12 +189,15 @@ describe("warm answers", () => {
     const before = queryExecutions();
     expect(await readCounter(gateway, name)).toBe(1);
     expect(queryExecutions() - before).toBe(1);
-    expect(gateway.pool.warmCount).toBe(0);
-    await eventually(() => gateway.pool.canRead(null), "the anonymous upstream client to connect");
+    expect(gateway.upstream.warmCount).toBe(0);
+    await eventually(
+      () => gateway.upstream.canRead(null),
+      "the anonymous upstream client to connect",
+    );
 
     // The next one subscribes upstream (one execution) and leaves the subscription warm.
     expect(await readCounter(gateway, name)).toBe(1);
-    expect(gateway.pool.warmCount).toBe(1);
+    expect(gateway.upstream.warmCount).toBe(1);
 
     // Every repeat is answered here.
     const warmFrom = queryExecutions();
@@ -206,15 +209,15 @@ describe("warm answers", () => {
     );
     expect(await byGet.json()).toEqual({ data: { countersGet: 1 } });
     expect(queryExecutions() - warmFrom).toBe(0);
-    expect(gateway.pool.warmCount).toBe(1);
-    expect(gateway.pool.subscriptionCount).toBe(0);
+    expect(gateway.upstream.warmCount).toBe(1);
+    expect(gateway.upstream.subscriptionCount).toBe(0);
   });
 
   it("answers a one-off query over graphql-ws from the warm subscription too", async () => {
     await using gateway = await ownGateway();
     const name = "warm-ws";
     await warm(gateway, null, () => readCounter(gateway, name));
-    expect(gateway.pool.warmCount).toBe(1);
+    expect(gateway.upstream.warmCount).toBe(1);
 
     await using client = wsClient(gateway.url);
     const warmFrom = queryExecutions();
@@ -239,8 +242,8 @@ describe("warm answers", () => {
       expect(result).toEqual({ data: { countersGet: 0 } });
     }
     expect(queryExecutions() - warmFrom).toBe(0);
-    expect(gateway.pool.warmCount).toBe(1);
-    expect(gateway.pool.subscriptionCount).toBe(0);
+    expect(gateway.upstream.warmCount).toBe(1);
+    expect(gateway.upstream.subscriptionCount).toBe(0);
   });
 });
 
@@ -278,7 +281,7 @@ describe("freshness", () => {
     await using gateway = await ownGateway();
     const name = "ryw-same";
     await warm(gateway, null, () => readCounter(gateway, name));
-    await eventually(() => gateway.pool.canWrite(null), "the anonymous client to take writes");
+    await eventually(() => gateway.upstream.canWrite(null), "the anonymous client to take writes");
     for (let i = 1; i <= 20; i++) {
       expect(await incrementCounter(gateway, name)).toBe(i);
       const executions = queryExecutions();
@@ -286,7 +289,7 @@ describe("freshness", () => {
       // From the client the mutation went through: it already holds the new result.
       expect(queryExecutions() - executions).toBe(0);
     }
-    expect(gateway.pool.warmCount).toBe(1);
+    expect(gateway.upstream.warmCount).toBe(1);
   });
 
   it("reads another identity's writes made through the gateway, at once", async () => {
@@ -295,7 +298,7 @@ describe("freshness", () => {
     const alice = await issuer.token("alice-ryw");
     await warm(gateway, alice, () => readCounter(gateway, name, alice));
     await warm(gateway, null, () => readCounter(gateway, name));
-    expect(gateway.pool.canWrite(alice)).toBe(true);
+    expect(gateway.upstream.canWrite(alice)).toBe(true);
     for (let i = 1; i <= 10; i++) {
       expect(await incrementCounter(gateway, name, alice)).toBe(i);
       // Right after the mutation's response: the anonymous reader must see it already.
@@ -312,9 +315,9 @@ describe("freshness", () => {
     await warm(gateway, null, () => readCounter(gateway, name));
     for (let i = 1; i <= 5; i++) {
       // The anonymous client is open but holds no subscription.
-      await eventually(() => gateway.pool.warmCount === 0, "the warm subscriptions to expire");
+      await eventually(() => gateway.upstream.warmCount === 0, "the warm subscriptions to expire");
       expect(await incrementCounter(gateway, name, bob)).toBe(i);
-      expect(gateway.pool.canRead(null)).toBe(true);
+      expect(gateway.upstream.canRead(null)).toBe(true);
       expect(await readCounter(gateway, name)).toBe(i);
     }
   });
@@ -378,7 +381,7 @@ describe("freshness", () => {
     await warm(gateway, null, () => readCounter(gateway, "unrelated-read"));
     await warm(gateway, bob, () => readCounter(gateway, "unrelated-read", bob));
     await incrementCounter(gateway, "unrelated-write", bob);
-    expect(gateway.pool.canRead(null)).toBe(false);
+    expect(gateway.upstream.canRead(null)).toBe(false);
     const executions = queryExecutions();
     expect(await readCounter(gateway, "unrelated-read")).toBe(0);
     expect(queryExecutions() - executions).toBe(1);
@@ -400,7 +403,7 @@ describe("freshness", () => {
       "the pushed change",
     );
     // Its own data changing synced it past the watermark: warm answers again.
-    await eventually(() => gateway.pool.canRead(null), "the anonymous client to sync again");
+    await eventually(() => gateway.upstream.canRead(null), "the anonymous client to sync again");
     const after = queryExecutions();
     expect(await readCounter(gateway, "unrelated-read")).toBe(1);
     expect(queryExecutions() - after).toBe(0);
@@ -416,7 +419,7 @@ describe("freshness", () => {
     const bob = await issuer.token("bob-bit31");
     await warm(gateway, bob, () => readCounter(gateway, "bit31-bob", bob));
     await warm(gateway, null, () => readCounter(gateway, "bit31-anonymous"));
-    await eventually(() => gateway.pool.canWrite(null), "the anonymous client to take writes");
+    await eventually(() => gateway.upstream.canWrite(null), "the anonymous client to take writes");
 
     // Late in a stretch where bit 31 of new timestamps is clear: the anonymous identity writes,
     // and its client syncs at that write (exact: bit 31 clear).
@@ -426,11 +429,11 @@ describe("freshness", () => {
     // Just after bit 31 is set: bob writes something the anonymous client does not read. The
     // anonymous client gets no Transition for it, so it has not synced past the write.
     await waitForBit31(true, 1_000, 2_200);
-    const transitions = gateway.pool.transitionCount(null);
+    const transitions = gateway.upstream.transitionCount(null);
     expect(await incrementCounter(gateway, "bit31-elsewhere", bob)).toBe(1);
-    const synced = gateway.pool.transitionCount(null) > transitions;
+    const synced = gateway.upstream.transitionCount(null) > transitions;
     expect(
-      { canRead: gateway.pool.canRead(null), synced },
+      { canRead: gateway.upstream.canRead(null), synced },
       "the anonymous client may answer from the cache only once it synced past bob's write",
     ).not.toEqual({ canRead: true, synced: false });
 
@@ -462,7 +465,7 @@ describe("freshness", () => {
       return { byTable, active };
     };
     await warm(gateway, null, read);
-    expect(gateway.pool.warmCount).toBe(2);
+    expect(gateway.upstream.warmCount).toBe(2);
 
     const direct = convexHttp(backend.url);
     const viaGateway = async (dish: string): Promise<void> => {
@@ -527,7 +530,7 @@ describe("Cache-Control: no-cache", () => {
     await using gateway = await ownGateway();
     const name = "no-cache";
     await warm(gateway, null, () => readCounter(gateway, name));
-    expect(gateway.pool.warmCount).toBe(1);
+    expect(gateway.upstream.warmCount).toBe(1);
 
     let executions = queryExecutions();
     expect(await readCounter(gateway, name)).toBe(0);
@@ -544,45 +547,44 @@ describe("Cache-Control: no-cache", () => {
 
 describe("bounds", () => {
   it("keeps an upstream client open while its mutations are in flight, however short idleMs", async () => {
-    // The pool itself: every mutation is sent at once, so only the in-flight count keeps the
+    // The sessions themselves: every mutation is sent at once, so only the in-flight count keeps the
     // client from closing while one socket works through them one at a time.
-    const pool = new UpstreamPool(backend.url, { idleMs: 100 });
+    const pool = new UpstreamSessions(backend.url, { idleMs: 100 });
     await using _pool = { [Symbol.asyncDispose]: () => pool.close() };
-    pool.prepare(null);
+    pool.session(null);
     await eventually(() => pool.canWrite(null), "the anonymous client to take writes");
     const name = "inflight-idle";
     const started = Date.now();
     const values = await Promise.all(
       Array.from(
-        { length: 1_000 },
-        async () => (await pool.mutation(null, "counters:increment", { name }, 10_000)) as number,
+        { length: 300 },
+        async () =>
+          (await pool.session(null).mutation("counters:increment", { name }, 60_000)) as number,
       ),
     );
     expect(Date.now() - started).toBeGreaterThan(100);
-    expect(values.toSorted((a, b) => a - b)).toEqual(
-      Array.from({ length: 1_000 }, (_, i) => i + 1),
-    );
+    expect(values.toSorted((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
   });
 
   it("drops a warm subscription queryCacheMs after the read", async () => {
     await using gateway = await ownGateway({ queryCacheMs: 300 });
     const name = "expiry";
     await warm(gateway, null, () => readCounter(gateway, name));
-    expect(gateway.pool.warmCount).toBe(1);
+    expect(gateway.upstream.warmCount).toBe(1);
     const readAt = Date.now();
     await eventually(
-      () => gateway.pool.warmCount === 0,
+      () => gateway.upstream.warmCount === 0,
       "the warm subscription to be dropped",
       2_000,
     );
     expect(Date.now() - readAt).toBeGreaterThanOrEqual(250);
-    expect(gateway.pool.subscriptionCount).toBe(0);
+    expect(gateway.upstream.subscriptionCount).toBe(0);
 
     // Read again: it goes upstream (a new subscription) and is warm again.
     const executions = queryExecutions();
     expect(await readCounter(gateway, name)).toBe(0);
     expect(queryExecutions() - executions).toBe(1);
-    expect(gateway.pool.warmCount).toBe(1);
+    expect(gateway.upstream.warmCount).toBe(1);
   });
 
   it("keeps at most maxWarmQueries warm, dropping the least recently used", async () => {
@@ -590,8 +592,8 @@ describe("bounds", () => {
     await warm(gateway, null, () => readCounter(gateway, "lru-a"));
     await readCounter(gateway, "lru-b");
     await readCounter(gateway, "lru-c");
-    expect(gateway.pool.warmCount).toBe(2);
-    expect(gateway.pool.subscriptionCount).toBe(0);
+    expect(gateway.upstream.warmCount).toBe(2);
+    expect(gateway.upstream.subscriptionCount).toBe(0);
 
     // b and c are warm; a (the oldest) was dropped.
     let executions = queryExecutions();
@@ -601,21 +603,24 @@ describe("bounds", () => {
     executions = queryExecutions();
     await readCounter(gateway, "lru-a");
     expect(queryExecutions() - executions).toBe(1);
-    expect(gateway.pool.warmCount).toBe(2);
+    expect(gateway.upstream.warmCount).toBe(2);
   });
 
   it("reads every query upstream with queryCacheMs: 0", async () => {
     await using gateway = await ownGateway({ queryCacheMs: 0 });
     const name = "no-cache-gateway";
     await readCounter(gateway, name);
-    await eventually(() => gateway.pool.canRead(null), "the anonymous upstream client to connect");
+    await eventually(
+      () => gateway.upstream.canRead(null),
+      "the anonymous upstream client to connect",
+    );
     for (let i = 0; i < 5; i++) {
       const executions = queryExecutions();
       expect(await readCounter(gateway, name)).toBe(0);
       expect(queryExecutions() - executions).toBe(1);
     }
-    expect(gateway.pool.warmCount).toBe(0);
-    expect(gateway.pool.subscriptionCount).toBe(0);
+    expect(gateway.upstream.warmCount).toBe(0);
+    expect(gateway.upstream.subscriptionCount).toBe(0);
   });
 });
 
@@ -642,12 +647,15 @@ describe("errors", () => {
 
     // A successful read opens the client; then both are answered through it.
     await readCounter(gateway, "errors");
-    await eventually(() => gateway.pool.canRead(null), "the anonymous upstream client to connect");
-    const warmBefore = gateway.pool.warmCount;
+    await eventually(
+      () => gateway.upstream.canRead(null),
+      "the anonymous upstream client to connect",
+    );
+    const warmBefore = gateway.upstream.warmCount;
     const probeCached = (await post(gateway.url, probe)).json();
     const badCached = (await post(gateway.url, badArgument)).json();
     // They went through the client: their subscriptions are warm now.
-    expect(gateway.pool.warmCount).toBe(warmBefore + 2);
+    expect(gateway.upstream.warmCount).toBe(warmBefore + 2);
     expect(probeCached).toEqual(probeOverHttp);
     expect(badCached).toEqual(badOverHttp);
 
@@ -681,7 +689,10 @@ describe("errors", () => {
       (await post(gateway.url, { query: "{ usersCurrent { name } }" }, bearer(token))).json();
 
     await data(gateway.url, "mutation { usersStore }", undefined, bearer(token));
-    await eventually(() => gateway.pool.canRead(token), "the user's upstream client to connect");
+    await eventually(
+      () => gateway.upstream.canRead(token),
+      "the user's upstream client to connect",
+    );
     expect(await current()).toEqual({ data: { usersCurrent: { name: "Shorty" } } });
     expect(await current()).toEqual({ data: { usersCurrent: { name: "Shorty" } } });
     expect(Date.now()).toBeLessThan(expiresAtMs);
@@ -699,6 +710,6 @@ describe("errors", () => {
     // Not an anonymous answer, not the cached one, on later requests either.
     const again = await current();
     expect(again.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
-    expect(gateway.pool.canRead(token)).toBe(false);
+    expect(gateway.upstream.canRead(token)).toBe(false);
   });
 });

@@ -63,7 +63,7 @@ it("keeps graphql-ws subscriptions working across a backend restart", async () =
   expect(live.error).toBeUndefined();
   expect(watch.completed || live.completed).toBe(false);
   expect(client.closes).toEqual([]);
-  expect(gateway.pool.subscriptionCount).toBe(1);
+  expect(gateway.upstream.subscriptionCount).toBe(1);
 });
 
 it("gives a subscription made while the backend is down its first result once it is up", async () => {

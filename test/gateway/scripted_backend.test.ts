@@ -11,14 +11,15 @@
  * result into an answer: every answer stays one consistent state of the backend.
  *
  * The backend here is a WebSocket server speaking Convex's sync protocol (engine/sync/PROTOCOL.md)
- * to the real `ConvexClient` inside the real `UpstreamPool`, with a script deciding when it
+ * to the real `ConvexClient` inside the real `UpstreamSessions`, with a script deciding when it
  * answers: the embedded engine answers too fast to stage the race.
  */
 import type { AddressInfo } from "node:net";
 import { afterEach, expect, it } from "vitest";
 import { WebSocketServer, type WebSocket } from "ws";
-import { readOnce } from "../../gateway/live/read_once.ts";
-import { UpstreamPool } from "../../gateway/upstream/pool.ts";
+import type { ExecutionResult } from "graphql";
+import { warmReadAccess } from "../../gateway/upstream/warm_read.ts";
+import { UpstreamSessions } from "../../gateway/upstream/sessions.ts";
 import type { ConvexAccess } from "../../gateway/context.ts";
 import {
   startTestGateway,
@@ -127,7 +128,7 @@ afterEach(async () => {
 it("never answers with a result the client kept from before a query was subscribed again", async () => {
   const backend = await scriptedBackend({ a: 0, b: 0 });
   cleanups.push(backend.close);
-  const pool = new UpstreamPool(backend.url, { idleMs: 60_000 });
+  const pool = new UpstreamSessions(backend.url, { idleMs: 60_000 });
   cleanups.push(() => pool.close());
   // An operation reading two counters that every write changes together.
   const bothCounters = async (access: ConvexAccess) => ({
@@ -136,7 +137,16 @@ it("never answers with a result the client kept from before a query was subscrib
       b: await access.run("query", "counters:get", { name: "b" }),
     },
   });
-  const read = (warmMs: number) => readOnce(pool, null, bothCounters, { timeoutMs: 5_000, warmMs });
+  const writes: ConvexAccess = { run: () => Promise.reject(new Error("reads only")) };
+  // A one-off read from the session, run again until its reads were consistent (as executor.ts).
+  const read = async (warmMs: number): Promise<ExecutionResult> => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const access = warmReadAccess(pool.session(null), { timeoutMs: 5_000, warmMs, writes });
+      const result = await bothCounters(access);
+      if (access.finish(result) === "done") return result;
+    }
+    throw new Error("no consistent read in 10 attempts");
+  };
   const holdA = pool.subscribe(null, "counters:get", { name: "a" }, () => {}, 60_000);
   const holdB = pool.subscribe(null, "counters:get", { name: "b" }, () => {});
   cleanups.push(() => Promise.resolve(holdA.release()));

@@ -114,7 +114,7 @@ it("lets an in-flight mutation finish, then closes graphql-ws sockets with 1001"
     on: { connected: () => (connected = true) },
   });
   await eventually(() => connected, "the graphql-ws socket to be acknowledged");
-  expect(gateway.pool.clientCount).toBe(0);
+  expect(gateway.upstream.clientCount).toBe(0);
 
   const answer = post(gateway.url, {
     query: PLACE_ORDER,

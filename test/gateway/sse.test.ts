@@ -26,8 +26,8 @@ async function placeOrder(dish: string, table: number): Promise<void> {
 
 async function released(what: string): Promise<void> {
   await eventually(
-    () => servers.gateway.live.size === 0 && servers.gateway.pool.subscriptionCount === 0,
-    `${what}: live.size ${servers.gateway.live.size}, upstream subscriptions ${servers.gateway.pool.subscriptionCount}`,
+    () => servers.gateway.live.size === 0 && servers.gateway.upstream.subscriptionCount === 0,
+    `${what}: live.size ${servers.gateway.live.size}, upstream subscriptions ${servers.gateway.upstream.subscriptionCount}`,
   );
 }
 
@@ -46,7 +46,7 @@ describe("a subscription over SSE", () => {
       expect(first.errors).toBeUndefined();
       expect(dishes(first.data?.["ordersGetOrdersByTable"])).toEqual(["bread"]);
       expect(servers.gateway.live.size).toBe(1);
-      expect(servers.gateway.pool.subscriptionCount).toBe(1);
+      expect(servers.gateway.upstream.subscriptionCount).toBe(1);
 
       await placeOrder("butter", 40);
       const second = await stream.nextResult("the result after a GraphQL mutation");
@@ -71,7 +71,7 @@ describe("a subscription over SSE", () => {
     try {
       for (const stream of streams) await stream.nextResult("a stream's first result");
       expect(servers.gateway.live.size).toBe(1);
-      expect(servers.gateway.pool.subscriptionCount).toBe(1);
+      expect(servers.gateway.upstream.subscriptionCount).toBe(1);
       await placeOrder("for all", 41);
       for (const stream of streams) {
         const next = await stream.nextResult("a stream's update");

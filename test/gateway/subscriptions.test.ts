@@ -35,8 +35,8 @@ const servers = useSharedServers({ expectReleasedAfterEach: true });
 /** Waits until nothing is live any more: no live operation, no upstream subscription. */
 async function released(what: string): Promise<void> {
   await eventually(
-    () => servers.gateway.live.size === 0 && servers.gateway.pool.subscriptionCount === 0,
-    `${what}: live.size ${servers.gateway.live.size}, upstream subscriptions ${servers.gateway.pool.subscriptionCount}`,
+    () => servers.gateway.live.size === 0 && servers.gateway.upstream.subscriptionCount === 0,
+    `${what}: live.size ${servers.gateway.live.size}, upstream subscriptions ${servers.gateway.upstream.subscriptionCount}`,
   );
 }
 
@@ -59,7 +59,7 @@ describe("a subscription over graphql-ws", () => {
       { _id: soup, dish: "soup", table: 10, status: "placed", notes: null },
     ]);
     expect(servers.gateway.live.size).toBe(1);
-    expect(servers.gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(1);
 
     // 2. A mutation through the gateway.
     await placeOrder("salad", 10);
@@ -89,7 +89,7 @@ describe("a subscription over graphql-ws", () => {
     const watch = record(client, { query: WATCH_TABLE, variables: { table: 12 } });
     expect((await watch.next("the current result")).data).toEqual({ ordersGetOrdersByTable: [] });
     expect(servers.gateway.live.size).toBe(1);
-    expect(servers.gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(1);
 
     watch[Symbol.dispose](); // sends Complete
     await released("after Complete");
@@ -98,14 +98,14 @@ describe("a subscription over graphql-ws", () => {
     expect((await again.next("a new subscription's first result")).data).toEqual({
       ordersGetOrdersByTable: [],
     });
-    expect(servers.gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(1);
   });
 
   it("releases the upstream subscription when the client disconnects", async () => {
     const client = wsClient(servers.gateway.url);
     const watch = record(client, { query: WATCH_TABLE, variables: { table: 13 } });
     await watch.next("the current result");
-    expect(servers.gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(1);
 
     await client.dispose(); // closes the socket without completing
     await released("after the socket closed");
@@ -121,7 +121,7 @@ describe("a subscription over graphql-ws", () => {
       }),
     ]);
     expect(servers.gateway.live.size).toBe(0);
-    expect(servers.gateway.pool.subscriptionCount).toBe(0);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(0);
   });
 
   // Regression test (this was a bug, found and fixed while writing these tests).
@@ -193,7 +193,7 @@ describe("sharing", () => {
         });
       }
       expect(servers.gateway.live.size).toBe(1);
-      expect(servers.gateway.pool.subscriptionCount).toBe(1);
+      expect(servers.gateway.upstream.subscriptionCount).toBe(1);
       const executions = servers.gateway.live.executions();
 
       await placeOrder("shared", 20);
@@ -207,7 +207,7 @@ describe("sharing", () => {
       // Four leave: the operation lives on for the fifth.
       for (const watch of watches.slice(0, 4)) watch[Symbol.dispose]();
       expect(await staysFalse(() => servers.gateway.live.size !== 1, 200)).toBe(true);
-      expect(servers.gateway.pool.subscriptionCount).toBe(1);
+      expect(servers.gateway.upstream.subscriptionCount).toBe(1);
       await placeOrder("for the last one", 20);
       const last = await watches[4]!.next("the last subscriber's update");
       expect(dishes(last.data?.["ordersGetOrdersByTable"])).toEqual(["shared", "for the last one"]);
@@ -225,7 +225,7 @@ describe("sharing", () => {
     await a.next("table 21's first result");
     await b.next("table 22's first result");
     expect(servers.gateway.live.size).toBe(2);
-    expect(servers.gateway.pool.subscriptionCount).toBe(2);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(2);
 
     await placeOrder("only 22", 22);
     const update = await b.next("table 22's update");
@@ -242,7 +242,7 @@ describe("sharing", () => {
     await full.next("the full operation's first result");
     await slim.next("the slim operation's first result");
     expect(servers.gateway.live.size).toBe(2);
-    expect(servers.gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(1);
   });
 });
 
@@ -271,7 +271,7 @@ describe("query @live over graphql-ws", () => {
       }`,
     });
     expect((await live.next("the current result")).data).toEqual({ orders: [], count: 0 });
-    expect(servers.gateway.pool.subscriptionCount).toBe(2);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(2);
 
     await convexHttp(servers.backend.url).mutation(api.increment, { name: "live-dashboard" });
     expect((await live.next("the result after the counter moved")).data).toEqual({
@@ -289,7 +289,7 @@ describe("query @live over graphql-ws", () => {
     await using client = wsClient(servers.gateway.url);
     const live = record(client, { query: LIVE_TABLE, variables: { table: 32 } });
     await live.next("the current result");
-    expect(servers.gateway.pool.subscriptionCount).toBe(1);
+    expect(servers.gateway.upstream.subscriptionCount).toBe(1);
     live[Symbol.dispose]();
     await released("after completing the @live query");
   });

@@ -5,8 +5,8 @@
  */
 import { createClient, type Client, type ClientOptions, type SubscribePayload } from "graphql-ws";
 import WebSocket from "ws";
+import { appSchemaOfDir } from "../../../cli/app_description.ts";
 import {
-  derivedAppSchema,
   startGateway,
   type AppSchema,
   type Gateway,
@@ -38,7 +38,7 @@ const schemas = new Map<string, Promise<AppSchema>>();
 export function appSchemaOf(dir: string = REPO_ROOT): Promise<AppSchema> {
   let schema = schemas.get(dir);
   if (schema === undefined) {
-    schema = derivedAppSchema(dir, { log: () => {} });
+    schema = appSchemaOfDir(dir, { log: () => {} });
     schemas.set(dir, schema);
   }
   return schema;
@@ -354,7 +354,7 @@ export function useSharedServers(
   if (options.expectReleasedAfterEach === true) {
     afterEach(async () => {
       await eventually(
-        () => servers.gateway?.live.size === 0 && servers.gateway.pool.subscriptionCount === 0,
+        () => servers.gateway?.live.size === 0 && servers.gateway.upstream.subscriptionCount === 0,
         "everything to be released after the test",
       );
     });

@@ -1,0 +1,48 @@
+/**
+ * The app description the gateway derives its schema from (gateway/schema/app_description.ts),
+ * produced from a `convex/` folder by the engine's analysis, or read from a function-spec file.
+ * This is where the CLI bridges the engine and the gateway, which never imports the engine.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { analyzeConvexApp } from "../engine/index.ts";
+import {
+  derivedAppSchema,
+  descriptionFromSpec,
+  type AppDescription,
+  type AppSchema,
+} from "../gateway/index.ts";
+
+/** Describes `DIR/convex` (module top levels see `env` as `process.env`). */
+export function describeConvexDir(
+  dir: string,
+  env?: () => Readonly<Record<string, string>>,
+): Promise<AppDescription> {
+  return analyzeConvexApp(dir, env === undefined ? {} : { env: env() });
+}
+
+/** Reads a function-spec JSON file (`npx convex function-spec`, or `convex-graphql function-spec`). */
+export function describeFromSpecFile(file: string): AppDescription {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, "utf8")) as unknown;
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+  return descriptionFromSpec(json, file);
+}
+
+/** The served schema of the app in `dir`, derived again on change when `watch`. */
+export function appSchemaOfDir(
+  dir: string,
+  options: {
+    watch?: boolean;
+    env?: () => Readonly<Record<string, string>>;
+    log?: (line: string) => void;
+  } = {},
+): Promise<AppSchema> {
+  return derivedAppSchema(() => describeConvexDir(dir, options.env), {
+    ...(options.watch === true ? { watchDir: path.join(dir, "convex") } : {}),
+    ...(options.log !== undefined ? { log: options.log } : {}),
+  });
+}
