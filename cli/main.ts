@@ -49,6 +49,9 @@ Commands:
             --no-watch         do not re-derive the schema when files change
             --dev              do not mask unexpected errors
             --no-introspection refuse introspection queries
+            --persisted FILE   accept only the operations of this manifest (hash -> document: the
+                               persisted-documents.json of graphql-codegen's client preset); without
+                               it, any operation, and Apollo's automatic persisted queries
             --csrf-prevention  refuse GETs and form POSTs without a preflight header (for a proxy
                                that turns cookies into Authorization; the gateway reads no cookies)
             --query-cache-ms MS keep queries a GraphQL query read subscribed this long, so repeats
@@ -57,7 +60,8 @@ Commands:
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
-            --query-cache-ms MS  --env-file FILE  --csrf-prevention  --log-level LEVEL
+            --query-cache-ms MS  --env-file FILE  --csrf-prevention  --persisted FILE
+            --log-level LEVEL
             --admin-key KEY
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR  --function-spec FILE (instead of DIR)
@@ -115,6 +119,23 @@ function envFile(file: string | undefined): Record<string, string> {
     fail(`--env-file ${file}: ${(error as Error).message}`);
   }
   return parseEnvFile(text);
+}
+
+/** `--persisted FILE`: the allow-list of operations, id -> document. */
+function persistedOption(file: string | undefined): {
+  persistedOperations?: Record<string, string>;
+} {
+  if (file === undefined) return {};
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.resolve(file), "utf8")) as unknown;
+  } catch (error) {
+    fail(`--persisted ${file}: ${(error as Error).message}`);
+  }
+  const entries = typeof manifest === "object" && manifest !== null ? Object.entries(manifest) : [];
+  if (entries.length === 0 || entries.some(([, document]) => typeof document !== "string"))
+    fail(`--persisted ${file}: expected a JSON object of operation ids to GraphQL documents`);
+  return { persistedOperations: Object.fromEntries(entries) };
 }
 
 /** `--log-level`'s logger (default info). */
@@ -193,6 +214,7 @@ async function runGateway(argv: string[]): Promise<void> {
     dev: { type: "boolean", default: false },
     "no-introspection": { type: "boolean", default: false },
     "csrf-prevention": { type: "boolean", default: false },
+    persisted: { type: "string" },
     "query-cache-ms": { type: "string" },
     "log-level": { type: "string" },
   });
@@ -215,6 +237,7 @@ async function runGateway(argv: string[]): Promise<void> {
     dev: values.dev,
     introspection: !values["no-introspection"],
     csrfPrevention: values["csrf-prevention"],
+    ...persistedOption(values.persisted),
     ...(queryCacheMs !== undefined ? { queryCacheMs } : {}),
   });
   process.stdout.write(
@@ -267,6 +290,7 @@ async function runDev(argv: string[]): Promise<void> {
     "query-cache-ms": { type: "string" },
     "env-file": { type: "string" },
     "csrf-prevention": { type: "boolean", default: false },
+    persisted: { type: "string" },
     "log-level": { type: "string" },
     "admin-key": { type: "string" },
   });
@@ -297,6 +321,7 @@ async function runDev(argv: string[]): Promise<void> {
     host: values.host,
     dev: true,
     csrfPrevention: values["csrf-prevention"],
+    ...persistedOption(values.persisted),
     ...(queryCacheMs !== undefined ? { queryCacheMs } : {}),
   });
   process.stdout.write(

@@ -49,8 +49,14 @@ export interface GatewayOptions {
    * @default false
    */
   readonly csrfPrevention?: boolean;
-  /** When set, only these operations (by id: sha256 hash or name) are accepted. */
+  /**
+   * When set, only these operations (by id: sha256 hash or name) are accepted: e.g. the
+   * `persisted-documents.json` manifest of graphql-codegen's client preset. Unset: any operation,
+   * and Apollo's automatic persisted queries (apq.ts).
+   */
   readonly persistedOperations?: PersistedStore;
+  /** Bytes of documents kept for automatic persisted queries. @default 16_777_216 (16 MiB) */
+  readonly apqCacheBytes?: number;
   /**
    * How long a call to Convex may take: HTTP calls fail with `CONVEX_UNAVAILABLE` after it, and a
    * live operation reports `CONVEX_UNAVAILABLE` (then keeps waiting) when a query's first result

@@ -31,6 +31,7 @@ import { Drain, drainThenClose } from "./drain.ts";
 import { requestLogPlugin } from "./request_log.ts";
 import { guardSlowConsumers } from "./slow_consumer.ts";
 import { persistedOperationsPlugin } from "./persisted.ts";
+import { automaticPersistedQueriesPlugin } from "./apq.ts";
 import { serveGraphqlWs } from "./ws_server.ts";
 import { documentOptions, type GatewayOptions } from "./options.ts";
 import type { Enveloped } from "./ws_operations.ts";
@@ -92,6 +93,7 @@ function plugins(
   }
   if (options.persistedOperations !== undefined)
     list.push(persistedOperationsPlugin(options.persistedOperations));
+  else list.push(automaticPersistedQueriesPlugin(options.apqCacheBytes ?? 16 * 1024 * 1024));
   return list;
 }
 
