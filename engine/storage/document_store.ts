@@ -8,6 +8,7 @@
 import { encodeIndexKey, encodeValue, type IndexKey } from "../values/index_key.ts";
 import { convexToJson, type Value } from "convex/values";
 import { MvccIndex } from "./mvcc_index.ts";
+import { SearchIndexes } from "../search/search_indexes.ts";
 import type {
   DocumentValue,
   DocumentWrite,
@@ -97,6 +98,8 @@ export class DocumentStore {
   /** Entries of `garbage` before this position are done. */
   private garbageHead = 0;
   private documentCountByTable = new Map<string, number>();
+  /** Search and vector indexes, maintained by `apply` like the database indexes. */
+  readonly search = new SearchIndexes();
 
   /**
    * Replaces the set of declared indexes and rebuilds every index from the latest revisions.
@@ -190,6 +193,7 @@ export class DocumentStore {
         if (write.after !== null) push(index.name, indexKeyOfStored(write.after, index));
       }
     }
+    this.search.addWriteKeys(writes, push);
     return keys;
   }
 
@@ -219,6 +223,7 @@ export class DocumentStore {
         this.documentCountByTable.set(write.table, this.count(write.table) + delta);
       }
     }
+    this.search.apply(ts, writes);
   }
 
   /** Loads one document at recovery (no history: it is visible from timestamp `ts`). */
@@ -250,6 +255,7 @@ export class DocumentStore {
       keys.add(item.key);
     }
     for (const [index, keys] of indexKeys) for (const key of keys) index.prune(key, oldestReadTs);
+    this.search.collectGarbage(oldestReadTs);
     for (const id of documents) {
       const revisions = this.revisions.get(id);
       if (revisions === undefined) continue;

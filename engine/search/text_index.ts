@@ -1,0 +1,189 @@
+/**
+ * One search index as a multi-version inverted index, in memory beside the engine's other MVCC
+ * indexes: term -> postings, each posting pointing at an indexed revision that records when it
+ * was visible (`[from, to)` in commit timestamps). A reader at snapshot `ts` sees the revisions
+ * with `from <= ts < to`, so a search reads exactly the snapshot the rest of its function reads.
+ * Ending a revision is one write (`to`), shared by all of its postings; postings of revisions no
+ * snapshot can see any more are dropped by `collectGarbage`.
+ */
+import BTreeModule from "sorted-btree";
+import { fieldValue } from "../storage/document_store.ts";
+import type { StoredDocument, Timestamp } from "../storage/types.ts";
+import { encodeValue, type IndexKey } from "../values/index_key.ts";
+import type { TextIndexDefinition } from "./definitions.ts";
+import { termFrequencies } from "./tokenizer.ts";
+
+const BTree: typeof BTreeModule.default =
+  typeof BTreeModule === "function" ? BTreeModule : BTreeModule.default;
+
+/** One indexed revision of a document. */
+export interface IndexedRevision {
+  readonly docId: string;
+  readonly creationTime: number;
+  /** Token count of the search field (BM25's field length). */
+  readonly length: number;
+  /** Encoded value of each filter field, in the definition's order. */
+  readonly filters: readonly IndexKey[];
+  readonly terms: ReadonlyMap<string, number>;
+  readonly from: Timestamp;
+  to: Timestamp | null;
+}
+
+interface Posting {
+  readonly revision: IndexedRevision;
+  readonly frequency: number;
+}
+
+/** Corpus statistics from `ts` on: document count and total field length. */
+interface Stats {
+  readonly ts: Timestamp;
+  readonly documents: number;
+  readonly totalLength: number;
+}
+
+/** Indexes `document` for `definition` (a revision not yet visible anywhere). */
+export function indexRevision(
+  definition: TextIndexDefinition,
+  document: StoredDocument,
+  from: Timestamp,
+): IndexedRevision {
+  const text = fieldValue(document.value, definition.searchField);
+  const { terms, length } =
+    typeof text === "string" ? termFrequencies(text) : { terms: new Map(), length: 0 };
+  return {
+    docId: document.id,
+    creationTime: document.value["_creationTime"] as number,
+    length,
+    filters: definition.filterFields.map((field) => encodeValue(fieldValue(document.value, field))),
+    terms,
+    from,
+    to: null,
+  };
+}
+
+function visible(revision: IndexedRevision, ts: Timestamp): boolean {
+  return revision.from <= ts && (revision.to === null || ts < revision.to);
+}
+
+export class TextIndex {
+  private readonly postings = new BTree<string, Posting[]>();
+  private readonly current = new Map<string, IndexedRevision>();
+  private stats: Stats[] = [{ ts: 0n, documents: 0, totalLength: 0 }];
+  /** Ended revisions, in the order they ended (so in `to` order); before `garbageHead`: done. */
+  private garbage: IndexedRevision[] = [];
+  private garbageHead = 0;
+
+  constructor(readonly definition: TextIndexDefinition) {}
+
+  /** Replaces the revision of `docId` with `document` (null: deleted) from `ts` on. */
+  write(docId: string, document: StoredDocument | null, ts: Timestamp): void {
+    const previous = this.current.get(docId);
+    let { documents, totalLength } = this.latestStats();
+    if (previous !== undefined) {
+      previous.to = ts;
+      this.garbage.push(previous);
+      this.current.delete(docId);
+      documents--;
+      totalLength -= previous.length;
+    }
+    if (document !== null) {
+      const revision = indexRevision(this.definition, document, ts);
+      this.current.set(docId, revision);
+      for (const [term, frequency] of revision.terms) {
+        const list = this.postings.get(term);
+        if (list === undefined) this.postings.set(term, [{ revision, frequency }]);
+        else list.push({ revision, frequency });
+      }
+      documents++;
+      totalLength += revision.length;
+    }
+    const last = this.stats[this.stats.length - 1];
+    if (last !== undefined && last.ts === ts) this.stats.pop();
+    this.stats.push({ ts, documents, totalLength });
+  }
+
+  private latestStats(): Stats {
+    return this.stats[this.stats.length - 1] ?? { ts: 0n, documents: 0, totalLength: 0 };
+  }
+
+  /** Document count and average field length at `ts`. */
+  statsAt(ts: Timestamp): { documents: number; averageLength: number } {
+    let lo = 0;
+    let hi = this.stats.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.stats[mid]?.ts ?? 0n) <= ts) lo = mid + 1;
+      else hi = mid;
+    }
+    const stats = this.stats[lo - 1] ?? { documents: 0, totalLength: 0 };
+    const averageLength = stats.documents === 0 ? 1 : stats.totalLength / stats.documents;
+    return { documents: stats.documents, averageLength: Math.max(averageLength, 1) };
+  }
+
+  /** Calls `visit` with every posting of `term` visible at `ts`; returns how many. */
+  forEachPosting(
+    term: string,
+    ts: Timestamp,
+    visit: (revision: IndexedRevision, frequency: number) => void,
+  ): number {
+    const list = this.postings.get(term);
+    if (list === undefined) return 0;
+    let count = 0;
+    for (const posting of list) {
+      if (!visible(posting.revision, ts)) continue;
+      count++;
+      visit(posting.revision, posting.frequency);
+    }
+    return count;
+  }
+
+  /** Up to `max` indexed terms starting with `prefix`, in ascending order. */
+  termsWithPrefix(prefix: string, max: number): string[] {
+    const found: string[] = [];
+    let pair = this.postings.getPairOrNextHigher(prefix);
+    while (pair !== undefined && found.length < max && pair[0].startsWith(prefix)) {
+      found.push(pair[0]);
+      pair = this.postings.nextHigherPair(pair[0]);
+    }
+    return found;
+  }
+
+  /** Drops postings of revisions that ended at or before `oldestReadTs`. */
+  collectGarbage(oldestReadTs: Timestamp): void {
+    const dead: IndexedRevision[] = [];
+    for (;;) {
+      const revision = this.garbage[this.garbageHead];
+      if (revision === undefined || revision.to === null || revision.to > oldestReadTs) break;
+      dead.push(revision);
+      this.garbageHead++;
+    }
+    if (this.garbageHead > 4096 && this.garbageHead * 2 > this.garbage.length) {
+      this.garbage = this.garbage.slice(this.garbageHead);
+      this.garbageHead = 0;
+    }
+    if (dead.length === 0) return;
+    const deadSet = new Set(dead);
+    const terms = new Set<string>();
+    for (const revision of dead) for (const term of revision.terms.keys()) terms.add(term);
+    for (const term of terms) {
+      const list = this.postings.get(term);
+      if (list === undefined) continue;
+      const kept = list.filter((posting) => !deadSet.has(posting.revision));
+      if (kept.length === 0) this.postings.delete(term);
+      else this.postings.set(term, kept);
+    }
+    let firstKept = 0;
+    while (
+      firstKept + 1 < this.stats.length &&
+      (this.stats[firstKept + 1]?.ts ?? 0n) <= oldestReadTs
+    ) {
+      firstKept++;
+    }
+    if (firstKept > 0) this.stats = this.stats.slice(firstKept);
+  }
+
+  /** Number of live documents indexed (diagnostics, progress). */
+  get size(): number {
+    return this.current.size;
+  }
+}
