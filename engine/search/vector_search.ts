@@ -52,12 +52,11 @@ function checkedVector(index: VectorIndex, vector: unknown): Float32Array {
       `Vector search against ${name} has a query vector of length ${vector.length}, but the index's \`dimensions\` is ${dimensions}.`,
     );
   }
-  for (const x of vector) {
-    if (typeof x !== "number" || !Number.isFinite(x)) {
-      fail(
-        `Vector search against ${name}: the query vector contains ${String(x)}, not a finite number.`,
-      );
-    }
+  // NaN and Infinity arrive as null: the syscall's arguments travel as plain JSON.
+  if (!vector.every((x) => typeof x === "number" && Number.isFinite(x))) {
+    fail(
+      `Vector search against ${name}: the query vector must hold only finite numbers (no NaN or Infinity).`,
+    );
   }
   return normalised(vector as number[]);
 }
