@@ -41,20 +41,51 @@ interface Stats {
   readonly totalLength: number;
 }
 
+/** What a revision holds for one index: its tokens, field length and filter values. */
+interface Analysis {
+  readonly terms: ReadonlyMap<string, number>;
+  readonly length: number;
+  readonly filters: readonly IndexKey[];
+}
+
+/**
+ * Analyses per (revision, index), computed once: a commit needs them for its read-set keys and
+ * again to update the index.
+ */
+const analyses = new WeakMap<StoredDocument, Map<TextIndexDefinition, Analysis>>();
+
+function analyse(definition: TextIndexDefinition, document: StoredDocument): Analysis {
+  let byIndex = analyses.get(document);
+  if (byIndex === undefined) {
+    byIndex = new Map();
+    analyses.set(document, byIndex);
+  }
+  let analysis = byIndex.get(definition);
+  if (analysis === undefined) {
+    const text = fieldValue(document.value, definition.searchField);
+    const { terms, length } =
+      typeof text === "string" ? termFrequencies(text) : { terms: new Map(), length: 0 };
+    const filters = definition.filterFields.map((field) =>
+      encodeValue(fieldValue(document.value, field)),
+    );
+    analysis = { terms, length, filters };
+    byIndex.set(definition, analysis);
+  }
+  return analysis;
+}
+
 /** Indexes `document` for `definition` (a revision not yet visible anywhere). */
 export function indexRevision(
   definition: TextIndexDefinition,
   document: StoredDocument,
   from: Timestamp,
 ): IndexedRevision {
-  const text = fieldValue(document.value, definition.searchField);
-  const { terms, length } =
-    typeof text === "string" ? termFrequencies(text) : { terms: new Map(), length: 0 };
+  const { terms, length, filters } = analyse(definition, document);
   return {
     docId: document.id,
     creationTime: document.value["_creationTime"] as number,
     length,
-    filters: definition.filterFields.map((field) => encodeValue(fieldValue(document.value, field))),
+    filters,
     terms,
     from,
     to: null,

@@ -129,16 +129,16 @@ class TopK {
   private readonly hits: VectorHit[] = [];
   constructor(private readonly k: number) {}
 
-  private better(a: VectorHit, b: VectorHit): boolean {
-    return a.score > b.score || (a.score === b.score && a.id < b.id);
+  private static better(score: number, id: string, than: VectorHit): boolean {
+    return score > than.score || (score === than.score && id < than.id);
   }
 
   offer(score: number, id: string): void {
     const hits = this.hits;
     const worst = hits[hits.length - 1];
-    if (hits.length >= this.k && worst !== undefined && !this.better({ score, id }, worst)) return;
+    if (hits.length >= this.k && worst !== undefined && !TopK.better(score, id, worst)) return;
     let i = hits.length;
-    while (i > 0 && this.better({ score, id }, hits[i - 1] as VectorHit)) i--;
+    while (i > 0 && TopK.better(score, id, hits[i - 1] as VectorHit)) i--;
     hits.splice(i, 0, { score, id });
     if (hits.length > this.k) hits.pop();
   }
