@@ -9,7 +9,7 @@ import type { StoredDocument } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import type { IndexKey } from "../values/index_key.ts";
 import type { QueryTerm } from "./read_keys.ts";
-import { indexRevision, type IndexedRevision, type TextIndex } from "./text_index.ts";
+import { indexRevision, visibleAt, type IndexedRevision, type TextIndex } from "./text_index.ts";
 
 const K1 = 1.2;
 const B = 0.75;
@@ -48,8 +48,25 @@ function passesFilters(revision: IndexedRevision, search: CompiledSearch): boole
   return search.eqs.every(({ position, value }) => revision.filters[position] === value);
 }
 
-/** All matching documents, ranked best first. */
-export function rank(tx: Transaction, search: CompiledSearch): Candidate[] {
+/**
+ * The scored entries that can rank among the best `limit` (all of them when there are fewer; a
+ * few more on ties): selecting by a threshold score costs one typed-array sort of the scores,
+ * far less than sorting every matching document with its tie-breakers.
+ */
+function best<T extends { score: number }>(entries: Iterable<T>, limit: number): T[] {
+  const all = [...entries];
+  if (all.length <= limit) return all;
+  const scores = Float64Array.from(all, (entry) => entry.score).sort();
+  const threshold = scores[scores.length - limit] as number;
+  return all.filter((entry) => entry.score >= threshold);
+}
+
+/**
+ * The matching documents, ranked best first: all of them, or (with `limit`) at least the best
+ * `limit` and at most a few more on tied scores, so a caller can tell whether more than `limit - 1`
+ * matched.
+ */
+export function rank(tx: Transaction, search: CompiledSearch, limit = Infinity): Candidate[] {
   const ts = tx.beginTs;
   const { documents, averageLength } = search.index.statsAt(ts);
   const weights = matchedTerms(search);
@@ -59,14 +76,13 @@ export function rank(tx: Transaction, search: CompiledSearch): Candidate[] {
     (weight * idf * frequency * (K1 + 1)) /
     (frequency + K1 * (1 - B + (B * revision.length) / averageLength));
   for (const [term, weight] of weights) {
-    const postings: [IndexedRevision, number][] = [];
-    search.index.forEachPosting(term, ts, (revision, frequency) => {
-      postings.push([revision, frequency]);
-    });
-    const df = postings.length;
+    const postings = search.index.postingsOf(term);
+    let df = 0;
+    for (const posting of postings) if (visibleAt(posting.revision, ts)) df++;
     const idf = Math.log(1 + (documents - df + 0.5) / (df + 0.5));
     idfs.set(term, idf);
-    for (const [revision, frequency] of postings) {
+    for (const { revision, frequency } of postings) {
+      if (!visibleAt(revision, ts)) continue;
       if (tx.wrote(revision.docId) || !passesFilters(revision, search)) continue;
       const entry = scores.get(revision.docId);
       const add = termScore(revision, frequency, weight, idf);
@@ -75,7 +91,7 @@ export function rank(tx: Transaction, search: CompiledSearch): Candidate[] {
     }
   }
   const candidates: Candidate[] = [];
-  for (const { revision, score } of scores.values()) {
+  for (const { revision, score } of best(scores.values(), limit)) {
     const document = tx.store.get(revision.docId, ts);
     if (document !== null)
       candidates.push({ document, score, creationTime: revision.creationTime });

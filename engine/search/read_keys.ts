@@ -35,8 +35,17 @@ export function coveredSubsets(filterCount: number): number[][] {
   return subsets;
 }
 
+/** The encoded label of each subset, computed once per subset shape. */
+const labels = new Map<string, IndexKey>();
+
 function subsetPrefix(subset: readonly number[], values: readonly IndexKey[]): IndexKey {
-  return encodeIndexKey([subset.join(",")]) + values.join("");
+  const name = subset.join(",");
+  let label = labels.get(name);
+  if (label === undefined) {
+    label = encodeIndexKey([name]);
+    labels.set(name, label);
+  }
+  return values.length === 0 ? label : label + values.join("");
 }
 
 /** The keys a written revision touches in its index's keyspace. */

@@ -111,7 +111,8 @@ export function runSearch(tx: Transaction, search: CompiledSearch): SearchResult
     tx.readSet.addInterval(definition.name, interval);
   }
   if (search.terms.length === 0) return { hits: [], truncated: false };
-  const ranked: Candidate[] = rank(tx, search);
+  // One more than kept, to know whether more matched than the candidates kept.
+  const ranked: Candidate[] = rank(tx, search, SEARCH_LIMITS.candidates + 1);
   const hits: SearchHit[] = [];
   for (const candidate of ranked.slice(0, SEARCH_LIMITS.candidates)) {
     hits.push({

@@ -29,7 +29,7 @@ export interface IndexedRevision {
   to: Timestamp | null;
 }
 
-interface Posting {
+export interface Posting {
   readonly revision: IndexedRevision;
   readonly frequency: number;
 }
@@ -92,12 +92,16 @@ export function indexRevision(
   };
 }
 
-function visible(revision: IndexedRevision, ts: Timestamp): boolean {
+/** True when `revision` is visible at snapshot `ts`. */
+export function visibleAt(revision: IndexedRevision, ts: Timestamp): boolean {
   return revision.from <= ts && (revision.to === null || ts < revision.to);
 }
 
 export class TextIndex {
-  private readonly postings = new BTree<string, Posting[]>();
+  /** Term -> postings (a hash map: the hot path looks terms up one by one). */
+  private readonly postings = new Map<string, Posting[]>();
+  /** The same terms in order, for prefix expansion. */
+  private readonly sortedTerms = new BTree<string, undefined>();
   private readonly current = new Map<string, IndexedRevision>();
   private stats: Stats[] = [{ ts: 0n, documents: 0, totalLength: 0 }];
   /** Ended revisions, in the order they ended (so in `to` order); before `garbageHead`: done. */
@@ -122,8 +126,12 @@ export class TextIndex {
       this.current.set(docId, revision);
       for (const [term, frequency] of revision.terms) {
         const list = this.postings.get(term);
-        if (list === undefined) this.postings.set(term, [{ revision, frequency }]);
-        else list.push({ revision, frequency });
+        if (list === undefined) {
+          this.postings.set(term, [{ revision, frequency }]);
+          this.sortedTerms.set(term, undefined);
+        } else {
+          list.push({ revision, frequency });
+        }
       }
       documents++;
       totalLength += revision.length;
@@ -161,20 +169,25 @@ export class TextIndex {
     if (list === undefined) return 0;
     let count = 0;
     for (const posting of list) {
-      if (!visible(posting.revision, ts)) continue;
+      if (!visibleAt(posting.revision, ts)) continue;
       count++;
       visit(posting.revision, posting.frequency);
     }
     return count;
   }
 
+  /** The postings of `term`, all versions (filter with `visibleAt`); do not modify. */
+  postingsOf(term: string): readonly Posting[] {
+    return this.postings.get(term) ?? [];
+  }
+
   /** Up to `max` indexed terms starting with `prefix`, in ascending order. */
   termsWithPrefix(prefix: string, max: number): string[] {
     const found: string[] = [];
-    let pair = this.postings.getPairOrNextHigher(prefix);
+    let pair = this.sortedTerms.getPairOrNextHigher(prefix);
     while (pair !== undefined && found.length < max && pair[0].startsWith(prefix)) {
       found.push(pair[0]);
-      pair = this.postings.nextHigherPair(pair[0]);
+      pair = this.sortedTerms.nextHigherPair(pair[0]);
     }
     return found;
   }
@@ -200,8 +213,12 @@ export class TextIndex {
       const list = this.postings.get(term);
       if (list === undefined) continue;
       const kept = list.filter((posting) => !deadSet.has(posting.revision));
-      if (kept.length === 0) this.postings.delete(term);
-      else this.postings.set(term, kept);
+      if (kept.length === 0) {
+        this.postings.delete(term);
+        this.sortedTerms.delete(term);
+      } else {
+        this.postings.set(term, kept);
+      }
     }
     let firstKept = 0;
     while (
