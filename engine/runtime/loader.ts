@@ -22,7 +22,7 @@ import {
   parseSearchDefinitions,
   type ExportedSearchTable,
   type SearchDefinitions,
-} from "../search/definitions.ts";
+} from "../search/index.ts";
 
 /** A table as declared in `schema.ts`. */
 export interface TableSchema {

@@ -14,9 +14,13 @@ import type { ConvexGlobal } from "./sandbox.ts";
 import type { FileStorage } from "../files/file_storage.ts";
 import { storageSyscalls } from "./storage_syscalls.ts";
 import type { JobScheduling } from "../scheduler/scheduling.ts";
-import { isSearchQuery, SearchStream, searchPage } from "../search/search_stream.ts";
-import type { SearchIndexes } from "../search/search_indexes.ts";
-import { vectorSearch } from "../search/vector_search.ts";
+import {
+  isSearchQuery,
+  SearchStream,
+  searchPage,
+  vectorSearch,
+  type SearchIndexes,
+} from "../search/index.ts";
 
 /** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
 export type NestedRunner = (

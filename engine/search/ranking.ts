@@ -9,7 +9,8 @@ import type { StoredDocument } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import type { IndexKey } from "../values/index_key.ts";
 import type { QueryTerm } from "./read_keys.ts";
-import { indexRevision, visibleAt, type IndexedRevision, type TextIndex } from "./text_index.ts";
+import { indexRevision, type IndexedRevision } from "./analysis.ts";
+import { visibleAt, type TextIndex } from "./text_index.ts";
 
 const K1 = 1.2;
 const B = 0.75;

@@ -16,7 +16,7 @@
  */
 import { encodeIndexKey, encodeValue, keySuccessor, type IndexKey } from "../values/index_key.ts";
 import type { Interval } from "../transactions/interval_set.ts";
-import type { IndexedRevision } from "./text_index.ts";
+import type { IndexedRevision } from "./analysis.ts";
 
 /** Indexes with at most this many filter fields get pair keys as well. */
 const MAX_FIELDS_FOR_PAIRS = 4;

@@ -11,7 +11,8 @@ import type {
   VectorIndexDefinition,
 } from "./definitions.ts";
 import { coveredSubsets, revisionKeys } from "./read_keys.ts";
-import { indexRevision, TextIndex } from "./text_index.ts";
+import { indexRevision } from "./analysis.ts";
+import { TextIndex } from "./text_index.ts";
 import { VectorIndex } from "./vector_index.ts";
 
 /** Tables at least this large print their build progress. */

@@ -7,27 +7,12 @@
  * snapshot can see any more are dropped by `collectGarbage`.
  */
 import BTreeModule from "sorted-btree";
-import { fieldValue } from "../storage/document_store.ts";
 import type { StoredDocument, Timestamp } from "../storage/types.ts";
-import { encodeValue, type IndexKey } from "../values/index_key.ts";
+import { indexRevision, type IndexedRevision } from "./analysis.ts";
 import type { TextIndexDefinition } from "./definitions.ts";
-import { termFrequencies } from "./tokenizer.ts";
 
 const BTree: typeof BTreeModule.default =
   typeof BTreeModule === "function" ? BTreeModule : BTreeModule.default;
-
-/** One indexed revision of a document. */
-export interface IndexedRevision {
-  readonly docId: string;
-  readonly creationTime: number;
-  /** Token count of the search field (BM25's field length). */
-  readonly length: number;
-  /** Encoded value of each filter field, in the definition's order. */
-  readonly filters: readonly IndexKey[];
-  readonly terms: ReadonlyMap<string, number>;
-  readonly from: Timestamp;
-  to: Timestamp | null;
-}
 
 export interface Posting {
   readonly revision: IndexedRevision;
@@ -39,57 +24,6 @@ interface Stats {
   readonly ts: Timestamp;
   readonly documents: number;
   readonly totalLength: number;
-}
-
-/** What a revision holds for one index: its tokens, field length and filter values. */
-interface Analysis {
-  readonly terms: ReadonlyMap<string, number>;
-  readonly length: number;
-  readonly filters: readonly IndexKey[];
-}
-
-/**
- * Analyses per (revision, index), computed once: a commit needs them for its read-set keys and
- * again to update the index.
- */
-const analyses = new WeakMap<StoredDocument, Map<TextIndexDefinition, Analysis>>();
-
-function analyse(definition: TextIndexDefinition, document: StoredDocument): Analysis {
-  let byIndex = analyses.get(document);
-  if (byIndex === undefined) {
-    byIndex = new Map();
-    analyses.set(document, byIndex);
-  }
-  let analysis = byIndex.get(definition);
-  if (analysis === undefined) {
-    const text = fieldValue(document.value, definition.searchField);
-    const { terms, length } =
-      typeof text === "string" ? termFrequencies(text) : { terms: new Map(), length: 0 };
-    const filters = definition.filterFields.map((field) =>
-      encodeValue(fieldValue(document.value, field)),
-    );
-    analysis = { terms, length, filters };
-    byIndex.set(definition, analysis);
-  }
-  return analysis;
-}
-
-/** Indexes `document` for `definition` (a revision not yet visible anywhere). */
-export function indexRevision(
-  definition: TextIndexDefinition,
-  document: StoredDocument,
-  from: Timestamp,
-): IndexedRevision {
-  const { terms, length, filters } = analyse(definition, document);
-  return {
-    docId: document.id,
-    creationTime: document.value["_creationTime"] as number,
-    length,
-    filters,
-    terms,
-    from,
-    to: null,
-  };
 }
 
 /** True when `revision` is visible at snapshot `ts`. */

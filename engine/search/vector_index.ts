@@ -5,7 +5,7 @@
  *
  * A document whose vector field is not an array of `dimensions` finite numbers is not indexed.
  */
-import { fieldValue } from "../storage/document_store.ts";
+import { fieldValue } from "../storage/field_value.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import { encodeValue, type IndexKey } from "../values/index_key.ts";
 import type { VectorIndexDefinition } from "./definitions.ts";

@@ -6,9 +6,10 @@
  * of its awaits. SQLite (see `persistence.ts`) is the durable copy; this is rebuilt from it on start.
  */
 import { encodeIndexKey, encodeValue, type IndexKey } from "../values/index_key.ts";
-import { convexToJson, type Value } from "convex/values";
+import { convexToJson } from "convex/values";
 import { MvccIndex } from "./mvcc_index.ts";
-import { SearchIndexes } from "../search/search_indexes.ts";
+import { fieldValue } from "./field_value.ts";
+import { SearchIndexes } from "../search/index.ts";
 import type {
   DocumentValue,
   DocumentWrite,
@@ -25,16 +26,7 @@ interface Revision {
 /** The field paths every index implicitly ends with. */
 export const INDEX_SUFFIX_FIELDS = ["_creationTime", "_id"] as const;
 
-/** Reads a dotted field path (`a.b.c`) out of a document; a missing field is `undefined`. */
-export function fieldValue(document: DocumentValue, path: string): Value | undefined {
-  let current: unknown = document;
-  for (const part of path.split(".")) {
-    if (typeof current !== "object" || current === null || Array.isArray(current)) return undefined;
-    if (current instanceof ArrayBuffer) return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return current as Value | undefined;
-}
+export { fieldValue } from "./field_value.ts";
 
 /** The key of `document` in an index over `fields` (which already include the implicit suffix). */
 export function indexKeyOf(document: DocumentValue, fields: readonly string[]): IndexKey {
