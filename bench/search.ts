@@ -156,13 +156,19 @@ async function textBench(options: SearchBenchOptions): Promise<void> {
     const pick = zipfSampler(words.length, random);
     const latencies: number[] = [];
     let results = 0;
+    let failed = 0;
     for (let i = 0; i < options.queries; i++) {
       const text = Array.from({ length: 1 + (i % 3) }, () => words[pick()]).join(" ");
       const started = performance.now();
-      const found = (await call(backend.url, "query", "articles:search", { text })) as unknown[];
+      try {
+        const found = (await call(backend.url, "query", "articles:search", { text })) as unknown[];
+        results += found.length;
+      } catch {
+        failed++; // the 1 s function limit, on a busy machine: counted at its time
+      }
       latencies.push(performance.now() - started);
-      results += found.length;
     }
+    if (failed > 0) console.log(`  ${failed} searches failed (past the 1 s function limit)`);
     console.log(
       formatTable(
         ["text search", "docs", "queries", "avg results", "p50", "p95"],

@@ -20,6 +20,8 @@ export interface IndexedRevision {
   readonly terms: ReadonlyMap<string, number>;
   readonly from: Timestamp;
   to: Timestamp | null;
+  /** Its number in its index (for dense score arrays); -1 until the index takes it. */
+  slot: number;
 }
 
 /** What a revision holds for one index: its tokens, field length and filter values. */
@@ -70,5 +72,6 @@ export function indexRevision(
     terms,
     from,
     to: null,
+    slot: -1,
   };
 }

@@ -71,7 +71,10 @@ export function rank(tx: Transaction, search: CompiledSearch, limit = Infinity):
   const ts = tx.beginTs;
   const { documents, averageLength } = search.index.statsAt(ts);
   const weights = matchedTerms(search);
-  const scores = new Map<string, { revision: IndexedRevision; score: number }>();
+  // Scores accumulate in a dense array by revision slot: far cheaper than a map of objects when
+  // a common term has postings in most of the index.
+  const scores = new Float64Array(search.index.slotCount);
+  const touched: number[] = [];
   const idfs = new Map<string, number>();
   const termScore = (revision: IndexedRevision, frequency: number, weight: number, idf: number) =>
     (weight * idf * frequency * (K1 + 1)) /
@@ -85,14 +88,15 @@ export function rank(tx: Transaction, search: CompiledSearch, limit = Infinity):
     for (const { revision, frequency } of postings) {
       if (!visibleAt(revision, ts)) continue;
       if (tx.wrote(revision.docId) || !passesFilters(revision, search)) continue;
-      const entry = scores.get(revision.docId);
-      const add = termScore(revision, frequency, weight, idf);
-      if (entry === undefined) scores.set(revision.docId, { revision, score: add });
-      else entry.score += add;
+      const previous = scores[revision.slot] as number;
+      if (previous === 0) touched.push(revision.slot);
+      scores[revision.slot] = previous + termScore(revision, frequency, weight, idf);
     }
   }
+  const scored = touched.map((slot) => ({ slot, score: scores[slot] as number }));
   const candidates: Candidate[] = [];
-  for (const { revision, score } of best(scores.values(), limit)) {
+  for (const { slot, score } of best(scored, limit)) {
+    const revision = search.index.revisionAt(slot) as IndexedRevision;
     const document = tx.store.get(revision.docId, ts);
     if (document !== null)
       candidates.push({ document, score, creationTime: revision.creationTime });

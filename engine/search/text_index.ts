@@ -37,6 +37,8 @@ export class TextIndex {
   /** The same terms in order, for prefix expansion. */
   private readonly sortedTerms = new BTree<string, undefined>();
   private readonly current = new Map<string, IndexedRevision>();
+  /** Every revision by slot (dropped ones become undefined). */
+  private readonly bySlot: (IndexedRevision | undefined)[] = [];
   private stats: Stats[] = [{ ts: 0n, documents: 0, totalLength: 0 }];
   /** Ended revisions, in the order they ended (so in `to` order); before `garbageHead`: done. */
   private garbage: IndexedRevision[] = [];
@@ -57,6 +59,8 @@ export class TextIndex {
     }
     if (document !== null) {
       const revision = indexRevision(this.definition, document, ts);
+      revision.slot = this.bySlot.length;
+      this.bySlot.push(revision);
       this.current.set(docId, revision);
       for (const [term, frequency] of revision.terms) {
         const list = this.postings.get(term);
@@ -141,6 +145,7 @@ export class TextIndex {
     }
     if (dead.length === 0) return;
     const deadSet = new Set(dead);
+    for (const revision of dead) this.bySlot[revision.slot] = undefined;
     const terms = new Set<string>();
     for (const revision of dead) for (const term of revision.terms.keys()) terms.add(term);
     for (const term of terms) {
@@ -162,6 +167,16 @@ export class TextIndex {
       firstKept++;
     }
     if (firstKept > 0) this.stats = this.stats.slice(firstKept);
+  }
+
+  /** The revision numbered `slot`. */
+  revisionAt(slot: number): IndexedRevision | undefined {
+    return this.bySlot[slot];
+  }
+
+  /** One more than the highest slot handed out (the size of a dense score array). */
+  get slotCount(): number {
+    return this.bySlot.length;
   }
 
   /** Number of live documents indexed (diagnostics, progress). */
