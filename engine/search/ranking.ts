@@ -79,15 +79,22 @@ export function rank(tx: Transaction, search: CompiledSearch, limit = Infinity):
   const termScore = (revision: IndexedRevision, frequency: number, weight: number, idf: number) =>
     (weight * idf * frequency * (K1 + 1)) /
     (frequency + K1 * (1 - B + (B * revision.length) / averageLength));
+  const latest = ts >= search.index.lastWriteTs;
+  const own = new Set<string>();
+  for (const [id] of tx.writesOf(search.index.definition.table)) own.add(id);
+  const filtered = search.eqs.length > 0;
   for (const [term, weight] of weights) {
     const postings = search.index.postingsOf(term);
     let df = 0;
-    for (const posting of postings) if (visibleAt(posting.revision, ts)) df++;
+    for (const { revision } of postings) {
+      if (latest ? revision.to === null : visibleAt(revision, ts)) df++;
+    }
     const idf = Math.log(1 + (documents - df + 0.5) / (df + 0.5));
     idfs.set(term, idf);
     for (const { revision, frequency } of postings) {
-      if (!visibleAt(revision, ts)) continue;
-      if (tx.wrote(revision.docId) || !passesFilters(revision, search)) continue;
+      if (latest ? revision.to !== null : !visibleAt(revision, ts)) continue;
+      if (own.size > 0 && own.has(revision.docId)) continue;
+      if (filtered && !passesFilters(revision, search)) continue;
       const previous = scores[revision.slot] as number;
       if (previous === 0) touched.push(revision.slot);
       scores[revision.slot] = previous + termScore(revision, frequency, weight, idf);

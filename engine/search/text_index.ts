@@ -37,6 +37,11 @@ export class TextIndex {
   /** The same terms in order, for prefix expansion. */
   private readonly sortedTerms = new BTree<string, undefined>();
   private readonly current = new Map<string, IndexedRevision>();
+  /**
+   * The newest timestamp written. A snapshot at or after it sees exactly the revisions not ended
+   * (`to === null`), which spares the hot loop its BigInt comparisons.
+   */
+  lastWriteTs: Timestamp = 0n;
   /** Every revision by slot (dropped ones become undefined). */
   private readonly bySlot: (IndexedRevision | undefined)[] = [];
   private stats: Stats[] = [{ ts: 0n, documents: 0, totalLength: 0 }];
@@ -48,6 +53,7 @@ export class TextIndex {
 
   /** Replaces the revision of `docId` with `document` (null: deleted) from `ts` on. */
   write(docId: string, document: StoredDocument | null, ts: Timestamp): void {
+    if (ts > this.lastWriteTs) this.lastWriteTs = ts;
     const previous = this.current.get(docId);
     let { documents, totalLength } = this.latestStats();
     if (previous !== undefined) {
