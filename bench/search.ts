@@ -2,7 +2,7 @@
  * Search benchmarks (issue 11), in one process, printing figures (asserting nothing):
  *
  * 1. Text search over N documents (default 100,000; a deterministic Zipf corpus of 20..40
- *    pseudo-words each) in the search fixture app, loaded through mutations of 100 documents:
+ *    pseudo-words each) in the search fixture app, loaded through mutations of 50 documents:
  *    p50/p95 latency of `articles:search` (`withSearchIndex(...).take(10)`, 1-3 query words) over
  *    the HTTP API, and the commit throughput (documents per second) of the same inserts into the
  *    search-indexed table beside an unindexed one, alternating, with their ratio (target <= 2x).
@@ -34,7 +34,7 @@ import {
 
 const APP_DIR = path.resolve(import.meta.dirname, "..", "test", "fixtures", "search_app");
 // Small enough to stay well inside the 1 s mutation limit on a busy machine.
-const BATCH = 100;
+const BATCH = 50;
 
 export interface SearchBenchOptions {
   /** Documents in the text corpus. @default 100_000 */
@@ -99,7 +99,7 @@ async function insertBatch(url: string, table: string, docs: unknown[]): Promise
       await call(url, "mutation", "bench:insertBatch", { table, docs });
       return;
     } catch (error) {
-      if (attempt === 3) throw error;
+      if (attempt === 5) throw error;
       retriedBatches++;
     }
   }
@@ -198,7 +198,7 @@ async function throughputBench(
   const ratio = median(plain) / median(indexed);
   console.log(
     formatTable(
-      ["inserts (docs/s, batches of 100)", "run 1", "run 2", "run 3", "median"],
+      ["inserts (docs/s, batches of 50)", "run 1", "run 2", "run 3", "median"],
       [
         ["search-indexed table", ...indexed.map(formatCount), formatCount(median(indexed))],
         ["unindexed table", ...plain.map(formatCount), formatCount(median(plain))],
