@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in sequence with its default options (about 13 minutes in all):
  * engine commit throughput and the hot counter (issue 2), reactivity precision and latency
  * (issue 3), gateway overhead and fan-out (issue 4), scheduled-job throughput and action overhead (issue 10), hostile
- * input (issue 16). See `bench/README.md`.
+ * input (issue 16), text and vector search (issue 11). See `bench/README.md`.
  */
 import {
   actionOverhead,
@@ -36,6 +36,7 @@ import {
   expectedSchedulerThroughputMs,
   schedulerThroughput,
 } from "./scheduler_throughput.ts";
+import { DEFAULT_SEARCH_BENCH_OPTIONS, expectedSearchBenchMs, searchBench } from "./search.ts";
 import { startWatchdog } from "./support/harness.ts";
 import {
   DEFAULT_UPDATE_LATENCY_OPTIONS,
@@ -53,7 +54,8 @@ const stopWatchdog = startWatchdog(
       expectedFanoutMs(DEFAULT_FANOUT_OPTIONS) +
       expectedHostileInputMs(DEFAULT_HOSTILE_INPUT_OPTIONS) +
       expectedSchedulerThroughputMs(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS) +
-      expectedActionOverheadMs(DEFAULT_ACTION_OVERHEAD_OPTIONS)),
+      expectedActionOverheadMs(DEFAULT_ACTION_OVERHEAD_OPTIONS) +
+      expectedSearchBenchMs(DEFAULT_SEARCH_BENCH_OPTIONS)),
   "bench/run_all",
 );
 await commitThroughput(DEFAULT_COMMIT_THROUGHPUT_OPTIONS);
@@ -65,4 +67,5 @@ await fanout(DEFAULT_FANOUT_OPTIONS);
 await hostileInput(DEFAULT_HOSTILE_INPUT_OPTIONS);
 await schedulerThroughput(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS);
 await actionOverhead(DEFAULT_ACTION_OVERHEAD_OPTIONS);
+await searchBench(DEFAULT_SEARCH_BENCH_OPTIONS);
 stopWatchdog();

@@ -342,6 +342,8 @@ export class Engine {
     for (const table of app.schema?.tables.values() ?? [])
       definitions.set(table.name, table.indexes);
     this.store.setIndexDefinitions(definitions);
+    const search = app.schema?.search ?? { text: [], vector: [] };
+    this.store.search.setDefinitions(search, () => this.store.latestDocuments(), this.log);
     for (const table of app.schema?.tables.keys() ?? []) this.tables.numberOf(table);
     // Results computed by the old code are stale: subscribers rerun with the new code.
     this.liveQueries.invalidateAll(this.committer.publishedTs);
@@ -369,6 +371,7 @@ export class Engine {
       nextStreamId: () => ++this.streamCounter,
       files: this.files,
       scheduler: this.jobScheduling,
+      search: this.store.search,
     });
     const app = loadApp(bundle, convex, Object.fromEntries(this.env));
     const auth = this.authenticatorFor(app.authConfig);

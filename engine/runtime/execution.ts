@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytesFromPool } from "../util/random_pool.ts";
 import type { Transaction } from "../transactions/transaction.ts";
-import type { QueryStream } from "./query_stream.ts";
+import type { DocumentStream } from "./query_stream.ts";
 import type { SystemError, TimeoutError } from "../errors.ts";
 
 export type FunctionKind = "query" | "mutation" | "action";
@@ -50,7 +50,7 @@ export interface Execution {
   readonly random: () => number;
   readonly identity: UserIdentity | null;
   readonly logLines: string[];
-  readonly streams: Map<number, QueryStream>;
+  readonly streams: Map<number, DocumentStream>;
   /** Set once the execution called `paginate` (Convex allows one per function). */
   paginated: boolean;
   /**

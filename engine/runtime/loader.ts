@@ -18,6 +18,11 @@ import { FunctionRegistry, registerExport, type RegisteredFunction } from "./reg
 import { Sandbox, type ConvexGlobal } from "./sandbox.ts";
 import { httpRouterOf, type HttpRouterLike } from "./http_actions.ts";
 import { parseCronsExport, type CronSpec } from "../scheduler/cron_spec.ts";
+import {
+  parseSearchDefinitions,
+  type ExportedSearchTable,
+  type SearchDefinitions,
+} from "../search/index.ts";
 
 /** A table as declared in `schema.ts`. */
 export interface TableSchema {
@@ -33,6 +38,8 @@ export interface SchemaInfo {
   readonly schemaValidation: boolean;
   /** Indexes declared with `staged: true` (`table.index`): accepted, never queryable. */
   readonly stagedIndexes: ReadonlySet<string>;
+  /** Search and vector indexes (`.searchIndex`, `.vectorIndex`), staged ones included. */
+  readonly search: SearchDefinitions;
 }
 
 export interface LoadedApp {
@@ -48,12 +55,12 @@ export interface LoadedApp {
 }
 
 interface SchemaExport {
-  tables: {
+  tables: (ExportedSearchTable & {
     tableName: string;
     indexes: { indexDescriptor: string; fields: string[] }[];
     stagedDbIndexes?: { indexDescriptor: string; fields: string[] }[];
     documentType: ValidatorJSON | null;
-  }[];
+  })[];
   schemaValidation: boolean;
 }
 
@@ -84,7 +91,8 @@ export function parseSchema(exported: string): SchemaInfo {
       table.documentType === null || table.documentType.type === "any" ? null : table.documentType;
     tables.set(table.tableName, { name: table.tableName, indexes, documentType });
   }
-  return { tables, schemaValidation: parsed.schemaValidation, stagedIndexes };
+  const search = parseSearchDefinitions(parsed.tables);
+  return { tables, schemaValidation: parsed.schemaValidation, stagedIndexes, search };
 }
 
 /**

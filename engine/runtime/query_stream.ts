@@ -169,8 +169,16 @@ function withOperators(
   return { index, interval, order, filters, limit };
 }
 
+/** A query being iterated: an index range or a search (engine/search). */
+export interface DocumentStream {
+  /** The next matching document, or null when done. */
+  next(): StoredDocument | null;
+  /** Stops the stream; what it consumed joins the read set. */
+  close(): void;
+}
+
 /** A query being iterated (`for await`, `collect`, `take`, `first`, `unique`). */
-export class QueryStream {
+export class QueryStream implements DocumentStream {
   private readonly scan: IndexScan;
   private returned = 0;
 
@@ -230,11 +238,13 @@ export interface PageResult {
 
 const END_CURSOR = "_end";
 
-function encodeCursor(key: IndexKey | null): string {
+/** A cursor for a position key (`_end` past the end). */
+export function encodeCursor(key: IndexKey | null): string {
   return key === null ? END_CURSOR : Buffer.from(key, "latin1").toString("base64url");
 }
 
-function decodeCursor(cursor: string): IndexKey | null {
+/** The position key of a cursor (null: past the end). @throws FunctionFailure when invalid. */
+export function decodeCursor(cursor: string): IndexKey | null {
   if (cursor === END_CURSOR) return null;
   if (!/^[A-Za-z0-9_-]*$/.test(cursor) || cursor.length === 0) {
     fail(`InvalidCursor: Failed to parse cursor "${cursor.slice(0, 64)}".`);

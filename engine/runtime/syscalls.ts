@@ -19,6 +19,13 @@ import type { ConvexGlobal } from "./sandbox.ts";
 import type { FileStorage } from "../files/file_storage.ts";
 import { storageSyscalls } from "./storage_syscalls.ts";
 import type { JobScheduling } from "../scheduler/scheduling.ts";
+import {
+  isSearchQuery,
+  SearchStream,
+  searchPage,
+  vectorSearch,
+  type SearchIndexes,
+} from "../search/index.ts";
 
 /** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
 export type NestedRunner = (
@@ -45,6 +52,8 @@ export interface SyscallDeps {
   readonly files: FileStorage;
   /** `ctx.scheduler` (`runAfter`, `runAt`, `cancel`) from mutations and actions. */
   readonly scheduler: JobScheduling;
+  /** Search and vector indexes (`ctx.vectorSearch`). */
+  readonly search: SearchIndexes;
 }
 
 type Args = Record<string, unknown>;
@@ -217,7 +226,6 @@ async function cancelJob(
 const NOT_YET: Readonly<Record<string, string>> = {
   "1.0/storageStore": "ctx.storage.store in mutations (file storage: use it in an action)",
   "1.0/storageGet": "ctx.storage.get in mutations (file storage: use it in an action)",
-  "1.0/actions/vectorSearch": "ctx.vectorSearch (vector search)",
 };
 
 function notSupportedYet(op: string): FunctionFailure | null {
@@ -235,7 +243,10 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     "1.0/queryStream": (args) => {
       const exec = execution("queryStream");
       const tx = transaction("db.query");
-      const stream = new QueryStream(tx, planQuery(tx, args["query"] as SerializedQuery));
+      const query = args["query"] as SerializedQuery;
+      const stream = isSearchQuery(query)
+        ? new SearchStream(tx, query)
+        : new QueryStream(tx, planQuery(tx, query));
       const queryId = nextStreamId();
       exec.streams.set(queryId, stream);
       return { queryId };
@@ -299,15 +310,18 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
         );
       }
       exec.paginated = true;
-      const plan = planQuery(tx, args["query"] as SerializedQuery);
-      const result = queryPage(tx, plan, {
+      const query = args["query"] as SerializedQuery;
+      const request = {
         cursor: (args["cursor"] as string | null | undefined) ?? null,
         // An explicit endCursor wins; else a rerun ends where the journal says the first run did.
         endCursor:
           (args["endCursor"] as string | null | undefined) ?? exec.journal?.endCursor ?? null,
         pageSize: args["pageSize"] as number,
         maximumRowsRead: (args["maximumRowsRead"] as number | null | undefined) ?? null,
-      });
+      };
+      const result = isSearchQuery(query)
+        ? searchPage(tx, query, request)
+        : queryPage(tx, planQuery(tx, query), request);
       exec.journalOut = JSON.stringify({ endCursor: result.continueCursor });
       return `{"page":[${result.page.map((d) => d.json).join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`;
     },
@@ -405,6 +419,12 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       return JSON.stringify({ name: exec.path, componentPath: "" });
     },
     ...storage.async,
+    "1.0/actions/vectorSearch": (args) => {
+      const exec = execution("ctx.vectorSearch");
+      if (exec.kind !== "action")
+        throw new FunctionFailure("ctx.vectorSearch is only available in actions.");
+      return vectorSearch(deps.search, args["query"] as never);
+    },
     "1.0/getTransactionMetrics": () => {
       throw new FunctionFailure(
         "ctx.meta.getTransactionMetrics() is not supported by this backend yet.",

@@ -6,8 +6,10 @@
  * of its awaits. SQLite (see `persistence.ts`) is the durable copy; this is rebuilt from it on start.
  */
 import { encodeIndexKey, encodeValue, type IndexKey } from "../values/index_key.ts";
-import { convexToJson, type Value } from "convex/values";
+import { convexToJson } from "convex/values";
 import { MvccIndex } from "./mvcc_index.ts";
+import { fieldValue } from "./field_value.ts";
+import { SearchIndexes } from "../search/index.ts";
 import type {
   DocumentValue,
   DocumentWrite,
@@ -24,16 +26,7 @@ interface Revision {
 /** The field paths every index implicitly ends with. */
 export const INDEX_SUFFIX_FIELDS = ["_creationTime", "_id"] as const;
 
-/** Reads a dotted field path (`a.b.c`) out of a document; a missing field is `undefined`. */
-export function fieldValue(document: DocumentValue, path: string): Value | undefined {
-  let current: unknown = document;
-  for (const part of path.split(".")) {
-    if (typeof current !== "object" || current === null || Array.isArray(current)) return undefined;
-    if (current instanceof ArrayBuffer) return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return current as Value | undefined;
-}
+export { fieldValue } from "./field_value.ts";
 
 /** The key of `document` in an index over `fields` (which already include the implicit suffix). */
 export function indexKeyOf(document: DocumentValue, fields: readonly string[]): IndexKey {
@@ -97,6 +90,8 @@ export class DocumentStore {
   /** Entries of `garbage` before this position are done. */
   private garbageHead = 0;
   private documentCountByTable = new Map<string, number>();
+  /** Search and vector indexes, maintained by `apply` like the database indexes. */
+  readonly search = new SearchIndexes();
 
   /**
    * Replaces the set of declared indexes and rebuilds every index from the latest revisions.
@@ -190,6 +185,7 @@ export class DocumentStore {
         if (write.after !== null) push(index.name, indexKeyOfStored(write.after, index));
       }
     }
+    this.search.addWriteKeys(writes, push);
     return keys;
   }
 
@@ -219,6 +215,7 @@ export class DocumentStore {
         this.documentCountByTable.set(write.table, this.count(write.table) + delta);
       }
     }
+    this.search.apply(ts, writes);
   }
 
   /** Loads one document at recovery (no history: it is visible from timestamp `ts`). */
@@ -250,6 +247,7 @@ export class DocumentStore {
       keys.add(item.key);
     }
     for (const [index, keys] of indexKeys) for (const key of keys) index.prune(key, oldestReadTs);
+    this.search.collectGarbage(oldestReadTs);
     for (const id of documents) {
       const revisions = this.revisions.get(id);
       if (revisions === undefined) continue;
