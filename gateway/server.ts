@@ -48,6 +48,7 @@ import { withOpsRoutes } from "../lib/ops_routes.ts";
 import { Drain, drainThenClose } from "./drain.ts";
 import { requestIdOf, requestLogPlugin } from "./request_log.ts";
 import { guardSlowConsumers, type SlowConsumerOptions } from "./slow_consumer.ts";
+import { multipartSubscriptionsPlugin } from "./multipart_subscriptions.ts";
 
 export interface GatewayOptions {
   /** The Convex deployment URL (cloud, self-hosted, or the embedded engine). */
@@ -121,6 +122,8 @@ export interface GatewayOptions {
   readonly slowConsumer?: SlowConsumerOptions;
   /** How long `/readyz` waits for the Convex deployment to answer. @default 2_000 // ms */
   readonly readinessTimeoutMs?: number;
+  /** Heartbeat interval of Apollo multipart subscriptions. @default 5_000 // ms */
+  readonly multipartHeartbeatMs?: number;
 }
 
 export interface Gateway {
@@ -335,6 +338,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     documents.plugin,
     introspectionPlugin,
     getCachingPlugin(options.persistedOperations !== undefined),
+    multipartSubscriptionsPlugin({
+      dev: options.dev === true,
+      ...(options.multipartHeartbeatMs !== undefined
+        ? { heartbeatMs: options.multipartHeartbeatMs }
+        : {}),
+    }),
   ];
   if (options.csrfPrevention === true) {
     // GETs and "simple" POSTs (forms) need a preflight header, so a cross-site form cannot run
