@@ -19,6 +19,7 @@ import {
 } from "../engine/index.ts";
 import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
+import { mergeApis, parseMergeFlag, type MergedSchema } from "../gateway/merge/index.ts";
 import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
 import type { Logger } from "pino";
 
@@ -51,11 +52,14 @@ Commands:
             --query-cache-ms MS keep queries a GraphQL query read subscribed this long, so repeats
                                are answered from pushed results (default: 30000; 0: always read upstream)
             --log-level LEVEL  (default: info)
+            --merge [PREFIX=]URL serve an existing GraphQL API's schema too (repeatable): its queries
+                               and mutations proxied with the caller's Authorization, its
+                               subscriptions over SSE; PREFIX renames its types and root fields
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
             --query-cache-ms MS  --env-file FILE  --csrf-prevention  --log-level LEVEL
-            --admin-key KEY
+            --admin-key KEY  --merge [PREFIX=]URL
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR
 ${ENV_USAGE}`;
@@ -189,6 +193,7 @@ async function runGateway(argv: string[]): Promise<void> {
     "csrf-prevention": { type: "boolean", default: false },
     "query-cache-ms": { type: "string" },
     "log-level": { type: "string" },
+    merge: { type: "string", multiple: true },
   });
   const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
@@ -203,10 +208,12 @@ async function runGateway(argv: string[]): Promise<void> {
     values.schema !== undefined
       ? sdlSchema(path.resolve(values.schema))
       : await derivedAppSchema(path.resolve(values.dir), { watch: !values["no-watch"] });
+  const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
     logger: log,
     convexUrl,
-    schema: () => schema.current(),
+    schema: served.current,
+    plugins: served.plugins,
     port: port(values.port, "--port"),
     host: values.host,
     dev: values.dev,
@@ -219,8 +226,32 @@ async function runGateway(argv: string[]): Promise<void> {
   );
   onSignals(async () => {
     schema.close();
+    served.close();
     await gateway.close();
   });
+}
+
+/** The Convex schema, with the APIs of `--merge` stitched in when there are any. */
+async function servedSchema(
+  schema: { current: () => GraphQLSchema },
+  merge: string[] | undefined,
+): Promise<Pick<MergedSchema, "current" | "plugins" | "close">> {
+  if (merge === undefined || merge.length === 0) {
+    return { current: () => schema.current(), plugins: [], close: () => {} };
+  }
+  try {
+    const merged = await mergeApis(() => schema.current(), merge.map(parseMergeFlag));
+    for (const [url, state] of Object.entries(merged.status())) {
+      process.stderr.write(
+        state === "available"
+          ? `Merged ${url}\n`
+          : `⚠ ${url} is unavailable; serving without it and retrying in the background\n`,
+      );
+    }
+    return merged;
+  } catch (error) {
+    fail((error as Error).message);
+  }
 }
 
 function sdlSchema(file: string): { current: () => GraphQLSchema; close: () => void } {
@@ -246,6 +277,7 @@ async function runDev(argv: string[]): Promise<void> {
     "csrf-prevention": { type: "boolean", default: false },
     "log-level": { type: "string" },
     "admin-key": { type: "string" },
+    merge: { type: "string", multiple: true },
   });
   const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
@@ -266,10 +298,12 @@ async function runDev(argv: string[]): Promise<void> {
   const env = () => Object.fromEntries(backend.engine.environmentVariables);
   const schema = await derivedAppSchema(dir, { watch: true, env });
   backend.engine.onEnvironmentChange(() => void schema.refresh());
+  const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
     logger: log.child({ component: "gateway" }),
     convexUrl: backend.url,
-    schema: () => schema.current(),
+    schema: served.current,
+    plugins: served.plugins,
     port: port(values.port, "--port"),
     host: values.host,
     dev: true,
@@ -289,6 +323,7 @@ async function runDev(argv: string[]): Promise<void> {
   );
   onSignals(async () => {
     schema.close();
+    served.close();
     await gateway.close();
     await backend.close();
   });

@@ -124,6 +124,8 @@ export interface GatewayOptions {
   readonly readinessTimeoutMs?: number;
   /** Heartbeat interval of Apollo multipart subscriptions. @default 5_000 // ms */
   readonly multipartHeartbeatMs?: number;
+  /** Yoga plugins run after the gateway's own (e.g. merge/'s, for `--merge`). @default [] */
+  readonly plugins?: readonly Plugin[];
 }
 
 export interface Gateway {
@@ -344,6 +346,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ? { heartbeatMs: options.multipartHeartbeatMs }
         : {}),
     }),
+    ...(options.plugins ?? []),
   ];
   if (options.csrfPrevention === true) {
     // GETs and "simple" POSTs (forms) need a preflight header, so a cross-site form cannot run
