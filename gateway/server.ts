@@ -124,6 +124,8 @@ export interface GatewayOptions {
   readonly readinessTimeoutMs?: number;
   /** Heartbeat interval of Apollo multipart subscriptions. @default 5_000 // ms */
   readonly multipartHeartbeatMs?: number;
+  /** The document GraphiQL opens with (`?query=` overrides it). @default GraphiQL's own */
+  readonly graphiqlDefaultQuery?: string;
   /** Yoga plugins run after the gateway's own (e.g. merge/'s, for `--merge`). @default [] */
   readonly plugins?: readonly Plugin[];
 }
@@ -375,7 +377,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     parserAndValidationCache: false,
     maskedErrors: options.dev !== true,
     renderGraphiQL,
-    graphiql: { subscriptionsProtocol: "WS", title: "convex-graphql" },
+    graphiql: {
+      subscriptionsProtocol: "WS",
+      title: "convex-graphql",
+      ...(options.graphiqlDefaultQuery !== undefined
+        ? { defaultQuery: options.graphiqlDefaultQuery }
+        : {}),
+    },
     plugins,
     context: (initial): GatewayContext => {
       const request = (initial as { request?: Request }).request;

@@ -6,6 +6,7 @@
  * `viewer` answers the `Authorization` header the server received, so the example (and the
  * tests) can see that the gateway forwards the caller's.
  */
+import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createPubSub, createSchema, createYoga } from "graphql-yoga";
@@ -23,30 +24,8 @@ interface Table {
   occupied: boolean;
 }
 
-const typeDefs = /* GraphQL */ `
-  type Dish {
-    id: ID!
-    name: String!
-    price: Float!
-    category: String!
-  }
-  type Table {
-    number: Int!
-    seats: Int!
-    occupied: Boolean!
-  }
-  type Query {
-    menu: [Dish!]!
-    tables: [Table!]!
-    viewer: String
-  }
-  type Mutation {
-    setTableOccupied(number: Int!, occupied: Boolean!): Table!
-  }
-  type Subscription {
-    tableChanged: Table!
-  }
-`;
+/** The legacy API's schema, also read by codegen (codegen.ts). */
+const typeDefs = fs.readFileSync(new URL("./schema.graphql", import.meta.url), "utf8");
 
 export interface LegacyServer extends AsyncDisposable {
   /** `http://127.0.0.1:PORT/graphql` */
