@@ -20,6 +20,7 @@ import {
 import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
 import { mergeApis, parseMergeFlag, type MergedSchema } from "../gateway/merge/index.ts";
+import { federated } from "../gateway/federation/subgraph.ts";
 import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
 import type { Logger } from "pino";
 
@@ -55,11 +56,12 @@ Commands:
             --merge [PREFIX=]URL serve an existing GraphQL API's schema too (repeatable): its queries
                                and mutations proxied with the caller's Authorization, its
                                subscriptions over SSE; PREFIX renames its types and root fields
+            --federation       serve as an Apollo Federation v2 subgraph (_service, _entities)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
             --query-cache-ms MS  --env-file FILE  --csrf-prevention  --log-level LEVEL
-            --admin-key KEY  --merge [PREFIX=]URL
+            --admin-key KEY  --merge [PREFIX=]URL  --federation
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR
 ${ENV_USAGE}`;
@@ -194,6 +196,7 @@ async function runGateway(argv: string[]): Promise<void> {
     "query-cache-ms": { type: "string" },
     "log-level": { type: "string" },
     merge: { type: "string", multiple: true },
+    federation: { type: "boolean", default: false },
   });
   const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
@@ -212,7 +215,7 @@ async function runGateway(argv: string[]): Promise<void> {
   const gateway = await startGateway({
     logger: log,
     convexUrl,
-    schema: served.current,
+    schema: values.federation ? federated(served.current) : served.current,
     plugins: served.plugins,
     port: port(values.port, "--port"),
     host: values.host,
@@ -278,6 +281,7 @@ async function runDev(argv: string[]): Promise<void> {
     "log-level": { type: "string" },
     "admin-key": { type: "string" },
     merge: { type: "string", multiple: true },
+    federation: { type: "boolean", default: false },
   });
   const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
@@ -302,7 +306,7 @@ async function runDev(argv: string[]): Promise<void> {
   const gateway = await startGateway({
     logger: log.child({ component: "gateway" }),
     convexUrl: backend.url,
-    schema: served.current,
+    schema: values.federation ? federated(served.current) : served.current,
     plugins: served.plugins,
     port: port(values.port, "--port"),
     host: values.host,
