@@ -6,7 +6,7 @@
  */
 import type { GraphQLSchema } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { combine, type MergedSubscriptionFields } from "./combine.ts";
+import { combine, MergeConflictError, type MergedSubscriptionFields } from "./combine.ts";
 import { MergedApi, type MergedApiOptions, type MergedApiTiming } from "./merged_api.ts";
 import { mergedSubscriptionsPlugin, unavailableFieldsPlugin } from "./plugins.ts";
 
@@ -49,6 +49,8 @@ export async function mergeApis(
   convex: () => GraphQLSchema,
   options: readonly MergedApiOptions[],
   timing: MergedApiTiming = {},
+  /** Told when a later rebuild fails (a name clash after a change): the previous schema stays. */
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<MergedSchema> {
   let version = 0;
   const apis = options.map((api) => new MergedApi(api, timing, () => version++));
@@ -61,10 +63,16 @@ export async function mergeApis(
   } | null = null;
   const build = () => {
     const base = convex();
-    if (built === null || built.convex !== base || built.version !== version) {
-      const at = version;
+    if (built !== null && built.convex === base && built.version === version) return built;
+    const at = version;
+    try {
       const { schema, mergedSubscriptions } = combine(base, apis);
       built = { convex: base, version: at, schema, subscriptions: mergedSubscriptions };
+    } catch (error) {
+      // At start the clash is the caller's to report; later, serving goes on as it was.
+      if (built === null || !(error instanceof MergeConflictError)) throw error;
+      log(`✖ Merged schema not updated: ${error.message}`);
+      built = { ...built, convex: base, version: at };
     }
     return built;
   };

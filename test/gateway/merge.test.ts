@@ -171,6 +171,39 @@ describe("names that clash", () => {
 });
 
 describe("a merged API that is down at start", () => {
+  it("keeps serving when it comes up with a name that clashes", async () => {
+    const probe = await startLegacyServer();
+    const url = probe.url;
+    await probe.close();
+    const logged: string[] = [];
+    const merged = await mergeApis(
+      await convexSchema(),
+      [{ url }],
+      { retryMs: 100, maxRetryMs: 200 },
+      (line) => logged.push(line),
+    );
+    await using gateway = await mergedGateway(merged);
+    const yoga = createYoga({
+      schema: createSchema({
+        typeDefs: "type Order { id: ID! } type Query { orders: [Order!]! }",
+        resolvers: { Query: { orders: () => [] } },
+      }),
+    });
+    const server = http.createServer((req, res) => void yoga.requestListener(req, res));
+    await new Promise<void>((resolve) =>
+      server.listen(Number(new URL(url).port), "127.0.0.1", () => resolve()),
+    );
+    try {
+      await eventually(() => merged.status()[url] === "available", "the API back up");
+      expect(await data(gateway.url, '{ countersGet(name: "clash") }')).toEqual({ countersGet: 0 });
+      expect(logged.join("\n")).toContain('type "Order" is also defined by the Convex app');
+    } finally {
+      merged.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("leaves Convex served, reports its fields unavailable, and merges it when it comes up", async () => {
     // A port that nothing listens on (yet).
     const probe = await startLegacyServer();
