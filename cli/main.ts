@@ -19,8 +19,7 @@ import {
 } from "../engine/index.ts";
 import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
-import { mergeApis, parseMergeFlag, type MergedSchema } from "../gateway/merge/index.ts";
-import { federated } from "../gateway/federation/subgraph.ts";
+import type { MergedSchema } from "../gateway/merge/index.ts";
 import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
 import type { Logger } from "pino";
 
@@ -215,7 +214,7 @@ async function runGateway(argv: string[]): Promise<void> {
   const gateway = await startGateway({
     logger: log,
     convexUrl,
-    schema: values.federation ? federated(served.current) : served.current,
+    schema: values.federation ? await federatedSchema(served.current) : served.current,
     plugins: served.plugins,
     port: port(values.port, "--port"),
     host: values.host,
@@ -234,6 +233,12 @@ async function runGateway(argv: string[]): Promise<void> {
   });
 }
 
+/** `--federation`'s schema (loaded only then: the CLI starts faster without stitching's modules). */
+async function federatedSchema(current: () => GraphQLSchema): Promise<() => GraphQLSchema> {
+  const { federated } = await import("../gateway/federation/subgraph.ts");
+  return federated(current);
+}
+
 /** The Convex schema, with the APIs of `--merge` stitched in when there are any. */
 async function servedSchema(
   schema: { current: () => GraphQLSchema },
@@ -242,6 +247,7 @@ async function servedSchema(
   if (merge === undefined || merge.length === 0) {
     return { current: () => schema.current(), plugins: [], close: () => {} };
   }
+  const { mergeApis, parseMergeFlag } = await import("../gateway/merge/index.ts");
   try {
     const merged = await mergeApis(() => schema.current(), merge.map(parseMergeFlag));
     for (const [url, state] of Object.entries(merged.status())) {
@@ -306,7 +312,7 @@ async function runDev(argv: string[]): Promise<void> {
   const gateway = await startGateway({
     logger: log.child({ component: "gateway" }),
     convexUrl: backend.url,
-    schema: values.federation ? federated(served.current) : served.current,
+    schema: values.federation ? await federatedSchema(served.current) : served.current,
     plugins: served.plugins,
     port: port(values.port, "--port"),
     host: values.host,
