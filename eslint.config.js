@@ -12,6 +12,8 @@ export default tseslint.config(
       "cli/bin.js",
       "cli/run_ts.js",
       "tmp/",
+      "examples/*/dist/",
+      "examples/*/src/gql/",
       ".scratch/",
     ],
   },

@@ -19,6 +19,7 @@ import {
 } from "../gateway/index.ts";
 import { appSchemaOfDir, describeConvexDir, describeFromSpecFile } from "./app_description.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
+import type { MergedSchema } from "../gateway/merge/index.ts";
 import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
 import type { Logger } from "pino";
 
@@ -57,12 +58,15 @@ Commands:
             --query-cache-ms MS keep queries a GraphQL query read subscribed this long, so repeats
                                are answered from pushed results (default: 30000; 0: always read upstream)
             --log-level LEVEL  (default: info)
+            --merge [PREFIX=]URL serve an existing GraphQL API's schema too (repeatable): its queries
+                               and mutations proxied with the caller's Authorization, its
+                               subscriptions over SSE; PREFIX renames its types and root fields
+            --federation       serve as an Apollo Federation v2 subgraph (_service, _entities)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
             --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
             --query-cache-ms MS  --env-file FILE  --csrf-prevention  --persisted FILE
-            --log-level LEVEL
-            --admin-key KEY
+            --log-level LEVEL  --admin-key KEY  --merge [PREFIX=]URL  --federation
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR  --function-spec FILE (instead of DIR)
   function-spec  Print DIR/convex's functions in Convex's function-spec format (what
@@ -217,6 +221,8 @@ async function runGateway(argv: string[]): Promise<void> {
     persisted: { type: "string" },
     "query-cache-ms": { type: "string" },
     "log-level": { type: "string" },
+    merge: { type: "string", multiple: true },
+    federation: { type: "boolean", default: false },
   });
   const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
@@ -228,10 +234,12 @@ async function runGateway(argv: string[]): Promise<void> {
     fail(`--convex-url is not a URL: "${convexUrl}"`);
   }
   const schema = await gatewaySchema(values);
+  const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
     logger: log,
     convexUrl,
-    schema: () => schema.current(),
+    schema: values.federation ? await federatedSchema(served.current) : served.current,
+    plugins: served.plugins,
     port: port(values.port, "--port"),
     host: values.host,
     dev: values.dev,
@@ -245,6 +253,7 @@ async function runGateway(argv: string[]): Promise<void> {
   );
   onSignals(async () => {
     schema.close();
+    served.close();
     await gateway.close();
   });
 }
@@ -267,6 +276,36 @@ async function gatewaySchema(values: {
     }
   }
   return appSchemaOfDir(path.resolve(values.dir), { watch: !values["no-watch"] });
+}
+
+/** `--federation`'s schema (loaded only then: the CLI starts faster without stitching's modules). */
+async function federatedSchema(current: () => GraphQLSchema): Promise<() => GraphQLSchema> {
+  const { federated } = await import("../gateway/federation/subgraph.ts");
+  return federated(current);
+}
+
+/** The Convex schema, with the APIs of `--merge` stitched in when there are any. */
+async function servedSchema(
+  schema: { current: () => GraphQLSchema },
+  merge: string[] | undefined,
+): Promise<Pick<MergedSchema, "current" | "plugins" | "close">> {
+  if (merge === undefined || merge.length === 0) {
+    return { current: () => schema.current(), plugins: [], close: () => {} };
+  }
+  const { mergeApis, parseMergeFlag } = await import("../gateway/merge/index.ts");
+  try {
+    const merged = await mergeApis(() => schema.current(), merge.map(parseMergeFlag));
+    for (const [url, state] of Object.entries(merged.status())) {
+      process.stderr.write(
+        state === "available"
+          ? `Merged ${url}\n`
+          : `⚠ ${url} is unavailable; serving without it and retrying in the background\n`,
+      );
+    }
+    return merged;
+  } catch (error) {
+    fail((error as Error).message);
+  }
 }
 
 function sdlSchema(file: string): { current: () => GraphQLSchema; close: () => void } {
@@ -293,6 +332,8 @@ async function runDev(argv: string[]): Promise<void> {
     persisted: { type: "string" },
     "log-level": { type: "string" },
     "admin-key": { type: "string" },
+    merge: { type: "string", multiple: true },
+    federation: { type: "boolean", default: false },
   });
   const log = logger(values["log-level"]);
   const queryCacheMs = milliseconds(values["query-cache-ms"], "--query-cache-ms");
@@ -313,10 +354,12 @@ async function runDev(argv: string[]): Promise<void> {
   const env = () => Object.fromEntries(backend.engine.environmentVariables);
   const schema = await appSchemaOfDir(dir, { watch: true, env });
   backend.engine.onEnvironmentChange(() => void schema.refresh());
+  const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
     logger: log.child({ component: "gateway" }),
     convexUrl: backend.url,
-    schema: () => schema.current(),
+    schema: values.federation ? await federatedSchema(served.current) : served.current,
+    plugins: served.plugins,
     port: port(values.port, "--port"),
     host: values.host,
     dev: true,
@@ -337,6 +380,7 @@ async function runDev(argv: string[]): Promise<void> {
   );
   onSignals(async () => {
     schema.close();
+    served.close();
     await gateway.close();
     await backend.close();
   });

@@ -27,10 +27,13 @@ export class Drain {
     return this.requests + this.executions;
   }
 
-  /** Counts every request but SSE streams (`Accept: text/event-stream`) until its response closes. */
+  /**
+   * Counts every request but streams (SSE, `Accept: text/event-stream`, and Apollo's multipart
+   * subscriptions, `subscriptionSpec=1.0`) until its response closes.
+   */
   listener(next: http.RequestListener): http.RequestListener {
     return (req, res) => {
-      if (!/text\/event-stream/i.test(req.headers.accept ?? "")) {
+      if (!/text\/event-stream|subscriptionSpec/i.test(req.headers.accept ?? "")) {
         this.requests++;
         res.once("close", () => this.settle(() => this.requests--));
       }

@@ -3,6 +3,7 @@
  * document limits they set.
  */
 import type { GraphQLSchema } from "graphql";
+import type { Plugin } from "graphql-yoga";
 import type { Logger } from "pino";
 import { DEFAULT_DOCUMENT_OPTIONS, type DocumentOptions } from "./documents.ts";
 import type { PersistedStore } from "./persisted.ts";
@@ -86,6 +87,12 @@ export interface GatewayOptions {
   readonly slowConsumer?: SlowConsumerOptions;
   /** How long `/readyz` waits for the Convex deployment to answer. @default 2_000 // ms */
   readonly readinessTimeoutMs?: number;
+  /** Heartbeat interval of Apollo multipart subscriptions. @default 5_000 // ms */
+  readonly multipartHeartbeatMs?: number;
+  /** The document GraphiQL opens with (`?query=` overrides it). @default GraphiQL's own */
+  readonly graphiqlDefaultQuery?: string;
+  /** Yoga plugins run after the gateway's own (e.g. merge/'s, for `--merge`). @default [] */
+  readonly plugins?: readonly Plugin[];
 }
 
 /** The document limits of `options`, defaults where unset. */

@@ -32,6 +32,7 @@ import { requestLogPlugin } from "./request_log.ts";
 import { guardSlowConsumers } from "./slow_consumer.ts";
 import { persistedOperationsPlugin } from "./persisted.ts";
 import { automaticPersistedQueriesPlugin } from "./apq.ts";
+import { multipartSubscriptionsPlugin } from "./multipart_subscriptions.ts";
 import { serveGraphqlWs } from "./ws_server.ts";
 import { documentOptions, type GatewayOptions } from "./options.ts";
 import type { Enveloped } from "./ws_operations.ts";
@@ -84,6 +85,13 @@ function plugins(
       },
     },
     getCachingPlugin(options.persistedOperations !== undefined),
+    multipartSubscriptionsPlugin({
+      dev: options.dev === true,
+      ...(options.multipartHeartbeatMs !== undefined
+        ? { heartbeatMs: options.multipartHeartbeatMs }
+        : {}),
+    }),
+    ...(options.plugins ?? []),
   ];
   if (options.csrfPrevention === true) {
     // GETs and "simple" POSTs (forms) need a preflight header, so a cross-site form cannot run
@@ -123,7 +131,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     parserAndValidationCache: false,
     maskedErrors: options.dev !== true,
     renderGraphiQL,
-    graphiql: { subscriptionsProtocol: "WS", title: "convex-graphql" },
+    graphiql: {
+      subscriptionsProtocol: "WS",
+      title: "convex-graphql",
+      ...(options.graphiqlDefaultQuery !== undefined
+        ? { defaultQuery: options.graphiqlDefaultQuery }
+        : {}),
+    },
     plugins: plugins(
       options,
       { upstream, live, drain, documents: documents.plugin },
