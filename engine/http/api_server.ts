@@ -220,6 +220,8 @@ async function runFunction(
     args: functionArgs(body, route !== "/api/function"),
     identity: caller.identity,
     allowInternal: caller.admin,
+    // A component's function: an admin's to call (as Convex's dashboard does), nobody else's.
+    ...(typeof body["componentPath"] === "string" ? { componentPath: body["componentPath"] } : {}),
     ...(snapshotTs !== undefined ? { snapshotTs } : {}),
   });
   // A system error is not the function's: 503 `{code, message}`, which clients retry.
