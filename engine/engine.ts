@@ -385,6 +385,7 @@ export class Engine {
     });
     const app = loadApp(bundle, convex, Object.fromEntries(this.env));
     const components = await loadComponents(this.convexDir, convex, Object.fromEntries(this.env));
+    app.registry.attachComponents((path) => components.instance(path)?.registry);
     const auth = this.authenticatorFor(app.authConfig);
     const mismatch = this.findSchemaMismatch(app.schema, components);
     if (mismatch !== null) {

@@ -17,6 +17,7 @@ import type { JobScheduling } from "../scheduler/scheduling.ts";
 import { namespaceSyscallArgs, tableVisibleFrom } from "../components/namespace.ts";
 import {
   functionHandleOf,
+  qualifiedPath,
   resolveFunctionAddress,
   type FunctionTarget,
 } from "../components/references.ts";
@@ -169,17 +170,6 @@ function raiseSystemError(error: SystemError): never {
 }
 type AsyncHandler = (args: Args) => Promise<string> | string;
 
-/** The app function a scheduler syscall names. */
-function functionName(args: Args, what: string): string {
-  const name = args["name"];
-  if (typeof name !== "string" || name.startsWith("function://")) {
-    throw new FunctionFailure(
-      `${what}: scheduling a component's function or a function handle is not supported by this backend yet.`,
-    );
-  }
-  return name;
-}
-
 /** `ctx.runQuery` / `runMutation` / `runAction` from an action. */
 function actionCall(runFromAction: ActionCallRunner, kind: "query" | "mutation" | "action") {
   return async (args: Args): Promise<string> => {
@@ -202,9 +192,10 @@ async function schedule(
   const exec = execution("ctx.scheduler");
   if (exec.kind !== kind)
     throw new FunctionFailure(`ctx.scheduler is not available in a ${exec.kind}.`);
-  if ((exec.componentPath ?? "") !== "")
-    throw new FunctionFailure("ctx.scheduler in a component is not supported by this backend yet.");
-  const id = await scheduler.schedule(exec, functionName(args, "ctx.scheduler"), args);
+  const target = resolveFunctionAddress(exec.componentPath ?? "", args);
+  // A component's function by its qualified path; a parent's `components.<name>.<fn>`: public only.
+  const name = qualifiedPath(target.componentPath, target.path);
+  const id = await scheduler.schedule(exec, name, args, !target.allowInternal);
   return JSON.stringify(id);
 }
 

@@ -62,6 +62,13 @@ const fns = {
   componentCallsSibling: makeFunctionReference<"mutation", Empty, unknown>(
     "game:componentCallsSibling",
   ),
+  addLaterFromApp: makeFunctionReference<"mutation", { name: string }, null>(
+    "game:addLaterFromApp",
+  ),
+  scheduleComponentInternal: makeFunctionReference<"mutation", Empty, null>(
+    "game:scheduleComponentInternal",
+  ),
+  counterValue: makeFunctionReference<"query", { name: string }, number>("game:counterValue"),
 };
 
 let backend: TestBackend;
@@ -209,6 +216,27 @@ describe("calls", () => {
     const client = httpClient(backend.url);
     await expect(client.mutation(fns.componentCallsSibling, {})).rejects.toThrow(
       "Could not find public function for 'lib:getServerTime'. Did you forget to run `npx convex dev`?",
+    );
+  });
+});
+
+describe("scheduled functions", () => {
+  it("a parent schedules a component's function, and a component its own", async () => {
+    await using client = syncClient(backend.url);
+    using value = record(client, fns.counterValue, { name: "later" });
+    await step(
+      httpClient(backend.url).mutation(fns.addLaterFromApp, { name: "later" }),
+      "schedule",
+    );
+    // 1 from the app's job, 10 from the component's own job.
+    expect(await value.value((v) => v === 11, "both jobs to run")).toBe(11);
+  });
+
+  it("a parent may not schedule a component's internal function", async () => {
+    await expect(
+      httpClient(backend.url).mutation(fns.scheduleComponentInternal, {}),
+    ).rejects.toThrow(
+      "Attempted to schedule function, but no exported function secret found in the file: lib.js. Did you forget to export it?",
     );
   });
 });
