@@ -47,9 +47,7 @@ function convexCliPath(): string {
  * @param appDir - The app's root folder: the one holding `package.json` (which
  *   must list `convex` as a dependency, or the CLI refuses to run) and the
  *   functions folder (`convex/`, or what `convex.json` names). The folder does
- *   not need a `node_modules`: the generator only lists and names files. A
- *   folder without `package.json` (a test fixture) has its `convex/` generated
- *   through a throwaway project.
+ *   not need a `node_modules`: the generator only lists and names files.
  * @throws Error with the CLI's combined output if it exits with a non-zero
  *   code, is killed, cannot start, or runs longer than 60 s.
  *
@@ -57,9 +55,19 @@ function convexCliPath(): string {
  * network), colours off and stdin closed, so it never prompts.
  */
 export async function runConvexCodegen(appDir: string): Promise<void> {
-  if (existsSync(path.join(appDir, "package.json"))) await runCodegenCli(appDir);
-  else await codegenFunctionsFolder(path.join(appDir, "convex"), "js");
+  await runCodegenCli(appDir);
   await generateComponentsCode(path.join(appDir, "convex"), codegenFunctionsFolder);
+}
+
+/**
+ * Regenerates the `_generated/` code of a fixture app (`DIR/convex/`, no
+ * `package.json` of its own), as `runConvexCodegen` does for an app.
+ */
+export async function runFixtureCodegen(appDir: string): Promise<void> {
+  const functionsDir = path.join(appDir, "convex");
+  if (!existsSync(functionsDir)) throw new Error(`No convex/ folder in ${appDir}`);
+  await codegenFunctionsFolder(functionsDir, "js");
+  await generateComponentsCode(functionsDir, codegenFunctionsFolder);
 }
 
 /**
@@ -130,8 +138,14 @@ async function runCodegenCli(appDir: string): Promise<void> {
   }
 }
 
-/** `npm run codegen:convex [DIR]`: regenerates `DIR/convex/_generated` (default: this repository). */
+/**
+ * `npm run codegen:convex [DIR]`: regenerates `DIR/convex/_generated` (default:
+ * this repository), and the generated code of DIR's local components.
+ */
 const entry = process.argv[1];
 if (entry !== undefined && pathToFileURL(path.resolve(entry)).href === import.meta.url) {
-  await runConvexCodegen(path.resolve(process.argv[2] ?? "."));
+  // A fixture app (no package.json of its own) is generated through a throwaway project.
+  const appDir = path.resolve(process.argv[2] ?? ".");
+  if (existsSync(path.join(appDir, "package.json"))) await runConvexCodegen(appDir);
+  else await runFixtureCodegen(appDir);
 }
