@@ -5,6 +5,7 @@
  * realm of its own, with only the environment variables its parent passed (`env` option), as
  * Convex isolates components. Tables, indexes and `v.id` validators get stored names.
  */
+import path from "node:path";
 import type { ModuleProblem } from "../runtime/bundler.ts";
 import { bundleConvexDir, type Bundle } from "../runtime/bundler.ts";
 import { loadApp, type SchemaInfo, type TableSchema } from "../runtime/loader.ts";
@@ -114,7 +115,7 @@ export async function loadComponents(
   const queue: Pending[] = root.children.map((use) => ({ parent: "", parentEnv: appEnv, use }));
   checkUniqueNames(rootFile, root.children);
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    const path = ComponentSet.childPath(next.parent, next.use.name);
+    const instancePath = ComponentSet.childPath(next.parent, next.use.name);
     if (instances.length >= MAX_COMPONENT_INSTANCES) {
       refuse(rootFile, `More than ${MAX_COMPONENT_INSTANCES} component instances are installed.`);
     }
@@ -128,8 +129,12 @@ export async function loadComponents(
       bundles.set(dir, bundle);
     }
     const env = childEnvironment(next.use, next.parentEnv);
-    instances.push(loadInstance(path, dir, await bundle.catch(rethrowIn(dir)), convex, env));
-    for (const use of definition.children) queue.push({ parent: path, parentEnv: env, use });
+    instances.push(
+      loadInstance(instancePath, dir, await bundle.catch(rethrowIn(dir)), convex, env),
+    );
+    for (const use of definition.children) {
+      queue.push({ parent: instancePath, parentEnv: env, use });
+    }
   }
   return new ComponentSet(instances);
 }
@@ -147,15 +152,28 @@ function checkUniqueNames(file: string, children: readonly ChildUse[]): void {
   }
 }
 
+/**
+ * Rethrows a component's load failure with its files named by path: the loader names them
+ * `convex/<file>` and esbuild relative to the folder's parent, as for the app's `convex/`.
+ */
 function rethrowIn(dir: string): (error: unknown) => never {
   return (error) => {
     const problems = (error as { problems?: ModuleProblem[] }).problems;
-    throw new ComponentLoadError(problems ?? [{ file: dir, reason: errorMessageOf(error) }]);
+    if (problems === undefined) {
+      throw new ComponentLoadError([{ file: dir, reason: errorMessageOf(error) }]);
+    }
+    const located = problems.map((problem) => ({
+      ...problem,
+      file: problem.file.startsWith("convex/")
+        ? path.join(dir, problem.file.slice("convex/".length))
+        : path.join(path.dirname(dir), problem.file),
+    }));
+    throw new ComponentLoadError(located);
   };
 }
 
 function loadInstance(
-  path: string,
+  instancePath: string,
   definitionDir: string,
   bundle: Bundle,
   convex: ConvexGlobal,
@@ -168,9 +186,9 @@ function loadInstance(
     return rethrowIn(definitionDir)(error);
   }
   return {
-    path,
+    path: instancePath,
     definitionDir,
-    registry: namespaceRegistry(loaded.registry, path),
-    schema: loaded.schema === null ? null : namespaceSchema(loaded.schema, path),
+    registry: namespaceRegistry(loaded.registry, instancePath),
+    schema: loaded.schema === null ? null : namespaceSchema(loaded.schema, instancePath),
   };
 }
