@@ -413,6 +413,8 @@ export class Engine {
     appSchema: SchemaInfo | null,
     components: ComponentSet,
   ): ModuleProblem | null {
+    const validated = [appSchema, ...components.list().map((instance) => instance.schema)];
+    if (!validated.some((schema) => schema?.schemaValidation === true)) return null;
     for (const document of this.store.latestDocuments()) {
       if (isSystemTable(document.table)) continue;
       const schema = components.schemaFor(document.table, appSchema);

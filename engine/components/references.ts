@@ -9,6 +9,7 @@
  *   (`createFunctionHandle` made it, so it may be internal).
  */
 import { FunctionFailure } from "../errors.ts";
+import { functionNotFoundText } from "../convex_messages.ts";
 import { canonicalPath } from "../runtime/registry.ts";
 import { ComponentSet } from "./component_set.ts";
 
@@ -21,6 +22,8 @@ export interface FunctionTarget {
 }
 
 const CHILD_REFERENCE = "_reference/childComponent/";
+/** Separates the component path from the function path in a qualified path (see below). */
+const QUALIFIER = "|";
 const HANDLE_SCHEME = "function://";
 
 /** The handle `createFunctionHandle` returns for `target`. */
@@ -68,6 +71,8 @@ export function resolveFunctionAddress(
   if (typeof functionHandle === "string") return parseHandle(functionHandle);
   if (typeof name === "string") {
     if (name.startsWith(HANDLE_SCHEME)) return parseHandle(name);
+    // A name is always the caller's own function: it may not qualify itself into another.
+    if (name.includes(QUALIFIER)) throw new FunctionFailure(functionNotFoundText(name));
     return { componentPath: callerPath, path: canonicalPath(name), allowInternal: true };
   }
   if (typeof reference === "string" && reference.startsWith(CHILD_REFERENCE)) {
@@ -83,8 +88,6 @@ export function resolveFunctionAddress(
  * `udfPath` in the sync protocol). Transports that carry one path string fold the two into a
  * qualified path, `<component path>|<module:fn>`: `|` never appears in a module path.
  */
-const QUALIFIER = "|";
-
 /** `path` qualified with `componentPath` (unchanged for the app, `""` or absent). */
 export function qualifiedPath(componentPath: unknown, path: string): string {
   return typeof componentPath === "string" && componentPath !== ""
