@@ -139,9 +139,18 @@ export async function loadComponents(
   return new ComponentSet(instances);
 }
 
+/** Instance names join into paths with `/` and qualify functions with `|`: identifiers only. */
+const VALID_NAME = /^[A-Za-z0-9_]+$/;
+
 function checkUniqueNames(file: string, children: readonly ChildUse[]): void {
   const seen = new Set<string>();
   for (const child of children) {
+    if (!VALID_NAME.test(child.name)) {
+      refuse(
+        file,
+        `Component name ${JSON.stringify(child.name)} is invalid: names may only contain letters, numbers and underscores.`,
+      );
+    }
     if (seen.has(child.name)) {
       refuse(
         file,

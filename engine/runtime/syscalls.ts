@@ -378,8 +378,11 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     },
     "1.0/runUdf": async (args) => {
       const exec = execution("runUdf");
-      const udfType = args["udfType"];
       const target = resolveFunctionAddress(exec.componentPath ?? "", args);
+      // `useStaleSnapshot` (a mutation's `snapshotQuery`) reads inside the mutation's own
+      // transaction here: never staler than asked, at the cost of a conflict Convex would skip.
+      const udfType =
+        args["udfType"] === "snapshotQuery" && exec.kind === "mutation" ? "query" : args["udfType"];
       if (udfType !== "query" && udfType !== "mutation") {
         throw new FunctionFailure(
           `ctx.run* from a ${exec.kind} cannot run a function of type ${String(udfType)}.`,

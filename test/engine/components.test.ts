@@ -69,6 +69,7 @@ const fns = {
     "game:scheduleComponentInternal",
   ),
   counterValue: makeFunctionReference<"query", { name: string }, number>("game:counterValue"),
+  staleRead: makeFunctionReference<"mutation", { name: string }, number>("game:staleRead"),
 };
 
 let backend: TestBackend;
@@ -203,6 +204,12 @@ describe("calls", () => {
     const value = await step(client.action(fns.addFromAction, { name: "act", amount: 3 }), "act");
     expect(value).toBe(3);
     expect(await step(client.action(fns.addFromAction, { name: "act", amount: 4 }), "act")).toBe(7);
+  });
+
+  it("a mutation reads a component with `useStaleSnapshot`", async () => {
+    const client = httpClient(backend.url);
+    await step(client.action(fns.addFromAction, { name: "stale", amount: 2 }), "act");
+    expect(await step(client.mutation(fns.staleRead, { name: "stale" }), "stale read")).toBe(2);
   });
 
   it("a parent may not call a component's internal function", async () => {

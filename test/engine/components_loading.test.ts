@@ -56,6 +56,20 @@ describe("loading components", () => {
       plays: 1,
     });
 
+    // An instance name must be an identifier (it becomes part of table and function paths).
+    await writeFile(
+      config,
+      original.replace("app.use(counter);", 'app.use(counter, { name: "a/b" });'),
+    );
+    report = await step(backend.engine.reload(), "a reload");
+    expect(report.problems).toEqual([
+      {
+        file: config,
+        reason:
+          'Component name "a/b" is invalid: names may only contain letters, numbers and underscores.',
+      },
+    ]);
+
     // 2. A component module that throws while it loads.
     await writeFile(config, original);
     const lib = path.join(copy.path, "convex", "counter", "lib.ts");
