@@ -13,6 +13,7 @@ import { planQuery, QueryStream, queryPage, type SerializedQuery } from "./query
 import type { ConvexGlobal } from "./sandbox.ts";
 import type { FileStorage } from "../files/file_storage.ts";
 import { storageSyscalls } from "./storage_syscalls.ts";
+import { transactionMetrics } from "./transaction_metrics.ts";
 import type { JobScheduling } from "../scheduler/scheduling.ts";
 import { namespaceSyscallArgs, tableVisibleFrom } from "../components/namespace.ts";
 import {
@@ -417,11 +418,8 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       );
     },
     ...storage.async,
-    "1.0/getTransactionMetrics": () => {
-      throw new FunctionFailure(
-        "ctx.meta.getTransactionMetrics() is not supported by this backend yet.",
-      );
-    },
+    "1.0/getTransactionMetrics": () =>
+      JSON.stringify(transactionMetrics(transaction("getTransactionMetrics"))),
   };
 
   return {

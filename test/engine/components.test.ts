@@ -70,6 +70,8 @@ const fns = {
   ),
   counterValue: makeFunctionReference<"query", { name: string }, number>("game:counterValue"),
   staleRead: makeFunctionReference<"mutation", { name: string }, number>("game:staleRead"),
+  burst: makeFunctionReference<"mutation", { key: string }, boolean>("game:burst"),
+  burstLeft: makeFunctionReference<"query", { key: string }, number>("game:burstLeft"),
 };
 
 let backend: TestBackend;
@@ -102,6 +104,22 @@ describe("npm components", () => {
     expect(await step(client.query(fns.canPlay, { player: "ada" }), "canPlay")).toBe(false);
     // Another key has its own limit.
     expect(await step(client.query(fns.canPlay, { player: "bob" }), "canPlay")).toBe(true);
+  });
+});
+
+describe("npm components: a component's own component", () => {
+  it("the rate limiter's asynchronous mode: its batch worker applies what was enqueued", async () => {
+    // `limit` enqueues the consumption; the rate limiter pings its child component
+    // (`@convex-dev/batch-worker`) with function handles of its own functions; the worker's
+    // scheduled loop runs them, and the tokens left drop.
+    await using client = syncClient(backend.url);
+    using left = record(client, fns.burstLeft, { key: "k" });
+    const http = httpClient(backend.url);
+    expect(await step(http.mutation(fns.burst, { key: "k" }), "burst 1")).toBe(true);
+    await left.value((value) => value === 1, "the first token to be taken");
+    expect(await step(http.mutation(fns.burst, { key: "k" }), "burst 2")).toBe(true);
+    await left.value((value) => value === 0, "the second token to be taken");
+    expect(await step(http.mutation(fns.burst, { key: "k" }), "burst 3")).toBe(false);
   });
 });
 
