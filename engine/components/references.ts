@@ -12,6 +12,7 @@ import { FunctionFailure } from "../errors.ts";
 import { functionNotFoundText } from "../convex_messages.ts";
 import { canonicalPath } from "../runtime/registry.ts";
 import { ComponentSet } from "./component_set.ts";
+import { splitQualifiedPath } from "./qualified_path.ts";
 
 /** A function to run: its component, its canonical path, and whether it may be internal. */
 export interface FunctionTarget {
@@ -22,8 +23,6 @@ export interface FunctionTarget {
 }
 
 const CHILD_REFERENCE = "_reference/childComponent/";
-/** Separates the component path from the function path in a qualified path (see below). */
-const QUALIFIER = "|";
 const HANDLE_SCHEME = "function://";
 
 /** The handle `createFunctionHandle` returns for `target`. */
@@ -72,7 +71,8 @@ export function resolveFunctionAddress(
   if (typeof name === "string") {
     if (name.startsWith(HANDLE_SCHEME)) return parseHandle(name);
     // A name is always the caller's own function: it may not qualify itself into another.
-    if (name.includes(QUALIFIER)) throw new FunctionFailure(functionNotFoundText(name));
+    if (splitQualifiedPath(name).componentPath !== "")
+      throw new FunctionFailure(functionNotFoundText(name));
     return { componentPath: callerPath, path: canonicalPath(name), allowInternal: true };
   }
   if (typeof reference === "string" && reference.startsWith(CHILD_REFERENCE)) {
@@ -81,24 +81,4 @@ export function resolveFunctionAddress(
   throw new FunctionFailure(
     `Expected a function reference, got ${JSON.stringify(reference ?? name ?? null)}.`,
   );
-}
-
-/**
- * Requests from outside name a component apart from the function (`componentPath` beside
- * `udfPath` in the sync protocol). Transports that carry one path string fold the two into a
- * qualified path, `<component path>|<module:fn>`: `|` never appears in a module path.
- */
-/** `path` qualified with `componentPath` (unchanged for the app, `""` or absent). */
-export function qualifiedPath(componentPath: unknown, path: string): string {
-  return typeof componentPath === "string" && componentPath !== ""
-    ? `${componentPath}${QUALIFIER}${path}`
-    : path;
-}
-
-/** Splits a possibly qualified path into its component path and function path. */
-export function splitQualifiedPath(path: string): { componentPath: string; path: string } {
-  const at = path.indexOf(QUALIFIER);
-  return at === -1
-    ? { componentPath: "", path }
-    : { componentPath: path.slice(0, at), path: path.slice(at + 1) };
 }

@@ -9,7 +9,7 @@
  * `{status: "error", errorMessage, errorData?, logLines}`; a request that cannot run answers
  * `{code, message}` with a 4xx/5xx status.
  */
-import { qualifiedPath } from "../components/references.ts";
+import { qualifiedPath } from "../components/qualified_path.ts";
 import { jsonTextNestsBeyond } from "../../lib/json_depth.ts";
 import type http from "node:http";
 import type { Engine } from "../engine.ts";

@@ -51,7 +51,8 @@ import { functionNotFoundText, occText, serverErrorText } from "../convex_messag
 import { uncaughtLine } from "./uncaught.ts";
 import type { StackMapper } from "./stack_frames.ts";
 import type { ComponentSet } from "../components/component_set.ts";
-import { splitQualifiedPath, type FunctionTarget } from "../components/references.ts";
+import type { FunctionTarget } from "../components/references.ts";
+import { splitQualifiedPath } from "../components/qualified_path.ts";
 
 /** Convex's limit on user code time in a query or mutation. */
 export const QUERY_MUTATION_TIMEOUT_MS = 1_000;

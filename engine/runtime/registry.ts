@@ -6,7 +6,7 @@
 import type { ValidatorJSON } from "convex/values";
 import type { FunctionKind } from "./execution.ts";
 import type { StackMapper } from "./stack_frames.ts";
-import { splitQualifiedPath } from "../components/references.ts";
+import { splitQualifiedPath } from "../components/qualified_path.ts";
 
 export type Visibility = "public" | "internal";
 

@@ -18,10 +18,10 @@ import type { JobScheduling } from "../scheduler/scheduling.ts";
 import { namespaceSyscallArgs, tableVisibleFrom } from "../components/namespace.ts";
 import {
   functionHandleOf,
-  qualifiedPath,
   resolveFunctionAddress,
   type FunctionTarget,
 } from "../components/references.ts";
+import { qualifiedPath } from "../components/qualified_path.ts";
 
 /** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
 export type NestedRunner = (

@@ -13,7 +13,7 @@ import { jsonToConvex } from "convex/values";
 import { FunctionFailure } from "../errors.ts";
 import type { Execution } from "../runtime/execution.ts";
 import { canonicalPath, type FunctionRegistry } from "../runtime/registry.ts";
-import { splitQualifiedPath } from "../components/references.ts";
+import { splitQualifiedPath } from "../components/qualified_path.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import { applyEvent, jobOf, SCHEDULED_FUNCTIONS_TABLE } from "./job_state.ts";
 import { runSystemTransaction, type SystemTransactionDeps } from "./system_transaction.ts";

@@ -3,7 +3,7 @@
  * validated: `parseClientMessage` either returns a well-formed message or throws a
  * `ProtocolViolation` naming the field, what was expected and what arrived.
  */
-import { qualifiedPath } from "../components/references.ts";
+import { qualifiedPath } from "../components/qualified_path.ts";
 import { jsonTextNestsBeyond } from "../../lib/json_depth.ts";
 import { guardArguments } from "../values/limits.ts";
 

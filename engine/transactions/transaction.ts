@@ -116,7 +116,12 @@ export class Transaction {
   }
 
   /** What this transaction used of its limits so far (`ctx.meta.getTransactionMetrics()`). */
-  usage(): { documentsRead: number; bytesRead: number; documentsWritten: number; bytesWritten: number } {
+  usage(): {
+    documentsRead: number;
+    bytesRead: number;
+    documentsWritten: number;
+    bytesWritten: number;
+  } {
     return {
       documentsRead: this.documentsRead,
       bytesRead: this.bytesRead,

@@ -13,12 +13,8 @@ import {
   storedTableName,
   tableVisibleFrom,
 } from "../../../engine/components/namespace.ts";
-import {
-  functionHandleOf,
-  qualifiedPath,
-  resolveFunctionAddress,
-  splitQualifiedPath,
-} from "../../../engine/components/references.ts";
+import { functionHandleOf, resolveFunctionAddress } from "../../../engine/components/references.ts";
+import { qualifiedPath, splitQualifiedPath } from "../../../engine/components/qualified_path.ts";
 
 describe("table namespaces", () => {
   it("keeps the app's names, prefixes a component's, and never a system table's", () => {
