@@ -8,6 +8,7 @@ export default tseslint.config(
       "node_modules/",
       "convex/_generated/",
       "test/fixtures/*/convex/_generated/",
+      "test/fixtures/*/convex/*/_generated/",
       "**/.convex-graphql/",
       "cli/bin.js",
       "cli/run_ts.js",

@@ -12,9 +12,13 @@
  * committed `convex/_generated/` is this generator's output.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { generateComponentsCode } from "./component_codegen.ts";
 
 /** Longest a codegen run may take before it is killed. */
 const CODEGEN_TIMEOUT_MS = 60_000;
@@ -36,7 +40,9 @@ function convexCliPath(): string {
 
 /**
  * Regenerates `<appDir>/convex/_generated/` with Convex's own generator,
- * offline: `convex codegen --system-udfs --typecheck disable`.
+ * offline: `convex codegen --system-udfs --typecheck disable`. An app with
+ * components (`convex/convex.config.ts`) then gets what `npx convex codegen`
+ * adds for them (see component_codegen.ts).
  *
  * @param appDir - The app's root folder: the one holding `package.json` (which
  *   must list `convex` as a dependency, or the CLI refuses to run) and the
@@ -49,6 +55,48 @@ function convexCliPath(): string {
  * network), colours off and stdin closed, so it never prompts.
  */
 export async function runConvexCodegen(appDir: string): Promise<void> {
+  await runCodegenCli(appDir);
+  await generateComponentsCode(path.join(appDir, "convex"), codegenFunctionsFolder);
+}
+
+/**
+ * Regenerates the `_generated/` code of a fixture app (`DIR/convex/`, no
+ * `package.json` of its own), as `runConvexCodegen` does for an app.
+ */
+export async function runFixtureCodegen(appDir: string): Promise<void> {
+  const functionsDir = path.join(appDir, "convex");
+  if (!existsSync(functionsDir)) throw new Error(`No convex/ folder in ${appDir}`);
+  await codegenFunctionsFolder(functionsDir, "js");
+  await generateComponentsCode(functionsDir, codegenFunctionsFolder);
+}
+
+/**
+ * Runs the generator for one functions folder through a throwaway project
+ * whose `convex.json` points at it: `fileType` "ts" writes `api.ts`,
+ * `server.ts` and `dataModel.ts`, as Convex does for a local component.
+ */
+export async function codegenFunctionsFolder(
+  functionsDir: string,
+  fileType: "js" | "ts",
+): Promise<void> {
+  const project = await mkdtemp(path.join(tmpdir(), "convex-codegen-project-"));
+  try {
+    const config = {
+      functions: path.relative(project, functionsDir).split(path.sep).join("/"),
+      ...(fileType === "ts" ? { codegen: { fileType: "ts" } } : {}),
+    };
+    await writeFile(path.join(project, "convex.json"), JSON.stringify(config));
+    await writeFile(
+      path.join(project, "package.json"),
+      JSON.stringify({ name: "codegen", private: true, dependencies: { convex: "*" } }),
+    );
+    await runCodegenCli(project);
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
+}
+
+async function runCodegenCli(appDir: string): Promise<void> {
   const args = [convexCliPath(), "codegen", "--system-udfs", "--typecheck", "disable"];
   const child = spawn(process.execPath, args, {
     cwd: appDir,
@@ -90,8 +138,14 @@ export async function runConvexCodegen(appDir: string): Promise<void> {
   }
 }
 
-/** `npm run codegen:convex [DIR]`: regenerates `DIR/convex/_generated` (default: this repository). */
+/**
+ * `npm run codegen:convex [DIR]`: regenerates `DIR/convex/_generated` (default:
+ * this repository), and the generated code of DIR's local components.
+ */
 const entry = process.argv[1];
 if (entry !== undefined && pathToFileURL(path.resolve(entry)).href === import.meta.url) {
-  await runConvexCodegen(path.resolve(process.argv[2] ?? "."));
+  // A fixture app (no package.json of its own) is generated through a throwaway project.
+  const appDir = path.resolve(process.argv[2] ?? ".");
+  if (existsSync(path.join(appDir, "package.json"))) await runConvexCodegen(appDir);
+  else await runFixtureCodegen(appDir);
 }

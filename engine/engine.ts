@@ -32,6 +32,9 @@ import { reconcileCrons } from "./scheduler/cron_jobs.ts";
 import type { RunContext } from "./scheduler/run_context.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { JobScheduling } from "./scheduler/scheduling.ts";
+import { ComponentSet } from "./components/component_set.ts";
+import { loadComponents } from "./components/component_loader.ts";
+import { componentOfTable, localTableName } from "./components/namespace.ts";
 
 export interface EngineOptions {
   /** The app folder: the one holding `convex/`. */
@@ -122,6 +125,8 @@ export class Engine {
     crons: new Map(),
     problems: [],
   };
+  /** The component instances of the loaded version (`convex/convex.config.ts`). */
+  private components = new ComponentSet();
   private streamCounter = 0;
   readonly liveQueries: LiveQueries;
   readonly sessionRequests: SessionRequests;
@@ -172,6 +177,7 @@ export class Engine {
       committer: this.committer,
       tables: this.tables,
       registry: () => this.app.registry,
+      components: () => this.components,
       checkWrite: (table, document) => this.checkWrite(table, document),
       ...(options.actionTimeoutMs !== undefined
         ? { actionTimeoutMs: options.actionTimeoutMs }
@@ -324,8 +330,9 @@ export class Engine {
   async reload(): Promise<LoadReport> {
     let app: LoadedApp;
     let auth: Authenticator;
+    let components: ComponentSet;
     try {
-      ({ app, auth } = await this.loadVersion());
+      ({ app, auth, components } = await this.loadVersion());
     } catch (error) {
       const problems = (error as { problems?: ModuleProblem[] }).problems ?? [
         { file: "convex/", reason: errorMessageOf(error) },
@@ -337,14 +344,16 @@ export class Engine {
     for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     this.app = app;
     this.auth = auth;
-    this.store.setStagedIndexes(app.schema?.stagedIndexes ?? new Set());
+    this.components = components;
+    const staged = [...(app.schema?.stagedIndexes ?? []), ...components.stagedIndexes()];
+    this.store.setStagedIndexes(new Set(staged));
     const definitions = new Map<string, readonly IndexDefinition[]>();
-    for (const table of app.schema?.tables.values() ?? [])
-      definitions.set(table.name, table.indexes);
+    const tables = [...(app.schema?.tables.values() ?? []), ...components.tables()];
+    for (const table of tables) definitions.set(table.name, table.indexes);
     this.store.setIndexDefinitions(definitions);
     const search = app.schema?.search ?? { text: [], vector: [] };
     this.store.search.setDefinitions(search, () => this.store.latestDocuments(), this.log);
-    for (const table of app.schema?.tables.keys() ?? []) this.tables.numberOf(table);
+    for (const table of tables) this.tables.numberOf(table.name);
     // Results computed by the old code are stale: subscribers rerun with the new code.
     this.liveQueries.invalidateAll(this.committer.publishedTs);
     // `crons.ts` is registered once the new functions serve (the crons name them).
@@ -360,7 +369,11 @@ export class Engine {
    * Bundles and evaluates `DIR/convex` as a new version, nothing applied yet.
    * @throws with `problems` naming each file that stops it from loading.
    */
-  private async loadVersion(): Promise<{ app: LoadedApp; auth: Authenticator }> {
+  private async loadVersion(): Promise<{
+    app: LoadedApp;
+    auth: Authenticator;
+    components: ComponentSet;
+  }> {
     if (!fs.existsSync(this.convexDir)) {
       throw new Error(`No convex/ folder in ${this.options.dir}.`);
     }
@@ -374,14 +387,14 @@ export class Engine {
       search: this.store.search,
     });
     const app = loadApp(bundle, convex, Object.fromEntries(this.env));
+    const components = await loadComponents(this.convexDir, convex, Object.fromEntries(this.env));
+    app.registry.attachComponents((path) => components.instance(path)?.registry);
     const auth = this.authenticatorFor(app.authConfig);
-    const mismatch = app.schema === null ? null : this.findSchemaMismatch(app.schema);
+    const mismatch = this.findSchemaMismatch(app.schema, components);
     if (mismatch !== null) {
-      throw Object.assign(new Error(mismatch), {
-        problems: [{ file: "convex/schema.ts", reason: mismatch }],
-      });
+      throw Object.assign(new Error(mismatch.reason), { problems: [mismatch] });
     }
-    return { app, auth };
+    return { app, auth, components };
   }
 
   /** An authenticator for `config`. @throws with the problem named for `auth.config.ts`. */
@@ -395,14 +408,27 @@ export class Engine {
     }
   }
 
-  /** The first existing document that does not match `schema`, described, or null. */
-  private findSchemaMismatch(schema: SchemaInfo): string | null {
-    if (!schema.schemaValidation) return null;
+  /**
+   * The first existing document that does not match its schema (the app's, or its component's),
+   * described with the schema file, or null.
+   */
+  private findSchemaMismatch(
+    appSchema: SchemaInfo | null,
+    components: ComponentSet,
+  ): ModuleProblem | null {
+    const validated = [appSchema, ...components.list().map((instance) => instance.schema)];
+    if (!validated.some((schema) => schema?.schemaValidation === true)) return null;
     for (const document of this.store.latestDocuments()) {
       if (isSystemTable(document.table)) continue;
+      const schema = components.schemaFor(document.table, appSchema);
+      if (schema === null || schema === undefined || !schema.schemaValidation) continue;
       const problem = this.schemaProblem(schema, document.table, document.value);
       if (problem !== null) {
-        return `Schema validation failed: document with ID "${document.id}" in table "${document.table}" does not match the schema.\n${problem}`;
+        const owner = components.instance(componentOfTable(document.table));
+        return {
+          file: owner === undefined ? "convex/schema.ts" : `${owner.definitionDir}/schema`,
+          reason: `Schema validation failed: document with ID "${document.id}" in table "${localTableName(document.table)}" does not match the schema.\n${problem}`,
+        };
       }
     }
     return null;
@@ -410,14 +436,15 @@ export class Engine {
 
   private schemaProblem(schema: SchemaInfo, table: string, document: DocumentValue): string | null {
     const tableSchema = schema.tables.get(table);
+    const shown = localTableName(table); // as the owning component names it
     if (tableSchema === undefined) {
-      return `Failed to insert or update a document in table "${table}" because it does not match the schema: table "${table}" is not declared in schema.ts.`;
+      return `Failed to insert or update a document in table "${shown}" because it does not match the schema: table "${shown}" is not declared in schema.ts.`;
     }
     if (tableSchema.documentType === null) return null;
     const failure = validateValue(tableSchema.documentType, userFields(document), {
       tableNameOfId: this.executor.tableNameOfId,
     });
-    return failure === null ? null : schemaValidationMessage(table, failure);
+    return failure === null ? null : schemaValidationMessage(shown, failure);
   }
 
   /** Checks a document about to be written: value limits, then `schema.ts`. */
@@ -425,8 +452,8 @@ export class Engine {
     if (isSystemTable(table)) return null;
     const limit = checkDocument(document);
     if (limit !== null) return limit;
-    const schema = this.app.schema;
-    if (schema === null || !schema.schemaValidation) return null;
+    const schema = this.components.schemaFor(table, this.app.schema);
+    if (schema === null || schema === undefined || !schema.schemaValidation) return null;
     return this.schemaProblem(schema, table, document);
   }
 

@@ -9,6 +9,7 @@
  * `{status: "error", errorMessage, errorData?, logLines}`; a request that cannot run answers
  * `{code, message}` with a 4xx/5xx status.
  */
+import { qualifiedPath } from "../components/qualified_path.ts";
 import { jsonTextNestsBeyond } from "../../lib/json_depth.ts";
 import type http from "node:http";
 import type { Engine } from "../engine.ts";
@@ -205,7 +206,9 @@ async function runFunction(
   route: string,
   body: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  const requested = requestedFunction(route, body);
+  const named = requestedFunction(route, body);
+  // A component's function: an admin's to call (as Convex's dashboard does), nobody else's.
+  const requested = { ...named, path: qualifiedPath(body["componentPath"], named.path) };
   const format = parseValueFormat(
     body["format"],
     req.headers["convex-client"] as string | undefined,

@@ -13,13 +13,15 @@ import { convexErrorData, errorMessageOf, isConvexError } from "../errors.ts";
 import { withTimeout } from "./deadline.ts";
 import { runInExecution, type Execution, type UserIdentity } from "./execution.ts";
 import type { RegisteredFunction } from "./registry.ts";
+import type { FunctionTarget } from "../components/references.ts";
 
 /** Convex's limit on an action's run time: 10 minutes. */
 export const ACTION_TIMEOUT_MS = 600_000;
 
 /** What a function call made from an action asks for. */
 export interface ActionCall {
-  readonly path: string;
+  /** The function, resolved against the calling action's component. */
+  readonly target: FunctionTarget;
   readonly kind: "query" | "mutation" | "action";
   /** Convex-encoded JSON of the arguments object. */
   readonly args: unknown;
@@ -40,8 +42,8 @@ export type ActionOutcome =
 
 export interface ActionRunnerDeps {
   /**
-   * Runs a query, mutation or action as a request of its own (internal functions allowed),
-   * resolving to the convex-encoded result or rejecting with a FunctionFailure.
+   * Runs a query, mutation or action as a request of its own (internal functions allowed when
+   * the target says so), resolving to the convex-encoded result or rejecting with a FunctionFailure.
    */
   readonly call: (call: ActionCall) => Promise<unknown>;
   /** Validates a result against the function's `returns`. */
@@ -72,12 +74,14 @@ export class ActionRunner {
     requestId: string,
     identity: UserIdentity | null,
     scheduledJobId?: string,
+    componentPath = "",
   ): Promise<ActionOutcome> {
     const now = this.deps.now ?? Date.now;
     const nowMs = now();
     const execution: Execution = {
       kind: "action",
       path: fn.path,
+      componentPath,
       requestId,
       tx: null,
       nowMs,
@@ -129,10 +133,10 @@ export class ActionRunner {
   callFrom = async (
     parent: Execution,
     kind: ActionCall["kind"],
-    path: string,
+    target: FunctionTarget,
     args: unknown,
   ): Promise<Value> => {
-    const value = await this.deps.call({ path, kind, args, identity: parent.identity });
+    const value = await this.deps.call({ target, kind, args, identity: parent.identity });
     return jsonToConvex(value as never);
   };
 }

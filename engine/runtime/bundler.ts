@@ -16,6 +16,7 @@ import { hasUseNodeDirective, mustBeIsolate } from "./use_node.ts";
 
 const ENTRY_EXTENSIONS = [".js", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".jsx"];
 const VALID_PATH_COMPONENT = /^[A-Za-z0-9_.]+$/;
+const CONFIG_FILES = ["convex.config.ts", "convex.config.js"];
 
 /** This package's own node_modules: where `convex` resolves from when the app has none. */
 const PACKAGE_NODE_MODULES = path.resolve(
@@ -72,6 +73,8 @@ function listFiles(dir: string, relative = ""): string[] {
     const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
     if (entry.isDirectory()) {
       if (child === "_generated" || entry.name === "node_modules") continue;
+      // A folder with its own convex.config is a local component, loaded as one (not as modules).
+      if (CONFIG_FILES.some((file) => fs.existsSync(path.join(dir, child, file)))) continue;
       files.push(...listFiles(dir, child));
     } else if (entry.isFile()) {
       files.push(child);

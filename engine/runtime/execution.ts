@@ -42,6 +42,8 @@ export interface Execution {
   readonly kind: FunctionKind;
   /** Canonical path, e.g. `orders:placeOrder`. */
   readonly path: string;
+  /** The component the function belongs to (`""` or absent: the app); its tables are its own. */
+  readonly componentPath?: string;
   readonly requestId: string;
   /** Present for queries and mutations. */
   readonly tx: Transaction | null;

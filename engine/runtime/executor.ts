@@ -50,6 +50,9 @@ import type { FunctionRegistry, RegisteredFunction } from "./registry.ts";
 import { functionNotFoundText, occText, serverErrorText } from "../convex_messages.ts";
 import { uncaughtLine } from "./uncaught.ts";
 import type { StackMapper } from "./stack_frames.ts";
+import type { ComponentSet } from "../components/component_set.ts";
+import type { FunctionTarget } from "../components/references.ts";
+import { splitQualifiedPath } from "../components/qualified_path.ts";
 
 /** Convex's limit on user code time in a query or mutation. */
 export const QUERY_MUTATION_TIMEOUT_MS = 1_000;
@@ -68,6 +71,14 @@ export interface FunctionRequest {
   readonly identity: UserIdentity | null;
   /** Internal functions are callable only from inside the backend. */
   readonly allowInternal?: boolean;
+  /**
+   * The component the function belongs to (`""` or absent: the app). Honoured only with
+   * `allowInternal` (an admin, a function handle) or `calledByParent`: to anyone else a component
+   * function does not exist.
+   */
+  readonly componentPath?: string;
+  /** `components.<name>.<fn>` from the component's parent: public functions only. */
+  readonly calledByParent?: boolean;
   /** Read at this timestamp (queries only: `/api/query_at_ts`). */
   readonly snapshotTs?: Timestamp;
   /**
@@ -158,6 +169,8 @@ export interface ExecutorDeps {
   readonly committer: Committer;
   readonly tables: TableRegistry;
   readonly registry: () => FunctionRegistry;
+  /** The component instances of the loaded version. @default none */
+  readonly components?: () => ComponentSet;
   readonly checkWrite: WriteCheck;
   /** An action's time limit. @default ACTION_TIMEOUT_MS (10 minutes) // ms */
   readonly actionTimeoutMs?: number;
@@ -188,6 +201,16 @@ function systemFailure(
     observedIdentity: false,
     systemError: error,
   };
+}
+
+/** The component a request's function belongs to (`""`: the app). */
+function componentOf(request: Pick<FunctionRequest, "path" | "componentPath">): string {
+  return request.componentPath ?? splitQualifiedPath(request.path).componentPath;
+}
+
+/** Components never see the caller's identity (Convex gives them no `ctx.auth`). */
+function identityIn(componentPath: string, identity: UserIdentity | null): UserIdentity | null {
+  return componentPath === "" ? identity : null;
 }
 
 function delay(ms: number): Promise<void> {
@@ -222,7 +245,14 @@ export class Executor {
 
   /** A call from an action: a request of its own; a failure rethrown with its ConvexError data. */
   private async callFromAction(call: ActionCall): Promise<unknown> {
-    const outcome = await this.run({ ...call, allowInternal: true });
+    const { target, ...rest } = call;
+    const outcome = await this.run({
+      ...rest,
+      path: target.path,
+      componentPath: target.componentPath,
+      allowInternal: target.allowInternal,
+      calledByParent: !target.allowInternal,
+    });
     if (outcome.status === "error") {
       throw new FunctionFailure(outcome.cause ?? outcome.errorMessage, outcome.errorData);
     }
@@ -239,10 +269,24 @@ export class Executor {
    * Resolves a request to a function.
    * @throws RequestError for unknown or internal functions and for a kind mismatch.
    */
-  resolve(request: Pick<FunctionRequest, "path" | "kind" | "allowInternal">): RegisteredFunction {
-    const fn = this.deps.registry().lookup(request.path);
+  resolve(
+    request: Pick<
+      FunctionRequest,
+      "path" | "kind" | "allowInternal" | "componentPath" | "calledByParent"
+    >,
+  ): RegisteredFunction {
+    const qualified = splitQualifiedPath(request.path);
+    const componentPath = componentOf(request);
+    const trusted = request.allowInternal === true || request.calledByParent === true;
+    const registry =
+      componentPath === ""
+        ? this.deps.registry()
+        : trusted
+          ? this.deps.components?.().instance(componentPath)?.registry
+          : undefined;
+    const fn = registry?.lookup(qualified.path);
     if (fn === undefined || (fn.visibility === "internal" && request.allowInternal !== true)) {
-      throw new RequestError("BadConvexFunctionIdentifier", functionNotFoundText(request.path));
+      throw new RequestError("BadConvexFunctionIdentifier", functionNotFoundText(qualified.path));
     }
     if (fn.kind !== request.kind) {
       throw new RequestError(
@@ -341,8 +385,16 @@ export class Executor {
     if (fn.kind === "action") {
       this.stats.actions++;
       this.writesInFlight++;
+      const componentPath = componentOf(request);
       const outcome = await this.actions
-        .run(fn, argsJson, requestId, request.identity, request.scheduledJobId)
+        .run(
+          fn,
+          argsJson,
+          requestId,
+          identityIn(componentPath, request.identity),
+          request.scheduledJobId,
+          componentPath,
+        )
         .finally(() => this.writesInFlight--);
       const common = { readSet: null, observedIdentity: false };
       return outcome.status === "success"
@@ -387,19 +439,26 @@ export class Executor {
 
   /**
    * `ctx.runQuery` / `ctx.runMutation` from inside a query or mutation: runs in the caller's
-   * transaction (a nested mutation's writes roll back alone if it throws).
+   * transaction as a nested transaction (its writes roll back alone if it throws), in the
+   * target's component (`components.<name>.<fn>`: the child's tables, no user identity).
    */
   runNested = async (
     parent: Execution,
     udfType: "query" | "mutation",
-    path: string,
+    target: FunctionTarget,
     args: Record<string, unknown>,
   ): Promise<Value> => {
     const tx = parent.tx;
     if (tx === null) throw new FunctionFailure("Nested function calls need a transaction.");
     let fn: RegisteredFunction;
     try {
-      fn = this.resolve({ path, kind: udfType, allowInternal: true });
+      fn = this.resolve({
+        path: target.path,
+        kind: udfType,
+        componentPath: target.componentPath,
+        allowInternal: target.allowInternal,
+        calledByParent: !target.allowInternal,
+      });
     } catch (error) {
       throw new FunctionFailure(errorMessageOf(error));
     }
@@ -409,6 +468,8 @@ export class Executor {
       ...parent,
       kind: fn.kind,
       path: fn.path,
+      componentPath: target.componentPath,
+      identity: identityIn(target.componentPath, parent.identity),
       streams: new Map(),
       paginated: false,
       journal: null,
@@ -468,14 +529,16 @@ export class Executor {
       nowMs,
       ...(request.snapshotTs !== undefined ? { snapshotTs: request.snapshotTs } : {}),
     });
+    const componentPath = componentOf(request);
     const execution: Execution = {
       kind: fn.kind,
       path: fn.path,
+      componentPath,
       requestId,
       tx,
       nowMs,
       random: seededRandom(),
-      identity: request.identity,
+      identity: identityIn(componentPath, request.identity),
       logLines: [],
       streams: new Map(),
       paginated: false,

@@ -6,6 +6,7 @@
 import type { ValidatorJSON } from "convex/values";
 import type { FunctionKind } from "./execution.ts";
 import type { StackMapper } from "./stack_frames.ts";
+import { splitQualifiedPath } from "../components/qualified_path.ts";
 
 export type Visibility = "public" | "internal";
 
@@ -113,12 +114,28 @@ export class FunctionRegistry {
    */
   constructor(readonly stackMapper: StackMapper | null = null) {}
 
+  /** The registries of the app's component instances, by component path. */
+  private componentRegistry: (componentPath: string) => FunctionRegistry | undefined = () =>
+    undefined;
+
   add(fn: RegisteredFunction): void {
     this.functions.set(fn.path, fn);
   }
 
-  /** Looks a function up by any accepted spelling of its path. */
+  /** Lets `lookup` resolve qualified paths (`<component path>|<module:fn>`, references.ts). */
+  attachComponents(registryOf: (componentPath: string) => FunctionRegistry | undefined): void {
+    this.componentRegistry = registryOf;
+  }
+
+  /**
+   * Looks a function up by any accepted spelling of its path; a qualified path finds a
+   * component's function (callers decide who may run it).
+   */
   lookup(path: string): RegisteredFunction | undefined {
+    const qualified = splitQualifiedPath(path);
+    if (qualified.componentPath !== "") {
+      return this.componentRegistry(qualified.componentPath)?.lookup(qualified.path);
+    }
     return this.functions.get(canonicalPath(path));
   }
 

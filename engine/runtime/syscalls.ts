@@ -18,6 +18,7 @@ import { planQuery, QueryStream, queryPage, type SerializedQuery } from "./query
 import type { ConvexGlobal } from "./sandbox.ts";
 import type { FileStorage } from "../files/file_storage.ts";
 import { storageSyscalls } from "./storage_syscalls.ts";
+import { transactionMetrics } from "./transaction_metrics.ts";
 import type { JobScheduling } from "../scheduler/scheduling.ts";
 import {
   isSearchQuery,
@@ -26,12 +27,19 @@ import {
   vectorSearch,
   type SearchIndexes,
 } from "../search/index.ts";
+import { namespaceSyscallArgs, tableVisibleFrom } from "../components/namespace.ts";
+import {
+  functionHandleOf,
+  resolveFunctionAddress,
+  type FunctionTarget,
+} from "../components/references.ts";
+import { qualifiedPath } from "../components/qualified_path.ts";
 
 /** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
 export type NestedRunner = (
   parent: Execution,
   udfType: "query" | "mutation",
-  path: string,
+  target: FunctionTarget,
   args: Record<string, unknown>,
 ) => Promise<Value>;
 
@@ -39,7 +47,7 @@ export type NestedRunner = (
 export type ActionCallRunner = (
   parent: Execution,
   kind: "query" | "mutation" | "action",
-  path: string,
+  target: FunctionTarget,
   args: unknown,
 ) => Promise<Value>;
 
@@ -94,7 +102,12 @@ function resolveId(tx: Transaction, args: Args, op: string): { id: string; table
   const id = args["id"];
   if (typeof id !== "string")
     throw new FunctionFailure(`${op}: expected an id string, got ${JSON.stringify(id)}.`);
-  const table = tx.tableOfId(id);
+  const owner = tx.tableOfId(id);
+  // A component reaches its own tables only (the app's ids are not ids of its tables).
+  const table =
+    owner !== null && tableVisibleFrom(currentExecution()?.componentPath ?? "", owner)
+      ? owner
+      : null;
   const requestedTable = args["table"];
   if (typeof requestedTable === "string" && table !== null && requestedTable !== table) {
     throw new FunctionFailure(
@@ -173,17 +186,6 @@ function raiseSystemError(error: SystemError): never {
 }
 type AsyncHandler = (args: Args) => Promise<string> | string;
 
-/** The function named by `ctx.run*` / scheduler syscall arguments. */
-function functionName(args: Args, what: string): string {
-  const name = args["name"] ?? args["reference"];
-  if (typeof name !== "string") {
-    throw new FunctionFailure(
-      `${what}: function handles are not supported yet; pass a function reference.`,
-    );
-  }
-  return name;
-}
-
 /** `ctx.runQuery` / `runMutation` / `runAction` from an action. */
 function actionCall(runFromAction: ActionCallRunner, kind: "query" | "mutation" | "action") {
   return async (args: Args): Promise<string> => {
@@ -191,8 +193,8 @@ function actionCall(runFromAction: ActionCallRunner, kind: "query" | "mutation" 
     if (exec.kind !== "action") {
       throw new FunctionFailure(`1.0/actions/${kind} can only be called from an action.`);
     }
-    const name = functionName(args, `ctx.run${kind[0]?.toUpperCase()}${kind.slice(1)}`);
-    const result = await runFromAction(exec, kind, name, args["args"] ?? {});
+    const target = resolveFunctionAddress(exec.componentPath ?? "", args);
+    const result = await runFromAction(exec, kind, target, args["args"] ?? {});
     return JSON.stringify(convexToJson(result));
   };
 }
@@ -206,7 +208,10 @@ async function schedule(
   const exec = execution("ctx.scheduler");
   if (exec.kind !== kind)
     throw new FunctionFailure(`ctx.scheduler is not available in a ${exec.kind}.`);
-  const id = await scheduler.schedule(exec, functionName(args, "ctx.scheduler"), args);
+  const target = resolveFunctionAddress(exec.componentPath ?? "", args);
+  // A component's function by its qualified path; a parent's `components.<name>.<fn>`: public only.
+  const name = qualifiedPath(target.componentPath, target.path);
+  const id = await scheduler.schedule(exec, name, args, !target.allowInternal);
   return JSON.stringify(id);
 }
 
@@ -233,6 +238,11 @@ function notSupportedYet(op: string): FunctionFailure | null {
   return feature === undefined
     ? null
     : new FunctionFailure(`${feature} is not supported by this backend yet.`);
+}
+
+/** The arguments as the storage layer names tables: a component's tables are its own. */
+function componentArgs(op: string, args: Args): Args {
+  return namespaceSyscallArgs(op, args, currentExecution()?.componentPath ?? "");
 }
 
 /** Builds the `Convex` global for one engine. */
@@ -389,8 +399,11 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     },
     "1.0/runUdf": async (args) => {
       const exec = execution("runUdf");
-      const udfType = args["udfType"];
-      const name = functionName(args, "ctx.runQuery/runMutation");
+      const target = resolveFunctionAddress(exec.componentPath ?? "", args);
+      // `useStaleSnapshot` (a mutation's `snapshotQuery`) reads inside the mutation's own
+      // transaction here: never staler than asked, at the cost of a conflict Convex would skip.
+      const udfType =
+        args["udfType"] === "snapshotQuery" && exec.kind === "mutation" ? "query" : args["udfType"];
       if (udfType !== "query" && udfType !== "mutation") {
         throw new FunctionFailure(
           `ctx.run* from a ${exec.kind} cannot run a function of type ${String(udfType)}.`,
@@ -402,7 +415,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       const result = await runNested(
         exec,
         udfType,
-        name,
+        target,
         (args["args"] ?? {}) as Record<string, unknown>,
       );
       return JSON.stringify(convexToJson(result));
@@ -416,7 +429,13 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     "1.0/actions/action": actionCall(runFromAction, "action"),
     "1.0/getFunctionMetadata": () => {
       const exec = execution("getFunctionMetadata");
-      return JSON.stringify({ name: exec.path, componentPath: "" });
+      return JSON.stringify({ name: exec.path, componentPath: exec.componentPath ?? "" });
+    },
+    "1.0/createFunctionHandle": (args) => {
+      const exec = execution("createFunctionHandle");
+      return JSON.stringify(
+        functionHandleOf(resolveFunctionAddress(exec.componentPath ?? "", args)),
+      );
     },
     ...storage.async,
     "1.0/actions/vectorSearch": (args) => {
@@ -425,11 +444,8 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
         throw new FunctionFailure("ctx.vectorSearch is only available in actions.");
       return vectorSearch(deps.search, args["query"] as never);
     },
-    "1.0/getTransactionMetrics": () => {
-      throw new FunctionFailure(
-        "ctx.meta.getTransactionMetrics() is not supported by this backend yet.",
-      );
-    },
+    "1.0/getTransactionMetrics": () =>
+      JSON.stringify(transactionMetrics(transaction("getTransactionMetrics"))),
   };
 
   return {
@@ -437,7 +453,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       const handler = syncOps[op];
       if (handler === undefined)
         throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
-      return JSON.stringify(handler(JSON.parse(jsonArgs) as Args));
+      return JSON.stringify(handler(componentArgs(op, JSON.parse(jsonArgs) as Args)));
     },
     async asyncSyscall(op, jsonArgs) {
       const handler = asyncOps[op];
@@ -447,7 +463,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
         throw new Error(`Unsupported syscall ${op} (not implemented by this backend).`);
       }
       try {
-        return await handler(JSON.parse(jsonArgs) as Args);
+        return await handler(componentArgs(op, JSON.parse(jsonArgs) as Args));
       } catch (error) {
         // Rejections reach `performAsyncSyscall`, which rethrows with `.message` (and `.data` for ConvexErrors).
         if (

@@ -13,6 +13,7 @@ import { jsonToConvex } from "convex/values";
 import { FunctionFailure } from "../errors.ts";
 import type { Execution } from "../runtime/execution.ts";
 import { canonicalPath, type FunctionRegistry } from "../runtime/registry.ts";
+import { splitQualifiedPath } from "../components/qualified_path.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import { applyEvent, jobOf, SCHEDULED_FUNCTIONS_TABLE } from "./job_state.ts";
 import { runSystemTransaction, type SystemTransactionDeps } from "./system_transaction.ts";
@@ -48,9 +49,10 @@ export class JobScheduling {
     exec: Execution,
     name: string,
     syscallArgs: Record<string, unknown>,
+    publicOnly = false,
   ): Promise<string> {
     const scheduledTime = checkTime(syscallArgs["ts"], exec.nowMs);
-    const jobName = this.resolveTarget(name);
+    const jobName = this.resolveTarget(name, publicOnly);
     const encodedArgs = syscallArgs["args"] ?? {};
     const args = jsonToConvex(encodedArgs as never);
     if (typeof args !== "object" || args === null || Array.isArray(args)) {
@@ -100,19 +102,27 @@ export class JobScheduling {
     return runSystemTransaction(this.deps, cancel);
   }
 
-  /** `module.js:export` of an existing function. @throws FunctionFailure (Convex's texts). */
-  private resolveTarget(name: string): string {
+  /**
+   * `module.js:export` of an existing function (a component's qualified, `<path>|module.js:export`;
+   * `publicOnly`: a parent's reference to its child). @throws FunctionFailure (Convex's texts).
+   */
+  private resolveTarget(name: string, publicOnly: boolean): string {
     const path = canonicalPath(name);
     const colon = path.lastIndexOf(":");
     const modulePath = path.slice(0, colon);
     const exportName = path.slice(colon + 1);
     const registry = this.deps.registry();
-    if (registry.lookup(path) === undefined) {
-      const moduleExists = registry.list().some((fn) => fn.path.startsWith(`${modulePath}:`));
+    const fn = registry.lookup(path);
+    if (fn === undefined || (publicOnly && fn.visibility === "internal")) {
+      // A component's module is named as the component names it; its internal function is
+      // no export its parent can see.
+      const moduleExists =
+        fn !== undefined || registry.list().some((f) => f.path.startsWith(`${modulePath}:`));
+      const shown = splitQualifiedPath(modulePath).path;
       throw new FunctionFailure(
         moduleExists
-          ? `Attempted to schedule function, but no exported function ${exportName} found in the file: ${modulePath}.js. Did you forget to export it?`
-          : `Attempted to schedule function at nonexistent path: ${modulePath}.js`,
+          ? `Attempted to schedule function, but no exported function ${exportName} found in the file: ${shown}.js. Did you forget to export it?`
+          : `Attempted to schedule function at nonexistent path: ${shown}.js`,
       );
     }
     return `${modulePath}.js:${exportName}`;

@@ -3,6 +3,7 @@
  * validated: `parseClientMessage` either returns a well-formed message or throws a
  * `ProtocolViolation` naming the field, what was expected and what arrived.
  */
+import { qualifiedPath } from "../components/qualified_path.ts";
 import { jsonTextNestsBeyond } from "../../lib/json_depth.ts";
 import { guardArguments } from "../values/limits.ts";
 
@@ -191,7 +192,10 @@ function parseModification(raw: unknown): QuerySetModification {
       const add: QuerySetModification = {
         type: "Add",
         queryId: field(modification, "queryId", isUint, "a non-negative integer"),
-        udfPath: field(modification, "udfPath", isString, "a function path string"),
+        udfPath: qualifiedPath(
+          modification["componentPath"],
+          field(modification, "udfPath", isString, "a function path string"),
+        ),
         args: argsField(modification),
       };
       const journal = field(modification, "journal", isStringOrNull, "a string or null", true);
@@ -297,7 +301,10 @@ export function parseClientMessage(text: string): ClientMessage {
       return {
         type: message["type"],
         requestId: field(message, "requestId", isUint, "a non-negative integer"),
-        udfPath: field(message, "udfPath", isString, "a function path string"),
+        udfPath: qualifiedPath(
+          message["componentPath"],
+          field(message, "udfPath", isString, "a function path string"),
+        ),
         args: argsField(message),
       };
     case "Authenticate":

@@ -115,6 +115,21 @@ export class Transaction {
     }
   }
 
+  /** What this transaction used of its limits so far (`ctx.meta.getTransactionMetrics()`). */
+  usage(): {
+    documentsRead: number;
+    bytesRead: number;
+    documentsWritten: number;
+    bytesWritten: number;
+  } {
+    return {
+      documentsRead: this.documentsRead,
+      bytesRead: this.bytesRead,
+      documentsWritten: this.writes.size,
+      bytesWritten: this.bytesWritten,
+    };
+  }
+
   /** Counts a document read against the transaction's limits. */
   countRead(document: StoredDocument): void {
     this.documentsRead++;
