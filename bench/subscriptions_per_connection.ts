@@ -14,10 +14,13 @@
  * It prints p50/p99 of commit -> update and ack -> update (0 when the update came first), and
  * the query executions per mutation (1 expected: only the invalidated query reruns). The sizes
  * take turns in `--rounds` (a fresh backend each), so machine noise spreads over both.
+ * `--client raw` uses raw sync sockets instead (receipt = the frame's arrival), which leaves
+ * out the official client's own per-Transition work (it walks all its queries).
  * **The target: the largest size's commit -> update p50 within 1.2x of the smallest's.**
  *
  *   node cli/run_ts.js bench/subscriptions_per_connection.ts [--sizes 1000,5000]
  *     [--clients 10] [--mutations 200] [--rounds 2] [--durability full|normal]
+ *     [--client convex|raw]
  */
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -35,7 +38,13 @@ import {
   startWatchdog,
 } from "./support/harness.ts";
 import { recordCommits, startInProcessBackend } from "./support/reactivity_backend.ts";
-import { openSubscriber, waitUntil, type Subscriber } from "./support/reactivity_subscribers.ts";
+import {
+  openSubscriber,
+  parseSubscriberKind,
+  waitUntil,
+  type Subscriber,
+  type SubscriberKind,
+} from "./support/reactivity_subscribers.ts";
 
 export interface SubscriptionsPerConnectionOptions {
   /** Total live queries, one scenario each. @default [1_000, 5_000] */
@@ -48,6 +57,8 @@ export interface SubscriptionsPerConnectionOptions {
   readonly rounds: number;
   /** @default "normal" */
   readonly durability: Durability;
+  /** `convex` (the official ConvexClient, as a user sees it) or `raw` sockets. @default "convex" */
+  readonly client: SubscriberKind;
 }
 
 export const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION_OPTIONS: SubscriptionsPerConnectionOptions = {
@@ -56,6 +67,7 @@ export const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION_OPTIONS: SubscriptionsPerConne
   mutations: 200,
   rounds: 2,
   durability: "normal",
+  client: "convex",
 };
 
 /** The target ratio of the largest size's p50 to the smallest's. */
@@ -91,7 +103,7 @@ async function scenario(
       for (let k = c * perClient; k < Math.min(size, (c + 1) * perClient); k++) keys.push(k);
       const specs = keys.map((k) => ({ udfPath: "counters:get", args: { name: `spc-${k}` } }));
       subscribers.push(
-        await openSubscriber("convex", server.url, specs, (query, result, atMs) => {
+        await openSubscriber(options.client, server.url, specs, (query, result, atMs) => {
           const key = keys[query] as number;
           if (value[key] === -1) firsts++;
           value[key] = result.ok ? Number(result.value) : -2;
@@ -139,7 +151,7 @@ export async function subscriptionsPerConnection(
 ): Promise<Map<number, Samples>> {
   log(
     `== Subscriptions per connection: ${options.sizes.map(formatCount).join(" vs ")} live queries ` +
-      `on ${options.clients} ConvexClients, ${options.mutations} single-key mutations x ` +
+      `on ${options.clients} ${options.client === "convex" ? "ConvexClients" : "raw sync sockets"}, ${options.mutations} single-key mutations x ` +
       `${options.rounds} rounds, durability ${options.durability} ==`,
   );
   log(describeMachine());
@@ -197,6 +209,7 @@ function parseOptions(argv: readonly string[]): SubscriptionsPerConnectionOption
       mutations: { type: "string" },
       rounds: { type: "string" },
       durability: { type: "string" },
+      client: { type: "string" },
     },
     strict: true,
   });
@@ -209,6 +222,7 @@ function parseOptions(argv: readonly string[]): SubscriptionsPerConnectionOption
     mutations: positiveCount("mutations", values.mutations, defaults.mutations),
     rounds: positiveCount("rounds", values.rounds, defaults.rounds),
     durability: parseDurability(values.durability, defaults.durability),
+    client: values.client === undefined ? defaults.client : parseSubscriberKind(values.client),
   };
 }
 

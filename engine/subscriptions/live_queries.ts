@@ -36,27 +36,19 @@ export class LiveResult {
   /** The functions' version it ran (see LiveQueries.invalidateAll). */
   generation = 0;
   readonly watchers = new Set<Watcher>();
-  /**
-   * The JSON a client is sent for this result, without its query id: the fields of a
-   * `QueryUpdated` or `QueryFailed` modification. Serialised once, shared by every subscriber;
-   * also what deduplication compares.
-   */
-  readonly fingerprint: string;
+  /** The transport's encoding of this result, made once and shared by every subscriber. */
+  private wire: string | null = null;
 
   constructor(
     readonly cacheKey: string,
     readonly ts: Timestamp,
     readonly outcome: FunctionOutcome,
-  ) {
-    const logLines = JSON.stringify(outcome.logLines);
-    const journal = JSON.stringify(outcome.journal ?? null);
-    this.fingerprint =
-      outcome.status === "success"
-        ? `"type":"QueryUpdated","value":${JSON.stringify(outcome.value) ?? "null"},"logLines":${logLines},"journal":${journal}`
-        : `"type":"QueryFailed","errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journal}` +
-          (outcome.errorData !== undefined
-            ? `,"errorData":${JSON.stringify(outcome.errorData)}`
-            : "");
+  ) {}
+
+  /** `encode(outcome)`, computed on the first call and remembered. */
+  serialised(encode: (outcome: FunctionOutcome) => string): string {
+    this.wire ??= encode(this.outcome);
+    return this.wire;
   }
 
   /** True when this result is the query's result at snapshot `ts`. */
