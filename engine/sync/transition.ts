@@ -70,7 +70,7 @@ export function transitionFrames(
 ): string[] {
   if (chunkChars === null || text.length <= chunkChars) return [text];
   const parts: string[] = [];
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(text.length, start + chunkChars);
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
@@ -98,5 +98,7 @@ export function clientReassemblesChunks(pathname: string): boolean {
   if (match === null) return false;
   const major = Number(match[1]);
   const minor = Number(match[2]);
-  return major > CHUNKING_CLIENT[0] || (major === CHUNKING_CLIENT[0] && minor >= CHUNKING_CLIENT[1]);
+  return (
+    major > CHUNKING_CLIENT[0] || (major === CHUNKING_CLIENT[0] && minor >= CHUNKING_CLIENT[1])
+  );
 }
