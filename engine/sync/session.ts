@@ -29,7 +29,7 @@ import {
   type StateVersion,
 } from "./protocol.ts";
 import { QuerySet, type SubscribedQuery } from "./query_set.ts";
-import type { SessionRequests } from "./session_requests.ts";
+import type { ExactlyOnceOutcome, SessionRequests } from "./session_requests.ts";
 import {
   queryModification,
   removedModification,
@@ -334,44 +334,32 @@ export class SyncSession {
   }
 
   private async runMutation(requestId: number, path: string, args: unknown): Promise<void> {
-    const deps = this.deps;
-    const recorded = deps.sessionRequests.lookup(this.sessionId, requestId);
-    let outcome:
-      FunctionOutcome | { status: "replayed"; value: unknown; ts: Timestamp; logLines: string[] };
-    if (recorded !== undefined) {
-      outcome = {
-        status: "replayed",
-        value: recorded.value,
-        ts: recorded.ts,
-        logLines: [...recorded.logLines],
-      };
-    } else {
-      try {
-        outcome = await deps.sessionRequests.runOnce(this.sessionId, requestId, () =>
-          deps.executor.run({
-            path,
-            kind: "mutation",
-            args,
-            identity: this.identity,
-            allowInternal: this.admin,
-            sessionRequest: { sessionId: this.sessionId, requestId },
-          }),
-        );
-      } catch (error) {
-        const message =
-          error instanceof RequestError
-            ? error.message
-            : `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`;
-        this.send({
-          type: "MutationResponse",
-          requestId,
-          success: false,
-          result: message,
-          ts: null,
-          logLines: [],
-        });
-        return;
-      }
+    let outcome: ExactlyOnceOutcome;
+    try {
+      outcome = await this.deps.sessionRequests.execute(this.sessionId, requestId, (hooks) =>
+        this.deps.executor.run({
+          path,
+          kind: "mutation",
+          args,
+          identity: this.identity,
+          allowInternal: this.admin,
+          hooks,
+        }),
+      );
+    } catch (error) {
+      const message =
+        error instanceof RequestError
+          ? error.message
+          : `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`;
+      this.send({
+        type: "MutationResponse",
+        requestId,
+        success: false,
+        result: message,
+        ts: null,
+        logLines: [],
+      });
+      return;
     }
     if (outcome.status === "error" && outcome.systemError !== undefined) {
       this.closeWith(1013, outcome.systemError.code);
