@@ -16,7 +16,7 @@ import { TableRegistry } from "./storage/table_registry.ts";
 import type { DocumentValue, IndexDefinition, Timestamp } from "./storage/types.ts";
 import { Committer } from "./transactions/committer.ts";
 import { jsonToConvex } from "convex/values";
-import { checkDocument } from "./values/limits.ts";
+import { checkDocument, userFieldsOf } from "./values/limits.ts";
 import { schemaValidationMessage, validateValue } from "./values/validate.ts";
 import { Authenticator, DEFAULT_AUTH_TIMEOUT_MS } from "./auth/auth.ts";
 import { checkAdminKeyFormat, loadOrCreateAdminKey } from "./auth/admin_key.ts";
@@ -95,14 +95,6 @@ export interface LoadReport {
  */
 function isSystemTable(table: string): boolean {
   return table.startsWith("_");
-}
-
-function userFields(document: DocumentValue): DocumentValue {
-  const fields: DocumentValue = {};
-  for (const [key, value] of Object.entries(document)) {
-    if (key !== "_id" && key !== "_creationTime") fields[key] = value;
-  }
-  return fields;
 }
 
 export class Engine {
@@ -410,7 +402,7 @@ export class Engine {
       return `Failed to insert or update a document in table "${table}" because it does not match the schema: table "${table}" is not declared in schema.ts.`;
     }
     if (tableSchema.documentType === null) return null;
-    const failure = validateValue(tableSchema.documentType, userFields(document), {
+    const failure = validateValue(tableSchema.documentType, userFieldsOf(document), {
       tableNameOfId: this.executor.tableNameOfId,
     });
     return failure === null ? null : schemaValidationMessage(table, failure);
