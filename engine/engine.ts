@@ -22,6 +22,7 @@ import { Authenticator, DEFAULT_AUTH_TIMEOUT_MS } from "./auth/auth.ts";
 import { checkAdminKeyFormat, loadOrCreateAdminKey } from "./auth/admin_key.ts";
 import { Credentials } from "./auth/credentials.ts";
 import { LiveQueries } from "./subscriptions/live_queries.ts";
+import { RetainedResults } from "./subscriptions/retained_results.ts";
 import { SESSION_REQUESTS_TABLE, SessionRequests } from "./sync/session_requests.ts";
 import { applyChanges, sameVariables, type EnvironmentChange } from "./env/environment.ts";
 import { FileStorage, type FileStorageOptions } from "./files/file_storage.ts";
@@ -70,6 +71,12 @@ export interface EngineOptions {
    * @default systemClock (the real time)
    */
   readonly clock?: Clock;
+  /**
+   * Answer `/api/query` from the shared query cache when an identical query (function, args,
+   * identity if read) was already computed at the latest timestamp, as Convex does. `false`
+   * executes every request (benchmarks compare the two). @default true
+   */
+  readonly httpQueryCache?: boolean;
   /** Scheduled functions and cron runs executing at once. @default 16 */
   readonly schedulerParallelism?: number;
 }
@@ -115,6 +122,8 @@ export class Engine {
   };
   private streamCounter = 0;
   readonly liveQueries: LiveQueries;
+  /** `/api/query` results kept in the shared query cache (null: every query executes). */
+  readonly queryCache: RetainedResults | null;
   readonly sessionRequests: SessionRequests;
   private auth: Authenticator;
   /** The deployment's admin key. */
@@ -169,6 +178,8 @@ export class Engine {
         : {}),
     });
     this.liveQueries = new LiveQueries(this.executor, this.committer);
+    this.queryCache =
+      options.httpQueryCache === false ? null : new RetainedResults(this.liveQueries);
     this.files = new FileStorage({
       ...options.files,
       store: this.store,
