@@ -14,13 +14,13 @@ import { AuthenticationError } from "../auth/auth.ts";
 import { AdminKeyError } from "../auth/admin_key.ts";
 import { ANONYMOUS, type Caller, type Credentials } from "../auth/credentials.ts";
 import { AUTH_TEXTS } from "../convex_messages.ts";
-import type { Executor, FunctionOutcome } from "../runtime/executor.ts";
+import type { Executor } from "../runtime/executor.ts";
 import type { UserIdentity } from "../runtime/execution.ts";
 import type { Timestamp } from "../storage/types.ts";
 import type { Committer } from "../transactions/committer.ts";
 import type { LiveQueries, LiveResult } from "../subscriptions/live_queries.ts";
 import { decodeTs, encodeTs } from "../http/timestamps.ts";
-import { errorMessageOf, RequestError } from "../errors.ts";
+import { errorMessageOf } from "../errors.ts";
 import {
   parseClientMessage,
   ProtocolViolation,
@@ -29,7 +29,13 @@ import {
   type StateVersion,
 } from "./protocol.ts";
 import { QuerySet, type SubscribedQuery } from "./query_set.ts";
-import type { ExactlyOnceOutcome, SessionRequests } from "./session_requests.ts";
+import type { SessionRequests } from "./session_requests.ts";
+import {
+  actionAnswer,
+  callFailureAnswer,
+  mutationAnswer,
+  type CallAnswer,
+} from "./session_calls.ts";
 import {
   queryModification,
   removedModification,
@@ -334,9 +340,9 @@ export class SyncSession {
   }
 
   private async runMutation(requestId: number, path: string, args: unknown): Promise<void> {
-    let outcome: ExactlyOnceOutcome;
+    let answer: CallAnswer;
     try {
-      outcome = await this.deps.sessionRequests.execute(this.sessionId, requestId, (hooks) =>
+      const outcome = await this.deps.sessionRequests.execute(this.sessionId, requestId, (hooks) =>
         this.deps.executor.run({
           path,
           kind: "mutation",
@@ -346,93 +352,42 @@ export class SyncSession {
           hooks,
         }),
       );
+      answer = mutationAnswer(requestId, outcome);
     } catch (error) {
-      const message =
-        error instanceof RequestError
-          ? error.message
-          : `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`;
-      this.send({
-        type: "MutationResponse",
-        requestId,
-        success: false,
-        result: message,
-        ts: null,
-        logLines: [],
-      });
-      return;
+      answer = callFailureAnswer("MutationResponse", requestId, error);
     }
-    if (outcome.status === "error" && outcome.systemError !== undefined) {
-      this.closeWith(1013, outcome.systemError.code);
-      return;
-    }
-    if (outcome.status === "error") {
-      this.send({
-        type: "MutationResponse",
-        requestId,
-        success: false,
-        result: outcome.errorMessage,
-        ts: null,
-        logLines: outcome.logLines,
-        ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
-      });
-      return;
-    }
-    const ts = outcome.ts;
-    this.send({
-      type: "MutationResponse",
-      requestId,
-      success: true,
-      result: outcome.value,
-      ts: encodeTs(ts),
-      logLines: outcome.logLines,
-    });
-    // Read-your-writes: a Transition at or after the commit must follow the response.
-    this.mustReachTs = this.mustReachTs === null || ts > this.mustReachTs ? ts : this.mustReachTs;
-    this.scheduleUpdate();
+    this.deliver(answer);
   }
 
   private async runAction(requestId: number, path: string, args: unknown): Promise<void> {
-    let outcome: FunctionOutcome;
+    let answer: CallAnswer;
     try {
-      outcome = await this.deps.executor.run({
+      const outcome = await this.deps.executor.run({
         path,
         kind: "action",
         args,
         identity: this.identity,
         allowInternal: this.admin,
       });
+      answer = actionAnswer(requestId, outcome);
     } catch (error) {
-      this.send({
-        type: "ActionResponse",
-        requestId,
-        success: false,
-        result: `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`,
-        logLines: [],
-      });
+      answer = callFailureAnswer("ActionResponse", requestId, error);
+    }
+    this.deliver(answer);
+  }
+
+  /** Sends a call's answer (or closes); a commit must be followed by a Transition reaching it. */
+  private deliver(answer: CallAnswer): void {
+    if (answer.kind === "close") {
+      this.closeWith(answer.code, answer.reason);
       return;
     }
-    if (outcome.status === "error" && outcome.systemError !== undefined) {
-      this.closeWith(1013, outcome.systemError.code);
-      return;
-    }
-    if (outcome.status === "error") {
-      this.send({
-        type: "ActionResponse",
-        requestId,
-        success: false,
-        result: outcome.errorMessage,
-        logLines: outcome.logLines,
-        ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
-      });
-      return;
-    }
-    this.send({
-      type: "ActionResponse",
-      requestId,
-      success: true,
-      result: outcome.value,
-      logLines: outcome.logLines,
-    });
+    this.send(answer.message);
+    const ts = answer.committedTs;
+    if (ts === undefined) return;
+    // Read-your-writes: a Transition at or after the commit must follow the response.
+    this.mustReachTs = this.mustReachTs === null || ts > this.mustReachTs ? ts : this.mustReachTs;
+    this.scheduleUpdate();
   }
 
   private scheduleUpdate(): void {
