@@ -54,6 +54,23 @@ export default tseslint.config(
     },
   },
   {
+    files: ["engine/storage/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/gateway/**", "../gateway/*"], message: "engine/ never imports gateway/" },
+            {
+              group: ["**/transactions/**", "../transactions/*"],
+              message: "storage/ sits below transactions/: it never imports it",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["lib/**/*.ts"],
     rules: {
       "no-restricted-imports": [

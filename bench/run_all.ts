@@ -37,6 +37,16 @@ import {
   schedulerThroughput,
 } from "./scheduler_throughput.ts";
 import { DEFAULT_SEARCH_BENCH_OPTIONS, expectedSearchBenchMs, searchBench } from "./search.ts";
+import {
+  DEFAULT_QUERY_REPEATS_OPTIONS,
+  expectedQueryRepeatsMs,
+  queryRepeats,
+} from "./query_repeats.ts";
+import {
+  DEFAULT_SUBSCRIPTIONS_PER_CONNECTION_OPTIONS,
+  expectedSubscriptionsPerConnectionMs,
+  subscriptionsPerConnection,
+} from "./subscriptions_per_connection.ts";
 import { startWatchdog } from "./support/harness.ts";
 import {
   DEFAULT_UPDATE_LATENCY_OPTIONS,
@@ -55,7 +65,9 @@ const stopWatchdog = startWatchdog(
       expectedHostileInputMs(DEFAULT_HOSTILE_INPUT_OPTIONS) +
       expectedSchedulerThroughputMs(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS) +
       expectedActionOverheadMs(DEFAULT_ACTION_OVERHEAD_OPTIONS) +
-      expectedSearchBenchMs(DEFAULT_SEARCH_BENCH_OPTIONS)),
+      expectedSearchBenchMs(DEFAULT_SEARCH_BENCH_OPTIONS) +
+      expectedSubscriptionsPerConnectionMs(DEFAULT_SUBSCRIPTIONS_PER_CONNECTION_OPTIONS) +
+      expectedQueryRepeatsMs(DEFAULT_QUERY_REPEATS_OPTIONS)),
   "bench/run_all",
 );
 await commitThroughput(DEFAULT_COMMIT_THROUGHPUT_OPTIONS);
@@ -68,4 +80,6 @@ await hostileInput(DEFAULT_HOSTILE_INPUT_OPTIONS);
 await schedulerThroughput(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS);
 await actionOverhead(DEFAULT_ACTION_OVERHEAD_OPTIONS);
 await searchBench(DEFAULT_SEARCH_BENCH_OPTIONS);
+await subscriptionsPerConnection(DEFAULT_SUBSCRIPTIONS_PER_CONNECTION_OPTIONS);
+await queryRepeats(DEFAULT_QUERY_REPEATS_OPTIONS);
 stopWatchdog();

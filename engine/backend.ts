@@ -2,7 +2,7 @@
  * The backend process: an Engine behind an HTTP server (Convex's HTTP API; the sync protocol
  * joins it in part 2), watching `DIR/convex` for changes.
  */
-import fs from "node:fs";
+import type fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
@@ -16,6 +16,7 @@ import { RequestError } from "./errors.ts";
 import { pino, type Logger } from "pino";
 import { backendMetrics } from "./http/metrics.ts";
 import { withOpsRoutes } from "../lib/ops_routes.ts";
+import { watchConvexDir } from "../lib/convex_dir_watch.ts";
 import { backendReadiness } from "./http/readiness.ts";
 import { inFlightRequests } from "./http/in_flight.ts";
 
@@ -83,15 +84,7 @@ function isLoopback(host: string): boolean {
 
 /** Reloads the functions 150 ms after the last change under `DIR/convex`. */
 function watchFunctions(engine: Engine): fs.FSWatcher {
-  let timer: NodeJS.Timeout | null = null;
-  return fs.watch(engine.convexDir, { recursive: true }, (_event, file) => {
-    if (file !== null && (file.startsWith("_generated") || file.startsWith("."))) return;
-    if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      void engine.reload();
-    }, 150);
-  });
+  return watchConvexDir(engine.convexDir, 150, () => void engine.reload());
 }
 
 /** Convex's HTTP API and the storage routes; 404 for anything else. */

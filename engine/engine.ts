@@ -16,14 +16,14 @@ import { TableRegistry } from "./storage/table_registry.ts";
 import type { DocumentValue, IndexDefinition, Timestamp } from "./storage/types.ts";
 import { Committer } from "./transactions/committer.ts";
 import { jsonToConvex } from "convex/values";
-import { checkDocument } from "./values/limits.ts";
+import { checkDocument, userFieldsOf } from "./values/limits.ts";
 import { schemaValidationMessage, validateValue } from "./values/validate.ts";
 import { Authenticator, DEFAULT_AUTH_TIMEOUT_MS } from "./auth/auth.ts";
 import { checkAdminKeyFormat, loadOrCreateAdminKey } from "./auth/admin_key.ts";
 import { Credentials } from "./auth/credentials.ts";
 import { LiveQueries } from "./subscriptions/live_queries.ts";
-import { SessionRequests } from "./sync/session_requests.ts";
-import { SESSION_REQUESTS_TABLE } from "./runtime/executor.ts";
+import { RetainedResults } from "./subscriptions/retained_results.ts";
+import { SESSION_REQUESTS_TABLE, SessionRequests } from "./sync/session_requests.ts";
 import { applyChanges, sameVariables, type EnvironmentChange } from "./env/environment.ts";
 import { FileStorage, type FileStorageOptions } from "./files/file_storage.ts";
 import type { HttpRouterLike } from "./runtime/http_actions.ts";
@@ -74,6 +74,12 @@ export interface EngineOptions {
    * @default systemClock (the real time)
    */
   readonly clock?: Clock;
+  /**
+   * Answer `/api/query` from the shared query cache when an identical query (function, args,
+   * identity if read) was already computed at the latest timestamp, as Convex does. `false`
+   * executes every request (benchmarks compare the two). @default true
+   */
+  readonly httpQueryCache?: boolean;
   /** Scheduled functions and cron runs executing at once. @default 16 */
   readonly schedulerParallelism?: number;
 }
@@ -101,14 +107,6 @@ function isSystemTable(table: string): boolean {
   return table.startsWith("_");
 }
 
-function userFields(document: DocumentValue): DocumentValue {
-  const fields: DocumentValue = {};
-  for (const [key, value] of Object.entries(document)) {
-    if (key !== "_id" && key !== "_creationTime") fields[key] = value;
-  }
-  return fields;
-}
-
 export class Engine {
   readonly store = new DocumentStore();
   readonly persistence: Persistence;
@@ -129,6 +127,8 @@ export class Engine {
   private components = new ComponentSet();
   private streamCounter = 0;
   readonly liveQueries: LiveQueries;
+  /** `/api/query` results kept in the shared query cache (null: every query executes). */
+  readonly queryCache: RetainedResults | null;
   readonly sessionRequests: SessionRequests;
   private auth: Authenticator;
   /** The deployment's admin key. */
@@ -184,6 +184,8 @@ export class Engine {
         : {}),
     });
     this.liveQueries = new LiveQueries(this.executor, this.committer);
+    this.queryCache =
+      options.httpQueryCache === false ? null : new RetainedResults(this.liveQueries);
     this.files = new FileStorage({
       ...options.files,
       store: this.store,
@@ -441,7 +443,7 @@ export class Engine {
       return `Failed to insert or update a document in table "${shown}" because it does not match the schema: table "${shown}" is not declared in schema.ts.`;
     }
     if (tableSchema.documentType === null) return null;
-    const failure = validateValue(tableSchema.documentType, userFields(document), {
+    const failure = validateValue(tableSchema.documentType, userFieldsOf(document), {
       tableNameOfId: this.executor.tableNameOfId,
     });
     return failure === null ? null : schemaValidationMessage(shown, failure);

@@ -4,8 +4,9 @@
  * (in `dev`, and with `gateway --dir` unless `--no-watch`). A description that fails (a change
  * that does not compile) keeps the previous schema.
  */
-import fs from "node:fs";
+import type fs from "node:fs";
 import type { GraphQLSchema } from "graphql";
+import { watchConvexDir } from "../lib/convex_dir_watch.ts";
 import { deriveSchema } from "./schema/derive.ts";
 import type { AppDescription } from "./schema/app_description.ts";
 
@@ -40,15 +41,7 @@ export async function derivedAppSchema(
   };
   let watcher: fs.FSWatcher | null = null;
   if (options.watchDir !== undefined) {
-    let timer: NodeJS.Timeout | null = null;
-    watcher = fs.watch(options.watchDir, { recursive: true }, (_event, file) => {
-      if (file !== null && (file.startsWith("_generated") || file.startsWith("."))) return;
-      if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = null;
-        void refresh();
-      }, 300);
-    });
+    watcher = watchConvexDir(options.watchDir, 300, () => void refresh());
   }
   return {
     current: () => schema,

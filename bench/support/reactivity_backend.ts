@@ -8,7 +8,12 @@
  */
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { startBackend, type Backend, type Durability } from "../../engine/index.ts";
+import {
+  startBackend,
+  type Backend,
+  type BackendOptions,
+  type Durability,
+} from "../../engine/index.ts";
 import type { PublishedCommit } from "../../engine/transactions/committer.ts";
 import { tempDir } from "./harness.ts";
 import { REPO_ROOT } from "./protocol.ts";
@@ -23,7 +28,10 @@ export interface InProcessBackend extends AsyncDisposable {
  * Starts the example app's backend (no file watching, no log) on a fresh data file. Disposing
  * it closes the backend (and every socket it holds), then removes the temp folder.
  */
-export async function startInProcessBackend(durability: Durability): Promise<InProcessBackend> {
+export async function startInProcessBackend(
+  durability: Durability,
+  extra: Partial<BackendOptions> = {},
+): Promise<InProcessBackend> {
   const dir = tempDir("convex-graphql-bench-");
   let backend: Backend;
   try {
@@ -35,6 +43,7 @@ export async function startInProcessBackend(durability: Durability): Promise<InP
       durability,
       watch: false,
       log: () => {},
+      ...extra,
     });
   } catch (error) {
     await dir[Symbol.asyncDispose]();

@@ -217,14 +217,24 @@ async function runFunction(
   // Any kind: an unknown or internal function fails inside the executor, as on the other routes.
   const kind = requested.kind ?? engine.registry.lookup(requested.path)?.kind ?? "query";
   const snapshotTs = route === "/api/query_at_ts" ? snapshotOf(engine, body) : undefined;
-  const outcome = await engine.executor.run({
-    path: requested.path,
-    kind,
-    args: functionArgs(body, route !== "/api/function"),
-    identity: caller.identity,
-    allowInternal: caller.admin,
-    ...(snapshotTs !== undefined ? { snapshotTs } : {}),
-  });
+  const args = functionArgs(body, route !== "/api/function");
+  const cache = kind === "query" && snapshotTs === undefined ? engine.queryCache : null;
+  const outcome =
+    cache !== null
+      ? (
+          await cache.resultAt(
+            { path: requested.path, args, identity: caller.identity, allowInternal: caller.admin },
+            engine.committer.publishedTs,
+          )
+        ).outcome
+      : await engine.executor.run({
+          path: requested.path,
+          kind,
+          args,
+          identity: caller.identity,
+          allowInternal: caller.admin,
+          ...(snapshotTs !== undefined ? { snapshotTs } : {}),
+        });
   // A system error is not the function's: 503 `{code, message}`, which clients retry.
   if (outcome.status === "error" && outcome.systemError !== undefined) {
     throw new RequestError(outcome.systemError.code, outcome.systemError.message);

@@ -106,10 +106,7 @@ export function seededRandom(seed = randomBytesFromPool(4).readUInt32LE(0)): () 
   };
 }
 
-let requestCounter = 0;
-
-/** A short unique id for a request (shown in error messages as Convex does). */
+/** A random id for a request, 16 hex digits (shown in error messages as Convex does). */
 export function newRequestId(): string {
-  requestCounter = (requestCounter + 1) % 0x1000000;
-  return `${randomBytesFromPool(5).toString("hex")}${requestCounter.toString(16).padStart(6, "0")}`;
+  return randomBytesFromPool(8).toString("hex");
 }

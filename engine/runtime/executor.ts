@@ -81,22 +81,20 @@ export interface FunctionRequest {
   readonly calledByParent?: boolean;
   /** Read at this timestamp (queries only: `/api/query_at_ts`). */
   readonly snapshotTs?: Timestamp;
-  /**
-   * Mutations from the sync protocol: the outcome is recorded in `_session_requests` in the same
-   * transaction, so a re-sent request is answered without running again (exactly once).
-   */
-  readonly sessionRequest?: { readonly sessionId: string; readonly requestId: number };
   /** Queries over the sync protocol: the journal the client sent with the subscription. */
   readonly journal?: string | null;
-  /** Mutations run by the scheduler: checks and writes inside the mutation's transaction. */
+  /**
+   * Mutations run by the scheduler or recorded for exactly-once delivery (sync/session_requests):
+   * checks and writes inside the mutation's transaction.
+   */
   readonly hooks?: TransactionHooks;
   /** The `_scheduled_functions` job being run (a mutation cannot cancel it; see scheduling.ts). */
   readonly scheduledJobId?: string;
 }
 
 /**
- * What the scheduler does inside a scheduled mutation's own transaction, so the job's outcome
- * commits exactly when the mutation's writes do (exactly once; a conflict reruns both).
+ * What a caller does inside a mutation's own transaction (the scheduler, the exactly-once
+ * records), so its writes commit exactly when the mutation's do (a conflict reruns both).
  */
 export interface TransactionHooks {
   /** Before the function's code: false drops the attempt unrun (`run` throws RunSkipped). */
@@ -115,9 +113,6 @@ export class RunSkipped extends Error {
     this.name = "RunSkipped";
   }
 }
-
-/** The system table recording successful sync-protocol mutations (exactly-once replays). */
-export const SESSION_REQUESTS_TABLE = "_session_requests";
 
 export type FunctionOutcome =
   | {
@@ -614,14 +609,6 @@ export class Executor {
       };
     }
     request.hooks?.complete(tx, checked.value, execution.logLines);
-    if (request.sessionRequest !== undefined) {
-      tx.insert(SESSION_REQUESTS_TABLE, {
-        sessionId: request.sessionRequest.sessionId,
-        requestId: request.sessionRequest.requestId,
-        result: JSON.stringify(checked.value),
-        logLines: execution.logLines,
-      });
-    }
     let ts: Timestamp;
     try {
       ts = await tx.commit();

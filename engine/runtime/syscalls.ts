@@ -34,6 +34,7 @@ import {
   type FunctionTarget,
 } from "../components/references.ts";
 import { qualifiedPath } from "../components/qualified_path.ts";
+import { SYSTEM_FIELDS, userFieldsOf } from "../values/limits.ts";
 
 /** Runs nested functions (`ctx.runQuery`/`ctx.runMutation` from a query or mutation). */
 export type NestedRunner = (
@@ -139,7 +140,7 @@ function existing(
 
 function checkUserFields(fields: Record<string, Value>, op: string): void {
   for (const key of Object.keys(fields)) {
-    if (key.startsWith("_") && key !== "_id" && key !== "_creationTime") {
+    if (key.startsWith("_") && !SYSTEM_FIELDS.has(key)) {
       throw new FunctionFailure(
         `Failed to ${op}: field "${key}" starts with an underscore, which is reserved for system fields.`,
       );
@@ -154,7 +155,7 @@ function stripSystemFields(
 ): Record<string, Value> {
   const result: Record<string, Value> = {};
   for (const [key, value] of Object.entries(fields)) {
-    if (key === "_id" || key === "_creationTime") {
+    if (SYSTEM_FIELDS.has(key)) {
       const existingValue = current.value[key];
       if (value !== existingValue) {
         throw new FunctionFailure(
@@ -164,14 +165,6 @@ function stripSystemFields(
       continue;
     }
     result[key] = value;
-  }
-  return result;
-}
-
-function userFieldsOf(document: StoredDocument): Record<string, Value> {
-  const result: Record<string, Value> = {};
-  for (const [key, value] of Object.entries(document.value)) {
-    if (key !== "_id" && key !== "_creationTime") result[key] = value;
   }
   return result;
 }
@@ -347,7 +340,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
         throw new FunctionFailure(`System tables (prefixed with \`_\`) are read-only.`);
       const fields = decodeDocumentFields(args["value"]);
       checkUserFields(fields, "insert");
-      if ("_id" in fields || "_creationTime" in fields) {
+      if (Object.keys(fields).some((key) => SYSTEM_FIELDS.has(key))) {
         throw new FunctionFailure(
           "Failed to insert: the system fields _id and _creationTime are set by the database.",
         );
@@ -358,14 +351,14 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       const tx = transaction("db.patch");
       const { id, table, current } = existing(tx, args, "patch");
       const patch = args["value"] as Record<string, unknown>;
-      const fields = userFieldsOf(current);
+      const fields = userFieldsOf(current.value);
       for (const [key, json] of Object.entries(patch ?? {})) {
         const isRemoval =
           typeof json === "object" &&
           json !== null &&
           Object.keys(json).length === 1 &&
           "$undefined" in json;
-        if (key === "_id" || key === "_creationTime") {
+        if (SYSTEM_FIELDS.has(key)) {
           stripSystemFields(
             { [key]: isRemoval ? (undefined as never) : jsonToConvex(json as never) },
             current,

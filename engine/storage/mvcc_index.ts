@@ -8,7 +8,7 @@
  */
 import BTreeModule from "sorted-btree";
 import type { IndexKey } from "../values/index_key.ts";
-import type { Interval } from "../transactions/interval_set.ts";
+import type { Interval } from "../values/index_key.ts";
 import type { Timestamp } from "./types.ts";
 
 // sorted-btree ships CommonJS with `exports.default`: Node puts the class one level down, while

@@ -10,6 +10,8 @@ const FIRST_USER_TABLE_NUMBER = 10_001;
 export class TableRegistry {
   private readonly numberByName: Map<string, number>;
   private readonly nameByNumber = new Map<number, string>();
+  /** Per table, the last `_creationTime` handed out. */
+  private readonly lastCreationTime = new Map<string, number>();
 
   constructor(private readonly persistence: Persistence) {
     this.numberByName = persistence.tableNumbers();
@@ -26,6 +28,17 @@ export class TableRegistry {
     this.numberByName.set(name, next);
     this.nameByNumber.set(next, name);
     return next;
+  }
+
+  /**
+   * A `_creationTime` for a new document of `table` at `nowMs`: creation times strictly increase
+   * per table (by a microsecond when the clock has not moved).
+   */
+  nextCreationTime(table: string, nowMs: number): number {
+    const previous = this.lastCreationTime.get(table) ?? 0;
+    const creationTime = nowMs > previous ? nowMs : previous + 0.001;
+    this.lastCreationTime.set(table, creationTime);
+    return creationTime;
   }
 
   /** The table's number if it exists. */

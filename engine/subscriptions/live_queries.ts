@@ -36,27 +36,19 @@ export class LiveResult {
   /** The functions' version it ran (see LiveQueries.invalidateAll). */
   generation = 0;
   readonly watchers = new Set<Watcher>();
-  /**
-   * The JSON a client is sent for this result, without its query id: the fields of a
-   * `QueryUpdated` or `QueryFailed` modification. Serialised once, shared by every subscriber;
-   * also what deduplication compares.
-   */
-  readonly fingerprint: string;
+  /** The transport's encoding of this result, made once and shared by every subscriber. */
+  private wire: string | null = null;
 
   constructor(
     readonly cacheKey: string,
     readonly ts: Timestamp,
     readonly outcome: FunctionOutcome,
-  ) {
-    const logLines = JSON.stringify(outcome.logLines);
-    const journal = JSON.stringify(outcome.journal ?? null);
-    this.fingerprint =
-      outcome.status === "success"
-        ? `"type":"QueryUpdated","value":${JSON.stringify(outcome.value) ?? "null"},"logLines":${logLines},"journal":${journal}`
-        : `"type":"QueryFailed","errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journal}` +
-          (outcome.errorData !== undefined
-            ? `,"errorData":${JSON.stringify(outcome.errorData)}`
-            : "");
+  ) {}
+
+  /** `encode(outcome)`, computed on the first call and remembered. */
+  serialised(encode: (outcome: FunctionOutcome) => string): string {
+    this.wire ??= encode(this.outcome);
+    return this.wire;
   }
 
   /** True when this result is the query's result at snapshot `ts`. */
@@ -80,9 +72,6 @@ export interface LiveQueryStats {
 /** How soon a transient failure (a timeout) is recomputed. */
 const TRANSIENT_RETRY_MS = 100;
 
-/** How many recent commits are kept to catch up results computed at an older snapshot. */
-const RECENT_COMMITS_LIMIT = 10_000;
-
 function identityKey(identity: UserIdentity | null): string {
   return identity === null ? "anonymous" : `user:${identity.tokenIdentifier}`;
 }
@@ -99,15 +88,12 @@ export class LiveQueries {
   private readonly watched = new Set<LiveResult>();
   private readonly inflight = new Map<string, Promise<LiveResult>>();
   private readonly index = new SubscriptionIndex<LiveResult>();
-  /** Commits since the oldest in-flight execution's snapshot, for catch-up. */
-  private recent: PublishedCommit[] = [];
-  private readonly inflightSnapshots = new Map<Timestamp, number>();
   /** Bumped by each reload: a result computed by older code is never reused. */
   private generation = 0;
 
   constructor(
     private readonly executor: Executor,
-    committer: Committer,
+    private readonly committer: Committer,
   ) {
     committer.onPublish((commit) => this.onCommit(commit));
   }
@@ -123,10 +109,6 @@ export class LiveQueries {
   }
 
   private onCommit(commit: PublishedCommit): void {
-    if (this.inflightSnapshots.size > 0) {
-      this.recent.push(commit);
-      if (this.recent.length > RECENT_COMMITS_LIMIT) this.recent.shift();
-    }
     const hit = this.index.invalidated(commit.keys);
     for (const result of hit) this.invalidate(result, commit.ts);
   }
@@ -170,9 +152,9 @@ export class LiveQueries {
         return cached;
       }
     }
-    // Pinned for the whole wait, so that a rerun after a reload still catches up on the commits
-    // published since `ts`.
-    this.pinSnapshot(ts);
+    // A snapshot held for the whole wait keeps the committer's log of the commits since `ts`, so
+    // that a result (a rerun after a reload included) catches up on them.
+    this.committer.openSnapshotAt(ts);
     let counted = false;
     try {
       for (;;) {
@@ -198,20 +180,8 @@ export class LiveQueries {
         return result;
       }
     } finally {
-      this.unpinSnapshot(ts);
-      // Only the last reader of a snapshot can make older commits unneeded.
-      if (!this.inflightSnapshots.has(ts)) this.trimRecent();
+      this.committer.closeSnapshot(ts);
     }
-  }
-
-  private pinSnapshot(ts: Timestamp): void {
-    this.inflightSnapshots.set(ts, (this.inflightSnapshots.get(ts) ?? 0) + 1);
-  }
-
-  private unpinSnapshot(ts: Timestamp): void {
-    const count = this.inflightSnapshots.get(ts) ?? 1;
-    if (count <= 1) this.inflightSnapshots.delete(ts);
-    else this.inflightSnapshots.set(ts, count - 1);
   }
 
   /** Stops watching; a result nobody watches is dropped. */
@@ -234,38 +204,26 @@ export class LiveQueries {
   ): Promise<LiveResult> {
     this.stats.executions++;
     const generation = this.generation;
-    this.pinSnapshot(ts);
-    let outcome: FunctionOutcome;
-    try {
-      outcome = await this.executor.run({
-        path: request.path,
-        kind: "query",
-        args: request.args,
-        identity: request.identity,
-        allowInternal: request.allowInternal === true,
-        snapshotTs: ts,
-        journal: request.journal ?? null,
-      });
-    } finally {
-      this.unpinSnapshot(ts);
-    }
+    const outcome = await this.executor.run({
+      path: request.path,
+      kind: "query",
+      args: request.args,
+      identity: request.identity,
+      allowInternal: request.allowInternal === true,
+      snapshotTs: ts,
+      journal: request.journal ?? null,
+    });
     const key = outcome.observedIdentity ? specificKey : sharedKey;
     const result = new LiveResult(key, ts, outcome);
     result.generation = generation;
     if (generation !== this.generation) {
       // Computed by the code a reload replaced: neither cached nor registered.
-      this.trimRecent();
       return result;
     }
     const readSet = outcome.readSet;
     if (readSet !== null) {
       // Commits published while it ran were not checked against it: catch up now.
-      for (const commit of this.recent) {
-        if (commit.ts > ts && readSet.firstOverlap(commit.keys) !== null) {
-          result.invalidatedAt = commit.ts;
-          break;
-        }
-      }
+      result.invalidatedAt = this.committer.firstPublishedWriteInto(readSet, ts);
       if (result.invalidatedAt === null) result.registration = this.index.add(result, readSet);
     }
     if (outcome.status === "error" && outcome.transient === true) {
@@ -273,19 +231,8 @@ export class LiveQueries {
       const retry = setTimeout(() => this.invalidate(result, result.ts), TRANSIENT_RETRY_MS);
       retry.unref();
     }
-    this.trimRecent();
     const existing = this.results.get(key);
     if (existing === undefined || existing.ts <= ts) this.results.set(key, result);
     return result;
-  }
-
-  private trimRecent(): void {
-    if (this.inflightSnapshots.size === 0) {
-      this.recent = [];
-      return;
-    }
-    let oldest: Timestamp | null = null;
-    for (const ts of this.inflightSnapshots.keys()) if (oldest === null || ts < oldest) oldest = ts;
-    if (oldest !== null) this.recent = this.recent.filter((commit) => commit.ts > oldest);
   }
 }

@@ -117,6 +117,14 @@ export type ServerMessage =
       logLines: string[];
       errorData?: unknown;
     }
+  | {
+      /** A slice of a Transition's JSON; the client joins `totalParts` of them in order. */
+      type: "TransitionChunk";
+      chunk: string;
+      partNumber: number;
+      totalParts: number;
+      transitionId: string;
+    }
   | { type: "AuthError"; error: string; baseVersion: number | null; authUpdateAttempted: boolean }
   | { type: "FatalError"; error: string }
   | { type: "Ping" };

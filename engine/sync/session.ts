@@ -14,22 +14,35 @@ import { AuthenticationError } from "../auth/auth.ts";
 import { AdminKeyError } from "../auth/admin_key.ts";
 import { ANONYMOUS, type Caller, type Credentials } from "../auth/credentials.ts";
 import { AUTH_TEXTS } from "../convex_messages.ts";
-import type { Executor, FunctionOutcome } from "../runtime/executor.ts";
+import type { Executor } from "../runtime/executor.ts";
 import type { UserIdentity } from "../runtime/execution.ts";
 import type { Timestamp } from "../storage/types.ts";
 import type { Committer } from "../transactions/committer.ts";
-import type { LiveQueries, LiveResult, Watcher } from "../subscriptions/live_queries.ts";
+import type { LiveQueries, LiveResult } from "../subscriptions/live_queries.ts";
 import { decodeTs, encodeTs } from "../http/timestamps.ts";
-import { errorMessageOf, RequestError } from "../errors.ts";
+import { errorMessageOf } from "../errors.ts";
 import {
   parseClientMessage,
   ProtocolViolation,
   type ClientMessage,
   type ServerMessage,
-  type StateModification,
   type StateVersion,
 } from "./protocol.ts";
+import { QuerySet, type SubscribedQuery } from "./query_set.ts";
 import type { SessionRequests } from "./session_requests.ts";
+import {
+  actionAnswer,
+  callFailureAnswer,
+  mutationAnswer,
+  type CallAnswer,
+} from "./session_calls.ts";
+import {
+  queryModification,
+  removedModification,
+  resultFields,
+  transitionFrames,
+  transitionText,
+} from "./transition.ts";
 
 /** The transport as a session sees it. */
 export interface SyncSocket {
@@ -49,18 +62,14 @@ export interface SessionDeps {
 /** Send a Ping after this much silence. @default 15_000 // ms */
 export const PING_INTERVAL_MS = 15_000;
 
-/** Most queries one session may subscribe to. */
-export const MAX_QUERIES_PER_SESSION = 10_000;
+export { MAX_QUERIES_PER_SESSION } from "./query_set.ts";
 
-interface SubscribedQuery {
-  readonly queryId: number;
-  readonly path: string;
-  readonly args: unknown;
-  /** The journal of the last result (or the one the client sent back with Add). */
-  journal: string | null;
-  result: LiveResult | null;
-  /** Fingerprint of what the client last received for this query. */
-  sent: string | null;
+export interface SessionOptions {
+  /**
+   * Split Transitions longer than this many characters into `TransitionChunk` frames (for
+   * clients that reassemble them), or null to always send whole Transitions. @default null
+   */
+  readonly chunkChars?: number | null;
 }
 
 type SessionState = "awaitingConnect" | "open" | "closed";
@@ -75,8 +84,8 @@ export class SyncSession {
   private identity: UserIdentity | null = null;
   /** The session authenticated with the admin key: internal functions resolve. */
   private admin = false;
-  private readonly queries = new Map<number, SubscribedQuery>();
-  private removed: number[] = [];
+  private readonly querySet: QuerySet;
+  private transitions = 0;
   /** A mutation committed at this ts was answered; a Transition reaching it must follow. */
   private mustReachTs: Timestamp | null = null;
   private updating = false;
@@ -86,12 +95,15 @@ export class SyncSession {
   private messageChain: Promise<void> = Promise.resolve();
   private pingTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
-  private readonly watcher: Watcher = () => this.scheduleUpdate();
+  private readonly chunkChars: number | null;
 
   constructor(
     private readonly socket: SyncSocket,
     private readonly deps: SessionDeps,
+    options: SessionOptions = {},
   ) {
+    this.querySet = new QuerySet(deps.liveQueries, () => this.scheduleUpdate());
+    this.chunkChars = options.chunkChars ?? null;
     this.resetPing();
   }
 
@@ -101,7 +113,7 @@ export class SyncSession {
 
   /** Number of subscribed queries (for tests). */
   get queryCount(): number {
-    return this.queries.size;
+    return this.querySet.size;
   }
 
   private send(message: ServerMessage): void {
@@ -159,10 +171,7 @@ export class SyncSession {
     this.state = "closed";
     if (this.pingTimer !== null) clearTimeout(this.pingTimer);
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    for (const query of this.queries.values()) {
-      if (query.result !== null) this.deps.liveQueries.unwatch(query.result, this.watcher);
-    }
-    this.queries.clear();
+    this.querySet.clear();
   }
 
   private async handle(message: ClientMessage): Promise<void> {
@@ -231,41 +240,7 @@ export class SyncSession {
         `ModifyQuerySet newVersion ${message.newVersion} must be greater than baseVersion ${message.baseVersion}.`,
       );
     }
-    for (const modification of message.modifications) {
-      if (modification.type === "Add") {
-        if (this.queries.has(modification.queryId)) {
-          throw new ProtocolViolation(
-            "BadRequest",
-            `Query ${modification.queryId} was added twice.`,
-          );
-        }
-        if (this.queries.size >= MAX_QUERIES_PER_SESSION) {
-          throw new ProtocolViolation(
-            "BadRequest",
-            `Too many queries on one socket (limit ${MAX_QUERIES_PER_SESSION}).`,
-          );
-        }
-        this.queries.set(modification.queryId, {
-          queryId: modification.queryId,
-          path: modification.udfPath,
-          args: modification.args[0],
-          journal: modification.journal ?? null,
-          result: null,
-          sent: null,
-        });
-      } else {
-        const query = this.queries.get(modification.queryId);
-        if (query === undefined) {
-          throw new ProtocolViolation(
-            "BadRequest",
-            `Query ${modification.queryId} was removed but never added.`,
-          );
-        }
-        if (query.result !== null) this.deps.liveQueries.unwatch(query.result, this.watcher);
-        this.queries.delete(modification.queryId);
-        this.removed.push(modification.queryId);
-      }
-    }
+    for (const modification of message.modifications) this.querySet.apply(modification);
     this.receivedQuerySet = message.newVersion;
     this.scheduleUpdate();
   }
@@ -291,11 +266,7 @@ export class SyncSession {
     this.admin = caller.admin;
     this.identity = identity;
     this.receivedIdentity = message.baseVersion + 1;
-    // A new identity: every query is looked up again under it (shared results stay shared).
-    for (const query of this.queries.values()) {
-      if (query.result !== null) this.deps.liveQueries.unwatch(query.result, this.watcher);
-      query.result = null;
-    }
+    this.querySet.resetAll();
     this.scheduleUpdate();
   }
 
@@ -369,117 +340,54 @@ export class SyncSession {
   }
 
   private async runMutation(requestId: number, path: string, args: unknown): Promise<void> {
-    const deps = this.deps;
-    const recorded = deps.sessionRequests.lookup(this.sessionId, requestId);
-    let outcome:
-      FunctionOutcome | { status: "replayed"; value: unknown; ts: Timestamp; logLines: string[] };
-    if (recorded !== undefined) {
-      outcome = {
-        status: "replayed",
-        value: recorded.value,
-        ts: recorded.ts,
-        logLines: [...recorded.logLines],
-      };
-    } else {
-      try {
-        outcome = await deps.sessionRequests.runOnce(this.sessionId, requestId, () =>
-          deps.executor.run({
-            path,
-            kind: "mutation",
-            args,
-            identity: this.identity,
-            allowInternal: this.admin,
-            sessionRequest: { sessionId: this.sessionId, requestId },
-          }),
-        );
-      } catch (error) {
-        const message =
-          error instanceof RequestError
-            ? error.message
-            : `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`;
-        this.send({
-          type: "MutationResponse",
-          requestId,
-          success: false,
-          result: message,
-          ts: null,
-          logLines: [],
-        });
-        return;
-      }
+    let answer: CallAnswer;
+    try {
+      const outcome = await this.deps.sessionRequests.execute(this.sessionId, requestId, (hooks) =>
+        this.deps.executor.run({
+          path,
+          kind: "mutation",
+          args,
+          identity: this.identity,
+          allowInternal: this.admin,
+          hooks,
+        }),
+      );
+      answer = mutationAnswer(requestId, outcome);
+    } catch (error) {
+      answer = callFailureAnswer("MutationResponse", requestId, error);
     }
-    if (outcome.status === "error" && outcome.systemError !== undefined) {
-      this.closeWith(1013, outcome.systemError.code);
-      return;
-    }
-    if (outcome.status === "error") {
-      this.send({
-        type: "MutationResponse",
-        requestId,
-        success: false,
-        result: outcome.errorMessage,
-        ts: null,
-        logLines: outcome.logLines,
-        ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
-      });
-      return;
-    }
-    const ts = outcome.ts;
-    this.send({
-      type: "MutationResponse",
-      requestId,
-      success: true,
-      result: outcome.value,
-      ts: encodeTs(ts),
-      logLines: outcome.logLines,
-    });
-    // Read-your-writes: a Transition at or after the commit must follow the response.
-    this.mustReachTs = this.mustReachTs === null || ts > this.mustReachTs ? ts : this.mustReachTs;
-    this.scheduleUpdate();
+    this.deliver(answer);
   }
 
   private async runAction(requestId: number, path: string, args: unknown): Promise<void> {
-    let outcome: FunctionOutcome;
+    let answer: CallAnswer;
     try {
-      outcome = await this.deps.executor.run({
+      const outcome = await this.deps.executor.run({
         path,
         kind: "action",
         args,
         identity: this.identity,
         allowInternal: this.admin,
       });
+      answer = actionAnswer(requestId, outcome);
     } catch (error) {
-      this.send({
-        type: "ActionResponse",
-        requestId,
-        success: false,
-        result: `[Request ID: ${requestId}] Server Error\n${errorMessageOf(error)}`,
-        logLines: [],
-      });
+      answer = callFailureAnswer("ActionResponse", requestId, error);
+    }
+    this.deliver(answer);
+  }
+
+  /** Sends a call's answer (or closes); a commit must be followed by a Transition reaching it. */
+  private deliver(answer: CallAnswer): void {
+    if (answer.kind === "close") {
+      this.closeWith(answer.code, answer.reason);
       return;
     }
-    if (outcome.status === "error" && outcome.systemError !== undefined) {
-      this.closeWith(1013, outcome.systemError.code);
-      return;
-    }
-    if (outcome.status === "error") {
-      this.send({
-        type: "ActionResponse",
-        requestId,
-        success: false,
-        result: outcome.errorMessage,
-        logLines: outcome.logLines,
-        ...(outcome.errorData !== undefined ? { errorData: outcome.errorData } : {}),
-      });
-      return;
-    }
-    this.send({
-      type: "ActionResponse",
-      requestId,
-      success: true,
-      result: outcome.value,
-      logLines: outcome.logLines,
-    });
+    this.send(answer.message);
+    const ts = answer.committedTs;
+    if (ts === undefined) return;
+    // Read-your-writes: a Transition at or after the commit must follow the response.
+    this.mustReachTs = this.mustReachTs === null || ts > this.mustReachTs ? ts : this.mustReachTs;
+    this.scheduleUpdate();
   }
 
   private scheduleUpdate(): void {
@@ -502,92 +410,115 @@ export class SyncSession {
     });
   }
 
-  /** Brings the client up to date at the latest timestamp, in one Transition. */
+  /**
+   * Brings the client up to date at the latest timestamp, in one Transition: only the stale
+   * queries (added, invalidated, or all after a new identity) are looked up again.
+   */
   private async update(): Promise<void> {
     do {
       this.dirty = false;
       if (this.state !== "open") return;
       const ts = this.deps.committer.publishedTs;
-      const querySetVersion = this.receivedQuerySet;
-      const identityVersion = this.receivedIdentity;
-      const identity = this.identity;
-      const admin = this.admin;
-      const removed = this.removed;
-      this.removed = [];
-      const queries = [...this.queries.values()];
-      const results = await Promise.all(
-        queries.map((query) =>
-          query.result !== null && query.result.validAt(ts)
-            ? Promise.resolve(query.result)
-            : this.deps.liveQueries.resultAt(
-                {
-                  path: query.path,
-                  args: query.args,
-                  identity,
-                  allowInternal: admin,
-                  journal: query.journal,
-                },
-                ts,
-                this.watcher,
-              ),
-        ),
-      );
-      if (this.state !== "open") {
-        for (const result of results) this.deps.liveQueries.unwatch(result, this.watcher);
-        return;
-      }
-      // A system error in a query closes the socket as Convex does (1013): the client retries.
-      const system = results.find(
-        (result) => result.outcome.status === "error" && result.outcome.systemError !== undefined,
-      )?.outcome;
-      if (system?.status === "error" && system.systemError !== undefined) {
-        for (const result of results) this.deps.liveQueries.unwatch(result, this.watcher);
-        this.closeWith(1013, system.systemError.code);
-        return;
-      }
-      // Serialised here: each result's JSON is shared by every session sending it.
-      const modifications: string[] = removed.map((queryId) =>
-        JSON.stringify({ type: "QueryRemoved", queryId } satisfies StateModification),
-      );
-      queries.forEach((query, i) => {
-        const result = results[i] as LiveResult;
-        const stillSubscribed = this.queries.get(query.queryId) === query;
-        if (!stillSubscribed || identity !== this.identity) {
-          this.deps.liveQueries.unwatch(result, this.watcher);
-          return;
-        }
-        if (query.result !== result) {
-          if (query.result !== null) this.deps.liveQueries.unwatch(query.result, this.watcher);
-          query.result = result;
-        }
-        // Reruns keep the page the first run produced (Convex's journal semantics).
-        if (result.outcome.journal !== undefined && result.outcome.journal !== null) {
-          query.journal = result.outcome.journal;
-        }
-        if (query.sent === result.fingerprint) return;
-        query.sent = result.fingerprint;
-        modifications.push(`{"queryId":${query.queryId},${result.fingerprint}}`);
-      });
       const end: StateVersion = {
-        querySet: querySetVersion,
-        identity: identityVersion,
+        querySet: this.receivedQuerySet,
+        identity: this.receivedIdentity,
         ts: encodeTs(ts),
       };
-      const mustSend =
-        modifications.length > 0 ||
-        end.querySet !== this.version.querySet ||
-        end.identity !== this.version.identity ||
-        (this.mustReachTs !== null && ts >= this.mustReachTs);
-      if (mustSend) {
-        if (this.mustReachTs !== null && ts >= this.mustReachTs) this.mustReachTs = null;
-        const useTs = ts > this.versionTs ? ts : this.versionTs;
-        end.ts = encodeTs(useTs);
-        this.sendText(
-          `{"type":"Transition","startVersion":${JSON.stringify(this.version)},"endVersion":${JSON.stringify(end)},"modifications":[${modifications.join(",")}],"serverTs":${useTs}}`,
-        );
-        this.version = end;
-        this.versionTs = useTs;
-      }
+      const identity = this.identity;
+      const removed = this.querySet.takeRemoved();
+      const stale = this.querySet.takeStale();
+      const results = await Promise.all(
+        stale.map((query) =>
+          this.deps.liveQueries.resultAt(
+            {
+              path: query.path,
+              args: query.args,
+              identity,
+              allowInternal: this.admin,
+              journal: query.journal,
+            },
+            ts,
+            query.watcher,
+          ),
+        ),
+      );
+      if (this.state !== "open" || this.closeOnSystemError(stale, results)) return;
+      const modifications = removed.map(removedModification);
+      stale.forEach((query, i) => {
+        const fields = this.adopt(query, results[i] as LiveResult, identity);
+        if (fields !== null) modifications.push(queryModification(query.queryId, fields));
+      });
+      this.sendTransition(end, ts, modifications);
     } while (this.dirty && this.state === "open");
+  }
+
+  /**
+   * A system error in a query closes the socket as Convex does (1013): the client retries.
+   * Also releases the results when the session closed meanwhile. True when closed.
+   */
+  private closeOnSystemError(stale: SubscribedQuery[], results: LiveResult[]): boolean {
+    const system = results.find(
+      (result) => result.outcome.status === "error" && result.outcome.systemError !== undefined,
+    )?.outcome;
+    const closing = this.state !== "open" || system !== undefined;
+    if (!closing) return false;
+    stale.forEach((query, i) => {
+      const result = results[i] as LiveResult;
+      if (result !== query.result) this.deps.liveQueries.unwatch(result, query.watcher);
+    });
+    if (system?.status === "error" && system.systemError !== undefined)
+      this.closeWith(1013, system.systemError.code);
+    return true;
+  }
+
+  /**
+   * Makes `result` the query's current result; returns the modification fields to send, or null
+   * when the client already has them (or the query left meanwhile).
+   */
+  private adopt(
+    query: SubscribedQuery,
+    result: LiveResult,
+    identity: UserIdentity | null,
+  ): string | null {
+    if (!this.querySet.holds(query) || identity !== this.identity) {
+      if (result !== query.result) this.deps.liveQueries.unwatch(result, query.watcher);
+      return null;
+    }
+    if (query.result !== result) {
+      this.querySet.release(query);
+      query.result = result;
+    }
+    // Computed at an older snapshot and already overtaken by a commit: look again next round.
+    if (result.invalidatedAt !== null) {
+      this.querySet.requeue(query);
+      this.dirty = true;
+    }
+    // Reruns keep the page the first run produced (Convex's journal semantics).
+    if (result.outcome.journal !== undefined && result.outcome.journal !== null) {
+      query.journal = result.outcome.journal;
+    }
+    const fields = resultFields(result);
+    if (query.sent === fields) return null;
+    query.sent = fields;
+    return fields;
+  }
+
+  /** Sends the Transition to `end` when there is anything to tell (or a mutation awaits it). */
+  private sendTransition(end: StateVersion, ts: Timestamp, modifications: string[]): void {
+    const reached = this.mustReachTs !== null && ts >= this.mustReachTs;
+    const mustSend =
+      modifications.length > 0 ||
+      end.querySet !== this.version.querySet ||
+      end.identity !== this.version.identity ||
+      reached;
+    if (!mustSend) return;
+    if (reached) this.mustReachTs = null;
+    const useTs = ts > this.versionTs ? ts : this.versionTs;
+    end.ts = encodeTs(useTs);
+    const text = transitionText(this.version, end, modifications, useTs);
+    const id = `${this.sessionId}:${++this.transitions}`;
+    for (const frame of transitionFrames(text, this.chunkChars, id)) this.sendText(frame);
+    this.version = end;
+    this.versionTs = useTs;
   }
 }

@@ -5,13 +5,19 @@
  * with the original result and commit timestamp; a repeat that arrives while the original still
  * runs waits for it. Records older than `SESSION_REQUEST_RETENTION_MS` are deleted (a client
  * re-sends within seconds of reconnecting), so the table does not grow without bound.
+ *
+ * This module owns the records: their table, what a mutation writes into it (through the
+ * executor's transaction hooks), reading them back at start, and sweeping them.
  */
 import type { DocumentStore } from "../storage/document_store.ts";
 import type { Timestamp } from "../storage/types.ts";
 import type { Committer } from "../transactions/committer.ts";
 import { ReadSet } from "../transactions/read_set.ts";
-import { SESSION_REQUESTS_TABLE } from "../runtime/executor.ts";
+import type { FunctionOutcome, TransactionHooks } from "../runtime/executor.ts";
 import type { DocumentValue } from "../storage/types.ts";
+
+/** The system table of exactly-once records. */
+export const SESSION_REQUESTS_TABLE = "_session_requests";
 
 /** How long a mutation's outcome is kept for replays. @default 10 minutes */
 export const SESSION_REQUEST_RETENTION_MS = 10 * 60_000;
@@ -26,6 +32,10 @@ export interface RecordedOutcome {
   readonly value: unknown;
   readonly logLines: readonly string[];
 }
+
+/** What `execute` answers: the mutation's outcome, or the recorded one of an earlier run. */
+export type ExactlyOnceOutcome =
+  FunctionOutcome | { status: "replayed"; value: unknown; ts: Timestamp; logLines: string[] };
 
 function key(sessionId: string, requestId: number): string {
   return `${sessionId}#${requestId}`;
@@ -96,6 +106,36 @@ export class SessionRequests {
   /** Stops the periodic sweep. */
   close(): void {
     clearInterval(this.sweeper);
+  }
+
+  /**
+   * Runs a sync-protocol mutation once per (session, request): a request already committed is
+   * answered from its record, one still running on another socket shares that run, and a new
+   * one runs `run` with hooks that write its record in the mutation's own transaction.
+   */
+  async execute(
+    sessionId: string,
+    requestId: number,
+    run: (hooks: TransactionHooks) => Promise<FunctionOutcome>,
+  ): Promise<ExactlyOnceOutcome> {
+    const recorded = this.lookup(sessionId, requestId);
+    if (recorded !== undefined) {
+      const { value, ts, logLines } = recorded;
+      return { status: "replayed", value, ts, logLines: [...logLines] };
+    }
+    return this.runOnce(sessionId, requestId, () =>
+      run({
+        begin: () => true,
+        complete: (tx, value, logLines) => {
+          tx.insert(SESSION_REQUESTS_TABLE, {
+            sessionId,
+            requestId,
+            result: JSON.stringify(value),
+            logLines: [...logLines],
+          });
+        },
+      }),
+    );
   }
 
   /** The recorded outcome of a request that already committed, if any. */

@@ -7,6 +7,7 @@ import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { SyncSession, type SessionDeps } from "./session.ts";
+import { clientReassemblesChunks, TRANSITION_CHUNK_CHARS } from "./transition.ts";
 
 /** Largest accepted client frame (function args are limited to 16 MiB). @default 20 MiB */
 export const MAX_FRAME_BYTES = 20 * 1024 * 1024;
@@ -32,6 +33,7 @@ export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncSe
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
     }
+    const chunkChars = clientReassemblesChunks(path) ? TRANSITION_CHUNK_CHARS : null;
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       const session = new SyncSession(
@@ -42,6 +44,7 @@ export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncSe
           close: (code, reason) => ws.close(code, reason),
         },
         deps,
+        { chunkChars },
       );
       sessions.add(session);
       ws.on("message", (data, isBinary) => {

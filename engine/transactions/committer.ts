@@ -116,22 +116,18 @@ export class Committer {
     readSet: ReadSet,
     writes: readonly DocumentWrite[],
   ): Promise<Timestamp> {
-    // Newest first: only commits after the snapshot matter, and they are at the end.
-    for (let i = this.writeLog.length - 1; i >= 0; i--) {
-      const entry = this.writeLog[i];
-      if (entry === undefined || entry.ts <= beginTs) break;
-      const overlap = readSet.firstOverlap(entry.keys);
-      if (overlap !== null) {
-        this.stats.conflicts++;
-        const table = overlap.index.slice(0, overlap.index.lastIndexOf("."));
-        return Promise.reject(
-          new ConflictError(
-            `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
-              `(index ${overlap.index}, commit ${entry.ts})`,
-            table,
-          ),
-        );
-      }
+    const conflict = this.firstOverlapAfter(beginTs, readSet, null);
+    if (conflict !== null) {
+      this.stats.conflicts++;
+      const index = conflict.overlap.index;
+      const table = index.slice(0, index.lastIndexOf("."));
+      return Promise.reject(
+        new ConflictError(
+          `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
+            `(index ${index}, commit ${conflict.ts})`,
+          table,
+        ),
+      );
     }
     if (writes.length === 0) return Promise.resolve(beginTs);
     const ts = this.oracle.next();
@@ -157,6 +153,36 @@ export class Committer {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /**
+   * The oldest commit after `afterTs` (and at or before `upTo`, unless null: pending commits
+   * included) that wrote into `readSet`, or null. Only commits after the oldest open snapshot
+   * are kept: hold a snapshot at `afterTs` while asking.
+   */
+  private firstOverlapAfter(
+    afterTs: Timestamp,
+    readSet: ReadSet,
+    upTo: Timestamp | null,
+  ): { ts: Timestamp; overlap: { index: IndexName; key: IndexKey } } | null {
+    // Only commits after the snapshot matter, and they are at the end.
+    let first = this.writeLog.length;
+    while (first > 0 && (this.writeLog[first - 1]?.ts ?? 0n) > afterTs) first--;
+    for (let i = first; i < this.writeLog.length; i++) {
+      const entry = this.writeLog[i] as LogEntry;
+      if (upTo !== null && entry.ts > upTo) break;
+      const overlap = readSet.firstOverlap(entry.keys);
+      if (overlap !== null) return { ts: entry.ts, overlap };
+    }
+    return null;
+  }
+
+  /**
+   * The first published commit after `afterTs` that wrote into `readSet` (a live result computed
+   * at `afterTs` is invalid from there on), or null. Hold a snapshot at `afterTs` meanwhile.
+   */
+  firstPublishedWriteInto(readSet: ReadSet, afterTs: Timestamp): Timestamp | null {
+    return this.firstOverlapAfter(afterTs, readSet, this.published)?.ts ?? null;
   }
 
   private flush(): void {

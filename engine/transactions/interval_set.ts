@@ -5,13 +5,9 @@
  * minimum: the empty string is the smallest key. Intervals that overlap or touch are merged,
  * so the set is always a sorted list of disjoint, non-adjacent intervals.
  */
-import type { IndexKey } from "../values/index_key.ts";
+import type { IndexKey, Interval } from "../values/index_key.ts";
 
-/** `[start, end)`; `end === null` is unbounded. */
-export interface Interval {
-  readonly start: IndexKey;
-  readonly end: IndexKey | null;
-}
+export type { Interval } from "../values/index_key.ts";
 
 /** True when `key` lies in `interval`. */
 export function intervalContains(interval: Interval, key: IndexKey): boolean {

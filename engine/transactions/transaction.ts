@@ -60,9 +60,6 @@ interface BufferedWrite {
   after: StoredDocument | null;
 }
 
-/** Per-table last `_creationTime` handed out, so creation times strictly increase per table. */
-const lastCreationTime = new Map<string, number>();
-
 export class Transaction {
   state: TransactionState = "open";
   readonly beginTs: Timestamp;
@@ -172,9 +169,7 @@ export class Transaction {
     this.assertWritable();
     const number = this.options.tables.numberOf(table);
     const id = generateDocumentId(number, randomBytesFromPool(16));
-    const previous = lastCreationTime.get(table) ?? 0;
-    const creationTime = this.options.nowMs > previous ? this.options.nowMs : previous + 0.001;
-    lastCreationTime.set(table, creationTime);
+    const creationTime = this.options.tables.nextCreationTime(table, this.options.nowMs);
     const document = storedDocument(id, table, { ...fields, _id: id, _creationTime: creationTime });
     this.stage(id, table, null, document);
     return id;

@@ -32,6 +32,12 @@ import { CommitTsPlaceholder, type Value } from "convex/values";
 /** An encoded index key: a latin1 byte string (every char code is 0..255). */
 export type IndexKey = string;
 
+/** `[start, end)` of index keys; `end === null` is unbounded above. */
+export interface Interval {
+  readonly start: IndexKey;
+  readonly end: IndexKey | null;
+}
+
 const UNDEFINED_TAG = 0x01;
 const NULL_TAG = 0x03;
 const ZERO_INT64_TAG = 0x08;

@@ -41,6 +41,15 @@ export const MAX_FUNCTION_RESULT_SIZE = 1 << 24;
 /** The system fields every document carries; the only top-level fields that may start with `_`. */
 export const SYSTEM_FIELDS: ReadonlySet<string> = new Set(["_id", "_creationTime"]);
 
+/** A document's fields without its system fields. */
+export function userFieldsOf(document: Readonly<Record<string, Value>>): Record<string, Value> {
+  const fields: Record<string, Value> = {};
+  for (const [key, value] of Object.entries(document)) {
+    if (!SYSTEM_FIELDS.has(key)) fields[key] = value;
+  }
+  return fields;
+}
+
 /**
  * Stands in for function arguments refused at the wire because they nest too deeply, so that
  * nothing downstream (cache keys, logs) recurses into them; the executor fails the call with

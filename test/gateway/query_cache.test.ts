@@ -80,7 +80,13 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(app.path, "convex", "auth.config.ts"), AUTH_CONFIG);
   fs.writeFileSync(path.join(app.path, "convex", "probe.ts"), PROBE);
   issuer = await startTestIssuer();
-  backend = await startTestBackend({ dir: app.path, env: { TEST_JWT_ISSUER: issuer.url } });
+  // Without the backend's own HTTP query cache, every upstream /api/query executes: the count
+  // of executions is the count of upstream reads these stories are about.
+  backend = await startTestBackend({
+    dir: app.path,
+    env: { TEST_JWT_ISSUER: issuer.url },
+    httpQueryCache: false,
+  });
 });
 
 afterAll(async () => {

@@ -26,16 +26,26 @@ function harness(): {
     },
   } as unknown as Executor;
   let publish: (commit: PublishedCommit) => void = () => {};
+  // The committer's log of published commits, as the live results catch up on it.
+  const published: PublishedCommit[] = [];
   const committer = {
     onPublish: (listener: (commit: PublishedCommit) => void) => {
       publish = listener;
       return () => {};
     },
+    openSnapshotAt: () => {},
+    closeSnapshot: () => {},
+    firstPublishedWriteInto: (readSet: ReadSet, afterTs: bigint) =>
+      published.find((commit) => commit.ts > afterTs && readSet.firstOverlap(commit.keys) !== null)
+        ?.ts ?? null,
   } as unknown as Committer;
   const liveQueries = new LiveQueries(executor, committer);
   return {
     liveQueries,
-    publish: (commit) => publish(commit),
+    publish: (commit) => {
+      published.push(commit);
+      publish(commit);
+    },
     finishNextRun: (value, ts) => {
       const readSet = new ReadSet();
       readSet.addInterval("things.by_key", { start: KEY, end: tuplePrefixEnd(KEY) });
