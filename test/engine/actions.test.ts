@@ -20,8 +20,9 @@ import { REPO_ROOT, tempDir, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { startSupplierStub, stubPrice, type SupplierStub } from "../utils/supplier_stub.ts";
 import { RawSyncSocket } from "../sync/support/raw_socket.ts";
-import { Deliveries, httpClient, serve, step, syncClient } from "../sync/support/clients.ts";
+import { httpClient, record, serve, syncClient } from "../sync/support/clients.ts";
 import { failure, raw } from "./support/fixture.ts";
+import { step } from "../utils/waits.ts";
 
 /** The actions fixture app (the folder holding its `convex/`). */
 export const ACTIONS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "actions_app");
@@ -364,9 +365,7 @@ describe("an action over the sync protocol", () => {
 
   it("resolves ConvexClient.action, and a subscription sees the action's write", async () => {
     await using client = syncClient(backend.url);
-    using notes = new Deliveries<Note[]>((onValue, onError) =>
-      client.onUpdate(fns.list, {}, onValue, onError),
-    );
+    using notes = record(client, fns.list, {});
     await notes.until(() => notes.values.length > 0, "the first notes");
     const result = await step(client.action(fns.addAndList, { body: "over sync" }), "the action");
     expect(result.bodies).toContain("over sync");

@@ -13,16 +13,11 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  REPO_ROOT,
-  startTestBackend,
-  tempDir,
-  within,
-  type TestBackend,
-} from "../utils/backend.ts";
+import { REPO_ROOT, startTestBackend, tempDir, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { metricValue, scrapeUntil } from "../utils/metrics.ts";
 import { FIXTURE_APP_DIR as ENGINE_APP_DIR } from "./support/fixture.ts";
+import { within } from "../utils/waits.ts";
 
 const STEP_MS = 5_000;
 const ACTIONS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "actions_app");

@@ -4,23 +4,21 @@
  * uploaded to file storage and served by URL; the supplier's webhook (an HTTP action). The
  * supplier is a local stub on 127.0.0.1:0.
  */
-import "../gateway/support/single_graphql.ts";
 import { makeFunctionReference } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
-import { startTestBackend, within, type TestBackend } from "../utils/backend.ts";
+import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { startSupplierStub, type SupplierStub } from "../utils/supplier_stub.ts";
 import { api, convexHttp } from "../gateway/support/example_app.ts";
 import {
   data,
-  eventually,
   post,
   record,
   startTestGateway,
-  STEP_MS,
   wsClient,
   type TestGateway,
 } from "../gateway/support/gateway.ts";
+import { eventually, STEP_MS, within } from "../utils/waits.ts";
 
 let supplier: SupplierStub;
 let backend: TestBackend;

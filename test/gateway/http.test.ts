@@ -6,19 +6,10 @@
  * GraphQL-over-HTTP validation errors (400 for `application/graphql-response+json`), an
  * unreachable backend is reported at once, and `dev: false` masks unexpected failures.
  */
-import "./support/single_graphql.ts";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import {
-  data,
-  get,
-  post,
-  request,
-  startTestGateway,
-  STEP_MS,
-  useSharedServers,
-} from "./support/gateway.ts";
+import { data, get, post, request, startTestGateway, useSharedServers } from "./support/gateway.ts";
 import {
   api,
   convexHttp,
@@ -30,6 +21,7 @@ import {
   UPDATE_STATUS,
   type OrderFields,
 } from "./support/example_app.ts";
+import { STEP_MS } from "../utils/waits.ts";
 
 const servers = useSharedServers();
 

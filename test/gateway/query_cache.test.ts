@@ -15,31 +15,24 @@
  * them 2^32 ns too small; the pool converts them exactly), and an identity behind another
  * identity's write to data it does not read (one upstream read per operation vouches for it).
  */
-import "./support/single_graphql.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  REPO_ROOT,
-  startTestBackend,
-  tempDir,
-  within,
-  type TestBackend,
-} from "../utils/backend.ts";
+import { REPO_ROOT, startTestBackend, tempDir, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, TEST_APPLICATION_ID, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { api, convexHttp, type OrderFields } from "./support/example_app.ts";
 import { UpstreamPool } from "../../gateway/upstream/pool.ts";
 import {
   data,
-  eventually,
   post,
+  record,
   startTestGateway,
-  STEP_MS,
   wsClient,
   type TestGateway,
   type WireResult,
 } from "./support/gateway.ts";
+import { delay, eventually, STEP_MS, within } from "../utils/waits.ts";
 
 const AUTH_CONFIG = `
 const issuer = process.env["TEST_JWT_ISSUER"] ?? "http://127.0.0.1:9";
@@ -219,24 +212,10 @@ describe("warm answers", () => {
     await using client = wsClient(gateway.url);
     const warmFrom = queryExecutions();
     for (let i = 0; i < 5; i++) {
-      const result = await within(
-        new Promise<WireResult>((resolve, reject) => {
-          let last: WireResult | undefined;
-          client.subscribe(
-            { query: COUNTER, variables: { name } },
-            {
-              next: (value) => {
-                last = value as WireResult;
-              },
-              error: reject,
-              complete: () => (last === undefined ? reject(new Error("no result")) : resolve(last)),
-            },
-          );
-        }),
-        STEP_MS,
-        "a one-off query over graphql-ws",
-      );
-      expect(result).toEqual({ data: { countersGet: 0 } });
+      using oneOff = record(client, { query: COUNTER, variables: { name } });
+      await oneOff.ended("a one-off query over graphql-ws");
+      expect(oneOff.error).toBeUndefined();
+      expect(oneOff.latest).toEqual({ data: { countersGet: 0 } });
     }
     expect(queryExecutions() - warmFrom).toBe(0);
     expect(gateway.pool.warmCount).toBe(1);
@@ -689,7 +668,7 @@ describe("errors", () => {
     // Past the token's expiry (not an assertion: the precondition of the next one).
     await within(
       // Past Convex's 5 s of leeway on `exp` too, after which HTTP reads refuse it as well.
-      new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAtMs + 5_300 - Date.now()))),
+      delay(Math.max(0, expiresAtMs + 5_300 - Date.now())),
       10_000,
       "the token to expire",
     );

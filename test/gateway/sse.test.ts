@@ -4,9 +4,8 @@
  * mutation, and closing the stream releases the upstream subscription. A `query @live` streams
  * the same way; a plain query streams one result and `complete`.
  */
-import "./support/single_graphql.ts";
 import { describe, expect, it } from "vitest";
-import { data, eventually, staysFalse, useSharedServers } from "./support/gateway.ts";
+import { data, useSharedServers } from "./support/gateway.ts";
 import { SseStream } from "./support/sse.ts";
 import {
   api,
@@ -16,6 +15,7 @@ import {
   PLACE_ORDER,
   WATCH_TABLE,
 } from "./support/example_app.ts";
+import { eventually, staysFalse } from "../utils/waits.ts";
 
 // Every test leaves nothing live behind (and the next one starts from zero).
 const servers = useSharedServers({ expectReleasedAfterEach: true });

@@ -7,17 +7,8 @@
  *   different variables do not;
  * - a `query @live` behaves like a subscription, and may read several Convex queries.
  */
-import "./support/single_graphql.ts";
 import { describe, expect, it } from "vitest";
-import {
-  data,
-  describe as describeError,
-  eventually,
-  record,
-  staysFalse,
-  wsClient,
-  useSharedServers,
-} from "./support/gateway.ts";
+import { data, record, wsClient, useSharedServers } from "./support/gateway.ts";
 import {
   api,
   convexHttp,
@@ -28,6 +19,8 @@ import {
   WATCH_TABLE,
   type OrderFields,
 } from "./support/example_app.ts";
+import { describeFailure as describeError } from "../utils/recorder.ts";
+import { eventually, staysFalse } from "../utils/waits.ts";
 
 // Every test leaves nothing live behind (and the next one starts from zero).
 const servers = useSharedServers({ expectReleasedAfterEach: true });

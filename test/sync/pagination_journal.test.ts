@@ -5,8 +5,9 @@
  */
 import { makeFunctionReference } from "convex/server";
 import { describe, expect, it } from "vitest";
-import { orders, record, serve, step, syncClient } from "./support/clients.ts";
+import { orders, record, serve, syncClient } from "./support/clients.ts";
 import { RawSyncSocket } from "./support/raw_socket.ts";
+import { step } from "../utils/waits.ts";
 
 interface Page {
   page: { dish: string }[];

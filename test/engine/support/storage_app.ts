@@ -6,7 +6,8 @@
 import path from "node:path";
 import { makeFunctionReference } from "convex/server";
 import type { GenericId } from "convex/values";
-import { REPO_ROOT, within } from "../../utils/backend.ts";
+import { REPO_ROOT } from "../../utils/backend.ts";
+import { within } from "../../utils/waits.ts";
 
 /** The storage fixture app (the folder holding its `convex/`). */
 export const STORAGE_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "storage_app");
