@@ -36,7 +36,7 @@ import {
   expectedSchedulerThroughputMs,
   schedulerThroughput,
 } from "./scheduler_throughput.ts";
-import { startWatchdog } from "./support/harness.ts";
+import { startWatchdog } from "./support/options.ts";
 import {
   DEFAULT_UPDATE_LATENCY_OPTIONS,
   expectedUpdateLatencyMs,
