@@ -3,28 +3,12 @@
  * serialise them) still behave as if they ran one after the other: optimistic concurrency
  * control detects every conflicting read-modify-write and the backend retries the loser.
  */
-import { makeFunctionReference } from "convex/server";
-import type { GenericId } from "convex/values";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT, newClient, serve } from "./support/fixture.ts";
 import { step } from "../utils/waits.ts";
+import { api } from "../../convex/_generated/api.js";
 
-const counters = {
-  increment: makeFunctionReference<"mutation", { name: string }, number>("counters:increment"),
-  get: makeFunctionReference<"query", { name: string }, number>("counters:get"),
-};
-const orders = {
-  placeOrder: makeFunctionReference<
-    "mutation",
-    { dish: string; table: number },
-    GenericId<"orders">
-  >("orders:placeOrder"),
-  getOrdersByTable: makeFunctionReference<
-    "query",
-    { table: number },
-    { _id: string; dish: string }[]
-  >("orders:getOrdersByTable"),
-};
+const { counters, orders } = api;
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -7,8 +7,7 @@
  * mutation; determinism inside queries and mutations; and `consistentQuery`, which reads every
  * query of one client at the timestamp `/api/query_ts` gave it.
  */
-import { ConvexError, type GenericId } from "convex/values";
-import { makeFunctionReference } from "convex/server";
+import { ConvexError } from "convex/values";
 import { describe, expect, it } from "vitest";
 import {
   REPO_ROOT,
@@ -23,37 +22,9 @@ import {
   type ItemDoc,
 } from "./support/fixture.ts";
 import { step } from "../utils/waits.ts";
+import { api } from "../../convex/_generated/api.js";
 
-type OrderStatus = "placed" | "preparing" | "ready" | "served";
-
-interface Order {
-  _id: GenericId<"orders">;
-  _creationTime: number;
-  dish: string;
-  table: number;
-  status: OrderStatus;
-  notes?: string;
-  createdAt: number;
-}
-
-const orders = {
-  placeOrder: makeFunctionReference<
-    "mutation",
-    { dish: string; table: number; notes?: string },
-    GenericId<"orders">
-  >("orders:placeOrder"),
-  getOrderById: makeFunctionReference<"query", { id: GenericId<"orders"> }, Order | null>(
-    "orders:getOrderById",
-  ),
-  updateStatus: makeFunctionReference<
-    "mutation",
-    { id: GenericId<"orders">; status: OrderStatus },
-    null
-  >("orders:updateStatus"),
-  getOrdersByTable: makeFunctionReference<"query", { table: number }, Order[]>(
-    "orders:getOrdersByTable",
-  ),
-};
+const { orders } = api;
 
 /** The `data` of a `ConvexError` the client threw (fails the test for any other error). */
 function convexErrorData(error: Error): unknown {

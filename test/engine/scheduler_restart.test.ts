@@ -17,6 +17,7 @@ import { startChildBackend } from "./support/child_backend.ts";
 import { httpClient } from "../sync/support/clients.ts";
 import { app, SCHEDULER_APP_DIR, START_MS, type Job } from "./support/scheduler_app.ts";
 import { eventually, step } from "../utils/waits.ts";
+import type { Id } from "../fixtures/scheduler_app/convex/_generated/dataModel.js";
 
 /** An external service that records requests and answers none until disposed. */
 async function startSilentService(): Promise<
@@ -66,7 +67,10 @@ it("keeps mutations exactly once and actions at most once across a restart", asy
     }),
     "the quote request to be scheduled",
   );
-  const state = async (client: typeof before, id: string): Promise<Job["state"] | undefined> =>
+  const state = async (
+    client: typeof before,
+    id: Id<"_scheduled_functions">,
+  ): Promise<Job["state"] | undefined> =>
     (await step(client.query(app.job, { id }), "a job"))?.state;
   await eventually(() => service.requests.length === 2, "the actions to call the service");
   // The ramen reminder was due at once: wait (bounded) until it has run.
@@ -128,7 +132,10 @@ it("keeps the same guarantees after kill -9 (a backend process killed mid-action
     "the backend process to start",
   );
   const before = httpClient(child.url);
-  const state = async (client: typeof before, id: string): Promise<Job["state"] | undefined> =>
+  const state = async (
+    client: typeof before,
+    id: Id<"_scheduled_functions">,
+  ): Promise<Job["state"] | undefined> =>
     (await step(client.query(app.job, { id }), "a job"))?.state;
   const done = await step(before.mutation(app.place, { dish: "ramen", remindInMs: 0 }), "ramen");
   const later = await step(

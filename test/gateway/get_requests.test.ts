@@ -12,7 +12,8 @@
 import { ApolloClient, gql, HttpLink, InMemoryCache } from "@apollo/client";
 import { cacheExchange, Client, fetchExchange } from "@urql/core";
 import { describe, expect, it } from "vitest";
-import { convexHttp, api } from "./support/example_app.ts";
+import { convexHttp } from "./support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
 import { request, startTestGateway, useSharedServers } from "./support/gateway.ts";
 import { STEP_MS, within } from "../utils/waits.ts";
 import { Recorder } from "../utils/recorder.ts";
@@ -37,7 +38,7 @@ describe("urql's default client", () => {
       exchanges: [cacheExchange, fetchExchange],
       fetch: recordingFetch(methods),
     });
-    await convexHttp(servers.backend.url).mutation(api.increment, { name: "urql-get" });
+    await convexHttp(servers.backend.url).mutation(api.counters.increment, { name: "urql-get" });
     const result = await within(
       client.query(COUNTER, { name: "urql-get" }).toPromise(),
       STEP_MS,
@@ -61,7 +62,7 @@ describe("urql's default client", () => {
       return () => subscription.unsubscribe();
     });
     await updates.atLeast(1, "the first SSE event");
-    await convexHttp(servers.backend.url).mutation(api.increment, { name: "urql-sse" });
+    await convexHttp(servers.backend.url).mutation(api.counters.increment, { name: "urql-sse" });
     await updates.atLeast(2, "the update over SSE");
     expect(updates.values).toEqual([{ countersGet: 0 }, { countersGet: 1 }]);
   });

@@ -21,7 +21,8 @@ import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, startTestBackend, tempDir, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, TEST_APPLICATION_ID, type TestIssuer } from "../utils/jwt_issuer.ts";
-import { api, convexHttp, type OrderFields } from "./support/example_app.ts";
+import { convexHttp, type OrderFields } from "./support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
 import { UpstreamPool } from "../../gateway/upstream/pool.ts";
 import {
   data,
@@ -159,24 +160,26 @@ function nonDecreasing(values: readonly number[]): boolean {
 const BIT_31 = 1n << 31n;
 
 /**
- * Waits until bit 31 of the wall clock's timestamp (what the backend's next commit gets, see
- * engine/transactions/timestamp.ts) is `set`, with between `minLeftMs` and `maxLeftMs` ms left
- * before it flips. Takes at most one cycle (2^32 ns, about 4.3 s).
+ * Two wall-clock instants (ms) a few seconds ahead, in one cycle of bit 31 (2^32 ns): `clear`,
+ * 300 ms before bit 31 of a timestamp turns on, and `set`, 1 s after. Commit timestamps are the
+ * wall clock in ns (engine/transactions/timestamp.ts), so pinning `Date` at these instants makes
+ * the backend's next commits take that bit, with no waiting for the real clock to get there.
  */
-async function waitForBit31(set: boolean, minLeftMs: number, maxLeftMs: number): Promise<void> {
-  const ready = (): boolean => {
-    const ts = BigInt(Date.now()) * 1_000_000n;
-    const leftMs = Number((BIT_31 - (ts % BIT_31)) / 1_000_000n);
-    return ((ts & BIT_31) !== 0n) === set && leftMs >= minLeftMs && leftMs <= maxLeftMs;
+function bit31Instants(): { clear: number; set: number } {
+  const cycle = BIT_31 * 2n;
+  const nextCycle = (BigInt(Date.now()) * 1_000_000n / cycle + 1n) * cycle;
+  const ms = (ns: bigint): number => Number(ns / 1_000_000n);
+  return {
+    clear: ms(nextCycle + BIT_31 - 300_000_000n),
+    set: ms(nextCycle + BIT_31 + 1_000_000_000n),
   };
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe("warm answers", () => {
   it("answers a repeated query from the warm subscription, with no upstream execution", async () => {
     await using gateway = await ownGateway();
     const name = "warm-repeat";
-    await convexHttp(backend.url).mutation(api.increment, { name });
+    await convexHttp(backend.url).mutation(api.counters.increment, { name });
 
     // The first read of the identity goes over HTTP (one execution), and opens its client.
     const before = queryExecutions();
@@ -232,7 +235,7 @@ describe("freshness", () => {
     const executions = queryExecutions();
     const seen: number[] = [];
     for (let i = 1; i <= 5; i++) {
-      const written = await direct.mutation(api.increment, { name });
+      const written = await direct.mutation(api.counters.increment, { name });
       expect(written).toBe(i);
       seen.push(
         ...(await pollUntil(
@@ -319,7 +322,7 @@ describe("freshness", () => {
     let writing = true;
     const direct = convexHttp(backend.url);
     const noise = (async () => {
-      while (writing) await direct.mutation(api.increment, { name: other });
+      while (writing) await direct.mutation(api.counters.increment, { name: other });
     })();
     const pooled = (async () => {
       for (let i = 0; i < 15; i++)
@@ -372,7 +375,7 @@ describe("freshness", () => {
     expect(await readCounter(gateway, "unrelated-read")).toBe(0);
     expect(queryExecutions() - executions).toBe(3);
     // A write elsewhere to what the anonymous client reads: it is pushed, and never missed.
-    await convexHttp(backend.url).mutation(api.increment, { name: "unrelated-read" });
+    await convexHttp(backend.url).mutation(api.counters.increment, { name: "unrelated-read" });
     await pollUntil(
       () => readCounter(gateway, "unrelated-read"),
       (value) => value === 1,
@@ -397,14 +400,25 @@ describe("freshness", () => {
     await warm(gateway, null, () => readCounter(gateway, "bit31-anonymous"));
     await eventually(() => gateway.pool.canWrite(null), "the anonymous client to take writes");
 
-    // Late in a stretch where bit 31 of new timestamps is clear: the anonymous identity writes,
-    // and its client syncs at that write (exact: bit 31 clear).
-    await waitForBit31(false, 150, 600);
+    // Only `Date` is pinned (timers stay real), and only for the writes below.
+    const instants = bit31Instants();
+    vi.useFakeTimers({ toFake: ["Date"], now: instants.clear });
+    try {
+      await bit31Story(gateway, bob);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  /** The story of the test above, with `Date` at an instant where bit 31 is clear. */
+  async function bit31Story(gateway: TestGateway, bob: string): Promise<void> {
+    // Bit 31 of new timestamps is clear: the anonymous identity writes, and its client syncs at
+    // that write (exact: bit 31 clear).
     expect(await incrementCounter(gateway, "bit31-anonymous")).toBe(1);
 
-    // Just after bit 31 is set: bob writes something the anonymous client does not read. The
-    // anonymous client gets no Transition for it, so it has not synced past the write.
-    await waitForBit31(true, 1_000, 2_200);
+    // Bit 31 is set: bob writes something the anonymous client does not read. The anonymous
+    // client gets no Transition for it, so it has not synced past the write.
+    vi.setSystemTime(bit31Instants.last?.set ?? 0);
     const transitions = gateway.pool.transitionCount(null);
     expect(await incrementCounter(gateway, "bit31-elsewhere", bob)).toBe(1);
     const synced = gateway.pool.transitionCount(null) > transitions;
@@ -475,7 +489,7 @@ describe("freshness", () => {
     const cachedReads = await readWhile(
       (async () => {
         for (let i = 0; i < 10; i++)
-          await direct.mutation(api.placeOrder, { dish: `direct ${i}`, table });
+          await direct.mutation(api.orders.placeOrder, { dish: `direct ${i}`, table });
       })(),
     );
     expect(cachedReads).toBeGreaterThan(3);
@@ -487,7 +501,7 @@ describe("freshness", () => {
       (async () => {
         for (let i = 0; i < 10; i++) {
           if (i % 2 === 0) await viaGateway(`gateway ${i}`);
-          else await direct.mutation(api.placeOrder, { dish: `direct again ${i}`, table });
+          else await direct.mutation(api.orders.placeOrder, { dish: `direct again ${i}`, table });
         }
       })(),
     );

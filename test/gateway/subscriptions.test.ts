@@ -10,7 +10,6 @@
 import { describe, expect, it } from "vitest";
 import { data, record, wsClient, useSharedServers } from "./support/gateway.ts";
 import {
-  api,
   convexHttp,
   dishes,
   LIVE_TABLE,
@@ -19,6 +18,8 @@ import {
   WATCH_TABLE,
   type OrderFields,
 } from "./support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
+import type { Id } from "../../convex/_generated/dataModel.js";
 import { describeFailure as describeError } from "../utils/recorder.ts";
 import { eventually, staysFalse } from "../utils/waits.ts";
 
@@ -60,8 +61,8 @@ describe("a subscription over graphql-ws", () => {
     expect(dishes(second.data?.["ordersGetOrdersByTable"])).toEqual(["soup", "salad"]);
 
     // 3. A mutation made with the official client, straight against the backend.
-    await convexHttp(servers.backend.url).mutation(api.updateStatus, {
-      id: soup,
+    await convexHttp(servers.backend.url).mutation(api.orders.updateStatus, {
+      id: soup as Id<"orders">, // an id the gateway returned
       status: "preparing",
     });
     const third = await watch.next("the result after a direct Convex mutation");
@@ -266,7 +267,9 @@ describe("query @live over graphql-ws", () => {
     expect((await live.next("the current result")).data).toEqual({ orders: [], count: 0 });
     expect(servers.gateway.pool.subscriptionCount).toBe(2);
 
-    await convexHttp(servers.backend.url).mutation(api.increment, { name: "live-dashboard" });
+    await convexHttp(servers.backend.url).mutation(api.counters.increment, {
+      name: "live-dashboard",
+    });
     expect((await live.next("the result after the counter moved")).data).toEqual({
       orders: [],
       count: 1,

@@ -13,6 +13,7 @@ import {
   type UserIdentity,
 } from "convex/server";
 import type { GenericId } from "convex/values";
+import { api } from "../../../convex/_generated/api.js";
 import type { BackendOptions } from "../../../engine/index.ts";
 import { REPO_ROOT, startTestBackend, tempDir, type TestBackend } from "../../utils/backend.ts";
 import { Recorder } from "../../utils/recorder.ts";
@@ -21,34 +22,8 @@ import { within } from "../../utils/waits.ts";
 /** The auth fixture app (the folder holding its `convex/`). */
 export const AUTH_APP_DIR = path.join(REPO_ROOT, "test", "sync", "fixtures", "auth_app");
 
-export type OrderStatus = "placed" | "preparing" | "ready" | "served";
-
-export interface Order {
-  _id: GenericId<"orders">;
-  _creationTime: number;
-  dish: string;
-  table: number;
-  status: OrderStatus;
-  notes?: string;
-  createdAt: number;
-}
-
-/** The example app's functions used here. */
-export const orders = {
-  placeOrder: makeFunctionReference<
-    "mutation",
-    { dish: string; table: number; notes?: string },
-    GenericId<"orders">
-  >("orders:placeOrder"),
-  getOrdersByTable: makeFunctionReference<"query", { table: number }, Order[]>(
-    "orders:getOrdersByTable",
-  ),
-};
-
-export const counters = {
-  increment: makeFunctionReference<"mutation", { name: string }, number>("counters:increment"),
-  get: makeFunctionReference<"query", { name: string }, number>("counters:get"),
-};
+/** The example app's functions, from its generated api. */
+export const { orders, counters } = api;
 
 type Empty = Record<string, never>;
 
