@@ -9,22 +9,13 @@
  *   node cli/run_ts.js bench/action_overhead.ts [--calls 1000] [--in-flight 8] [--rounds 5]
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { startEngineProcess } from "./support/engine_process.ts";
-import {
-  describeMachine,
-  formatMs,
-  formatTable,
-  isEntryPoint,
-  percentile,
-  positiveCount,
-  runCountedLoad,
-  startWatchdog,
-  tempDir,
-} from "./support/harness.ts";
+import { percentile, runCountedLoad, tempDir } from "./support/harness.ts";
+import { count, flag, runFromCommandLine, type Flags } from "./support/options.ts";
 import { REPO_ROOT } from "./support/protocol.ts";
+import { formatMs, formatRatio, Report } from "./support/report.ts";
 
 export interface ActionOverheadOptions {
   /** Calls per path and mode, over all rounds. @default 1_000 */
@@ -39,6 +30,12 @@ export const DEFAULT_ACTION_OVERHEAD_OPTIONS: ActionOverheadOptions = {
   calls: 1_000,
   inFlight: 8,
   rounds: 5,
+};
+
+const FLAGS: Flags<ActionOverheadOptions> = {
+  calls: flag("calls", count),
+  inFlight: flag("in-flight", count),
+  rounds: flag("rounds", count),
 };
 
 /** A rough upper bound of the run time, for `run_all.ts`'s watchdog. */
@@ -89,7 +86,11 @@ async function measure(
 }
 
 export async function actionOverhead(options: ActionOverheadOptions): Promise<void> {
-  console.log(`action_overhead: ${describeMachine()}`);
+  const report = new Report();
+  report.heading(
+    `Action overhead: an action doing one ctx.runQuery vs that query, ${options.calls} calls ` +
+      `per path and mode`,
+  );
   await using data = tempDir("bench-action-");
   await using backend = await startEngineProcess({
     dataFile: path.join(data.path, "data.sqlite3"),
@@ -120,34 +121,18 @@ export async function actionOverhead(options: ActionOverheadOptions): Promise<vo
       "action doing that query",
       formatMs(percentile(action, 50)),
       formatMs(percentile(action, 99)),
-      `${ratio.toFixed(2)}x`,
+      formatRatio(ratio),
     ]);
   }
-  console.log(`\nLatency (ms), ${options.calls} calls per path and mode:`);
-  console.log(formatTable(["mode", "path", "p50", "p99", "action/query p50"], rows));
+  report.line(`Latency (ms), ${options.calls} calls per path and mode:`);
+  report.table(["mode", "path", "p50", "p99", "action/query p50"], rows);
+  report.finish();
 }
 
-if (isEntryPoint(import.meta.url)) {
-  const { values } = parseArgs({
-    options: {
-      calls: { type: "string" },
-      "in-flight": { type: "string" },
-      rounds: { type: "string" },
-    },
-  });
-  const options: ActionOverheadOptions = {
-    calls: positiveCount("calls", values.calls, DEFAULT_ACTION_OVERHEAD_OPTIONS.calls),
-    inFlight: positiveCount(
-      "in-flight",
-      values["in-flight"],
-      DEFAULT_ACTION_OVERHEAD_OPTIONS.inFlight,
-    ),
-    rounds: positiveCount("rounds", values.rounds, DEFAULT_ACTION_OVERHEAD_OPTIONS.rounds),
-  };
-  const stopWatchdog = startWatchdog(
-    2 * expectedActionOverheadMs(options),
-    "bench/action_overhead",
-  );
-  await actionOverhead(options);
-  stopWatchdog();
-}
+await runFromCommandLine(import.meta.url, {
+  name: "bench/action_overhead",
+  defaults: DEFAULT_ACTION_OVERHEAD_OPTIONS,
+  flags: FLAGS,
+  expectedMs: expectedActionOverheadMs,
+  run: actionOverhead,
+});

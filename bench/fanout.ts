@@ -37,9 +37,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ConvexHttpClient } from "convex/browser";
-import { makeFunctionReference } from "convex/server";
+import { api } from "../convex/_generated/api.js";
 import { startEngineProcess } from "./support/engine_process.ts";
 import {
   startServerProcess,
@@ -49,18 +48,9 @@ import {
   type SubscriberFleet,
 } from "./support/gateway_processes.ts";
 import { monotonicMs, type ServerKind, type ServerStats } from "./support/gateway_protocol.ts";
-import {
-  describeMachine,
-  formatCount,
-  formatMs,
-  formatTable,
-  isEntryPoint,
-  percentile,
-  positiveCount,
-  sleep,
-  startWatchdog,
-  tempDir,
-} from "./support/harness.ts";
+import { percentile, sleep, tempDir } from "./support/harness.ts";
+import { count, flag, listOf, oneOf, runFromCommandLine, type Flags } from "./support/options.ts";
+import { formatCount, formatMs, formatRatio, Report, verdict } from "./support/report.ts";
 
 export interface FanoutOptions {
   /** Subscribers per server. @default 10_000 (or `BENCH_FANOUT_SUBSCRIBERS`) */
@@ -76,12 +66,7 @@ export interface FanoutOptions {
 /** `BENCH_FANOUT_SUBSCRIBERS`, when set: the default subscriber count. */
 function subscribersFromEnv(): number | undefined {
   const text = process.env["BENCH_FANOUT_SUBSCRIBERS"];
-  if (text === undefined || text === "") return undefined;
-  const value = Number(text.replaceAll("_", "").replaceAll(",", ""));
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`BENCH_FANOUT_SUBSCRIBERS: expected a positive integer, got ${text}`);
-  }
-  return value;
+  return text === undefined || text === "" ? undefined : count(text, "BENCH_FANOUT_SUBSCRIBERS");
 }
 
 export const DEFAULT_FANOUT_OPTIONS: FanoutOptions = {
@@ -91,17 +76,22 @@ export const DEFAULT_FANOUT_OPTIONS: FanoutOptions = {
   servers: ["gateway", "yoga"],
 };
 
+const FLAGS: Flags<FanoutOptions> = {
+  subscribers: flag("subscribers", count),
+  updates: flag("updates", count),
+  intervalMs: flag("interval", count),
+  servers: flag("servers", listOf(oneOf("gateway", "yoga"))),
+};
+
 const COUNTER = "hot";
 const SUBSCRIPTION = `subscription { countersGet(name: "${COUNTER}") }`;
-const INCREMENT = makeFunctionReference<"mutation">("counters:increment");
+const INCREMENT = api.counters.increment;
 /** Unmeasured updates after subscribing, each awaited until every subscriber has it. */
 const WARMUP_UPDATES = 5;
 /** Sockets opened at once (the listen backlog is 511). */
 const CONNECT_BATCH = 250;
 /** File descriptors each process needs besides one per socket. */
 const SPARE_FDS = 256;
-
-const log = (line = ""): void => void process.stdout.write(`${line}\n`);
 
 /** One measured update: when it was sent, and the instant its latency counts from. */
 interface Update {
@@ -163,7 +153,7 @@ function updater(kind: ServerKind, server: ServerProcess, mutator: ConvexHttpCli
     case "gateway":
       return async () => {
         const sentMs = monotonicMs();
-        const value = (await mutator.mutation(INCREMENT, { name: COUNTER })) as number;
+        const value = await mutator.mutation(INCREMENT, { name: COUNTER });
         return { value, sentMs, originMs: monotonicMs() };
       };
     case "yoga":
@@ -299,11 +289,11 @@ async function runServer(
 export async function fanout(
   options: FanoutOptions = DEFAULT_FANOUT_OPTIONS,
 ): Promise<FanoutResult[]> {
-  log(
-    `== Fan-out: ${formatCount(options.subscribers)} graphql-ws subscribers of one live query, ` +
-      `an update every ${options.intervalMs} ms (${options.updates} measured), gateway vs plain Yoga ==`,
+  const report = new Report();
+  report.heading(
+    `Fan-out: ${formatCount(options.subscribers)} graphql-ws subscribers of one live query, ` +
+      `an update every ${options.intervalMs} ms (${options.updates} measured), gateway vs plain Yoga`,
   );
-  log(describeMachine());
   const limit = openFileLimit();
   if (limit !== null && limit < options.subscribers + SPARE_FDS) {
     throw new Error(
@@ -323,49 +313,57 @@ export async function fanout(
   for (const kind of options.servers) {
     results.push(await runServer(kind, engine.url, mutator, options));
   }
-  log();
+  printTable(report, results, options);
+  printAftermath(report, results);
+  report.finish();
+  return results;
+}
+
+/** The results table and what its columns mean. */
+function printTable(
+  report: Report,
+  results: readonly FanoutResult[],
+  options: FanoutOptions,
+): void {
   const ms = (values: readonly number[], p: number): string => formatMs(percentile(values, p));
   const bytes = (value: number): string => `${formatCount(value / 1024)} KiB`;
-  log(
-    formatTable(
-      [
-        "server",
-        "subscribers",
-        "values all/some/none",
-        "origin->first p50",
-        "origin->last p50",
-        "p99",
-        "send->last p50",
-        "p99",
-        "CPU/fan-out ms",
-        "CPU/message µs",
-        "loop busy",
-        "longest stall ms",
-        "heap/sub",
-        "RSS/sub",
-        "connect s",
-      ],
-      results.map((result) => [
-        result.server,
-        formatCount(result.subscribers),
-        valueCounts(result),
-        ms(result.originToFirstMs, 50),
-        ms(result.originToLastMs, 50),
-        ms(result.originToLastMs, 99),
-        ms(result.sendToLastMs, 50),
-        ms(result.sendToLastMs, 99),
-        formatMs((result.cpuPerMessageUs * result.subscribers) / 1000),
-        formatMs(result.cpuPerMessageUs),
-        `${(result.loopBusy * 100).toFixed(0)}%`,
-        formatMs(result.longestStallMs),
-        bytes(result.heapPerSubscriber),
-        bytes(result.rssPerSubscriber),
-        (result.connectMs / 1000).toFixed(1),
-      ]),
-    ),
+  report.table(
+    [
+      "server",
+      "subscribers",
+      "values all/some/none",
+      "origin->first p50",
+      "origin->last p50",
+      "p99",
+      "send->last p50",
+      "p99",
+      "CPU/fan-out ms",
+      "CPU/message µs",
+      "loop busy",
+      "longest stall ms",
+      "heap/sub",
+      "RSS/sub",
+      "connect s",
+    ],
+    results.map((result) => [
+      result.server,
+      formatCount(result.subscribers),
+      valueCounts(result),
+      ms(result.originToFirstMs, 50),
+      ms(result.originToLastMs, 50),
+      ms(result.originToLastMs, 99),
+      ms(result.sendToLastMs, 50),
+      ms(result.sendToLastMs, 99),
+      formatMs((result.cpuPerMessageUs * result.subscribers) / 1000),
+      formatMs(result.cpuPerMessageUs),
+      `${(result.loopBusy * 100).toFixed(0)}%`,
+      formatMs(result.longestStallMs),
+      bytes(result.heapPerSubscriber),
+      bytes(result.rssPerSubscriber),
+      (result.connectMs / 1000).toFixed(1),
+    ]),
   );
-  log();
-  log(
+  report.line(
     "(ms; origin = gateway: the mutation's acknowledgement, yoga: the publish; send = the mutation " +
       "sent / the publish requested; first/last = the first/last subscriber to have the value (or " +
       "a newer one); values all/some/none = measured values that reached every / some / no " +
@@ -375,14 +373,19 @@ export async function fanout(
       `it is under the interval (${options.intervalMs} ms); heap/sub and RSS/sub = the server ` +
       "process after a full GC, idle subscribers, per subscriber)",
   );
+}
+
+/** The ratio to plain Yoga, what is left after everyone leaves, values short of everyone, problems. */
+function printAftermath(report: Report, results: readonly FanoutResult[]): void {
+  const bytes = (value: number): string => `${formatCount(value / 1024)} KiB`;
   const gateway = results.find((result) => result.server === "gateway");
   const yoga = results.find((result) => result.server === "yoga");
   if (gateway !== undefined && yoga !== undefined) {
     const ratio = (p: number): number =>
       percentile(gateway.originToLastMs, p) / percentile(yoga.originToLastMs, p);
-    log(
-      `gateway/yoga, to the last subscriber: p50 ${ratio(50).toFixed(2)}x, p99 ${ratio(99).toFixed(2)}x ` +
-        `(target <= 1.25x at p50: ${ratio(50) <= 1.25 ? "met" : "NOT met"})`,
+    report.line(
+      `gateway/yoga, to the last subscriber: p50 ${formatRatio(ratio(50))}, p99 ${formatRatio(ratio(99))} ` +
+        `(target <= 1.25x at p50: ${verdict(ratio(50) <= 1.25)})`,
     );
   }
   for (const result of results) {
@@ -391,27 +394,24 @@ export async function fanout(
         ? ""
         : `, live operations ${result.liveLeft.operations}, upstream subscriptions ` +
           `${result.liveLeft.upstreamSubscriptions}, upstream connections ${result.liveLeft.upstreamClients}`;
-    log(
+    report.line(
       `${result.server}: after every subscriber left: heap ${result.heapLeftBytes >= 0 ? "+" : ""}` +
         `${bytes(result.heapLeftBytes)} since before subscribing${left}`,
     );
     const skipped = [...result.incomplete].filter(([, count]) => count === 0);
     if (skipped.length > 0) {
-      log(
+      report.line(
         `${result.server}: values no subscriber received: ${skipped.map(([value]) => value).join(", ")}`,
       );
     }
     for (const [value, count] of result.incomplete) {
       if (count === 0) continue;
-      log(
+      report.line(
         `${result.server}: value ${value} reached ${formatCount(count)} of ${formatCount(result.subscribers)}`,
       );
     }
-    for (const problem of result.problems) log(`${result.server}: problem: ${problem}`);
+    for (const problem of result.problems) report.problem(result.server, `problem: ${problem}`);
   }
-  log();
-  if (results.some((result) => result.problems.length > 0)) process.exitCode = 1;
-  return results;
 }
 
 /** `all/some/none`: measured values that reached every subscriber, some of them, none. */
@@ -419,31 +419,6 @@ function valueCounts(result: FanoutResult): string {
   const none = [...result.incomplete.values()].filter((count) => count === 0).length;
   const some = result.incomplete.size - none;
   return `${result.updates - result.incomplete.size}/${some}/${none}`;
-}
-
-function parseOptions(argv: readonly string[]): FanoutOptions {
-  const defaults = DEFAULT_FANOUT_OPTIONS;
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      subscribers: { type: "string" },
-      updates: { type: "string" },
-      interval: { type: "string" },
-      servers: { type: "string" },
-    },
-    strict: true,
-  });
-  const servers =
-    values.servers?.split(",").map((text): ServerKind => {
-      if (text === "gateway" || text === "yoga") return text;
-      throw new Error(`--servers: expected gateway and/or yoga, got ${JSON.stringify(text)}`);
-    }) ?? defaults.servers;
-  return {
-    subscribers: positiveCount("subscribers", values.subscribers, defaults.subscribers),
-    updates: positiveCount("updates", values.updates, defaults.updates),
-    intervalMs: positiveCount("interval", values.interval, defaults.intervalMs),
-    servers,
-  };
 }
 
 /** A generous upper bound of the run time: start-ups, 5 ms per subscriber, the updates. */
@@ -455,9 +430,10 @@ export function expectedFanoutMs(options: FanoutOptions): number {
   return 15_000 + options.servers.length * perServer;
 }
 
-if (isEntryPoint(import.meta.url)) {
-  const options = parseOptions(process.argv.slice(2));
-  const stopWatchdog = startWatchdog(expectedFanoutMs(options) * 2, "fanout");
-  await fanout(options);
-  stopWatchdog();
-}
+await runFromCommandLine(import.meta.url, {
+  name: "fanout",
+  defaults: DEFAULT_FANOUT_OPTIONS,
+  flags: FLAGS,
+  expectedMs: expectedFanoutMs,
+  run: fanout,
+});

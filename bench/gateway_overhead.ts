@@ -30,23 +30,13 @@
  *     [--in-flight 16] [--rounds 5] [--orders 20]
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ConvexHttpClient } from "convex/browser";
-import { makeFunctionReference } from "convex/server";
+import { api } from "../convex/_generated/api.js";
 import { startEngineProcess, type EngineProcess } from "./support/engine_process.ts";
 import { startServerProcess, type ServerProcess } from "./support/gateway_processes.ts";
-import {
-  describeMachine,
-  formatCount,
-  formatMs,
-  formatTable,
-  isEntryPoint,
-  percentile,
-  positiveCount,
-  runCountedLoad,
-  startWatchdog,
-  tempDir,
-} from "./support/harness.ts";
+import { percentile, runCountedLoad, tempDir } from "./support/harness.ts";
+import { count, flag, runFromCommandLine, type Flags } from "./support/options.ts";
+import { formatCount, formatMs, formatRatio, Report, verdict } from "./support/report.ts";
 
 export interface GatewayOverheadOptions {
   /** Sequential requests per path (over all rounds). @default 500 */
@@ -69,9 +59,17 @@ export const DEFAULT_GATEWAY_OVERHEAD_OPTIONS: GatewayOverheadOptions = {
   orders: 20,
 };
 
+const FLAGS: Flags<GatewayOverheadOptions> = {
+  sequential: flag("sequential", count),
+  concurrent: flag("concurrent", count),
+  inFlight: flag("in-flight", count),
+  rounds: flag("rounds", count),
+  orders: flag("orders", count),
+};
+
 const TABLE = 2;
-const GET_ORDERS = makeFunctionReference<"query">("orders:getOrdersByTable");
-const PLACE_ORDER = makeFunctionReference<"mutation">("orders:placeOrder");
+const GET_ORDERS = api.orders.getOrdersByTable;
+const PLACE_ORDER = api.orders.placeOrder;
 const GRAPHQL_QUERY = /* GraphQL */ `
   query OrdersByTable($table: Float!) {
     ordersGetOrdersByTable(table: $table) {
@@ -91,8 +89,6 @@ const WARMUP_FRACTION = 0.2;
 const PATHS = ["gateway", "gateway no-cache", "direct", "direct 2-step"] as const;
 type PathName = (typeof PATHS)[number];
 type Mode = "sequential" | "concurrent";
-
-const log = (line = ""): void => void process.stdout.write(`${line}\n`);
 
 /** What one (mode, path) accumulates over the rounds. */
 interface Tally {
@@ -214,11 +210,11 @@ function shares(total: number, parts: number): number[] {
 export async function gatewayOverhead(
   options: GatewayOverheadOptions = DEFAULT_GATEWAY_OVERHEAD_OPTIONS,
 ): Promise<GatewayOverheadResult[]> {
-  log(
-    `== Gateway overhead: orders:getOrdersByTable({table: ${TABLE}}) (${options.orders} orders) ` +
-      `through the gateway vs directly ==`,
+  const report = new Report();
+  report.heading(
+    `Gateway overhead: orders:getOrdersByTable({table: ${TABLE}}) (${options.orders} orders) ` +
+      `through the gateway vs directly`,
   );
-  log(describeMachine());
   await using dir = tempDir("convex-graphql-gateway-overhead-");
   await using engine = await startEngineProcess({
     dataFile: path.join(dir.path, "engine.sqlite3"),
@@ -231,12 +227,12 @@ export async function gatewayOverhead(
     { mode: "sequential", total: options.sequential, inFlight: 1 },
     { mode: "concurrent", total: options.concurrent, inFlight: options.inFlight },
   ];
-  log(
+  report.line(
     `${formatCount(options.sequential)} sequential and ${formatCount(options.concurrent)} ` +
       `concurrent (${options.inFlight} in flight) requests per path, in ${options.rounds} ` +
       `interleaved rounds after a warm-up`,
   );
-  log();
+  report.line();
 
   // Warm-up: every path, every mode (JIT, connection pools, the engine's caches).
   for (const { total, inFlight } of modes) {
@@ -280,76 +276,51 @@ export async function gatewayOverhead(
   );
   const perRequest = (micros: number, tally: Tally): string =>
     formatMs(micros / 1000 / Math.max(1, tally.requests));
-  log(
-    formatTable(
-      [
-        "mode",
-        "path",
-        "requests",
-        "p50 ms",
-        "p99 ms",
-        "req/s",
-        "engine CPU/req ms",
-        "gateway CPU/req ms",
-        "caller CPU/req ms",
-        "engine queries/req",
-      ],
-      results.map(({ mode, path: name, tally }) => [
-        mode,
-        name,
-        formatCount(tally.requests),
-        formatMs(percentile(tally.latenciesMs, 50)),
-        formatMs(percentile(tally.latenciesMs, 99)),
-        formatCount((tally.requests * 1000) / tally.elapsedMs),
-        perRequest(tally.engineCpuMicros, tally),
-        perRequest(tally.gatewayCpuMicros, tally),
-        perRequest(tally.clientCpuMicros, tally),
-        (tally.engineQueries / Math.max(1, tally.requests)).toFixed(2),
-      ]),
-    ),
+  report.table(
+    [
+      "mode",
+      "path",
+      "requests",
+      "p50 ms",
+      "p99 ms",
+      "req/s",
+      "engine CPU/req ms",
+      "gateway CPU/req ms",
+      "caller CPU/req ms",
+      "engine queries/req",
+    ],
+    results.map(({ mode, path: name, tally }) => [
+      mode,
+      name,
+      formatCount(tally.requests),
+      formatMs(percentile(tally.latenciesMs, 50)),
+      formatMs(percentile(tally.latenciesMs, 99)),
+      formatCount((tally.requests * 1000) / tally.elapsedMs),
+      perRequest(tally.engineCpuMicros, tally),
+      perRequest(tally.gatewayCpuMicros, tally),
+      perRequest(tally.clientCpuMicros, tally),
+      (tally.engineQueries / Math.max(1, tally.requests)).toFixed(2),
+    ]),
   );
-  log();
   for (const { mode } of modes) {
     const p50 = (name: PathName): number => percentile(tallyOf(mode, name).latenciesMs, 50);
     const ratio = p50("gateway") / p50("direct");
-    log(
-      `${mode}: gateway/direct at p50 = ${ratio.toFixed(2)}x ` +
-        `(target <= 1.20x: ${ratio <= 1.2 ? "met" : "NOT met"}); ` +
-        `gateway no-cache/direct = ${(p50("gateway no-cache") / p50("direct")).toFixed(2)}x, ` +
-        `gateway/direct 2-step = ${(p50("gateway") / p50("direct 2-step")).toFixed(2)}x, ` +
-        `direct 2-step/direct = ${(p50("direct 2-step") / p50("direct")).toFixed(2)}x`,
+    report.line(
+      `${mode}: gateway/direct at p50 = ${formatRatio(ratio)} ` +
+        `(target <= 1.20x: ${verdict(ratio <= 1.2)}); ` +
+        `gateway no-cache/direct = ${formatRatio(p50("gateway no-cache") / p50("direct"))}, ` +
+        `gateway/direct 2-step = ${formatRatio(p50("gateway") / p50("direct 2-step"))}, ` +
+        `direct 2-step/direct = ${formatRatio(p50("direct 2-step") / p50("direct"))}`,
     );
   }
-  log();
-  log(
+  report.line();
+  report.line(
     "(CPU/req: CPU time of each process over the measured requests, divided by the requests; " +
       "caller = this process, which runs every path's client; engine queries/req counts query " +
       "executions, not /api/query_ts)",
   );
-  log();
+  report.finish();
   return results;
-}
-
-function parseOptions(argv: readonly string[]): GatewayOverheadOptions {
-  const defaults = DEFAULT_GATEWAY_OVERHEAD_OPTIONS;
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      sequential: { type: "string" },
-      concurrent: { type: "string" },
-      "in-flight": { type: "string" },
-      rounds: { type: "string" },
-      orders: { type: "string" },
-    },
-    strict: true,
-  });
-  return {
-    sequential: positiveCount("sequential", values.sequential, defaults.sequential),
-    concurrent: positiveCount("concurrent", values.concurrent, defaults.concurrent),
-    inFlight: positiveCount("in-flight", values["in-flight"], defaults.inFlight),
-    rounds: positiveCount("rounds", values.rounds, defaults.rounds),
-    orders: positiveCount("orders", values.orders, defaults.orders),
-  };
 }
 
 /** A generous upper bound of the run time: start-ups, seeding, and 20 ms per request. */
@@ -358,9 +329,10 @@ export function expectedGatewayOverheadMs(options: GatewayOverheadOptions): numb
   return 30_000 + options.orders * 3 * 20 + requests * 20;
 }
 
-if (isEntryPoint(import.meta.url)) {
-  const options = parseOptions(process.argv.slice(2));
-  const stopWatchdog = startWatchdog(expectedGatewayOverheadMs(options) * 2, "gateway_overhead");
-  await gatewayOverhead(options);
-  stopWatchdog();
-}
+await runFromCommandLine(import.meta.url, {
+  name: "gateway_overhead",
+  defaults: DEFAULT_GATEWAY_OVERHEAD_OPTIONS,
+  flags: FLAGS,
+  expectedMs: expectedGatewayOverheadMs,
+  run: gatewayOverhead,
+});

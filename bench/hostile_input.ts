@@ -24,22 +24,12 @@
  *   node cli/run_ts.js bench/hostile_input.ts [--samples 15] [--documents 10000] [--concurrency 4]
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { startEngineProcess } from "./support/engine_process.ts";
 import { startServerProcess, type ServerProcess } from "./support/gateway_processes.ts";
-import {
-  describeMachine,
-  formatCount,
-  formatMs,
-  formatTable,
-  isEntryPoint,
-  median,
-  percentile,
-  positiveCount,
-  startWatchdog,
-  tempDir,
-} from "./support/harness.ts";
+import { median, percentile, tempDir } from "./support/harness.ts";
+import { count, flag, runFromCommandLine, type Flags } from "./support/options.ts";
 import { REPO_ROOT } from "./support/protocol.ts";
+import { formatCount, formatMs, Report, verdict } from "./support/report.ts";
 import {
   aliasFlood,
   directiveFlood,
@@ -64,6 +54,12 @@ export const DEFAULT_HOSTILE_INPUT_OPTIONS: HostileInputOptions = {
   samples: 15,
   documents: 10_000,
   concurrency: 4,
+};
+
+const FLAGS: Flags<HostileInputOptions> = {
+  samples: flag("samples", count),
+  documents: flag("documents", count),
+  concurrency: flag("concurrency", count),
 };
 
 /** A rough upper bound of the run time, for `run_all.ts`'s watchdog. */
@@ -165,14 +161,13 @@ async function measureRefusals(
     const p99 = percentile(times, 99);
     // Each baseline row is the reference of the rows after it.
     if (attack.role === "baseline") baseline = p50;
-    const verdict = attack.role === "attack" ? (p99 < 50 ? "met" : "NOT MET") : "";
     rows.push([
       attack.target,
       attack.name,
       formatMs(p50),
       formatMs(p99),
       `${(p50 / baseline).toFixed(1)}x`,
-      verdict,
+      attack.role === "attack" ? verdict(p99 < 50) : "",
     ]);
   }
   return rows;
@@ -238,25 +233,29 @@ async function measureMemory(
     hostileDocument(index, `h${seed}_${index}_`),
   );
   const after = (await gateway.stats(true)).memory;
-  const verdict = (grown: number, ceilingMiB: number): string =>
-    `+${formatCount(grown / MiB)} (ceiling +${ceilingMiB}: ${grown < ceilingMiB * MiB ? "met" : "NOT MET"})`;
+  const growth = (grown: number, ceilingMiB: number): string =>
+    `+${formatCount(grown / MiB)} (ceiling +${ceilingMiB}: ${verdict(grown < ceilingMiB * MiB)})`;
   rows.push([
     `after ${formatCount(options.documents)} hostile documents`,
     formatCount(after.rss / MiB),
     formatCount(after.heapUsed / MiB),
-    verdict(after.rss - start.rss, 256),
+    growth(after.rss - start.rss, 256),
   ]);
   rows.push([
     "peak RSS during the hostile stream",
     formatCount(peak / MiB),
     "-",
-    verdict(peak - start.rss, 512),
+    growth(peak - start.rss, 512),
   ]);
   return rows;
 }
 
 export async function hostileInput(options: HostileInputOptions): Promise<void> {
-  console.log(`hostile_input: ${describeMachine()}`);
+  const report = new Report();
+  report.heading(
+    `Hostile input: refusal time per attack (${options.samples} samples each), gateway memory ` +
+      `after ${formatCount(options.documents)} ordinary and hostile documents`,
+  );
   await using data = tempDir("bench-hostile-");
   await using backend = await startEngineProcess({
     dataFile: path.join(data.path, "data.sqlite3"),
@@ -268,37 +267,18 @@ export async function hostileInput(options: HostileInputOptions): Promise<void> 
     { gateway: gateway.url, backend: backend.url },
     options.samples,
   );
-  console.log(`\nRefusal round trips (${options.samples} each, ms):`);
-  console.log(
-    formatTable(["target", "input", "p50", "p99", "vs baseline", "under 50 ms"], refusals),
-  );
+  report.line(`Refusal round trips (${options.samples} each, ms):`);
+  report.table(["target", "input", "p50", "p99", "vs baseline", "under 50 ms"], refusals);
   const memory = await measureMemory(gateway, options);
-  console.log(`\nGateway memory after full collections (MiB):`);
-  console.log(formatTable(["when", "RSS", "heap", "RSS vs start"], memory));
+  report.line(`Gateway memory after full collections (MiB):`);
+  report.table(["when", "RSS", "heap", "RSS vs start"], memory);
+  report.finish();
 }
 
-if (isEntryPoint(import.meta.url)) {
-  const { values } = parseArgs({
-    options: {
-      samples: { type: "string" },
-      documents: { type: "string" },
-      concurrency: { type: "string" },
-    },
-  });
-  const options: HostileInputOptions = {
-    samples: positiveCount("samples", values.samples, DEFAULT_HOSTILE_INPUT_OPTIONS.samples),
-    documents: positiveCount(
-      "documents",
-      values.documents,
-      DEFAULT_HOSTILE_INPUT_OPTIONS.documents,
-    ),
-    concurrency: positiveCount(
-      "concurrency",
-      values.concurrency,
-      DEFAULT_HOSTILE_INPUT_OPTIONS.concurrency,
-    ),
-  };
-  const stopWatchdog = startWatchdog(2 * expectedHostileInputMs(options), "bench/hostile_input");
-  await hostileInput(options);
-  stopWatchdog();
-}
+await runFromCommandLine(import.meta.url, {
+  name: "bench/hostile_input",
+  defaults: DEFAULT_HOSTILE_INPUT_OPTIONS,
+  flags: FLAGS,
+  expectedMs: expectedHostileInputMs,
+  run: hostileInput,
+});

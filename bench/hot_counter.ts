@@ -22,28 +22,19 @@
  *     [--durability full|normal] [--client http|convex]
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { Durability } from "../engine/index.ts";
-import {
-  createApiCaller,
-  parseClientKind,
-  type ApiCaller,
-  type ClientKind,
-} from "./support/api_caller.ts";
+import { createApiCaller, type ApiCaller, type ClientKind } from "./support/api_caller.ts";
 import { startEngineProcess } from "./support/engine_process.ts";
+import { percentile, runCountedLoad, tempDir } from "./support/harness.ts";
 import {
-  describeMachine,
-  formatCount,
-  formatMs,
-  formatTable,
-  isEntryPoint,
-  parseDurability,
-  percentile,
-  positiveCount,
-  runCountedLoad,
-  startWatchdog,
-  tempDir,
-} from "./support/harness.ts";
+  count,
+  durability,
+  flag,
+  oneOf,
+  runFromCommandLine,
+  type Flags,
+} from "./support/options.ts";
+import { formatCount, formatMs, Report } from "./support/report.ts";
 import { statsDelta } from "./support/protocol.ts";
 
 export interface HotCounterOptions {
@@ -62,6 +53,13 @@ export const DEFAULT_HOT_COUNTER_OPTIONS: HotCounterOptions = {
   callers: 16,
   durability: "full",
   client: "http",
+};
+
+const FLAGS: Flags<HotCounterOptions> = {
+  increments: flag("increments", count),
+  callers: flag("callers", count),
+  durability: flag("durability", durability),
+  client: flag("client", oneOf("http", "convex")),
 };
 
 type Scenario = "baseline" | "hot";
@@ -134,7 +132,8 @@ async function verify(
 async function runScenario(
   scenario: Scenario,
   options: HotCounterOptions,
-): Promise<{ result: HotCounterResult; row: string[]; problems: string[] }> {
+  report: Report,
+): Promise<{ result: HotCounterResult; row: string[] }> {
   await using dir = tempDir("convex-graphql-bench-");
   await using engine = await startEngineProcess({
     dataFile: path.join(dir.path, "engine.sqlite3"),
@@ -177,6 +176,7 @@ async function runScenario(
       returned,
     );
     if (failures.length > 0) problems.push(`first failure: ${failures[0]}`);
+    for (const problem of problems) report.problem(scenario, problem);
     const pass = problems.length === 0;
     const batches = stats.committer.batches;
     return {
@@ -199,9 +199,8 @@ async function runScenario(
         formatCount(stats.executor.mutationRetries),
         formatCount(stats.committer.conflicts),
         batches === 0 ? "-" : (stats.committer.commits / batches).toFixed(2),
-        pass ? "PASS" : "FAIL",
+        report.check(pass),
       ],
-      problems,
     };
   } finally {
     caller.close();
@@ -212,72 +211,44 @@ async function runScenario(
 export async function hotCounter(
   options: HotCounterOptions = DEFAULT_HOT_COUNTER_OPTIONS,
 ): Promise<HotCounterResult[]> {
-  const log = (line = ""): void => void process.stdout.write(`${line}\n`);
-  log(
-    `== Hot counter: counters:increment, ${options.callers} callers (${options.client}), ` +
-      `${formatCount(options.increments)} increments per scenario, durability ${options.durability} ==`,
+  const report = new Report();
+  report.heading(
+    `Hot counter: counters:increment, ${options.callers} callers (${options.client}), ` +
+      `${formatCount(options.increments)} increments per scenario, durability ${options.durability}`,
   );
-  log(describeMachine());
-  log();
   const results: HotCounterResult[] = [];
   const rows: string[][] = [];
   for (const scenario of ["baseline", "hot"] as const) {
-    const { result, row, problems } = await runScenario(scenario, options);
+    const { result, row } = await runScenario(scenario, options, report);
     results.push(result);
     rows.push(row);
-    for (const problem of problems) log(`  ${scenario}: ${problem}`);
   }
-  log(
-    formatTable(
-      [
-        "scenario",
-        "increments",
-        "acked",
-        "failed",
-        "final value",
-        "increments/s",
-        "p50 ms",
-        "p99 ms",
-        "mutationRetries",
-        "conflicts",
-        "avg batch",
-        "check",
-      ],
-      rows,
-    ),
+  report.table(
+    [
+      "scenario",
+      "increments",
+      "acked",
+      "failed",
+      "final value",
+      "increments/s",
+      "p50 ms",
+      "p99 ms",
+      "mutationRetries",
+      "conflicts",
+      "avg batch",
+      "check",
+    ],
+    rows,
   );
   const [baseline, hot] = results;
   if (baseline !== undefined && hot !== undefined) {
-    log();
-    log(
+    report.line(
       `hot / baseline throughput: ${((hot.perSecond / baseline.perSecond) * 100).toFixed(1)}%; ` +
         `retries per increment on the hot counter: ${(hot.mutationRetries / options.increments).toFixed(2)}`,
     );
   }
-  log();
-  if (results.some((result) => !result.pass)) process.exitCode = 1;
+  report.finish();
   return results;
-}
-
-function parseOptions(argv: readonly string[]): HotCounterOptions {
-  const defaults = DEFAULT_HOT_COUNTER_OPTIONS;
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      increments: { type: "string" },
-      callers: { type: "string" },
-      durability: { type: "string" },
-      client: { type: "string" },
-    },
-    strict: true,
-  });
-  const durability = parseDurability(values.durability, defaults.durability);
-  return {
-    increments: positiveCount("increments", values.increments, defaults.increments),
-    callers: positiveCount("callers", values.callers, defaults.callers),
-    durability,
-    client: values.client === undefined ? defaults.client : parseClientKind(values.client),
-  };
 }
 
 /** A generous upper bound of the run time: start-ups, plus both scenarios at >= 40 increments/s. */
@@ -285,9 +256,10 @@ export function expectedHotCounterMs(options: HotCounterOptions): number {
   return 20_000 + 2 * options.increments * 25;
 }
 
-if (isEntryPoint(import.meta.url)) {
-  const options = parseOptions(process.argv.slice(2));
-  const stopWatchdog = startWatchdog(expectedHotCounterMs(options) * 2, "hot_counter");
-  await hotCounter(options);
-  stopWatchdog();
-}
+await runFromCommandLine(import.meta.url, {
+  name: "hot_counter",
+  defaults: DEFAULT_HOT_COUNTER_OPTIONS,
+  flags: FLAGS,
+  expectedMs: expectedHotCounterMs,
+  run: hotCounter,
+});

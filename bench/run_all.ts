@@ -47,7 +47,7 @@ import {
   expectedSubscriptionsPerConnectionMs,
   subscriptionsPerConnection,
 } from "./subscriptions_per_connection.ts";
-import { startWatchdog } from "./support/harness.ts";
+import { startWatchdog } from "./support/options.ts";
 import {
   DEFAULT_UPDATE_LATENCY_OPTIONS,
   expectedUpdateLatencyMs,

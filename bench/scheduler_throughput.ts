@@ -17,24 +17,20 @@
  */
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import type { Durability } from "../engine/index.ts";
-import { createApiCaller, parseClientKind, type ClientKind } from "./support/api_caller.ts";
+import { createApiCaller, type ClientKind } from "./support/api_caller.ts";
 import { startEngineProcess, type EngineProcess } from "./support/engine_process.ts";
+import { runCountedLoad, sleep, tempDir } from "./support/harness.ts";
 import {
-  describeMachine,
-  formatCount,
-  formatMs,
-  formatTable,
-  isEntryPoint,
-  parseDurability,
-  positiveCount,
-  runCountedLoad,
-  sleep,
-  startWatchdog,
-  tempDir,
-} from "./support/harness.ts";
+  count,
+  durability,
+  flag,
+  oneOf,
+  runFromCommandLine,
+  type Flags,
+} from "./support/options.ts";
 import { REPO_ROOT, statsDelta, type EngineStats } from "./support/protocol.ts";
+import { formatCount, formatMs, formatRatio, Report, verdict } from "./support/report.ts";
 
 /** The largest acceptable ratio (time until all jobs completed / baseline time). */
 export const TARGET_RATIO = 2;
@@ -59,6 +55,13 @@ export const DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS: SchedulerThroughputOptions = 
   callers: 16,
   durability: "full",
   client: "http",
+};
+
+const FLAGS: Flags<SchedulerThroughputOptions> = {
+  mutations: flag("mutations", count),
+  callers: flag("callers", count),
+  durability: flag("durability", durability),
+  client: flag("client", oneOf("http", "convex")),
 };
 
 type Scenario = "baseline" | "scheduled";
@@ -137,7 +140,11 @@ async function runScenario(
   }
 }
 
-function row(result: ScenarioResult, options: SchedulerThroughputOptions): string[] {
+function row(
+  result: ScenarioResult,
+  options: SchedulerThroughputOptions,
+  report: Report,
+): string[] {
   const n = options.mutations;
   return [
     result.scenario === "baseline"
@@ -152,7 +159,7 @@ function row(result: ScenarioResult, options: SchedulerThroughputOptions): strin
     formatCount(result.stats.committer.batches),
     formatCount(result.stats.executor.mutationRetries),
     String(result.failed),
-    result.problems.length === 0 ? "PASS" : "FAIL",
+    report.check(result.problems.length === 0),
   ];
 }
 
@@ -160,77 +167,52 @@ function row(result: ScenarioResult, options: SchedulerThroughputOptions): strin
 export async function schedulerThroughput(
   options: SchedulerThroughputOptions = DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS,
 ): Promise<number> {
-  const log = (line = ""): void => void process.stdout.write(`${line}\n`);
-  log(
-    `== Scheduler throughput: ${formatCount(options.mutations)} mutations, ${options.callers} callers ` +
-      `(${options.client}), durability ${options.durability} ==`,
+  const report = new Report();
+  report.heading(
+    `Scheduler throughput: ${formatCount(options.mutations)} mutations, ${options.callers} callers ` +
+      `(${options.client}), durability ${options.durability}`,
   );
-  log(describeMachine());
-  log();
   const baseline = await runScenario("baseline", options);
   const scheduled = await runScenario("scheduled", options);
-  log(
-    formatTable(
-      [
-        "scenario",
-        "mutations",
-        "acked in ms",
-        "acked/s",
-        "all jobs done in ms",
-        "done/s",
-        "commits",
-        "batches",
-        "retries",
-        "failed",
-        "check",
-      ],
-      [row(baseline, options), row(scheduled, options)],
-    ),
-  );
   for (const result of [baseline, scheduled])
-    for (const problem of result.problems) log(`  ${result.scenario}: ${problem}`);
-  const ratio = scheduled.completedMs / baseline.completedMs;
-  log();
-  log(
-    `Scheduling cost: ${ratio.toFixed(2)}x the baseline's time (target: at most ${TARGET_RATIO}x): ` +
-      (ratio <= TARGET_RATIO ? "met" : "NOT met"),
+    for (const problem of result.problems) report.problem(result.scenario, problem);
+  report.table(
+    [
+      "scenario",
+      "mutations",
+      "acked in ms",
+      "acked/s",
+      "all jobs done in ms",
+      "done/s",
+      "commits",
+      "batches",
+      "retries",
+      "failed",
+      "check",
+    ],
+    [row(baseline, options, report), row(scheduled, options, report)],
   );
-  log();
-  if (baseline.problems.length + scheduled.problems.length > 0) process.exitCode = 1;
+  const ratio = scheduled.completedMs / baseline.completedMs;
+  report.line(
+    `Scheduling cost: ${formatRatio(ratio)} the baseline's time (target: at most ${TARGET_RATIO}x): ` +
+      verdict(ratio <= TARGET_RATIO),
+  );
+  report.finish();
   return ratio;
 }
 
-function parseOptions(argv: readonly string[]): SchedulerThroughputOptions {
-  const defaults = DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS;
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      mutations: { type: "string" },
-      callers: { type: "string" },
-      durability: { type: "string" },
-      client: { type: "string" },
-    },
-    strict: true,
-  });
-  return {
-    mutations: positiveCount("mutations", values.mutations, defaults.mutations),
-    callers: positiveCount("callers", values.callers, defaults.callers),
-    durability: parseDurability(values.durability, defaults.durability),
-    client: values.client === undefined ? defaults.client : parseClientKind(values.client),
-  };
-}
-
-/** A generous upper bound of the run time: two engines, the calls and the jobs. */
+/**
+ * A generous upper bound of the run time: two engines, the calls and the jobs (half the jobs'
+ * completion timeout included, so that the watchdog at twice this outlasts it).
+ */
 export function expectedSchedulerThroughputMs(options: SchedulerThroughputOptions): number {
-  return 2 * 10_000 + options.mutations * 3;
+  return 2 * 10_000 + options.mutations * 3 + COMPLETION_TIMEOUT_MS / 2;
 }
 
-if (isEntryPoint(import.meta.url)) {
-  const options = parseOptions(process.argv.slice(2));
-  const stopWatchdog = startWatchdog(
-    2 * expectedSchedulerThroughputMs(options) + COMPLETION_TIMEOUT_MS,
-    "scheduler_throughput",
-  );
-  await schedulerThroughput(options);
-  stopWatchdog();
-}
+await runFromCommandLine(import.meta.url, {
+  name: "scheduler_throughput",
+  defaults: DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS,
+  flags: FLAGS,
+  expectedMs: expectedSchedulerThroughputMs,
+  run: schedulerThroughput,
+});

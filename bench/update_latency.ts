@@ -30,25 +30,23 @@
  *     [--clients raw,convex] [--durability full|normal]
  */
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { convexToJson, type Value } from "convex/values";
 import type { Durability } from "../engine/index.ts";
 import { createApiCaller, type ApiCaller } from "./support/api_caller.ts";
+import { percentile, sleep } from "./support/harness.ts";
 import {
-  formatCount,
-  formatMs,
-  formatTable,
-  isEntryPoint,
-  parseDurability,
-  percentile,
-  positiveCount,
-  sleep,
-  startWatchdog,
-} from "./support/harness.ts";
+  count,
+  durability,
+  flag,
+  listOf,
+  oneOf,
+  runFromCommandLine,
+  type Flags,
+} from "./support/options.ts";
 import { recordCommits, startInProcessBackend } from "./support/reactivity_backend.ts";
+import { formatCount, formatMs, Report } from "./support/report.ts";
 import {
   openSubscriber,
-  parseSubscriberKind,
   waitUntil,
   type QueryResult,
   type Subscriber,
@@ -73,6 +71,13 @@ export const DEFAULT_UPDATE_LATENCY_OPTIONS: UpdateLatencyOptions = {
   durability: "full",
 };
 
+const FLAGS: Flags<UpdateLatencyOptions> = {
+  subscribers: flag("subscribers", listOf(count)),
+  updates: flag("updates", count),
+  clients: flag("clients", listOf(oneOf("raw", "convex"))),
+  durability: flag("durability", durability),
+};
+
 const COUNTER = "latency";
 /** Unmeasured updates after subscribing (JIT, first Transitions). */
 const WARMUP_UPDATES = 5;
@@ -80,8 +85,6 @@ const WARMUP_UPDATES = 5;
 const CONNECT_BATCH = 100;
 /** How long one update may take to reach every subscriber. */
 const UPDATE_TIMEOUT_MS = 15_000;
-
-const log = (line = ""): void => void process.stdout.write(`${line}\n`);
 
 export interface UpdateLatencyResult {
   readonly client: SubscriberKind;
@@ -169,6 +172,7 @@ async function runScenario(
   client: SubscriberKind,
   subscriberCount: number,
   options: UpdateLatencyOptions,
+  report: Report,
 ): Promise<UpdateLatencyResult> {
   await using server = await startInProcessBackend(options.durability);
   const liveQueries = server.backend.engine.liveQueries;
@@ -241,7 +245,7 @@ async function runScenario(
     }
     const executions = liveQueries.stats.executions - executionsBefore;
     const problem = failed();
-    if (problem !== null) log(`  ${client} x ${formatCount(subscriberCount)}: problem: ${problem}`);
+    if (problem !== null) report.problem(`${client} x ${formatCount(subscriberCount)}`, problem);
     return {
       client,
       subscribers: subscriberCount,
@@ -262,88 +266,56 @@ async function runScenario(
 export async function updateLatency(
   options: UpdateLatencyOptions = DEFAULT_UPDATE_LATENCY_OPTIONS,
 ): Promise<UpdateLatencyResult[]> {
-  log(
-    `== Update latency: commit -> subscribers of counters:get({name}), ${options.updates} updates per scenario ` +
-      `(counters:increment over HTTP, one at a time), durability ${options.durability} ==`,
+  const report = new Report();
+  report.heading(
+    `Update latency: commit -> subscribers of counters:get({name}), ${options.updates} updates per scenario ` +
+      `(counters:increment over HTTP, one at a time), durability ${options.durability}`,
   );
-  log();
   const results: UpdateLatencyResult[] = [];
   for (const client of options.clients) {
     for (const subscribers of options.subscribers) {
-      results.push(await runScenario(client, subscribers, options));
+      results.push(await runScenario(client, subscribers, options, report));
     }
   }
   const ms = (values: readonly number[], p: number): string => formatMs(percentile(values, p));
-  log(
-    formatTable(
-      [
-        "subscribers",
-        "client",
-        "updates",
-        "commit->first p50",
-        "p99",
-        "commit->last p50",
-        "p99",
-        "send->commit p50",
-        "send->last p50",
-        "p99",
-        "executions/update",
-        "check",
-      ],
-      results.map((result) => [
-        formatCount(result.subscribers),
-        result.client,
-        formatCount(result.commitToLastMs.length),
-        ms(result.commitToFirstMs, 50),
-        ms(result.commitToFirstMs, 99),
-        ms(result.commitToLastMs, 50),
-        ms(result.commitToLastMs, 99),
-        ms(result.sendToCommitMs, 50),
-        ms(result.sendToLastMs, 50),
-        ms(result.sendToLastMs, 99),
-        result.executionsPerUpdate.toFixed(2),
-        result.pass ? "PASS" : "FAIL",
-      ]),
-    ),
+  report.table(
+    [
+      "subscribers",
+      "client",
+      "updates",
+      "commit->first p50",
+      "p99",
+      "commit->last p50",
+      "p99",
+      "send->commit p50",
+      "send->last p50",
+      "p99",
+      "executions/update",
+      "check",
+    ],
+    results.map((result) => [
+      formatCount(result.subscribers),
+      result.client,
+      formatCount(result.commitToLastMs.length),
+      ms(result.commitToFirstMs, 50),
+      ms(result.commitToFirstMs, 99),
+      ms(result.commitToLastMs, 50),
+      ms(result.commitToLastMs, 99),
+      ms(result.sendToCommitMs, 50),
+      ms(result.sendToLastMs, 50),
+      ms(result.sendToLastMs, 99),
+      result.executionsPerUpdate.toFixed(2),
+      report.check(result.pass),
+    ]),
   );
-  log();
-  log(
+  report.line(
     "(ms; commit = the committer's publish; first/last = the first/last subscriber to receive the new value: " +
       "raw = Transition frame arrived, convex = ConvexClient onUpdate callback ran. One process, one event " +
       "loop: the backend sends every subscriber's Transition before any receipt is read, so commit->first " +
       "is about the backend's fan-out time, and last - first the receiving side.)",
   );
-  log();
-  if (results.some((result) => !result.pass)) process.exitCode = 1;
+  report.finish();
   return results;
-}
-
-function parseOptions(argv: readonly string[]): UpdateLatencyOptions {
-  const defaults = DEFAULT_UPDATE_LATENCY_OPTIONS;
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      subscribers: { type: "string" },
-      updates: { type: "string" },
-      clients: { type: "string" },
-      durability: { type: "string" },
-    },
-    strict: true,
-  });
-  const durability = parseDurability(values.durability, defaults.durability);
-  return {
-    subscribers:
-      values.subscribers === undefined
-        ? defaults.subscribers
-        : values.subscribers.split(",").map((text) => positiveCount("subscribers", text)),
-    updates:
-      values.updates === undefined ? defaults.updates : positiveCount("updates", values.updates),
-    clients:
-      values.clients === undefined
-        ? defaults.clients
-        : values.clients.split(",").map((text) => parseSubscriberKind(text, "--clients")),
-    durability,
-  };
 }
 
 /** A generous upper bound of the run time: start-ups, subscribing, and 200 ms per update. */
@@ -354,9 +326,10 @@ export function expectedUpdateLatencyMs(options: UpdateLatencyOptions): number {
   return scenarios * (5_000 + (options.updates + WARMUP_UPDATES) * 200) + subscribing;
 }
 
-if (isEntryPoint(import.meta.url)) {
-  const options = parseOptions(process.argv.slice(2));
-  const stopWatchdog = startWatchdog(expectedUpdateLatencyMs(options) * 2, "update_latency");
-  await updateLatency(options);
-  stopWatchdog();
-}
+await runFromCommandLine(import.meta.url, {
+  name: "update_latency",
+  defaults: DEFAULT_UPDATE_LATENCY_OPTIONS,
+  flags: FLAGS,
+  expectedMs: expectedUpdateLatencyMs,
+  run: updateLatency,
+});

@@ -1,13 +1,15 @@
-import type { Durability } from "../../engine/index.ts";
 /**
- * Small pieces every benchmark uses: temp folders, a watchdog, "am I the entry point", closed-loop
- * callers, statistics and a plain-text table.
+ * Small pieces every benchmark uses: temp folders, closed-loop callers and statistics. The
+ * command line is `options.ts`, the printed report `report.ts`.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
+
+// For the benchmarks that still import these from here (commit_throughput.ts, invalidation.ts).
+export { isEntryPoint, parseDurability, positiveCount, startWatchdog } from "./options.ts";
+export { describeMachine, formatCount, formatMs, formatPercent, formatTable } from "./report.ts";
 
 /** A fresh temp folder, removed (with everything in it) on dispose. */
 export function tempDir(prefix: string): { readonly path: string } & AsyncDisposable {
@@ -18,64 +20,6 @@ export function tempDir(prefix: string): { readonly path: string } & AsyncDispos
       await fs.promises.rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * One line about the machine: Node version, CPUs, load average and the temp folder. A load
- * average near or above the CPU count means other work competes with the benchmark.
- */
-export function describeMachine(): string {
-  const cpus = os.cpus();
-  const [load1 = 0] = os.loadavg();
-  const busy = load1 >= cpus.length ? " (busy machine: expect noisy numbers)" : "";
-  return (
-    `node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model ?? "?"}), ` +
-    `load average ${load1.toFixed(2)}${busy}, temp ${os.tmpdir()}`
-  );
-}
-
-/** True when the module at `moduleUrl` is the file given to `node cli/run_ts.js FILE`. */
-export function isEntryPoint(moduleUrl: string): boolean {
-  const entry = process.argv[1];
-  return entry !== undefined && pathToFileURL(path.resolve(entry)).href === moduleUrl;
-}
-
-/**
- * Ends the process with code 1 if it still runs after `ms`: a benchmark must never hang. The
- * timer does not keep the process alive; engine children exit when their channel closes.
- */
-export function startWatchdog(ms: number, what: string): () => void {
-  const timer = setTimeout(() => {
-    process.stderr.write(`${what}: still running after ${Math.round(ms / 1000)} s, giving up\n`);
-    process.exit(1);
-  }, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
-}
-
-/**
- * A command-line count: `--name 10_000` (underscores and commas allowed); `fallback` when absent.
- * @throws Error naming the flag when it is not a positive integer.
- */
-export function positiveCount(name: string, text: string | undefined, fallback?: number): number {
-  if (text === undefined) {
-    if (fallback === undefined) throw new Error(`--${name}: a value is required`);
-    return fallback;
-  }
-  const value = Number(text.replaceAll("_", "").replaceAll(",", ""));
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`--${name}: expected a positive integer, got ${text}`);
-  }
-  return value;
-}
-
-/** `--durability full|normal`; `fallback` when absent. */
-export function parseDurability(text: string | undefined, fallback: Durability): Durability {
-  const durability = text ?? fallback;
-  if (durability !== "full" && durability !== "normal") {
-    throw new Error(`--durability: expected full or normal, got ${JSON.stringify(durability)}`);
-  }
-  return durability;
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -218,43 +162,4 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] ?? Number.NaN;
-}
-
-/** `1234.5` -> `"1,235"`. */
-export function formatCount(value: number): string {
-  return Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "-";
-}
-
-/** `0.2173` -> `"21.7%"`. */
-export function formatPercent(fraction: number): string {
-  return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(1)}%` : "-";
-}
-
-/** `3.14159` -> `"3.14"`. */
-export function formatMs(ms: number): string {
-  return Number.isFinite(ms) ? ms.toFixed(ms < 10 ? 2 : 1) : "-";
-}
-
-/** A plain-text table: a header row, a rule, then the rows; numbers-looking cells align right. */
-export function formatTable(
-  header: readonly string[],
-  rows: readonly (readonly string[])[],
-): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
-  );
-  const numeric = (cell: string): boolean => /^[-+]?[\d,.]+(%| ms)?$/.test(cell) || cell === "-";
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, column) => {
-        const width = widths[column] ?? cell.length;
-        return numeric(cell) ? cell.padStart(width) : cell.padEnd(width);
-      })
-      .join(" | ")
-      .trimEnd();
-  return [
-    line(header),
-    widths.map((width) => "-".repeat(width)).join("-+-"),
-    ...rows.map(line),
-  ].join("\n");
 }

@@ -10,8 +10,9 @@ import { printSchema } from "graphql";
 import { expect, it } from "vitest";
 import { deriveSchema, descriptionFromSpec } from "../../gateway/index.ts";
 import { describeConvexDir } from "../../cli/app_description.ts";
-import { REPO_ROOT, startTestBackend, tempDir, within } from "../utils/backend.ts";
+import { REPO_ROOT, startTestBackend, tempDir } from "../utils/backend.ts";
 import { post } from "../gateway/support/gateway.ts";
+import { within } from "../utils/waits.ts";
 
 const CLI = path.join(REPO_ROOT, "cli", "bin.js");
 

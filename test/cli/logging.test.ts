@@ -8,8 +8,9 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { expect, it } from "vitest";
-import { REPO_ROOT, tempDir, within } from "../utils/backend.ts";
+import { REPO_ROOT, tempDir } from "../utils/backend.ts";
 import { startChildBackend } from "../engine/support/child_backend.ts";
+import { within } from "../utils/waits.ts";
 
 it("logs JSON lines with the request id at --log-level debug, and exits 0 on SIGTERM", async () => {
   await using dir = tempDir();

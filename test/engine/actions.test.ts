@@ -20,49 +20,34 @@ import { REPO_ROOT, tempDir, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { startSupplierStub, stubPrice, type SupplierStub } from "../utils/supplier_stub.ts";
 import { RawSyncSocket } from "../sync/support/raw_socket.ts";
-import { Deliveries, httpClient, serve, step, syncClient } from "../sync/support/clients.ts";
+import { httpClient, record, serve, syncClient } from "../sync/support/clients.ts";
 import { failure, raw } from "./support/fixture.ts";
+import { step } from "../utils/waits.ts";
+import { api } from "../fixtures/actions_app/convex/_generated/api.js";
 
 /** The actions fixture app (the folder holding its `convex/`). */
 export const ACTIONS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "actions_app");
 
-type Note = { _id: string; _creationTime: number; body: string; author?: string };
-
 const fns = {
-  list: makeFunctionReference<"query", Record<string, never>, Note[]>("notes:list"),
-  addAndList: makeFunctionReference<
-    "action",
-    { body: string },
-    { before: number; id: string; bodies: string[] }
-  >("actions:addAndList"),
-  whoami: makeFunctionReference<"action", Record<string, never>, string | null>("actions:whoami"),
-  addAsCaller: makeFunctionReference<"action", { body: string }, string>("actions:addAsCaller"),
-  refuse: makeFunctionReference<"action", { code: string }, null>("actions:refuse"),
-  crash: makeFunctionReference<"action", Record<string, never>, null>("actions:crash"),
-  relayRefusal: makeFunctionReference<"action", { body: string }, null>("actions:relayRefusal"),
-  catchRefusal: makeFunctionReference<"action", { body: string }, unknown>("actions:catchRefusal"),
-  callsAction: makeFunctionReference<"action", { n: number }, number>("actions:callsAction"),
+  list: api.notes.list,
+  addAndList: api.actions.addAndList,
+  whoami: api.actions.whoami,
+  addAsCaller: api.actions.addAsCaller,
+  refuse: api.actions.refuse,
+  crash: api.actions.crash,
+  relayRefusal: api.actions.relayRefusal,
+  catchRefusal: api.actions.catchRefusal,
+  callsAction: api.actions.callsAction,
+  // Internal: the generated api has no public reference to it, and calling it must fail.
   double: makeFunctionReference<"action", { n: number }, number>("actions:double"),
-  runtime: makeFunctionReference<
-    "action",
-    Record<string, never>,
-    { elapsed: number; ticks: number; randoms: number[]; uuid: string; sha256: string }
-  >("actions:runtime"),
-  slow: makeFunctionReference<"action", { ms: number; body: string }, string>("actions:slow"),
-  schedules: makeFunctionReference<"action", Record<string, never>, null>("actions:schedules"),
-  stores: makeFunctionReference<"action", Record<string, never>, string>("actions:stores"),
-  wrongKind: makeFunctionReference<"action", Record<string, never>, unknown>("actions:wrongKind"),
-  requestQuote: makeFunctionReference<
-    "action",
-    { url: string; item: string },
-    { price: number; signature: string; node: string; buffer: string }
-  >("supplier:requestQuote"),
-  refuseInNode: makeFunctionReference<"action", { item: string }, null>("supplier:refuseInNode"),
-  quotesFor: makeFunctionReference<
-    "query",
-    { item: string },
-    { item: string; price: number; signature: string }[]
-  >("quotes:forItem"),
+  runtime: api.actions.runtime,
+  slow: api.actions.slow,
+  schedules: api.actions.schedules,
+  stores: api.actions.stores,
+  wrongKind: api.actions.wrongKind,
+  requestQuote: api.supplier.requestQuote,
+  refuseInNode: api.supplier.refuseInNode,
+  quotesFor: api.quotes.forItem,
 };
 
 let issuer: TestIssuer;
@@ -364,9 +349,7 @@ describe("an action over the sync protocol", () => {
 
   it("resolves ConvexClient.action, and a subscription sees the action's write", async () => {
     await using client = syncClient(backend.url);
-    using notes = new Deliveries<Note[]>((onValue, onError) =>
-      client.onUpdate(fns.list, {}, onValue, onError),
-    );
+    using notes = record(client, fns.list, {});
     await notes.until(() => notes.values.length > 0, "the first notes");
     const result = await step(client.action(fns.addAndList, { body: "over sync" }), "the action");
     expect(result.bodies).toContain("over sync");
@@ -403,9 +386,7 @@ describe("the action time limit", () => {
     const client = httpClient(short.url);
     // The action would wait a minute; the limit answers well within the step bound.
     const error = await failure(client.action(fns.slow, { ms: 60_000, body: "too late" }));
-    expect(error.message).toContain(
-      "Function execution timed out (maximum duration: 0.2s)",
-    );
+    expect(error.message).toContain("Function execution timed out (maximum duration: 0.2s)");
     // Under the limit it completes.
     expect(await step(client.action(fns.slow, { ms: 1, body: "in time" }), "slow")).toBe("done");
     const bodies = (await step(client.query(fns.list, {}), "notes:list")).map((n) => n.body);

@@ -12,21 +12,20 @@ import { describe, expect, it } from "vitest";
 import {
   anyMutation,
   anyQuery,
-  bounded,
   failure,
   fixture,
   raw,
   serve,
-  within,
   type Served,
 } from "./support/fixture.ts";
+import { step, within } from "../utils/waits.ts";
 
 /** Valid arguments of `checks:typedArgs`. */
 const VALID = { name: "ok", count: 1, tags: ["a"], inner: { flag: true } };
 
 async function expectNothingWritten(app: Served): Promise<void> {
-  expect(await bounded(app.client.query(fixture.checks.journal, {}))).toEqual([]);
-  expect(await bounded(app.client.query(fixture.checks.count, { table: "strict" }))).toBe(0);
+  expect(await step(app.client.query(fixture.checks.journal, {}))).toEqual([]);
+  expect(await step(app.client.query(fixture.checks.count, { table: "strict" }))).toBe(0);
 }
 
 describe("argument validation", () => {
@@ -34,8 +33,8 @@ describe("argument validation", () => {
 
   it("accepts valid arguments (the baseline the failures below differ from)", async () => {
     await using app = await serve();
-    expect(await bounded(app.client.mutation(typedArgs, VALID))).toBeNull();
-    expect(await bounded(app.client.query(fixture.checks.journal, {}))).toEqual(["typedArgs ok"]);
+    expect(await step(app.client.mutation(typedArgs, VALID))).toBeNull();
+    expect(await step(app.client.query(fixture.checks.journal, {}))).toEqual(["typedArgs ok"]);
   });
 
   it("names the path, the value and the validator of a wrong type", async () => {
@@ -100,9 +99,7 @@ describe("argument validation", () => {
 
   it("refuses an id of the wrong table, and a string that is no id", async () => {
     await using app = await serve();
-    const valueId = await bounded(
-      app.client.mutation(fixture.values.store, { label: "x", value: 1 }),
-    );
+    const valueId = await step(app.client.mutation(fixture.values.store, { label: "x", value: 1 }));
     const wrongTable = await failure(
       app.client.mutation(anyMutation("checks:itemRef"), { id: valueId }),
     );
@@ -159,8 +156,8 @@ describe("argument validation", () => {
     await expectNothingWritten(app);
 
     // A valid document goes in.
-    await bounded(app.client.mutation(insertStrict, { doc: { name: "x", size: 1 } }));
-    expect(await bounded(app.client.query(fixture.checks.count, { table: "strict" }))).toBe(1);
+    await step(app.client.mutation(insertStrict, { doc: { name: "x", size: 1 } }));
+    expect(await step(app.client.query(fixture.checks.count, { table: "strict" }))).toBe(1);
   });
 });
 
@@ -289,7 +286,7 @@ describe("malformed requests over raw HTTP", () => {
     const body = JSON.parse(response.body) as { code: string; message: string };
     expect(body.code).toBe("PayloadTooLarge");
     expect(body.message).toMatch(/larger than/);
-    expect(await bounded(app.client.query(fixture.checks.journal, {}))).toEqual([]);
+    expect(await step(app.client.query(fixture.checks.journal, {}))).toEqual([]);
   });
 
   it("refuses arguments that are not an object", async () => {
@@ -324,13 +321,13 @@ describe("malformed requests over raw HTTP", () => {
       raw(app.url, "/api/query_at_ts", { body: { path: "checks:journal", args: [{}], ts: 1 } }),
       raw(app.url, "/api/function", { body: { path: "checks:journal", args: 7 } }),
     ];
-    const responses = await bounded(Promise.all(bad), "the bad requests");
+    const responses = await step(Promise.all(bad), "the bad requests");
     for (const response of responses) {
       expect(response.status, response.text).toBeGreaterThanOrEqual(200);
       expect(response.status, response.text).toBeLessThan(500);
       expect(response.json, response.text).not.toBeNull();
     }
-    expect(await bounded(app.client.mutation(anyMutation("checks:typedArgs"), VALID))).toBeNull();
-    expect(await bounded(app.client.query(fixture.checks.journal, {}))).toEqual(["typedArgs ok"]);
+    expect(await step(app.client.mutation(anyMutation("checks:typedArgs"), VALID))).toBeNull();
+    expect(await step(app.client.query(fixture.checks.journal, {}))).toEqual(["typedArgs ok"]);
   });
 });

@@ -16,7 +16,8 @@ import { makeFunctionReference } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, type TestBackend } from "../utils/backend.ts";
 import { RawSyncSocket } from "../sync/support/raw_socket.ts";
-import { httpClient, record, serve, step, syncClient } from "../sync/support/clients.ts";
+import { httpClient, record, serve, syncClient } from "../sync/support/clients.ts";
+import { step } from "../utils/waits.ts";
 
 /** The components fixture app (the folder holding its `convex/`). */
 const COMPONENTS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "components_app");

@@ -10,7 +10,8 @@ import path from "node:path";
 import { makeFunctionReference } from "convex/server";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT, tempDir } from "../utils/backend.ts";
-import { httpClient, serve, step } from "../sync/support/clients.ts";
+import { httpClient, serve } from "../sync/support/clients.ts";
+import { step } from "../utils/waits.ts";
 
 const FIXTURE = path.join(REPO_ROOT, "test", "fixtures", "components_app");
 

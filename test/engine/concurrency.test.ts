@@ -3,27 +3,12 @@
  * serialise them) still behave as if they ran one after the other: optimistic concurrency
  * control detects every conflicting read-modify-write and the backend retries the loser.
  */
-import { makeFunctionReference } from "convex/server";
-import type { GenericId } from "convex/values";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT, bounded, newClient, serve } from "./support/fixture.ts";
+import { REPO_ROOT, newClient, serve } from "./support/fixture.ts";
+import { step } from "../utils/waits.ts";
+import { api } from "../../convex/_generated/api.js";
 
-const counters = {
-  increment: makeFunctionReference<"mutation", { name: string }, number>("counters:increment"),
-  get: makeFunctionReference<"query", { name: string }, number>("counters:get"),
-};
-const orders = {
-  placeOrder: makeFunctionReference<
-    "mutation",
-    { dish: string; table: number },
-    GenericId<"orders">
-  >("orders:placeOrder"),
-  getOrdersByTable: makeFunctionReference<
-    "query",
-    { table: number },
-    { _id: string; dish: string }[]
-  >("orders:getOrdersByTable"),
-};
+const { counters, orders } = api;
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -34,9 +19,9 @@ describe("concurrent mutations", () => {
     await using app = await serve({ dir: REPO_ROOT });
     const { client } = app;
     // The counter exists before the race (the race is on one row, not on its creation).
-    expect(await bounded(client.mutation(counters.increment, { name: "hot" }))).toBe(1);
+    expect(await step(client.mutation(counters.increment, { name: "hot" }))).toBe(1);
 
-    const results = await bounded(
+    const results = await step(
       Promise.all(
         range(1, 50).map(() =>
           client.mutation(counters.increment, { name: "hot" }, { skipQueue: true }),
@@ -46,7 +31,7 @@ describe("concurrent mutations", () => {
     );
     // Serialisable: every increment read the value the previous one wrote.
     expect([...results].sort((a, b) => a - b)).toEqual(range(2, 51));
-    expect(await bounded(client.query(counters.get, { name: "hot" }))).toBe(51);
+    expect(await step(client.query(counters.get, { name: "hot" }))).toBe(51);
     expect(app.backend.engine.executor.stats.mutations).toBe(51);
   });
 
@@ -62,7 +47,7 @@ describe("concurrent mutations", () => {
         { skipQueue: true },
       ),
     );
-    const results = await bounded(Promise.all(calls), "60 concurrent increments");
+    const results = await step(Promise.all(calls), "60 concurrent increments");
     for (const [index, name] of names.entries()) {
       const own = results.filter((_, i) => i % names.length === index);
       // Each counter got 20 increments, the first creating it.
@@ -70,14 +55,14 @@ describe("concurrent mutations", () => {
         [...own].sort((a, b) => a - b),
         name,
       ).toEqual(range(1, 20));
-      expect(await bounded(app.client.query(counters.get, { name })), name).toBe(20);
+      expect(await step(app.client.query(counters.get, { name })), name).toBe(20);
     }
   });
 
   it("commits every one of 50 concurrent inserts exactly once", async () => {
     await using app = await serve({ dir: REPO_ROOT });
     const { client } = app;
-    const ids = await bounded(
+    const ids = await step(
       Promise.all(
         range(1, 50).map((i) =>
           client.mutation(orders.placeOrder, { dish: `dish ${i}`, table: 3 }, { skipQueue: true }),
@@ -86,7 +71,7 @@ describe("concurrent mutations", () => {
       "50 concurrent inserts",
     );
     expect(new Set(ids).size).toBe(50);
-    const stored = await bounded(client.query(orders.getOrdersByTable, { table: 3 }));
+    const stored = await step(client.query(orders.getOrdersByTable, { table: 3 }));
     expect(stored.map((order) => order._id).sort()).toEqual([...ids].sort());
     expect(stored.map((order) => order.dish).sort()).toEqual(
       range(1, 50)

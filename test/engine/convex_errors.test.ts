@@ -13,8 +13,9 @@ import { makeFunctionReference } from "convex/server";
 import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, tempDir, type TestBackend } from "../utils/backend.ts";
-import { httpClient, serve, step, syncClient } from "../sync/support/clients.ts";
+import { httpClient, serve, syncClient } from "../sync/support/clients.ts";
 import { RawSyncSocket } from "../sync/support/raw_socket.ts";
+import { step } from "../utils/waits.ts";
 
 const APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "fidelity_app");
 type Empty = Record<string, never>;

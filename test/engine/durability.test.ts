@@ -9,38 +9,13 @@
  * keep increasing across each restart.
  */
 import path from "node:path";
-import { makeFunctionReference } from "convex/server";
 import type { GenericId } from "convex/values";
 import { describe, expect, it } from "vitest";
 import { startChildBackend, type ChildBackend } from "./support/child_backend.ts";
-import { REPO_ROOT, bounded, newClient, queryTs, within } from "./support/fixture.ts";
+import { REPO_ROOT, newClient, queryTs } from "./support/fixture.ts";
 import { tempDir } from "../utils/backend.ts";
-
-type Status = "placed" | "preparing" | "ready" | "served";
-interface Order {
-  _id: GenericId<"orders">;
-  dish: string;
-  table: number;
-  status: Status;
-}
-
-const api = {
-  placeOrder: makeFunctionReference<
-    "mutation",
-    { dish: string; table: number },
-    GenericId<"orders">
-  >("orders:placeOrder"),
-  updateStatus: makeFunctionReference<
-    "mutation",
-    { id: GenericId<"orders">; status: Status },
-    null
-  >("orders:updateStatus"),
-  getOrdersByTable: makeFunctionReference<"query", { table: number }, Order[]>(
-    "orders:getOrdersByTable",
-  ),
-  increment: makeFunctionReference<"mutation", { name: string }, number>("counters:increment"),
-  getCounter: makeFunctionReference<"query", { name: string }, number>("counters:get"),
-};
+import { step, within } from "../utils/waits.ts";
+import { api } from "../../convex/_generated/api.js";
 
 /** Writes of the in-flight phase: what was acknowledged, and the ts published after them. */
 interface InFlight {
@@ -62,7 +37,11 @@ async function killWithMutationsInFlight(backend: ChildBackend): Promise<InFligh
     for (let i = 0; !killed; i++) {
       const dish = `writer ${writer} #${i}`;
       try {
-        const id = await client.mutation(api.placeOrder, { dish, table: 2 }, { skipQueue: true });
+        const id = await client.mutation(
+          api.orders.placeOrder,
+          { dish, table: 2 },
+          { skipQueue: true },
+        );
         if (!killed) acknowledged.push({ id, dish });
         if (acknowledged.length >= 40) enough();
       } catch {
@@ -97,23 +76,28 @@ describe("durability across kill -9", () => {
         // One at a time...
         for (let i = 0; i < 10; i++) {
           const dish = `sequential ${i}`;
-          const id = await bounded(client.mutation(api.placeOrder, { dish, table: 1 }));
+          const id = await step(client.mutation(api.orders.placeOrder, { dish, table: 1 }));
           placed.push({ id, dish });
         }
         // ...and many at once.
         const dishes = Array.from({ length: 20 }, (_, i) => `concurrent ${i}`);
-        const ids = await bounded(
+        const ids = await step(
           Promise.all(
             dishes.map((dish) =>
-              client.mutation(api.placeOrder, { dish, table: 1 }, { skipQueue: true }),
+              client.mutation(api.orders.placeOrder, { dish, table: 1 }, { skipQueue: true }),
             ),
           ),
         );
         dishes.forEach((dish, i) => placed.push({ id: ids[i]!, dish }));
         // Updates of existing documents, and read-modify-writes.
-        await bounded(client.mutation(api.updateStatus, { id: placed[0]!.id, status: "served" }));
-        await bounded(client.mutation(api.updateStatus, { id: placed[1]!.id, status: "ready" }));
-        for (let i = 0; i < 7; i++) await bounded(client.mutation(api.increment, { name: "kill" }));
+        await step(
+          client.mutation(api.orders.updateStatus, { id: placed[0]!.id, status: "served" }),
+        );
+        await step(
+          client.mutation(api.orders.updateStatus, { id: placed[1]!.id, status: "ready" }),
+        );
+        for (let i = 0; i < 7; i++)
+          await step(client.mutation(api.counters.increment, { name: "kill" }));
 
         lastTs = await queryTs(first.url);
         expect(lastTs).toBeGreaterThan(0n);
@@ -129,16 +113,16 @@ describe("durability across kill -9", () => {
         const recoveredTs = await queryTs(second.url);
         expect(recoveredTs).toBeGreaterThanOrEqual(lastTs);
 
-        const orders = await bounded(client.query(api.getOrdersByTable, { table: 1 }));
+        const orders = await step(client.query(api.orders.getOrdersByTable, { table: 1 }));
         expect(orders.map((order) => [order._id, order.dish])).toEqual(
           placed.map(({ id, dish }) => [id, dish]),
         );
         expect(orders[0]!.status).toBe("served");
         expect(orders[1]!.status).toBe("ready");
         expect(orders.slice(2).every((order) => order.status === "placed")).toBe(true);
-        expect(await bounded(client.query(api.getCounter, { name: "kill" }))).toBe(7);
+        expect(await step(client.query(api.counters.get, { name: "kill" }))).toBe(7);
 
-        expect(await bounded(client.mutation(api.increment, { name: "kill" }))).toBe(8);
+        expect(await step(client.mutation(api.counters.increment, { name: "kill" }))).toBe(8);
         const afterRestartTs = await queryTs(second.url);
         expect(afterRestartTs).toBeGreaterThan(lastTs);
         expect(afterRestartTs).toBeGreaterThan(recoveredTs);
@@ -154,17 +138,19 @@ describe("durability across kill -9", () => {
         await using third = await startChildBackend({ dir: REPO_ROOT, dataFile });
         const client = newClient(third.url);
         expect(await queryTs(third.url)).toBeGreaterThanOrEqual(inFlight.ts);
-        expect(await bounded(client.query(api.getCounter, { name: "kill" }))).toBe(8);
-        expect(await bounded(client.query(api.getOrdersByTable, { table: 1 }))).toHaveLength(30);
+        expect(await step(client.query(api.counters.get, { name: "kill" }))).toBe(8);
+        expect(await step(client.query(api.orders.getOrdersByTable, { table: 1 }))).toHaveLength(
+          30,
+        );
 
-        const stored = await bounded(client.query(api.getOrdersByTable, { table: 2 }));
+        const stored = await step(client.query(api.orders.getOrdersByTable, { table: 2 }));
         const byId = new Map(stored.map((order) => [order._id as string, order.dish]));
         for (const { id, dish } of inFlight.acknowledged) expect(byId.get(id), dish).toBe(dish);
         // Writes in flight at the kill may or may not have committed; nothing else appeared.
         expect(stored.length).toBeGreaterThanOrEqual(inFlight.acknowledged.length);
         expect(stored.length).toBeLessThanOrEqual(inFlight.acknowledged.length + 8);
 
-        await bounded(client.mutation(api.placeOrder, { dish: "after", table: 2 }));
+        await step(client.mutation(api.orders.placeOrder, { dish: "after", table: 2 }));
         expect(await queryTs(third.url)).toBeGreaterThan(inFlight.ts);
       }
     },

@@ -12,11 +12,12 @@ import path from "node:path";
 import { makeFunctionReference } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatEnvValue, runEnvCommand } from "../../cli/env_command.ts";
-import { REPO_ROOT, tempDir, within } from "../utils/backend.ts";
+import { REPO_ROOT, tempDir } from "../utils/backend.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
-import { Deliveries, httpClient, serve, step, syncClient } from "../sync/support/clients.ts";
+import { httpClient, record, serve, syncClient } from "../sync/support/clients.ts";
 import { startChildBackend } from "./support/child_backend.ts";
 import { failure } from "./support/fixture.ts";
+import { eventually, step, within } from "../utils/waits.ts";
 
 const ENV_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "env_app");
 
@@ -34,13 +35,11 @@ const fns = {
 /** Polls `config:atLoad` until it answers `expected` (bounded). */
 async function atLoadBecomes(url: string, expected: string | null, what: string, ms = 5_000) {
   const client = httpClient(url);
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await step(client.query(fns.atLoad, {}), "config:atLoad");
-    if (value === expected) return;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(
+    async () => (await step(client.query(fns.atLoad, {}), "config:atLoad")) === expected,
+    what,
+    ms,
+  );
 }
 
 /** A variable only the host (this test process) has: functions must never see it. */
@@ -79,9 +78,7 @@ describe("process.env in functions", () => {
   it("changes when a variable is set or removed: the functions reload and subscriptions rerun", async () => {
     await using backend = await serve({ dir: ENV_APP_DIR });
     await using client = syncClient(backend.url);
-    using atLoad = new Deliveries<string | null>((onValue, onError) =>
-      client.onUpdate(fns.atLoad, {}, onValue, onError),
-    );
+    using atLoad = record(client, fns.atLoad, {});
     await atLoad.until(() => atLoad.values.length > 0, "the first result");
     expect(atLoad.latest).toBeNull();
 

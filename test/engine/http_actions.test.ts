@@ -11,11 +11,12 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GenericId } from "convex/values";
-import { httpClient, serve, step } from "../sync/support/clients.ts";
+import { httpClient, serve } from "../sync/support/clients.ts";
 import { REPO_ROOT, tempDir, type TestBackend } from "../utils/backend.ts";
 import { startChildBackend } from "./support/child_backend.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { STORAGE_APP_DIR, storageApp as app, request } from "./support/storage_app.ts";
+import { step } from "../utils/waits.ts";
 
 let issuer: TestIssuer;
 let backend: TestBackend;

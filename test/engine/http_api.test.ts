@@ -7,14 +7,12 @@
  * mutation; determinism inside queries and mutations; and `consistentQuery`, which reads every
  * query of one client at the timestamp `/api/query_ts` gave it.
  */
-import { ConvexError, type GenericId } from "convex/values";
-import { makeFunctionReference } from "convex/server";
+import { ConvexError } from "convex/values";
 import { describe, expect, it } from "vitest";
 import {
   REPO_ROOT,
   anyMutation,
   anyQuery,
-  bounded,
   failure,
   fixture,
   newClient,
@@ -23,37 +21,10 @@ import {
   serve,
   type ItemDoc,
 } from "./support/fixture.ts";
+import { step } from "../utils/waits.ts";
+import { api } from "../../convex/_generated/api.js";
 
-type OrderStatus = "placed" | "preparing" | "ready" | "served";
-
-interface Order {
-  _id: GenericId<"orders">;
-  _creationTime: number;
-  dish: string;
-  table: number;
-  status: OrderStatus;
-  notes?: string;
-  createdAt: number;
-}
-
-const orders = {
-  placeOrder: makeFunctionReference<
-    "mutation",
-    { dish: string; table: number; notes?: string },
-    GenericId<"orders">
-  >("orders:placeOrder"),
-  getOrderById: makeFunctionReference<"query", { id: GenericId<"orders"> }, Order | null>(
-    "orders:getOrderById",
-  ),
-  updateStatus: makeFunctionReference<
-    "mutation",
-    { id: GenericId<"orders">; status: OrderStatus },
-    null
-  >("orders:updateStatus"),
-  getOrdersByTable: makeFunctionReference<"query", { table: number }, Order[]>(
-    "orders:getOrdersByTable",
-  ),
-};
+const { orders } = api;
 
 /** The `data` of a `ConvexError` the client threw (fails the test for any other error). */
 function convexErrorData(error: Error): unknown {
@@ -66,16 +37,16 @@ describe("the example app's orders over ConvexHttpClient", () => {
     await using app = await serve({ dir: REPO_ROOT });
     const { client } = app;
     const before = Date.now();
-    const soup = await bounded(
+    const soup = await step(
       client.mutation(orders.placeOrder, { dish: "soup", table: 4, notes: "no salt" }),
     );
-    const bread = await bounded(client.mutation(orders.placeOrder, { dish: "bread", table: 4 }));
-    const tea = await bounded(client.mutation(orders.placeOrder, { dish: "tea", table: 7 }));
+    const bread = await step(client.mutation(orders.placeOrder, { dish: "bread", table: 4 }));
+    const tea = await step(client.mutation(orders.placeOrder, { dish: "tea", table: 7 }));
     const after = Date.now();
     expect(new Set([soup, bread, tea]).size).toBe(3);
 
     // Read back: the fields the mutation wrote, plus system fields.
-    const order = await bounded(client.query(orders.getOrderById, { id: soup }));
+    const order = await step(client.query(orders.getOrderById, { id: soup }));
     expect(order).toMatchObject({
       _id: soup,
       dish: "soup",
@@ -88,49 +59,43 @@ describe("the example app's orders over ConvexHttpClient", () => {
     expect(order!._creationTime).toBeGreaterThanOrEqual(before);
     expect(order!._creationTime).toBeLessThanOrEqual(after + 1);
     // An optional field that was not given is absent, not null.
-    const breadOrder = await bounded(client.query(orders.getOrderById, { id: bread }));
+    const breadOrder = await step(client.query(orders.getOrderById, { id: bread }));
     expect(breadOrder).not.toBeNull();
     expect(Object.keys(breadOrder!).sort()).toEqual(
       ["_creationTime", "_id", "createdAt", "dish", "status", "table"].sort(),
     );
 
     // Move one order forward; the other orders are untouched.
-    await bounded(client.mutation(orders.updateStatus, { id: soup, status: "preparing" }));
-    expect((await bounded(client.query(orders.getOrderById, { id: soup })))?.status).toBe(
-      "preparing",
-    );
-    expect((await bounded(client.query(orders.getOrderById, { id: bread })))?.status).toBe(
-      "placed",
-    );
+    await step(client.mutation(orders.updateStatus, { id: soup, status: "preparing" }));
+    expect((await step(client.query(orders.getOrderById, { id: soup })))?.status).toBe("preparing");
+    expect((await step(client.query(orders.getOrderById, { id: bread })))?.status).toBe("placed");
 
     // The by_table index: per table, oldest first; an unknown table has none.
-    const table4 = await bounded(client.query(orders.getOrdersByTable, { table: 4 }));
+    const table4 = await step(client.query(orders.getOrdersByTable, { table: 4 }));
     expect(table4.map((o) => [o._id, o.dish, o.status])).toEqual([
       [soup, "soup", "preparing"],
       [bread, "bread", "placed"],
     ]);
     expect(
-      (await bounded(client.query(orders.getOrdersByTable, { table: 7 }))).map((o) => o._id),
+      (await step(client.query(orders.getOrdersByTable, { table: 7 }))).map((o) => o._id),
     ).toEqual([tea]);
-    expect(await bounded(client.query(orders.getOrdersByTable, { table: 99 }))).toEqual([]);
+    expect(await step(client.query(orders.getOrdersByTable, { table: 99 }))).toEqual([]);
   });
 
   it("refuses a backwards transition with the app's ConvexError, and changes nothing", async () => {
     await using app = await serve({ dir: REPO_ROOT });
     const { client } = app;
-    const id = await bounded(client.mutation(orders.placeOrder, { dish: "cake", table: 1 }));
-    await bounded(client.mutation(orders.updateStatus, { id, status: "served" }));
+    const id = await step(client.mutation(orders.placeOrder, { dish: "cake", table: 1 }));
+    await step(client.mutation(orders.updateStatus, { id, status: "served" }));
 
     const error = await failure(client.mutation(orders.updateStatus, { id, status: "placed" }));
     expect(convexErrorData(error)).toEqual({
       code: "INVALID_TRANSITION",
       message: `Cannot move order ${id} from "served" back to "placed"`,
     });
-    expect((await bounded(client.query(orders.getOrderById, { id })))?.status).toBe("served");
+    expect((await step(client.query(orders.getOrderById, { id })))?.status).toBe("served");
     // Setting the current status again is a no-op, not an error.
-    expect(await bounded(client.mutation(orders.updateStatus, { id, status: "served" }))).toBe(
-      null,
-    );
+    expect(await step(client.mutation(orders.updateStatus, { id, status: "served" }))).toBe(null);
   });
 });
 
@@ -140,13 +105,13 @@ describe("patch, replace and delete", () => {
   it("patch merges top-level fields shallowly and keeps the system fields", async () => {
     await using app = await serve();
     const { client } = app;
-    const id = await bounded(client.mutation(fixture.items.insert, start));
-    const original = (await bounded(client.query(fixture.items.get, { id })))!;
+    const id = await step(client.mutation(fixture.items.insert, start));
+    const original = (await step(client.query(fixture.items.get, { id })))!;
 
-    await bounded(
+    await step(
       client.mutation(fixture.items.patch, { id, set: { label: "b", meta: { size: 2 } } }),
     );
-    const patched = (await bounded(client.query(fixture.items.get, { id })))!;
+    const patched = (await step(client.query(fixture.items.get, { id })))!;
     // `meta` is replaced as a whole (its `color` is gone); untouched fields stay.
     expect(patched).toEqual({
       _id: id,
@@ -163,17 +128,17 @@ describe("patch, replace and delete", () => {
   it("patch with an undefined field removes it", async () => {
     await using app = await serve();
     const { client } = app;
-    const id = await bounded(client.mutation(fixture.items.insert, start));
-    await bounded(client.mutation(fixture.items.patch, { id, unset: ["note"] }));
-    const doc = (await bounded(client.query(fixture.items.get, { id })))!;
+    const id = await step(client.mutation(fixture.items.insert, start));
+    await step(client.mutation(fixture.items.patch, { id, unset: ["note"] }));
+    const doc = (await step(client.query(fixture.items.get, { id })))!;
     expect(doc).not.toHaveProperty("note");
     expect(doc).toMatchObject({ label: "a", meta: { size: 1, color: "red" } });
 
     // Removing and setting in one patch.
-    await bounded(
+    await step(
       client.mutation(fixture.items.patch, { id, set: { note: "back" }, unset: ["meta"] }),
     );
-    const again = (await bounded(client.query(fixture.items.get, { id })))!;
+    const again = (await step(client.query(fixture.items.get, { id })))!;
     expect(again).not.toHaveProperty("meta");
     expect(again.note).toBe("back");
   });
@@ -181,15 +146,15 @@ describe("patch, replace and delete", () => {
   it("replace swaps the whole document but keeps _id and _creationTime", async () => {
     await using app = await serve();
     const { client } = app;
-    const id = await bounded(client.mutation(fixture.items.insert, start));
-    const original = (await bounded(client.query(fixture.items.get, { id })))!;
-    await bounded(
+    const id = await step(client.mutation(fixture.items.insert, start));
+    const original = (await step(client.query(fixture.items.get, { id })))!;
+    await step(
       client.mutation(fixture.items.replace, {
         id,
         value: { group: "other", rank: 9, label: "z" },
       }),
     );
-    expect(await bounded(client.query(fixture.items.get, { id }))).toEqual({
+    expect(await step(client.query(fixture.items.get, { id }))).toEqual({
       _id: id,
       _creationTime: original._creationTime,
       group: "other",
@@ -201,12 +166,12 @@ describe("patch, replace and delete", () => {
   it("delete removes the document; writing to it afterwards fails", async () => {
     await using app = await serve();
     const { client } = app;
-    const id = await bounded(client.mutation(fixture.items.insert, start));
-    const keep = await bounded(client.mutation(fixture.items.insert, { ...start, label: "keep" }));
-    await bounded(client.mutation(fixture.items.remove, { id }));
-    expect(await bounded(client.query(fixture.items.get, { id }))).toBeNull();
-    expect((await bounded(client.query(fixture.items.get, { id: keep })))?.label).toBe("keep");
-    expect(await bounded(client.query(fixture.checks.count, { table: "items" }))).toBe(1);
+    const id = await step(client.mutation(fixture.items.insert, start));
+    const keep = await step(client.mutation(fixture.items.insert, { ...start, label: "keep" }));
+    await step(client.mutation(fixture.items.remove, { id }));
+    expect(await step(client.query(fixture.items.get, { id }))).toBeNull();
+    expect((await step(client.query(fixture.items.get, { id: keep })))?.label).toBe("keep");
+    expect(await step(client.query(fixture.checks.count, { table: "items" }))).toBe(1);
 
     const deleteAgain = await failure(client.mutation(fixture.items.remove, { id }));
     expect(deleteAgain.message).toContain(`Delete on nonexistent document ID ${id}`);
@@ -240,7 +205,7 @@ describe("failures as the client sees them", () => {
       body: { path: "failures:secretQuery", args: {}, format: "convex_encoded_json" },
     });
     expect(viaFunction.text).toContain("Could not find public function for 'failures:secretQuery'");
-    expect(await bounded(client.query(fixture.checks.journal, {}))).toEqual([]);
+    expect(await step(client.query(fixture.checks.journal, {}))).toEqual([]);
   });
 
   it("reports unknown functions and modules", async () => {
@@ -264,10 +229,10 @@ describe("failures as the client sees them", () => {
       "Trying to execute failures:aMutation as Query, but it is defined as Mutation.",
     );
     // The mutation's handler never ran.
-    expect(await bounded(client.query(fixture.checks.journal, {}))).toEqual([]);
+    expect(await step(client.query(fixture.checks.journal, {}))).toEqual([]);
     // Each works as its own kind.
-    expect(await bounded(client.query(anyQuery("failures:aQuery"), {}))).toBe("query result");
-    expect(await bounded(client.mutation(anyMutation("failures:aMutation"), {}))).toBe(
+    expect(await step(client.query(anyQuery("failures:aQuery"), {}))).toBe("query result");
+    expect(await step(client.mutation(anyMutation("failures:aMutation"), {}))).toBe(
       "mutation result",
     );
   });
@@ -288,7 +253,7 @@ describe("failures as the client sees them", () => {
     const stringError = await failure(client.query(anyQuery("failures:convexErrorString"), {}));
     expect(convexErrorData(stringError)).toBe("just a string");
     // The journal entry written before the throw was not committed.
-    expect(await bounded(client.query(fixture.checks.journal, {}))).toEqual([]);
+    expect(await step(client.query(fixture.checks.journal, {}))).toEqual([]);
   });
 
   it("reports a plain Error as a server error with its message, not as ConvexError", async () => {
@@ -298,7 +263,7 @@ describe("failures as the client sees them", () => {
     expect(error).not.toBeInstanceOf(ConvexError);
     expect(error.message).toMatch(/\[Request ID: \w+\] Server Error/);
     expect(error.message).toContain("Uncaught Error: plain failure from the handler");
-    expect(await bounded(client.query(fixture.checks.journal, {}))).toEqual([]);
+    expect(await step(client.query(fixture.checks.journal, {}))).toEqual([]);
   });
 });
 
@@ -306,7 +271,7 @@ describe("determinism inside queries and mutations", () => {
   it("freezes Date.now() for the whole execution and seeds Math.random()", async () => {
     await using app = await serve();
     const before = Date.now();
-    const clock = await bounded(app.client.query(fixture.determinism.clock, {}));
+    const clock = await step(app.client.query(fixture.determinism.clock, {}));
     const after = Date.now();
     // The query spins 15 ms of real time between the two reads: the clock did not move.
     expect(clock.now2).toBe(clock.now1);
@@ -330,7 +295,7 @@ describe("determinism inside queries and mutations", () => {
       client.mutation(anyMutation("determinism:callsSetTimeout"), {}),
     );
     expect(timerError.message).toContain("Can't use setTimeout in queries and mutations");
-    expect(await bounded(client.query(fixture.checks.journal, {}))).toEqual([]);
+    expect(await step(client.query(fixture.checks.journal, {}))).toEqual([]);
   });
 
   it("refuses writes from a query, and writes nothing", async () => {
@@ -342,7 +307,7 @@ describe("determinism inside queries and mutations", () => {
     // A query's `ctx.db` has no write methods at all.
     const viaDb = await failure(client.query(anyQuery("determinism:queryInsertsViaDb"), {}));
     expect(viaDb.message).toContain("db.insert is not a function");
-    expect(await bounded(client.query(fixture.checks.count, { table: "journal" }))).toBe(0);
+    expect(await step(client.query(fixture.checks.count, { table: "journal" }))).toBe(0);
   });
 });
 
@@ -350,22 +315,22 @@ describe("consistentQuery (/api/query_ts + /api/query_at_ts)", () => {
   it("reads every query of one client at the same timestamp", async () => {
     await using app = await serve();
     const writer = app.client;
-    await bounded(writer.mutation(fixture.items.insert, { group: "c", rank: 1, label: "first" }));
+    await step(writer.mutation(fixture.items.insert, { group: "c", rank: 1, label: "first" }));
 
     const reader = newClient(app.url);
     const ref = fixture.items.byCreationTime;
-    expect(await bounded(reader.consistentQuery(ref, { order: "asc" }))).toEqual(["first"]);
+    expect(await step(reader.consistentQuery(ref, { order: "asc" }))).toEqual(["first"]);
     const tsAtRead = await queryTs(app.url);
 
-    await bounded(writer.mutation(fixture.items.insert, { group: "c", rank: 2, label: "second" }));
+    await step(writer.mutation(fixture.items.insert, { group: "c", rank: 2, label: "second" }));
     expect(await queryTs(app.url)).toBeGreaterThan(tsAtRead);
 
     // The same client keeps reading at its timestamp, for this and for other queries...
-    expect(await bounded(reader.consistentQuery(ref, { order: "asc" }))).toEqual(["first"]);
-    expect(await bounded(reader.consistentQuery(fixture.checks.count, { table: "items" }))).toBe(1);
+    expect(await step(reader.consistentQuery(ref, { order: "asc" }))).toEqual(["first"]);
+    expect(await step(reader.consistentQuery(fixture.checks.count, { table: "items" }))).toBe(1);
     // ...while plain queries, and a new client's consistent queries, see the latest data.
-    expect(await bounded(reader.query(ref, { order: "asc" }))).toEqual(["first", "second"]);
-    expect(await bounded(newClient(app.url).consistentQuery(ref, { order: "asc" }))).toEqual([
+    expect(await step(reader.query(ref, { order: "asc" }))).toEqual(["first", "second"]);
+    expect(await step(newClient(app.url).consistentQuery(ref, { order: "asc" }))).toEqual([
       "first",
       "second",
     ]);

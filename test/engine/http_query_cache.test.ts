@@ -10,8 +10,9 @@
 import { ConvexClient } from "convex/browser";
 import { describe, expect, it } from "vitest";
 import { RetainedResults } from "../../engine/subscriptions/retained_results.ts";
-import { startTestBackend, within } from "../utils/backend.ts";
-import { counters, Deliveries, httpClient } from "../sync/support/clients.ts";
+import { startTestBackend } from "../utils/backend.ts";
+import { counters, httpClient, record } from "../sync/support/clients.ts";
+import { within } from "../utils/waits.ts";
 
 const STEP_MS = 10_000;
 
@@ -50,9 +51,7 @@ describe("/api/query and the shared query cache", () => {
     const stats = backend.engine.liveQueries.stats;
     const subscriber = new ConvexClient(backend.url, { logger: false });
     try {
-      using deliveries = new Deliveries<number>((onValue, onError) =>
-        subscriber.onUpdate(counters.get, { name: "shared" }, onValue, onError),
-      );
+      using deliveries = record(subscriber, counters.get, { name: "shared" });
       await deliveries.until(() => deliveries.count > 0, "the subscription's first result");
       const before = stats.executions;
       const value = await within(

@@ -15,12 +15,12 @@ import { tempDir } from "../utils/backend.ts";
 import {
   FIXTURE_APP_DIR,
   anyQuery,
-  bounded,
   failure,
   fixture,
   serve,
   type Served,
 } from "./support/fixture.ts";
+import { step } from "../utils/waits.ts";
 
 function problemFor(report: LoadReport, file: RegExp): { file: string; reason: string } {
   const problem = report.problems.find((candidate) => file.test(candidate.file));
@@ -43,7 +43,7 @@ function copyOfFixtureApp(): { dir: string; convex: string } & AsyncDisposable {
 }
 
 async function reload(app: Served): Promise<LoadReport> {
-  return bounded(app.backend.engine.reload(), "a reload");
+  return step(app.backend.engine.reload(), "a reload");
 }
 
 describe("loading the fixture app", () => {
@@ -79,10 +79,10 @@ describe("loading the fixture app", () => {
       const error = await failure(app.client.query(anyQuery(path), {}), path);
       expect(error.message).toContain(`Could not find public function for '${path}'`);
     }
-    const id = await bounded(
+    const id = await step(
       app.client.mutation(fixture.items.insert, { group: "g", rank: 1, label: "works" }),
     );
-    expect((await bounded(app.client.query(fixture.items.get, { id })))?.label).toBe("works");
+    expect((await step(app.client.query(fixture.items.get, { id })))?.label).toBe("works");
   });
 });
 
@@ -92,7 +92,7 @@ describe("reloading", () => {
     await using app = await serve({ dir: copy.dir });
     const before = await reload(app);
     expect(before.ok).toBe(true);
-    const id = await bounded(
+    const id = await step(
       app.client.mutation(fixture.items.insert, { group: "g", rank: 1, label: "kept" }),
     );
 
@@ -110,11 +110,11 @@ describe("reloading", () => {
     expect(problem.reason).toMatch(/Unexpected ";"/);
 
     // The previous version serves, reads and writes.
-    expect((await bounded(app.client.query(fixture.items.get, { id })))?.label).toBe("kept");
-    await bounded(app.client.mutation(fixture.items.insert, { group: "g", rank: 2, label: "new" }));
-    expect(
-      await bounded(app.client.query(fixture.items.range, { group: "g", order: "asc" })),
-    ).toEqual(["kept", "new"]);
+    expect((await step(app.client.query(fixture.items.get, { id })))?.label).toBe("kept");
+    await step(app.client.mutation(fixture.items.insert, { group: "g", rank: 2, label: "new" }));
+    expect(await step(app.client.query(fixture.items.range, { group: "g", order: "asc" }))).toEqual(
+      ["kept", "new"],
+    );
 
     // A fixed file, with a new module next to it, replaces the previous version.
     fs.writeFileSync(itemsFile, good);
@@ -131,14 +131,14 @@ describe("reloading", () => {
     const fixed = await reload(app);
     expect(fixed.ok).toBe(true);
     expect(fixed.functions).toBe(before.functions + 1);
-    expect(await bounded(app.client.query(anyQuery("extra:hello"), {}))).toBe("hello");
-    expect((await bounded(app.client.query(fixture.items.get, { id })))?.label).toBe("kept");
+    expect(await step(app.client.query(anyQuery("extra:hello"), {}))).toBe("hello");
+    expect((await step(app.client.query(fixture.items.get, { id })))?.label).toBe("kept");
   });
 
   it("keeps the previous version when the stored data breaks the new schema", async () => {
     await using copy = copyOfFixtureApp();
     await using app = await serve({ dir: copy.dir });
-    const id = await bounded(
+    const id = await step(
       app.client.mutation(fixture.items.insert, { group: "g", rank: 1, label: "text" }),
     );
     const schemaFile = path.join(copy.convex, "schema.ts");
@@ -154,14 +154,14 @@ describe("reloading", () => {
     expect(problem.reason).toContain("Schema validation failed");
     expect(problem.reason).toContain(id);
     // The old schema still applies: a string label is still accepted.
-    await bounded(app.client.mutation(fixture.items.insert, { group: "g", rank: 2, label: "two" }));
-    expect(await bounded(app.client.query(fixture.checks.count, { table: "items" }))).toBe(2);
+    await step(app.client.mutation(fixture.items.insert, { group: "g", rank: 2, label: "two" }));
+    expect(await step(app.client.query(fixture.checks.count, { table: "items" }))).toBe(2);
   });
 
   it("drops a removed module's functions", async () => {
     await using copy = copyOfFixtureApp();
     await using app = await serve({ dir: copy.dir });
-    expect(await bounded(app.client.query(anyQuery("failures:aQuery"), {}))).toBe("query result");
+    expect(await step(app.client.query(anyQuery("failures:aQuery"), {}))).toBe("query result");
 
     fs.rmSync(path.join(copy.convex, "failures.ts"));
     const report = await reload(app);
@@ -170,7 +170,7 @@ describe("reloading", () => {
     expect(error.message).toContain(
       "Could not find public function for 'failures:aQuery'. Did you forget to run `npx convex dev`?",
     );
-    expect(await bounded(app.client.query(fixture.checks.journal, {}))).toEqual([]);
+    expect(await step(app.client.query(fixture.checks.journal, {}))).toEqual([]);
   });
 
   it("refuses a version with a module that throws at import time, naming the module and frame", async () => {
@@ -201,7 +201,7 @@ describe("reloading", () => {
         "    at readConfig (../convex/broken_module.ts:4:9)",
     });
     // The previous version serves, whole.
-    expect(await bounded(app.client.query(anyQuery("failures:aQuery"), {}))).toBe("query result");
+    expect(await step(app.client.query(anyQuery("failures:aQuery"), {}))).toBe("query result");
     const error = await failure(app.client.query(anyQuery("broken_module:greet"), {}));
     expect(error.message).toContain("Could not find public function for 'broken_module:greet'");
   });

@@ -13,25 +13,18 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  REPO_ROOT,
-  startTestBackend,
-  tempDir,
-  within,
-  type TestBackend,
-} from "../utils/backend.ts";
+import { REPO_ROOT, startTestBackend, tempDir, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { metricValue, scrapeUntil } from "../utils/metrics.ts";
 import { FIXTURE_APP_DIR as ENGINE_APP_DIR } from "./support/fixture.ts";
+import { STEP_MS, within } from "../utils/waits.ts";
+import { api } from "../fixtures/actions_app/convex/_generated/api.js";
 
-const STEP_MS = 5_000;
 const ACTIONS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "actions_app");
 const SUBJECT = "backend-secret-subject-91c2";
-const notesList = makeFunctionReference<"query", Record<string, never>, unknown[]>("notes:list");
-const notesAdd = makeFunctionReference<"mutation", { body: string }, string>("notes:add");
-const slowAction = makeFunctionReference<"action", { ms: number; body: string }, string>(
-  "actions:slow",
-);
+const notesList = api.notes.list;
+const notesAdd = api.notes.add;
+const slowAction = api.actions.slow;
 
 let issuer: TestIssuer;
 let backend: TestBackend;

@@ -8,8 +8,9 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, type TestBackend } from "../utils/backend.ts";
-import { serve, step } from "../sync/support/clients.ts";
+import { serve } from "../sync/support/clients.ts";
 import { FIXTURE_APP_DIR, raw } from "./support/fixture.ts";
+import { step } from "../utils/waits.ts";
 
 const ACTIONS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "actions_app");
 

@@ -10,7 +10,6 @@ import type { PaginationResult } from "convex/server";
 import type { GenericId, Value } from "convex/values";
 import { describe, expect, it } from "vitest";
 import {
-  bounded,
   failure,
   fixture,
   serve,
@@ -18,6 +17,7 @@ import {
   type Order,
   type Served,
 } from "./support/fixture.ts";
+import { step } from "../utils/waits.ts";
 
 /** Rank order of insertion in group "r". */
 const SHUFFLED_RANKS = [5, 2, 8, 0, 9, 3, 7, 1, 6, 4];
@@ -40,7 +40,7 @@ const SEED: ItemFields[] = [
 
 async function seeded(): Promise<Served> {
   const app = await serve();
-  await bounded(app.client.mutation(fixture.items.insertMany, { items: SEED }), "seeding");
+  await step(app.client.mutation(fixture.items.insertMany, { items: SEED }), "seeding");
   return app;
 }
 
@@ -81,7 +81,7 @@ describe("index ranges and order", () => {
     await using app = await seeded();
     for (const [name, range, ranks] of cases) {
       for (const order of ["asc", "desc"] as const) {
-        const result = await bounded(
+        const result = await step(
           app.client.query(fixture.items.range, { group: "r", order, ...range }),
           `${name} ${order}`,
         );
@@ -90,11 +90,11 @@ describe("index ranges and order", () => {
       }
     }
     // Other groups are ranges of their own.
+    expect(await step(app.client.query(fixture.items.range, { group: "q", order: "asc" }))).toEqual(
+      ["q0", "q3", "q9"],
+    );
     expect(
-      await bounded(app.client.query(fixture.items.range, { group: "q", order: "asc" })),
-    ).toEqual(["q0", "q3", "q9"]);
-    expect(
-      await bounded(app.client.query(fixture.items.range, { group: "nope", order: "asc" })),
+      await step(app.client.query(fixture.items.range, { group: "nope", order: "asc" })),
     ).toEqual([]);
   });
 
@@ -102,23 +102,21 @@ describe("index ranges and order", () => {
     await using app = await seeded();
     const all = SEED.map((item) => item.label);
     const { client } = app;
-    expect(await bounded(client.query(fixture.items.byCreationTime, { order: "asc" }))).toEqual(
-      all,
-    );
-    expect(await bounded(client.query(fixture.items.byCreationTime, { order: "desc" }))).toEqual(
+    expect(await step(client.query(fixture.items.byCreationTime, { order: "asc" }))).toEqual(all);
+    expect(await step(client.query(fixture.items.byCreationTime, { order: "desc" }))).toEqual(
       [...all].reverse(),
     );
     // A query without an index is a scan in creation order too.
-    expect(await bounded(client.query(fixture.items.scan, { order: "asc" }))).toEqual(all);
-    expect(await bounded(client.query(fixture.items.scan, { order: "desc" }))).toEqual(
+    expect(await step(client.query(fixture.items.scan, { order: "asc" }))).toEqual(all);
+    expect(await step(client.query(fixture.items.scan, { order: "desc" }))).toEqual(
       [...all].reverse(),
     );
     expect(
-      await bounded(client.query(fixture.items.byCreationTime, { order: "desc", limit: 3 })),
+      await step(client.query(fixture.items.byCreationTime, { order: "desc", limit: 3 })),
     ).toEqual(all.slice(-3).reverse());
 
     // `_creationTime > t` where t is the fourth document's creation time.
-    const times = await bounded(client.query(fixture.items.creationTimes, {}));
+    const times = await step(client.query(fixture.items.creationTimes, {}));
     expect(times.map((entry) => entry.label)).toEqual(all);
     // Creation times strictly increase, even within the one mutation that inserted them all.
     for (let i = 1; i < times.length; i++) {
@@ -126,12 +124,12 @@ describe("index ranges and order", () => {
     }
     const fourth = times[3]!;
     expect(
-      await bounded(
+      await step(
         client.query(fixture.items.byCreationTime, { order: "asc", after: fourth._creationTime }),
       ),
     ).toEqual(all.slice(4));
     expect(
-      await bounded(
+      await step(
         client.query(fixture.items.byCreationTime, {
           order: "desc",
           after: fourth._creationTime,
@@ -201,7 +199,7 @@ describe("filters", () => {
       // Guard: every filter keeps some documents and drops others.
       expect(expected.length, which).toBeGreaterThan(0);
       expect(expected.length, which).toBeLessThan(rItems.length);
-      const result = await bounded(
+      const result = await step(
         app.client.query(fixture.items.filtered, { group: "r", which }),
         which,
       );
@@ -215,7 +213,7 @@ describe("take, first, collect and unique", () => {
     await using app = await seeded();
     const { client } = app;
     const run = (n: number, order: Order, group = "r") =>
-      bounded(client.query(fixture.items.takeFirstCollect, { group, n, order }));
+      step(client.query(fixture.items.takeFirstCollect, { group, n, order }));
     expect(await run(3, "asc")).toEqual({ take: ["r0", "r1", "r2"], first: "r0", count: 10 });
     expect(await run(3, "desc")).toEqual({ take: ["r9", "r8", "r7"], first: "r9", count: 10 });
     expect(await run(0, "asc")).toEqual({ take: [], first: "r0", count: 10 });
@@ -226,14 +224,14 @@ describe("take, first, collect and unique", () => {
   it("unique() returns the one match or null, and fails when two documents match", async () => {
     await using app = await seeded();
     const { client } = app;
-    expect(await bounded(client.query(fixture.items.uniqueByRank, { group: "r", rank: 4 }))).toBe(
+    expect(await step(client.query(fixture.items.uniqueByRank, { group: "r", rank: 4 }))).toBe(
       "r4",
     );
     expect(
-      await bounded(client.query(fixture.items.uniqueByRank, { group: "r", rank: 42 })),
+      await step(client.query(fixture.items.uniqueByRank, { group: "r", rank: 42 })),
     ).toBeNull();
 
-    const [first, second] = await bounded(
+    const [first, second] = await step(
       client.mutation(fixture.items.insertMany, {
         items: [
           { group: "dup", rank: 1, label: "one" },
@@ -261,12 +259,12 @@ describe("pagination", () => {
 
   async function withPages(): Promise<Served & { ids: GenericId<"items">[] }> {
     const app = await serve();
-    const ids = await bounded(
+    const ids = await step(
       app.client.mutation(fixture.items.insertMany, { items: PAGED }),
       "seeding",
     );
     // Neighbours that must never show up.
-    await bounded(
+    await step(
       app.client.mutation(fixture.items.insertMany, {
         items: [
           { group: "o", rank: 1, label: "o1" },
@@ -285,7 +283,7 @@ describe("pagination", () => {
     const pages: number[][] = [];
     let cursor: string | null = null;
     for (let guard = 0; guard < 100; guard++) {
-      const result: PaginationResult<number> = await bounded(
+      const result: PaginationResult<number> = await step(
         app.client.query(fixture.items.page, {
           group: "p",
           evenOnly: options.evenOnly,
@@ -337,7 +335,7 @@ describe("pagination", () => {
   it("answers an empty, finished page after the end, and an empty table at once", async () => {
     await using app = await withPages();
     const { finalCursor } = await readAll(app, { numItems: 10, evenOnly: false, order: "asc" });
-    const after = await bounded(
+    const after = await step(
       app.client.query(fixture.items.page, {
         group: "p",
         evenOnly: false,
@@ -348,7 +346,7 @@ describe("pagination", () => {
     expect(after.page).toEqual([]);
     expect(after.isDone).toBe(true);
 
-    const empty = await bounded(
+    const empty = await step(
       app.client.query(fixture.items.page, {
         group: "nothing here",
         evenOnly: false,
@@ -364,7 +362,7 @@ describe("pagination", () => {
   it("continues from its cursor when documents are added and removed between pages", async () => {
     await using app = await withPages();
     const { client } = app;
-    const first = await bounded(
+    const first = await step(
       client.query(fixture.items.page, {
         group: "p",
         evenOnly: false,
@@ -374,12 +372,12 @@ describe("pagination", () => {
     );
     expect(first.page).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // Insert behind the cursor (rank 3.5) and ahead of it (rank 100); delete rank 20, ahead of it.
-    await bounded(
+    await step(
       client.mutation(fixture.items.remove, {
         id: app.ids[PAGED.findIndex((item) => item.rank === 20)]!,
       }),
     );
-    await bounded(
+    await step(
       client.mutation(fixture.items.insertMany, {
         items: [
           { group: "p", rank: 3.5, label: "behind" },
@@ -390,7 +388,7 @@ describe("pagination", () => {
     const seen = [...first.page];
     let cursor = first.continueCursor;
     for (let guard = 0; guard < 20; guard++) {
-      const next = await bounded(
+      const next = await step(
         client.query(fixture.items.page, {
           group: "p",
           evenOnly: false,
@@ -431,7 +429,7 @@ describe("index keys that extend another key by a zero byte", () => {
   // index keys share a byte prefix, which a range must not mistake for equality.
   it("keeps an eq prefix from leaking into a neighbouring group", async () => {
     await using app = await serve();
-    await bounded(
+    await step(
       app.client.mutation(fixture.items.insertMany, {
         items: [
           { group: "r", rank: 1, label: "r1" },
@@ -440,11 +438,11 @@ describe("index keys that extend another key by a zero byte", () => {
         ],
       }),
     );
+    expect(await step(app.client.query(fixture.items.range, { group: "r", order: "asc" }))).toEqual(
+      ["r1"],
+    );
     expect(
-      await bounded(app.client.query(fixture.items.range, { group: "r", order: "asc" })),
-    ).toEqual(["r1"]);
-    expect(
-      await bounded(app.client.query(fixture.items.range, { group: "r\u0000", order: "asc" })),
+      await step(app.client.query(fixture.items.range, { group: "r\u0000", order: "asc" })),
     ).toEqual(["r-nul-1"]);
   });
 
@@ -459,17 +457,17 @@ describe("index keys that extend another key by a zero byte", () => {
       ["bytes-1", Uint8Array.of(1).buffer],
     ];
     for (const [label, value] of stored) {
-      await bounded(app.client.mutation(fixture.values.store, { label, value }));
+      await step(app.client.mutation(fixture.values.store, { label, value }));
     }
     const { client } = app;
     const compare = (op: "gt" | "gte" | "lt" | "lte", value: Value) =>
-      bounded(
+      step(
         client.query(fixture.values.compare, { op, value }),
         `${op} ${typeof value === "string" ? JSON.stringify(value) : "bytes"}`,
       );
-    expect(await bounded(client.query(fixture.values.findByValue, { value: "a" }))).toEqual(["a"]);
+    expect(await step(client.query(fixture.values.findByValue, { value: "a" }))).toEqual(["a"]);
     expect(
-      await bounded(client.query(fixture.values.findByValue, { value: new ArrayBuffer(0) })),
+      await step(client.query(fixture.values.findByValue, { value: new ArrayBuffer(0) })),
     ).toEqual(["bytes-empty"]);
     expect(await compare("gt", "a")).toEqual(["a-nul", "b", "bytes-empty", "bytes-0", "bytes-1"]);
     expect(await compare("gte", "a")).toEqual([

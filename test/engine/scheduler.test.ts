@@ -13,18 +13,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
 import { startSupplierStub, type SupplierStub } from "../utils/supplier_stub.ts";
-import {
-  Deliveries,
-  eventually,
-  httpClient,
-  serve,
-  step,
-  syncClient,
-  type SyncClient,
-} from "../sync/support/clients.ts";
+import { httpClient, record, serve, syncClient, type SyncClient } from "../sync/support/clients.ts";
 import type { TestBackend } from "../utils/backend.ts";
 import { failure } from "./support/fixture.ts";
 import { app, SCHEDULER_APP_DIR, START_MS, type Job } from "./support/scheduler_app.ts";
+import { eventually, step } from "../utils/waits.ts";
 
 let clock: ManualClock;
 let backend: TestBackend;
@@ -78,9 +71,7 @@ function jobById(jobs: readonly Job[], id: string): Job | undefined {
 
 describe("a mutation scheduling a reminder", () => {
   it("stores a pending job with Convex's fields, watched live, that runs once when due", async () => {
-    using jobs = new Deliveries<Job[]>((onValue, onError) =>
-      client.onUpdate(app.jobs, {}, onValue, onError),
-    );
+    using jobs = record(client, app.jobs, {});
     const placedAt = clock.now();
     const { orderId, jobId } = await step(
       client.mutation(app.place, { dish: "ramen" }),
@@ -255,9 +246,7 @@ describe("actions and the scheduler", () => {
     expect((await step(http.query(app.job, { id: canceledId }), "the job"))?.state).toEqual({
       kind: "canceled",
     });
-    using watched = new Deliveries<Job[]>((onValue, onError) =>
-      client.onUpdate(app.jobs, {}, onValue, onError),
-    );
+    using watched = record(client, app.jobs, {});
     const jobId = await step(
       http.action(app.scheduleQuote, {
         url: supplier.url,

@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
 import type { DocumentValue } from "../../engine/storage/types.ts";
 import { tempDir, type TestBackend } from "../utils/backend.ts";
-import { eventually, httpClient, serve, step } from "../sync/support/clients.ts";
+import { httpClient, serve } from "../sync/support/clients.ts";
 import { startSupplierStub, type SupplierStub } from "../utils/supplier_stub.ts";
 import { app, copySchedulerApp, START_MS } from "./support/scheduler_app.ts";
+import { eventually, step } from "../utils/waits.ts";
 
 const MINUTE = 60_000;
 let folder: { path: string } & AsyncDisposable;

@@ -14,8 +14,10 @@ import { expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
 import { startTestBackend, tempDir } from "../utils/backend.ts";
 import { startChildBackend } from "./support/child_backend.ts";
-import { eventually, httpClient, step } from "../sync/support/clients.ts";
+import { httpClient } from "../sync/support/clients.ts";
 import { app, SCHEDULER_APP_DIR, START_MS, type Job } from "./support/scheduler_app.ts";
+import { eventually, step } from "../utils/waits.ts";
+import type { Id } from "../fixtures/scheduler_app/convex/_generated/dataModel.js";
 
 /** An external service that records requests and answers none until disposed. */
 async function startSilentService(): Promise<
@@ -65,17 +67,17 @@ it("keeps mutations exactly once and actions at most once across a restart", asy
     }),
     "the quote request to be scheduled",
   );
-  const state = async (client: typeof before, id: string): Promise<Job["state"] | undefined> =>
+  const state = async (
+    client: typeof before,
+    id: Id<"_scheduled_functions">,
+  ): Promise<Job["state"] | undefined> =>
     (await step(client.query(app.job, { id }), "a job"))?.state;
   await eventually(() => service.requests.length === 2, "the actions to call the service");
   // The ramen reminder was due at once: wait (bounded) until it has run.
-  for (
-    const deadline = Date.now() + 5_000;
-    (await state(before, done.jobId))?.kind !== "success";
-  ) {
-    if (Date.now() > deadline) throw new Error("Timed out waiting for the ramen reminder to run");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(
+    async () => (await state(before, done.jobId))?.kind === "success",
+    "the ramen reminder to run",
+  );
   expect(await state(before, later.jobId)).toEqual({ kind: "pending" });
   expect(await state(before, quote)).toEqual({ kind: "inProgress" });
   await step(first.close(), "the first backend to stop, the action still running");
@@ -130,7 +132,10 @@ it("keeps the same guarantees after kill -9 (a backend process killed mid-action
     "the backend process to start",
   );
   const before = httpClient(child.url);
-  const state = async (client: typeof before, id: string): Promise<Job["state"] | undefined> =>
+  const state = async (
+    client: typeof before,
+    id: Id<"_scheduled_functions">,
+  ): Promise<Job["state"] | undefined> =>
     (await step(client.query(app.job, { id }), "a job"))?.state;
   const done = await step(before.mutation(app.place, { dish: "ramen", remindInMs: 0 }), "ramen");
   const later = await step(
@@ -145,13 +150,10 @@ it("keeps the same guarantees after kill -9 (a backend process killed mid-action
     () => service.requests.includes("/price?item=nori"),
     "the action to call the service",
   );
-  for (
-    const deadline = Date.now() + 5_000;
-    (await state(before, done.jobId))?.kind !== "success";
-  ) {
-    if (Date.now() > deadline) throw new Error("Timed out waiting for the ramen reminder to run");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(
+    async () => (await state(before, done.jobId))?.kind === "success",
+    "the ramen reminder to run",
+  );
   expect(await state(before, quote)).toEqual({ kind: "inProgress" });
   await step(child.kill9(), "kill -9");
 

@@ -12,11 +12,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GenericId } from "convex/values";
-import { httpClient, record, serve, step, syncClient } from "../sync/support/clients.ts";
-import { eventually } from "../sync/support/clients.ts";
+import { httpClient, record, serve, syncClient } from "../sync/support/clients.ts";
 import type { TestBackend } from "../utils/backend.ts";
 import { failure } from "./support/fixture.ts";
 import { STORAGE_APP_DIR, storageApp as app, request, upload } from "./support/storage_app.ts";
+import { eventually, step } from "../utils/waits.ts";
 
 /** The size limit these tests run with, in bytes. */
 const MAX_FILE_BYTES = 64 * 1024;

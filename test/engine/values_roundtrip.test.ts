@@ -8,7 +8,8 @@
  */
 import { compareValues, convexToJson, type Value } from "convex/values";
 import { describe, expect, it } from "vitest";
-import { bounded, fixture, serve, type TypedFields } from "./support/fixture.ts";
+import { fixture, serve, type TypedFields } from "./support/fixture.ts";
+import { step } from "../utils/waits.ts";
 
 const MIN_INT64 = -(2n ** 63n);
 const MAX_INT64 = 2n ** 63n - 1n;
@@ -85,24 +86,21 @@ describe("exact round trips of values", () => {
   it("returns arguments unchanged (args -> result)", async () => {
     await using app = await serve();
     for (const [name, value] of VALUES) {
-      const echoed = await bounded(app.client.query(fixture.values.echo, { value }), name);
+      const echoed = await step(app.client.query(fixture.values.echo, { value }), name);
       expect(canonical(echoed), name).toBe(canonical(value));
     }
   });
 
   it("stores and reads back every value (args -> document -> result)", async () => {
     await using app = await serve();
-    const ids = await bounded(
+    const ids = await step(
       Promise.all(
         VALUES.map(([label, value]) => app.client.mutation(fixture.values.store, { label, value })),
       ),
       "the stores",
     );
     for (const [index, [name, value]] of VALUES.entries()) {
-      const loaded = await bounded(
-        app.client.query(fixture.values.load, { id: ids[index]! }),
-        name,
-      );
+      const loaded = await step(app.client.query(fixture.values.load, { id: ids[index]! }), name);
       expect(loaded?.label, name).toBe(name);
       expect(canonical(loaded!.value), name).toBe(canonical(value));
     }
@@ -111,10 +109,10 @@ describe("exact round trips of values", () => {
   it("finds each stored value through an index equality, telling -0 from 0", async () => {
     await using app = await serve();
     for (const [label, value] of VALUES) {
-      await bounded(app.client.mutation(fixture.values.store, { label, value }), label);
+      await step(app.client.mutation(fixture.values.store, { label, value }), label);
     }
     for (const [name, value] of VALUES) {
-      const found = await bounded(app.client.query(fixture.values.findByValue, { value }), name);
+      const found = await step(app.client.query(fixture.values.findByValue, { value }), name);
       expect(found, name).toEqual([name]);
     }
   });
@@ -123,12 +121,12 @@ describe("exact round trips of values", () => {
     await using app = await serve();
     // Stored in the order given; the index must read them back sorted by `compareValues`.
     for (const [label, value] of VALUES) {
-      await bounded(app.client.mutation(fixture.values.store, { label, value }), label);
+      await step(app.client.mutation(fixture.values.store, { label, value }), label);
     }
     const expected = [...VALUES]
       .sort(([, a], [, b]) => compareValues(a, b))
       .map(([label]) => label);
-    expect(await bounded(app.client.query(fixture.values.inValueOrder, {}))).toEqual(expected);
+    expect(await step(app.client.query(fixture.values.inValueOrder, {}))).toEqual(expected);
   });
 
   it("keeps typed columns exact through v.int64(), v.bytes() and v.float64()", async () => {
@@ -157,8 +155,8 @@ describe("exact round trips of values", () => {
       },
     ];
     for (const document of documents) {
-      const id = await bounded(app.client.mutation(fixture.values.storeTyped, document));
-      const loaded = await bounded(app.client.query(fixture.values.loadTyped, { id }));
+      const id = await step(app.client.mutation(fixture.values.storeTyped, document));
+      const loaded = await step(app.client.query(fixture.values.loadTyped, { id }));
       expect(loaded).not.toBeNull();
       expect(canonical(loaded as unknown as Value)).toBe(canonical(document as unknown as Value));
       expect(typeof loaded!.count).toBe("bigint");

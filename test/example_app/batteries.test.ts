@@ -4,23 +4,21 @@
  * uploaded to file storage and served by URL; the supplier's webhook (an HTTP action). The
  * supplier is a local stub on 127.0.0.1:0.
  */
-import "../gateway/support/single_graphql.ts";
-import { makeFunctionReference } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
-import { startTestBackend, within, type TestBackend } from "../utils/backend.ts";
+import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { startSupplierStub, type SupplierStub } from "../utils/supplier_stub.ts";
-import { api, convexHttp } from "../gateway/support/example_app.ts";
+import { convexHttp } from "../gateway/support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
 import {
   data,
-  eventually,
   post,
   record,
   startTestGateway,
-  STEP_MS,
   wsClient,
   type TestGateway,
 } from "../gateway/support/gateway.ts";
+import { eventually, STEP_MS, within } from "../utils/waits.ts";
 
 let supplier: SupplierStub;
 let backend: TestBackend;
@@ -182,14 +180,12 @@ describe("the reminder and the daily cron, on an injected clock", () => {
     const clock = new ManualClock(START);
     await using scheduled = await startTestBackend({ clock });
     const http = convexHttp(scheduled.url);
-    const old = await http.mutation(api.placeOrder, { dish: "curry", table: 4 });
-    await http.mutation(api.updateStatus, { id: old, status: "served" });
+    const old = await http.mutation(api.orders.placeOrder, { dish: "curry", table: 4 });
+    await http.mutation(api.orders.updateStatus, { id: old, status: "served" });
     clock.advance(20 * 60 * 60 * 1000); // 06:00 the next day... not yet: the cron ran at 04:00
-    const fresh = await http.mutation(api.placeOrder, { dish: "ramen", table: 4 });
-    await http.mutation(api.updateStatus, { id: fresh, status: "served" });
-    const byTable = makeFunctionReference<"query", { table: number }, { dish: string }[]>(
-      "orders:getOrdersByTable",
-    );
+    const fresh = await http.mutation(api.orders.placeOrder, { dish: "ramen", table: 4 });
+    await http.mutation(api.orders.updateStatus, { id: fresh, status: "served" });
+    const byTable = api.orders.getOrdersByTable;
     // At 04:00 on Dec 2 the first order was served 18 hours earlier: both stay.
     expect((await http.query(byTable, { table: 4 })).map((order) => order.dish)).toEqual([
       "curry",

@@ -15,13 +15,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, tempDir, within } from "../utils/backend.ts";
+import { REPO_ROOT, tempDir } from "../utils/backend.ts";
 import {
   buildApp,
   GRAPHIQL_DOCUMENT,
   startExample,
   type Example,
 } from "../../examples/apollo-migration/serve.ts";
+import { within } from "../utils/waits.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = fs.existsSync(CHROMIUM);

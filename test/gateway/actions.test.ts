@@ -4,12 +4,12 @@
  * that reaches an external service (a stub on loopback), and a `ConvexError` thrown by an action
  * becomes a GraphQL error with its code and data.
  */
-import "./support/single_graphql.ts";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, startTestBackend, within, type TestBackend } from "../utils/backend.ts";
+import { REPO_ROOT, startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { startSupplierStub, stubPrice, type SupplierStub } from "../utils/supplier_stub.ts";
-import { post, startTestGateway, STEP_MS, type TestGateway } from "./support/gateway.ts";
+import { post, startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { STEP_MS, within } from "../utils/waits.ts";
 
 const ACTIONS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "actions_app");
 

@@ -5,22 +5,15 @@
  * `Order` documents by `_id` (Apollo's default `dataIdFromObject` reads `_id`, so no
  * `typePolicies` are needed) so that a subscription's update reaches every query holding that order.
  */
-import "./support/single_graphql.ts";
 import { ApolloClient, ApolloLink, gql, HttpLink, InMemoryCache } from "@apollo/client";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { isSubscriptionOperation } from "@apollo/client/utilities";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestBackend, within, type TestBackend } from "../utils/backend.ts";
-import {
-  describe as describeError,
-  eventually,
-  startTestGateway,
-  STEP_MS,
-  wsClient,
-  type TestGateway,
-  type WsClient,
-} from "./support/gateway.ts";
+import { startTestBackend, type TestBackend } from "../utils/backend.ts";
+import { startTestGateway, wsClient, type TestGateway, type WsClient } from "./support/gateway.ts";
 import type { OrderFields } from "./support/example_app.ts";
+import { eventually, STEP_MS, within } from "../utils/waits.ts";
+import { Recorder } from "../utils/recorder.ts";
 
 let backend: TestBackend;
 let gateway: TestGateway;
@@ -119,27 +112,17 @@ interface Results {
   }): { unsubscribe(): void };
 }
 
-/** Collects an observable's results; `next` waits (bounded) for one more. */
-function collect<T>(observable: Results) {
-  const results: T[] = [];
-  let failure: unknown;
-  const subscription = observable.subscribe({
-    next: (value) => {
-      if (value.data !== undefined) results.push(value.data as T);
-    },
-    error: (error) => {
-      failure = error;
-    },
+/** Records an observable's results (the shared recorder: `next` waits, bounded, for one more). */
+function collect<T>(observable: Results): Recorder<T> {
+  return new Recorder<T>((sink) => {
+    const subscription = observable.subscribe({
+      next: (value) => {
+        if (value.data !== undefined) sink.value(value.data as T);
+      },
+      error: sink.error,
+    });
+    return () => subscription.unsubscribe();
   });
-  let taken = 0;
-  return {
-    subscription,
-    async next(what: string): Promise<T> {
-      await eventually(() => results.length > taken || failure !== undefined, what);
-      if (failure !== undefined) throw new Error(`${what}: ${describeError(failure)}`);
-      return results[taken++] as T;
-    },
-  };
 }
 
 describe("Apollo Client over a split link", () => {
@@ -194,7 +177,7 @@ describe("Apollo Client over a split link", () => {
       const third = await watch.next("the result after a status change");
       expect(third.ordersGetOrdersByTable[0]).toMatchObject({ _id: first, status: "preparing" });
     } finally {
-      watch.subscription.unsubscribe();
+      watch[Symbol.dispose]();
     }
     await eventually(
       () => gateway.upstream.subscriptionCount === 0,
@@ -229,8 +212,8 @@ describe("Apollo Client over a split link", () => {
       const after = await cached.next("the cached query's update");
       expect(after.ordersGetOrderById?.status).toBe("ready");
     } finally {
-      watch.subscription.unsubscribe();
-      cached.subscription.unsubscribe();
+      watch[Symbol.dispose]();
+      cached[Symbol.dispose]();
     }
     // Every Order in the cache is keyed by its id, never stored inline.
     const keys = Object.keys(cache.extract());

@@ -7,11 +7,10 @@
  * header (`x-graphql-yoga-csrf`, `apollo-require-preflight`); with the header added to every
  * audit request, every audit is `ok` there too.
  */
-import "./support/single_graphql.ts";
 import { auditServer, type AuditResult } from "graphql-http";
 import { expect, it } from "vitest";
-import { within } from "../utils/backend.ts";
 import { startTestGateway, useSharedServers } from "./support/gateway.ts";
+import { within } from "../utils/waits.ts";
 
 const servers = useSharedServers({ gateway: { dev: false } });
 

@@ -8,23 +8,21 @@
  * - a bad or expired token on graphql-ws closes the socket with 4403 Forbidden, and so does a
  *   token that expires while the socket is open.
  */
-import "./support/single_graphql.ts";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import {
   data,
-  describe as describeError,
-  eventually,
   post,
   record,
   startTestGateway,
-  staysFalse,
   wsClient,
   type TestGateway,
 } from "./support/gateway.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
+import { describeFailure as describeError } from "../utils/recorder.ts";
+import { delay, eventually, staysFalse } from "../utils/waits.ts";
 
 const AUTH_APP_DIR = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -134,11 +132,11 @@ describe("over graphql-ws", () => {
     });
     // Neither ever saw the other's note.
     expect(await staysFalse(() => aliceNotes.pending > 0, 300)).toBe(true);
-    expect(aliceNotes.results.map((result) => result.data)).toEqual([
+    expect(aliceNotes.values.map((result) => result.data)).toEqual([
       { notesMine: [] },
       { notesMine: ["ada 1"] },
     ]);
-    expect(bobNotes.results.map((result) => result.data)).toEqual([
+    expect(bobNotes.values.map((result) => result.data)).toEqual([
       { notesMine: [] },
       { notesMine: ["bo 1"] },
     ]);
@@ -166,7 +164,7 @@ describe("over graphql-ws", () => {
     const error = await watch.failure("the socket to be closed");
     expect(describeError(error)).toMatch(/^close 4403/);
     expect(client.closes).toEqual([{ code: 4403, reason: "Forbidden" }]);
-    expect(watch.results).toEqual([]);
+    expect(watch.values).toEqual([]);
   });
 
   it("closes the socket with 4403 when its token expired while its upstream client was idle", async () => {
@@ -189,9 +187,7 @@ describe("over graphql-ws", () => {
     expect(client.closes).toEqual([]);
     const expiresAtMs = ((await import("jose")).decodeJwt(token).exp ?? 0) * 1000;
     // Past the expiry and Convex's 5 s of leeway on `exp`, after which HTTP refuses it too.
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.max(0, expiresAtMs - Date.now() + 5_300)),
-    );
+    await delay(Math.max(0, expiresAtMs - Date.now() + 5_300));
     // A one-off query: with no upstream client it goes over HTTP, which refuses the token.
     using query = record(client, { query: WHOAMI });
     const error = await query.failure("the socket to be closed for the expired token");
@@ -234,6 +230,6 @@ describe("over graphql-ws", () => {
     const error = await watch.failure("the socket to be closed once the token expired");
     expect(describeError(error)).toMatch(/^close 4403/);
     expect(client.closes).toEqual([{ code: 4403, reason: "Forbidden" }]);
-    for (const result of watch.results) expect(result).toEqual({ data: { notesMine: [] } });
+    for (const result of watch.values) expect(result).toEqual({ data: { notesMine: [] } });
   });
 });

@@ -4,14 +4,14 @@
  * open keep delivering. When a function's code changes, its subscribers and the gateway's warm
  * queries get the new code's result (the engine reruns every live query after a reload).
  */
-import "./support/single_graphql.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { appSchemaOfDir } from "../../cli/app_description.ts";
 import { REPO_ROOT, startTestBackend, tempDir } from "../utils/backend.ts";
 import { dishes, PLACE_ORDER, WATCH_TABLE } from "./support/example_app.ts";
-import { data, eventually, post, record, startTestGateway, wsClient } from "./support/gateway.ts";
+import { data, post, record, startTestGateway, wsClient } from "./support/gateway.ts";
+import { eventually } from "../utils/waits.ts";
 
 it("reloads changed functions, re-derives the schema, and keeps subscriptions working", async () => {
   await using app = tempDir("convex-graphql-dev-");

@@ -4,11 +4,11 @@
  * resubscribes by itself; its first event after that is the current result, and later changes
  * keep coming. (README: "For client authors".)
  */
-import "./support/single_graphql.ts";
 import { expect, it } from "vitest";
 import { startTestBackend } from "../utils/backend.ts";
 import { dishes, PLACE_ORDER, WATCH_TABLE } from "./support/example_app.ts";
 import { data, record, startTestGateway, wsClient } from "./support/gateway.ts";
+import { delay } from "../utils/waits.ts";
 
 it("is survived by graphql-ws clients that retry: they resubscribe and get the current result", async () => {
   await using backend = await startTestBackend();
@@ -17,7 +17,7 @@ it("is survived by graphql-ws clients that retry: they resubscribe and get the c
   // graphql-ws's default lazy connection, retrying after a second (the gateway is back by then).
   await using client = wsClient(first.url, {
     retryAttempts: 5,
-    retryWait: () => new Promise((resolve) => setTimeout(resolve, 1_000)),
+    retryWait: () => delay(1_000),
   });
   using watch = record(client, { query: WATCH_TABLE, variables: { table: 70 } });
   expect((await watch.next("the first result")).data).toEqual({ ordersGetOrdersByTable: [] });

@@ -12,9 +12,11 @@
 import { ApolloClient, gql, HttpLink, InMemoryCache } from "@apollo/client";
 import { cacheExchange, Client, fetchExchange } from "@urql/core";
 import { describe, expect, it } from "vitest";
-import { within } from "../utils/backend.ts";
-import { convexHttp, api } from "./support/example_app.ts";
-import { request, startTestGateway, STEP_MS, useSharedServers } from "./support/gateway.ts";
+import { convexHttp } from "./support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
+import { request, startTestGateway, useSharedServers } from "./support/gateway.ts";
+import { STEP_MS, within } from "../utils/waits.ts";
+import { Recorder } from "../utils/recorder.ts";
 
 const servers = useSharedServers();
 
@@ -36,7 +38,7 @@ describe("urql's default client", () => {
       exchanges: [cacheExchange, fetchExchange],
       fetch: recordingFetch(methods),
     });
-    await convexHttp(servers.backend.url).mutation(api.increment, { name: "urql-get" });
+    await convexHttp(servers.backend.url).mutation(api.counters.increment, { name: "urql-get" });
     const result = await within(
       client.query(COUNTER, { name: "urql-get" }).toPromise(),
       STEP_MS,
@@ -53,21 +55,16 @@ describe("urql's default client", () => {
       exchanges: [cacheExchange, fetchExchange],
       fetchSubscriptions: true,
     });
-    const values: unknown[] = [];
-    const subscription = client
-      .subscription(`subscription { countersGet(name: "urql-sse") }`, {})
-      .subscribe((result) => values.push(result.error ?? result.data));
-    try {
-      const arrived = async (count: number): Promise<void> => {
-        while (values.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
-      };
-      await within(arrived(1), STEP_MS, "the first SSE event");
-      await convexHttp(servers.backend.url).mutation(api.increment, { name: "urql-sse" });
-      await within(arrived(2), STEP_MS, "the update over SSE");
-      expect(values).toEqual([{ countersGet: 0 }, { countersGet: 1 }]);
-    } finally {
-      subscription.unsubscribe();
-    }
+    using updates = new Recorder<unknown>((sink) => {
+      const subscription = client
+        .subscription(`subscription { countersGet(name: "urql-sse") }`, {})
+        .subscribe((result) => sink.value(result.error ?? result.data));
+      return () => subscription.unsubscribe();
+    });
+    await updates.atLeast(1, "the first SSE event");
+    await convexHttp(servers.backend.url).mutation(api.counters.increment, { name: "urql-sse" });
+    await updates.atLeast(2, "the update over SSE");
+    expect(updates.values).toEqual([{ countersGet: 0 }, { countersGet: 1 }]);
   });
 });
 

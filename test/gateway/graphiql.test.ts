@@ -6,13 +6,13 @@
  *
  * Without Chromium (CI installs it in `.ci/run` when it can) the suite is skipped, loudly.
  */
-import "./support/single_graphql.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBackend, tempDir, within, type TestBackend } from "../utils/backend.ts";
+import { startTestBackend, tempDir, type TestBackend } from "../utils/backend.ts";
 import { data, startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { within } from "../utils/waits.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = fs.existsSync(CHROMIUM);

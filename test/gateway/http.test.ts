@@ -6,21 +6,11 @@
  * GraphQL-over-HTTP validation errors (400 for `application/graphql-response+json`), an
  * unreachable backend is reported at once, and `dev: false` masks unexpected failures.
  */
-import "./support/single_graphql.ts";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { data, get, post, request, startTestGateway, useSharedServers } from "./support/gateway.ts";
 import {
-  data,
-  get,
-  post,
-  request,
-  startTestGateway,
-  STEP_MS,
-  useSharedServers,
-} from "./support/gateway.ts";
-import {
-  api,
   convexHttp,
   dishes,
   missingIdLike,
@@ -30,6 +20,8 @@ import {
   UPDATE_STATUS,
   type OrderFields,
 } from "./support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
+import { STEP_MS } from "../utils/waits.ts";
 
 const servers = useSharedServers();
 
@@ -345,7 +337,7 @@ describe("dev: false", () => {
 describe("requests from the official client and the gateway agree", () => {
   it("sees a mutation made straight against the backend", async () => {
     const client = convexHttp(servers.backend.url);
-    await client.mutation(api.placeOrder, { dish: "direct", table: 8 });
+    await client.mutation(api.orders.placeOrder, { dish: "direct", table: 8 });
     const result = await data(servers.gateway.url, ORDERS_BY_TABLE, { table: 8 });
     expect(dishes(result["ordersGetOrdersByTable"])).toEqual(["direct"]);
   });

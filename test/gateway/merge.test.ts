@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import {
   data,
-  eventually,
   post,
   record,
   startTestGateway,
@@ -33,6 +32,7 @@ import {
   type MergedSchema,
 } from "../../gateway/merge/index.ts";
 import { appSchemaOf } from "./support/gateway.ts";
+import { eventually } from "../utils/waits.ts";
 
 let backend: TestBackend;
 

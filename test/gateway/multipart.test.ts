@@ -9,11 +9,11 @@ import "./support/single_graphql.ts";
 import { ApolloClient, gql, HttpLink, InMemoryCache } from "@apollo/client";
 import { cacheExchange, Client as UrqlClient, fetchExchange } from "@urql/core";
 import { describe, expect, it } from "vitest";
-import { within } from "../utils/backend.ts";
 import { metricValue, scrapeUntil } from "../utils/metrics.ts";
-import { data, eventually, STEP_MS, useSharedServers } from "./support/gateway.ts";
+import { data, useSharedServers } from "./support/gateway.ts";
 import { MultipartStream } from "./support/multipart.ts";
 import { dishes, PLACE_ORDER, WATCH_TABLE, type OrderFields } from "./support/example_app.ts";
+import { STEP_MS, eventually, within } from "../utils/waits.ts";
 
 const HEARTBEAT_MS = 100;
 const servers = useSharedServers({

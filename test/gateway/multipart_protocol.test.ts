@@ -13,8 +13,8 @@ import { GraphQLError, type DocumentNode, type ExecutionResult } from "graphql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { multipartSubscriptionsPlugin } from "../../gateway/multipart_subscriptions.ts";
-import { eventually } from "./support/gateway.ts";
 import { MultipartStream } from "./support/multipart.ts";
+import { eventually } from "../utils/waits.ts";
 
 /**
  * `subscription { failing }` gets a result stream that fails after one result, as the gateway's

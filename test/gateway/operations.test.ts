@@ -7,11 +7,10 @@
  * - `/healthz` is always 200; `/readyz` is 200 with the backend up, 503 while it is down, and
  *   200 again once it is restarted on the same data file and port.
  */
-import "./support/single_graphql.ts";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBackend, within, type TestBackend } from "../utils/backend.ts";
+import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import {
   data,
@@ -19,12 +18,12 @@ import {
   record,
   request,
   startTestGateway,
-  STEP_MS,
   wsClient,
   type TestGateway,
 } from "./support/gateway.ts";
 import { metricValue, scrapeUntil } from "../utils/metrics.ts";
 import { pino } from "pino";
+import { STEP_MS, within } from "../utils/waits.ts";
 
 const AUTH_APP_DIR = path.join(
   path.dirname(fileURLToPath(import.meta.url)),

@@ -4,25 +4,22 @@
  * operations, and CSRF prevention (Yoga's plugin: a request that a browser could send
  * cross-site without a preflight is refused with 403).
  */
-import "./support/single_graphql.ts";
 import http from "node:http";
 import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { within } from "../utils/backend.ts";
 import {
   data,
-  describe as describeError,
-  eventually,
   get,
   post,
   record,
   request,
   startTestGateway,
   type TestGateway,
-  STEP_MS,
   wsClient,
   useSharedServers,
 } from "./support/gateway.ts";
+import { delay, eventually, STEP_MS, within } from "../utils/waits.ts";
+import { describeFailure as describeError } from "../utils/recorder.ts";
 
 const servers = useSharedServers();
 
@@ -204,7 +201,7 @@ describe("subscriptions per connection", () => {
     // Completing one frees its slot.
     first[Symbol.dispose]();
     await eventually(() => limited.live.size === 1, "the completed subscription to be gone");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delay(50);
     using fifth = watch("e");
     expect((await fifth.next("a subscription in the freed slot")).data).toEqual({ countersGet: 0 });
   });

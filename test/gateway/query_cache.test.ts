@@ -15,31 +15,25 @@
  * them 2^32 ns too small; the pool converts them exactly), and an identity behind another
  * identity's write to data it does not read (one upstream read per operation vouches for it).
  */
-import "./support/single_graphql.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  REPO_ROOT,
-  startTestBackend,
-  tempDir,
-  within,
-  type TestBackend,
-} from "../utils/backend.ts";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { REPO_ROOT, startTestBackend, tempDir, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, TEST_APPLICATION_ID, type TestIssuer } from "../utils/jwt_issuer.ts";
-import { api, convexHttp, type OrderFields } from "./support/example_app.ts";
+import { convexHttp, type OrderFields } from "./support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
 import { UpstreamSessions } from "../../gateway/upstream/sessions.ts";
 import {
   data,
-  eventually,
   post,
+  record,
   startTestGateway,
-  STEP_MS,
   wsClient,
   type TestGateway,
   type WireResult,
 } from "./support/gateway.ts";
+import { delay, eventually, STEP_MS, within } from "../utils/waits.ts";
 
 const AUTH_CONFIG = `
 const issuer = process.env["TEST_JWT_ISSUER"] ?? "http://127.0.0.1:9";
@@ -80,13 +74,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(app.path, "convex", "auth.config.ts"), AUTH_CONFIG);
   fs.writeFileSync(path.join(app.path, "convex", "probe.ts"), PROBE);
   issuer = await startTestIssuer();
-  // Without the backend's own HTTP query cache, every upstream /api/query executes: the count
-  // of executions is the count of upstream reads these stories are about.
-  backend = await startTestBackend({
-    dir: app.path,
-    env: { TEST_JWT_ISSUER: issuer.url },
-    httpQueryCache: false,
-  });
+  backend = await startTestBackend({ dir: app.path, env: { TEST_JWT_ISSUER: issuer.url } });
 });
 
 afterAll(async () => {
@@ -172,24 +160,26 @@ function nonDecreasing(values: readonly number[]): boolean {
 const BIT_31 = 1n << 31n;
 
 /**
- * Waits until bit 31 of the wall clock's timestamp (what the backend's next commit gets, see
- * engine/transactions/timestamp.ts) is `set`, with between `minLeftMs` and `maxLeftMs` ms left
- * before it flips. Takes at most one cycle (2^32 ns, about 4.3 s).
+ * Two wall-clock instants (ms) a few seconds ahead, in one cycle of bit 31 (2^32 ns): `clear`,
+ * 300 ms before bit 31 of a timestamp turns on, and `set`, 1 s after. Commit timestamps are the
+ * wall clock in ns (engine/transactions/timestamp.ts), so pinning `Date` at these instants makes
+ * the backend's next commits take that bit, with no waiting for the real clock to get there.
  */
-async function waitForBit31(set: boolean, minLeftMs: number, maxLeftMs: number): Promise<void> {
-  const ready = (): boolean => {
-    const ts = BigInt(Date.now()) * 1_000_000n;
-    const leftMs = Number((BIT_31 - (ts % BIT_31)) / 1_000_000n);
-    return ((ts & BIT_31) !== 0n) === set && leftMs >= minLeftMs && leftMs <= maxLeftMs;
+function bit31Instants(): { clear: number; set: number } {
+  const cycle = BIT_31 * 2n;
+  const nextCycle = ((BigInt(Date.now()) * 1_000_000n) / cycle + 1n) * cycle;
+  const ms = (ns: bigint): number => Number(ns / 1_000_000n);
+  return {
+    clear: ms(nextCycle + BIT_31 - 300_000_000n),
+    set: ms(nextCycle + BIT_31 + 1_000_000_000n),
   };
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe("warm answers", () => {
   it("answers a repeated query from the warm subscription, with no upstream execution", async () => {
     await using gateway = await ownGateway();
     const name = "warm-repeat";
-    await convexHttp(backend.url).mutation(api.increment, { name });
+    await convexHttp(backend.url).mutation(api.counters.increment, { name });
 
     // The first read of the identity goes over HTTP (one execution), and opens its client.
     const before = queryExecutions();
@@ -228,24 +218,10 @@ describe("warm answers", () => {
     await using client = wsClient(gateway.url);
     const warmFrom = queryExecutions();
     for (let i = 0; i < 5; i++) {
-      const result = await within(
-        new Promise<WireResult>((resolve, reject) => {
-          let last: WireResult | undefined;
-          client.subscribe(
-            { query: COUNTER, variables: { name } },
-            {
-              next: (value) => {
-                last = value as WireResult;
-              },
-              error: reject,
-              complete: () => (last === undefined ? reject(new Error("no result")) : resolve(last)),
-            },
-          );
-        }),
-        STEP_MS,
-        "a one-off query over graphql-ws",
-      );
-      expect(result).toEqual({ data: { countersGet: 0 } });
+      using oneOff = record(client, { query: COUNTER, variables: { name } });
+      await oneOff.ended("a one-off query over graphql-ws");
+      expect(oneOff.error).toBeUndefined();
+      expect(oneOff.latest).toEqual({ data: { countersGet: 0 } });
     }
     expect(queryExecutions() - warmFrom).toBe(0);
     expect(gateway.upstream.warmCount).toBe(1);
@@ -262,7 +238,7 @@ describe("freshness", () => {
     const executions = queryExecutions();
     const seen: number[] = [];
     for (let i = 1; i <= 5; i++) {
-      const written = await direct.mutation(api.increment, { name });
+      const written = await direct.mutation(api.counters.increment, { name });
       expect(written).toBe(i);
       seen.push(
         ...(await pollUntil(
@@ -349,7 +325,7 @@ describe("freshness", () => {
     let writing = true;
     const direct = convexHttp(backend.url);
     const noise = (async () => {
-      while (writing) await direct.mutation(api.increment, { name: other });
+      while (writing) await direct.mutation(api.counters.increment, { name: other });
     })();
     const pooled = (async () => {
       for (let i = 0; i < 15; i++)
@@ -402,7 +378,7 @@ describe("freshness", () => {
     expect(await readCounter(gateway, "unrelated-read")).toBe(0);
     expect(queryExecutions() - executions).toBe(3);
     // A write elsewhere to what the anonymous client reads: it is pushed, and never missed.
-    await convexHttp(backend.url).mutation(api.increment, { name: "unrelated-read" });
+    await convexHttp(backend.url).mutation(api.counters.increment, { name: "unrelated-read" });
     await pollUntil(
       () => readCounter(gateway, "unrelated-read"),
       (value) => value === 1,
@@ -427,31 +403,37 @@ describe("freshness", () => {
     await warm(gateway, null, () => readCounter(gateway, "bit31-anonymous"));
     await eventually(() => gateway.upstream.canWrite(null), "the anonymous client to take writes");
 
-    // Late in a stretch where bit 31 of new timestamps is clear: the anonymous identity writes,
-    // and its client syncs at that write (exact: bit 31 clear).
-    await waitForBit31(false, 150, 600);
-    expect(await incrementCounter(gateway, "bit31-anonymous")).toBe(1);
+    // Only `Date` is pinned (timers stay real), and only for the writes below.
+    const instants = bit31Instants();
+    vi.useFakeTimers({ toFake: ["Date"], now: instants.clear });
+    try {
+      // Bit 31 of new timestamps is clear: the anonymous identity writes, and its client syncs
+      // at that write (exact: bit 31 clear).
+      expect(await incrementCounter(gateway, "bit31-anonymous")).toBe(1);
 
-    // Just after bit 31 is set: bob writes something the anonymous client does not read. The
-    // anonymous client gets no Transition for it, so it has not synced past the write.
-    await waitForBit31(true, 1_000, 2_200);
-    const transitions = gateway.upstream.transitionCount(null);
-    expect(await incrementCounter(gateway, "bit31-elsewhere", bob)).toBe(1);
-    const synced = gateway.upstream.transitionCount(null) > transitions;
-    expect(
-      { canRead: gateway.upstream.canRead(null), synced },
-      "the anonymous client may answer from the cache only once it synced past bob's write",
-    ).not.toEqual({ canRead: true, synced: false });
+      // Bit 31 is set: bob writes something the anonymous client does not read. The anonymous
+      // client gets no Transition for it, so it has not synced past the write.
+      vi.setSystemTime(instants.set);
+      const transitions = gateway.upstream.transitionCount(null);
+      expect(await incrementCounter(gateway, "bit31-elsewhere", bob)).toBe(1);
+      const synced = gateway.upstream.transitionCount(null) > transitions;
+      expect(
+        { canRead: gateway.upstream.canRead(null), synced },
+        "the anonymous client may answer from the cache only once it synced past bob's write",
+      ).not.toEqual({ canRead: true, synced: false });
 
-    // The anonymous identity writes again (bit 31 set): its own next read is answered from its
-    // client, which the mutation went through (no upstream execution).
-    expect(await incrementCounter(gateway, "bit31-anonymous")).toBe(2);
-    const executions = queryExecutions();
-    expect(await readCounter(gateway, "bit31-anonymous")).toBe(2);
-    expect(
-      queryExecutions() - executions,
-      "upstream executions of a read after its own write",
-    ).toBe(0);
+      // The anonymous identity writes again (bit 31 set): its own next read is answered from its
+      // client, which the mutation went through (no upstream execution).
+      expect(await incrementCounter(gateway, "bit31-anonymous")).toBe(2);
+      const executions = queryExecutions();
+      expect(await readCounter(gateway, "bit31-anonymous")).toBe(2);
+      expect(
+        queryExecutions() - executions,
+        "upstream executions of a read after its own write",
+      ).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("answers every root field of one query from one snapshot while writes run", async () => {
@@ -505,7 +487,7 @@ describe("freshness", () => {
     const cachedReads = await readWhile(
       (async () => {
         for (let i = 0; i < 10; i++)
-          await direct.mutation(api.placeOrder, { dish: `direct ${i}`, table });
+          await direct.mutation(api.orders.placeOrder, { dish: `direct ${i}`, table });
       })(),
     );
     expect(cachedReads).toBeGreaterThan(3);
@@ -517,7 +499,7 @@ describe("freshness", () => {
       (async () => {
         for (let i = 0; i < 10; i++) {
           if (i % 2 === 0) await viaGateway(`gateway ${i}`);
-          else await direct.mutation(api.placeOrder, { dish: `direct again ${i}`, table });
+          else await direct.mutation(api.orders.placeOrder, { dish: `direct again ${i}`, table });
         }
       })(),
     );
@@ -560,16 +542,20 @@ describe("bounds", () => {
     pool.session(null);
     await eventually(() => pool.canWrite(null), "the anonymous client to take writes");
     const name = "inflight-idle";
-    const started = Date.now();
+    // Watch the pool's client on every turn of the event loop while the mutations run.
+    let closedWhileInFlight = false;
+    const watch = setInterval(() => (closedWhileInFlight ||= pool.clientCount === 0), 1);
     const values = await Promise.all(
       Array.from(
         { length: 300 },
         async () =>
           (await pool.session(null).mutation("counters:increment", { name }, 60_000)) as number,
       ),
-    );
-    expect(Date.now() - started).toBeGreaterThan(100);
+    ).finally(() => clearInterval(watch));
+    expect(closedWhileInFlight, "the client closed with mutations in flight").toBe(false);
     expect(values.toSorted((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    // Once nothing is in flight, the same client does close after idleMs.
+    await eventually(() => pool.clientCount === 0, "the idle client to close");
   });
 
   it("drops a warm subscription queryCacheMs after the read", async () => {
@@ -577,13 +563,15 @@ describe("bounds", () => {
     const name = "expiry";
     await warm(gateway, null, () => readCounter(gateway, name));
     expect(gateway.upstream.warmCount).toBe(1);
-    const readAt = Date.now();
+    // Not dropped at once: a repeat right after the read is still answered warm.
+    const warmFrom = queryExecutions();
+    expect(await readCounter(gateway, name)).toBe(0);
+    expect(queryExecutions() - warmFrom).toBe(0);
     await eventually(
       () => gateway.upstream.warmCount === 0,
       "the warm subscription to be dropped",
       2_000,
     );
-    expect(Date.now() - readAt).toBeGreaterThanOrEqual(250);
     expect(gateway.upstream.subscriptionCount).toBe(0);
 
     // Read again: it goes upstream (a new subscription) and is warm again.
@@ -706,7 +694,7 @@ describe("errors", () => {
     // Past the token's expiry (not an assertion: the precondition of the next one).
     await within(
       // Past Convex's 5 s of leeway on `exp` too, after which HTTP reads refuse it as well.
-      new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAtMs + 5_300 - Date.now()))),
+      delay(Math.max(0, expiresAtMs + 5_300 - Date.now())),
       10_000,
       "the token to expire",
     );

@@ -4,20 +4,13 @@
  * resubscribes by itself; the graphql-ws client sees no error and no repeated result, only the
  * next change. A subscription made while the backend is down gets its first result once it is up.
  */
-import "./support/single_graphql.ts";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, it } from "vitest";
-import { startTestBackend, within } from "../utils/backend.ts";
-import {
-  data,
-  record,
-  startTestGateway,
-  staysFalse,
-  STEP_MS,
-  wsClient,
-} from "./support/gateway.ts";
+import { startTestBackend } from "../utils/backend.ts";
+import { data, record, startTestGateway, wsClient } from "./support/gateway.ts";
 import { dishes, LIVE_TABLE, PLACE_ORDER, WATCH_TABLE } from "./support/example_app.ts";
+import { staysFalse, STEP_MS, within } from "../utils/waits.ts";
 
 it("keeps graphql-ws subscriptions working across a backend restart", async () => {
   const first = await startTestBackend();

@@ -21,12 +21,9 @@ import type { ExecutionResult } from "graphql";
 import { warmReadAccess } from "../../gateway/upstream/warm_read.ts";
 import { UpstreamSessions } from "../../gateway/upstream/sessions.ts";
 import type { ConvexAccess } from "../../gateway/context.ts";
-import {
-  startTestGateway,
-  wsClient,
-  record,
-  describe as describeError,
-} from "./support/gateway.ts";
+import { startTestGateway, wsClient, record } from "./support/gateway.ts";
+import { describeFailure as describeError } from "../utils/recorder.ts";
+import { delay } from "../utils/waits.ts";
 
 function encodeTs(ts: number): string {
   const bytes = Buffer.alloc(8);
@@ -159,7 +156,7 @@ it("never answers with a result the client kept from before a query was subscrib
   backend.state.writeOnRemove = true;
   holdB.release();
   const answers = [read(60_000)];
-  await new Promise((resolve) => setTimeout(resolve, 120));
+  await delay(120);
   answers.push(read(60_000));
   for (const answer of await Promise.all(answers)) {
     const { a, b } = answer.data as { a: number; b: number };

@@ -7,27 +7,17 @@
  * - the wait is bounded: a mutation that never ends does not hold the shutdown past
  *   `shutdownTimeoutMs`.
  */
-import "./support/single_graphql.ts";
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { expect, it } from "vitest";
-import { startTestBackend, within } from "../utils/backend.ts";
-import {
-  eventually,
-  post,
-  startTestGateway,
-  staysFalse,
-  STEP_MS,
-  wsClient,
-  type HttpAnswer,
-} from "./support/gateway.ts";
-import { makeFunctionReference } from "convex/server";
-import { PLACE_ORDER, convexHttp, type OrderFields } from "./support/example_app.ts";
+import { startTestBackend } from "../utils/backend.ts";
+import { post, startTestGateway, wsClient, type HttpAnswer } from "./support/gateway.ts";
+import { api } from "../../convex/_generated/api.js";
+import { PLACE_ORDER, convexHttp } from "./support/example_app.ts";
+import { eventually, staysFalse, STEP_MS, within } from "../utils/waits.ts";
 
-const ordersByTable = makeFunctionReference<"query", { table: number }, OrderFields[]>(
-  "orders:getOrdersByTable",
-);
+const ordersByTable = api.orders.getOrdersByTable;
 
 interface GatedProxy extends AsyncDisposable {
   readonly url: string;

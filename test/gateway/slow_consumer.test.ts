@@ -9,23 +9,22 @@
  * once its buffer stays past the limit (64 KiB here), and every other subscriber must keep
  * getting every change, before and after.
  */
-import "./support/single_graphql.ts";
 import { expect, it } from "vitest";
 import WebSocket from "ws";
-import { startTestBackend, within } from "../utils/backend.ts";
+import { startTestBackend } from "../utils/backend.ts";
 import { metricValue, scrapeUntil } from "../utils/metrics.ts";
 import {
   data,
-  eventually,
   record,
   startTestGateway,
-  STEP_MS,
   wsClient,
   wsUrl,
-  type Recording,
+  type WireResult,
   type WsClient,
 } from "./support/gateway.ts";
 import { dishes, PLACE_ORDER, WATCH_TABLE } from "./support/example_app.ts";
+import { eventually, STEP_MS, within } from "../utils/waits.ts";
+import type { Recorder } from "../utils/recorder.ts";
 
 const HEALTHY = 200;
 const STALLED_SUBSCRIPTIONS = 50;
@@ -68,8 +67,8 @@ async function stalledClient(url: string, count: number) {
   return { socket, closed };
 }
 
-function latestDishes(recording: Recording): number {
-  const latest = recording.results.at(-1);
+function latestDishes(recording: Recorder<WireResult>): number {
+  const latest = recording.values.at(-1);
   return latest === undefined ? -1 : dishes(latest.data?.["ordersGetOrdersByTable"]).length;
 }
 
@@ -80,7 +79,7 @@ it("closes a socket that stopped reading with 4008; the others keep getting upda
   });
   const metricsUrl = `${new URL(gateway.url).origin}/metrics`;
   const clients: WsClient[] = [];
-  const recordings: Recording[] = [];
+  const recordings: Recorder<WireResult>[] = [];
   try {
     for (let i = 0; i < HEALTHY; i++) {
       const client = wsClient(gateway.url);

@@ -4,18 +4,12 @@
  * mutation, and closing the stream releases the upstream subscription. A `query @live` streams
  * the same way; a plain query streams one result and `complete`.
  */
-import "./support/single_graphql.ts";
 import { describe, expect, it } from "vitest";
-import { data, eventually, staysFalse, useSharedServers } from "./support/gateway.ts";
+import { data, useSharedServers } from "./support/gateway.ts";
 import { SseStream } from "./support/sse.ts";
-import {
-  api,
-  convexHttp,
-  dishes,
-  LIVE_TABLE,
-  PLACE_ORDER,
-  WATCH_TABLE,
-} from "./support/example_app.ts";
+import { convexHttp, dishes, LIVE_TABLE, PLACE_ORDER, WATCH_TABLE } from "./support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
+import { eventually, staysFalse } from "../utils/waits.ts";
 
 // Every test leaves nothing live behind (and the next one starts from zero).
 const servers = useSharedServers({ expectReleasedAfterEach: true });
@@ -52,7 +46,10 @@ describe("a subscription over SSE", () => {
       const second = await stream.nextResult("the result after a GraphQL mutation");
       expect(dishes(second.data?.["ordersGetOrdersByTable"])).toEqual(["bread", "butter"]);
 
-      await convexHttp(servers.backend.url).mutation(api.placeOrder, { dish: "jam", table: 40 });
+      await convexHttp(servers.backend.url).mutation(api.orders.placeOrder, {
+        dish: "jam",
+        table: 40,
+      });
       const third = await stream.nextResult("the result after a direct Convex mutation");
       expect(dishes(third.data?.["ordersGetOrdersByTable"])).toEqual(["bread", "butter", "jam"]);
       expect(stream.ended).toBe(false);

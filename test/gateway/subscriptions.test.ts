@@ -7,19 +7,9 @@
  *   different variables do not;
  * - a `query @live` behaves like a subscription, and may read several Convex queries.
  */
-import "./support/single_graphql.ts";
 import { describe, expect, it } from "vitest";
+import { data, record, wsClient, useSharedServers } from "./support/gateway.ts";
 import {
-  data,
-  describe as describeError,
-  eventually,
-  record,
-  staysFalse,
-  wsClient,
-  useSharedServers,
-} from "./support/gateway.ts";
-import {
-  api,
   convexHttp,
   dishes,
   LIVE_TABLE,
@@ -28,6 +18,10 @@ import {
   WATCH_TABLE,
   type OrderFields,
 } from "./support/example_app.ts";
+import { api } from "../../convex/_generated/api.js";
+import type { Id } from "../../convex/_generated/dataModel.js";
+import { describeFailure as describeError } from "../utils/recorder.ts";
+import { eventually, staysFalse } from "../utils/waits.ts";
 
 // Every test leaves nothing live behind (and the next one starts from zero).
 const servers = useSharedServers({ expectReleasedAfterEach: true });
@@ -67,8 +61,8 @@ describe("a subscription over graphql-ws", () => {
     expect(dishes(second.data?.["ordersGetOrdersByTable"])).toEqual(["soup", "salad"]);
 
     // 3. A mutation made with the official client, straight against the backend.
-    await convexHttp(servers.backend.url).mutation(api.updateStatus, {
-      id: soup,
+    await convexHttp(servers.backend.url).mutation(api.orders.updateStatus, {
+      id: soup as Id<"orders">, // an id the gateway returned
       status: "preparing",
     });
     const third = await watch.next("the result after a direct Convex mutation");
@@ -273,7 +267,9 @@ describe("query @live over graphql-ws", () => {
     expect((await live.next("the current result")).data).toEqual({ orders: [], count: 0 });
     expect(servers.gateway.upstream.subscriptionCount).toBe(2);
 
-    await convexHttp(servers.backend.url).mutation(api.increment, { name: "live-dashboard" });
+    await convexHttp(servers.backend.url).mutation(api.counters.increment, {
+      name: "live-dashboard",
+    });
     expect((await live.next("the result after the counter moved")).data).toEqual({
       orders: [],
       count: 1,

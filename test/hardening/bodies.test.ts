@@ -6,8 +6,8 @@
  */
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { within } from "../utils/backend.ts";
-import { post, STEP_MS, useSharedServers } from "../gateway/support/gateway.ts";
+import { post, useSharedServers } from "../gateway/support/gateway.ts";
+import { STEP_MS, within } from "../utils/waits.ts";
 
 const servers = useSharedServers();
 const MiB = 1024 * 1024;

@@ -13,17 +13,19 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, within } from "../utils/backend.ts";
+import { REPO_ROOT } from "../utils/backend.ts";
 import { fragmentChain, nestedJsonText, nestedSelections } from "../utils/hostile_documents.ts";
 import {
   record,
-  STEP_MS,
   useSharedServers,
   wsClient,
-  type Recording,
+  type WireResult,
   type WsClient,
 } from "../gateway/support/gateway.ts";
 import { RawSyncSocket } from "../sync/support/raw_socket.ts";
+import { record as recordUpdates } from "../sync/support/clients.ts";
+import { delay, eventually, STEP_MS, within } from "../utils/waits.ts";
+import type { Recorder } from "../utils/recorder.ts";
 
 const servers = useSharedServers({ dir: `${REPO_ROOT}/test/fixtures/hostile_app` });
 
@@ -33,19 +35,16 @@ const SEED = Number(process.env["HOSTILE_SEED"] ?? Date.now() % 1_000_000);
 
 /** Follows the counter from both sides while the properties run. */
 class Watchdog {
-  readonly convexValues: number[] = [];
+  private readonly convexUpdates: Recorder<number>;
   private bumper: NodeJS.Timeout | null = null;
   private lastBump = 0;
-  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly convex: ConvexClient,
     private readonly http: ConvexHttpClient,
-    readonly graphql: Recording,
+    readonly graphql: Recorder<WireResult>,
   ) {
-    this.unsubscribe = convex.onUpdate(counter, { name: "watchdog" }, (value) => {
-      this.convexValues.push(value);
-    });
+    this.convexUpdates = recordUpdates(convex, counter, { name: "watchdog" });
   }
 
   start(): void {
@@ -59,28 +58,27 @@ class Watchdog {
   /** Stops bumping; both sides must reach the last value within a step. */
   async stopAndCheck(): Promise<{ bumps: number; graphqlUpdates: number }> {
     if (this.bumper !== null) clearInterval(this.bumper);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the last bump in flight
+    await delay(200); // the last bump in flight
     const last = this.lastBump;
-    const started = Date.now();
-    while (this.convexValues.at(-1) !== last || this.graphqlLatest() !== last) {
-      if (Date.now() - started > STEP_MS) {
-        throw new Error(
-          `the watchdog fell behind: last bump ${last}, ConvexClient ${this.convexValues.at(-1)}, GraphQL ${this.graphqlLatest()}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return { bumps: last, graphqlUpdates: this.graphql.results.length };
+    await eventually(
+      () => this.convexUpdates.values.at(-1) === last && this.graphqlLatest() === last,
+      `both sides to reach the last bump ${last}`,
+    ).catch(() => {
+      throw new Error(
+        `the watchdog fell behind: last bump ${last}, ConvexClient ${this.convexUpdates.values.at(-1)}, GraphQL ${this.graphqlLatest()}`,
+      );
+    });
+    return { bumps: last, graphqlUpdates: this.graphql.values.length };
   }
 
   private graphqlLatest(): number | undefined {
-    return (this.graphql.results.at(-1)?.data as { probeCounter?: number } | undefined)
+    return (this.graphql.values.at(-1)?.data as { probeCounter?: number } | undefined)
       ?.probeCounter;
   }
 
   async close(): Promise<void> {
     if (this.bumper !== null) clearInterval(this.bumper);
-    this.unsubscribe();
+    this.convexUpdates[Symbol.dispose]();
     await this.convex.close();
   }
 }
@@ -258,7 +256,7 @@ describe("generated GraphQL documents", () => {
           new Promise<void>((resolve) => {
             const check = setInterval(() => {
               if (
-                operation.results.length > 0 ||
+                operation.values.length > 0 ||
                 operation.error !== undefined ||
                 operation.completed
               ) {
@@ -364,7 +362,7 @@ describe("generated sync-protocol frames", () => {
           }
           socket.sendText(frame);
           // Whatever comes back (a Transition, a response, a FatalError) is never an internal error.
-          await new Promise((resolve) => setTimeout(resolve, 2));
+          await delay(2);
           while (socket.unread > 0) {
             const message = await socket.next("a frame already received");
             expect(JSON.stringify(message)).not.toContain("InternalServerError");

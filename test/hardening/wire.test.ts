@@ -12,19 +12,19 @@ import { ConvexHttpClient } from "convex/browser";
 import WebSocket from "ws";
 import { makeFunctionReference } from "convex/server";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT, within } from "../utils/backend.ts";
+import { REPO_ROOT } from "../utils/backend.ts";
 import { nestedJsonText } from "../utils/hostile_documents.ts";
 import {
   post,
   record,
   request,
-  STEP_MS,
   useSharedServers,
   wsClient,
   type WireResult,
 } from "../gateway/support/gateway.ts";
 import { SseStream } from "../gateway/support/sse.ts";
 import { RawSyncSocket } from "../sync/support/raw_socket.ts";
+import { STEP_MS, within } from "../utils/waits.ts";
 
 const servers = useSharedServers({ dir: `${REPO_ROOT}/test/fixtures/hostile_app` });
 

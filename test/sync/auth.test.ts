@@ -15,13 +15,13 @@ import {
   httpClient,
   record,
   serve,
-  step,
   syncClient,
   users,
   type SyncClient,
 } from "./support/clients.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { RawSyncSocket } from "./support/raw_socket.ts";
+import { step } from "../utils/waits.ts";
 
 let issuer: TestIssuer;
 let backend: TestBackend;

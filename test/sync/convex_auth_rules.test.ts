@@ -10,8 +10,9 @@ import { makeFunctionReference, type UserIdentity } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, type TestBackend } from "../utils/backend.ts";
 import { startTestIssuer, type TestIssuer, type TokenOptions } from "../utils/jwt_issuer.ts";
-import { httpClient, serve, step, syncClient } from "./support/clients.ts";
+import { httpClient, serve, syncClient } from "./support/clients.ts";
 import { RawSyncSocket } from "./support/raw_socket.ts";
+import { step } from "../utils/waits.ts";
 
 const APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "fidelity_app");
 const fns = {

@@ -7,8 +7,9 @@ import path from "node:path";
 import { makeFunctionReference } from "convex/server";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../utils/backend.ts";
-import { httpClient, serve, step, syncClient } from "./support/clients.ts";
+import { httpClient, serve, syncClient } from "./support/clients.ts";
 import { startTestIssuer } from "../utils/jwt_issuer.ts";
+import { step } from "../utils/waits.ts";
 
 const OIDC_APP_DIR = path.join(REPO_ROOT, "test", "sync", "fixtures", "oidc_app");
 const tokenIdentifier = makeFunctionReference<"query", Record<string, never>, string | null>(

@@ -3,21 +3,18 @@
  * query ends, on every rerun, where its first run ended (the journal holds that end cursor), so a
  * newer document joins the page instead of pushing the last one off it.
  */
-import { makeFunctionReference } from "convex/server";
 import { describe, expect, it } from "vitest";
-import { orders, record, serve, step, syncClient } from "./support/clients.ts";
+import { orders, record, serve, syncClient } from "./support/clients.ts";
 import { RawSyncSocket } from "./support/raw_socket.ts";
+import { step } from "../utils/waits.ts";
+import { api } from "../../convex/_generated/api.js";
 
 interface Page {
   page: { dish: string }[];
   isDone: boolean;
   continueCursor: string;
 }
-const listOrders = makeFunctionReference<
-  "query",
-  { paginationOpts: { numItems: number; cursor: string | null } },
-  Page
->("orders:listOrders");
+const listOrders = api.orders.listOrders;
 const firstPage = { paginationOpts: { numItems: 2, cursor: null } };
 
 describe("a paginated subscription", () => {

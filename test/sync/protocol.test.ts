@@ -14,29 +14,27 @@ import type { ServerMessage, StateVersion } from "../../engine/sync/protocol.ts"
 import type { TestBackend } from "../utils/backend.ts";
 import {
   counters,
-  eventually,
   httpClient,
   orders,
   record,
   serve,
-  step,
   syncClient,
-  type Deliveries,
   type SyncClient,
 } from "./support/clients.ts";
 import {
   INITIAL_VERSION,
   RawSyncSocket,
   decodeTs,
-  realDelay,
   syncUrl,
   type CloseInfo,
 } from "./support/raw_socket.ts";
+import { delay, eventually, step } from "../utils/waits.ts";
+import { type Recorder } from "../utils/recorder.ts";
 
 let backend: TestBackend;
 /** A client on another socket that must keep being served whatever a raw socket does. */
 let bystander: SyncClient;
-let bystanderSees: Deliveries<number>;
+let bystanderSees: Recorder<number>;
 
 beforeAll(async () => {
   backend = await serve();
@@ -493,7 +491,7 @@ describe("an idle session", () => {
     await nextTransition(socket, first.endVersion);
 
     vi.advanceTimersByTime(PING_INTERVAL_MS - 1);
-    await realDelay(50);
+    await delay(50);
     expect(socket.unread).toBe(0);
 
     vi.advanceTimersByTime(1);

@@ -11,8 +11,9 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startTestBackend, tempDir, type TestBackend } from "../utils/backend.ts";
-import { counters, httpClient, record, serve, step, syncClient } from "./support/clients.ts";
+import { counters, httpClient, record, serve, syncClient } from "./support/clients.ts";
 import { RawSyncSocket, decodeTs } from "./support/raw_socket.ts";
+import { step } from "../utils/waits.ts";
 
 /** Clients back off about 1 s (±50 %) after a 1012 close, doubling per failed attempt. */
 const RECONNECT_MS = 10_000;

@@ -12,10 +12,10 @@ import {
   orders,
   record,
   serve,
-  step,
   syncClient,
   type SyncClient,
 } from "./support/clients.ts";
+import { step } from "../utils/waits.ts";
 
 describe("subscriptions over ConvexClient", () => {
   it("delivers a first result, then a new one after a mutation by another client", async () => {

@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import type { ServerMessage } from "../../engine/sync/protocol.ts";
 import { transitionFrames, TRANSITION_CHUNK_CHARS } from "../../engine/sync/transition.ts";
 import { FIXTURE_APP_DIR } from "../engine/support/fixture.ts";
-import { Deliveries, httpClient, serve, step } from "./support/clients.ts";
+import { httpClient, record, serve } from "./support/clients.ts";
+import { step } from "../utils/waits.ts";
 import { RawSyncSocket } from "./support/raw_socket.ts";
 
 const range = makeFunctionReference<"query", { group: string; order: "asc" }, string[]>(
@@ -80,9 +81,7 @@ describe("TransitionChunk", () => {
     await insertBigItems(backend.url);
     const client = new ConvexClient(backend.url, { logger: false });
     try {
-      using deliveries = new Deliveries<string[]>((onValue, onError) =>
-        client.onUpdate(range, { group: "big", order: "asc" }, onValue, onError),
-      );
+      using deliveries = record(client, range, { group: "big", order: "asc" });
       const value = await deliveries.value((labels) => labels.length > 0, "the big result", 30_000);
       expect(value.length).toBe(LABELS.length);
       value.forEach((label, i) => expect(label === LABELS[i]).toBe(true));

@@ -2,7 +2,7 @@
  * Reading Prometheus text (what `/metrics` answers) in tests: one sample's value, and scraping
  * until a condition holds, bounded.
  */
-import { within } from "./backend.ts";
+import { delay, within } from "./waits.ts";
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -40,7 +40,7 @@ export async function scrapeUntil(
       const response = await fetch(url);
       const text = await response.text();
       if (response.status === 200 && condition(text)) return text;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await delay(20);
     }
   };
   return within(poll(), ms, what);

@@ -4,9 +4,10 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { serve, step, syncClient } from "../../sync/support/clients.ts";
+import { serve, syncClient } from "../../sync/support/clients.ts";
 import { tempDir } from "../../utils/backend.ts";
 import { fns, SEARCH_APP_DIR } from "./fixture.ts";
+import { step } from "../../utils/waits.ts";
 
 describe("search indexes on load", () => {
   it("are rebuilt from the stored documents when the backend restarts", async () => {

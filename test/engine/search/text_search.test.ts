@@ -9,13 +9,13 @@ import {
   httpClient,
   record,
   serve,
-  step,
   syncClient,
   type SyncClient,
 } from "../../sync/support/clients.ts";
 import type { TestBackend } from "../../utils/backend.ts";
 import type { PaginationResult } from "convex/server";
 import { fns, SEARCH_APP_DIR, type Article } from "./fixture.ts";
+import { step } from "../../utils/waits.ts";
 
 let backend: TestBackend;
 let client: SyncClient;

@@ -5,9 +5,10 @@
  * error while the backend keeps serving.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, step, syncClient, type SyncClient } from "../../sync/support/clients.ts";
+import { serve, syncClient, type SyncClient } from "../../sync/support/clients.ts";
 import type { TestBackend } from "../../utils/backend.ts";
 import { fns, SEARCH_APP_DIR } from "./fixture.ts";
+import { step } from "../../utils/waits.ts";
 
 let backend: TestBackend;
 let client: SyncClient;

@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { REPO_ROOT, within } from "../../utils/backend.ts";
+import { REPO_ROOT } from "../../utils/backend.ts";
+import { within } from "../../utils/waits.ts";
 
 const READY = /Convex backend ready at (http:\/\/\S+)\nHTTP actions at (http:\/\/\S+)\n/;
 

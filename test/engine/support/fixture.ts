@@ -14,19 +14,11 @@ import {
 } from "convex/server";
 import type { GenericId, Value } from "convex/values";
 import { expect } from "vitest";
-import {
-  REPO_ROOT,
-  startTestBackend,
-  tempDir,
-  within,
-  type TestBackend,
-} from "../../utils/backend.ts";
+import { REPO_ROOT, startTestBackend, tempDir, type TestBackend } from "../../utils/backend.ts";
+import { STEP_MS, within } from "../../utils/waits.ts";
 
 /** The edge-case app: the folder holding its `convex/`. */
 export const FIXTURE_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "engine_app");
-
-/** Bound for one request to the local backend. */
-export const REQUEST_MS = 5_000;
 
 export type Order = "asc" | "desc";
 
@@ -175,11 +167,6 @@ export function newClient(url: string): ConvexHttpClient {
   return new ConvexHttpClient(url, { logger: false });
 }
 
-/** Awaits `promise`, bounded by {@link REQUEST_MS}. */
-export async function bounded<T>(promise: Promise<T>, what = "a request"): Promise<T> {
-  return within(promise, REQUEST_MS, what);
-}
-
 /** The error `promise` rejects with (fails the test if it resolves or times out). */
 export async function failure(
   promise: Promise<unknown>,
@@ -190,7 +177,7 @@ export async function failure(
       (value: unknown) => ({ resolved: true as const, value }),
       (error: unknown) => ({ resolved: false as const, error }),
     ),
-    REQUEST_MS,
+    STEP_MS,
     what,
   );
   if (outcome.resolved) {
@@ -226,10 +213,10 @@ export async function raw(
       headers: { "content-type": "application/json", ...init.headers },
       ...(body !== undefined ? { body } : {}),
     }),
-    REQUEST_MS,
+    STEP_MS,
     `${init.method ?? "POST"} ${route}`,
   );
-  const text = await within(response.text(), REQUEST_MS, `the body of ${route}`);
+  const text = await within(response.text(), STEP_MS, `the body of ${route}`);
   let json: Record<string, unknown> | null = null;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -254,4 +241,4 @@ export async function queryTs(url: string): Promise<bigint> {
   return decodeTs(response.json?.["ts"]);
 }
 
-export { REPO_ROOT, within };
+export { REPO_ROOT };

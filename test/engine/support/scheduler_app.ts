@@ -4,16 +4,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { makeFunctionReference } from "convex/server";
 import { REPO_ROOT } from "../../utils/backend.ts";
+import { api } from "../../fixtures/scheduler_app/convex/_generated/api.js";
 
 /** The scheduler fixture app (the folder holding its `convex/`). */
 export const SCHEDULER_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "scheduler_app");
 
 /** 2030-01-01T02:50:00Z: where the injected clocks start (ten minutes before a daily 03:00 cron). */
 export const START_MS = Date.UTC(2030, 0, 1, 2, 50);
-
-type Empty = Record<string, never>;
 
 export type JobState =
   | { kind: "pending" }
@@ -34,41 +32,21 @@ export interface Job {
 }
 
 export const app = {
-  place: makeFunctionReference<
-    "mutation",
-    { dish: string; remindInMs?: number },
-    { orderId: string; jobId: string }
-  >("orders:place"),
-  placeThenFail: makeFunctionReference<"mutation", { dish: string }, null>("orders:placeThenFail"),
-  remindAt: makeFunctionReference<"mutation", { orderId: string; at: number }, string>(
-    "orders:remindAt",
-  ),
-  cancelReminder: makeFunctionReference<"mutation", { jobId: string }, null>(
-    "orders:cancelReminder",
-  ),
-  scheduleByName: makeFunctionReference<"mutation", { name: string }, string>(
-    "orders:scheduleByName",
-  ),
-  scheduleFailure: makeFunctionReference<"mutation", Empty, string>("orders:scheduleFailure"),
-  reminders: makeFunctionReference<"query", Empty, { orderId: string; note: string }[]>(
-    "orders:reminders",
-  ),
-  events: makeFunctionReference<"query", Empty, { kind: string }[]>("orders:events"),
-  orders: makeFunctionReference<"query", Empty, { _id: string; dish: string; status: string }[]>(
-    "orders:list",
-  ),
-  serve: makeFunctionReference<"mutation", { orderId: string }, null>("orders:serve"),
-  jobs: makeFunctionReference<"query", Empty, Job[]>("jobs:list"),
-  job: makeFunctionReference<"query", { id: string }, Job | null>("jobs:get"),
-  scheduleCancelOwn: makeFunctionReference<"mutation", Empty, string>("orders:scheduleCancelOwn"),
-  scheduleQuoteThenFollowUp: makeFunctionReference<"mutation", { url: string }, string>(
-    "supplier:scheduleQuoteThenFollowUp",
-  ),
-  scheduleQuote: makeFunctionReference<
-    "action",
-    { url: string; item: string; cancel: boolean; delayMs: number },
-    string
-  >("supplier:scheduleQuote"),
+  place: api.orders.place,
+  placeThenFail: api.orders.placeThenFail,
+  remindAt: api.orders.remindAt,
+  cancelReminder: api.orders.cancelReminder,
+  scheduleByName: api.orders.scheduleByName,
+  scheduleFailure: api.orders.scheduleFailure,
+  reminders: api.orders.reminders,
+  events: api.orders.events,
+  orders: api.orders.list,
+  serve: api.orders.serve,
+  jobs: api.jobs.list,
+  job: api.jobs.get,
+  scheduleCancelOwn: api.orders.scheduleCancelOwn,
+  scheduleQuoteThenFollowUp: api.supplier.scheduleQuoteThenFollowUp,
+  scheduleQuote: api.supplier.scheduleQuote,
 };
 
 /** A copy of the fixture app in `dir` (for tests that edit `crons.ts`). */

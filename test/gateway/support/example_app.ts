@@ -1,11 +1,10 @@
 /**
- * The example app (`convex/`) as gateway tests use it: the GraphQL documents they send, typed
- * references for calling the backend directly with the official client, and an id of the
- * `orders` table that names no document.
+ * The example app (`convex/`) as gateway tests use it: the GraphQL documents they send, a client
+ * for calling the backend directly (with the references of `convex/_generated/api`), and an id
+ * of the `orders` table that names no document.
  */
 import { randomBytes } from "node:crypto";
 import { ConvexHttpClient } from "convex/browser";
-import { makeFunctionReference } from "convex/server";
 import { decodeDocumentId, generateDocumentId } from "../../../engine/values/document_id.ts";
 
 export type OrderStatus = "placed" | "preparing" | "ready" | "served";
@@ -40,19 +39,6 @@ export const WATCH_TABLE = `subscription WatchTable($table: Float!) {
 export const LIVE_TABLE = `query LiveTable($table: Float!) @live {
   ordersGetOrdersByTable(table: $table) { ${ORDER_FIELDS} }
 }`;
-
-/** The example app's functions, for calling the backend directly (not through the gateway). */
-export const api = {
-  placeOrder: makeFunctionReference<
-    "mutation",
-    { dish: string; table: number; notes?: string },
-    string
-  >("orders:placeOrder"),
-  updateStatus: makeFunctionReference<"mutation", { id: string; status: OrderStatus }, null>(
-    "orders:updateStatus",
-  ),
-  increment: makeFunctionReference<"mutation", { name: string }, number>("counters:increment"),
-};
 
 /** A quiet official HTTP client straight to the backend. */
 export function convexHttp(url: string): ConvexHttpClient {

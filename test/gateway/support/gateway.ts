@@ -1,7 +1,7 @@
 /**
  * The gateway as its tests use it: a gateway on 127.0.0.1:0 in front of a test backend,
  * disposable with `await using`; GraphQL over HTTP with `fetch`; a graphql-ws client given `ws`;
- * and a recorder of everything one subscription delivers, whose every wait is bounded.
+ * and `record`, which feeds a graphql-ws subscription to the shared recorder (test/utils).
  */
 import { createClient, type Client, type ClientOptions, type SubscribePayload } from "graphql-ws";
 import WebSocket from "ws";
@@ -13,10 +13,9 @@ import {
   type GatewayOptions,
 } from "../../../gateway/index.ts";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { REPO_ROOT, startTestBackend, within, type TestBackend } from "../../utils/backend.ts";
-
-/** Bound for one request or one awaited delivery through the gateway, in ms. */
-export const STEP_MS = 5_000;
+import { REPO_ROOT, startTestBackend, type TestBackend } from "../../utils/backend.ts";
+import { Recorder } from "../../utils/recorder.ts";
+import { eventually, STEP_MS, within } from "../../utils/waits.ts";
 
 /** A GraphQL result as it arrives on the wire. */
 export interface WireResult {
@@ -194,132 +193,15 @@ export function wsClient(url: string, options: Partial<ClientOptions> = {}): WsC
   });
 }
 
-/**
- * Everything one graphql-ws subscription delivers, with bounded waits:
- * `next()` resolves with the next result not yet taken; `error` and `completed` say how it ended.
- */
-export class Recording implements Disposable {
-  readonly results: WireResult[] = [];
-  error: unknown = undefined;
-  completed = false;
-  private taken = 0;
-  private waiters: (() => void)[] = [];
-  private readonly unsubscribe: () => void;
-
-  constructor(client: Client, payload: SubscribePayload) {
-    this.unsubscribe = client.subscribe<Record<string, unknown>>(payload, {
-      next: (result) => {
-        this.results.push(result as WireResult);
-        this.wake();
-      },
-      error: (error) => {
-        this.error = error;
-        this.wake();
-      },
-      complete: () => {
-        this.completed = true;
-        this.wake();
-      },
-    });
-  }
-
-  private wake(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-
-  private changed(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  /** The next result not taken yet; rejects if the subscription errors or ends first. */
-  async next(what: string, ms = STEP_MS): Promise<WireResult> {
-    const wait = async (): Promise<WireResult> => {
-      for (;;) {
-        const result = this.results[this.taken];
-        if (result !== undefined) {
-          this.taken++;
-          return result;
-        }
-        if (this.error !== undefined) {
-          throw new Error(
-            `The subscription failed while waiting for ${what}: ${describe(this.error)}`,
-          );
-        }
-        if (this.completed) throw new Error(`The subscription completed while waiting for ${what}`);
-        await this.changed();
-      }
-    };
-    return within(wait(), ms, what);
-  }
-
-  /** Waits until the subscription errors (rejects if it delivers or completes instead). */
-  async failure(what: string, ms = STEP_MS): Promise<unknown> {
-    const wait = async (): Promise<unknown> => {
-      for (;;) {
-        if (this.error !== undefined) return this.error;
-        if (this.results.length > this.taken)
-          throw new Error(`Expected ${what}, got ${JSON.stringify(this.results[this.taken])}`);
-        if (this.completed) throw new Error(`Expected ${what}, the subscription completed`);
-        await this.changed();
-      }
-    };
-    return within(wait(), ms, what);
-  }
-
-  /** Waits until the subscription ends (completes or errors). */
-  async ended(what: string, ms = STEP_MS): Promise<void> {
-    const wait = async (): Promise<void> => {
-      while (!this.completed && this.error === undefined) await this.changed();
-    };
-    return within(wait(), ms, what);
-  }
-
-  /** Results delivered but not taken yet. */
-  get pending(): number {
-    return this.results.length - this.taken;
-  }
-
-  [Symbol.dispose](): void {
-    this.unsubscribe();
-  }
-}
-
 /** Starts recording a subscription (or an `@live` query) over graphql-ws. */
-export function record(client: Client, payload: SubscribePayload): Recording {
-  return new Recording(client, payload);
-}
-
-/** A readable description of anything a client reported as an error. */
-export function describe(error: unknown): string {
-  if (Array.isArray(error)) return JSON.stringify(error);
-  if (error instanceof Error) return error.message;
-  if (typeof error === "object" && error !== null && "code" in error) {
-    const { code, reason } = error as { code: unknown; reason?: unknown };
-    return `close ${String(code)} ${typeof reason === "string" ? reason : ""}`;
-  }
-  return JSON.stringify(error);
-}
-
-/** Polls `condition` every 10 ms until true; rejects after `ms` naming `what`. */
-export async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  ms = STEP_MS,
-): Promise<void> {
-  const poll = async (): Promise<void> => {
-    while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
-  };
-  await within(poll(), ms, what);
-}
-
-/** Stays quiet for `ms`: resolves true when `condition` never became true in that time. */
-export async function staysFalse(condition: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (condition()) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return !condition();
+export function record(client: Client, payload: SubscribePayload): Recorder<WireResult> {
+  return new Recorder<WireResult>((sink) =>
+    client.subscribe<Record<string, unknown>>(payload, {
+      next: (result) => sink.value(result as WireResult),
+      error: (error) => sink.error(error),
+      complete: () => sink.complete(),
+    }),
+  );
 }
 
 /** One backend and one gateway shared by a test file's tests (see `useSharedServers`). */

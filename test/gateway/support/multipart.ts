@@ -4,8 +4,7 @@
  * each part's JSON with bounded waits. It keeps the raw text too, so tests can check the framing
  * itself (the closing boundary). Disposing aborts the request (closes the stream).
  */
-import { within } from "../../utils/backend.ts";
-import { STEP_MS } from "./gateway.ts";
+import { STEP_MS, within } from "../../utils/waits.ts";
 
 /** Apollo Client 4's `Accept` for a subscription over `HttpLink`. */
 export const APOLLO_SUBSCRIPTION_ACCEPT =

@@ -3,8 +3,8 @@
  * with `Accept: text/event-stream`, parses the stream into `{ event, data }` messages, and hands
  * them out one by one with bounded waits. Disposing aborts the request (closes the stream).
  */
-import { within } from "../../utils/backend.ts";
-import { STEP_MS, type WireResult } from "./gateway.ts";
+import { type WireResult } from "./gateway.ts";
+import { STEP_MS, within } from "../../utils/waits.ts";
 
 export interface SseMessage {
   /** `next`, `complete`, or `message` when the event has no name. */

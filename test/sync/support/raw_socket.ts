@@ -1,16 +1,13 @@
 /**
  * A scripted sync-protocol socket for protocol tests: the `ws` package with nothing in between,
  * so a test sends exactly the frames it means to (valid or not) and reads the server's answers
- * one frame at a time. Every wait is bounded; the bound uses the real `setTimeout` of
+ * one frame at a time. Every wait is bounded (test/utils/waits.ts); the bound uses the real `setTimeout` of
  * `node:timers`, so waits keep working while a test fakes the global timers.
  */
 import { randomUUID } from "node:crypto";
-import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from "node:timers";
 import WebSocket from "ws";
 import type { ServerMessage, StateVersion } from "../../../engine/sync/protocol.ts";
-
-/** Default bound for one frame or one close, in ms. */
-export const FRAME_MS = 5_000;
+import { STEP_MS, within } from "../../utils/waits.ts";
 
 /** The state version both sides start every socket at (protocol §1.5). */
 export const INITIAL_VERSION: StateVersion = { querySet: 0, identity: 0, ts: "AAAAAAAAAAA=" };
@@ -36,29 +33,6 @@ export const SYNC_PATH = "/api/1.48.0/sync";
 /** A WebSocket URL for `path` on the backend at `deploymentUrl`. */
 export function syncUrl(deploymentUrl: string, path = SYNC_PATH): string {
   return `${deploymentUrl.replace(/^http/, "ws")}${path}`;
-}
-
-/** Rejects after `ms` of real time (immune to fake timers). */
-async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = realSetTimeout(
-          () => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    realClearTimeout(timer);
-  }
-}
-
-/** Waits `ms` of real time. */
-export async function realDelay(ms: number): Promise<void> {
-  await new Promise<void>((resolve) => realSetTimeout(resolve, ms));
 }
 
 export class RawSyncSocket implements AsyncDisposable {
@@ -101,12 +75,12 @@ export class RawSyncSocket implements AsyncDisposable {
   ): Promise<RawSyncSocket> {
     const ws = new WebSocket(syncUrl(deploymentUrl, options.path));
     const socket = new RawSyncSocket(ws, options.sessionId ?? randomUUID());
-    await bounded(
+    await within(
       new Promise<void>((resolve, reject) => {
         ws.once("open", () => resolve());
         ws.once("error", reject);
       }),
-      FRAME_MS,
+      STEP_MS,
       "the sync socket to open",
     );
     return socket;
@@ -166,7 +140,7 @@ export class RawSyncSocket implements AsyncDisposable {
   }
 
   /** The next frame from the server. Fails if none arrives within `ms` or the socket closes. */
-  async next(what = "the next server message", ms = FRAME_MS): Promise<ServerMessage> {
+  async next(what = "the next server message", ms = STEP_MS): Promise<ServerMessage> {
     const waitForFrame = async (): Promise<ServerMessage> => {
       for (;;) {
         const message = this.inbox.shift();
@@ -179,13 +153,13 @@ export class RawSyncSocket implements AsyncDisposable {
         await new Promise<void>((resolve) => (this.wake = resolve));
       }
     };
-    return bounded(waitForFrame(), ms, what);
+    return within(waitForFrame(), ms, what);
   }
 
   /** The next frame, which must be of `type` (the test fails otherwise, showing the frame). */
   async expect<T extends ServerMessage["type"]>(
     type: T,
-    ms = FRAME_MS,
+    ms = STEP_MS,
   ): Promise<ServerMessageOf<T>> {
     const message = await this.next(`a ${type}`, ms);
     if (message.type !== type) {
@@ -195,8 +169,8 @@ export class RawSyncSocket implements AsyncDisposable {
   }
 
   /** Waits for the server to close the socket. */
-  async expectClose(ms = FRAME_MS): Promise<CloseInfo> {
-    return bounded(this.closed, ms, "the server to close the socket");
+  async expectClose(ms = STEP_MS): Promise<CloseInfo> {
+    return within(this.closed, ms, "the server to close the socket");
   }
 
   /** Closes from the client side and waits until closed. */
@@ -205,7 +179,7 @@ export class RawSyncSocket implements AsyncDisposable {
     if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) {
       this.ws.close(1000, "done");
     }
-    await bounded(this.closed, FRAME_MS, "the socket to close").catch(() => this.ws.terminate());
+    await within(this.closed, STEP_MS, "the socket to close").catch(() => this.ws.terminate());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
