@@ -11,6 +11,7 @@ export default tseslint.config(
       "**/.convex-graphql/",
       "cli/bin.js",
       "cli/run_ts.js",
+      "describe/infer/worker.js",
       "tmp/",
       ".scratch/",
     ],
@@ -45,6 +46,22 @@ export default tseslint.config(
         {
           patterns: [
             { group: ["**/gateway/**", "../gateway/*"], message: "engine/ never imports gateway/" },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["describe/infer/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/engine/**", "**/gateway/**"],
+              message: "describe/infer/ reads an app with TypeScript alone: it imports neither",
+            },
           ],
         },
       ],

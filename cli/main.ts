@@ -10,13 +10,8 @@ import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import fs from "node:fs";
 import { printSchema, type GraphQLSchema } from "graphql";
-import {
-  ADMIN_KEY_ENV,
-  analyzeConvexApp,
-  checkAdminKeyFormat,
-  parseEnvFile,
-  startBackend,
-} from "../engine/index.ts";
+import { ADMIN_KEY_ENV, checkAdminKeyFormat, parseEnvFile, startBackend } from "../engine/index.ts";
+import { describeApp } from "../describe/index.ts";
 import { derivedAppSchema, deriveSchema, schemaFromSdl, startGateway } from "../gateway/index.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
 import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
@@ -294,10 +289,24 @@ async function runDev(argv: string[]): Promise<void> {
   });
 }
 
+/**
+ * Prints the schema on stdout; on stderr, each result that fell back to `JSON` and why, and each
+ * table with several fetch-by-id queries (relations use the first).
+ */
 async function runSchema(argv: string[]): Promise<void> {
   const values = parse(argv, { dir: { type: "string", default: "." } });
-  const { schema } = deriveSchema(await analyzeConvexApp(path.resolve(values.dir)));
+  const app = await describeApp(path.resolve(values.dir));
+  const { schema, relationAmbiguities } = deriveSchema(app);
   process.stdout.write(`${printSchema(schema)}\n`);
+  const notes: string[] = [];
+  if (app.inferenceError !== null) notes.push(`result types not inferred: ${app.inferenceError}`);
+  for (const { path: fnPath, where, reason } of app.fallbacks)
+    notes.push(`${fnPath} ${where}: JSON (${reason})`);
+  for (const { table, paths } of relationAmbiguities)
+    notes.push(
+      `relations to ${table}: several fetch-by-id queries (${paths.join(", ")}); using ${paths[0]}`,
+    );
+  for (const note of notes) process.stderr.write(`convex-graphql schema: ${note}\n`);
 }
 
 /** Runs the CLI with `argv` (without `node` and the script path). */

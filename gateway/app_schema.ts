@@ -1,12 +1,14 @@
 /**
  * The served schema, derived from `DIR/convex` and re-derived when its functions change (in
  * `dev`, and with `gateway --dir` unless `--no-watch`). A change that does not compile keeps the
- * previous schema.
+ * previous schema. Result types the functions do not declare are inferred by TypeScript in a
+ * worker thread (describe/): the previous schema serves meanwhile, and a failed inference only
+ * leaves those results `JSON` (it is logged).
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { GraphQLSchema } from "graphql";
-import { analyzeConvexApp } from "../engine/index.ts";
+import { describeApp, type DescribedApp } from "../describe/index.ts";
 import { deriveSchema } from "./schema/derive.ts";
 
 export interface AppSchema {
@@ -24,10 +26,23 @@ export async function derivedAppSchema(
     log?: (line: string) => void;
     /** The deployment's environment variables, when known (`dev`): module top levels read them. */
     env?: () => Readonly<Record<string, string>>;
+    /**
+     * Infer the result types functions do not declare (describe/).
+     * @default true
+     */
+    inferReturns?: boolean;
   } = {},
 ): Promise<AppSchema> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const analyze = () => analyzeConvexApp(dir, options.env ? { env: options.env() } : {});
+  const analyze = async (): Promise<DescribedApp> => {
+    const app = await describeApp(dir, {
+      ...(options.env ? { env: options.env() } : {}),
+      ...(options.inferReturns === false ? { inferReturns: false } : {}),
+    });
+    if (app.inferenceError !== null)
+      log(`✖ Result types not inferred (undeclared results are JSON): ${app.inferenceError}`);
+    return app;
+  };
   let schema = deriveSchema(await analyze()).schema;
   const refresh = async (): Promise<boolean> => {
     try {

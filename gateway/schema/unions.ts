@@ -1,0 +1,38 @@
+/**
+ * A union of object validators whose members hold distinct literals in one property (see
+ * lib/validator_union.ts) becomes a GraphQL union: each member an object type named
+ * `<Union><Literal>`, a value resolved to its member by that property. Other unions are JSON.
+ */
+import { GraphQLUnionType, type GraphQLObjectType, type GraphQLScalarType } from "graphql";
+import { discriminantOf } from "../../lib/validator_union.ts";
+import { JsonScalar } from "./scalars.ts";
+import { pascalCase } from "./names.ts";
+import type { ObjectValidator } from "./table_documents.ts";
+import type { TypeNames } from "./type_builder.ts";
+
+export function objectUnion(
+  members: readonly ObjectValidator[],
+  nameHint: string,
+  names: TypeNames,
+  objectType: (member: ObjectValidator, nameHint: string) => GraphQLObjectType | GraphQLScalarType,
+): GraphQLUnionType | GraphQLScalarType {
+  const key = discriminantOf(members);
+  if (key === null) return JsonScalar;
+  const name = names.unique(nameHint);
+  const byValue = new Map<unknown, GraphQLObjectType>();
+  for (const member of members) {
+    const spec = member.value[key];
+    const value = spec?.fieldType.type === "literal" ? spec.fieldType.value : undefined;
+    const type = objectType(member, `${name}${pascalCase(String(value))}`);
+    if (type === JsonScalar || !("getFields" in type)) return JsonScalar;
+    byValue.set(value, type as GraphQLObjectType);
+  }
+  const types = [...byValue.values()];
+  if (new Set(types).size !== types.length) return JsonScalar;
+  return new GraphQLUnionType({
+    name,
+    description: `One of ${types.map((type) => `\`${type.name}\``).join(", ")}, told apart by \`${key}\`.`,
+    types,
+    resolveType: (value: Record<string, unknown>) => byValue.get(value[key])?.name,
+  });
+}
