@@ -86,9 +86,9 @@ export class ConnectionTypes {
 
   /** The connection type of pages of `node` (named after the node type, else `hint`). */
   connection(node: GraphQLOutputType, hint: string): GraphQLObjectType {
-    const existing = this.byNode.get(node);
-    if (existing !== undefined) return existing;
     const named = node instanceof GraphQLNonNull ? node.ofType : node;
+    const existing = this.byNode.get(named);
+    if (existing !== undefined) return existing;
     const base = named instanceof GraphQLObjectType ? named.name : hint;
     const edge = new GraphQLObjectType({
       name: this.names.unique(`${base}Edge`),
@@ -107,7 +107,7 @@ export class ConnectionTypes {
         pageInfo: { type: new GraphQLNonNull(this.pageInfoType()) },
       },
     });
-    this.byNode.set(node, connection);
+    this.byNode.set(named, connection);
     return connection;
   }
 }

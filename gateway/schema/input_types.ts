@@ -42,7 +42,7 @@ export class InputTypes {
         if (!keys.every(isGraphQLName) || keys.length === 0) return JsonScalar;
         const signature = JSON.stringify(validator);
         const cached = this.inputTypes.get(signature);
-        if (cached !== undefined) return cached as GraphQLInputObjectType;
+        if (cached !== undefined) return cached;
         const name = this.names.unique(`${nameHint}Input`);
         const base = name.replace(/Input$/, "");
         const type = new GraphQLInputObjectType({

@@ -19,7 +19,10 @@ export function loadQuery(
   args: Record<string, unknown>,
 ): Promise<unknown> {
   let reads = loaders.get(context);
-  if (reads === undefined) loaders.set(context, (reads = new Map()));
+  if (reads === undefined) {
+    reads = new Map<string, Promise<unknown>>();
+    loaders.set(context, reads);
+  }
   const key = JSON.stringify([path, args]);
   let read = reads.get(key);
   if (read === undefined) {

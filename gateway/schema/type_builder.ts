@@ -201,8 +201,7 @@ export class OutputTypes {
       case "union": {
         const signature = JSON.stringify(validator);
         const cached = this.objects.get(signature);
-        if (cached !== undefined)
-          return cached as Exclude<GraphQLOutputType, GraphQLNonNull<never>>;
+        if (cached !== undefined) return cached;
         const members = validator.value as ObjectValidator[];
         const type = objectUnion(members, nameHint, this.names, (member, hint) =>
           this.objectType(member, hint),

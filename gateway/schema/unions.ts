@@ -23,9 +23,9 @@ export function objectUnion(
   for (const member of members) {
     const spec = member.value[key];
     const value = spec?.fieldType.type === "literal" ? spec.fieldType.value : undefined;
-    const type = objectType(member, `${name}${pascalCase(String(value))}`);
+    const type = objectType(member, `${name}${pascalCase(JSON.stringify(value ?? null))}`);
     if (type === JsonScalar || !("getFields" in type)) return JsonScalar;
-    byValue.set(value, type as GraphQLObjectType);
+    byValue.set(value, type);
   }
   const types = [...byValue.values()];
   if (new Set(types).size !== types.length) return JsonScalar;
