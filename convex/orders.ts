@@ -93,10 +93,11 @@ export const getActiveOrders = query({
   },
 });
 
-/** All orders of one table, oldest first. */
+/** All orders of one table, oldest first. Throws a plain `Error` for a table number below 0. */
 export const getOrdersByTable = query({
   args: { table: v.number() },
   handler: async (ctx, { table }) => {
+    if (table < 0) throw new Error(`There is no table ${table}.`);
     return await ctx.db
       .query("orders")
       .withIndex("by_table", (q) => q.eq("table", table))

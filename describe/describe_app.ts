@@ -25,6 +25,11 @@ export interface DescribeOptions {
    * @default true
    */
   readonly inferReturns?: boolean;
+  /**
+   * Answer from the inference cache when `convex/` is unchanged (describe/infer/cache.ts).
+   * @default true
+   */
+  readonly useCache?: boolean;
 }
 
 /** Merges inferred results into functions that declare none. */
@@ -56,7 +61,9 @@ export async function describeApp(
   const inference =
     options.inferReturns === false
       ? Promise.resolve(null)
-      : inferReturnsOffThread(dir).catch((error: unknown) => error as Error);
+      : inferReturnsOffThread(dir, { useCache: options.useCache !== false }).catch(
+          (error: unknown) => error as Error,
+        );
   const app = await analyzeConvexApp(dir, options.env !== undefined ? { env: options.env } : {});
   const inferred = await inference;
   if (inferred === null) return { ...app, fallbacks: [], inferenceError: null };

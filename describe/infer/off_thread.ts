@@ -4,6 +4,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { InferredReturns } from "./infer_returns.ts";
+import { inferenceKey, readCached, writeCached } from "./cache.ts";
 
 /** Longest an inference may take before it is abandoned (the worker is terminated). */
 export const INFERENCE_TIMEOUT_MS = 120_000;
@@ -11,13 +12,23 @@ export const INFERENCE_TIMEOUT_MS = 120_000;
 type WorkerAnswer = ({ ok: true } & InferredReturns) | { ok: false; message: string };
 
 /**
- * Infers the result types of `DIR/convex` off the calling thread.
+ * Infers the result types of `DIR/convex` off the calling thread, or answers from the cache
+ * when the folder is unchanged (see cache.ts; `useCache: false` always infers).
  * @throws Error when the worker fails, exits early or exceeds `timeoutMs`.
  */
-export function inferReturnsOffThread(
+export async function inferReturnsOffThread(
   dir: string,
-  timeoutMs = INFERENCE_TIMEOUT_MS,
+  options: { timeoutMs?: number; useCache?: boolean } = {},
 ): Promise<InferredReturns> {
+  const key = options.useCache === false ? null : inferenceKey(dir);
+  const cached = key === null ? null : readCached(key);
+  if (cached !== null) return cached;
+  const result = await inferInWorker(dir, options.timeoutMs ?? INFERENCE_TIMEOUT_MS);
+  if (key !== null) writeCached(key, result);
+  return result;
+}
+
+function inferInWorker(dir: string, timeoutMs: number): Promise<InferredReturns> {
   const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { dir } });
   return new Promise<InferredReturns>((resolve, reject) => {
     const timer = setTimeout(() => {

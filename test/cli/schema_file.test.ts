@@ -3,19 +3,19 @@ import fs from "node:fs";
 import path from "node:path";
 import { printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
-import { analyzeConvexApp } from "../../engine/index.ts";
+import { describeApp } from "../../describe/index.ts";
 import { deriveSchema } from "../../gateway/index.ts";
 import { REPO_ROOT } from "../utils/backend.ts";
 
 describe("schema.graphql", () => {
   it("is up to date with the example app's functions (regenerate: node cli/bin.js schema > schema.graphql)", async () => {
-    const { schema } = deriveSchema(await analyzeConvexApp(REPO_ROOT));
+    const { schema } = deriveSchema(await describeApp(REPO_ROOT));
     const committed = fs.readFileSync(path.join(REPO_ROOT, "schema.graphql"), "utf8");
     expect(committed).toBe(`${printSchema(schema)}\n`);
   });
 
   it("exposes public functions only, each described by its Convex path", async () => {
-    const { schema, bindings } = deriveSchema(await analyzeConvexApp(REPO_ROOT));
+    const { schema, bindings } = deriveSchema(await describeApp(REPO_ROOT, { inferReturns: false }));
     const mutationFields = Object.keys(schema.getMutationType()?.getFields() ?? {});
     expect(mutationFields).toContain("ordersPlaceOrder");
     expect(mutationFields).not.toContain("countersReset"); // internal mutation
