@@ -45,7 +45,9 @@ export function withInferredReturns(
     if (fn.visibility === "public") inferredPaths.add(fn.path);
     return { ...fn, returns, returnsSource: "inferred" };
   });
-  const fallbacks = inferred.fallbacks.filter((fallback) => inferredPaths.has(fallback.path));
+  const fallbacks = inferred.fallbacks
+    .filter((fallback) => inferredPaths.has(fallback.path))
+    .sort((a, b) => (a.path === b.path ? 0 : a.path < b.path ? -1 : 1));
   return { functions, fallbacks };
 }
 

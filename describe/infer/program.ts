@@ -6,7 +6,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import ts from "typescript";
+
+/** This package's root: `convex` resolves from here when the app has no `node_modules`. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Convex's default `convex/tsconfig.json` options (what `npx convex init` writes). */
 const CONVEX_DEFAULTS: ts.CompilerOptions = {
@@ -57,12 +61,41 @@ export function functionModules(convexDir: string): string[] {
   return files.sort();
 }
 
+/**
+ * A compiler host resolving imports as the app's editor does, except that `convex` and
+ * `convex/*`, when the app has no `node_modules` of its own, come from this package's (as the
+ * engine's bundler does), so an app folder alone is enough.
+ */
+function compilerHost(options: ts.CompilerOptions): ts.CompilerHost {
+  const host = ts.createCompilerHost(options, true);
+  const cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (name) => name, options);
+  const fallbackFile = path.join(PACKAGE_ROOT, "package.json");
+  host.resolveModuleNameLiterals = (literals, containingFile, redirected, resolveOptions, file) =>
+    literals.map((literal) => {
+      const mode = ts.getModeForUsageLocation(file, literal, resolveOptions);
+      const name = literal.text;
+      const found = ts.resolveModuleName(
+        name,
+        containingFile,
+        resolveOptions,
+        host,
+        cache,
+        redirected,
+        mode,
+      );
+      if (found.resolvedModule !== undefined || !/^convex(\/|$)/.test(name)) return found;
+      return ts.resolveModuleName(name, fallbackFile, resolveOptions, host, cache, undefined, mode);
+    });
+  return host;
+}
+
 /** Builds the program (reusing `previous`'s unchanged files, when given). */
 export function convexProgram(convexDir: string, previous?: ts.Program): ts.Program {
   const options = compilerOptions(convexDir);
   return ts.createProgram({
     rootNames: functionModules(convexDir),
     options,
+    host: compilerHost(options),
     ...(previous !== undefined ? { oldProgram: previous } : {}),
   });
 }
