@@ -13,18 +13,19 @@ type WorkerAnswer = ({ ok: true } & InferredReturns) | { ok: false; message: str
 
 /**
  * Infers the result types of `DIR/convex` off the calling thread, or answers from the cache
- * when the folder is unchanged (see cache.ts; `useCache: false` always infers).
+ * when the folder is unchanged (see cache.ts; `useCache: false` always infers, and stores
+ * the result for later).
  * @throws Error when the worker fails, exits early or exceeds `timeoutMs`.
  */
 export async function inferReturnsOffThread(
   dir: string,
   options: { timeoutMs?: number; useCache?: boolean } = {},
 ): Promise<InferredReturns> {
-  const key = options.useCache === false ? null : inferenceKey(dir);
-  const cached = key === null ? null : readCached(key);
+  const key = inferenceKey(dir);
+  const cached = options.useCache === false ? null : readCached(key);
   if (cached !== null) return cached;
   const result = await inferInWorker(dir, options.timeoutMs ?? INFERENCE_TIMEOUT_MS);
-  if (key !== null) writeCached(key, result);
+  writeCached(key, result);
   return result;
 }
 
