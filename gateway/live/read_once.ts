@@ -5,9 +5,10 @@
  * subscriptions then stay warm for `warmMs` (see UpstreamPool), so a repeat is answered without a
  * round trip to Convex.
  *
- * There is no overall deadline: each query's first result is awaited at most `timeoutMs`, and as
- * resolvers call Convex from root fields only (derived and SDL schemas), the set of queries is
- * fixed, so a read ends after at most one such wait and one rerun.
+ * There is no overall deadline: each query's first result is awaited at most `timeoutMs`. Root
+ * fields read a fixed set of queries; relation fields (schema/relations.ts) read queries that
+ * depend on those results, each awaited in turn during the same execution, then one rerun reads
+ * them all from one snapshot (another only if the data changed in between).
  */
 import type { ExecutionResult } from "graphql";
 import type { UpstreamPool } from "../upstream/pool.ts";

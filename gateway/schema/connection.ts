@@ -28,7 +28,7 @@ import type { ValidatorJSON } from "convex/values";
 import { ERROR_CODES } from "../errors.ts";
 import { JsonScalar } from "./scalars.ts";
 import { stripNull, type ObjectValidator } from "./table_documents.ts";
-import type { TypeNames } from "./type_builder.ts";
+import type { TypeNames } from "./type_names.ts";
 
 /** The largest page a client may ask for with `first`. */
 export const MAX_FIRST = 1_000;

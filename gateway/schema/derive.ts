@@ -31,7 +31,8 @@ import type { GatewayContext } from "../context.ts";
 import { assignFieldNames, pascalCase } from "./names.ts";
 import { toConvexArgs } from "./convert.ts";
 import { InputTypes } from "./input_types.ts";
-import { OutputTypes, TypeNames } from "./type_builder.ts";
+import { OutputTypes } from "./type_builder.ts";
+import { TypeNames } from "./type_names.ts";
 import { findRelationTargets, READS_CONVEX, type RelationIndex } from "./relations.ts";
 import {
   argsBesidePagination,

@@ -14,7 +14,7 @@ import type { ValidatorJSON } from "convex/values";
 import { JsonScalar } from "./scalars.ts";
 import { isGraphQLName, pascalCase } from "./names.ts";
 import { stripNull } from "./table_documents.ts";
-import type { TypeNames } from "./type_builder.ts";
+import type { TypeNames } from "./type_names.ts";
 
 export class InputTypes {
   private readonly inputTypes = new Map<string, GraphQLInputType>();

@@ -11,7 +11,7 @@ import { discriminantOf } from "../../lib/validator_union.ts";
 import { JsonScalar } from "./scalars.ts";
 import { pascalCase } from "./names.ts";
 import type { ObjectValidator } from "./table_documents.ts";
-import type { TypeNames } from "./type_builder.ts";
+import type { TypeNames } from "./type_names.ts";
 
 export function objectUnion(
   members: readonly ObjectValidator[],
