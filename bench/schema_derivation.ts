@@ -6,7 +6,10 @@
  *   undeclared result in a worker thread, cache off) then `deriveSchema`;
  * - `derive (cached)`: the same with the inference cache warm (an unchanged app: a restart);
  * - `convex codegen`: `convex codegen --system-udfs --typecheck disable` (cli/convex_codegen.ts),
- *   which writes `_generated/` from the same folder without type-checking.
+ *   which writes `_generated/` from the same folder without type-checking;
+ * - `codegen + typecheck`: the same with `--typecheck enable`, which also runs the app's `tsc`
+ *   over the functions (what `npx convex codegen` does by default when TypeScript is
+ *   installed); the app folders get a `node_modules` link to this repository's for it.
  *
  * Apps: the example app (a copy of `convex/`) and a generated app of `--functions` functions
  * (support/generated_app.ts). Each is timed `--runs` times, interleaved; it prints medians and
@@ -52,9 +55,15 @@ async function derive(dir: string, useCache: boolean): Promise<number> {
 }
 
 async function measure(label: string, dir: string, runs: number): Promise<string[]> {
-  const samples = { derive: [] as number[], cached: [] as number[], codegen: [] as number[] };
+  const samples = {
+    derive: [] as number[],
+    cached: [] as number[],
+    codegen: [] as number[],
+    typecheck: [] as number[],
+  };
   for (let run = 0; run < runs; run++) {
     samples.codegen.push(await timed(() => runConvexCodegen(dir)));
+    samples.typecheck.push(await timed(() => runConvexCodegen(dir, "enable")));
     samples.derive.push(await derive(dir, false));
     samples.cached.push(await derive(dir, true));
   }
@@ -64,7 +73,9 @@ async function measure(label: string, dir: string, runs: number): Promise<string
     formatMs(median(samples.derive)),
     formatMs(median(samples.cached)),
     formatMs(codegen),
+    formatMs(median(samples.typecheck)),
     `${(median(samples.derive) / codegen).toFixed(2)}x`,
+    `${(median(samples.derive) / median(samples.typecheck)).toFixed(2)}x`,
   ];
 }
 
@@ -79,6 +90,9 @@ export async function runSchemaDerivation(options: {
   await using generated = tempDir("bench-derive-generated-");
   writeGeneratedApp(generated.path, options.functions);
   await runConvexCodegen(generated.path); // its _generated/ must exist before anything derives
+  // `--typecheck enable` runs the app's own `tsc`: both folders see this repository's packages.
+  for (const dir of [example.path, generated.path])
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   const rows = [
     await measure("example app", example.path, options.runs),
     await measure(`generated app (${options.functions} functions)`, generated.path, options.runs),

@@ -52,6 +52,28 @@ export function writeGeneratedApp(dir: string, functions: number): void {
     JSON.stringify({ name: "generated-app", private: true, dependencies: { convex: "1.48.0" } }),
   );
   fs.writeFileSync(path.join(convexDir, "schema.ts"), schemaSource());
+  // Convex's default functions tsconfig (what `npx convex dev` writes), for `--typecheck enable`.
+  fs.writeFileSync(
+    path.join(convexDir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        allowJs: true,
+        strict: true,
+        moduleResolution: "Bundler",
+        jsx: "react-jsx",
+        skipLibCheck: true,
+        allowSyntheticDefaultImports: true,
+        target: "ESNext",
+        lib: ["ES2021", "dom"],
+        forceConsistentCasingInFileNames: true,
+        module: "ESNext",
+        isolatedModules: true,
+        noEmit: true,
+      },
+      include: ["./**/*"],
+      exclude: ["./_generated"],
+    }),
+  );
   const modules = Math.ceil(functions / 10);
   for (let m = 0; m < modules; m++) {
     const count = Math.min(10, functions - m * 10);
