@@ -44,9 +44,14 @@ export async function derivedAppSchema(
     return app;
   };
   let schema = deriveSchema(await analyze()).schema;
+  // Refreshes overlap when files change during an inference: only the latest one applies.
+  let latest = 0;
   const refresh = async (): Promise<boolean> => {
+    const generation = ++latest;
     try {
-      schema = deriveSchema(await analyze()).schema;
+      const derived = deriveSchema(await analyze()).schema;
+      if (generation !== latest) return true; // a newer refresh supersedes this one
+      schema = derived;
       log("✔ GraphQL schema updated");
       return true;
     } catch (error) {
