@@ -12,6 +12,7 @@ export default tseslint.config(
       "**/.convex-graphql/",
       "cli/bin.js",
       "cli/run_ts.js",
+      "describe/infer/worker.js",
       "tmp/",
       "examples/*/dist/",
       "examples/*/src/gql/",
@@ -64,6 +65,22 @@ export default tseslint.config(
             {
               group: ["**/transactions/**", "../transactions/*"],
               message: "storage/ sits below transactions/: it never imports it",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["describe/infer/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/engine/**", "**/gateway/**"],
+              message: "describe/infer/ reads an app with TypeScript alone: it imports neither",
             },
           ],
         },

@@ -5,7 +5,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { analyzeConvexApp } from "../engine/index.ts";
+import { describeApp } from "../describe/index.ts";
+import type { DescribedApp } from "../describe/index.ts";
 import {
   derivedAppSchema,
   descriptionFromSpec,
@@ -13,12 +14,20 @@ import {
   type AppSchema,
 } from "../gateway/index.ts";
 
-/** Describes `DIR/convex` (module top levels see `env` as `process.env`). */
-export function describeConvexDir(
+/**
+ * Describes `DIR/convex` (module top levels see `env` as `process.env`), with the result types
+ * TypeScript infers for functions that declare none (describe/). `log` hears why inference did
+ * not run, when it did not.
+ */
+export async function describeConvexDir(
   dir: string,
   env?: () => Readonly<Record<string, string>>,
-): Promise<AppDescription> {
-  return analyzeConvexApp(dir, env === undefined ? {} : { env: env() });
+  log?: (line: string) => void,
+): Promise<DescribedApp> {
+  const app = await describeApp(dir, env === undefined ? {} : { env: env() });
+  if (app.inferenceError !== null)
+    log?.(`✖ Result types not inferred (undeclared results are JSON): ${app.inferenceError}`);
+  return app;
 }
 
 /** Reads a function-spec JSON file (`npx convex function-spec`, or `convex-graphql function-spec`). */
@@ -41,7 +50,8 @@ export function appSchemaOfDir(
     log?: (line: string) => void;
   } = {},
 ): Promise<AppSchema> {
-  return derivedAppSchema(() => describeConvexDir(dir, options.env), {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return derivedAppSchema(() => describeConvexDir(dir, options.env, log), {
     ...(options.watch === true ? { watchDir: path.join(dir, "convex") } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
   });

@@ -53,9 +53,17 @@ function convexCliPath(): string {
  *
  * Runs with `CI=1` (no error reporting to Sentry, which would reach for the
  * network), colours off and stdin closed, so it never prompts.
+ *
+ * @param typecheck - `"enable"` also type-checks the functions with the app's
+ *   `tsc` (what `npx convex codegen` does by default when TypeScript is
+ *   installed; bench/schema_derivation.ts compares against both).
+ *   @default "disable"
  */
-export async function runConvexCodegen(appDir: string): Promise<void> {
-  await runCodegenCli(appDir);
+export async function runConvexCodegen(
+  appDir: string,
+  typecheck: "disable" | "enable" = "disable",
+): Promise<void> {
+  await runCodegenCli(appDir, typecheck);
   await generateComponentsCode(path.join(appDir, "convex"), codegenFunctionsFolder);
 }
 
@@ -96,8 +104,11 @@ export async function codegenFunctionsFolder(
   }
 }
 
-async function runCodegenCli(appDir: string): Promise<void> {
-  const args = [convexCliPath(), "codegen", "--system-udfs", "--typecheck", "disable"];
+async function runCodegenCli(
+  appDir: string,
+  typecheck: "disable" | "enable" = "disable",
+): Promise<void> {
+  const args = [convexCliPath(), "codegen", "--system-udfs", "--typecheck", typecheck];
   const child = spawn(process.execPath, args, {
     cwd: appDir,
     env: { ...process.env, CI: "1", FORCE_COLOR: "0", NO_COLOR: "1" },

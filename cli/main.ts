@@ -386,17 +386,31 @@ async function runDev(argv: string[]): Promise<void> {
   });
 }
 
+/**
+ * Prints the schema on stdout; on stderr, each result that fell back to `JSON` and why, and each
+ * table with several fetch-by-id queries (relations use the first).
+ */
 async function runSchema(argv: string[]): Promise<void> {
   const values = parse(argv, {
     dir: { type: "string", default: "." },
     "function-spec": { type: "string" },
   });
   const spec = values["function-spec"];
-  const description =
+  const app =
     spec === undefined
       ? await describeConvexDir(path.resolve(values.dir))
-      : describeFromSpecFile(path.resolve(spec));
-  process.stdout.write(`${printSchema(deriveSchema(description).schema)}\n`);
+      : { ...describeFromSpecFile(path.resolve(spec)), fallbacks: [], inferenceError: null };
+  const { schema, relationAmbiguities } = deriveSchema(app);
+  process.stdout.write(`${printSchema(schema)}\n`);
+  const notes: string[] = [];
+  if (app.inferenceError !== null) notes.push(`result types not inferred: ${app.inferenceError}`);
+  for (const { path: fnPath, where, reason } of app.fallbacks)
+    notes.push(`${fnPath} ${where}: JSON (${reason})`);
+  for (const { table, paths } of relationAmbiguities)
+    notes.push(
+      `relations to ${table}: several fetch-by-id queries (${paths.join(", ")}); using ${paths[0]}`,
+    );
+  for (const note of notes) process.stderr.write(`convex-graphql schema: ${note}\n`);
 }
 
 /** `function-spec`: the app's functions in Convex's function-spec format (with `tables`). */

@@ -2,7 +2,6 @@ import { ConvexError, v } from "convex/values";
 import { internal } from "./_generated/api.js";
 import type { Id } from "./_generated/dataModel.js";
 import { action, internalMutation, query } from "./_generated/server.js";
-import schema from "./schema.js";
 
 /** How long after an order is placed its reminder comes due. */
 export const REMINDER_DELAY_MS = 15 * 60 * 1000;
@@ -50,7 +49,6 @@ export const recordAnswer = internalMutation({
 /** The supplier's answers about one order, oldest first. */
 export const supplierNotices = query({
   args: { order: v.id("orders") },
-  returns: v.array(schema.doc("supplierNotices")),
   handler: async (ctx, { order }) => {
     return await ctx.db
       .query("supplierNotices")
@@ -72,7 +70,6 @@ export const remind = internalMutation({
 /** The reminders that came due for an order. */
 export const reminders = query({
   args: { order: v.id("orders") },
-  returns: v.array(schema.doc("reminders")),
   handler: async (ctx, { order }) => {
     return await ctx.db
       .query("reminders")

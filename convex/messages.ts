@@ -1,17 +1,10 @@
 import { ConvexError, v } from "convex/values";
+import { paginationOptsValidator } from "convex/server";
 import { mutation, query } from "./_generated/server.js";
 
 /** The latest 100 messages, oldest first, each with its author's name. */
 export const list = query({
   args: {},
-  returns: v.array(
-    v.object({
-      _id: v.id("messages"),
-      _creationTime: v.number(),
-      body: v.string(),
-      author: v.string(),
-    }),
-  ),
   handler: async (ctx) => {
     // Grab the most recent messages.
     const messages = await ctx.db.query("messages").order("desc").take(100);
@@ -55,5 +48,25 @@ export const send = mutation({
       });
     }
     return await ctx.db.insert("messages", { body, user: user._id });
+  },
+});
+
+/** Every message, newest first, one page at a time. */
+export const feed = query({
+  args: { paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { paginationOpts }) => {
+    return await ctx.db.query("messages").order("desc").paginate(paginationOpts);
+  },
+});
+
+/** The messages of one user (one-to-many through the `by_user` index), newest first, by page. */
+export const byUser = query({
+  args: { user: v.id("users"), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { user, paginationOpts }) => {
+    return await ctx.db
+      .query("messages")
+      .withIndex("by_user", (q) => q.eq("user", user))
+      .order("desc")
+      .paginate(paginationOpts);
   },
 });

@@ -1,4 +1,4 @@
-import { paginationOptsValidator, paginationResultValidator } from "convex/server";
+import { paginationOptsValidator } from "convex/server";
 import { ConvexError, v, type Infer } from "convex/values";
 import { internal } from "./_generated/api.js";
 import { mutation, query } from "./_generated/server.js";
@@ -80,7 +80,6 @@ export const updateStatus = mutation({
  */
 export const getActiveOrders = query({
   args: {},
-  returns: v.array(schema.doc("orders")),
   handler: async (ctx) => {
     const ranges = await Promise.all(
       ACTIVE_STATUSES.map((status) =>
@@ -94,11 +93,11 @@ export const getActiveOrders = query({
   },
 });
 
-/** All orders of one table, oldest first. */
+/** All orders of one table, oldest first. Throws a plain `Error` for a table number below 0. */
 export const getOrdersByTable = query({
   args: { table: v.number() },
-  returns: v.array(schema.doc("orders")),
   handler: async (ctx, { table }) => {
+    if (table < 0) throw new Error(`There is no table ${table}.`);
     return await ctx.db
       .query("orders")
       .withIndex("by_table", (q) => q.eq("table", table))
@@ -106,7 +105,10 @@ export const getOrdersByTable = query({
   },
 });
 
-/** One order, or `null` if there is no order with this id. */
+/**
+ * One order, or `null` if there is no order with this id. It declares its result with a
+ * `returns` validator (most queries of this app let TypeScript infer theirs).
+ */
 export const getOrderById = query({
   args: { id: v.id("orders") },
   returns: v.union(schema.doc("orders"), v.null()),
@@ -118,7 +120,6 @@ export const getOrderById = query({
 /** Every order, newest first, one page at a time. */
 export const listOrders = query({
   args: { paginationOpts: paginationOptsValidator },
-  returns: paginationResultValidator(schema.doc("orders")),
   handler: async (ctx, { paginationOpts }) => {
     return await ctx.db.query("orders").order("desc").paginate(paginationOpts);
   },

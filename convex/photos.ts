@@ -31,7 +31,6 @@ export const saveDishPhoto = mutation({
 /** The URL of a dish's photo, or null when it has none. */
 export const dishPhotoUrl = query({
   args: { dish: v.string() },
-  returns: v.union(v.string(), v.null()),
   handler: async (ctx, { dish }) => {
     const photo = await ctx.db
       .query("dishPhotos")

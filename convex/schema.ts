@@ -32,7 +32,7 @@ export default defineSchema({
   messages: defineTable({
     body: v.string(),
     user: v.id("users"),
-  }),
+  }).index("by_user", ["user"]),
 
   // What the supplier answered when an order was ready (kitchen:notifyOrderReady, the webhook).
   supplierNotices: defineTable({

@@ -1,6 +1,5 @@
 import { ConvexError, v } from "convex/values";
 import { mutation, query } from "./_generated/server.js";
-import schema from "./schema.js";
 
 /**
  * Stores the calling identity as a user, or updates its name if it changed.
@@ -43,7 +42,6 @@ export const store = mutation({
 /** The stored user of the calling identity, or `null` if unauthenticated or not stored yet. */
 export const current = query({
   args: {},
-  returns: v.union(schema.doc("users"), v.null()),
   handler: async (ctx) => {
     const identity = await ctx.auth.getUserIdentity();
     if (identity === null) {
@@ -53,5 +51,13 @@ export const current = query({
       .query("users")
       .withIndex("by_token", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
       .unique();
+  },
+});
+
+/** One user by id, or `null`: what a message's `userDoc` resolves through. */
+export const get = query({
+  args: { id: v.id("users") },
+  handler: async (ctx, { id }) => {
+    return await ctx.db.get("users", id);
   },
 });

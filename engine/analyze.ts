@@ -17,6 +17,11 @@ export interface FunctionInfo {
   readonly visibility: Visibility;
   readonly args: ValidatorJSON;
   readonly returns: ValidatorJSON | null;
+  /**
+   * Where `returns` comes from: the function's `returns` validator, or the handler's type as
+   * TypeScript infers it (describe/). Absent when unknown (plain analysis).
+   */
+  readonly returnsSource?: "validator" | "inferred";
 }
 
 export interface AppDescription {

@@ -2,7 +2,9 @@
  * The served schema, derived from a description of the app's functions (app_description.ts) and
  * derived again when they change: `describe` is asked anew when a file under `watchDir` changes
  * (in `dev`, and with `gateway --dir` unless `--no-watch`). A description that fails (a change
- * that does not compile) keeps the previous schema.
+ * that does not compile) keeps the previous schema. Describing may take seconds (the CLI's
+ * describer infers result types with TypeScript, off the event loop): the previous schema serves
+ * meanwhile.
  */
 import type fs from "node:fs";
 import type { GraphQLSchema } from "graphql";
@@ -29,9 +31,14 @@ export async function derivedAppSchema(
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const analyze = describe;
   let schema = deriveSchema(await analyze()).schema;
+  // Refreshes overlap when files change during an inference: only the latest one applies.
+  let latest = 0;
   const refresh = async (): Promise<boolean> => {
+    const generation = ++latest;
     try {
-      schema = deriveSchema(await analyze()).schema;
+      const derived = deriveSchema(await analyze()).schema;
+      if (generation !== latest) return true; // a newer refresh supersedes this one
+      schema = derived;
       log("✔ GraphQL schema updated");
       return true;
     } catch (error) {

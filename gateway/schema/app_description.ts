@@ -15,6 +15,8 @@ export interface FunctionInfo {
   readonly visibility: "public" | "internal";
   readonly args: ValidatorJSON;
   readonly returns: ValidatorJSON | null;
+  /** Where `returns` came from: the function's validator, or TypeScript's inference (describe/). */
+  readonly returnsSource?: "validator" | "inferred";
 }
 
 export interface TableInfo {
@@ -34,6 +36,8 @@ export interface FunctionSpecEntry {
   readonly visibility: { readonly kind: "public" | "internal" } | null;
   readonly args?: ValidatorJSON | string | null;
   readonly returns?: ValidatorJSON | string | null;
+  /** Ours: "inferred" when `returns` is TypeScript's inference, not a declared validator. */
+  readonly returnsSource?: "validator" | "inferred";
 }
 
 export interface FunctionSpec {
@@ -99,6 +103,7 @@ export function descriptionFromSpec(json: unknown, file: string): AppDescription
       visibility: entry.visibility?.kind === "public" ? "public" : "internal",
       args: validator(entry.args, `${where}.args`) ?? { type: "any" },
       returns: validator(entry.returns, `${where}.returns`),
+      ...(entry.returnsSource !== undefined ? { returnsSource: entry.returnsSource } : {}),
     });
   });
   const tables = Object.entries(spec.tables ?? {}).map(
@@ -118,6 +123,7 @@ export function specFromDescription(description: AppDescription, url?: string): 
       visibility: { kind: fn.visibility },
       args: fn.args,
       returns: fn.returns,
+      ...(fn.returnsSource !== undefined ? { returnsSource: fn.returnsSource } : {}),
     })),
     ...(description.schema === null
       ? {}
@@ -128,3 +134,6 @@ export function specFromDescription(description: AppDescription, url?: string): 
         }),
   };
 }
+
+/** The tables part of a description (null: no `schema.ts`). */
+export type AppSchemaInfo = NonNullable<AppDescription["schema"]>;

@@ -2,42 +2,46 @@
  * Derives the default GraphQL schema from a Convex app's functions and `schema.ts`:
  * - each public query is a `Query` field and a `Subscription` field (a live query); each public
  *   mutation or action is a `Mutation` field; internal functions are never exposed;
- * - arguments come from the args validators, results from the returns validators (a document of
- *   a table becomes that table's type, e.g. `Order` with `_id: ID!` and `_creationTime: Float!`),
- *   or `JSON` when a function declares none.
+ * - arguments come from the args validators; results from the returns validators, or, for a
+ *   function that declares none, from the result type TypeScript infers (describe/), as
+ *   validator JSON too: one mapping (type_builder.ts). Without either, a result is `JSON`;
+ * - a query taking `paginationOpts` is a Relay connection field (connection.ts);
+ * - id fields gain relation fields (relations.ts).
  * Field resolvers call Convex through `context.convex` (see gateway/context.ts).
  */
-import type { GraphQLScalarType } from "graphql";
 import {
   GraphQLBoolean,
   GraphQLDirective,
-  GraphQLEnumType,
-  GraphQLFloat,
-  GraphQLID,
-  GraphQLInputObjectType,
-  GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
   GraphQLSchema,
-  GraphQLString,
   DirectiveLocation,
   specifiedDirectives,
   Kind,
+  getNamedType,
+  isObjectType,
+  isUnionType,
   type GraphQLFieldConfig,
   type GraphQLResolveInfo,
-  type GraphQLFieldConfigArgumentMap,
-  type GraphQLInputType,
   type GraphQLOutputType,
+  type GraphQLNamedType,
 } from "graphql";
-import type { ValidatorJSON } from "convex/values";
 import type { AppDescription, FunctionInfo } from "./app_description.ts";
 import type { GatewayContext } from "../context.ts";
-import { BigIntScalar, BytesScalar, JsonScalar } from "./scalars.ts";
-import { assignFieldNames, isGraphQLName, pascalCase, tableTypeName } from "./names.ts";
+import { assignFieldNames, pascalCase } from "./names.ts";
 import { toConvexArgs } from "./convert.ts";
-
-type ObjectValidator = Extract<ValidatorJSON, { type: "object" }>;
-type FieldSpec = ObjectValidator["value"][string];
+import { InputTypes } from "./input_types.ts";
+import { OutputTypes } from "./type_builder.ts";
+import { TypeNames } from "./type_names.ts";
+import { findRelationTargets, READS_CONVEX, type RelationIndex } from "./relations.ts";
+import {
+  argsBesidePagination,
+  connectionArgs,
+  ConnectionTypes,
+  pageElement,
+  paginationOpts,
+  toConnection,
+} from "./connection.ts";
 
 /** `@live` on a query makes it behave like a subscription (re-sent when its data changes). */
 export const LiveDirective = new GraphQLDirective({
@@ -60,273 +64,8 @@ export interface DerivedSchema {
     readonly query: ReadonlyMap<string, RootFieldBinding>;
     readonly mutation: ReadonlyMap<string, RootFieldBinding>;
   };
-}
-
-function stripNull(validator: ValidatorJSON): { inner: ValidatorJSON; nullable: boolean } {
-  if (validator.type !== "union") return { inner: validator, nullable: validator.type === "null" };
-  const members = validator.value.filter((member) => member.type !== "null");
-  const nullable = members.length !== validator.value.length;
-  if (members.length === 1 && members[0] !== undefined) return { inner: members[0], nullable };
-  return { inner: { type: "union", value: members }, nullable };
-}
-
-function stringLiterals(validator: ValidatorJSON): string[] | null {
-  if (validator.type === "literal" && typeof validator.value === "string") return [validator.value];
-  if (validator.type !== "union") return null;
-  const values: string[] = [];
-  for (const member of validator.value) {
-    if (member.type !== "literal" || typeof member.value !== "string") return null;
-    values.push(member.value);
-  }
-  return values.length > 0 ? values : null;
-}
-
-class TypeBuilder {
-  private readonly outputTypes = new Map<string, GraphQLOutputType>();
-  private readonly inputTypes = new Map<string, GraphQLInputType>();
-  private readonly enums = new Map<string, GraphQLEnumType>();
-  private readonly usedNames = new Set([
-    "Query",
-    "Mutation",
-    "Subscription",
-    "BigInt",
-    "Bytes",
-    "JSON",
-  ]);
-  readonly tableTypes = new Map<string, GraphQLObjectType>();
-
-  constructor(private readonly schema: AppDescription["schema"]) {
-    for (const [name, table] of schema?.tables ?? []) {
-      if (table.documentType?.type !== "object") continue;
-      this.tableType(name);
-    }
-  }
-
-  private uniqueName(base: string): string {
-    let name = base;
-    for (let n = 2; this.usedNames.has(name); n++) name = `${base}${n}`;
-    this.usedNames.add(name);
-    return name;
-  }
-
-  /** The object type of a table's documents (only for tables with a document validator). */
-  tableType(table: string): GraphQLObjectType | undefined {
-    const existing = this.tableTypes.get(table);
-    if (existing !== undefined) return existing;
-    const documentType = this.schema?.tables.get(table)?.documentType;
-    if (documentType?.type !== "object") return undefined;
-    const validNames = Object.keys(documentType.value).every(isGraphQLName);
-    if (!validNames) return undefined;
-    let name = tableTypeName(table);
-    if (this.usedNames.has(name)) name = `${name}Document`;
-    name = this.uniqueName(name);
-    // Fields are built now (not lazily) so the table's enums get the table's names (`OrderStatus`).
-    const fields = {
-      _id: {
-        type: new GraphQLNonNull(GraphQLID),
-        description: 'The document id (`v.id("' + table + '")`).',
-      },
-      _creationTime: {
-        type: new GraphQLNonNull(GraphQLFloat),
-        description: "Creation time, in ms since the Unix epoch.",
-      },
-      ...this.objectFields(documentType.value, name),
-    };
-    const type: GraphQLObjectType = new GraphQLObjectType({
-      name,
-      description: `A document of the Convex table \`${table}\`.`,
-      fields,
-    });
-    this.tableTypes.set(table, type);
-    return type;
-  }
-
-  /** The table a validator's documents belong to, when it is exactly that table's document. */
-  private matchingTable(validator: ObjectValidator): string | null {
-    const id = validator.value["_id"]?.fieldType;
-    if (id?.type !== "id") return null;
-    const documentType = this.schema?.tables.get(id.tableName)?.documentType;
-    if (documentType?.type !== "object") return null;
-    const own = Object.keys(validator.value)
-      .filter((key) => key !== "_id" && key !== "_creationTime")
-      .sort();
-    const table = Object.keys(documentType.value).sort();
-    return JSON.stringify(own) === JSON.stringify(table) ? id.tableName : null;
-  }
-
-  private objectFields(
-    fields: Record<string, FieldSpec>,
-    parentName: string,
-  ): Record<string, GraphQLFieldConfig<unknown, unknown>> {
-    const result: Record<string, GraphQLFieldConfig<unknown, unknown>> = {};
-    for (const [key, spec] of Object.entries(fields)) {
-      result[key] = {
-        type: this.output(spec.fieldType, `${parentName}${pascalCase(key)}`, spec.optional),
-      };
-    }
-    return result;
-  }
-
-  private enumType(values: string[], nameHint: string): GraphQLEnumType | null {
-    if (!values.every(isGraphQLName)) return null;
-    const signature = JSON.stringify([...values].sort());
-    const existing = this.enums.get(signature);
-    if (existing !== undefined) return existing;
-    const type = new GraphQLEnumType({
-      name: this.uniqueName(nameHint),
-      values: Object.fromEntries(values.map((value) => [value, { value }])),
-    });
-    this.enums.set(signature, type);
-    return type;
-  }
-
-  /**
-   * Scalars and enums, the same for input and output: `v.string` -> String, `v.number` -> Float,
-   * `v.int64` -> BigInt, `v.bytes` -> Bytes, `v.id` -> ID, string literals -> an enum, `v.any`,
-   * records and mixed unions -> JSON. Null for arrays and objects.
-   */
-  private leafType(
-    validator: ValidatorJSON,
-    nameHint: string,
-  ): GraphQLScalarType | GraphQLEnumType | null {
-    switch (validator.type) {
-      case "string":
-        return GraphQLString;
-      case "number":
-        return GraphQLFloat;
-      case "boolean":
-        return GraphQLBoolean;
-      case "bigint":
-        return BigIntScalar;
-      case "bytes":
-        return BytesScalar;
-      case "id":
-        return GraphQLID;
-      case "literal": {
-        const literal = validator.value;
-        if (typeof literal === "string") return this.enumType([literal], nameHint) ?? GraphQLString;
-        if (typeof literal === "number") return GraphQLFloat;
-        if (typeof literal === "boolean") return GraphQLBoolean;
-        return JsonScalar;
-      }
-      case "union": {
-        const literals = stringLiterals(validator);
-        return (literals !== null ? this.enumType(literals, nameHint) : null) ?? JsonScalar;
-      }
-      case "array":
-      case "object":
-        return null;
-      default:
-        return JsonScalar;
-    }
-  }
-
-  /** The GraphQL output type of a validator (non-null unless optional or nullable). */
-  output(validator: ValidatorJSON | null, nameHint: string, optional = false): GraphQLOutputType {
-    if (validator === null) return JsonScalar;
-    const { inner, nullable } = stripNull(validator);
-    const type = this.nullableOutput(inner, nameHint);
-    return optional || nullable || type === JsonScalar ? type : new GraphQLNonNull(type);
-  }
-
-  private nullableOutput(
-    validator: ValidatorJSON,
-    nameHint: string,
-  ): Exclude<GraphQLOutputType, GraphQLNonNull<never>> {
-    const leaf = this.leafType(validator, nameHint);
-    if (leaf !== null) return leaf;
-    switch (validator.type) {
-      case "array":
-        return new GraphQLList(this.output(validator.value, nameHint));
-      case "object": {
-        const table = this.matchingTable(validator);
-        const tableType = table === null ? undefined : this.tableType(table);
-        if (tableType !== undefined) return tableType;
-        if (
-          !Object.keys(validator.value).every(isGraphQLName) ||
-          Object.keys(validator.value).length === 0
-        )
-          return JsonScalar;
-        const cached = this.outputTypes.get(JSON.stringify(validator));
-        if (cached !== undefined) return cached as GraphQLObjectType;
-        const name = this.uniqueName(nameHint);
-        const type = new GraphQLObjectType({
-          name,
-          fields: () => this.objectFields(validator.value, name),
-        });
-        this.outputTypes.set(JSON.stringify(validator), type);
-        return type;
-      }
-      default:
-        return JsonScalar;
-    }
-  }
-
-  /** The GraphQL input type of a validator (non-null unless optional or nullable). */
-  input(validator: ValidatorJSON, nameHint: string, optional = false): GraphQLInputType {
-    const { inner, nullable } = stripNull(validator);
-    const type = this.nullableInput(inner, nameHint);
-    return optional || nullable || type === JsonScalar ? type : new GraphQLNonNull(type);
-  }
-
-  private nullableInput(
-    validator: ValidatorJSON,
-    nameHint: string,
-  ): Exclude<GraphQLInputType, GraphQLNonNull<never>> {
-    const leaf = this.leafType(validator, nameHint);
-    if (leaf !== null) return leaf;
-    switch (validator.type) {
-      case "array":
-        return new GraphQLList(this.input(validator.value, nameHint));
-      case "object": {
-        const keys = Object.keys(validator.value);
-        if (!keys.every(isGraphQLName) || keys.length === 0) return JsonScalar;
-        const signature = JSON.stringify(validator);
-        const cached = this.inputTypes.get(signature);
-        if (cached !== undefined) return cached;
-        const name = this.uniqueName(`${nameHint}Input`);
-        const type = new GraphQLInputObjectType({
-          name,
-          fields: () =>
-            Object.fromEntries(
-              Object.entries(validator.value).map(([key, spec]) => [
-                key,
-                {
-                  type: this.input(
-                    spec.fieldType,
-                    `${name.replace(/Input$/, "")}${pascalCase(key)}`,
-                    spec.optional,
-                  ),
-                },
-              ]),
-            ),
-        });
-        this.inputTypes.set(signature, type);
-        return type;
-      }
-      default:
-        return JsonScalar;
-    }
-  }
-
-  /** Field arguments from an args validator: the object's fields, or one `args: JSON` argument. */
-  args(validator: ValidatorJSON, nameHint: string): GraphQLFieldConfigArgumentMap {
-    if (validator.type === "object") {
-      if (!Object.keys(validator.value).every(isGraphQLName)) return { args: { type: JsonScalar } };
-      return Object.fromEntries(
-        Object.entries(validator.value).map(([key, spec]) => [
-          key,
-          { type: this.input(spec.fieldType, `${nameHint}${pascalCase(key)}`, spec.optional) },
-        ]),
-      );
-    }
-    return {
-      args: {
-        type: JsonScalar,
-        description: "The function's arguments object (it declares no args validator).",
-      },
-    };
-  }
+  /** Tables with several queries that fetch one of their documents by id (see relations.ts). */
+  readonly relationAmbiguities: RelationIndex["ambiguities"];
 }
 
 function describeFunction(fn: FunctionInfo, live: boolean): string {
@@ -334,49 +73,96 @@ function describeFunction(fn: FunctionInfo, live: boolean): string {
     fn.kind === "action"
       ? "action (not transactional: it may have side effects and is not retried)"
       : fn.kind;
-  return live
+  const text = live
     ? `Live Convex query \`${fn.path}\`: the current result, then a new one whenever the data it read changes.`
     : `Convex ${kind} \`${fn.path}\`.`;
+  return fn.returnsSource === "inferred" ? `${text} Result type inferred from its handler.` : text;
+}
+
+/** True when selecting `type` may reach a field that reads Convex (a relation). */
+function readsConvex(type: GraphQLOutputType, seen = new Set<GraphQLNamedType>()): boolean {
+  const named = getNamedType(type);
+  if (seen.has(named)) return false;
+  seen.add(named);
+  if (isUnionType(named)) return named.getTypes().some((member) => readsConvex(member, seen));
+  if (!isObjectType(named)) return false;
+  return Object.values(named.getFields()).some(
+    (field) => field.extensions[READS_CONVEX] === true || readsConvex(field.type, seen),
+  );
+}
+
+type RootField = GraphQLFieldConfig<unknown, GatewayContext>;
+
+interface Builders {
+  readonly outputs: OutputTypes;
+  readonly inputs: InputTypes;
+  readonly connections: ConnectionTypes;
+}
+
+/** The root field of one function: plain, or a connection for a paginated query. */
+function rootField(
+  fn: FunctionInfo,
+  fieldName: string,
+  builders: Builders,
+): Omit<RootField, "description"> {
+  const hint = pascalCase(fieldName);
+  const rest = fn.kind === "query" ? argsBesidePagination(fn.args) : null;
+  if (rest !== null) {
+    const node = builders.outputs.output(pageElement(fn.returns), `${hint}Node`);
+    return {
+      type: new GraphQLNonNull(builders.connections.connection(node, hint)),
+      args: { ...builders.inputs.args(rest, hint), ...connectionArgs() },
+      resolve: async (_root, graphqlArgs: Record<string, unknown>, context) => {
+        const { first, after, ...others } = graphqlArgs;
+        const options = paginationOpts(first, after);
+        const convexArgs = { ...toConvexArgs(rest, others), paginationOpts: options };
+        const result = await context.convex.run("query", fn.path, convexArgs);
+        return toConnection(result, options.cursor, fn.path);
+      },
+    };
+  }
+  const type = builders.outputs.output(fn.returns, `${hint}Result`);
+  // A single root field is one Convex read (one snapshot) unless relations below it read more.
+  const mayReadMore = readsConvex(type);
+  return {
+    type,
+    args: builders.inputs.args(fn.args, hint),
+    resolve: (_root, graphqlArgs: Record<string, unknown>, context, info: GraphQLResolveInfo) =>
+      context.convex.run(fn.kind, fn.path, toConvexArgs(fn.args, graphqlArgs), {
+        soleRootField:
+          !mayReadMore &&
+          info.operation.selectionSet.selections.length === 1 &&
+          info.operation.selectionSet.selections[0]?.kind === Kind.FIELD,
+      }),
+  };
 }
 
 /** Builds the derived schema. */
 export function deriveSchema(app: AppDescription): DerivedSchema {
-  const types = new TypeBuilder(app.schema);
+  const names = new TypeNames();
+  const relations = findRelationTargets(app.functions, app.schema);
+  const builders: Builders = {
+    outputs: new OutputTypes(app.schema, names, relations),
+    inputs: new InputTypes(names),
+    connections: new ConnectionTypes(names),
+  };
   const publicFunctions = app.functions.filter((fn) => fn.visibility === "public");
-  const names = assignFieldNames(publicFunctions.map((fn) => fn.path));
-  const queryFields: Record<string, GraphQLFieldConfig<unknown, GatewayContext>> = {};
-  const subscriptionFields: Record<string, GraphQLFieldConfig<unknown, GatewayContext>> = {};
-  const mutationFields: Record<string, GraphQLFieldConfig<unknown, GatewayContext>> = {};
+  const fieldNames = assignFieldNames(publicFunctions.map((fn) => fn.path));
+  const queryFields: Record<string, RootField> = {};
+  const subscriptionFields: Record<string, RootField> = {};
+  const mutationFields: Record<string, RootField> = {};
   const queryBindings = new Map<string, RootFieldBinding>();
   const mutationBindings = new Map<string, RootFieldBinding>();
 
   for (const fn of publicFunctions) {
-    const fieldName = names.get(fn.path) ?? fn.path;
-    const hint = pascalCase(fieldName);
-    const args = types.args(fn.args, hint);
-    const type = types.output(fn.returns, `${hint}Result`);
-    const resolve = (
-      _root: unknown,
-      graphqlArgs: Record<string, unknown>,
-      context: GatewayContext,
-      info: GraphQLResolveInfo,
-    ): Promise<unknown> =>
-      context.convex.run(fn.kind, fn.path, toConvexArgs(fn.args, graphqlArgs), {
-        soleRootField:
-          info.operation.selectionSet.selections.length === 1 &&
-          info.operation.selectionSet.selections[0]?.kind === Kind.FIELD,
-      });
+    const fieldName = fieldNames.get(fn.path) ?? fn.path;
+    const field = rootField(fn, fieldName, builders);
     if (fn.kind === "query") {
-      queryFields[fieldName] = { type, args, description: describeFunction(fn, false), resolve };
-      subscriptionFields[fieldName] = {
-        type,
-        args,
-        description: describeFunction(fn, true),
-        resolve,
-      };
+      queryFields[fieldName] = { ...field, description: describeFunction(fn, false) };
+      subscriptionFields[fieldName] = { ...field, description: describeFunction(fn, true) };
       queryBindings.set(fieldName, { fieldName, fn });
     } else {
-      mutationFields[fieldName] = { type, args, description: describeFunction(fn, false), resolve };
+      mutationFields[fieldName] = { ...field, description: describeFunction(fn, false) };
       mutationBindings.set(fieldName, { fieldName, fn });
     }
   }
@@ -398,8 +184,12 @@ export function deriveSchema(app: AppDescription): DerivedSchema {
           subscription: new GraphQLObjectType({ name: "Subscription", fields: subscriptionFields }),
         }
       : {}),
-    types: [...types.tableTypes.values()],
+    types: [...builders.outputs.tableTypes.values()],
     directives: [...specifiedDirectives, LiveDirective],
   });
-  return { schema, bindings: { query: queryBindings, mutation: mutationBindings } };
+  return {
+    schema,
+    bindings: { query: queryBindings, mutation: mutationBindings },
+    relationAmbiguities: relations.ambiguities,
+  };
 }

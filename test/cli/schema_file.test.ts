@@ -1,21 +1,25 @@
 // The committed schema.graphql is exactly what `convex-graphql schema` derives from the example app.
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
-import { analyzeConvexApp } from "../../engine/index.ts";
+import { describeApp } from "../../describe/index.ts";
 import { deriveSchema } from "../../gateway/index.ts";
 import { REPO_ROOT } from "../utils/backend.ts";
 
 describe("schema.graphql", () => {
   it("is up to date with the example app's functions (regenerate: node cli/bin.js schema > schema.graphql)", async () => {
-    const { schema } = deriveSchema(await analyzeConvexApp(REPO_ROOT));
+    const { schema } = deriveSchema(await describeApp(REPO_ROOT));
     const committed = fs.readFileSync(path.join(REPO_ROOT, "schema.graphql"), "utf8");
     expect(committed).toBe(`${printSchema(schema)}\n`);
   });
 
   it("exposes public functions only, each described by its Convex path", async () => {
-    const { schema, bindings } = deriveSchema(await analyzeConvexApp(REPO_ROOT));
+    const { schema, bindings } = deriveSchema(
+      await describeApp(REPO_ROOT, { inferReturns: false }),
+    );
     const mutationFields = Object.keys(schema.getMutationType()?.getFields() ?? {});
     expect(mutationFields).toContain("ordersPlaceOrder");
     expect(mutationFields).not.toContain("countersReset"); // internal mutation
@@ -26,4 +30,22 @@ describe("schema.graphql", () => {
     const order = schema.getType("Order");
     expect(order?.toString()).toBe("Order");
   });
+});
+
+describe("convex-graphql schema", () => {
+  it("prints each JSON fallback and each relation ambiguity, with why, on stderr", async () => {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ["cli/bin.js", "schema", "--dir", "test/fixtures/typed_app"],
+      { cwd: REPO_ROOT, timeout: 120_000 },
+    );
+    expect(stdout).toContain("type Post {");
+    expect(stderr.split("\n")).toEqual(
+      expect.arrayContaining([
+        "convex-graphql schema: misc:parsed returns: JSON (TypeScript infers `any` here)",
+        "convex-graphql schema: misc:tree returns.children[]: JSON (a recursive type)",
+        "convex-graphql schema: relations to authors: several fetch-by-id queries (authors:byId, authors:get); using authors:byId",
+      ]),
+    );
+  }, 120_000);
 });

@@ -134,6 +134,15 @@ describe("the supplier's webhook (convex/http.ts)", () => {
     expect(await data(gateway.url, NOTICES, { order })).toEqual({
       kitchenSupplierNotices: [{ answer: "on its way", source: "webhook" }],
     });
+    // README's nested query: each notice with the order it refers to (a relation).
+    const nested = `query ($order: ID!) {
+      kitchenSupplierNotices(order: $order) { answer orderDoc { dish status } }
+    }`;
+    expect(await data(gateway.url, nested, { order })).toEqual({
+      kitchenSupplierNotices: [
+        { answer: "on its way", orderDoc: { dish: "tempura", status: "placed" } },
+      ],
+    });
     const refused = await within(
       fetch(hook, { method: "POST", body: JSON.stringify({ order }) }),
       STEP_MS,

@@ -36,7 +36,7 @@ afterAll(async () => {
 describe("actions as GraphQL mutations", () => {
   it("runs an action that writes through a mutation and reads its own write", async () => {
     const answer = await post(gateway.url, {
-      query: `mutation Add($body: String!) { actionsAddAndList(body: $body) }`,
+      query: `mutation Add($body: String!) { actionsAddAndList(body: $body) { before bodies } }`,
       variables: { body: "from graphql" },
     });
     expect(answer.status).toBe(200);
@@ -49,7 +49,7 @@ describe("actions as GraphQL mutations", () => {
 
   it('runs a "use node" action that calls an external service', async () => {
     const answer = await post(gateway.url, {
-      query: `mutation { supplierRequestQuote(url: "${supplier.url}", item: "sage") }`,
+      query: `mutation { supplierRequestQuote(url: "${supplier.url}", item: "sage") { price } }`,
     });
     const result = answer.json();
     expect(result.errors).toBeUndefined();

@@ -153,22 +153,23 @@ describe("queries and mutations", () => {
 });
 
 describe("a nullable argument that Convex requires", () => {
-  // Regression test (this was a bug, found and fixed while writing these tests).
+  // Regression test (this was a bug, found and fixed while writing these tests): Convex's
+  // `paginationOpts.cursor` is required but nullable; `after` may be omitted or null.
   it("may be omitted, as the schema allows (the gateway sends null)", async () => {
     const result = await post(servers.gateway.url, {
-      query: "{ ordersListOrders(paginationOpts: { numItems: 2 }) { isDone } }",
+      query: "{ ordersListOrders(first: 2) { pageInfo { hasNextPage } } }",
     });
     expect(result.json()).toEqual({
-      data: { ordersListOrders: { isDone: expect.any(Boolean) as unknown } },
+      data: { ordersListOrders: { pageInfo: { hasNextPage: expect.any(Boolean) as unknown } } },
     });
   });
 
   it("works when given explicitly as null", async () => {
     const result = await post(servers.gateway.url, {
-      query: "{ ordersListOrders(paginationOpts: { numItems: 2, cursor: null }) { isDone } }",
+      query: "{ ordersListOrders(first: 2, after: null) { pageInfo { hasNextPage } } }",
     });
     expect(result.json()).toEqual({
-      data: { ordersListOrders: { isDone: expect.any(Boolean) as unknown } },
+      data: { ordersListOrders: { pageInfo: { hasNextPage: expect.any(Boolean) as unknown } } },
     });
   });
 });
@@ -308,9 +309,9 @@ describe("dev: false", () => {
       data: { code: "NOT_FOUND" },
     });
 
-    // An unexpected failure inside the function (paginate refuses a negative page size with a
-    // plain Error) is masked: no message, no function path, no stack.
-    const query = "{ ordersListOrders(paginationOpts: { numItems: -1, cursor: null }) { isDone } }";
+    // An unexpected failure inside the function (a plain Error for a negative table) is masked:
+    // no message, no function path, no stack.
+    const query = "{ ordersGetOrdersByTable(table: -1) { dish } }";
     const masked = await post(production.url, { query });
     expect(masked.status).toBe(200);
     expect(masked.json()).toEqual({
@@ -319,18 +320,18 @@ describe("dev: false", () => {
         {
           message: "Unexpected error.",
           locations: [{ line: 1, column: 3 }],
-          path: ["ordersListOrders"],
+          path: ["ordersGetOrdersByTable"],
           extensions: { code: "INTERNAL_SERVER_ERROR" },
         },
       ],
     });
-    expect(masked.text).not.toMatch(/orders:listOrders|numItems|Server Error/);
+    expect(masked.text).not.toMatch(/orders:getOrdersByTable|no table|Server Error/);
 
     // The same request in dev mode says what went wrong.
     const unmasked = await post(servers.gateway.url, { query });
     const error = unmasked.json().errors?.[0];
     expect(error?.message).not.toBe("Unexpected error.");
-    expect(error?.message).toMatch(/orders:listOrders/);
+    expect(error?.message).toMatch(/orders:getOrdersByTable/);
   });
 });
 

@@ -314,7 +314,7 @@ describe("oversized and invalid arguments", () => {
 
   it("reports an invalid cursor through GraphQL as BAD_USER_INPUT with Convex's message", async () => {
     const answer = await post(servers.gateway.url, {
-      query: `{ probeNotes(paginationOpts: { numItems: 2, cursor: "!!" }) }`,
+      query: `{ probeNotes(first: 2, after: "!!") { pageInfo { endCursor } } }`,
     });
     expect(answer.json().errors?.[0]).toEqual(
       expect.objectContaining({

@@ -1,0 +1,74 @@
+/**
+ * The description of a Convex app the gateway derives its schema from: what `engine/analyze.ts`
+ * reads from the loaded modules (paths, kinds, validators, tables), plus, for every function
+ * that declares no `returns` validator, the result type TypeScript infers for its handler
+ * (describe/infer). A declared validator always wins; the two are never mixed in one result.
+ */
+import type { ValidatorJSON } from "convex/values";
+import { analyzeConvexApp, type AppDescription, type FunctionInfo } from "../engine/index.ts";
+import { inferReturnsOffThread } from "./infer/off_thread.ts";
+import type { InferredReturns } from "./infer/infer_returns.ts";
+import type { InferenceFallback } from "./infer/to_validator.ts";
+
+export interface DescribedApp extends AppDescription {
+  /** Where an inferred result fell back to `JSON`, and why (public functions only). */
+  readonly fallbacks: readonly InferenceFallback[];
+  /** Why inference did not run (results then stay `JSON` unless declared), or null. */
+  readonly inferenceError: string | null;
+}
+
+export interface DescribeOptions {
+  /** The deployment's environment variables, seen by module top levels (see analyzeConvexApp). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Infer undeclared result types with TypeScript (in a worker thread).
+   * @default true
+   */
+  readonly inferReturns?: boolean;
+  /**
+   * Answer from the inference cache when `convex/` is unchanged (describe/infer/cache.ts).
+   * @default true
+   */
+  readonly useCache?: boolean;
+}
+
+/** Merges inferred results into functions that declare none. */
+export function withInferredReturns(
+  app: AppDescription,
+  inferred: InferredReturns,
+): { functions: FunctionInfo[]; fallbacks: InferenceFallback[] } {
+  const inferredPaths = new Set<string>();
+  const functions = app.functions.map((fn): FunctionInfo => {
+    if (fn.returns !== null) return { ...fn, returnsSource: "validator" };
+    const returns: ValidatorJSON | undefined = inferred.returns[fn.path];
+    if (returns === undefined) return fn;
+    if (fn.visibility === "public") inferredPaths.add(fn.path);
+    return { ...fn, returns, returnsSource: "inferred" };
+  });
+  const fallbacks = inferred.fallbacks
+    .filter((fallback) => inferredPaths.has(fallback.path))
+    .sort((a, b) => (a.path === b.path ? 0 : a.path < b.path ? -1 : 1));
+  return { functions, fallbacks };
+}
+
+/**
+ * Describes the app in `DIR/convex`. Type errors in the app never fail it: a failed inference
+ * leaves undeclared results as `JSON` and says why in `inferenceError`.
+ * @throws BundleError / SchemaLoadError when the functions do not compile (as analyzeConvexApp).
+ */
+export async function describeApp(
+  dir: string,
+  options: DescribeOptions = {},
+): Promise<DescribedApp> {
+  const inference =
+    options.inferReturns === false
+      ? Promise.resolve(null)
+      : inferReturnsOffThread(dir, { useCache: options.useCache !== false }).catch(
+          (error: unknown) => error as Error,
+        );
+  const app = await analyzeConvexApp(dir, options.env !== undefined ? { env: options.env } : {});
+  const inferred = await inference;
+  if (inferred === null) return { ...app, fallbacks: [], inferenceError: null };
+  if (inferred instanceof Error) return { ...app, fallbacks: [], inferenceError: inferred.message };
+  return { ...app, ...withInferredReturns(app, inferred), inferenceError: null };
+}

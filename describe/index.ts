@@ -1,0 +1,11 @@
+/**
+ * What the gateway knows about a Convex app: `describeApp(dir)` (analysis plus inferred result
+ * types) and the inference's report types.
+ */
+export {
+  describeApp,
+  withInferredReturns,
+  type DescribedApp,
+  type DescribeOptions,
+} from "./describe_app.ts";
+export type { InferenceFallback, InferredReturns } from "./infer/index.ts";

@@ -1,0 +1,75 @@
+/**
+ * Inference results cached by content: the key hashes every file under `convex/` (with
+ * `_generated/` and `tsconfig.json`) and the versions of `typescript` and `convex`, so a restart
+ * or a second process on an unchanged app answers at once instead of re-running the checker.
+ * Files are content-addressed in the OS temp folder (written atomically), so concurrent
+ * processes never see a partial entry. Types imported from outside `convex/` are not part of
+ * the key (the `dev` watcher does not watch them either).
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import type { InferredReturns } from "./infer_returns.ts";
+
+const CACHE_DIR = path.join(os.tmpdir(), "convex-graphql-inference");
+/** Bumped whenever what inference produces for the same input changes. */
+const FORMAT = 1;
+
+function packageVersion(name: string): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require(`${name}/package.json`) as { version?: string }).version ?? "?";
+  } catch {
+    return "?";
+  }
+}
+
+function addFiles(hash: ReturnType<typeof createHash>, root: string, dir: string): void {
+  const entries = fs.readdirSync(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const entry of entries) {
+    if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) addFiles(hash, root, full);
+    else if (entry.isFile()) {
+      hash.update(`${path.relative(root, full)}\u0000`);
+      hash.update(fs.readFileSync(full));
+      hash.update("\u0000");
+    }
+  }
+}
+
+/** The cache key of `DIR/convex` as it is now. */
+export function inferenceKey(dir: string): string {
+  const convexDir = path.resolve(dir, "convex");
+  const hash = createHash("sha256");
+  hash.update(`${FORMAT} ${packageVersion("typescript")} ${packageVersion("convex")}\u0000`);
+  addFiles(hash, convexDir, convexDir);
+  return hash.digest("hex");
+}
+
+/** The cached result for `key`, or null. */
+export function readCached(key: string): InferredReturns | null {
+  try {
+    return JSON.parse(
+      fs.readFileSync(path.join(CACHE_DIR, `${key}.json`), "utf8"),
+    ) as InferredReturns;
+  } catch {
+    return null;
+  }
+}
+
+/** Stores `result` under `key` (best effort: a cache that cannot be written is skipped). */
+export function writeCached(key: string, result: InferredReturns): void {
+  try {
+    fs.mkdirSync(CACHE_DIR, { recursive: true });
+    const file = path.join(CACHE_DIR, `${key}.json`);
+    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+    fs.writeFileSync(temporary, JSON.stringify(result));
+    fs.renameSync(temporary, file);
+  } catch {
+    // Read-only temp folder: inference simply runs every time.
+  }
+}

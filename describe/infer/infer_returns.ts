@@ -1,0 +1,87 @@
+/**
+ * Infers the result type of each Convex function of an app from its handler, with the
+ * TypeScript compiler API, as Convex validator JSON. A registered function's type is
+ * `RegisteredQuery<Visibility, Args, Returns>` (or Mutation/Action), whose `_handler` returns
+ * `Returns`; a `Promise` is awaited.
+ */
+import path from "node:path";
+import ts from "typescript";
+import type { ValidatorJSON } from "convex/values";
+import { convexProgram } from "./program.ts";
+import { TypeToValidator, type InferenceFallback } from "./to_validator.ts";
+
+/** What inference found, per function path (`dir/file:name`). */
+export interface InferredReturns {
+  /** The inferred result validator of every exported Convex function found. */
+  readonly returns: Record<string, ValidatorJSON>;
+  /** Where a result had to fall back to `any` (GraphQL `JSON`), and why. */
+  readonly fallbacks: readonly InferenceFallback[];
+}
+
+/** `convex/dir/file.ts` + `name` -> `dir/file:name` (Convex's canonical path). */
+function functionPath(convexDir: string, file: string, exportName: string): string {
+  const module = path
+    .relative(convexDir, file)
+    .replace(/\.(ts|tsx|js|jsx|mts|cts)$/, "")
+    .split(path.sep)
+    .join("/");
+  return `${module}:${exportName}`;
+}
+
+const REGISTERED = new Set(["RegisteredQuery", "RegisteredMutation", "RegisteredAction"]);
+
+/**
+ * The handler's result when `type` is a registered Convex function, else null. Its type is the
+ * alias `RegisteredQuery<Visibility, Args, Returns>` (Mutation, Action), where `Returns` is what
+ * the handler returns; a `Promise` is awaited.
+ */
+function handlerResult(checker: ts.TypeChecker, type: ts.Type): ts.Type | null {
+  if (type.aliasSymbol === undefined || !REGISTERED.has(type.aliasSymbol.getName())) return null;
+  const result = type.aliasTypeArguments?.[2];
+  if (result === undefined) return null;
+  return checker.getAwaitedType(result) ?? result;
+}
+
+function inferModule(
+  checker: ts.TypeChecker,
+  convexDir: string,
+  source: ts.SourceFile,
+  into: { returns: Record<string, ValidatorJSON>; fallbacks: InferenceFallback[] },
+): void {
+  const moduleSymbol = checker.getSymbolAtLocation(source);
+  if (moduleSymbol === undefined) return;
+  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+    const symbol =
+      exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    const type = checker.getTypeOfSymbolAtLocation(symbol, source);
+    const result = handlerResult(checker, type);
+    if (result === null) continue;
+    const fnPath = functionPath(convexDir, source.fileName, exported.getName());
+    const converter = new TypeToValidator(checker, fnPath);
+    into.returns[fnPath] = converter.convert(result, "returns");
+    into.fallbacks.push(...converter.fallbacks);
+  }
+}
+
+/**
+ * Infers the results of the functions in `DIR/convex`. Never throws for type errors in the app
+ * (they do not stop inference); throws only when the folder cannot be read.
+ */
+export function inferReturns(
+  dir: string,
+  previous?: ts.Program,
+): InferredReturns & { program: ts.Program } {
+  const convexDir = path.resolve(dir, "convex");
+  const program = convexProgram(convexDir, previous);
+  const checker = program.getTypeChecker();
+  const into = {
+    returns: {} as Record<string, ValidatorJSON>,
+    fallbacks: [] as InferenceFallback[],
+  };
+  const roots = new Set(program.getRootFileNames().map((file) => path.resolve(file)));
+  for (const source of program.getSourceFiles()) {
+    if (!roots.has(path.resolve(source.fileName))) continue;
+    inferModule(checker, convexDir, source, into);
+  }
+  return { ...into, program };
+}

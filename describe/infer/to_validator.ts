@@ -1,0 +1,168 @@
+/**
+ * A TypeScript type (what a handler returns) as Convex validator JSON, so the gateway keeps one
+ * mapping (validators -> GraphQL). Where no validator can say more than "any value" (`any`,
+ * `unknown`, recursion, unions GraphQL cannot express), it records a fallback saying why.
+ *
+ * - `Id<"t">` (`string & { __tableName: "t" }`) -> `{type: "id", tableName: "t"}`;
+ * - `Doc<"t">` becomes the plain object it is; the gateway recognises a table's document by its
+ *   shape (`_id` of that table and exactly the table's fields);
+ * - `undefined`/`void` -> `null` (Convex returns `null` for them);
+ * - a union of string literals stays a union of literals (an enum); a union of objects is kept
+ *   only when every member has the same property holding distinct literals (a discriminant).
+ */
+import ts from "typescript";
+import type { ValidatorJSON } from "convex/values";
+import { discriminantOf } from "../../lib/validator_union.ts";
+
+/** A place where inference fell back to `any` (GraphQL `JSON`). */
+export interface InferenceFallback {
+  /** The function, e.g. `messages:list`. */
+  readonly path: string;
+  /** Where in its result, e.g. `returns.page[].meta`. */
+  readonly where: string;
+  readonly reason: string;
+}
+
+type ObjectValidator = Extract<ValidatorJSON, { type: "object" }>;
+
+/** Nesting deeper than this is reported rather than followed. */
+const MAX_DEPTH = 32;
+
+export class TypeToValidator {
+  readonly fallbacks: InferenceFallback[] = [];
+  private readonly visiting = new Set<ts.Type>();
+
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly path: string,
+  ) {}
+
+  private fallback(where: string, reason: string): ValidatorJSON {
+    this.fallbacks.push({ path: this.path, where, reason });
+    return { type: "any" };
+  }
+
+  private describe(type: ts.Type): string {
+    return this.checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation);
+  }
+
+  /** The validator of `type`, found at `where` in the result. */
+  convert(type: ts.Type, where: string, depth = 0): ValidatorJSON {
+    if (depth > MAX_DEPTH) return this.fallback(where, `nested more than ${MAX_DEPTH} levels`);
+    const flags = type.flags;
+    if (flags & ts.TypeFlags.Any) return this.fallback(where, "TypeScript infers `any` here");
+    if (flags & ts.TypeFlags.Unknown) return this.fallback(where, "TypeScript infers `unknown`");
+    if (flags & ts.TypeFlags.Never)
+      return this.fallback(where, "TypeScript infers `never` (the handler never returns)");
+    if (flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void))
+      return { type: "null" };
+    if (type.isStringLiteral()) return { type: "literal", value: type.value };
+    if (type.isNumberLiteral()) return { type: "literal", value: type.value };
+    if (flags & ts.TypeFlags.BooleanLiteral)
+      return { type: "literal", value: this.describe(type) === "true" };
+    if (flags & (ts.TypeFlags.String | ts.TypeFlags.TemplateLiteral | ts.TypeFlags.StringMapping))
+      return { type: "string" };
+    if (flags & ts.TypeFlags.Number) return { type: "number" };
+    if (flags & ts.TypeFlags.Boolean) return { type: "boolean" };
+    if (flags & (ts.TypeFlags.BigInt | ts.TypeFlags.BigIntLiteral)) return { type: "bigint" };
+    if (type.isUnion()) return this.union(type, where, depth);
+    if (type.isIntersection()) {
+      const table = this.idTable(type);
+      if (table !== null) return { type: "id", tableName: table };
+    }
+    if (flags & ts.TypeFlags.Object || type.isIntersection())
+      return this.object(type, where, depth);
+    return this.fallback(where, `\`${this.describe(type)}\` is not a Convex value`);
+  }
+
+  /** `Id<"t">` is `string & { __tableName: "t" }`: the table, or null for other intersections. */
+  private idTable(type: ts.IntersectionType): string | null {
+    if (!type.types.some((member) => member.flags & ts.TypeFlags.String)) return null;
+    const tableName = type.getProperty("__tableName");
+    if (tableName === undefined) return null;
+    const table = this.checker.getTypeOfSymbol(tableName);
+    return table.isStringLiteral() ? table.value : null;
+  }
+
+  private union(type: ts.UnionType, where: string, depth: number): ValidatorJSON {
+    const absent = ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void;
+    let members = type.types.filter((member) => !(member.flags & absent));
+    const nullable = members.length !== type.types.length;
+    // `boolean` is `true | false`: put it back together (`boolean | null` has three members).
+    const booleans = members.filter((member) => member.flags & ts.TypeFlags.BooleanLiteral);
+    if (booleans.length === 2) {
+      members = members.filter((member) => !(member.flags & ts.TypeFlags.BooleanLiteral));
+      members.push(this.checker.getBooleanType());
+    }
+    const withNull = (inner: ValidatorJSON): ValidatorJSON => {
+      if (!nullable) return inner;
+      const value = inner.type === "union" ? inner.value : [inner];
+      return { type: "union", value: [...value, { type: "null" }] };
+    };
+    if (members.length === 0) return { type: "null" };
+    const [only] = members;
+    if (members.length === 1 && only !== undefined)
+      return withNull(this.convert(only, where, depth + 1));
+    if (members.every((member) => member.isStringLiteral()))
+      return withNull({ type: "union", value: members.map((m) => this.convert(m, where, depth)) });
+    const objects = members.map((member) => this.convert(member, where, depth + 1));
+    if (objects.some((member) => member.type === "any")) return { type: "any" };
+    if (!objects.every((member): member is ObjectValidator => member.type === "object")) {
+      return this.fallback(where, `a union of different kinds (\`${this.describe(type)}\`)`);
+    }
+    if (discriminantOf(objects) === null) {
+      return this.fallback(
+        where,
+        "a union of object types without a common literal discriminant property",
+      );
+    }
+    return withNull({ type: "union", value: objects });
+  }
+
+  private object(type: ts.Type, where: string, depth: number): ValidatorJSON {
+    const symbolName = type.getSymbol()?.getName();
+    if (symbolName === "ArrayBuffer") return { type: "bytes" };
+    if (this.checker.isTupleType(type)) return this.fallback(where, "a tuple (no GraphQL type)");
+    if (this.checker.isArrayType(type)) {
+      const [element] = this.checker.getTypeArguments(type as ts.TypeReference);
+      if (element === undefined) return this.fallback(where, "an array of unknown elements");
+      return { type: "array", value: this.convert(element, `${where}[]`, depth + 1) };
+    }
+    if (type.getCallSignatures().length > 0) return this.fallback(where, "a function");
+    if (this.visiting.has(type)) return this.fallback(where, "a recursive type");
+    const [index] = this.checker.getIndexInfosOfType(type);
+    if (index !== undefined) {
+      this.fallback(where, "a record (`Record<string, T>`): GraphQL has no map type");
+      return { type: "any" };
+    }
+    this.visiting.add(type);
+    try {
+      const fields: ObjectValidator["value"] = {};
+      for (const property of this.checker.getPropertiesOfType(type)) {
+        const name = property.getName();
+        const optional = (property.flags & ts.SymbolFlags.Optional) !== 0;
+        const propertyType = this.checker.getTypeOfSymbol(property);
+        let fieldType = this.convert(propertyType, `${where}.${name}`, depth + 1);
+        if (optional && !acceptsNull(propertyType)) fieldType = withoutNull(fieldType);
+        fields[name] = { fieldType, optional };
+      }
+      return { type: "object", value: fields };
+    } finally {
+      this.visiting.delete(type);
+    }
+  }
+}
+
+/** True when `null` itself (not only `undefined`) is one of the type's values. */
+function acceptsNull(type: ts.Type): boolean {
+  if (type.flags & ts.TypeFlags.Null) return true;
+  return type.isUnion() && type.types.some((member) => member.flags & ts.TypeFlags.Null);
+}
+
+/** An optional field's `T | undefined` came out as `T | null`: the field is just optional. */
+function withoutNull(validator: ValidatorJSON): ValidatorJSON {
+  if (validator.type !== "union") return validator;
+  const members = validator.value.filter((member) => member.type !== "null");
+  const [only] = members;
+  return members.length === 1 && only !== undefined ? only : { type: "union", value: members };
+}

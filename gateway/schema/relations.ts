@@ -1,0 +1,95 @@
+/**
+ * Relations: a document field holding `v.id("users")` (or `Id<"users">`, inferred) keeps its `ID`
+ * field and gains `<field>Doc: User` (`<field>Docs: [User]` for an array of ids), resolved through
+ * the app's own public query that takes exactly one id of that table and returns that table's
+ * document or null (e.g. `users:get({ id })`), never through a privileged path: the app's access
+ * rules apply. When several queries qualify, the first in path order serves and the others are
+ * reported as an ambiguity. A deleted target resolves to null.
+ */
+import { GraphQLList, type GraphQLFieldConfig, type GraphQLObjectType } from "graphql";
+import type { FunctionInfo, AppSchemaInfo } from "./app_description.ts";
+import type { GatewayContext } from "../context.ts";
+import { loadQuery } from "./operation_loader.ts";
+import { documentTable, stripNull } from "./table_documents.ts";
+
+/** The query that fetches one document of a table by id. */
+export interface RelationTarget {
+  readonly table: string;
+  readonly path: string;
+  /** Its one argument's name. */
+  readonly arg: string;
+}
+
+export interface RelationIndex {
+  readonly targets: ReadonlyMap<string, RelationTarget>;
+  /** Tables with several qualifying queries: every candidate path, the one used first. */
+  readonly ambiguities: readonly { readonly table: string; readonly paths: readonly string[] }[];
+}
+
+/** The table `fn` fetches one document of by id, with its argument, or null. */
+function fetchesOneById(fn: FunctionInfo, schema: AppSchemaInfo | null): RelationTarget | null {
+  if (fn.kind !== "query" || fn.visibility !== "public" || fn.returns === null) return null;
+  if (fn.args.type !== "object") return null;
+  const entries = Object.entries(fn.args.value);
+  const [only] = entries;
+  if (entries.length !== 1 || only === undefined) return null;
+  const [arg, spec] = only;
+  if (spec.optional || spec.fieldType.type !== "id") return null;
+  const table = documentTable(stripNull(fn.returns).inner, schema);
+  if (table !== spec.fieldType.tableName) return null;
+  return { table, path: fn.path, arg };
+}
+
+/** Finds, for each table, the public query relations resolve through. */
+export function findRelationTargets(
+  functions: readonly FunctionInfo[],
+  schema: AppSchemaInfo | null,
+): RelationIndex {
+  const candidates = new Map<string, RelationTarget[]>();
+  for (const fn of [...functions].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    const target = fetchesOneById(fn, schema);
+    if (target === null) continue;
+    const list = candidates.get(target.table) ?? [];
+    list.push(target);
+    candidates.set(target.table, list);
+  }
+  const targets = new Map<string, RelationTarget>();
+  const ambiguities: { table: string; paths: string[] }[] = [];
+  for (const [table, list] of candidates) {
+    const [first] = list;
+    if (first !== undefined) targets.set(table, first);
+    if (list.length > 1) ambiguities.push({ table, paths: list.map((target) => target.path) });
+  }
+  return { targets, ambiguities };
+}
+
+/** The relation field's name for the id field `key`: `userDoc`, `tagsDocs`. */
+export function relationFieldName(key: string, list: boolean): string {
+  return `${key}${list ? "Docs" : "Doc"}`;
+}
+
+/** Marks fields that read Convex (an operation reaching one makes more than one read). */
+export const READS_CONVEX = "convexRead";
+
+/** The field resolving the id (or ids) in `parent[key]` to documents through `target`. */
+export function relationField(
+  key: string,
+  target: RelationTarget,
+  type: GraphQLObjectType,
+  list: boolean,
+): GraphQLFieldConfig<Record<string, unknown>, GatewayContext> {
+  const load = (context: GatewayContext, id: unknown): Promise<unknown> =>
+    typeof id === "string"
+      ? loadQuery(context, target.path, { [target.arg]: id })
+      : Promise.resolve(null);
+  return {
+    type: list ? new GraphQLList(type) : type,
+    description: `The \`${target.table}\` document${list ? "s" : ""} \`${key}\` refers to (through \`${target.path}\`; null when deleted).`,
+    extensions: { [READS_CONVEX]: true },
+    resolve: (parent, _args, context) => {
+      const value = parent[key];
+      if (Array.isArray(value)) return value.map((id) => load(context, id));
+      return value === undefined || value === null ? null : load(context, value);
+    },
+  };
+}
