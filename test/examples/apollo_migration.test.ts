@@ -10,7 +10,6 @@
  * Screenshots are kept in test-results/apollo-migration/. Without Chromium the suite is skipped,
  * loudly.
  */
-import "../gateway/support/single_graphql.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";

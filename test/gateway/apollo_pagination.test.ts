@@ -3,7 +3,6 @@
  * first page, then `fetchMore({ variables: { after: pageInfo.endCursor } })`, merged by Apollo
  * into one list of edges in order, with the second page's `pageInfo`.
  */
-import "./support/single_graphql.ts";
 import { ApolloClient, gql, HttpLink, InMemoryCache } from "@apollo/client";
 import { relayStylePagination } from "@apollo/client/utilities";
 import { afterAll, beforeAll, expect, it } from "vitest";

@@ -5,7 +5,6 @@
  * runtime, on loopback) then answers one query across both, resolving the order's Convex fields
  * through `_entities`. `_entities` answers an unknown type and an unknown id as the spec says.
  */
-import "./support/single_graphql.ts";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { parse } from "graphql";

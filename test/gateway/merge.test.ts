@@ -6,7 +6,6 @@
  * down at start leaves the gateway serving Convex, its fields answer `MERGED_API_UNAVAILABLE`,
  * and it is merged once it comes up.
  */
-import "./support/single_graphql.ts";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createSchema, createYoga } from "graphql-yoga";

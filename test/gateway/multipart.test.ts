@@ -5,7 +5,6 @@
  * Client 4 with a plain `HttpLink` (no split link, no WebSocket) following a live subscription,
  * and urql with its default exchanges (queries over GET, subscriptions over SSE).
  */
-import "./support/single_graphql.ts";
 import { ApolloClient, gql, HttpLink, InMemoryCache } from "@apollo/client";
 import { cacheExchange, Client as UrqlClient, fetchExchange } from "@urql/core";
 import { describe, expect, it } from "vitest";

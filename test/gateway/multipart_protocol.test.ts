@@ -5,7 +5,6 @@
  * and then the closing boundary; Apollo Client 4 over `HttpLink` sees the completion and the
  * error as Apollo's protocol means them.
  */
-import "./support/single_graphql.ts";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloClient, gql, HttpLink, InMemoryCache } from "@apollo/client";

@@ -74,7 +74,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(app.path, "convex", "auth.config.ts"), AUTH_CONFIG);
   fs.writeFileSync(path.join(app.path, "convex", "probe.ts"), PROBE);
   issuer = await startTestIssuer();
-  backend = await startTestBackend({ dir: app.path, env: { TEST_JWT_ISSUER: issuer.url } });
+  // Every upstream read executes (no shared /api/query cache), so executions count upstream reads.
+  backend = await startTestBackend({
+    dir: app.path,
+    env: { TEST_JWT_ISSUER: issuer.url },
+    httpQueryCache: false,
+  });
 });
 
 afterAll(async () => {
