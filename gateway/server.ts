@@ -65,7 +65,7 @@ export interface Gateway {
 const MAX_JSON_NESTING = 128;
 
 /** The Yoga plugins, in order. */
-function plugins(
+function gatewayPlugins(
   options: GatewayOptions,
   parts: { upstream: UpstreamSessions; live: LiveRegistry; drain: Drain; documents: Plugin },
   metrics: ReturnType<typeof gatewayMetrics>,
@@ -105,23 +105,13 @@ function plugins(
   return list;
 }
 
-/** Starts the gateway; resolves once it listens. */
-export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const timeoutMs = options.upstreamTimeoutMs ?? 30_000;
-  const upstream = new UpstreamSessions(options.convexUrl, {
-    idleMs: options.upstreamIdleMs ?? 10_000,
-    maxWarm: options.maxWarmQueries ?? 1_000,
-    maxWarmBytes: options.maxWarmQueryBytes ?? 64 * 1024 * 1024,
-    latestTimestamp: latestTimestampReader(options.convexUrl, timeoutMs),
-    timeoutMs,
-  });
-  const metrics = gatewayMetrics();
-  const drain = new Drain();
-  const live = new LiveRegistry(upstream, timeoutMs, metrics.live);
-  const documents = documentsPlugin(documentOptions(options));
-  const schema = options.schema;
-  const currentSchema = typeof schema === "function" ? schema : () => schema;
-  const yoga = createYoga<Record<string, unknown>, RequestContext>({
+/** Yoga, configured: the gateway's plugins, GraphiQL with local assets, errors masked unless dev. */
+function gatewayYoga(
+  options: GatewayOptions,
+  currentSchema: () => GraphQLSchema,
+  plugins: Plugin[],
+): YogaServerInstance<Record<string, unknown>, RequestContext> {
+  return createYoga<Record<string, unknown>, RequestContext>({
     schema: currentSchema(),
     graphqlEndpoint: "/graphql",
     landingPage: false,
@@ -138,14 +128,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ? { defaultQuery: options.graphiqlDefaultQuery }
         : {}),
     },
-    plugins: plugins(
-      options,
-      { upstream, live, drain, documents: documents.plugin },
-      metrics,
-      currentSchema,
-    ),
+    plugins,
     context: (initial) => requestContext(initial),
   });
+}
+
+/** The upstream sessions `options` ask for. */
+function upstreamSessions(options: GatewayOptions, timeoutMs: number): UpstreamSessions {
+  return new UpstreamSessions(options.convexUrl, {
+    idleMs: options.upstreamIdleMs ?? 10_000,
+    maxWarm: options.maxWarmQueries ?? 1_000,
+    maxWarmBytes: options.maxWarmQueryBytes ?? 64 * 1024 * 1024,
+    latestTimestamp: latestTimestampReader(options.convexUrl, timeoutMs),
+    timeoutMs,
+  });
+}
+
+/** Starts the gateway; resolves once it listens. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const timeoutMs = options.upstreamTimeoutMs ?? 30_000;
+  const upstream = upstreamSessions(options, timeoutMs);
+  const metrics = gatewayMetrics();
+  const drain = new Drain();
+  const live = new LiveRegistry(upstream, timeoutMs, metrics.live);
+  const documents = documentsPlugin(documentOptions(options));
+  const schema = options.schema;
+  const currentSchema = typeof schema === "function" ? schema : () => schema;
+  const parts = { upstream, live, drain, documents: documents.plugin };
+  const yoga = gatewayYoga(
+    options,
+    currentSchema,
+    gatewayPlugins(options, parts, metrics, currentSchema),
+  );
 
   const maxBody = options.maxBodyBytes ?? 1_048_576;
   const probe = latestTimestampReader(options.convexUrl, options.readinessTimeoutMs ?? 2_000);
