@@ -42,19 +42,25 @@ const FEDERATION_LINK =
 interface Entity {
   readonly type: GraphQLObjectType;
   readonly resolve: GraphQLFieldResolver<unknown, unknown>;
+  /** The id-getter's one argument (`id`, `userId`, ...). */
+  readonly argName: string;
 }
 
-/** Table types (an `_id: ID!` field) with an id-getter on `Query`. */
+/**
+ * Table types (an `_id: ID!` field) with an id-getter on `Query`: a field taking exactly one
+ * `ID!` argument and returning that type, the convention relations resolve by too
+ * (schema/relations.ts: a public query taking one id of the table and returning its document).
+ */
 export function findEntities(schema: GraphQLSchema): Map<string, Entity> {
   const entities = new Map<string, Entity>();
   for (const field of Object.values(schema.getQueryType()?.getFields() ?? {})) {
     const [arg, ...more] = field.args;
-    if (arg === undefined || more.length > 0 || arg.name !== "id") continue;
+    if (arg === undefined || more.length > 0) continue;
     if (!isNonNullType(arg.type) || String(arg.type.ofType) !== "ID") continue;
     const type = isNonNullType(field.type) ? field.type.ofType : field.type;
     if (!isObjectType(type) || type.getFields()["_id"] === undefined) continue;
     if (field.resolve !== undefined && !entities.has(type.name))
-      entities.set(type.name, { type, resolve: field.resolve });
+      entities.set(type.name, { type, resolve: field.resolve, argName: arg.name });
   }
   return entities;
 }
@@ -117,7 +123,7 @@ function entitiesField(
         }
         const document = await entity.resolve(
           root,
-          { id: representation._id },
+          { [entity.argName]: representation._id },
           context,
           severalCalls(info),
         );

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { appSchemaOf, data, post, startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { missingIdLike, PLACE_ORDER } from "./support/example_app.ts";
-import { federated } from "../../gateway/federation/subgraph.ts";
+import { federated, findEntities } from "../../gateway/federation/subgraph.ts";
 
 /** The reviews subgraph's SDL as it declares itself to composition. */
 const REVIEWS_SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
@@ -146,5 +146,30 @@ describe("the gateway as a federation subgraph", () => {
         path: ["_entities", 2],
       }),
     ]);
+  });
+});
+
+describe("which types are entities", () => {
+  it("any Query field taking one ID! (whatever its name) and returning a table type", () => {
+    const schema = createSchema({
+      typeDefs: /* GraphQL */ `
+        type User {
+          _id: ID!
+          name: String!
+        }
+        type Note {
+          _id: ID!
+        }
+        type Query {
+          userById(userId: ID!): User
+          notes(limit: Float!): [Note!]!
+          noteOf(noteId: ID!, extra: String): Note
+        }
+      `,
+      resolvers: { Query: { userById: () => null, notes: () => [], noteOf: () => null } },
+    });
+    const entities = findEntities(schema);
+    expect([...entities.keys()]).toEqual(["User"]);
+    expect(entities.get("User")?.argName).toBe("userId");
   });
 });
