@@ -12,9 +12,10 @@
  */
 import { GraphQLError, OperationTypeNode, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { buildHTTPExecutor } from "@graphql-tools/executor-http";
-import type { Executor } from "@graphql-tools/utils";
+import type { ExecutionRequest, Executor } from "@graphql-tools/utils";
 import { schemaFromExecutor } from "@graphql-tools/wrap";
 import { isAsyncIterable } from "graphql-yoga";
+import { speaksGraphqlWs, WsSubscriptions } from "./ws_subscriptions.ts";
 
 /** The code of every error that says a merged API could not be reached. */
 export const MERGED_API_UNAVAILABLE = "MERGED_API_UNAVAILABLE";
@@ -52,15 +53,24 @@ class Unreachable extends Error {
   readonly code = MERGED_API_UNAVAILABLE;
 }
 
+/** The caller's bearer token (the gateway's request context), if any. */
+function tokenOf(context: unknown): string | null {
+  const token = (context as { token?: unknown } | undefined)?.token;
+  return typeof token === "string" ? token : null;
+}
+
 /** Only the bearer token travels to the merged API (nothing else of the caller's request). */
 function callerHeaders(context: unknown): Record<string, string> {
-  const token = (context as { token?: unknown } | undefined)?.token;
-  return typeof token === "string" ? { authorization: `Bearer ${token}` } : {};
+  const token = tokenOf(context);
+  return token !== null ? { authorization: `Bearer ${token}` } : {};
 }
 
 export class MergedApi {
   state: MergedApiState = { kind: "loading" };
   readonly executor: Executor;
+  /** How its subscriptions travel: graphql-ws when it answers the handshake, else SSE. */
+  subscriptionsOver: "graphql-ws" | "sse" = "sse";
+  private readonly ws: WsSubscriptions;
   private retryTimer: NodeJS.Timeout | null = null;
   private nextRetryMs: number;
   private closed = false;
@@ -85,14 +95,25 @@ export class MergedApi {
         }
       }) as never,
     });
+    this.ws = new WsSubscriptions(options.url);
+    const route = (request: ExecutionRequest): unknown =>
+      this.subscriptionsOver === "graphql-ws" &&
+      request.operationType === OperationTypeNode.SUBSCRIPTION
+        ? this.ws.for(tokenOf(request.context))(request as never)
+        : http(request as never);
     // (Two copies of @graphql-tools/utils disagree on the request's type: the shape is the same.)
-    this.executor = ((request: never) => this.checked(http(request))) as Executor;
+    this.executor = ((request: never) => this.checked(route(request) as never)) as Executor;
   }
 
   /** Fetches the schema; on failure the API is unavailable and retried in the background. */
   async load(): Promise<void> {
     try {
       const schema = await schemaFromExecutor(this.executor);
+      if (schema.getSubscriptionType() !== undefined && schema.getSubscriptionType() !== null) {
+        const timeoutMs = Math.min(this.timing.timeoutMs ?? 30_000, 5_000);
+        const ws = await speaksGraphqlWs(this.options.url, timeoutMs);
+        this.subscriptionsOver = ws ? "graphql-ws" : "sse";
+      }
       this.nextRetryMs = this.timing.retryMs ?? 1_000;
       this.setState({ kind: "available", schema });
     } catch (error) {
@@ -107,6 +128,7 @@ export class MergedApi {
 
   close(): void {
     this.closed = true;
+    void this.ws.close();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
   }
 

@@ -1,14 +1,16 @@
 /**
  * `--merge`: a real legacy Yoga server (port 0) merged into the gateway in front of the example
  * app. One request reads both; the legacy API's mutations and queries are proxied with the
- * caller's `Authorization`; its subscription is proxied over SSE and released when the client
- * leaves; names that clash are refused at start unless a prefix renames them; an API that is
+ * caller's `Authorization`; its subscription is proxied over SSE (or graphql-ws, when the API
+ * speaks it) and released when the client leaves; names that clash are refused at start unless a prefix renames them; an API that is
  * down at start leaves the gateway serving Convex, its fields answer `MERGED_API_UNAVAILABLE`,
  * and it is merged once it comes up.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createSchema, createYoga } from "graphql-yoga";
+import { WebSocketServer } from "ws";
+import { useServer } from "graphql-ws/use/ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import {
@@ -236,6 +238,59 @@ describe("a merged API that is down at start", () => {
     } finally {
       merged.close();
       await legacy?.close();
+    }
+  });
+});
+
+describe("a legacy API that speaks graphql-ws", () => {
+  it("proxies its subscriptions over graphql-ws when it speaks it", async () => {
+    const schema = createSchema({
+      typeDefs: "type Query { hello: String } type Subscription { greetings: String }",
+      resolvers: {
+        Query: { hello: () => "hello" },
+        Subscription: {
+          greetings: {
+            async *subscribe(_root: unknown, _args: unknown, context: { auth?: unknown }) {
+              yield await Promise.resolve({ greetings: `hi ${String(context.auth)}` });
+              yield { greetings: "bye" };
+            },
+          },
+        },
+      },
+    });
+    const yoga = createYoga({ schema });
+    const server = http.createServer((req, res) => void yoga.requestListener(req, res));
+    const wss = new WebSocketServer({ server, path: "/graphql" });
+    let sockets = 0;
+    wss.on("connection", () => sockets++);
+    useServer(
+      {
+        schema,
+        context: (ctx) => ({
+          auth: (ctx.connectionParams as { authorization?: string })?.authorization,
+        }),
+      },
+      wss,
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const merged = await mergeApis(await convexSchema(), [{ url }], { timeoutMs: 2_000 });
+    await using gateway = await mergedGateway(merged);
+    try {
+      const before = sockets;
+      // Anonymous: the gateway's graphql-ws checks a token with Convex at connect, and a legacy
+      // API's token is not Convex's (its forwarding is the same code as over HTTP: ws_subscriptions.ts).
+      await using client = wsClient(gateway.url);
+      using watch = record(client, { query: "subscription { greetings }" });
+      expect((await watch.next("the first greeting")).data).toEqual({ greetings: "hi undefined" });
+      expect((await watch.next("the second greeting")).data).toEqual({ greetings: "bye" });
+      await watch.ended("the legacy subscription to complete");
+      expect(sockets).toBeGreaterThan(before);
+    } finally {
+      merged.close();
+      for (const socket of wss.clients) socket.terminate();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
