@@ -22,7 +22,16 @@ export default defineSchema({
     createdAt: v.number(),
   })
     .index("by_status", ["status"])
-    .index("by_table", ["table"]),
+    .index("by_table", ["table"])
+    // Full text search over dishes (search:orders), optionally of one status.
+    .searchIndex("search_dish", { searchField: "dish", filterFields: ["status"] }),
+
+  // The menu, each dish with an embedding of its name (search.ts: a tiny local embedding, no
+  // external service) for "dishes like this one" (search:similarDishes, a vector search).
+  dishes: defineTable({
+    name: v.string(),
+    embedding: v.array(v.float64()),
+  }).vectorIndex("by_embedding", { vectorField: "embedding", dimensions: 16 }),
 
   // Chat: one row per authenticated identity, and the messages they send.
   users: defineTable({

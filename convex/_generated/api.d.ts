@@ -20,6 +20,7 @@ import type * as kitchen from "../kitchen.js";
 import type * as messages from "../messages.js";
 import type * as orders from "../orders.js";
 import type * as photos from "../photos.js";
+import type * as search from "../search.js";
 import type * as users from "../users.js";
 
 /**
@@ -38,6 +39,7 @@ declare const fullApi: ApiFromModules<{
   messages: typeof messages;
   orders: typeof orders;
   photos: typeof photos;
+  search: typeof search;
   users: typeof users;
 }>;
 export declare const api: FilterApi<
