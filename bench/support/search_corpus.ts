@@ -72,10 +72,13 @@ export function clusteredVectors(
   dimensions: number,
   clusters: number,
   seed: number,
+  /** Draw the points with this seed instead (same centres: queries from the data's distribution). */
+  pointSeed: number = seed,
 ): Float32Array {
-  const random = seededRandom(seed);
+  let random = seededRandom(seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const centres = new Float32Array(clusters * dimensions).map(() => gaussian());
+  if (pointSeed !== seed) random = seededRandom(pointSeed);
   const vectors = new Float32Array(count * dimensions);
   for (let i = 0; i < count; i++) {
     const centre = Math.floor(random() * clusters) * dimensions;
