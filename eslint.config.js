@@ -16,6 +16,7 @@ export default tseslint.config(
       "tmp/",
       "examples/*/dist/",
       "examples/*/src/gql/",
+      "test/gql/",
       ".scratch/",
     ],
   },
