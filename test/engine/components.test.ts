@@ -94,7 +94,7 @@ describe("loading an app with components", () => {
 });
 
 describe("npm components", () => {
-  it("the rate limiter allows two plays a minute per player, then refuses", async () => {
+  it("the rate limiter allows two plays an hour per player, then refuses", async () => {
     const client = httpClient(backend.url);
     expect(await step(client.query(fns.canPlay, { player: "ada" }), "canPlay")).toBe(true);
     const first = await step(client.mutation(fns.play, { player: "ada", points: 10 }), "play 1");
