@@ -9,7 +9,7 @@
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import fs from "node:fs";
-import { printSchema, type GraphQLSchema } from "graphql";
+import { buildSchema, printSchema, type GraphQLSchema } from "graphql";
 import { ADMIN_KEY_ENV, checkAdminKeyFormat, parseEnvFile, startBackend } from "../engine/index.ts";
 import {
   deriveSchema,
@@ -18,6 +18,7 @@ import {
   startGateway,
 } from "../gateway/index.ts";
 import { appSchemaOfDir, describeConvexDir, describeFromSpecFile } from "./app_description.ts";
+import { driftReport, schemaDrift } from "./schema_check.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
 import type { MergedSchema } from "../gateway/merge/index.ts";
 import { createLogger, engineLog, isLogLevel, LOG_LEVELS } from "./logger.ts";
@@ -69,6 +70,9 @@ Commands:
             --log-level LEVEL  --admin-key KEY  --merge [PREFIX=]URL  --federation
   schema    Print the GraphQL schema derived from DIR/convex
             --dir DIR  --function-spec FILE (instead of DIR)
+            --check            compare with the contract (DIR/schema.graphql, or --contract FILE):
+                               exit 1 when a bound function was removed or changed incompatibly;
+                               new public functions are warnings (errors with --strict)
   function-spec  Print DIR/convex's functions in Convex's function-spec format (what
             \`npx convex function-spec\` prints), plus schema.ts's tables; --dir DIR
 ${ENV_USAGE}`;
@@ -394,6 +398,9 @@ async function runSchema(argv: string[]): Promise<void> {
   const values = parse(argv, {
     dir: { type: "string", default: "." },
     "function-spec": { type: "string" },
+    check: { type: "boolean", default: false },
+    contract: { type: "string" },
+    strict: { type: "boolean", default: false },
   });
   const spec = values["function-spec"];
   const app =
@@ -401,6 +408,11 @@ async function runSchema(argv: string[]): Promise<void> {
       ? await describeConvexDir(path.resolve(values.dir))
       : { ...describeFromSpecFile(path.resolve(spec)), fallbacks: [], inferenceError: null };
   const { schema, relationAmbiguities } = deriveSchema(app);
+  if (values.check) {
+    const file = path.resolve(values.contract ?? path.join(values.dir, "schema.graphql"));
+    checkContract(file, schema, values.strict);
+    return;
+  }
   process.stdout.write(`${printSchema(schema)}\n`);
   const notes: string[] = [];
   if (app.inferenceError !== null) notes.push(`result types not inferred: ${app.inferenceError}`);
@@ -411,6 +423,19 @@ async function runSchema(argv: string[]): Promise<void> {
       `relations to ${table}: several fetch-by-id queries (${paths.join(", ")}); using ${paths[0]}`,
     );
   for (const note of notes) process.stderr.write(`convex-graphql schema: ${note}\n`);
+}
+
+/** `schema --check`: prints the drift from the contract in `file`; exits 1 when it breaks it. */
+function checkContract(file: string, derived: GraphQLSchema, strict: boolean): void {
+  let contract: GraphQLSchema;
+  try {
+    contract = buildSchema(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    fail(`--check: ${file}: ${(error as Error).message}`);
+  }
+  const { text, fails } = driftReport(schemaDrift(contract, derived), strict);
+  process.stdout.write(`${path.relative(process.cwd(), file) || file}: ${text}\n`);
+  if (fails) process.exit(1);
 }
 
 /** `function-spec`: the app's functions in Convex's function-spec format (with `tables`). */
