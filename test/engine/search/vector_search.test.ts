@@ -9,21 +9,11 @@ import { serve, syncClient, type SyncClient } from "../../sync/support/clients.t
 import type { TestBackend } from "../../utils/backend.ts";
 import { fns, SEARCH_APP_DIR } from "./fixture.ts";
 import { step } from "../../utils/waits.ts";
+import { seededRandom } from "../../utils/seeded_random.ts";
 
 let backend: TestBackend;
 let client: SyncClient;
 const stored: { id: string; channel: string; embedding: number[] }[] = [];
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function generator(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cosine(a: number[], b: number[]): number {
   let dot = 0;
@@ -49,7 +39,7 @@ function bruteForce(query: number[], limit: number, channels?: string[]) {
 beforeAll(async () => {
   backend = await serve({ dir: SEARCH_APP_DIR });
   client = syncClient(backend.url);
-  const random = generator(7);
+  const random = seededRandom(7);
   const channels = ["red", "green", "blue"];
   for (let i = 0; i < 60; i++) {
     const embedding = [0, 0, 0, 0].map(() => random() * 2 - 1);

@@ -6,22 +6,12 @@
 import { expect, it } from "vitest";
 import { EXACT_BELOW, normalised, VectorIndex } from "../../../engine/search/vector_index.ts";
 import type { StoredDocument } from "../../../engine/storage/types.ts";
-
-/** A deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../utils/seeded_random.ts";
 
 it("finds the brute-force top 10 (recall@10 >= 0.95) with exact scores", () => {
   const dimensions = 256;
   const count = EXACT_BELOW + 5_000;
-  const next = random(7);
+  const next = seededRandom(7);
   const gauss = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
   const centers = Array.from({ length: 100 }, () => Array.from({ length: dimensions }, gauss));
   const index = new VectorIndex({
