@@ -102,7 +102,12 @@ export class UpstreamSessions {
 
   /** The access one non-live operation reads and writes through (see the file comment). */
   access(request: OperationRequest, attempt = 0): OperationAccess {
-    const writes = this.httpAccess(request);
+    // Built on first use: a warm read never calls it (no per-read HTTP access on the hot path).
+    let made: ConvexAccess | null = null;
+    const writes: ConvexAccess = {
+      run: (kind, path, args, hints) =>
+        (made ??= this.httpAccess(request)).run(kind, path, args, hints),
+    };
     if (!request.query || request.fresh || request.warmMs === 0) return once(writes);
     const session = this.ready(request.token);
     if (session !== null && attempt < MAX_WARM_ATTEMPTS && session.canRead(request.operation)) {
