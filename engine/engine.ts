@@ -9,6 +9,7 @@ import { bundleConvexDir, type ModuleProblem } from "./runtime/bundler.ts";
 import { Executor } from "./runtime/executor.ts";
 import { loadApp, type LoadedApp, type SchemaInfo } from "./runtime/loader.ts";
 import { FunctionRegistry } from "./runtime/registry.ts";
+import { addCliSystemFunctions } from "./system/cli_functions.ts";
 import { createConvexGlobal } from "./runtime/syscalls.ts";
 import { DocumentStore, storedDocument } from "./storage/document_store.ts";
 import { Persistence, type Durability } from "./storage/persistence.ts";
@@ -391,6 +392,7 @@ export class Engine {
     const app = loadApp(bundle, convex, Object.fromEntries(this.env));
     const components = await loadComponents(this.convexDir, convex, Object.fromEntries(this.env));
     app.registry.attachComponents((path) => components.instance(path)?.registry);
+    addCliSystemFunctions(app.registry, app.httpRouter, () => this.files.origin);
     const auth = this.authenticatorFor(app.authConfig);
     const mismatch = this.findSchemaMismatch(app.schema, components);
     if (mismatch !== null) {

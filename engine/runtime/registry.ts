@@ -107,6 +107,8 @@ export function canonicalPath(path: string): string {
 
 export class FunctionRegistry {
   private readonly functions = new Map<string, RegisteredFunction>();
+  /** The deployment's own `_system/...` functions (engine/system/): found, never listed. */
+  private readonly system = new Map<string, RegisteredFunction>();
 
   /**
    * @param stackMapper - maps stack frames of this version's code to its sources (null: errors
@@ -120,6 +122,10 @@ export class FunctionRegistry {
 
   add(fn: RegisteredFunction): void {
     this.functions.set(fn.path, fn);
+  }
+
+  addSystem(fn: RegisteredFunction): void {
+    this.system.set(fn.path, fn);
   }
 
   /** Lets `lookup` resolve qualified paths (`<component path>|<module:fn>`, references.ts). */
@@ -136,7 +142,8 @@ export class FunctionRegistry {
     if (qualified.componentPath !== "") {
       return this.componentRegistry(qualified.componentPath)?.lookup(qualified.path);
     }
-    return this.functions.get(canonicalPath(path));
+    const canonical = canonicalPath(path);
+    return this.functions.get(canonical) ?? this.system.get(canonical);
   }
 
   /** Every registered function, sorted by path. */

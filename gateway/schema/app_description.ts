@@ -92,8 +92,8 @@ export function descriptionFromSpec(json: unknown, file: string): AppDescription
   const functions: FunctionInfo[] = [];
   spec.functions.forEach((entry: FunctionSpecEntry, index) => {
     const where = `${file}: functions[${index}]`;
+    if (entry?.functionType === "HttpAction") return; // HTTP routes (no identifier) are not fields
     if (typeof entry?.identifier !== "string") throw new SpecError(where, "has no `identifier`");
-    if (entry.functionType === "HttpAction") return; // HTTP actions are not GraphQL fields
     const kind = KINDS[entry.functionType];
     if (kind === undefined)
       throw new SpecError(where, `unknown functionType ${JSON.stringify(entry.functionType)}`);

@@ -1,0 +1,118 @@
+/**
+ * Convex's own CLI against the embedded backend: `npx convex function-spec` (self-hosted
+ * variables: the backend's URL and admin key) gets the `_system/cli/*` queries it asks for, and
+ * prints the spec a gateway can then be derived from, with no `convex/` folder.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { ConvexHttpClient } from "convex/browser";
+import { anyApi } from "convex/server";
+import type { GraphQLSchema } from "graphql";
+import { expect, it } from "vitest";
+import { describeApp } from "../../describe/index.ts";
+import { deriveSchema, descriptionFromSpec } from "../../gateway/index.ts";
+import { REPO_ROOT, startTestBackend, tempDir } from "../utils/backend.ts";
+import { within } from "../utils/waits.ts";
+
+const CONVEX_CLI = path.join(REPO_ROOT, "node_modules", ".bin", "convex");
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `convex function-spec` in an empty folder with the self-hosted variables, until it exits
+ * or prints `until` on stderr (the CLI reports a refused key and keeps its socket open).
+ */
+async function convexFunctionSpec(
+  url: string,
+  adminKey: string,
+  cwd: string,
+  until?: string,
+): Promise<CliRun> {
+  const env = {
+    ...process.env,
+    CONVEX_SELF_HOSTED_URL: url,
+    CONVEX_SELF_HOSTED_ADMIN_KEY: adminKey,
+    CONVEX_DEPLOYMENT: "",
+  };
+  const child = spawn(CONVEX_CLI, ["function-spec"], { cwd, env });
+  using _stop = { [Symbol.dispose]: () => void child.kill() };
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  const code = await within(
+    new Promise<number | null>((resolve) => {
+      child.once("exit", resolve);
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+        if (until !== undefined && stderr.includes(until)) resolve(null);
+      });
+    }),
+    90_000,
+    "npx convex function-spec",
+  );
+  return { code, stdout, stderr };
+}
+
+/** Each root field as `Type.field(arg, ...)`, sorted. */
+function rootFields(schema: GraphQLSchema): string[] {
+  const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
+  return roots
+    .flatMap((root) =>
+      Object.values(root?.getFields() ?? {}).map((field) => {
+        const args = field.args.map((arg) => arg.name).sort();
+        return `${root?.name}.${field.name}(${args.join(", ")})`;
+      }),
+    )
+    .sort();
+}
+
+it("answers `npx convex function-spec` as a deployment does", async () => {
+  await using backend = await startTestBackend();
+  await using cwd = tempDir();
+  const run = await convexFunctionSpec(backend.url, backend.adminKey, cwd.path);
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  const spec = JSON.parse(run.stdout) as { url: string; functions: Record<string, unknown>[] };
+  expect(spec.url).toBe(backend.url);
+  expect(spec.functions).toContainEqual({
+    identifier: "counters.js:get",
+    functionType: "Query",
+    visibility: { kind: "public" },
+    args: { type: "object", value: { name: { fieldType: { type: "string" }, optional: false } } },
+    returns: { type: "number" },
+  });
+  expect(spec.functions).toContainEqual({
+    functionType: "HttpAction",
+    method: "POST",
+    path: "/supplier/webhook",
+  });
+  const internal = spec.functions.filter((fn) => fn["visibility"] !== undefined);
+  expect(internal.some((fn) => (fn["visibility"] as { kind: string }).kind === "internal")).toBe(
+    true,
+  );
+  expect(spec.functions.some((fn) => String(fn["identifier"]).startsWith("_system"))).toBe(false);
+
+  // The gateway derives from it the root fields the folder gives, with the same arguments.
+  // (A deployment knows neither schema.ts's tables nor inferred results: those types differ.)
+  const fromCli = deriveSchema(descriptionFromSpec(spec, "function_spec.json")).schema;
+  const declaredOnly = await describeApp(REPO_ROOT, { inferReturns: false });
+  expect(rootFields(fromCli)).toEqual(rootFields(deriveSchema(declaredOnly).schema));
+}, 180_000);
+
+it("keeps the CLI's system queries from anyone without the admin key", async () => {
+  await using backend = await startTestBackend();
+  const client = new ConvexHttpClient(backend.url);
+  const apiSpec = anyApi["_system/cli/modules"]!["apiSpec"]!;
+  await expect(client.query(apiSpec, {})).rejects.toThrow(
+    "Could not find public function for '_system/cli/modules:apiSpec'",
+  );
+  await using cwd = tempDir();
+  const refusal = "The provided deploy key was invalid for this deployment";
+  const refused = await convexFunctionSpec(backend.url, `${backend.adminKey}x`, cwd.path, refusal);
+  expect(refused.stderr).toContain(refusal);
+  expect(refused.stdout).toBe("");
+}, 180_000);
