@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { handleApiRequest, type CallerResolver } from "./http/api_server.ts";
 import { handleStorageRequest } from "./http/storage_routes.ts";
+import { handleAdminRequest } from "./http/admin_routes.ts";
 import { startSiteServer, type SiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
@@ -92,6 +93,7 @@ function apiListener(engine: Engine, resolveIdentity: CallerResolver): http.Requ
   return (req, res) => {
     handleStorageRequest(engine.files, req, res)
       .then((handled) => handled || handleApiRequest(engine, resolveIdentity, req, res))
+      .then((handled) => handled || handleAdminRequest(engine, resolveIdentity, req, res))
       .then((handled) => {
         if (handled) return;
         const body = JSON.stringify({

@@ -392,7 +392,11 @@ export class Engine {
     const app = loadApp(bundle, convex, Object.fromEntries(this.env));
     const components = await loadComponents(this.convexDir, convex, Object.fromEntries(this.env));
     app.registry.attachComponents((path) => components.instance(path)?.registry);
-    addCliSystemFunctions(app.registry, app.httpRouter, () => this.files.origin);
+    addCliSystemFunctions(app.registry, {
+      router: app.httpRouter,
+      url: () => this.files.origin,
+      env: () => this.env,
+    });
     const auth = this.authenticatorFor(app.authConfig);
     const mismatch = this.findSchemaMismatch(app.schema, components);
     if (mismatch !== null) {

@@ -29,7 +29,7 @@ export const MAX_BODY_BYTES = 20 * 1024 * 1024;
  */
 export type CallerResolver = (authorization: string | undefined) => Promise<Caller>;
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
+export function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json",
@@ -39,11 +39,11 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function sendRequestError(res: http.ServerResponse, error: RequestError): void {
+export function sendRequestError(res: http.ServerResponse, error: RequestError): void {
   send(res, error.httpStatus, { code: error.code, message: error.message });
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
+export async function readBody(req: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -67,7 +67,7 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
  */
 export const MAX_BODY_NESTING = 128;
 
-function parseJsonBody(text: string): Record<string, unknown> {
+export function parseJsonBody(text: string): Record<string, unknown> {
   if (jsonTextNestsBeyond(text, MAX_BODY_NESTING)) {
     throw new RequestError(
       "BadJsonBody",

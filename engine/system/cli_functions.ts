@@ -5,7 +5,9 @@
  * - `_system/cli/modules:apiSpec`: every function of the loaded app (identifier `module.js:name`,
  *   `functionType`, `visibility`, `args` and `returns` validators, `{type: "any"}` when undeclared)
  *   and every HTTP route (`{functionType: "HttpAction", method, path}`), as Convex lists them;
- * - `_system/cli/convexUrl:cloudUrl`: the deployment's URL.
+ * - `_system/cli/convexUrl:cloudUrl`: the deployment's URL;
+ * - `_system/cli/queryEnvironmentVariables` (and `:get` by name): what `npx convex env list|get`
+ *   print (`env set|remove` post to `/api/update_environment_variables`, http/admin_routes.ts).
  * They are internal (only an admin key reaches them, as on Convex) and never listed among the
  * app's functions. They read no table, so they run outside the function sandbox.
  */
@@ -60,33 +62,67 @@ export function apiSpecOf(
   return [...functions, ...http];
 }
 
-function systemQuery(path: string, args: ValidatorJSON, answer: () => unknown): RegisteredFunction {
+/** A query answered by `answer(args)`; `invoke` takes and gives JSON text, as the registry's. */
+function systemQuery(
+  path: string,
+  args: ValidatorJSON,
+  answer: (args: unknown) => unknown,
+): RegisteredFunction {
   return {
     path,
     kind: "query",
     visibility: "internal",
     args,
     returns: null,
-    invoke: () => Promise.resolve(JSON.stringify(answer())),
+    invoke: (argsJson) => {
+      const [decoded] = JSON.parse(argsJson) as [unknown];
+      return Promise.resolve(JSON.stringify(answer(decoded)));
+    },
   };
 }
 
-/** Adds the CLI's system queries to `registry` (the app's `router`; `url()` is the deployment's). */
-export function addCliSystemFunctions(
-  registry: FunctionRegistry,
-  router: HttpRouterLike | null,
-  url: () => string,
-): void {
+/** What the CLI's system queries read. */
+export interface CliSystemSources {
+  /** The app's HTTP router (`convex/http.ts`), or null. */
+  readonly router: HttpRouterLike | null;
+  /** The deployment's URL. */
+  readonly url: () => string;
+  /** The deployment's environment variables. */
+  readonly env: () => ReadonlyMap<string, string>;
+}
+
+const NAME_ARGS: ValidatorJSON = {
+  type: "object",
+  value: { name: { fieldType: { type: "string" }, optional: false } },
+};
+
+/** `[{name, value}]`, sorted by name, as `npx convex env list` prints them. */
+function environmentList(env: ReadonlyMap<string, string>): { name: string; value: string }[] {
+  return [...env.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => ({ name, value }));
+}
+
+/** Adds the CLI's system queries to `registry`. */
+export function addCliSystemFunctions(registry: FunctionRegistry, sources: CliSystemSources): void {
   const componentId: ValidatorJSON = {
     type: "union",
     value: [{ type: "string" }, { type: "null" }],
   };
-  registry.addSystem(
-    systemQuery(
-      "_system/cli/modules:apiSpec",
-      { type: "object", value: { componentId: { fieldType: componentId, optional: true } } },
-      () => apiSpecOf(registry, router),
-    ),
+  const add = (path: string, args: ValidatorJSON, answer: (args: unknown) => unknown): void =>
+    registry.addSystem(systemQuery(path, args, answer));
+  add(
+    "_system/cli/modules:apiSpec",
+    { type: "object", value: { componentId: { fieldType: componentId, optional: true } } },
+    () => apiSpecOf(registry, sources.router),
   );
-  registry.addSystem(systemQuery("_system/cli/convexUrl:cloudUrl", ANY_VALIDATOR, url));
+  add("_system/cli/convexUrl:cloudUrl", ANY_VALIDATOR, sources.url);
+  add("_system/cli/queryEnvironmentVariables:default", ANY_VALIDATOR, () =>
+    environmentList(sources.env()),
+  );
+  add("_system/cli/queryEnvironmentVariables:get", NAME_ARGS, (args) => {
+    const name = (args as { name: string }).name;
+    const value = sources.env().get(name);
+    return value === undefined ? null : { name, value };
+  });
 }

@@ -1,9 +1,11 @@
 /**
- * Convex's own CLI against the embedded backend: `npx convex function-spec` (self-hosted
- * variables: the backend's URL and admin key) gets the `_system/cli/*` queries it asks for, and
- * prints the spec a gateway can then be derived from, with no `convex/` folder.
+ * Convex's own CLI against the embedded backend (self-hosted variables: the backend's URL and
+ * admin key): `npx convex function-spec` gets the `_system/cli/*` queries it asks for and prints
+ * the spec a gateway can then be derived from, with no `convex/` folder; `npx convex env
+ * set|list|get|remove` manage the deployment's stored variables.
  */
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
@@ -23,22 +25,22 @@ interface CliRun {
 }
 
 /**
- * Runs `convex function-spec` in an empty folder with the self-hosted variables, until it exits
- * or prints `until` on stderr (the CLI reports a refused key and keeps its socket open).
+ * Runs `convex ...args` in `cwd` with the self-hosted variables, until it exits or prints
+ * `until` on stderr (the CLI reports a refused key and keeps its socket open).
  */
-async function convexFunctionSpec(
-  url: string,
-  adminKey: string,
+async function convexCli(
+  args: readonly string[],
+  deployment: { url: string; adminKey: string },
   cwd: string,
   until?: string,
 ): Promise<CliRun> {
   const env = {
     ...process.env,
-    CONVEX_SELF_HOSTED_URL: url,
-    CONVEX_SELF_HOSTED_ADMIN_KEY: adminKey,
+    CONVEX_SELF_HOSTED_URL: deployment.url,
+    CONVEX_SELF_HOSTED_ADMIN_KEY: deployment.adminKey,
     CONVEX_DEPLOYMENT: "",
   };
-  const child = spawn(CONVEX_CLI, ["function-spec"], { cwd, env });
+  const child = spawn(CONVEX_CLI, args, { cwd, env });
   using _stop = { [Symbol.dispose]: () => void child.kill() };
   let stdout = "";
   let stderr = "";
@@ -52,7 +54,7 @@ async function convexFunctionSpec(
       });
     }),
     90_000,
-    "npx convex function-spec",
+    `npx convex ${args.join(" ")}`,
   );
   return { code, stdout, stderr };
 }
@@ -73,7 +75,7 @@ function rootFields(schema: GraphQLSchema): string[] {
 it("answers `npx convex function-spec` as a deployment does", async () => {
   await using backend = await startTestBackend();
   await using cwd = tempDir();
-  const run = await convexFunctionSpec(backend.url, backend.adminKey, cwd.path);
+  const run = await convexCli(["function-spec"], backend, cwd.path);
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
   const spec = JSON.parse(run.stdout) as { url: string; functions: Record<string, unknown>[] };
@@ -112,7 +114,43 @@ it("keeps the CLI's system queries from anyone without the admin key", async () 
   );
   await using cwd = tempDir();
   const refusal = "The provided deploy key was invalid for this deployment";
-  const refused = await convexFunctionSpec(backend.url, `${backend.adminKey}x`, cwd.path, refusal);
+  const wrongKey = { url: backend.url, adminKey: `${backend.adminKey}x` };
+  const refused = await convexCli(["function-spec"], wrongKey, cwd.path, refusal);
   expect(refused.stderr).toContain(refusal);
   expect(refused.stdout).toBe("");
+}, 180_000);
+
+it("manages the deployment's variables with `npx convex env`", async () => {
+  await using backend = await startTestBackend();
+  await using cwd = tempDir();
+  // The CLI wants an app folder: a package.json naming convex.
+  fs.writeFileSync(
+    path.join(cwd.path, "package.json"),
+    JSON.stringify({ name: "app", dependencies: { convex: "1.48.0" } }),
+  );
+  const env = (...args: string[]): Promise<CliRun> =>
+    convexCli(["env", ...args], backend, cwd.path);
+  expect((await env("set", "SUPPLIER_URL", "https://supplier.test")).code).toBe(0);
+  expect((await env("set", "GREETING", "hello there")).code).toBe(0);
+  expect((await env("list")).stdout).toBe(
+    "GREETING=hello there\nSUPPLIER_URL=https://supplier.test\n",
+  );
+  expect((await env("get", "GREETING")).stdout).toBe("hello there\n");
+  expect(backend.engine.environmentVariables.get("SUPPLIER_URL")).toBe("https://supplier.test");
+  expect((await env("remove", "SUPPLIER_URL")).code).toBe(0);
+  expect((await env("list")).stdout).toBe("GREETING=hello there\n");
+  const missing = await env("get", "SUPPLIER_URL");
+  // (The CLI reports it and exits 0, whatever the deployment.)
+  expect(missing.stderr).toContain('Environment variable "SUPPLIER_URL" not found');
+  const bad = await env("set", "1BAD", "x");
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toContain("Invalid environment variable name");
+
+  // Without the admin key, the deployment API refuses the change.
+  const anonymous = await fetch(`${backend.url}/api/update_environment_variables`, {
+    method: "POST",
+    body: JSON.stringify({ changes: [{ name: "GREETING" }] }),
+  });
+  expect(anonymous.status).toBe(401);
+  expect(backend.engine.environmentVariables.get("GREETING")).toBe("hello there");
 }, 180_000);
