@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { handleApiRequest, type CallerResolver } from "./http/api_server.ts";
 import { handleStorageRequest } from "./http/storage_routes.ts";
-import { handleAdminRequest } from "./http/admin_routes.ts";
+import { adminRoutes, handleAdminRequest } from "./http/admin_routes.ts";
 import { startSiteServer, type SiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
@@ -90,10 +90,11 @@ function watchFunctions(engine: Engine): fs.FSWatcher {
 
 /** Convex's HTTP API and the storage routes; 404 for anything else. */
 function apiListener(engine: Engine, resolveIdentity: CallerResolver): http.RequestListener {
+  const admin = adminRoutes(engine);
   return (req, res) => {
     handleStorageRequest(engine.files, req, res)
       .then((handled) => handled || handleApiRequest(engine, resolveIdentity, req, res))
-      .then((handled) => handled || handleAdminRequest(engine, resolveIdentity, req, res))
+      .then((handled) => handled || handleAdminRequest(admin, resolveIdentity, req, res))
       .then((handled) => {
         if (handled) return;
         const body = JSON.stringify({

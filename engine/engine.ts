@@ -10,6 +10,8 @@ import { Executor } from "./runtime/executor.ts";
 import { loadApp, type LoadedApp, type SchemaInfo } from "./runtime/loader.ts";
 import { FunctionRegistry } from "./runtime/registry.ts";
 import { addCliSystemFunctions } from "./system/cli_functions.ts";
+import { importTarget } from "./system/import_target.ts";
+import { SnapshotImports } from "./system/snapshot_imports.ts";
 import { createConvexGlobal } from "./runtime/syscalls.ts";
 import { DocumentStore, storedDocument } from "./storage/document_store.ts";
 import { Persistence, type Durability } from "./storage/persistence.ts";
@@ -148,6 +150,8 @@ export class Engine {
   /** Runs scheduled functions and cron jobs. */
   readonly scheduler: Scheduler;
   private readonly jobScheduling: JobScheduling;
+  /** `npx convex import`: uploads and imports (system/snapshot_imports.ts). */
+  readonly imports: SnapshotImports;
   private readonly runContext: RunContext;
 
   private constructor(readonly options: EngineOptions) {
@@ -197,6 +201,9 @@ export class Engine {
     const registry = (): FunctionRegistry => this.app.registry;
     const base = { store: this.store, committer: this.committer, tables: this.tables, now };
     this.jobScheduling = new JobScheduling({ ...base, registry });
+    this.imports = new SnapshotImports(
+      importTarget({ ...base, checkWrite: (table, document) => this.checkWrite(table, document) }),
+    );
     this.runContext = { ...base, registry, executor: this.executor, log: this.log };
     this.scheduler = new Scheduler(this.runContext, {
       clock: this.clock,
@@ -396,6 +403,7 @@ export class Engine {
       router: app.httpRouter,
       url: () => this.files.origin,
       env: () => this.env,
+      imports: this.imports,
     });
     const auth = this.authenticatorFor(app.authConfig);
     const mismatch = this.findSchemaMismatch(app.schema, components);

@@ -1,7 +1,9 @@
 /**
- * The deployment API routes Convex's CLI calls with the admin key (`Authorization: Convex <key>`):
- * `POST /api/update_environment_variables` with `{changes: [{name, value?}]}` (no value removes the
- * variable), what `npx convex env set|remove` sends. The changes apply all at once or not at all.
+ * The deployment API routes Convex's CLI calls with the admin key (`Authorization: Convex <key>`),
+ * all `POST`:
+ * - `/api/update_environment_variables` with `{changes: [{name, value?}]}` (no value removes the
+ *   variable), what `npx convex env set|remove` sends; the changes apply all at once or not at all;
+ * - the routes of `npx convex import` (import_routes.ts).
  * A caller without the admin key is refused (401, or 403 for a key this deployment did not issue).
  */
 import type http from "node:http";
@@ -15,8 +17,9 @@ import {
   sendRequestError,
   type CallerResolver,
 } from "./api_server.ts";
+import { importRoutes } from "./import_routes.ts";
 
-const UPDATE_ENVIRONMENT_ROUTE = "/api/update_environment_variables";
+type AdminRoute = (req: http.IncomingMessage, url: URL) => Promise<unknown>;
 
 /** `{changes: [{name, value?}]}` as Convex's CLI sends it. @throws RequestError (`BadRequest`). */
 export function environmentChangesOf(body: Record<string, unknown>): EnvironmentChange[] {
@@ -36,37 +39,52 @@ export function environmentChangesOf(body: Record<string, unknown>): Environment
   });
 }
 
-async function updateEnvironment(
-  engine: Engine,
+/** The admin routes of `engine`, by path (built once per backend). */
+export function adminRoutes(engine: Engine): ReadonlyMap<string, AdminRoute> {
+  return new Map<string, AdminRoute>([
+    [
+      "/api/update_environment_variables",
+      async (req) => {
+        const changes = environmentChangesOf(parseJsonBody(await readBody(req)));
+        await engine.setEnvironmentVariables(changes);
+        return {};
+      },
+    ],
+    ...importRoutes(engine.imports),
+  ]);
+}
+
+async function runAdminRoute(
+  route: AdminRoute,
   resolveIdentity: CallerResolver,
   req: http.IncomingMessage,
-): Promise<void> {
+  url: URL,
+): Promise<unknown> {
   const caller = await resolveIdentity(req.headers.authorization);
   if (!caller.admin) {
     throw new RequestError(
       "Unauthenticated",
-      `${UPDATE_ENVIRONMENT_ROUTE} needs the deployment's admin key (Authorization: Convex <key>).`,
+      `${url.pathname} needs the deployment's admin key (Authorization: Convex <key>).`,
     );
   }
   if (req.method !== "POST") {
-    throw new RequestError("MethodNotAllowed", `${UPDATE_ENVIRONMENT_ROUTE} accepts POST only.`);
+    throw new RequestError("MethodNotAllowed", `${url.pathname} accepts POST only.`);
   }
-  const changes = environmentChangesOf(parseJsonBody(await readBody(req)));
-  await engine.setEnvironmentVariables(changes);
+  return route(req, url);
 }
 
-/** Handles an admin route; returns false when `req` is not one. */
+/** Handles an admin route of `routes`; returns false when `req` is not one. */
 export async function handleAdminRequest(
-  engine: Engine,
+  routes: ReadonlyMap<string, AdminRoute>,
   resolveIdentity: CallerResolver,
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<boolean> {
-  const route = new URL(req.url ?? "/", "http://localhost").pathname;
-  if (route !== UPDATE_ENVIRONMENT_ROUTE) return false;
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const route = routes.get(url.pathname);
+  if (route === undefined) return false;
   try {
-    await updateEnvironment(engine, resolveIdentity, req);
-    send(res, 200, {});
+    send(res, 200, await runAdminRoute(route, resolveIdentity, req, url));
   } catch (error) {
     if (error instanceof RequestError) sendRequestError(res, error);
     else sendRequestError(res, new RequestError("InternalServerError", errorMessageOf(error)));

@@ -43,21 +43,29 @@ export function sendRequestError(res: http.ServerResponse, error: RequestError):
   send(res, error.httpStatus, { code: error.code, message: error.message });
 }
 
-export async function readBody(req: http.IncomingMessage): Promise<string> {
+/** The request's body, refused (413) past `limit` bytes. */
+export async function readBodyBytes(
+  req: http.IncomingMessage,
+  limit = MAX_BODY_BYTES,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       throw new RequestError(
         "PayloadTooLarge",
-        `Request body is larger than the ${MAX_BODY_BYTES} byte limit.`,
+        `Request body is larger than the ${limit} byte limit.`,
       );
     }
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+export async function readBody(req: http.IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString("utf8");
 }
 
 /**

@@ -7,7 +7,7 @@ import { ConflictError } from "../errors.ts";
 import type { DocumentStore } from "../storage/document_store.ts";
 import type { TableRegistry } from "../storage/table_registry.ts";
 import type { Committer } from "../transactions/committer.ts";
-import { Transaction } from "../transactions/transaction.ts";
+import { Transaction, type WriteCheck } from "../transactions/transaction.ts";
 
 /** What a system transaction needs. */
 export interface SystemTransactionDeps {
@@ -16,6 +16,8 @@ export interface SystemTransactionDeps {
   readonly tables: TableRegistry;
   /** The engine's clock: `_creationTime` of inserted documents. */
   readonly now: () => number;
+  /** Checks written documents (`schema.ts`, value limits); none by default (system tables). */
+  readonly checkWrite?: WriteCheck;
 }
 
 /** Attempts before a system transaction gives up on conflicts. */
@@ -35,7 +37,7 @@ export async function runSystemTransaction<T>(
       store: deps.store,
       committer: deps.committer,
       tables: deps.tables,
-      checkWrite: () => null,
+      checkWrite: deps.checkWrite ?? (() => null),
       readOnly: false,
       nowMs: deps.now(),
     });

@@ -7,13 +7,15 @@
  *   and every HTTP route (`{functionType: "HttpAction", method, path}`), as Convex lists them;
  * - `_system/cli/convexUrl:cloudUrl`: the deployment's URL;
  * - `_system/cli/queryEnvironmentVariables` (and `:get` by name): what `npx convex env list|get`
- *   print (`env set|remove` post to `/api/update_environment_variables`, http/admin_routes.ts).
+ *   print (`env set|remove` post to `/api/update_environment_variables`, http/admin_routes.ts);
+ * - `_system/cli/queryImport` (and `:list`): the state of `npx convex import`'s imports.
  * They are internal (only an admin key reaches them, as on Convex) and never listed among the
  * app's functions. They read no table, so they run outside the function sandbox.
  */
-import type { ValidatorJSON } from "convex/values";
+import { convexToJson, type ValidatorJSON, type Value } from "convex/values";
 import type { HttpRouterLike } from "../runtime/http_actions.ts";
 import type { FunctionRegistry, RegisteredFunction } from "../runtime/registry.ts";
+import type { SnapshotImports } from "./snapshot_imports.ts";
 
 const ANY_VALIDATOR: ValidatorJSON = { type: "any" };
 
@@ -76,7 +78,7 @@ function systemQuery(
     returns: null,
     invoke: (argsJson) => {
       const [decoded] = JSON.parse(argsJson) as [unknown];
-      return Promise.resolve(JSON.stringify(answer(decoded)));
+      return Promise.resolve(JSON.stringify(convexToJson(answer(decoded) as Value)));
     },
   };
 }
@@ -89,6 +91,8 @@ export interface CliSystemSources {
   readonly url: () => string;
   /** The deployment's environment variables. */
   readonly env: () => ReadonlyMap<string, string>;
+  /** `npx convex import`'s imports. */
+  readonly imports: SnapshotImports;
 }
 
 const NAME_ARGS: ValidatorJSON = {
@@ -125,4 +129,8 @@ export function addCliSystemFunctions(registry: FunctionRegistry, sources: CliSy
     const value = sources.env().get(name);
     return value === undefined ? null : { name, value };
   });
+  add("_system/cli/queryImport:list", ANY_VALIDATOR, () => sources.imports.list());
+  add("_system/cli/queryImport:default", ANY_VALIDATOR, (args) =>
+    sources.imports.stateOf(String((args as { importId?: unknown }).importId)),
+  );
 }

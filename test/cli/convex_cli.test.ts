@@ -4,9 +4,6 @@
  * the spec a gateway can then be derived from, with no `convex/` folder; `npx convex env
  * set|list|get|remove` manage the deployment's stored variables.
  */
-import { spawn } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
 import type { GraphQLSchema } from "graphql";
@@ -14,50 +11,7 @@ import { expect, it } from "vitest";
 import { describeApp } from "../../describe/index.ts";
 import { deriveSchema, descriptionFromSpec } from "../../gateway/index.ts";
 import { REPO_ROOT, startTestBackend, tempDir } from "../utils/backend.ts";
-import { within } from "../utils/waits.ts";
-
-const CONVEX_CLI = path.join(REPO_ROOT, "node_modules", ".bin", "convex");
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs `convex ...args` in `cwd` with the self-hosted variables, until it exits or prints
- * `until` on stderr (the CLI reports a refused key and keeps its socket open).
- */
-async function convexCli(
-  args: readonly string[],
-  deployment: { url: string; adminKey: string },
-  cwd: string,
-  until?: string,
-): Promise<CliRun> {
-  const env = {
-    ...process.env,
-    CONVEX_SELF_HOSTED_URL: deployment.url,
-    CONVEX_SELF_HOSTED_ADMIN_KEY: deployment.adminKey,
-    CONVEX_DEPLOYMENT: "",
-  };
-  const child = spawn(CONVEX_CLI, args, { cwd, env });
-  using _stop = { [Symbol.dispose]: () => void child.kill() };
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  const code = await within(
-    new Promise<number | null>((resolve) => {
-      child.once("exit", resolve);
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        stderr += chunk;
-        if (until !== undefined && stderr.includes(until)) resolve(null);
-      });
-    }),
-    90_000,
-    `npx convex ${args.join(" ")}`,
-  );
-  return { code, stdout, stderr };
-}
+import { appFolder, convexCli, type CliRun } from "./support/convex_cli.ts";
 
 /** Each root field as `Type.field(arg, ...)`, sorted. */
 function rootFields(schema: GraphQLSchema): string[] {
@@ -122,12 +76,7 @@ it("keeps the CLI's system queries from anyone without the admin key", async () 
 
 it("manages the deployment's variables with `npx convex env`", async () => {
   await using backend = await startTestBackend();
-  await using cwd = tempDir();
-  // The CLI wants an app folder: a package.json naming convex.
-  fs.writeFileSync(
-    path.join(cwd.path, "package.json"),
-    JSON.stringify({ name: "app", dependencies: { convex: "1.48.0" } }),
-  );
+  await using cwd = appFolder();
   const env = (...args: string[]): Promise<CliRun> =>
     convexCli(["env", ...args], backend, cwd.path);
   expect((await env("set", "SUPPLIER_URL", "https://supplier.test")).code).toBe(0);
