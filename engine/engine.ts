@@ -404,6 +404,7 @@ export class Engine {
       url: () => this.files.origin,
       env: () => this.env,
       imports: this.imports,
+      documents: () => this.store.latestDocuments(),
     });
     const auth = this.authenticatorFor(app.authConfig);
     const mismatch = this.findSchemaMismatch(app.schema, components);

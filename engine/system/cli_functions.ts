@@ -8,13 +8,16 @@
  * - `_system/cli/convexUrl:cloudUrl`: the deployment's URL;
  * - `_system/cli/queryEnvironmentVariables` (and `:get` by name): what `npx convex env list|get`
  *   print (`env set|remove` post to `/api/update_environment_variables`, http/admin_routes.ts);
- * - `_system/cli/queryImport` (and `:list`): the state of `npx convex import`'s imports.
+ * - `_system/cli/queryImport` (and `:list`): the state of `npx convex import`'s imports;
+ * - `_system/cli/tables` and `_system/cli/tableData`: what `npx convex data` prints (data_queries.ts).
  * They are internal (only an admin key reaches them, as on Convex) and never listed among the
  * app's functions. They read no table, so they run outside the function sandbox.
  */
 import { convexToJson, type ValidatorJSON, type Value } from "convex/values";
 import type { HttpRouterLike } from "../runtime/http_actions.ts";
 import type { FunctionRegistry, RegisteredFunction } from "../runtime/registry.ts";
+import type { StoredDocument } from "../storage/types.ts";
+import { tableDataPage, tablesPage } from "./data_queries.ts";
 import type { SnapshotImports } from "./snapshot_imports.ts";
 
 const ANY_VALIDATOR: ValidatorJSON = { type: "any" };
@@ -93,6 +96,8 @@ export interface CliSystemSources {
   readonly env: () => ReadonlyMap<string, string>;
   /** `npx convex import`'s imports. */
   readonly imports: SnapshotImports;
+  /** Every live document at the latest commit (`npx convex data`). */
+  readonly documents: () => Iterable<StoredDocument>;
 }
 
 const NAME_ARGS: ValidatorJSON = {
@@ -129,6 +134,10 @@ export function addCliSystemFunctions(registry: FunctionRegistry, sources: CliSy
     const value = sources.env().get(name);
     return value === undefined ? null : { name, value };
   });
+  add("_system/cli/tables:default", ANY_VALIDATOR, () => tablesPage(sources.documents()));
+  add("_system/cli/tableData:default", ANY_VALIDATOR, (args) =>
+    tableDataPage(sources.documents(), args as Parameters<typeof tableDataPage>[1]),
+  );
   add("_system/cli/queryImport:list", ANY_VALIDATOR, () => sources.imports.list());
   add("_system/cli/queryImport:default", ANY_VALIDATOR, (args) =>
     sources.imports.stateOf(String((args as { importId?: unknown }).importId)),

@@ -24,11 +24,7 @@ function insertAll(tx: Transaction, table: string, documents: readonly DocumentV
 
 export function importTarget(deps: SystemTransactionDeps): ImportTarget {
   return {
-    countDocuments: (table) => {
-      let count = 0;
-      for (const document of deps.store.latestDocuments()) if (document.table === table) count++;
-      return count;
-    },
+    countDocuments: (table) => deps.store.count(table),
     async write(table, documents, replace) {
       await runSystemTransaction(deps, (tx) => {
         if (replace) {

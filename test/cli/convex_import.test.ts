@@ -2,7 +2,7 @@
  * `npx convex import --table T FILE` (Convex's own CLI) against the embedded backend: JSONLines,
  * CSV and JSON arrays land in one transaction each, checked against `schema.ts`, and a live
  * subscriber sees the rows; a non-empty table needs --append or --replace; a bad row fails the
- * whole import with its row named, and nothing is written.
+ * whole import with its row named, and nothing is written. `npx convex data` reads tables back.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -65,6 +65,12 @@ it("imports JSONLines, CSV and JSON arrays as Convex's CLI sends them", async ()
     expect(replaced.stderr).toContain("4 of 4");
     expect(replaced.stderr).toContain('Added 1 documents to table "orders".');
     await eventually(() => seen.join() === "soba", "the subscriber to see the replacement");
+
+    // `npx convex data` reads them back.
+    const tables = await convexCli(["data"], backend, folder.path);
+    expect(tables.stdout.split("\n")).toContain("orders");
+    const rows = await convexCli(["data", "orders", "--format", "jsonl"], backend, folder.path);
+    expect(rows.stdout).toContain('"dish": "soba"');
   } finally {
     await live.close();
   }
