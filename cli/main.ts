@@ -9,10 +9,11 @@
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import fs from "node:fs";
-import { buildSchema, printSchema, type GraphQLSchema } from "graphql";
+import { buildSchema, type GraphQLSchema } from "graphql";
 import { ADMIN_KEY_ENV, checkAdminKeyFormat, parseEnvFile, startBackend } from "../engine/index.ts";
 import {
   deriveSchema,
+  printContract,
   schemaFromSdl,
   specFromDescription,
   startGateway,
@@ -68,8 +69,9 @@ Commands:
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
             --query-cache-ms MS  --env-file FILE  --csrf-prevention  --persisted FILE
             --log-level LEVEL  --admin-key KEY  --merge [PREFIX=]URL  --federation
-  schema    Print the GraphQL schema derived from DIR/convex
-            --dir DIR  --function-spec FILE (instead of DIR)
+  schema    Print the GraphQL contract derived from DIR/convex: SDL whose root and relation
+            fields carry @convex / @convexRelation directives naming their functions
+            --dir DIR  --function-spec FILE (instead of DIR)  --out FILE (instead of stdout)
             --check            compare with the contract (DIR/schema.graphql, or --contract FILE):
                                exit 1 when a bound function was removed or changed incompatibly;
                                new public functions are warnings (errors with --strict)
@@ -398,6 +400,7 @@ async function runSchema(argv: string[]): Promise<void> {
   const values = parse(argv, {
     dir: { type: "string", default: "." },
     "function-spec": { type: "string" },
+    out: { type: "string" },
     check: { type: "boolean", default: false },
     contract: { type: "string" },
     strict: { type: "boolean", default: false },
@@ -413,7 +416,9 @@ async function runSchema(argv: string[]): Promise<void> {
     checkContract(file, schema, values.strict);
     return;
   }
-  process.stdout.write(`${printSchema(schema)}\n`);
+  const sdl = printContract(schema);
+  if (values.out === undefined) process.stdout.write(sdl);
+  else fs.writeFileSync(path.resolve(values.out), sdl);
   const notes: string[] = [];
   if (app.inferenceError !== null) notes.push(`result types not inferred: ${app.inferenceError}`);
   for (const { path: fnPath, where, reason } of app.fallbacks)

@@ -4,6 +4,13 @@ export { deriveSchema, LiveDirective, type DerivedSchema } from "./schema/derive
 export { derivedAppSchema, type AppSchema } from "./app_schema.ts";
 export { ERROR_CODES, toGraphQLError } from "./errors.ts";
 export { schemaFromSdl } from "./schema/from_sdl.ts";
+export { printContract } from "./schema/print_contract.ts";
+export {
+  ConvexDirective,
+  ConvexRelationDirective,
+  type RootBinding,
+  type RelationBinding,
+} from "./schema/directives.ts";
 export { CLOSE_CODES } from "./close_codes.ts";
 export type { SlowConsumerOptions } from "./slow_consumer.ts";
 export type { Readiness, Check } from "./health.ts";

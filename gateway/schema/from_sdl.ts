@@ -1,14 +1,19 @@
 /**
  * Serves a schema from an SDL file (e.g. one printed by `convex-graphql schema`), for a gateway
  * that has no access to the app's `convex/` folder. Each root field is bound to the Convex
- * function its description names ("Convex query `orders:getActiveOrders`"); root fields without
- * one are refused at start. The custom scalars get their Convex implementations.
+ * function its `@convex(...)` directive names; root fields without one are refused at start.
+ * The custom scalars get their Convex implementations.
  */
-import { buildSchema, GraphQLScalarType, isObjectType, type GraphQLSchema } from "graphql";
+import {
+  buildSchema,
+  getDirectiveValues,
+  GraphQLScalarType,
+  isObjectType,
+  type GraphQLSchema,
+} from "graphql";
 import type { FunctionKind, GatewayContext } from "../context.ts";
 import { BigIntScalar, BytesScalar, JsonScalar } from "./scalars.ts";
-
-const BINDING = /Convex (query|mutation|action)[^`]*`([^`]+)`/;
+import { ConvexDirective } from "./directives.ts";
 
 function dropNulls(args: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
@@ -35,20 +40,19 @@ export function schemaFromSdl(sdl: string): GraphQLSchema {
   ]) {
     if (root === null || root === undefined || !isObjectType(root)) continue;
     for (const field of Object.values(root.getFields())) {
-      const match = BINDING.exec(field.description ?? "");
-      if (match === null || match[1] === undefined || match[2] === undefined) {
+      const values = field.astNode ? getDirectiveValues(ConvexDirective, field.astNode) : undefined;
+      const [kind, path] = (Object.entries(values ?? {})[0] ?? []) as [FunctionKind?, string?];
+      if (kind === undefined || typeof path !== "string") {
         if (field.name !== "_empty") unbound.push(`${root.name}.${field.name}`);
         continue;
       }
-      const kind = match[1] as FunctionKind;
-      const path = match[2];
       field.resolve = (_root: unknown, args: Record<string, unknown>, context: GatewayContext) =>
         context.convex.run(kind, path, dropNulls(args));
     }
   }
   if (unbound.length > 0) {
     throw new Error(
-      `These root fields do not name a Convex function in their description (e.g. "Convex query \`orders:list\`"): ${unbound.join(", ")}`,
+      `These root fields are not bound to a Convex function (e.g. @convex(query: "orders:list")): ${unbound.join(", ")}`,
     );
   }
   return schema;
