@@ -14,11 +14,11 @@ import { ADMIN_KEY_ENV, checkAdminKeyFormat, parseEnvFile, startBackend } from "
 import {
   deriveSchema,
   printContract,
-  schemaFromSdl,
   specFromDescription,
   startGateway,
 } from "../gateway/index.ts";
-import { appSchemaOfDir, describeConvexDir, describeFromSpecFile } from "./app_description.ts";
+import { describeConvexDir, describeFromSpecFile } from "./app_description.ts";
+import { servedAppSchema } from "./gateway_schema.ts";
 import { driftReport, schemaDrift } from "./schema_check.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
 import type { MergedSchema } from "../gateway/merge/index.ts";
@@ -43,8 +43,10 @@ Commands:
   gateway   Serve GraphQL in front of a Convex deployment
             --convex-url URL   the deployment (required), e.g. https://x.convex.cloud or http://127.0.0.1:3210
             --dir DIR          app folder whose convex/ functions define the schema (default: .)
-            --schema FILE      serve this SDL instead (e.g. from \`convex-graphql schema\`); root fields
-                               are bound by the Convex path in their descriptions
+            --schema FILE      serve this contract: SDL whose fields are bound by @convex /
+                               @convexRelation (default: DIR/schema.graphql when it exists)
+            --no-contract      serve the schema derived from the functions even when
+                               DIR/schema.graphql exists
             --function-spec FILE derive the schema from this function spec (\`npx convex
                                function-spec\` of a deployment, or \`convex-graphql function-spec\`)
                                instead of a convex/ folder
@@ -65,7 +67,8 @@ Commands:
                                subscriptions over SSE; PREFIX renames its types and root fields
             --federation       serve as an Apollo Federation v2 subgraph (_service, _entities)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
-            --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
+            --dir DIR  --schema FILE  --no-contract (as gateway)
+            --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
             --query-cache-ms MS  --env-file FILE  --csrf-prevention  --persisted FILE
             --log-level LEVEL  --admin-key KEY  --merge [PREFIX=]URL  --federation
@@ -217,6 +220,7 @@ async function runGateway(argv: string[]): Promise<void> {
     "convex-url": { type: "string" },
     dir: { type: "string", default: "." },
     schema: { type: "string" },
+    "no-contract": { type: "boolean", default: false },
     "function-spec": { type: "string" },
     port: { type: "string", default: "4000" },
     host: { type: "string", default: "127.0.0.1" },
@@ -239,7 +243,7 @@ async function runGateway(argv: string[]): Promise<void> {
   } catch {
     fail(`--convex-url is not a URL: "${convexUrl}"`);
   }
-  const schema = await gatewaySchema(values);
+  const schema = await servedAppSchema(values);
   const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
     logger: log,
@@ -262,26 +266,6 @@ async function runGateway(argv: string[]): Promise<void> {
     served.close();
     await gateway.close();
   });
-}
-
-/** The gateway's schema: from `--schema`, else `--function-spec`, else the folder `--dir`. */
-async function gatewaySchema(values: {
-  schema?: string | undefined;
-  "function-spec"?: string | undefined;
-  dir: string;
-  "no-watch": boolean;
-}): Promise<{ current: () => GraphQLSchema; close: () => void }> {
-  if (values.schema !== undefined) return sdlSchema(path.resolve(values.schema));
-  const spec = values["function-spec"];
-  if (spec !== undefined) {
-    try {
-      const { schema } = deriveSchema(describeFromSpecFile(path.resolve(spec)));
-      return { current: () => schema, close: () => {} };
-    } catch (error) {
-      fail(`--function-spec: ${(error as Error).message}`);
-    }
-  }
-  return appSchemaOfDir(path.resolve(values.dir), { watch: !values["no-watch"] });
 }
 
 /** `--federation`'s schema (loaded only then: the CLI starts faster without stitching's modules). */
@@ -314,19 +298,11 @@ async function servedSchema(
   }
 }
 
-function sdlSchema(file: string): { current: () => GraphQLSchema; close: () => void } {
-  let schema: GraphQLSchema;
-  try {
-    schema = schemaFromSdl(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    fail(`--schema ${file}: ${(error as Error).message}`);
-  }
-  return { current: () => schema, close: () => {} };
-}
-
 async function runDev(argv: string[]): Promise<void> {
   const values = parse(argv, {
     dir: { type: "string", default: "." },
+    schema: { type: "string" },
+    "no-contract": { type: "boolean", default: false },
     port: { type: "string", default: "4000" },
     "backend-port": { type: "string", default: "3210" },
     "site-port": { type: "string", default: "3211" },
@@ -358,7 +334,7 @@ async function runDev(argv: string[]): Promise<void> {
   });
   // Module top levels may read the deployment's variables: the schema is derived with them.
   const env = () => Object.fromEntries(backend.engine.environmentVariables);
-  const schema = await appSchemaOfDir(dir, { watch: true, env });
+  const schema = await servedAppSchema(values, env);
   backend.engine.onEnvironmentChange(() => void schema.refresh());
   const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({

@@ -3,7 +3,6 @@ export { startGateway, tokenFrom, type Gateway, type GatewayOptions } from "./se
 export { deriveSchema, LiveDirective, type DerivedSchema } from "./schema/derive.ts";
 export { derivedAppSchema, type AppSchema } from "./app_schema.ts";
 export { ERROR_CODES, toGraphQLError } from "./errors.ts";
-export { schemaFromSdl } from "./schema/from_sdl.ts";
 export { printContract } from "./schema/print_contract.ts";
 export {
   ConvexDirective,
@@ -22,3 +21,5 @@ export {
   type FunctionSpec,
 } from "./schema/app_description.ts";
 export type { ConvexAccess, GatewayContext, RequestContext } from "./context.ts";
+export { contractSchema } from "./schema/contract.ts";
+export { ContractError, type ContractProblem } from "./schema/contract_problems.ts";
