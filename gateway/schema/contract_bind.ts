@@ -63,7 +63,7 @@ function directiveValues(directive: GraphQLDirective, site: Site) {
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
     site.problems.add(site.node, site.where, error.message);
-    return undefined;
+    return null; // reported: nothing more to say about this field
   }
 }
 
@@ -117,7 +117,7 @@ function relationArg(fn: FunctionInfo, arg: string | undefined, site: Site): str
 
 function bindRelation(field: AnyField, functions: ReadonlyMap<string, FunctionInfo>, site: Site) {
   const values = directiveValues(ConvexRelationDirective, site);
-  if (values === undefined) return null;
+  if (values === undefined || values === null) return null;
   const fn = lookUp(functions, String(values["query"]), ["query"], site);
   if (fn === null) return null;
   const arg = relationArg(fn, values["arg"] as string | undefined, site);
@@ -147,8 +147,9 @@ function bindRoot(
   functions: ReadonlyMap<string, FunctionInfo>,
   site: Site,
 ): FunctionInfo | null {
-  const values = directiveValues(ConvexDirective, site) ?? {};
-  const named = Object.entries(values).filter(([, path]) => typeof path === "string");
+  const values = directiveValues(ConvexDirective, site);
+  if (values === null) return null;
+  const named = Object.entries(values ?? {}).filter(([, path]) => typeof path === "string");
   const [only] = named;
   if (only === undefined || named.length > 1) {
     if (field.name === "_empty" && named.length === 0) return null;
