@@ -9,13 +9,14 @@
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import fs from "node:fs";
-import { buildSchema, type GraphQLSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import { ADMIN_KEY_ENV, checkAdminKeyFormat, parseEnvFile, startBackend } from "../engine/index.ts";
 import {
   deriveSchema,
   printContract,
   specFromDescription,
   startGateway,
+  type AppDescription,
 } from "../gateway/index.ts";
 import { describeConvexDir, describeFromSpecFile } from "./app_description.ts";
 import { servedAppSchema } from "./gateway_schema.ts";
@@ -389,7 +390,7 @@ async function runSchema(argv: string[]): Promise<void> {
   const { schema, relationAmbiguities } = deriveSchema(app);
   if (values.check) {
     const file = path.resolve(values.contract ?? path.join(values.dir, "schema.graphql"));
-    checkContract(file, schema, values.strict);
+    checkContract(file, app, schema, values.strict);
     return;
   }
   const sdl = printContract(schema);
@@ -407,15 +408,21 @@ async function runSchema(argv: string[]): Promise<void> {
 }
 
 /** `schema --check`: prints the drift from the contract in `file`; exits 1 when it breaks it. */
-function checkContract(file: string, derived: GraphQLSchema, strict: boolean): void {
-  let contract: GraphQLSchema;
+function checkContract(
+  file: string,
+  app: AppDescription,
+  derived: GraphQLSchema,
+  strict: boolean,
+): void {
+  let sdl: string;
   try {
-    contract = buildSchema(fs.readFileSync(file, "utf8"));
+    sdl = fs.readFileSync(file, "utf8");
   } catch (error) {
-    fail(`--check: ${file}: ${(error as Error).message}`);
+    fail(`--check: ${(error as Error).message}`);
   }
-  const { text, fails } = driftReport(schemaDrift(contract, derived), strict);
-  process.stdout.write(`${path.relative(process.cwd(), file) || file}: ${text}\n`);
+  const shown = path.relative(process.cwd(), file) || file;
+  const { text, fails } = driftReport(schemaDrift(sdl, shown, app, derived), strict);
+  process.stdout.write(`${shown}: ${text}\n`);
   if (fails) process.exit(1);
 }
 

@@ -41,9 +41,11 @@ export class Problems {
 
   constructor(readonly file: string) {}
 
-  /** A problem at `node` (its first line). */
+  /** A problem at `node` (the line of its name: a description may come before). */
   add(node: ASTNode | null | undefined, where: string, why: string): void {
-    this.list.push({ line: node?.loc?.startToken.line ?? null, where, why });
+    const named = node !== null && node !== undefined && "name" in node ? node.name : undefined;
+    const loc = (named !== undefined && "loc" in named ? named.loc : undefined) ?? node?.loc;
+    this.list.push({ line: loc?.startToken.line ?? null, where, why });
   }
 
   /** A problem at a known line. */

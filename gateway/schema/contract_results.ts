@@ -130,6 +130,7 @@ export class ResultCheck {
         this.field(field, relationResultType(relation, field.type), where, relation.paginated);
         continue;
       }
+      if (field.astNode?.directives?.some((node) => node.name.value === "convexRelation")) continue; // a relation that could not be bound: already reported
       const spec = fields[field.name];
       if (spec === undefined) {
         this.problems.add(
