@@ -12,11 +12,11 @@ import {
   ContractError,
   contractSchema,
   ConvexDirective,
+  formatProblem,
+  rootBindingOf,
   type AppDescription,
   type FunctionInfo,
 } from "../gateway/index.ts";
-import { formatProblem } from "../gateway/schema/contract_problems.ts";
-import { rootBindingOf } from "../gateway/schema/directives.ts";
 
 export interface SchemaDrift {
   /** Bindings the functions no longer honour, each with the contract's line. */

@@ -7,6 +7,7 @@ export { printContract } from "./schema/print_contract.ts";
 export {
   ConvexDirective,
   ConvexRelationDirective,
+  rootBindingOf,
   type RootBinding,
   type RelationBinding,
 } from "./schema/directives.ts";
@@ -22,4 +23,4 @@ export {
 } from "./schema/app_description.ts";
 export type { ConvexAccess, GatewayContext, RequestContext } from "./context.ts";
 export { contractSchema } from "./schema/contract.ts";
-export { ContractError, type ContractProblem } from "./schema/contract_problems.ts";
+export { ContractError, formatProblem, type ContractProblem } from "./schema/contract_problems.ts";
