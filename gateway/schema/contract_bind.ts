@@ -5,135 +5,25 @@
  * exists, is public, of that kind; the arguments match its args validator; a paginated query's
  * field takes `first`/`after`), then the field gets its resolver and its binding in `extensions`.
  */
-import {
-  getDirectiveValues,
-  GraphQLError,
-  isObjectType,
-  type FieldDefinitionNode,
-  type GraphQLDirective,
-  type GraphQLField,
-  type GraphQLObjectType,
-  type GraphQLSchema,
-} from "graphql";
+import { isObjectType, type GraphQLObjectType, type GraphQLSchema } from "graphql";
 import type { FunctionInfo } from "./app_description.ts";
 import type { FunctionKind } from "../context.ts";
 import { checkArgs } from "./contract_args.ts";
 import type { Problems } from "./contract_problems.ts";
-import {
-  ConvexDirective,
-  ConvexRelationDirective,
-  RELATION_BINDING,
-  ROOT_BINDING,
-  type RelationBinding,
-} from "./directives.ts";
+import { ConvexDirective, ROOT_BINDING } from "./directives.ts";
 import { argsBesidePagination } from "./connection.ts";
-import { READS_CONVEX, readsConvex, relationResolver, rootResolver } from "./resolvers.ts";
-import { stripNull } from "./table_documents.ts";
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- resolvers of many parent types
-export type AnyField = GraphQLField<any, any>;
-
-export interface BoundField {
-  readonly parent: GraphQLObjectType;
-  readonly field: AnyField;
-  readonly fn: FunctionInfo;
-  /** The function pages: the field is a connection. */
-  readonly paginated: boolean;
-}
-
-export interface BoundRelation extends BoundField {
-  readonly binding: RelationBinding;
-}
-
-export interface ContractBindings {
-  readonly roots: readonly BoundField[];
-  readonly relations: ReadonlyMap<AnyField, BoundRelation>;
-}
-
-interface Site {
-  readonly where: string;
-  readonly node: FieldDefinitionNode | null | undefined;
-  readonly problems: Problems;
-}
-
-function directiveValues(directive: GraphQLDirective, site: Site) {
-  if (site.node === null || site.node === undefined) return undefined;
-  try {
-    return getDirectiveValues(directive, site.node);
-  } catch (error) {
-    if (!(error instanceof GraphQLError)) throw error;
-    site.problems.add(site.node, site.where, error.message);
-    return null; // reported: nothing more to say about this field
-  }
-}
-
-/** The public function `path` of one of `kinds`, or null with the problem added. */
-function lookUp(
-  functions: ReadonlyMap<string, FunctionInfo>,
-  path: string,
-  kinds: readonly FunctionKind[],
-  site: Site,
-): FunctionInfo | null {
-  const fn = functions.get(path);
-  const problem =
-    fn === undefined
-      ? `no Convex function "${path}"`
-      : fn.visibility !== "public"
-        ? `"${path}" is an internal function: only public functions can be served`
-        : !kinds.includes(fn.kind)
-          ? `"${path}" is a ${fn.kind}, not a ${kinds.join(" or ")}`
-          : null;
-  if (problem === null && fn !== undefined) return fn;
-  site.problems.add(site.node, site.where, problem ?? "");
-  return null;
-}
-
-function paginationArgs(field: AnyField, fn: FunctionInfo, site: Site): string[] {
-  if (argsBesidePagination(fn.args) === null) return [];
-  if (!field.args.some((arg) => arg.name === "first"))
-    site.problems.add(
-      site.node,
-      site.where,
-      `${fn.path} pages: the field takes \`first\` (and \`after\`)`,
-    );
-  return ["first", "after"];
-}
-
-/** The query's argument a relation passes its id as: `arg`, else its one id argument. */
-function relationArg(fn: FunctionInfo, arg: string | undefined, site: Site): string | null {
-  const entries = fn.args.type === "object" ? Object.entries(fn.args.value) : [];
-  const ids = entries.filter(([, spec]) => stripNull(spec.fieldType).inner.type === "id");
-  const chosen = arg ?? (ids.length === 1 ? ids[0]?.[0] : undefined);
-  if (chosen !== undefined && ids.some(([name]) => name === chosen)) return chosen;
-  site.problems.add(
-    site.node,
-    site.where,
-    arg === undefined
-      ? `${fn.path} does not take exactly one id argument: name the one to pass with \`arg\``
-      : `${fn.path} takes no id argument "${arg}"`,
-  );
-  return null;
-}
-
-function bindRelation(field: AnyField, functions: ReadonlyMap<string, FunctionInfo>, site: Site) {
-  const values = directiveValues(ConvexRelationDirective, site);
-  if (values === undefined || values === null) return null;
-  const fn = lookUp(functions, String(values["query"]), ["query"], site);
-  if (fn === null) return null;
-  const arg = relationArg(fn, values["arg"] as string | undefined, site);
-  if (arg === null) return null;
-  const supplied = [arg, ...paginationArgs(field, fn, site)];
-  const validator = argsBesidePagination(fn.args) ?? fn.args;
-  checkArgs(field.args, fn, site.where, site.problems, site.node, { validator, supplied });
-  const binding: RelationBinding = {
-    query: fn.path,
-    id: (values["id"] as string | undefined) ?? "_id",
-    arg,
-  };
-  field.resolve = relationResolver(binding, fn);
-  field.extensions = { ...field.extensions, [READS_CONVEX]: true, [RELATION_BINDING]: binding };
-  return { fn, binding };
-}
+import { readsConvex, rootResolver } from "./resolvers.ts";
+import { bindRelation } from "./contract_relations.ts";
+import {
+  directiveValues,
+  lookUp,
+  paginationArgs,
+  type AnyField,
+  type BoundField,
+  type BoundRelation,
+  type ContractBindings,
+  type Site,
+} from "./contract_site.ts";
 
 const ROOT_KINDS: Readonly<Record<string, readonly FunctionKind[]>> = {
   query: ["query"],

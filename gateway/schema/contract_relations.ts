@@ -1,14 +1,68 @@
 /**
- * A contract's relation fields against the data: the id a relation passes must be an id of the
- * table its query takes. The parent's `id` field (a document's `_id` for a reverse relation) is
- * read from the validators found behind the parent type (contract_results.ts), so a relation may
- * use an id field the contract hides.
+ * A contract's relation fields (`@convexRelation`): bound to their query (which must take an id
+ * argument: `arg`, else its only one), and checked against the data: the id a relation passes
+ * must be an id of the table its query takes. The parent's `id` field (a document's `_id` for a
+ * reverse relation) is read from the validators found behind the parent type
+ * (contract_results.ts), so a relation may use an id field the contract hides.
  */
 import { isListType, isNonNullType, type GraphQLOutputType } from "graphql";
 import type { ValidatorJSON } from "convex/values";
-import type { BoundRelation } from "./contract_bind.ts";
+import type { FunctionInfo } from "./app_description.ts";
+import { checkArgs } from "./contract_args.ts";
 import type { Problems } from "./contract_problems.ts";
+import {
+  directiveValues,
+  lookUp,
+  paginationArgs,
+  type AnyField,
+  type BoundRelation,
+  type Site,
+} from "./contract_site.ts";
+import { ConvexRelationDirective, RELATION_BINDING, type RelationBinding } from "./directives.ts";
+import { argsBesidePagination } from "./connection.ts";
+import { READS_CONVEX, relationResolver } from "./resolvers.ts";
 import { idReference, stripNull, type ObjectValidator } from "./table_documents.ts";
+
+/** The query's argument a relation passes its id as: `arg`, else its one id argument. */
+function relationArg(fn: FunctionInfo, arg: string | undefined, site: Site): string | null {
+  const entries = fn.args.type === "object" ? Object.entries(fn.args.value) : [];
+  const ids = entries.filter(([, spec]) => stripNull(spec.fieldType).inner.type === "id");
+  const chosen = arg ?? (ids.length === 1 ? ids[0]?.[0] : undefined);
+  if (chosen !== undefined && ids.some(([name]) => name === chosen)) return chosen;
+  site.problems.add(
+    site.node,
+    site.where,
+    arg === undefined
+      ? `${fn.path} does not take exactly one id argument: name the one to pass with \`arg\``
+      : `${fn.path} takes no id argument "${arg}"`,
+  );
+  return null;
+}
+
+/** Binds a relation field, or null (with the problem reported). */
+export function bindRelation(
+  field: AnyField,
+  functions: ReadonlyMap<string, FunctionInfo>,
+  site: Site,
+) {
+  const values = directiveValues(ConvexRelationDirective, site);
+  if (values === undefined || values === null) return null;
+  const fn = lookUp(functions, String(values["query"]), ["query"], site);
+  if (fn === null) return null;
+  const arg = relationArg(fn, values["arg"] as string | undefined, site);
+  if (arg === null) return null;
+  const supplied = [arg, ...paginationArgs(field, fn, site)];
+  const validator = argsBesidePagination(fn.args) ?? fn.args;
+  checkArgs(field.args, fn, site.where, site.problems, site.node, { validator, supplied });
+  const binding: RelationBinding = {
+    query: fn.path,
+    id: (values["id"] as string | undefined) ?? "_id",
+    arg,
+  };
+  field.resolve = relationResolver(binding, fn);
+  field.extensions = { ...field.extensions, [READS_CONVEX]: true, [RELATION_BINDING]: binding };
+  return { fn, binding };
+}
 
 /** What a relation field resolves to: the query's result, one per id for a list of ids. */
 export function relationResultType(

@@ -21,13 +21,13 @@ import {
 } from "graphql";
 import type { ValidatorJSON } from "convex/values";
 import type { AppSchemaInfo } from "./app_description.ts";
-import { discriminantOf } from "../../lib/validator_union.ts";
-import type { AnyField, ContractBindings } from "./contract_bind.ts";
+import type { AnyField, ContractBindings } from "./contract_site.ts";
 import { describeValidator, leafFits } from "./contract_fits.ts";
 import type { Problems } from "./contract_problems.ts";
 import { pageElement } from "./connection.ts";
 import { documentTable, stripNull, type ObjectValidator } from "./table_documents.ts";
 import { relationResultType } from "./contract_relations.ts";
+import { unionMembers } from "./contract_unions.ts";
 
 type Fields = ObjectValidator["value"];
 
@@ -165,48 +165,19 @@ export class ResultCheck {
     }
   }
 
-  /** Each member of a discriminated union validator goes to the member type with its fields. */
+  /** Each member of a discriminated union goes to the member type that has its fields. */
   private union(
     type: GraphQLUnionType,
     validator: ValidatorJSON,
     where: string,
     at: AnyField,
   ): void {
-    const members = validator.type === "union" ? (validator.value as ObjectValidator[]) : [];
-    const key = members.every((member) => member.type === "object")
-      ? discriminantOf(members)
-      : null;
-    if (key === null) {
-      this.problems.add(
-        at.astNode,
-        where,
-        `is a union, but the result is not a union of objects told apart by one literal field (${describeValidator(validator)})`,
-      );
-      return;
-    }
-    const types = [...type.getTypes()];
-    const byValue = new Map<unknown, string>();
-    for (const [index, member] of members.entries()) {
-      const fields = objectFields(member, this.tables);
-      const fits = types.filter((candidate) =>
-        Object.keys(candidate.getFields()).every(
-          (name) =>
-            name in fields || this.bindings.relations.has(candidate.getFields()[name] as AnyField),
-        ),
-      );
-      const chosen = fits.includes(types[index] as GraphQLObjectType) ? types[index] : fits[0];
-      const literal = member.value[key]?.fieldType;
-      if (chosen === undefined || literal?.type !== "literal") {
-        this.problems.add(
-          at.astNode,
-          where,
-          `no member of ${type.name} has the fields of the result's \`${key}: ${JSON.stringify(literal?.type === "literal" ? literal.value : null)}\` member`,
-        );
-        continue;
-      }
-      byValue.set(literal.value, chosen.name);
-      this.object(chosen, member);
-    }
-    type.resolveType = (value: Record<string, unknown>) => byValue.get(value[key]);
+    const members = unionMembers(type, validator, {
+      fieldsOf: (member) => objectFields(member, this.tables),
+      isRelation: (field) => this.bindings.relations.has(field),
+    });
+    if (typeof members === "string") return this.problems.add(at.astNode, where, members);
+    for (const { type: member, validator: memberValidator } of members)
+      this.object(member, memberValidator);
   }
 }
