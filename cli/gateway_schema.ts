@@ -6,6 +6,7 @@
  * - else the schema derived from the functions.
  * The functions come from `--function-spec FILE` or the folder `--dir`.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { derivedAppSchema, type AppSchema } from "../gateway/index.ts";
 import { appSchemaOfDir, contractFileOf, describeFromSpecFile } from "./app_description.ts";
@@ -43,7 +44,12 @@ export async function servedAppSchema(
       ...(contract !== undefined ? { contractFile: contract, watchContract: watch } : {}),
     });
   }
-  return appSchemaOfDir(path.resolve(flags.dir), {
+  const dir = path.resolve(flags.dir);
+  if (contract !== undefined && !fs.existsSync(path.join(dir, "convex")))
+    throw new Error(
+      `the contract ${contract} is bound to the app's functions, and ${path.join(dir, "convex")} does not exist: give --dir DIR (the app folder) or --function-spec FILE`,
+    );
+  return appSchemaOfDir(dir, {
     watch,
     contract: contract ?? null,
     ...(env !== undefined ? { env } : {}),
