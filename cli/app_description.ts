@@ -41,18 +41,31 @@ export function describeFromSpecFile(file: string): AppDescription {
   return descriptionFromSpec(json, file);
 }
 
-/** The served schema of the app in `dir`, derived again on change when `watch`. */
+/** The contract of the app in `dir`: `DIR/schema.graphql` when it exists (beside `convex/`). */
+export function contractFileOf(dir: string): string | undefined {
+  const file = path.join(dir, "schema.graphql");
+  return fs.existsSync(file) ? file : undefined;
+}
+
+/**
+ * The served schema of the app in `dir`, built again on change when `watch`: the contract
+ * `options.contract` (default: `DIR/schema.graphql` when it exists; null: none) bound to the
+ * app's functions, else the schema derived from them.
+ */
 export function appSchemaOfDir(
   dir: string,
   options: {
     watch?: boolean;
     env?: () => Readonly<Record<string, string>>;
     log?: (line: string) => void;
+    contract?: string | null;
   } = {},
 ): Promise<AppSchema> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const contractFile = options.contract === undefined ? contractFileOf(dir) : options.contract;
   return derivedAppSchema(() => describeConvexDir(dir, options.env, log), {
     ...(options.watch === true ? { watchDir: path.join(dir, "convex") } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
+    ...(contractFile !== null && contractFile !== undefined ? { contractFile } : {}),
   });
 }

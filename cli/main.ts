@@ -9,15 +9,17 @@
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import fs from "node:fs";
-import { buildSchema, printSchema, type GraphQLSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import { ADMIN_KEY_ENV, checkAdminKeyFormat, parseEnvFile, startBackend } from "../engine/index.ts";
 import {
   deriveSchema,
-  schemaFromSdl,
+  printContract,
   specFromDescription,
   startGateway,
+  type AppDescription,
 } from "../gateway/index.ts";
-import { appSchemaOfDir, describeConvexDir, describeFromSpecFile } from "./app_description.ts";
+import { describeConvexDir, describeFromSpecFile } from "./app_description.ts";
+import { servedAppSchema } from "./gateway_schema.ts";
 import { driftReport, schemaDrift } from "./schema_check.ts";
 import { ENV_USAGE, runEnvCommand } from "./env_command.ts";
 import type { MergedSchema } from "../gateway/merge/index.ts";
@@ -42,8 +44,10 @@ Commands:
   gateway   Serve GraphQL in front of a Convex deployment
             --convex-url URL   the deployment (required), e.g. https://x.convex.cloud or http://127.0.0.1:3210
             --dir DIR          app folder whose convex/ functions define the schema (default: .)
-            --schema FILE      serve this SDL instead (e.g. from \`convex-graphql schema\`); root fields
-                               are bound by the Convex path in their descriptions
+            --schema FILE      serve this contract: SDL whose fields are bound by @convex /
+                               @convexRelation (default: DIR/schema.graphql when it exists)
+            --no-contract      serve the schema derived from the functions even when
+                               DIR/schema.graphql exists
             --function-spec FILE derive the schema from this function spec (\`npx convex
                                function-spec\` of a deployment, or \`convex-graphql function-spec\`)
                                instead of a convex/ folder
@@ -64,12 +68,14 @@ Commands:
                                subscriptions over SSE; PREFIX renames its types and root fields
             --federation       serve as an Apollo Federation v2 subgraph (_service, _entities)
   dev       Backend and gateway together on DIR (default: .), watching DIR/convex
-            --dir DIR  --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
+            --dir DIR  --schema FILE  --no-contract (as gateway)
+            --port PORT (gateway, default 4000)  --backend-port PORT (default 3210)
             --site-port PORT (HTTP actions, default 3211)  --host HOST  --data FILE
             --query-cache-ms MS  --env-file FILE  --csrf-prevention  --persisted FILE
             --log-level LEVEL  --admin-key KEY  --merge [PREFIX=]URL  --federation
-  schema    Print the GraphQL schema derived from DIR/convex
-            --dir DIR  --function-spec FILE (instead of DIR)
+  schema    Print the GraphQL contract derived from DIR/convex: SDL whose root and relation
+            fields carry @convex / @convexRelation directives naming their functions
+            --dir DIR  --function-spec FILE (instead of DIR)  --out FILE (instead of stdout)
             --check            compare with the contract (DIR/schema.graphql, or --contract FILE):
                                exit 1 when a bound function was removed or changed incompatibly;
                                new public functions are warnings (errors with --strict)
@@ -215,6 +221,7 @@ async function runGateway(argv: string[]): Promise<void> {
     "convex-url": { type: "string" },
     dir: { type: "string", default: "." },
     schema: { type: "string" },
+    "no-contract": { type: "boolean", default: false },
     "function-spec": { type: "string" },
     port: { type: "string", default: "4000" },
     host: { type: "string", default: "127.0.0.1" },
@@ -237,7 +244,7 @@ async function runGateway(argv: string[]): Promise<void> {
   } catch {
     fail(`--convex-url is not a URL: "${convexUrl}"`);
   }
-  const schema = await gatewaySchema(values);
+  const schema = await servedAppSchema(values);
   const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
     logger: log,
@@ -260,26 +267,6 @@ async function runGateway(argv: string[]): Promise<void> {
     served.close();
     await gateway.close();
   });
-}
-
-/** The gateway's schema: from `--schema`, else `--function-spec`, else the folder `--dir`. */
-async function gatewaySchema(values: {
-  schema?: string | undefined;
-  "function-spec"?: string | undefined;
-  dir: string;
-  "no-watch": boolean;
-}): Promise<{ current: () => GraphQLSchema; close: () => void }> {
-  if (values.schema !== undefined) return sdlSchema(path.resolve(values.schema));
-  const spec = values["function-spec"];
-  if (spec !== undefined) {
-    try {
-      const { schema } = deriveSchema(describeFromSpecFile(path.resolve(spec)));
-      return { current: () => schema, close: () => {} };
-    } catch (error) {
-      fail(`--function-spec: ${(error as Error).message}`);
-    }
-  }
-  return appSchemaOfDir(path.resolve(values.dir), { watch: !values["no-watch"] });
 }
 
 /** `--federation`'s schema (loaded only then: the CLI starts faster without stitching's modules). */
@@ -312,19 +299,11 @@ async function servedSchema(
   }
 }
 
-function sdlSchema(file: string): { current: () => GraphQLSchema; close: () => void } {
-  let schema: GraphQLSchema;
-  try {
-    schema = schemaFromSdl(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    fail(`--schema ${file}: ${(error as Error).message}`);
-  }
-  return { current: () => schema, close: () => {} };
-}
-
 async function runDev(argv: string[]): Promise<void> {
   const values = parse(argv, {
     dir: { type: "string", default: "." },
+    schema: { type: "string" },
+    "no-contract": { type: "boolean", default: false },
     port: { type: "string", default: "4000" },
     "backend-port": { type: "string", default: "3210" },
     "site-port": { type: "string", default: "3211" },
@@ -356,7 +335,7 @@ async function runDev(argv: string[]): Promise<void> {
   });
   // Module top levels may read the deployment's variables: the schema is derived with them.
   const env = () => Object.fromEntries(backend.engine.environmentVariables);
-  const schema = await appSchemaOfDir(dir, { watch: true, env });
+  const schema = await servedAppSchema(values, env);
   backend.engine.onEnvironmentChange(() => void schema.refresh());
   const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
@@ -398,6 +377,7 @@ async function runSchema(argv: string[]): Promise<void> {
   const values = parse(argv, {
     dir: { type: "string", default: "." },
     "function-spec": { type: "string" },
+    out: { type: "string" },
     check: { type: "boolean", default: false },
     contract: { type: "string" },
     strict: { type: "boolean", default: false },
@@ -410,10 +390,12 @@ async function runSchema(argv: string[]): Promise<void> {
   const { schema, relationAmbiguities } = deriveSchema(app);
   if (values.check) {
     const file = path.resolve(values.contract ?? path.join(values.dir, "schema.graphql"));
-    checkContract(file, schema, values.strict);
+    checkContract(file, app, schema, values.strict);
     return;
   }
-  process.stdout.write(`${printSchema(schema)}\n`);
+  const sdl = printContract(schema);
+  if (values.out === undefined) process.stdout.write(sdl);
+  else fs.writeFileSync(path.resolve(values.out), sdl);
   const notes: string[] = [];
   if (app.inferenceError !== null) notes.push(`result types not inferred: ${app.inferenceError}`);
   for (const { path: fnPath, where, reason } of app.fallbacks)
@@ -426,15 +408,21 @@ async function runSchema(argv: string[]): Promise<void> {
 }
 
 /** `schema --check`: prints the drift from the contract in `file`; exits 1 when it breaks it. */
-function checkContract(file: string, derived: GraphQLSchema, strict: boolean): void {
-  let contract: GraphQLSchema;
+function checkContract(
+  file: string,
+  app: AppDescription,
+  derived: GraphQLSchema,
+  strict: boolean,
+): void {
+  let sdl: string;
   try {
-    contract = buildSchema(fs.readFileSync(file, "utf8"));
+    sdl = fs.readFileSync(file, "utf8");
   } catch (error) {
-    fail(`--check: ${file}: ${(error as Error).message}`);
+    fail(`--check: ${(error as Error).message}`);
   }
-  const { text, fails } = driftReport(schemaDrift(contract, derived), strict);
-  process.stdout.write(`${path.relative(process.cwd(), file) || file}: ${text}\n`);
+  const shown = path.relative(process.cwd(), file) || file;
+  const { text, fails } = driftReport(schemaDrift(sdl, shown, app, derived), strict);
+  process.stdout.write(`${shown}: ${text}\n`);
   if (fails) process.exit(1);
 }
 

@@ -7,7 +7,8 @@
  *   validator JSON too: one mapping (type_builder.ts). Without either, a result is `JSON`;
  * - a query taking `paginationOpts` is a Relay connection field (connection.ts);
  * - id fields gain relation fields (relations.ts).
- * Field resolvers call Convex through `context.convex` (see gateway/context.ts).
+ * Each root field carries its binding (`extensions.convex`, printed as `@convex(...)` by
+ * print_contract.ts); resolvers are resolvers.ts's, shared with a served contract.
  */
 import {
   GraphQLBoolean,
@@ -17,31 +18,23 @@ import {
   GraphQLSchema,
   DirectiveLocation,
   specifiedDirectives,
-  Kind,
-  getNamedType,
-  isObjectType,
-  isUnionType,
   type GraphQLFieldConfig,
-  type GraphQLResolveInfo,
-  type GraphQLOutputType,
-  type GraphQLNamedType,
 } from "graphql";
 import type { AppDescription, FunctionInfo } from "./app_description.ts";
 import type { GatewayContext } from "../context.ts";
 import { assignFieldNames, pascalCase } from "./names.ts";
-import { toConvexArgs } from "./convert.ts";
 import { InputTypes } from "./input_types.ts";
 import { OutputTypes } from "./type_builder.ts";
 import { TypeNames } from "./type_names.ts";
-import { findRelationTargets, READS_CONVEX, type RelationIndex } from "./relations.ts";
+import { findRelationTargets, type RelationIndex } from "./relations.ts";
 import {
   argsBesidePagination,
   connectionArgs,
   ConnectionTypes,
   pageElement,
-  paginationOpts,
-  toConnection,
 } from "./connection.ts";
+import { ROOT_BINDING } from "./directives.ts";
+import { readsConvex, rootResolver } from "./resolvers.ts";
 
 /** `@live` on a query makes it behave like a subscription (re-sent when its data changes). */
 export const LiveDirective = new GraphQLDirective({
@@ -79,18 +72,6 @@ function describeFunction(fn: FunctionInfo, live: boolean): string {
   return fn.returnsSource === "inferred" ? `${text} Result type inferred from its handler.` : text;
 }
 
-/** True when selecting `type` may reach a field that reads Convex (a relation). */
-function readsConvex(type: GraphQLOutputType, seen = new Set<GraphQLNamedType>()): boolean {
-  const named = getNamedType(type);
-  if (seen.has(named)) return false;
-  seen.add(named);
-  if (isUnionType(named)) return named.getTypes().some((member) => readsConvex(member, seen));
-  if (!isObjectType(named)) return false;
-  return Object.values(named.getFields()).some(
-    (field) => field.extensions[READS_CONVEX] === true || readsConvex(field.type, seen),
-  );
-}
-
 type RootField = GraphQLFieldConfig<unknown, GatewayContext>;
 
 interface Builders {
@@ -104,7 +85,7 @@ function rootField(
   fn: FunctionInfo,
   fieldName: string,
   builders: Builders,
-): Omit<RootField, "description"> {
+): Omit<RootField, "description" | "extensions"> {
   const hint = pascalCase(fieldName);
   const rest = fn.kind === "query" ? argsBesidePagination(fn.args) : null;
   if (rest !== null) {
@@ -112,28 +93,14 @@ function rootField(
     return {
       type: new GraphQLNonNull(builders.connections.connection(node, hint)),
       args: { ...builders.inputs.args(rest, hint), ...connectionArgs() },
-      resolve: async (_root, graphqlArgs: Record<string, unknown>, context) => {
-        const { first, after, ...others } = graphqlArgs;
-        const options = paginationOpts(first, after);
-        const convexArgs = { ...toConvexArgs(rest, others), paginationOpts: options };
-        const result = await context.convex.run("query", fn.path, convexArgs);
-        return toConnection(result, options.cursor, fn.path);
-      },
+      resolve: rootResolver(fn, true),
     };
   }
   const type = builders.outputs.output(fn.returns, `${hint}Result`);
-  // A single root field is one Convex read (one snapshot) unless relations below it read more.
-  const mayReadMore = readsConvex(type);
   return {
     type,
     args: builders.inputs.args(fn.args, hint),
-    resolve: (_root, graphqlArgs: Record<string, unknown>, context, info: GraphQLResolveInfo) =>
-      context.convex.run(fn.kind, fn.path, toConvexArgs(fn.args, graphqlArgs), {
-        soleRootField:
-          !mayReadMore &&
-          info.operation.selectionSet.selections.length === 1 &&
-          info.operation.selectionSet.selections[0]?.kind === Kind.FIELD,
-      }),
+    resolve: rootResolver(fn, readsConvex(type)),
   };
 }
 
@@ -157,12 +124,21 @@ export function deriveSchema(app: AppDescription): DerivedSchema {
   for (const fn of publicFunctions) {
     const fieldName = fieldNames.get(fn.path) ?? fn.path;
     const field = rootField(fn, fieldName, builders);
+    const extensions = { [ROOT_BINDING]: { kind: fn.kind, path: fn.path } };
     if (fn.kind === "query") {
-      queryFields[fieldName] = { ...field, description: describeFunction(fn, false) };
-      subscriptionFields[fieldName] = { ...field, description: describeFunction(fn, true) };
+      queryFields[fieldName] = { ...field, extensions, description: describeFunction(fn, false) };
+      subscriptionFields[fieldName] = {
+        ...field,
+        extensions,
+        description: describeFunction(fn, true),
+      };
       queryBindings.set(fieldName, { fieldName, fn });
     } else {
-      mutationFields[fieldName] = { ...field, description: describeFunction(fn, false) };
+      mutationFields[fieldName] = {
+        ...field,
+        extensions,
+        description: describeFunction(fn, false),
+      };
       mutationBindings.set(fieldName, { fieldName, fn });
     }
   }

@@ -9,7 +9,8 @@
 import { GraphQLList, type GraphQLFieldConfig, type GraphQLObjectType } from "graphql";
 import type { FunctionInfo, AppSchemaInfo } from "./app_description.ts";
 import type { GatewayContext } from "../context.ts";
-import { loadQuery } from "./operation_loader.ts";
+import { RELATION_BINDING, type RelationBinding } from "./directives.ts";
+import { READS_CONVEX, relationResolver } from "./resolvers.ts";
 import { documentTable, stripNull } from "./table_documents.ts";
 
 /** The query that fetches one document of a table by id. */
@@ -18,6 +19,7 @@ export interface RelationTarget {
   readonly path: string;
   /** Its one argument's name. */
   readonly arg: string;
+  readonly fn: FunctionInfo;
 }
 
 export interface RelationIndex {
@@ -37,7 +39,7 @@ function fetchesOneById(fn: FunctionInfo, schema: AppSchemaInfo | null): Relatio
   if (spec.optional || spec.fieldType.type !== "id") return null;
   const table = documentTable(stripNull(fn.returns).inner, schema);
   if (table !== spec.fieldType.tableName) return null;
-  return { table, path: fn.path, arg };
+  return { table, path: fn.path, arg, fn };
 }
 
 /** Finds, for each table, the public query relations resolve through. */
@@ -68,9 +70,6 @@ export function relationFieldName(key: string, list: boolean): string {
   return `${key}${list ? "Docs" : "Doc"}`;
 }
 
-/** Marks fields that read Convex (an operation reaching one makes more than one read). */
-export const READS_CONVEX = "convexRead";
-
 /** The field resolving the id (or ids) in `parent[key]` to documents through `target`. */
 export function relationField(
   key: string,
@@ -78,18 +77,11 @@ export function relationField(
   type: GraphQLObjectType,
   list: boolean,
 ): GraphQLFieldConfig<Record<string, unknown>, GatewayContext> {
-  const load = (context: GatewayContext, id: unknown): Promise<unknown> =>
-    typeof id === "string"
-      ? loadQuery(context, target.path, { [target.arg]: id })
-      : Promise.resolve(null);
+  const binding: RelationBinding = { query: target.path, id: key, arg: target.arg };
   return {
     type: list ? new GraphQLList(type) : type,
-    description: `The \`${target.table}\` document${list ? "s" : ""} \`${key}\` refers to (through \`${target.path}\`; null when deleted).`,
-    extensions: { [READS_CONVEX]: true },
-    resolve: (parent, _args, context) => {
-      const value = parent[key];
-      if (Array.isArray(value)) return value.map((id) => load(context, id));
-      return value === undefined || value === null ? null : load(context, value);
-    },
+    description: `The \`${target.table}\` document${list ? "s" : ""} \`${key}\` refers to (null when deleted).`,
+    extensions: { [READS_CONVEX]: true, [RELATION_BINDING]: binding },
+    resolve: relationResolver(binding, target.fn),
   };
 }

@@ -1,49 +1,67 @@
 /**
- * `convex-graphql schema --check`: the example app against its committed contract passes; a
- * drifted copy of the app's description (a function removed, an argument's type changed, a new
- * public function) is reported with a readable diff, and the real CLI exits 1 on a contract the
- * functions no longer honour.
+ * `convex-graphql schema --check` compares by binding: the example app against its committed
+ * contract passes; a contract whose fields are renamed still passes (they keep their bindings);
+ * a drifted copy of the app's description (a function removed, an argument's type changed, a
+ * result's type changed, a new public function) is reported with a readable diff (the contract's
+ * line `-`, the derived field `+`), and the real CLI exits 1 on a contract the functions no
+ * longer honour.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { buildSchema } from "graphql";
-import { expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { deriveSchema, type AppDescription } from "../../gateway/index.ts";
 import { describeConvexDir } from "../../cli/app_description.ts";
 import { driftReport, schemaDrift } from "../../cli/schema_check.ts";
 import { REPO_ROOT, tempDir } from "../utils/backend.ts";
 import { within } from "../utils/waits.ts";
 
-const contract = () => buildSchema(fs.readFileSync(path.join(REPO_ROOT, "schema.graphql"), "utf8"));
+const CONTRACT = fs.readFileSync(path.join(REPO_ROOT, "schema.graphql"), "utf8");
+let app: AppDescription;
 
-/** The example app's description with `edit` applied to its functions. */
-async function drifted(edit: (app: AppDescription) => AppDescription): Promise<AppDescription> {
-  return edit(await describeConvexDir(REPO_ROOT));
+beforeAll(async () => {
+  app = await describeConvexDir(REPO_ROOT);
+}, 120_000);
+
+function drift(sdl: string, described: AppDescription = app) {
+  return schemaDrift(sdl, "schema.graphql", described, deriveSchema(described).schema);
 }
 
-it("finds no drift between the example app and its contract", async () => {
-  const drift = schemaDrift(contract(), deriveSchema(await describeConvexDir(REPO_ROOT)).schema);
-  expect(drift).toEqual({ breaking: [], dangerous: [], added: [] });
+function lineOf(sdl: string, text: string): number {
+  return sdl.slice(0, sdl.indexOf(text)).split("\n").length;
+}
+
+it("finds no drift between the example app and its contract", () => {
+  expect(drift(CONTRACT)).toEqual({ breaking: [], added: [] });
 });
 
-it("reports a removed function, a changed argument and a new function", async () => {
-  const app = await drifted((described) => ({
-    ...described,
+it("finds no drift when the contract renames fields that keep their bindings", () => {
+  const renamed = CONTRACT.replaceAll("ordersGetOrderById(", "order(").replaceAll(
+    "ordersPlaceOrder(",
+    "placeOrder(",
+  );
+  expect(renamed).toContain('order(id: ID!): Order @convex(query: "orders:getOrderById")');
+  expect(drift(renamed)).toEqual({ breaking: [], added: [] });
+});
+
+it("reports a removed function, a changed argument, a changed result and a new function", () => {
+  const described: AppDescription = {
+    ...app,
     functions: [
-      ...described.functions
+      ...app.functions
         .filter((fn) => fn.path !== "orders:getOrderById")
-        .map((fn) =>
-          fn.path === "orders:getOrdersByTable"
-            ? {
-                ...fn,
-                args: {
-                  type: "object",
-                  value: { table: { fieldType: { type: "string" }, optional: false } },
-                },
-              }
-            : fn,
-        ),
+        .map((fn) => {
+          if (fn.path === "orders:getOrdersByTable")
+            return {
+              ...fn,
+              args: {
+                type: "object",
+                value: { table: { fieldType: { type: "string" }, optional: false } },
+              },
+            } as const;
+          if (fn.path === "counters:get") return { ...fn, returns: { type: "string" } } as const;
+          return fn;
+        }),
       {
         path: "orders:brandNew",
         kind: "query",
@@ -51,30 +69,42 @@ it("reports a removed function, a changed argument and a new function", async ()
         args: { type: "object", value: {} },
         returns: { type: "string" },
       },
-    ] as AppDescription["functions"],
-  }));
-  const drift = schemaDrift(contract(), deriveSchema(app).schema);
-  expect(drift.breaking).toContain("Query.ordersGetOrderById was removed.");
-  expect(drift.breaking).toContain("Subscription.ordersGetOrderById was removed.");
-  expect(drift.breaking).toContain(
-    "Query.ordersGetOrdersByTable arg table has changed type from Float! to String!.",
+    ],
+  };
+  const found = drift(CONTRACT, described);
+  const at = (text: string) => `schema.graphql:${lineOf(CONTRACT, text)}`;
+  expect(found.breaking).toEqual(
+    expect.arrayContaining([
+      `${at("countersGet(")}: Query.countersGet: Float cannot hold the result, v.string()\n    - countersGet(name: String!): Float! @convex(query: "counters:get")`,
+      `${at("ordersGetOrderById(")}: Query.ordersGetOrderById: no Convex function "orders:getOrderById"\n    - ordersGetOrderById(id: ID!): Order @convex(query: "orders:getOrderById")`,
+      `${at("ordersGetOrdersByTable(")}: Query.ordersGetOrdersByTable(table:): Float does not fit v.string() (orders:getOrdersByTable)\n    - ordersGetOrdersByTable(table: Float!): [Order!]! @convex(query: "orders:getOrdersByTable")`,
+    ]),
   );
-  expect(drift.added).toContain("Query.ordersBrandNew is not in the contract");
-  expect(driftReport(drift, false).fails).toBe(true);
-  const onlyAdded = { breaking: [], dangerous: [], added: drift.added };
+  // The relations through orders:getOrderById break too, each at its own line.
+  expect(found.breaking.filter((line) => line.includes("Doc: Order @convexRelation"))).toHaveLength(
+    2,
+  );
+  expect(found.added).toEqual([
+    'query orders:brandNew is not in the contract\n    + ordersBrandNew: String! @convex(query: "orders:brandNew")',
+  ]);
+  expect(driftReport(found, false).fails).toBe(true);
+  const onlyAdded = { breaking: [], added: found.added };
   expect(driftReport(onlyAdded, false)).toEqual({
-    text: "⚠ new: Query.ordersBrandNew is not in the contract\n⚠ new: Subscription.ordersBrandNew is not in the contract",
+    text: '⚠ new: query orders:brandNew is not in the contract\n    + ordersBrandNew: String! @convex(query: "orders:brandNew")',
     fails: false,
   });
   expect(driftReport(onlyAdded, true).fails).toBe(true);
-}, 120_000);
+});
 
-it("the CLI exits 1 on a contract the functions no longer honour", async () => {
+it("the CLI exits 1 on a contract the functions no longer honour, with the diff", async () => {
   await using dir = tempDir("convex-graphql-contract-");
   const file = path.join(dir.path, "schema.graphql");
-  const committed = fs.readFileSync(path.join(REPO_ROOT, "schema.graphql"), "utf8");
-  // A contract promising a field no function provides.
-  fs.writeFileSync(file, committed.replace("type Query {", "type Query {\n  retired: String"));
+  // A contract binding a function that does not exist (any more).
+  const sdl = CONTRACT.replaceAll(
+    '@convex(query: "counters:get")',
+    '@convex(query: "counters:retired")',
+  );
+  fs.writeFileSync(file, sdl);
   const child = spawn(
     process.execPath,
     [
@@ -96,5 +126,10 @@ it("the CLI exits 1 on a contract the functions no longer honour", async () => {
     "schema --check",
   );
   expect(code).toBe(1);
-  expect(stdout).toContain("✖ breaking: Query.retired was removed.");
+  const shown = path.relative(REPO_ROOT, file);
+  expect(stdout).toContain(
+    `✖ ${shown}:${lineOf(sdl, "countersGet(")}: Query.countersGet: no Convex function "counters:retired"\n    - countersGet(name: String!): Float! @convex(query: "counters:retired")`,
+  );
+  // counters:get is now bound by no field of the contract: a warning, not a failure.
+  expect(stdout).toContain("⚠ new: query counters:get is not in the contract");
 }, 120_000);
