@@ -30,6 +30,7 @@ import type { AppDescription, FunctionInfo } from "./app_description.ts";
 import type { GatewayContext } from "../context.ts";
 import { assignFieldNames, pascalCase } from "./names.ts";
 import { toConvexArgs } from "./convert.ts";
+import { readPage } from "./page_split.ts";
 import { InputTypes } from "./input_types.ts";
 import { OutputTypes } from "./type_builder.ts";
 import { TypeNames } from "./type_names.ts";
@@ -115,9 +116,13 @@ function rootField(
       resolve: async (_root, graphqlArgs: Record<string, unknown>, context) => {
         const { first, after, ...others } = graphqlArgs;
         const options = paginationOpts(first, after);
-        const convexArgs = { ...toConvexArgs(rest, others), paginationOpts: options };
-        const result = await context.convex.run("query", fn.path, convexArgs);
-        return toConnection(result, options.cursor, fn.path);
+        const parts = await readPage(context.convex, {
+          path: fn.path,
+          args: toConvexArgs(rest, others),
+          numItems: options.numItems,
+          cursor: options.cursor,
+        });
+        return toConnection(parts, options.cursor, fn.path);
       },
     };
   }
