@@ -28,8 +28,9 @@ export interface UpstreamSubscription {
   /** Stops reading. */
   readonly release: () => void;
   /**
-   * This reader opened the upstream subscription: its first result comes in a Transition the
-   * backend computed after it saw the subscription, at its latest timestamp then.
+   * This reader opened the upstream subscription, of which the client held no result: its first
+   * result comes in a Transition the backend computed after it saw the subscription, at its
+   * latest timestamp then.
    */
   readonly opened: boolean;
 }
@@ -131,7 +132,9 @@ export class SharedQueries {
       if (warmFor > 0) this.warm.keep(query, warmFor);
       else query.end();
     };
-    return { latest, current: () => query.latest, release, opened: existing === undefined };
+    // Opened, and the client held no result for it: its first one comes in a Transition.
+    const opened = existing === undefined && !this.untrusted.has(query);
+    return { latest, current: () => query.latest, release, opened };
   }
 
   private open(key: string, path: string, args: Record<string, Value>): SharedQuery {
