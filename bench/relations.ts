@@ -5,8 +5,13 @@
  * - `gateway`: `{ postsList(first: 100) { edges { node { title authorDoc { name } } } } }` over
  *   `fetch`: one page query and one `authors` read per distinct author (batched per operation),
  *   answered from the warm upstream subscriptions after the first request (the default);
- * - `gateway no-cache`: the same with `Cache-Control: no-cache`: every read goes upstream at the
- *   latest timestamp (the page, then the 10 authors in parallel), the cold path;
+ * - `gateway no-cache`: the same with `Cache-Control: no-cache`: a read at the backend's latest
+ *   timestamp. The identity's session holds the page and the authors, so the gateway answers from
+ *   them once one `/api/query_ts` proved them that recent (upstream/warm_read.ts);
+ * - `gateway new page`: `Cache-Control: no-cache` and a page the gateway never read (`first`
+ *   differs on every request, 101..1000; with 100 posts each answer is the same 100): the page is
+ *   a new subscription on the session's socket, executed by Convex, whose Transition also proves
+ *   the answer fresh; the authors were read before (the usual case: targets recur);
  * - `direct join`: `ConvexHttpClient.query("posts:recentWithAuthors", { count: 100 })`, the join
  *   written in the function (one `/api/query`).
  *
@@ -34,7 +39,8 @@ import {
 } from "./support/harness.ts";
 
 const APP_DIR = path.resolve(import.meta.dirname, "..", "test", "fixtures", "typed_app");
-const QUERY = "{ postsList(first: 100) { edges { node { title authorDoc { name } } } } }";
+const QUERY =
+  "query ($first: Int!) { postsList(first: $first) { edges { node { title authorDoc { name } } } } }";
 
 const api = {
   createAuthor: makeFunctionReference<"mutation", { name: string }, string>("authors:create"),
@@ -60,7 +66,7 @@ async function seed(client: ConvexHttpClient): Promise<void> {
   }
 }
 
-type Path = "gateway" | "gateway no-cache" | "direct join";
+type Path = "gateway" | "gateway no-cache" | "gateway new page" | "direct join";
 
 function check(what: Path, rows: readonly { author: { name: string } | null }[]): void {
   if (rows.length !== 100 || rows.some((row) => row.author === null))
@@ -68,23 +74,28 @@ function check(what: Path, rows: readonly { author: { name: string } | null }[])
 }
 
 function caller(gatewayUrl: string, client: ConvexHttpClient): Record<Path, () => Promise<void>> {
-  const viaGateway = (what: Path, headers: Record<string, string>) => async () => {
-    const response = await fetch(gatewayUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify({ query: QUERY }),
-    });
-    const body = (await response.json()) as {
-      data?: { postsList: { edges: { node: { authorDoc: { name: string } | null } }[] } };
+  let pages = 0;
+  const newPage = (): number => 101 + (pages++ % 900);
+  const viaGateway =
+    (what: Path, headers: Record<string, string>, first: () => number = () => 100) =>
+    async () => {
+      const response = await fetch(gatewayUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query: QUERY, variables: { first: first() } }),
+      });
+      const body = (await response.json()) as {
+        data?: { postsList: { edges: { node: { authorDoc: { name: string } | null } }[] } };
+      };
+      check(
+        what,
+        (body.data?.postsList.edges ?? []).map((edge) => ({ author: edge.node.authorDoc })),
+      );
     };
-    check(
-      what,
-      (body.data?.postsList.edges ?? []).map((edge) => ({ author: edge.node.authorDoc })),
-    );
-  };
   return {
     gateway: viaGateway("gateway", {}),
     "gateway no-cache": viaGateway("gateway no-cache", { "cache-control": "no-cache" }),
+    "gateway new page": viaGateway("gateway new page", { "cache-control": "no-cache" }, newPage),
     "direct join": async () => check("direct join", await client.query(api.join, { count: 100 })),
   };
 }

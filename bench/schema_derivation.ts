@@ -1,9 +1,12 @@
 /**
  * Schema derivation time, beside Convex's own code generator on the same app, in one run:
  *
- * - `derive`: what the gateway does on start and on every change in `dev`: `describeApp(dir)`
- *   (the engine's analysis of the bundled functions, and the TypeScript inference of every
- *   undeclared result in a worker thread, cache off) then `deriveSchema`;
+ * - `derive`: what the gateway does on start: `describeApp(dir)` (the engine's analysis of the
+ *   bundled functions, and the TypeScript inference of every undeclared result in a new worker
+ *   thread, cache off: a cold start) then `deriveSchema`;
+ * - `re-derive after an edit`: what `dev` does on every change: one function module edited, then
+ *   the same through the process's long-lived inference worker, which parses only that file
+ *   again (the checker still runs over every function);
  * - `derive (cached)`: the same with the inference cache warm (an unchanged app: a restart);
  * - `convex codegen`: `convex codegen --system-udfs --typecheck disable` (cli/convex_codegen.ts),
  *   which writes `_generated/` from the same folder without type-checking;
@@ -15,7 +18,9 @@
  * (support/generated_app.ts). Each is timed `--runs` times, interleaved; it prints medians and
  * the ratio derive / codegen. It asserts nothing about time.
  *
- *   node cli/run_ts.js bench/schema_derivation.ts [--runs 3] [--functions 200]
+ *   node cli/run_ts.js bench/schema_derivation.ts [--runs 3] [--functions 200] [--skip-typecheck]
+ *
+ * Exported: `runSchemaDerivation({ runs, functions, typecheck })`.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -43,10 +48,29 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-async function derive(dir: string, useCache: boolean): Promise<number> {
+type DeriveMode = "cold" | "edit" | "cached";
+
+/** A function module of `dir`'s app (the one an edit touches). */
+function someFunctionModule(dir: string): string {
+  const convexDir = path.join(dir, "convex");
+  const name = fs
+    .readdirSync(convexDir)
+    .filter((file) => file.endsWith(".ts") && file !== "schema.ts" && !file.endsWith(".d.ts"))
+    .sort()[0];
+  if (name === undefined) throw new Error(`no function module in ${convexDir}`);
+  return path.join(convexDir, name);
+}
+
+let edits = 0;
+
+async function derive(dir: string, mode: DeriveMode): Promise<number> {
+  if (mode === "edit") fs.appendFileSync(someFunctionModule(dir), `\n// edit ${edits++}\n`);
   let types = 0;
   const ms = await timed(async () => {
-    const app = await describeApp(dir, { useCache });
+    const app = await describeApp(dir, {
+      useCache: mode === "cached",
+      freshWorker: mode === "cold",
+    });
     if (app.inferenceError !== null) throw new Error(app.inferenceError);
     types = Object.keys(deriveSchema(app).schema.getTypeMap()).length;
   });
@@ -54,34 +78,46 @@ async function derive(dir: string, useCache: boolean): Promise<number> {
   return ms;
 }
 
-async function measure(label: string, dir: string, runs: number): Promise<string[]> {
+async function measure(
+  label: string,
+  dir: string,
+  options: { runs: number; typecheck: boolean },
+): Promise<string[]> {
   const samples = {
     derive: [] as number[],
+    edit: [] as number[],
     cached: [] as number[],
     codegen: [] as number[],
     typecheck: [] as number[],
   };
-  for (let run = 0; run < runs; run++) {
+  for (let run = 0; run < options.runs; run++) {
     samples.codegen.push(await timed(() => runConvexCodegen(dir)));
-    samples.typecheck.push(await timed(() => runConvexCodegen(dir, "enable")));
-    samples.derive.push(await derive(dir, false));
-    samples.cached.push(await derive(dir, true));
+    if (options.typecheck)
+      samples.typecheck.push(await timed(() => runConvexCodegen(dir, "enable")));
+    samples.derive.push(await derive(dir, "cold"));
+    samples.edit.push(await derive(dir, "edit"));
+    samples.cached.push(await derive(dir, "cached"));
   }
   const codegen = median(samples.codegen);
+  const typecheck = options.typecheck ? median(samples.typecheck) : Number.NaN;
   return [
     label,
     formatMs(median(samples.derive)),
+    formatMs(median(samples.edit)),
     formatMs(median(samples.cached)),
     formatMs(codegen),
-    formatMs(median(samples.typecheck)),
+    options.typecheck ? formatMs(typecheck) : "-",
     `${(median(samples.derive) / codegen).toFixed(2)}x`,
-    `${(median(samples.derive) / median(samples.typecheck)).toFixed(2)}x`,
+    `${(median(samples.edit) / codegen).toFixed(2)}x`,
+    options.typecheck ? `${(median(samples.derive) / typecheck).toFixed(2)}x` : "-",
   ];
 }
 
 export async function runSchemaDerivation(options: {
   runs: number;
   functions: number;
+  /** Also time `convex codegen --typecheck enable` (slow: the app's whole `tsc`). */
+  typecheck: boolean;
 }): Promise<void> {
   process.stdout.write(`schema derivation vs convex codegen: ${describeMachine()}\n`);
   await using example = tempDir("bench-derive-example-");
@@ -94,18 +130,20 @@ export async function runSchemaDerivation(options: {
   for (const dir of [example.path, generated.path])
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   const rows = [
-    await measure("example app", example.path, options.runs),
-    await measure(`generated app (${options.functions} functions)`, generated.path, options.runs),
+    await measure("example app", example.path, options),
+    await measure(`generated app (${options.functions} functions)`, generated.path, options),
   ];
   process.stdout.write(
     formatTable(
       [
         "app",
         "derive p50",
+        "re-derive after an edit p50",
         "derive (cached) p50",
         "codegen p50",
         "codegen + typecheck p50",
         "derive/codegen",
+        "re-derive/codegen",
         "derive/(codegen + typecheck)",
       ],
       rows,
@@ -115,12 +153,17 @@ export async function runSchemaDerivation(options: {
 
 if (isEntryPoint(import.meta.url)) {
   const { values } = parseArgs({
-    options: { runs: { type: "string" }, functions: { type: "string" } },
+    options: {
+      runs: { type: "string" },
+      functions: { type: "string" },
+      "skip-typecheck": { type: "boolean" },
+    },
   });
   const stop = startWatchdog(30 * 60_000, "schema_derivation");
   await runSchemaDerivation({
     runs: positiveCount("--runs", values.runs, 3),
     functions: positiveCount("--functions", values.functions, 200),
+    typecheck: values["skip-typecheck"] !== true,
   });
   stop();
 }

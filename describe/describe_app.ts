@@ -30,6 +30,12 @@ export interface DescribeOptions {
    * @default true
    */
   readonly useCache?: boolean;
+  /**
+   * Infer in a new worker (a cold start, as a new process has) instead of the process's
+   * long-lived one, which re-parses only the files changed since its last inference.
+   * @default false
+   */
+  readonly freshWorker?: boolean;
 }
 
 /** Merges inferred results into functions that declare none. */
@@ -63,9 +69,10 @@ export async function describeApp(
   const inference =
     options.inferReturns === false
       ? Promise.resolve(null)
-      : inferReturnsOffThread(dir, { useCache: options.useCache !== false }).catch(
-          (error: unknown) => error as Error,
-        );
+      : inferReturnsOffThread(dir, {
+          useCache: options.useCache !== false,
+          freshWorker: options.freshWorker === true,
+        }).catch((error: unknown) => error as Error);
   const app = await analyzeConvexApp(dir, options.env !== undefined ? { env: options.env } : {});
   const inferred = await inference;
   if (inferred === null) return { ...app, fallbacks: [], inferenceError: null };

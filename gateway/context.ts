@@ -21,6 +21,11 @@ export interface ConvexAccess {
     args: Record<string, unknown>,
     hints?: AccessHints,
   ): Promise<unknown>;
+  /**
+   * State a live operation keeps across its executions (the parts its pages were split into,
+   * see schema/page_split.ts); absent for an operation that runs once.
+   */
+  readonly liveState?: Map<string, unknown>;
 }
 
 /** What the gateway knows of a request before it runs (Yoga's context). */

@@ -102,10 +102,13 @@ export function executorPlugin(options: ExecutorOptions): Plugin {
       operation: () => (operation ??= operationKey(args)),
       requestId: context.requestId,
     };
+    let readUpstream = false;
     for (let attempt = 0; ; attempt++) {
-      const convex = upstream.access(request, attempt);
+      const convex = upstream.access(request, attempt, readUpstream);
       const result = await executeWith(args, { ...context, convex });
-      if (convex.finish(result) === "done") return result;
+      const finish = await convex.finish(result);
+      if (finish === "done") return result;
+      readUpstream = finish === "upstream";
     }
   };
 

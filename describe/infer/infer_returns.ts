@@ -7,7 +7,7 @@
 import path from "node:path";
 import ts from "typescript";
 import type { ValidatorJSON } from "convex/values";
-import { convexProgram } from "./program.ts";
+import { convexProgram, type SourceFileCache } from "./program.ts";
 import { TypeToValidator, type InferenceFallback } from "./to_validator.ts";
 
 /** What inference found, per function path (`dir/file:name`). */
@@ -70,9 +70,10 @@ function inferModule(
 export function inferReturns(
   dir: string,
   previous?: ts.Program,
+  cache?: SourceFileCache,
 ): InferredReturns & { program: ts.Program } {
   const convexDir = path.resolve(dir, "convex");
-  const program = convexProgram(convexDir, previous);
+  const program = convexProgram(convexDir, previous, cache);
   const checker = program.getTypeChecker();
   const into = {
     returns: {} as Record<string, ValidatorJSON>,

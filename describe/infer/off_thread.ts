@@ -1,6 +1,9 @@
 /**
  * Runs the inference in a worker thread: the checker takes seconds of CPU on a real app, and the
- * process that asks (the gateway in `dev`) keeps serving meanwhile.
+ * process that asks (the gateway in `dev`) keeps serving meanwhile. One worker per process serves
+ * every inference in turn and stays up for `WORKER_IDLE_MS` after the last, so `dev`'s
+ * re-derivation after an edit parses only the changed files (worker.js); it never keeps the
+ * process alive.
  */
 import { Worker } from "node:worker_threads";
 import type { InferredReturns } from "./infer_returns.ts";
@@ -9,7 +12,21 @@ import { inferenceKey, readCached, writeCached } from "./cache.ts";
 /** Longest an inference may take before it is abandoned (the worker is terminated). */
 export const INFERENCE_TIMEOUT_MS = 120_000;
 
-type WorkerAnswer = ({ ok: true } & InferredReturns) | { ok: false; message: string };
+/** How long the worker (and its parsed files, ~100 MB on a real app) outlives its last use. */
+const WORKER_IDLE_MS = 5 * 60_000;
+
+type WorkerAnswer = { id: number } & (
+  ({ ok: true } & InferredReturns) | { ok: false; message: string }
+);
+
+export interface OffThreadOptions {
+  /** @default 120_000 // ms */
+  readonly timeoutMs?: number;
+  /** Answer from the on-disk cache when `convex/` is unchanged. @default true */
+  readonly useCache?: boolean;
+  /** Start a new worker for this inference (a cold start, as a new process has). @default false */
+  readonly freshWorker?: boolean;
+}
 
 /**
  * Infers the result types of `DIR/convex` off the calling thread, or answers from the cache
@@ -19,40 +36,85 @@ type WorkerAnswer = ({ ok: true } & InferredReturns) | { ok: false; message: str
  */
 export async function inferReturnsOffThread(
   dir: string,
-  options: { timeoutMs?: number; useCache?: boolean } = {},
+  options: OffThreadOptions = {},
 ): Promise<InferredReturns> {
   const key = inferenceKey(dir);
   const cached = options.useCache === false ? null : readCached(key);
   if (cached !== null) return cached;
-  const result = await inferInWorker(dir, options.timeoutMs ?? INFERENCE_TIMEOUT_MS);
+  if (options.freshWorker === true) shared?.stop();
+  const worker = (shared ??= new InferenceWorker());
+  const result = await worker.infer(dir, options.timeoutMs ?? INFERENCE_TIMEOUT_MS);
   writeCached(key, result);
   return result;
 }
 
-function inferInWorker(dir: string, timeoutMs: number): Promise<InferredReturns> {
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { dir } });
-  return new Promise<InferredReturns>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`Type inference took longer than ${timeoutMs} ms`));
-      void worker.terminate();
-    }, timeoutMs);
-    timer.unref();
-    const settle = (): void => {
-      clearTimeout(timer);
-      void worker.terminate();
-    };
-    worker.once("message", (answer: WorkerAnswer) => {
-      settle();
-      if (answer.ok) resolve({ returns: answer.returns, fallbacks: answer.fallbacks });
-      else reject(new Error(`Type inference failed: ${answer.message}`));
+let shared: InferenceWorker | null = null;
+
+/** The process's inference worker; inferences run one at a time, in order. */
+class InferenceWorker {
+  private readonly worker = new Worker(new URL("./worker.js", import.meta.url));
+  private readonly pending = new Map<number, (answer: WorkerAnswer | Error) => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextId = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  constructor() {
+    this.worker.unref();
+    this.worker.on("message", (answer: WorkerAnswer | { ready: true }) => {
+      if ("id" in answer) this.pending.get(answer.id)?.(answer);
     });
-    worker.once("error", (error) => {
-      settle();
-      reject(new Error(`Type inference failed: ${error.message}`));
+    this.worker.once("error", (error) => this.fail(`Type inference failed: ${error.message}`));
+    this.worker.once("exit", (code) =>
+      this.fail(`Type inference stopped (worker exit code ${code})`),
+    );
+  }
+
+  infer(dir: string, timeoutMs: number): Promise<InferredReturns> {
+    const run = this.queue.then(() => this.request(dir, timeoutMs));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private request(dir: string, timeoutMs: number): Promise<InferredReturns> {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    // Keeps the process alive while it works (a CLI awaiting it has nothing else running).
+    this.worker.ref();
+    const id = this.nextId++;
+    return new Promise<InferredReturns>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`Type inference took longer than ${timeoutMs} ms`));
+        this.stop();
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(id, (answer) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        this.scheduleIdleStop();
+        if (answer instanceof Error) reject(answer);
+        else if (answer.ok) resolve({ returns: answer.returns, fallbacks: answer.fallbacks });
+        else reject(new Error(`Type inference failed: ${answer.message}`));
+      });
+      this.worker.postMessage({ id, dir });
     });
-    worker.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Type inference stopped (worker exit code ${code})`));
-    });
-  });
+  }
+
+  private scheduleIdleStop(): void {
+    if (this.pending.size > 0) return;
+    this.worker.unref();
+    this.idleTimer = setTimeout(() => this.stop(), WORKER_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  /** Ends the worker; inferences in progress fail. */
+  stop(): void {
+    if (shared === this) shared = null;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.fail("Type inference stopped");
+    void this.worker.terminate();
+  }
+
+  private fail(message: string): void {
+    if (shared === this) shared = null;
+    for (const settle of [...this.pending.values()]) settle(new Error(message));
+  }
 }

@@ -61,6 +61,8 @@ export class LiveOperation {
   private lastSent: string | null = null;
   private lastResult: ExecutionResult | null = null;
   private readonly sinks = new Set<(result: ExecutionResult) => void>();
+  /** Kept across executions (ConvexAccess.liveState). */
+  private readonly liveState = new Map<string, unknown>();
   /** Executions run (first run and reruns), for tests. */
   executions = 0;
   /** When the first upstream update not yet answered by a delivered result arrived (performance.now()). */
@@ -199,6 +201,7 @@ export class LiveOperation {
     let incomplete = false;
     let unavailable = false;
     const access: ConvexAccess = {
+      liveState: this.liveState,
       run: async (kind, path, args) => {
         if (kind !== "query") {
           throw new GraphQLError(

@@ -5,13 +5,15 @@
  * the page's element type.
  *
  * Cursors are Convex's own, opaque: Convex has one per page boundary, not one per document, so
- * the last edge's `cursor` is the page's `endCursor` (`continueCursor`) and the others are null;
+ * the last edge's `cursor` is the page's `endCursor` (`continueCursor`) and the others are null
+ * (a live page split in parts has one more at the end of each part, see page_split.ts);
  * `after: endCursor` loads the next page (what Apollo's `relayStylePagination()` does).
  *
  * As a subscription, a page stays live as `usePaginatedQuery`'s pages do: its Convex query
  * stays subscribed with the same arguments, and Convex's query journal keeps the page ending
  * where it first ended, so inserts and deletes grow or shrink the page and the next page (loaded
- * `after` its end cursor) neither misses nor repeats a document.
+ * `after` its end cursor) neither misses nor repeats a document. A page that grows past twice
+ * its `first` is split as `usePaginatedQuery` splits it (page_split.ts).
  */
 import {
   GraphQLBoolean,
@@ -26,6 +28,7 @@ import {
 } from "graphql";
 import type { ValidatorJSON } from "convex/values";
 import { ERROR_CODES } from "../errors.ts";
+import { asPageResult } from "./page_split.ts";
 import { JsonScalar } from "./scalars.ts";
 import { stripNull, type ObjectValidator } from "./table_documents.ts";
 import type { TypeNames } from "./type_names.ts";
@@ -125,39 +128,33 @@ export function paginationOpts(
   return { numItems: first, cursor: typeof after === "string" ? after : null };
 }
 
-interface PaginationResult {
-  page: unknown[];
-  isDone: boolean;
-  continueCursor: string;
-}
-
-function isPaginationResult(value: unknown): value is PaginationResult {
-  const result = value as Partial<PaginationResult> | null;
-  return (
-    typeof result === "object" &&
-    result !== null &&
-    Array.isArray(result.page) &&
-    typeof result.isDone === "boolean" &&
-    typeof result.continueCursor === "string"
-  );
-}
-
-/** A Convex page as a Relay connection. */
-export function toConnection(result: unknown, after: string | null, path: string): unknown {
-  if (!isPaginationResult(result)) {
+/**
+ * A Convex page as a Relay connection: `parts` are the page's parts in order (one unless a live
+ * page was split, see page_split.ts); the last edge of each part carries its end cursor.
+ */
+export function toConnection(
+  parts: readonly unknown[],
+  after: string | null,
+  path: string,
+): unknown {
+  const pages = parts.map(asPageResult);
+  const last = pages.at(-1);
+  if (last === undefined || last === null || pages.includes(null)) {
     throw new GraphQLError(`${path} did not return a page ({ page, isDone, continueCursor }).`);
   }
-  const last = result.page.length - 1;
-  return {
-    edges: result.page.map((node, index) => ({
+  const edges = pages.flatMap((result) =>
+    (result?.page ?? []).map((node, index, page) => ({
       node,
-      cursor: index === last ? result.continueCursor : null,
+      cursor: index === page.length - 1 ? (result?.continueCursor ?? null) : null,
     })),
+  );
+  return {
+    edges,
     pageInfo: {
-      hasNextPage: !result.isDone,
+      hasNextPage: !last.isDone,
       hasPreviousPage: after !== null,
       startCursor: after,
-      endCursor: result.continueCursor,
+      endCursor: last.continueCursor,
     },
   };
 }

@@ -19,6 +19,7 @@ import type { RelationBinding } from "./directives.ts";
 import { toConvexArgs } from "./convert.ts";
 import { argsBesidePagination, paginationOpts, toConnection } from "./connection.ts";
 import { loadQuery } from "./operation_loader.ts";
+import { readPage } from "./page_split.ts";
 import type { ObjectValidator } from "./table_documents.ts";
 
 /** Marks fields that read Convex (an operation reaching one makes more than one read). */
@@ -43,9 +44,13 @@ function connectionResolver(fn: FunctionInfo, rest: ObjectValidator): Resolver {
   return async (_root, graphqlArgs: Record<string, unknown>, context) => {
     const { first, after, ...others } = graphqlArgs;
     const options = paginationOpts(first, after);
-    const convexArgs = { ...toConvexArgs(rest, others), paginationOpts: options };
-    const result = await context.convex.run("query", fn.path, convexArgs);
-    return toConnection(result, options.cursor, fn.path);
+    const parts = await readPage(context.convex, {
+      path: fn.path,
+      args: toConvexArgs(rest, others),
+      numItems: options.numItems,
+      cursor: options.cursor,
+    });
+    return toConnection(parts, options.cursor, fn.path);
   };
 }
 
@@ -84,7 +89,7 @@ export function relationResolver(
     if (rest === null) return loadQuery(context, fn.path, { ...others(args), [binding.arg]: id });
     const options = paginationOpts(args["first"], args["after"]);
     const convexArgs = { ...others(args), [binding.arg]: id, paginationOpts: options };
-    return toConnection(await loadQuery(context, fn.path, convexArgs), options.cursor, fn.path);
+    return toConnection([await loadQuery(context, fn.path, convexArgs)], options.cursor, fn.path);
   };
   return (parent, args: Record<string, unknown>, context) => {
     const value = parent[binding.id];

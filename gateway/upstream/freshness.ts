@@ -12,6 +12,14 @@
  *   connection, found exactly what the session holds, and no Transition came since (`vouched`).
  *   The backend pushes to a connection only when one of its results changes, so after another
  *   identity's write a session may stay behind the watermark with results that are current.
+ *
+ * A read at the backend's latest timestamp (`Cache-Control: no-cache`) needs more than the
+ * watermark: writes made elsewhere count too. A consistent state of the session may answer it
+ * (`freshEnough`) when
+ * - the operation opened a subscription whose first result came on this connection: the backend
+ *   computed that Transition after it saw the subscription, so at its latest timestamp then or
+ *   later, and every later state on the connection is later still; or
+ * - the state is at or after the backend's latest timestamp read once the operation had started.
  */
 
 /** What the rule reads of a session. */
@@ -80,4 +88,22 @@ export function vouchFor(mark: ReadMark, view: SyncView, sameAsHeld: boolean): V
   if (!sameAsHeld || view.transitions !== mark.transitions) return null;
   if (view.connection !== mark.connection) return null;
   return { watermark: mark.watermark, connection: mark.connection };
+}
+
+/** What a read at the backend's latest timestamp has learnt so far (kept across its attempts). */
+export interface FreshProof {
+  /** The connection on which a subscription the operation opened got its first result. */
+  openedOn: number | null;
+}
+
+/**
+ * True when the state `view` shows may answer a read at the backend's latest timestamp:
+ * `latestTs` is that timestamp, read after the operation started (null: not read).
+ */
+export function freshEnough(view: SyncView, proof: FreshProof, latestTs: bigint | null): boolean {
+  if (!view.ready || view.syncedTs === null || view.syncedConnection !== view.connection) {
+    return false;
+  }
+  if (proof.openedOn === view.connection) return true;
+  return latestTs !== null && view.syncedTs >= latestTs;
 }

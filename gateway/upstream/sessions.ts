@@ -14,6 +14,7 @@ import { httpConvexAccess, type HttpAccessHost, type ReadLog } from "./http_acce
 import { refusedError, UpstreamSession } from "./session.ts";
 import type { UpstreamListener, UpstreamSubscription } from "./shared_queries.ts";
 import { WarmQueries } from "./warm_queries.ts";
+import type { FreshProof } from "./freshness.ts";
 import { warmReadAccess, type OperationAccess } from "./warm_read.ts";
 import { WriteWatermark } from "./write_watermark.ts";
 
@@ -49,6 +50,15 @@ export interface OperationRequest {
 
 /** Reruns of an inconsistent warm read before it reads upstream instead. */
 const MAX_WARM_ATTEMPTS = 3;
+
+/** What each fresh operation's attempts proved (keyed on the operation's request). */
+const freshProofs = new WeakMap<OperationRequest, FreshProof>();
+
+function freshProof(request: OperationRequest): FreshProof {
+  let proof = freshProofs.get(request);
+  if (proof === undefined) freshProofs.set(request, (proof = { openedOn: null }));
+  return proof;
+}
 
 export class UpstreamSessions {
   private readonly sessions = new Map<string, UpstreamSession>();
@@ -100,15 +110,19 @@ export class UpstreamSessions {
     return session !== undefined && session.connection.ready ? session : null;
   }
 
-  /** The access one non-live operation reads and writes through (see the file comment). */
-  access(request: OperationRequest, attempt = 0): OperationAccess {
+  /**
+   * The access one non-live operation reads and writes through (see the file comment);
+   * `upstream`: its last attempt asked to read upstream (warm_read.ts `Finish`).
+   */
+  access(request: OperationRequest, attempt = 0, upstream = false): OperationAccess {
     // Built on first use: a warm read never calls it (no per-read HTTP access on the hot path).
     let made: ConvexAccess | null = null;
     const writes: ConvexAccess = {
       run: (kind, path, args, hints) =>
         (made ??= this.httpAccess(request)).run(kind, path, args, hints),
     };
-    if (!request.query || request.fresh || request.warmMs === 0) return once(writes);
+    if (!request.query || upstream || request.warmMs === 0) return once(writes);
+    if (request.fresh) return this.freshAccess(request, attempt, writes);
     const session = this.ready(request.token);
     if (session !== null && attempt < MAX_WARM_ATTEMPTS && session.canRead(request.operation)) {
       return warmReadAccess(session, { timeoutMs: this.timeoutMs, warmMs: request.warmMs, writes });
@@ -125,6 +139,28 @@ export class UpstreamSessions {
         return "done";
       },
     };
+  }
+
+  /**
+   * A read at the backend's latest timestamp: through the identity's ready session when the state
+   * it reads proves that recent (warm_read.ts), else over HTTP.
+   */
+  private freshAccess(
+    request: OperationRequest,
+    attempt: number,
+    writes: ConvexAccess,
+  ): OperationAccess {
+    const session = this.ready(request.token);
+    const latestTimestamp = this.options.latestTimestamp;
+    if (session === null || latestTimestamp === undefined || attempt >= MAX_WARM_ATTEMPTS) {
+      return once(writes);
+    }
+    return warmReadAccess(session, {
+      timeoutMs: this.timeoutMs,
+      warmMs: request.warmMs,
+      writes,
+      fresh: { proof: freshProof(request), latestTimestamp },
+    });
   }
 
   private httpAccess(request: OperationRequest, log?: ReadLog): ConvexAccess {

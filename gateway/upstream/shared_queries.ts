@@ -23,8 +23,16 @@ export type UpstreamListener = (update: UpstreamUpdate) => void;
 export interface UpstreamSubscription {
   /** The result held now, if any (the listener gets it again, asynchronously). */
   readonly latest: UpstreamUpdate | null;
+  /** The result held now (changes with each Transition that brings a new one). */
+  readonly current: () => UpstreamUpdate | null;
   /** Stops reading. */
   readonly release: () => void;
+  /**
+   * This reader opened the upstream subscription, of which the client held no result: its first
+   * result comes in a Transition the backend computed after it saw the subscription, at its
+   * latest timestamp then.
+   */
+  readonly opened: boolean;
 }
 
 /** One upstream subscription per (function, arguments) of an identity. */
@@ -103,7 +111,8 @@ export class SharedQueries {
     warmMs: number,
   ): UpstreamSubscription {
     const key = subscriptionKey(path, args);
-    const query = this.queries.get(key) ?? this.open(key, path, args);
+    const existing = this.queries.get(key);
+    const query = existing ?? this.open(key, path, args);
     this.warm.release(query);
     query.listeners.add(listener);
     const latest = query.latest;
@@ -123,7 +132,9 @@ export class SharedQueries {
       if (warmFor > 0) this.warm.keep(query, warmFor);
       else query.end();
     };
-    return { latest, release };
+    // Opened, and the client held no result for it: its first one comes in a Transition.
+    const opened = existing === undefined && !this.untrusted.has(query);
+    return { latest, current: () => query.latest, release, opened };
   }
 
   private open(key: string, path: string, args: Record<string, Value>): SharedQuery {

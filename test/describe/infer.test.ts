@@ -107,6 +107,33 @@ it("infers through a type error elsewhere in the app", async () => {
   });
 });
 
+it("infers again after edits in its long-lived worker exactly as a new worker does", async () => {
+  await using app = tempDir("convex-graphql-infer-");
+  fs.cpSync(path.join(TYPED_APP_DIR, "convex"), path.join(app.path, "convex"), { recursive: true });
+  const before = await inferReturnsOffThread(app.path, { useCache: false, freshWorker: true });
+  expect(JSON.stringify(before.returns["authors:get"])).not.toContain("nickname");
+  // The schema gains a field (authors.ts, unchanged and not parsed again, returns it now) and a
+  // module gains a function.
+  const schemaFile = path.join(app.path, "convex", "schema.ts");
+  const schema = fs.readFileSync(schemaFile, "utf8");
+  fs.writeFileSync(
+    schemaFile,
+    schema.replace("authors: defineTable({", "authors: defineTable({ nickname: v.string(),"),
+  );
+  fs.appendFileSync(
+    path.join(app.path, "convex", "tags.ts"),
+    "\nexport const answer = query({ args: {}, handler: () => ({ answer: 42 }) });\n",
+  );
+  const again = await inferReturnsOffThread(app.path, { useCache: false });
+  expect(JSON.stringify(again.returns["authors:get"])).toContain("nickname");
+  expect(again.returns["tags:answer"]).toEqual({
+    type: "object",
+    value: { answer: { fieldType: { type: "number" }, optional: false } },
+  });
+  const fresh = await inferReturnsOffThread(app.path, { useCache: false, freshWorker: true });
+  expect(again).toEqual(fresh);
+}, 180_000); // three inferences, two of them cold
+
 it("re-derives in dev without blocking the event loop (the previous schema serves meanwhile)", async () => {
   await using app = tempDir("convex-graphql-infer-");
   fs.cpSync(path.join(TYPED_APP_DIR, "convex"), path.join(app.path, "convex"), { recursive: true });

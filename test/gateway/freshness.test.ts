@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   canRead,
+  freshEnough,
   readMark,
   vouchFor,
   type SyncView,
@@ -71,5 +72,30 @@ describe("the freshness rule", () => {
     expect(readMark({ ...synced, holdsQueries: false }, 20n)).toBeNull();
     expect(readMark(synced, null)).toBeNull();
     expect(readMark({ ...synced, ready: false }, 20n)).toBeNull();
+  });
+});
+
+describe("a read at the backend's latest timestamp (Cache-Control: no-cache)", () => {
+  const unproven = { openedOn: null };
+
+  it("takes the session's state when that state is at or after the latest timestamp read", () => {
+    // Nothing proven by the run itself: the latest timestamp (read after it started) decides.
+    expect(freshEnough(synced, unproven, null)).toBe(false);
+    expect(freshEnough(synced, unproven, 10n)).toBe(true);
+    // A commit at 11 the session was not told about (it reads none of its data): upstream.
+    expect(freshEnough(synced, unproven, 11n)).toBe(false);
+  });
+
+  it("needs no timestamp when the run opened a subscription answered on this connection", () => {
+    // That Transition was computed after the backend saw the subscription: at its latest then.
+    expect(freshEnough(synced, { openedOn: 1 }, null)).toBe(true);
+    // ... but not one answered before a reconnect, nor a session that is not ready.
+    expect(freshEnough({ ...synced, connection: 2 }, { openedOn: 1 }, null)).toBe(false);
+    expect(freshEnough({ ...synced, ready: false }, { openedOn: 1 }, 0n)).toBe(false);
+  });
+
+  it("never takes a state synced on an earlier connection", () => {
+    const reconnected = { ...synced, connection: 2 };
+    expect(freshEnough(reconnected, { openedOn: 2 }, 0n)).toBe(false);
   });
 });

@@ -4,7 +4,9 @@
  *   result to subscribers of the post list;
  * - a loaded page of a connection stays live as `usePaginatedQuery`'s pages do: an insert into
  *   page 1 grows page 1 (page 2, loaded after page 1's end cursor, neither gains nor loses a
- *   post), and a delete shrinks only the page that held the post.
+ *   post), and a delete shrinks only the page that held the post;
+ * - a page that grows past twice its `first` is split as `usePaginatedQuery` splits it: its
+ *   posts stay the same, in order, but each Convex query behind it stays at most 2x `first`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
@@ -110,5 +112,56 @@ describe("a live connection", () => {
     ]);
     // Page 2 saw no change from page 1's insert and delete.
     expect(page2.pending).toBe(0);
+  });
+
+  it("splits a page that grew past twice its size, keeping every post in order", async () => {
+    const query = PAGE.replace("first: 3", "first: 2");
+    using page1 = record(socket, { query, variables: { after: null } });
+    const first = await page1.next("page 1");
+    const loaded = titles(first, "postsList");
+    expect(loaded).toHaveLength(2);
+    const endCursor = (first.data?.["postsList"] as PostConnection).pageInfo.endCursor;
+    using page2 = record(socket, { query, variables: { after: endCursor } });
+    const page2Titles = titles(await page2.next("page 2"), "postsList");
+
+    // Seven new posts, each the newest: all land in page 1 (as in a chat, where the newest page
+    // keeps growing). Past 4 posts (2 x first) its Convex query is split in two, and so on.
+    const added: string[] = [];
+    let latest = first;
+    for (let i = 0; i < 7; i++) {
+      const title = `split ${i}`;
+      await client.mutation(typedApi.createPost, {
+        title,
+        body: "x",
+        author: seeded.authors[0] ?? "",
+        tags: [],
+      });
+      added.unshift(title);
+      do latest = await page1.next(`page 1 with ${title}`);
+      while (!titles(latest, "postsList").includes(title));
+      // Every result shows the whole page, in order, nothing twice: a split is shown only once
+      // both halves have results.
+      expect(titles(latest, "postsList")).toEqual([...added, ...loaded]);
+    }
+    const connection = latest.data?.["postsList"] as PostConnection;
+    expect(connection.pageInfo.endCursor).toBe(endCursor);
+    // Each Convex query behind the page ends at an edge with a cursor: no part holds more than
+    // 2 x first posts, and the last part still ends at the page's end.
+    const partSizes: number[] = [];
+    let size = 0;
+    for (const edge of connection.edges) {
+      size++;
+      if (edge.cursor !== null) {
+        partSizes.push(size);
+        size = 0;
+      }
+    }
+    expect(size).toBe(0);
+    expect(partSizes.length).toBeGreaterThan(1);
+    expect(Math.max(...partSizes)).toBeLessThanOrEqual(4);
+    expect(connection.edges.at(-1)?.cursor).toBe(endCursor);
+    // Page 2 neither gained nor lost a post.
+    expect(page2.pending).toBe(0);
+    expect(page2Titles).toHaveLength(2);
   });
 });

@@ -519,22 +519,54 @@ describe("freshness", () => {
 });
 
 describe("Cache-Control: no-cache", () => {
-  it("reads upstream even when the query is warm", async () => {
+  const fresh = { "cache-control": "no-cache" };
+
+  it("answers a warm query once the backend's latest timestamp proves it current", async () => {
     await using gateway = await ownGateway();
     const name = "no-cache";
     await warm(gateway, null, () => readCounter(gateway, name));
     expect(gateway.upstream.warmCount).toBe(1);
-
-    let executions = queryExecutions();
-    expect(await readCounter(gateway, name)).toBe(0);
-    expect(queryExecutions()).toBe(executions);
-
+    // Nothing changed since the session synced: one /api/query_ts, no execution.
     for (let i = 0; i < 3; i++) {
-      executions = queryExecutions();
-      const fresh = await data(gateway.url, COUNTER, { name }, { "cache-control": "no-cache" });
-      expect(fresh).toEqual({ countersGet: 0 });
-      expect(queryExecutions() - executions).toBe(1);
+      const executions = queryExecutions();
+      expect(await data(gateway.url, COUNTER, { name }, fresh)).toEqual({ countersGet: 0 });
+      expect(queryExecutions() - executions).toBe(0);
     }
+  });
+
+  it("sees a write made elsewhere at once, pushed or not", async () => {
+    await using gateway = await ownGateway();
+    const name = "no-cache-elsewhere";
+    await warm(gateway, null, () => readCounter(gateway, name));
+    const direct = convexHttp(backend.url);
+    for (let i = 1; i <= 5; i++) {
+      // Straight to the backend: the gateway learns of it only through its session's push.
+      await direct.mutation(api.counters.increment, { name });
+      expect(await data(gateway.url, COUNTER, { name }, fresh)).toEqual({ countersGet: i });
+    }
+  });
+
+  it("reads upstream when the session is behind the backend's latest timestamp", async () => {
+    await using gateway = await ownGateway();
+    const name = "no-cache-behind";
+    await warm(gateway, null, () => readCounter(gateway, name));
+    // A write the session does not read: the backend pushes nothing, the session stays behind.
+    await convexHttp(backend.url).mutation(api.counters.increment, { name: "no-cache-unrelated" });
+    const executions = queryExecutions();
+    expect(await data(gateway.url, COUNTER, { name }, fresh)).toEqual({ countersGet: 0 });
+    expect(queryExecutions() - executions).toBe(1);
+  });
+
+  it("reads a query the session does not hold through it: its Transition proves it fresh", async () => {
+    await using gateway = await ownGateway();
+    await warm(gateway, null, () => readCounter(gateway, "no-cache-opener"));
+    const warmBefore = gateway.upstream.warmCount;
+    const executions = queryExecutions();
+    const name = "no-cache-new";
+    expect(await data(gateway.url, COUNTER, { name }, fresh)).toEqual({ countersGet: 0 });
+    // One execution, as a subscription of the session (kept warm after), not over HTTP.
+    expect(queryExecutions() - executions).toBe(1);
+    expect(gateway.upstream.warmCount).toBe(warmBefore + 1);
   });
 });
 
