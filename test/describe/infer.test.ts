@@ -5,11 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import { describeApp, withInferredReturns } from "../../describe/index.ts";
 import { inferReturnsOffThread } from "../../describe/infer/off_thread.ts";
-import { deriveSchema } from "../../gateway/index.ts";
+import { deriveSchema, printContract } from "../../gateway/index.ts";
 import { appSchemaOfDir } from "../../cli/app_description.ts";
 import { REPO_ROOT, tempDir } from "../utils/backend.ts";
 import { TYPED_APP_DIR } from "../gateway/support/typed_app.ts";
@@ -19,9 +18,7 @@ describe("the typed fixture app (no returns validators)", () => {
     const app = await describeApp(TYPED_APP_DIR);
     expect(app.inferenceError).toBeNull();
     const { schema, relationAmbiguities } = deriveSchema(app);
-    await expect(`${printSchema(schema)}\n`).toMatchFileSnapshot(
-      "./__snapshots__/typed_app.graphql",
-    );
+    await expect(printContract(schema)).toMatchFileSnapshot("./__snapshots__/typed_app.graphql");
     expect(relationAmbiguities).toEqual([
       { table: "authors", paths: ["authors:byId", "authors:get"] },
     ]);
