@@ -64,8 +64,8 @@ function printTable(report: Report, result: FanoutResult): void {
     ]),
   );
   report.line(
-    "(ms; origin = gateway: the mutation's acknowledgement, raw/yoga: the publish; send = the " +
-      "mutation sent / the publish requested; first/last = the first/last subscriber to have the " +
+    "(ms; origin = gateway: the mutation's acknowledgement, raw/yoga: the publish request; " +
+      "send = the mutation sent / the publish requested; first/last = the first/last subscriber to have the " +
       "value (or a newer one); load avg = 1-minute load average at the server's start; values " +
       "all/some/none = measured values that reached every / some / no subscriber as such (a live " +
       "query skips a value when a newer one is already there); CPU/message (per value received " +

@@ -24,6 +24,9 @@ export interface RawBroadcast {
   close(): Promise<void>;
 }
 
+/** The frames are text, as graphql-ws sends them (a Buffer would go as a binary frame). */
+const SEND_AS_TEXT = { binary: false } as const;
+
 function payloadOf(value: number): string {
   return JSON.stringify({ data: { countersGet: value } });
 }
@@ -93,7 +96,7 @@ export async function startRawBroadcast(): Promise<RawBroadcast> {
           frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
           frames.set(id, frame);
         }
-        socket.send(frame);
+        socket.send(frame, SEND_AS_TEXT);
       }
       if (streams.size === 0) return;
       const event = Buffer.from(`event: next\ndata: ${payload}\n\n`);

@@ -46,6 +46,17 @@ export interface LiveObserver {
 
 const NO_OBSERVER: LiveObserver = { execution: () => {}, fanout: () => {} };
 
+/** The JSON text of each delivered result that has no errors (see `serializedResult`). */
+const serializedResults = new WeakMap<ExecutionResult, string>();
+
+/**
+ * The JSON text of a result a live operation delivered, made once for all its subscribers;
+ * undefined for a result with errors (the transport's own error handling must see those).
+ */
+export function serializedResult(result: ExecutionResult): string | undefined {
+  return serializedResults.get(result);
+}
+
 /** Seconds since `start` (a `performance.now()` reading). */
 function secondsSince(start: number): number {
   return (performance.now() - start) / 1_000;
@@ -262,6 +273,7 @@ export class LiveOperation {
       // (Not with errors: Yoga strips their internal extensions as it serialises them.)
       if (result.errors === undefined) {
         Object.defineProperty(result, "stringify", { value: () => serialized, enumerable: false });
+        serializedResults.set(result, serialized);
       }
       this.lastResult = result;
       this.deliver(result, since);
