@@ -186,7 +186,7 @@ export async function startSubscriberFleet(processes = 1): Promise<SubscriberFle
         children.map(async ({ child }, i) => {
           // The first `count % processes` children take one more.
           const share = Math.floor(count / processes) + (i < count % processes ? 1 : 0);
-          const connected = child.next("connected", Math.max(60_000, share * 20));
+          const connected = child.next("connected", Math.max(60_000, share * 60));
           child.send({ type: "connect", url, count: share, query, batch, transport });
           await connected;
         }),

@@ -1,18 +1,21 @@
 /**
- * The fast path of live results over graphql-ws (gateway/ws_next_frames.ts): a live operation's
- * result is serialised once and written to each subscriber's socket as a ready `next` frame.
- * Told as a story over raw sockets, beside the real graphql-ws client:
+ * The fast path of live results (gateway/ws_next_frames.ts, gateway/sse_events.ts): a live
+ * operation's result is serialised once and written to each subscriber's socket as a ready
+ * graphql-ws `next` frame or SSE event. Told as a story over raw sockets and SSE streams, beside
+ * the real graphql-ws client:
  * 1. two raw sockets subscribe with the same id, a graphql-ws client with its own; each gets the
  *    current result, then every change, as text frames whose bytes are exactly what graphql-ws
  *    would send (`{"id":ID,"type":"next","payload":RESULT}`), and the updates went the fast path;
  * 2. a subscription the client completed gets nothing more, and its id can be used again at once:
  *    the new subscription gets the current result, then each change exactly once.
+ * 3. SSE streams get Yoga's `next` events, by the fast path too.
  * (Results with errors keep going through the stream, where Yoga masks them: error_codes.test.ts.)
  */
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { data, record, useSharedServers, wsClient, wsUrl } from "./support/gateway.ts";
 import { dishes, PLACE_ORDER, WATCH_TABLE } from "./support/example_app.ts";
+import { SseStream } from "./support/sse.ts";
 import { eventually, STEP_MS, within } from "../utils/waits.ts";
 
 const servers = useSharedServers({ expectReleasedAfterEach: true });
@@ -123,5 +126,29 @@ describe("live results over graphql-ws, serialised once", () => {
       ["soup", "salad"],
       ["soup", "salad", "bread"],
     ]);
+  });
+
+  it("sends Yoga's SSE events to every stream, by the fast path", async () => {
+    const table = 303;
+    await placeOrder("soup", table);
+    const body = { query: WATCH_TABLE, variables: { table } };
+    await using first = await SseStream.open(servers.gateway.url, body);
+    await using second = await SseStream.open(servers.gateway.url, body);
+    await using client = wsClient(servers.gateway.url);
+    using watch = record(client, body);
+    await watch.next("the client's current result");
+    for (const stream of [first, second]) await stream.nextResult("the current result");
+    const directBefore = servers.gateway.live.directDeliveries;
+
+    for (const dish of ["salad", "bread"]) {
+      await placeOrder(dish, table);
+      const result = await watch.next(`the client's result after ${dish}`);
+      for (const stream of [first, second]) {
+        const message = await stream.next(`the SSE event after ${dish}`);
+        expect(message).toEqual({ event: "next", data: JSON.stringify(result) });
+      }
+    }
+    // Two changes x (two streams and the graphql-ws client).
+    expect(servers.gateway.live.directDeliveries - directBefore).toBe(6);
   });
 });
