@@ -9,6 +9,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { startGateway, type Gateway } from "../../gateway/index.ts";
 import { appSchemaOfDir } from "../../cli/app_description.ts";
 import { runChild, sendToParent } from "./gateway_child.ts";
+import { startWindowProfile, stopWindowProfile } from "./window_profile.ts";
 import { startPlainYoga, type PlainYoga } from "./gateway_plain_yoga.ts";
 import { startRawBroadcast, type RawBroadcast } from "./gateway_raw_broadcast.ts";
 import {
@@ -116,7 +117,15 @@ runChild(async () => {
     const message = raw as ServerRequest;
     switch (message.type) {
       case "stats":
-        void stats(served, message.gc).then((snapshot) => send({ type: "stats", stats: snapshot }));
+        // BENCH_WINDOW_PROF: a profile from the last stats after a GC to the next one without
+        // (in fanout.ts: the measured updates).
+        void stats(served, message.gc)
+          .then(async (snapshot) => {
+            if (message.gc) await startWindowProfile();
+            else await stopWindowProfile(served.kind);
+            return snapshot;
+          })
+          .then((snapshot) => send({ type: "stats", stats: snapshot }));
         return;
       case "publish": {
         const target = publisher(served);
