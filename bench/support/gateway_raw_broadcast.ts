@@ -9,6 +9,11 @@
  *   (every benchmark subscriber uses the same id) and sent as the same Buffer to every socket.
  * - SSE (any other request on `/graphql`): a `text/event-stream` response that starts with `:`
  *   (as Yoga's does), then `event: next\ndata: {"data":{"countersGet":N}}\n\n` per update.
+ *
+ * Like a live query, it sends the latest value, not every one: publishes that arrive while a
+ * broadcast runs (the server is saturated) are coalesced into one broadcast of the newest value,
+ * after the current one. Without that, a saturated baseline would queue every value and its
+ * latency would grow without bound, while the gateway skips stale values.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +24,7 @@ export interface RawBroadcast {
   readonly url: string;
   /** Open WebSocket connections plus open SSE streams. */
   readonly connections: number;
-  /** Writes `value` to every subscriber, synchronously. */
+  /** Writes `value` to every subscriber, soon (coalesced with any newer value meanwhile). */
   publish(value: number): void;
   close(): Promise<void>;
 }
@@ -77,6 +82,24 @@ export async function startRawBroadcast(): Promise<RawBroadcast> {
     res.on("close", () => streams.delete(res));
   });
   const { wss, ids } = serveWs(server);
+  /** One loop of writes: the value's frame (or event), encoded once, to every subscriber. */
+  const broadcast = (value: number): void => {
+    const payload = payloadOf(value);
+    const frames = new Map<string, Buffer>();
+    for (const [socket, id] of ids) {
+      let frame = frames.get(id);
+      if (frame === undefined) {
+        frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
+        frames.set(id, frame);
+      }
+      socket.send(frame, SEND_AS_TEXT);
+    }
+    if (streams.size === 0) return;
+    const event = Buffer.from(`event: next\ndata: ${payload}\n\n`);
+    for (const res of streams) res.write(event);
+  };
+  let latest = 0;
+  let scheduled = false;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -88,19 +111,13 @@ export async function startRawBroadcast(): Promise<RawBroadcast> {
       return wss.clients.size + streams.size;
     },
     publish(value) {
-      const payload = payloadOf(value);
-      const frames = new Map<string, Buffer>();
-      for (const [socket, id] of ids) {
-        let frame = frames.get(id);
-        if (frame === undefined) {
-          frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
-          frames.set(id, frame);
-        }
-        socket.send(frame, SEND_AS_TEXT);
-      }
-      if (streams.size === 0) return;
-      const event = Buffer.from(`event: next\ndata: ${payload}\n\n`);
-      for (const res of streams) res.write(event);
+      latest = value;
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        broadcast(latest);
+      });
     },
     async close() {
       for (const client of wss.clients) client.terminate();
