@@ -76,6 +76,8 @@ export class LiveOperation {
   executions = 0;
   /** When the first upstream update not yet answered by a delivered result arrived (performance.now()). */
   private updatedAt: number | null = null;
+  /** Where the next fan-out starts in the sinks (see `deliver`). */
+  private fanoutStart = 0;
 
   /**
    * @param firstResultTimeoutMs how long an execution waits for a query's first result before
@@ -128,20 +130,31 @@ export class LiveOperation {
   /**
    * Hands `result` to every sink, yielding to the event loop between batches so a fan-out to
    * thousands of subscribers does not stall everything else (HTTP, pings, upstream messages).
+   *
+   * A newer result takes over a fan-out that is still running, from where it stopped: the sinks
+   * not yet served have waited longest, and starting over from the first would starve the last
+   * ones for as long as results keep coming faster than one whole fan-out.
    */
   private deliver(result: ExecutionResult, since: number): void {
     const sinks = [...this.sinks];
-    const sendBatch = (from: number): void => {
-      if (this.state === "disposed" || this.lastResult !== result) return; // a newer result takes over
-      const to = Math.min(from + FANOUT_BATCH, sinks.length);
-      for (let i = from; i < to; i++) {
-        const sink = sinks[i];
+    const count = sinks.length;
+    const start = count === 0 ? 0 : this.fanoutStart % count;
+    let served = 0;
+    const sendBatch = (): void => {
+      if (this.state === "disposed") return;
+      if (this.lastResult !== result) {
+        this.fanoutStart = start + served; // the newer result's fan-out carries on from here
+        return;
+      }
+      const to = Math.min(served + FANOUT_BATCH, count);
+      for (; served < to; served++) {
+        const sink = sinks[(start + served) % count];
         if (sink !== undefined && this.sinks.has(sink)) sink(result);
       }
-      if (to < sinks.length) setImmediate(() => sendBatch(to));
-      else this.observer.fanout(secondsSince(since), sinks.length);
+      if (served < count) setImmediate(sendBatch);
+      else this.observer.fanout(secondsSince(since), count);
     };
-    sendBatch(0);
+    sendBatch();
   }
 
   private dependency(path: string, args: Record<string, Value>): Dependency {
