@@ -77,7 +77,7 @@ export class LiveOperation {
   /** When the first upstream update not yet answered by a delivered result arrived (performance.now()). */
   private updatedAt: number | null = null;
   /** Where the next fan-out starts in the sinks (see `deliver`). */
-  private fanoutStart = 0;
+  private fanoutNext = 0;
 
   /**
    * @param firstResultTimeoutMs how long an execution waits for a query's first result before
@@ -138,19 +138,17 @@ export class LiveOperation {
   private deliver(result: ExecutionResult, since: number): void {
     const sinks = [...this.sinks];
     const count = sinks.length;
-    const start = count === 0 ? 0 : this.fanoutStart % count;
+    const start = count === 0 ? 0 : this.fanoutNext % count;
     let served = 0;
     const sendBatch = (): void => {
-      if (this.state === "disposed") return;
-      if (this.lastResult !== result) {
-        this.fanoutStart = start + served; // the newer result's fan-out carries on from here
-        return;
-      }
+      if (this.state === "disposed" || this.lastResult !== result) return; // a newer one took over
       const to = Math.min(served + FANOUT_BATCH, count);
       for (; served < to; served++) {
         const sink = sinks[(start + served) % count];
         if (sink !== undefined && this.sinks.has(sink)) sink(result);
       }
+      // Where a newer result's fan-out would carry on; once complete, the next starts here again.
+      this.fanoutNext = served < count ? start + served : start;
       if (served < count) setImmediate(sendBatch);
       else this.observer.fanout(secondsSince(since), count);
     };
