@@ -1,41 +1,54 @@
 /**
- * Fan-out: one live query, many subscribers. N graphql-ws subscribers (default 10,000) of
- * `subscription { countersGet(name: "hot") }` on the gateway, and a mutation
- * (`counters:increment`, `ConvexHttpClient` against the backend) every 100 ms, 20 times. For each
+ * Fan-out: one live query, many subscribers, against the wire's limit. N subscribers (default
+ * 10,000) of `subscription { countersGet(name: "hot") }` on the gateway, and a mutation
+ * (`counters:increment`, `ConvexHttpClient` against the backend) every 150 ms, 20 times. For each
  * mutation: the time from its acknowledgement until the LAST subscriber has the new value, p50
  * and p99 over the mutations. A live query delivers the latest result, not every one: when a
  * newer value is already there, the gateway may skip one, and a subscriber that receives a newer
  * value is up to date for the skipped one from that instant (the values are consecutive).
  *
- * Baseline, in the same run (after the gateway, with the same schedule): a plain graphql-yoga
- * server (`support/gateway_plain_yoga.ts`) publishing the same payload through its own
- * `createPubSub` to N graphql-ws subscribers every 100 ms; from publish to the last receipt.
- * **The target: the gateway within 1.25x of plain Yoga** (ratio of the p50s). The two run one
- * after the other, not at once: on a 2-core machine each fan-out would take CPU from the other.
+ * The servers (`--servers`, measured one after the other in this order, never at once: on a
+ * 2-core machine each fan-out would take CPU from the other):
+ *
+ * | server        | subscribers                        | an update                                   |
+ * | ------------- | ---------------------------------- | ------------------------------------------- |
+ * | `raw`         | graphql-transport-ws, plain `ws`   | the same `next` frame, encoded once, `ws.send` to each socket (the wire's limit) |
+ * | `gateway`     | graphql-ws                         | a mutation; the gateway re-runs and fans out |
+ * | `raw-sse`     | SSE, plain `node:http`             | the same `event: next` bytes, written to each response |
+ * | `gateway-sse` | SSE (`Accept: text/event-stream`)  | a mutation, as for `gateway`                 |
+ * | `yoga`        | graphql-ws, plain graphql-yoga     | `createPubSub` publish (`support/gateway_plain_yoga.ts`) |
+ *
+ * **The targets: the gateway's p50 and p99 within 1.5x of the raw broadcast over the same
+ * transport** (`gateway` / `raw`, `gateway-sse` / `raw-sse`), and memory per idle subscriber (the
+ * server process's RSS after a full GC, with N idle subscribers minus before, divided by N) at
+ * most 20 KB.
  *
  * Processes (so that each number belongs to one process): the backend (the example app) in a
  * child (`support/engine_process.ts`), the server under test in another
- * (`support/gateway_server_child.ts`, with `--expose-gc`), and the N subscribers (raw `ws`
- * sockets speaking graphql-transport-ws, `support/gateway_subscribers_child.ts`) in a third. This
- * process sends the mutations. Instants are taken on the system's monotonic clock, which every
- * process shares. A value counts as received when its `next` frame reached the subscriber's
- * socket in the subscribers' process; with 10,000 subscribers, that process's turn through
- * 10,000 frames is part of every number, for the gateway and for Yoga alike.
+ * (`support/gateway_server_child.ts`, with `--expose-gc`; `BENCH_CPU_PROF=DIR` profiles it), and
+ * the subscribers (raw clients, `support/gateway_subscriber_transports.ts`) spread over
+ * `--client-processes` children (default 4), each printing its event-loop utilisation over the
+ * measured updates: well under 100%, the clients are not the bottleneck. This process sends the
+ * mutations. Instants are taken on the system's monotonic clock, which every process shares. A
+ * value counts as received when its frame reached the subscriber's socket in its process.
  *
- * Also printed: how many measured values reached every / some / no subscriber as such, the
- * server's CPU per update and per message, its memory per idle subscriber (heap and RSS of the
- * server process after a full GC, after subscribing minus before, divided by N), and after every
- * subscriber left, what is still held (heap growth; for the gateway, its live operations and
- * upstream subscriptions, which must fall back to 0).
+ * Also printed: the load average at each server's start (the machine is shared: absolute numbers
+ * are noisy, ratios within one run are what counts), the server's CPU per update and per message,
+ * its RSS with N idle subscribers, and after every subscriber left, what is still held (heap
+ * growth; for the gateway, its live operations and upstream subscriptions, which must fall to 0).
  *
  * Problems (a subscriber saw a repeated or lower value, an error or a close; a value never
  * reached everyone) are printed and set exit code 1. Timing is printed, never asserted.
  *
- *   node cli/run_ts.js bench/fanout.ts [--subscribers 10000] [--updates 20] [--interval 100]
- *     [--servers gateway,yoga]
+ * `fanout()` returns a `FanoutResult` for charts (`FanoutServerResult` per server: the names of
+ * its fields are stable).
+ *
+ *   node cli/run_ts.js bench/fanout.ts [--subscribers 10000] [--updates 20] [--interval 150]
+ *     [--servers raw,gateway,raw-sse,gateway-sse,yoga] [--client-processes 4]
  *   BENCH_FANOUT_SUBSCRIBERS=1000 node cli/run_ts.js bench/fanout.ts
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { api } from "../convex/_generated/api.js";
@@ -47,20 +60,52 @@ import {
   type ServerProcess,
   type SubscriberFleet,
 } from "./support/gateway_processes.ts";
-import { monotonicMs, type ServerKind, type ServerStats } from "./support/gateway_protocol.ts";
+import {
+  monotonicMs,
+  type ServerKind,
+  type ServerStats,
+  type SubscriberTransport,
+  type SubscribersLoad,
+} from "./support/gateway_protocol.ts";
+import { printFanout } from "./support/fanout_report.ts";
 import { percentile, sleep, tempDir } from "./support/harness.ts";
 import { count, flag, listOf, oneOf, runFromCommandLine, type Flags } from "./support/options.ts";
-import { formatCount, formatMs, formatRatio, Report, verdict } from "./support/report.ts";
+import { formatCount, Report } from "./support/report.ts";
+
+/** The servers `fanout` can measure (table above). */
+export const FANOUT_SERVERS = ["raw", "gateway", "raw-sse", "gateway-sse", "yoga"] as const;
+export type FanoutServer = (typeof FANOUT_SERVERS)[number];
+
+/** Each server: which child serves it, over which transport, and its baseline. */
+export const FANOUT_SERVER_SETUP: Readonly<
+  Record<
+    FanoutServer,
+    { kind: ServerKind; transport: SubscriberTransport; baseline: FanoutServer | null }
+  >
+> = {
+  raw: { kind: "raw", transport: "ws", baseline: null },
+  gateway: { kind: "gateway", transport: "ws", baseline: "raw" },
+  "raw-sse": { kind: "raw", transport: "sse", baseline: null },
+  "gateway-sse": { kind: "gateway", transport: "sse", baseline: "raw-sse" },
+  yoga: { kind: "yoga", transport: "ws", baseline: "raw" },
+};
+
+/** The most a server's p50 and p99 may be of its baseline's. */
+export const FANOUT_TARGET_RATIO = 1.5;
+/** The most memory an idle subscriber may cost the server, bytes. */
+export const FANOUT_TARGET_BYTES_PER_SUBSCRIBER = 20 * 1024;
 
 export interface FanoutOptions {
   /** Subscribers per server. @default 10_000 (or `BENCH_FANOUT_SUBSCRIBERS`) */
   readonly subscribers: number;
   /** Measured updates per server. @default 20 */
   readonly updates: number;
-  /** Time between two updates. @default 100 // ms */
+  /** Time between two updates. @default 150 // ms */
   readonly intervalMs: number;
-  /** The servers, measured in this order. @default ["gateway", "yoga"] */
-  readonly servers: readonly ServerKind[];
+  /** The servers, measured in this order. @default FANOUT_SERVERS */
+  readonly servers: readonly FanoutServer[];
+  /** Processes holding the subscribers. @default 4 */
+  readonly clientProcesses: number;
 }
 
 /** `BENCH_FANOUT_SUBSCRIBERS`, when set: the default subscriber count. */
@@ -72,15 +117,17 @@ function subscribersFromEnv(): number | undefined {
 export const DEFAULT_FANOUT_OPTIONS: FanoutOptions = {
   subscribers: subscribersFromEnv() ?? 10_000,
   updates: 20,
-  intervalMs: 100,
-  servers: ["gateway", "yoga"],
+  intervalMs: 150,
+  servers: FANOUT_SERVERS,
+  clientProcesses: 4,
 };
 
 const FLAGS: Flags<FanoutOptions> = {
   subscribers: flag("subscribers", count),
   updates: flag("updates", count),
   intervalMs: flag("interval", count),
-  servers: flag("servers", listOf(oneOf("gateway", "yoga"))),
+  servers: flag("servers", listOf(oneOf(...FANOUT_SERVERS))),
+  clientProcesses: flag("client-processes", count),
 };
 
 const COUNTER = "hot";
@@ -88,7 +135,7 @@ const SUBSCRIPTION = `subscription { countersGet(name: "${COUNTER}") }`;
 const INCREMENT = api.counters.increment;
 /** Unmeasured updates after subscribing, each awaited until every subscriber has it. */
 const WARMUP_UPDATES = 5;
-/** Sockets opened at once (the listen backlog is 511). */
+/** Sockets opened at once, over all client processes (the listen backlog is 511). */
 const CONNECT_BATCH = 250;
 /** File descriptors each process needs besides one per socket. */
 const SPARE_FDS = 256;
@@ -97,35 +144,75 @@ const SPARE_FDS = 256;
 interface Update {
   readonly value: number;
   readonly sentMs: number;
-  /** Gateway: the mutation's acknowledgement; Yoga: the publish. */
+  /** Gateway: the mutation's acknowledgement; baselines: the publish request. */
   readonly originMs: number;
 }
 
-export interface FanoutResult {
-  readonly server: ServerKind;
+/**
+ * One server's figures (names stable: charts read them). Latencies are ms from the origin (the
+ * gateway: the mutation's acknowledgement; a baseline: the publish request) to the LAST subscriber
+ * having the value (or a newer one), over the measured updates.
+ */
+export interface FanoutServerResult {
+  readonly server: FanoutServer;
+  readonly transport: SubscriberTransport;
+  /** The server this one is compared with (null for a baseline). */
+  readonly baseline: FanoutServer | null;
   readonly subscribers: number;
+  /** Origin -> last subscriber, ms. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Origin -> first subscriber, p50, ms. */
+  readonly firstP50Ms: number;
+  /** The mutation sent (the publish requested) -> last subscriber, ms. */
+  readonly sendP50Ms: number;
+  readonly sendP99Ms: number;
+  /** Memory per idle subscriber: the server's RSS after a full GC, after subscribing minus before, / N. */
+  readonly bytesPerSubscriber: number;
+  /** The same for the V8 heap alone. */
+  readonly heapBytesPerSubscriber: number;
+  /** The server process's RSS with N idle subscribers (after a full GC), bytes. */
+  readonly serverRssBytes: number;
+  /** Server CPU over the measured updates, per message received by a subscriber, µs. */
+  readonly cpuPerMessageUs: number;
+  /** Server event-loop utilisation over the measured updates, 0..1. */
+  readonly serverLoopBusy: number;
+  /** The longest the server's event loop was held during the measured updates, ms. */
+  readonly longestStallMs: number;
+  /** Each client process's event-loop utilisation over the measured updates, 0..1. */
+  readonly clientLoopBusy: readonly number[];
   readonly connectMs: number;
+  /** Measured updates. */
   readonly updates: number;
-  /** Per measured update once every subscriber had it (or a newer value), ms. */
+  /** Per measured update that reached everyone: origin -> first / last, send -> last, ms. */
   readonly originToFirstMs: readonly number[];
   readonly originToLastMs: readonly number[];
   readonly sendToLastMs: readonly number[];
   /** Measured values some subscribers never received as such: value -> how many did. */
   readonly incomplete: ReadonlyMap<number, number>;
-  /** Server memory after subscribing minus before, after a full GC, bytes per subscriber. */
-  readonly heapPerSubscriber: number;
-  readonly rssPerSubscriber: number;
-  /** Server CPU over the measured updates, per message received by a subscriber, µs. */
-  readonly cpuPerMessageUs: number;
-  /** Server event-loop utilisation over the measured updates. */
-  readonly loopBusy: number;
-  /** The longest the server's event loop was held during the measured updates, ms. */
-  readonly longestStallMs: number;
   /** After every subscriber left (GC'd): heap growth since before subscribing, bytes. */
   readonly heapLeftBytes: number;
   /** After every subscriber left: the gateway's live operations and upstream subscriptions. */
   readonly liveLeft: ServerStats["live"];
+  /** `os.loadavg()` when this server's measurement started. */
+  readonly loadAverage: readonly number[];
   readonly problems: readonly string[];
+}
+
+/** A server's p50 and p99 over its baseline's. */
+export interface FanoutRatio {
+  readonly server: FanoutServer;
+  readonly baseline: FanoutServer;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** What `fanout()` returns. */
+export interface FanoutResult {
+  readonly options: FanoutOptions;
+  readonly servers: readonly FanoutServerResult[];
+  /** Every measured server that has a measured baseline. */
+  readonly ratios: readonly FanoutRatio[];
 }
 
 /** The soft limit on open files of this process (children inherit it); null if unknown. */
@@ -144,7 +231,7 @@ function sleepUntil(atMs: number): Promise<void> {
   return sleep(Math.max(0, atMs - monotonicMs()));
 }
 
-/** Makes the next update: increments the counter (gateway) or publishes (yoga). */
+/** Makes the next update: increments the counter (gateway) or publishes (baselines). */
 type Updater = () => Promise<Update>;
 
 function updater(kind: ServerKind, server: ServerProcess, mutator: ConvexHttpClient): Updater {
@@ -157,10 +244,14 @@ function updater(kind: ServerKind, server: ServerProcess, mutator: ConvexHttpCli
         return { value, sentMs, originMs: monotonicMs() };
       };
     case "yoga":
+    case "raw":
+      // The value exists once it is asked for: time the server spends before it starts its
+      // loop (busy with the previous fan-out) counts, as it does for the gateway.
       return async () => {
         const value = ++published;
         const sentMs = monotonicMs();
-        return { value, sentMs, originMs: await server.publish(value) };
+        await server.publish(value);
+        return { value, sentMs, originMs: sentMs };
       };
     default:
       return kind satisfies never;
@@ -185,115 +276,166 @@ async function delivered(
   return delivery;
 }
 
+/** The measured updates, on schedule; resolves once the last reached everyone (or timed out). */
+async function measuredUpdates(
+  next: Updater,
+  fleet: SubscriberFleet,
+  options: FanoutOptions,
+  timeoutMs: number,
+): Promise<Update[]> {
+  const pending: Promise<Update>[] = [];
+  const start = monotonicMs() + options.intervalMs;
+  for (let k = 0; k < options.updates; k++) {
+    await sleepUntil(start + k * options.intervalMs);
+    pending.push(next());
+  }
+  const updates = await Promise.all(pending);
+  await fleet.delivered(updates.at(-1)?.value ?? 0, timeoutMs);
+  return updates;
+}
+
+/** Latencies of the updates that reached everyone, and the values some never got as such. */
+async function latencies(fleet: SubscriberFleet, updates: readonly Update[], n: number) {
+  const originToFirstMs: number[] = [];
+  const originToLastMs: number[] = [];
+  const sendToLastMs: number[] = [];
+  let late = 0;
+  for (const update of updates) {
+    // Values rise on every socket: whoever has the last value is up to date for all the others.
+    const delivery = await fleet.delivered(update.value, 0);
+    if (delivery === null) {
+      late++;
+      continue;
+    }
+    originToFirstMs.push(delivery.firstMs - update.originMs);
+    originToLastMs.push(delivery.lastMs - update.originMs);
+    sendToLastMs.push(delivery.lastMs - update.sentMs);
+  }
+  const counts = await fleet.counts(updates.map((update) => update.value));
+  const incomplete = new Map(
+    updates.flatMap((update, i): [number, number][] => {
+      const count = counts[i] ?? 0;
+      return count < n ? [[update.value, count]] : [];
+    }),
+  );
+  const messages = counts.reduce((sum, count) => sum + count, 0);
+  return { originToFirstMs, originToLastMs, sendToLastMs, incomplete, messages, late };
+}
+
+/** After the subscribers left: waits for the server to let go of them, then for the heap to settle. */
+async function settled(server: ServerProcess): Promise<ServerStats> {
+  let left = await server.stats(true);
+  for (let i = 0; i < 50 && (left.live?.operations ?? 0) + (left.connections ?? 0) > 0; i++) {
+    await sleep(100);
+    left = await server.stats(true);
+  }
+  for (let i = 0; i < 20; i++) {
+    await sleep(500);
+    const later = await server.stats(true);
+    const shrunk = left.memory.heapUsed - later.memory.heapUsed;
+    left = later;
+    if (shrunk < 1024 * 1024) break;
+  }
+  return left;
+}
+
+/** Each client process's event-loop utilisation between two load readings. */
+function clientBusy(
+  before: readonly SubscribersLoad[],
+  after: readonly SubscribersLoad[],
+): number[] {
+  return after.map((load, i) => {
+    const start = before[i]?.eventLoop ?? { idle: 0, active: 0 };
+    const active = load.eventLoop.active - start.active;
+    return active / (active + load.eventLoop.idle - start.idle);
+  });
+}
+
 async function runServer(
-  kind: ServerKind,
+  name: FanoutServer,
   engineUrl: string,
   mutator: ConvexHttpClient,
   options: FanoutOptions,
-): Promise<FanoutResult> {
+): Promise<FanoutServerResult> {
+  const { kind, transport, baseline } = FANOUT_SERVER_SETUP[name];
   const n = options.subscribers;
-  const deliveryTimeoutMs = Math.max(10_000, n * 3);
+  const timeoutMs = Math.max(10_000, n * 3);
+  const loadAverage = os.loadavg();
   await using server = await startServerProcess(kind, engineUrl);
-  let fleet: SubscriberFleet | null = await startSubscriberFleet();
-  try {
-    const next = updater(kind, server, mutator);
-    const before = await server.stats(true);
-    const connectMs = await fleet.connect(server.url, n, SUBSCRIPTION, CONNECT_BATCH);
-    // Warm-up, and proof that every subscription is in place: each value reaches everyone.
-    for (let i = 0; i < WARMUP_UPDATES; i++) {
-      const update = await next();
-      await delivered(fleet, update.value, deliveryTimeoutMs, `${kind} warm-up`);
-    }
-    const idle = await server.stats(true);
-
-    const pending: Promise<Update>[] = [];
-    const start = monotonicMs() + options.intervalMs;
-    for (let k = 0; k < options.updates; k++) {
-      await sleepUntil(start + k * options.intervalMs);
-      pending.push(next());
-    }
-    const updates = await Promise.all(pending);
-    const lastValue = updates.at(-1)?.value ?? 0;
-    await fleet.delivered(lastValue, deliveryTimeoutMs);
-    const busy = await server.stats(false);
-
-    const originToFirstMs: number[] = [];
-    const originToLastMs: number[] = [];
-    const sendToLastMs: number[] = [];
-    let late = 0;
-    for (const update of updates) {
-      // Values rise on every socket: whoever has the last value is up to date for all the others.
-      const delivery = await fleet.delivered(update.value, 0);
-      if (delivery === null) {
-        late++;
-        continue;
-      }
-      originToFirstMs.push(delivery.firstMs - update.originMs);
-      originToLastMs.push(delivery.lastMs - update.originMs);
-      sendToLastMs.push(delivery.lastMs - update.sentMs);
-    }
-    const counts = await fleet.counts(updates.map((update) => update.value));
-    const incomplete = new Map(
-      updates.flatMap((update, i): [number, number][] => {
-        const count = counts[i] ?? 0;
-        return count < n ? [[update.value, count]] : [];
-      }),
-    );
-    const messages = counts.reduce((sum, count) => sum + count, 0);
-    const problems = [...fleet.problems];
-    if (late > 0) {
-      problems.push(`${late} measured values never reached every subscriber (nor a newer one did)`);
-    }
-
-    await fleet.close();
-    fleet = null;
-    // The server notices the closes asynchronously, and lets go of its sockets some time after
-    // its own bookkeeping is empty: wait for that, then until the heap stops shrinking.
-    let left = await server.stats(true);
-    for (let i = 0; i < 50 && (left.live?.operations ?? 0) + (left.connections ?? 0) > 0; i++) {
-      await sleep(100);
-      left = await server.stats(true);
-    }
-    for (let i = 0; i < 20; i++) {
-      await sleep(500);
-      const later = await server.stats(true);
-      const shrunk = left.memory.heapUsed - later.memory.heapUsed;
-      left = later;
-      if (shrunk < 1024 * 1024) break;
-    }
-    const windowMs = busy.eventLoop.idle + busy.eventLoop.active;
-    const windowBefore = idle.eventLoop.idle + idle.eventLoop.active;
-    return {
-      server: kind,
-      subscribers: n,
-      connectMs,
-      updates: updates.length,
-      originToFirstMs,
-      originToLastMs,
-      sendToLastMs,
-      incomplete,
-      heapPerSubscriber: (idle.memory.heapUsed - before.memory.heapUsed) / n,
-      rssPerSubscriber: (idle.memory.rss - before.memory.rss) / n,
-      cpuPerMessageUs: (busy.cpuMicros - idle.cpuMicros) / Math.max(1, messages),
-      loopBusy: (busy.eventLoop.active - idle.eventLoop.active) / (windowMs - windowBefore),
-      longestStallMs: busy.longestStallMs,
-      heapLeftBytes: left.memory.heapUsed - before.memory.heapUsed,
-      liveLeft: left.live,
-      problems,
-    };
-  } finally {
-    await fleet?.close();
+  await using fleet = await startSubscriberFleet(options.clientProcesses);
+  const next = updater(kind, server, mutator);
+  const before = await server.stats(true);
+  const batch = Math.max(1, Math.floor(CONNECT_BATCH / options.clientProcesses));
+  const connectMs = await fleet.connect(server.url, n, SUBSCRIPTION, batch, transport);
+  // Warm-up, and proof that every subscription is in place: each value reaches everyone.
+  for (let i = 0; i < WARMUP_UPDATES; i++) {
+    const update = await next();
+    await delivered(fleet, update.value, timeoutMs, `${name} warm-up`);
   }
+  const idle = await server.stats(true);
+  const clientsBefore = await fleet.load();
+  const updates = await measuredUpdates(next, fleet, options, timeoutMs);
+  const busy = await server.stats(false);
+  const clientLoopBusy = clientBusy(clientsBefore, await fleet.load());
+  const measured = await latencies(fleet, updates, n);
+  const problems = [...fleet.problems];
+  if (measured.late > 0) {
+    problems.push(
+      `${measured.late} measured values never reached every subscriber (nor a newer one did)`,
+    );
+  }
+  await fleet.close();
+  const left = await settled(server);
+  const ms = (values: readonly number[], p: number): number => percentile(values, p);
+  const loop = (stats: ServerStats): number => stats.eventLoop.idle + stats.eventLoop.active;
+  return {
+    server: name,
+    transport,
+    baseline,
+    subscribers: n,
+    p50Ms: ms(measured.originToLastMs, 50),
+    p99Ms: ms(measured.originToLastMs, 99),
+    firstP50Ms: ms(measured.originToFirstMs, 50),
+    sendP50Ms: ms(measured.sendToLastMs, 50),
+    sendP99Ms: ms(measured.sendToLastMs, 99),
+    bytesPerSubscriber: (idle.memory.rss - before.memory.rss) / n,
+    heapBytesPerSubscriber: (idle.memory.heapUsed - before.memory.heapUsed) / n,
+    serverRssBytes: idle.memory.rss,
+    cpuPerMessageUs: (busy.cpuMicros - idle.cpuMicros) / Math.max(1, measured.messages),
+    serverLoopBusy: (busy.eventLoop.active - idle.eventLoop.active) / (loop(busy) - loop(idle)),
+    longestStallMs: busy.longestStallMs,
+    clientLoopBusy,
+    connectMs,
+    updates: updates.length,
+    originToFirstMs: measured.originToFirstMs,
+    originToLastMs: measured.originToLastMs,
+    sendToLastMs: measured.sendToLastMs,
+    incomplete: measured.incomplete,
+    heapLeftBytes: left.memory.heapUsed - before.memory.heapUsed,
+    liveLeft: left.live,
+    loadAverage,
+    problems,
+  };
 }
 
-export async function fanout(
-  options: FanoutOptions = DEFAULT_FANOUT_OPTIONS,
-): Promise<FanoutResult[]> {
-  const report = new Report();
-  report.heading(
-    `Fan-out: ${formatCount(options.subscribers)} graphql-ws subscribers of one live query, ` +
-      `an update every ${options.intervalMs} ms (${options.updates} measured), gateway vs plain Yoga`,
-  );
+/** Each measured server over its measured baseline. */
+function ratiosOf(servers: readonly FanoutServerResult[]): FanoutRatio[] {
+  return servers.flatMap((result) => {
+    const base = servers.find((other) => other.server === result.baseline);
+    if (base === undefined || result.baseline === null) return [];
+    return [
+      {
+        server: result.server,
+        baseline: result.baseline,
+        p50: result.p50Ms / base.p50Ms,
+        p99: result.p99Ms / base.p99Ms,
+      },
+    ];
+  });
+}
+
+/** Refuses to start when this process cannot open a socket per subscriber. */
+function checkOpenFiles(options: FanoutOptions): void {
   const limit = openFileLimit();
   if (limit !== null && limit < options.subscribers + SPARE_FDS) {
     throw new Error(
@@ -302,6 +444,18 @@ export async function fanout(
         `${formatCount(limit)} (raise it with \`ulimit -n\`)`,
     );
   }
+}
+
+export async function fanout(
+  options: FanoutOptions = DEFAULT_FANOUT_OPTIONS,
+): Promise<FanoutResult> {
+  const report = new Report();
+  report.heading(
+    `Fan-out: ${formatCount(options.subscribers)} subscribers of one live query, an update every ` +
+      `${options.intervalMs} ms (${options.updates} measured), ${options.clientProcesses} client ` +
+      `processes; servers: ${options.servers.join(", ")}`,
+  );
+  checkOpenFiles(options);
   await using dir = tempDir("convex-graphql-fanout-");
   await using engine = await startEngineProcess({
     dataFile: path.join(dir.path, "engine.sqlite3"),
@@ -309,116 +463,14 @@ export async function fanout(
   });
   const mutator = new ConvexHttpClient(engine.url, { logger: false });
   await mutator.mutation(INCREMENT, { name: COUNTER }); // the counter exists before anyone subscribes
-  const results: FanoutResult[] = [];
-  for (const kind of options.servers) {
-    results.push(await runServer(kind, engine.url, mutator, options));
+  const servers: FanoutServerResult[] = [];
+  for (const name of options.servers) {
+    servers.push(await runServer(name, engine.url, mutator, options));
   }
-  printTable(report, results, options);
-  printAftermath(report, results);
+  const result: FanoutResult = { options, servers, ratios: ratiosOf(servers) };
+  printFanout(report, result);
   report.finish();
-  return results;
-}
-
-/** The results table and what its columns mean. */
-function printTable(
-  report: Report,
-  results: readonly FanoutResult[],
-  options: FanoutOptions,
-): void {
-  const ms = (values: readonly number[], p: number): string => formatMs(percentile(values, p));
-  const bytes = (value: number): string => `${formatCount(value / 1024)} KiB`;
-  report.table(
-    [
-      "server",
-      "subscribers",
-      "values all/some/none",
-      "origin->first p50",
-      "origin->last p50",
-      "p99",
-      "send->last p50",
-      "p99",
-      "CPU/fan-out ms",
-      "CPU/message µs",
-      "loop busy",
-      "longest stall ms",
-      "heap/sub",
-      "RSS/sub",
-      "connect s",
-    ],
-    results.map((result) => [
-      result.server,
-      formatCount(result.subscribers),
-      valueCounts(result),
-      ms(result.originToFirstMs, 50),
-      ms(result.originToLastMs, 50),
-      ms(result.originToLastMs, 99),
-      ms(result.sendToLastMs, 50),
-      ms(result.sendToLastMs, 99),
-      formatMs((result.cpuPerMessageUs * result.subscribers) / 1000),
-      formatMs(result.cpuPerMessageUs),
-      `${(result.loopBusy * 100).toFixed(0)}%`,
-      formatMs(result.longestStallMs),
-      bytes(result.heapPerSubscriber),
-      bytes(result.rssPerSubscriber),
-      (result.connectMs / 1000).toFixed(1),
-    ]),
-  );
-  report.line(
-    "(ms; origin = gateway: the mutation's acknowledgement, yoga: the publish; send = the mutation " +
-      "sent / the publish requested; first/last = the first/last subscriber to have the value (or " +
-      "a newer one); values all/some/none = measured values that reached every / some / no " +
-      "subscriber as such (a live query skips a value when a newer one is already there); " +
-      "CPU/message (per value received by one subscriber), loop busy and longest stall (the " +
-      "longest the event loop was held at once) = the server process over the measured updates; CPU/fan-out = CPU/message x subscribers: a server keeps up only while " +
-      `it is under the interval (${options.intervalMs} ms); heap/sub and RSS/sub = the server ` +
-      "process after a full GC, idle subscribers, per subscriber)",
-  );
-}
-
-/** The ratio to plain Yoga, what is left after everyone leaves, values short of everyone, problems. */
-function printAftermath(report: Report, results: readonly FanoutResult[]): void {
-  const bytes = (value: number): string => `${formatCount(value / 1024)} KiB`;
-  const gateway = results.find((result) => result.server === "gateway");
-  const yoga = results.find((result) => result.server === "yoga");
-  if (gateway !== undefined && yoga !== undefined) {
-    const ratio = (p: number): number =>
-      percentile(gateway.originToLastMs, p) / percentile(yoga.originToLastMs, p);
-    report.line(
-      `gateway/yoga, to the last subscriber: p50 ${formatRatio(ratio(50))}, p99 ${formatRatio(ratio(99))} ` +
-        `(target <= 1.25x at p50: ${verdict(ratio(50) <= 1.25)})`,
-    );
-  }
-  for (const result of results) {
-    const left =
-      result.liveLeft === null
-        ? ""
-        : `, live operations ${result.liveLeft.operations}, upstream subscriptions ` +
-          `${result.liveLeft.upstreamSubscriptions}, upstream connections ${result.liveLeft.upstreamClients}`;
-    report.line(
-      `${result.server}: after every subscriber left: heap ${result.heapLeftBytes >= 0 ? "+" : ""}` +
-        `${bytes(result.heapLeftBytes)} since before subscribing${left}`,
-    );
-    const skipped = [...result.incomplete].filter(([, count]) => count === 0);
-    if (skipped.length > 0) {
-      report.line(
-        `${result.server}: values no subscriber received: ${skipped.map(([value]) => value).join(", ")}`,
-      );
-    }
-    for (const [value, count] of result.incomplete) {
-      if (count === 0) continue;
-      report.line(
-        `${result.server}: value ${value} reached ${formatCount(count)} of ${formatCount(result.subscribers)}`,
-      );
-    }
-    for (const problem of result.problems) report.problem(result.server, `problem: ${problem}`);
-  }
-}
-
-/** `all/some/none`: measured values that reached every subscriber, some of them, none. */
-function valueCounts(result: FanoutResult): string {
-  const none = [...result.incomplete.values()].filter((count) => count === 0).length;
-  const some = result.incomplete.size - none;
-  return `${result.updates - result.incomplete.size}/${some}/${none}`;
+  return result;
 }
 
 /** A generous upper bound of the run time: start-ups, 5 ms per subscriber, the updates. */

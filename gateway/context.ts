@@ -2,6 +2,7 @@
  * What a field resolver sees: who is asking, and how to call Convex for this operation (the
  * access its identity's upstream sessions handed out, or a live operation's snapshot).
  */
+import type { DirectSink } from "./live/registry.ts";
 import { requestIdOf } from "./request_log.ts";
 
 /** The kinds of Convex function. */
@@ -36,6 +37,8 @@ export interface RequestContext {
   readonly fresh: boolean;
   /** This request's id (see request_log.ts), sent upstream on HTTP calls as `X-Request-Id`. */
   readonly requestId: string;
+  /** The transport's fast path for a live operation's results (see live/registry.ts), if any. */
+  readonly liveDirectSink?: DirectSink;
 }
 
 export interface GatewayContext extends RequestContext {
@@ -58,7 +61,9 @@ function wantsFreshRead(request: Request | undefined): boolean {
 export function requestContext(initial: Record<string, unknown>): RequestContext {
   const request = initial["request"] as Request | undefined;
   const connectionParams = initial["connectionParams"] as Record<string, unknown> | undefined;
+  const liveDirectSink = initial["liveDirectSink"] as DirectSink | undefined;
   return {
+    ...(liveDirectSink !== undefined ? { liveDirectSink } : {}),
     requestId: requestIdOf(request),
     token: tokenFrom(request?.headers.get("authorization") ?? connectionParams?.["authorization"]),
     // Over graphql-ws the request is the upgrade's, whose Cache-Control the browser chose.

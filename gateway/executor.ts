@@ -88,7 +88,8 @@ export function executorPlugin(options: ExecutorOptions): Plugin {
       variables: args.variableValues ?? null,
       token: context.token,
     };
-    return live.subscribe(key, (convex: ConvexAccess) => executeWith(args, { ...context, convex }));
+    const execute = (convex: ConvexAccess) => executeWith(args, { ...context, convex });
+    return live.subscribe(key, execute, context.liveDirectSink);
   };
 
   const runOnce = async (args: ExecutionArgs): Promise<ExecutionResult> => {

@@ -34,6 +34,7 @@ import { persistedOperationsPlugin } from "./persisted.ts";
 import { automaticPersistedQueriesPlugin } from "./apq.ts";
 import { multipartSubscriptionsPlugin } from "./multipart_subscriptions.ts";
 import { serveGraphqlWs } from "./ws_server.ts";
+import { sseFastPathListener } from "./sse_events.ts";
 import { documentOptions, type GatewayOptions } from "./options.ts";
 import type { Enveloped } from "./ws_operations.ts";
 
@@ -173,7 +174,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = http.createServer(
     withOpsRoutes(
       ops,
-      drain.listener(withBodyLimit(limits, (req, res) => void yoga.requestListener(req, res))),
+      drain.listener(withBodyLimit(limits, sseFastPathListener(yoga.requestListener))),
     ),
   );
   const wss = serveGraphqlWs(server, {

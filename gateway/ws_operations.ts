@@ -7,6 +7,7 @@ import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema
 import type { Context as GraphqlWsContext, SubscribePayload } from "graphql-ws";
 import type { Extra as WsExtra } from "graphql-ws/use/ws";
 import { persistedSource, type PersistedStore } from "./persisted.ts";
+import { wsDirectSink } from "./ws_next_frames.ts";
 
 /** What `yoga.getEnveloped` hands a graphql-ws subscription (typed here: Yoga's are generic). */
 export interface Enveloped {
@@ -47,6 +48,7 @@ function upgradeRequest(ctx: WsContext): Request {
 export function wsOperationPreparer(options: WsOperationOptions) {
   return async (
     ctx: WsContext,
+    id: string,
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
     // graphql-ws has registered this id already: the count includes it.
@@ -60,6 +62,8 @@ export function wsOperationPreparer(options: WsOperationOptions) {
       req: ctx.extra.request,
       socket: ctx.extra.socket,
       viaWebSocket: true,
+      // A live operation's results reach this subscription's socket without its stream.
+      liveDirectSink: wsDirectSink(ctx.extra.socket, ctx.subscriptions, id),
       params: payload,
     });
     // Over the socket too, only known operations run (by id, as over HTTP).

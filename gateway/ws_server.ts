@@ -94,8 +94,8 @@ export function serveGraphqlWs(server: http.Server, options: WsServerOptions): W
         dev,
       ) as never,
       onConnect: connectionCheck(options),
-      onSubscribe: (ctx: WsContext, _id: string, payload: SubscribePayload) =>
-        isolatedPrepare(() => prepare(ctx, payload), dev),
+      onSubscribe: (ctx: WsContext, id: string, payload: SubscribePayload) =>
+        isolatedPrepare(() => prepare(ctx, id, payload), dev),
     },
     wss,
   );

@@ -1,15 +1,19 @@
 /**
- * The parent's handles on the gateway benchmarks' children: a server (the gateway or the plain
- * Yoga baseline) and a fleet of graphql-ws subscribers. Both are `await using` resources.
+ * The parent's handles on the gateway benchmarks' children: a server (the gateway, the plain
+ * Yoga baseline or the raw broadcast) and a fleet of subscribers (graphql-ws or SSE) spread over
+ * several processes. Both are `await using` resources.
  */
-import { forkChild } from "./gateway_child.ts";
-import type {
-  ServerKind,
-  ServerMessage,
-  ServerRequest,
-  ServerStats,
-  SubscribersMessage,
-  SubscribersRequest,
+import { forkChild, type Child } from "./gateway_child.ts";
+import {
+  monotonicMs,
+  type ServerKind,
+  type ServerMessage,
+  type ServerRequest,
+  type ServerStats,
+  type SubscriberTransport,
+  type SubscribersLoad,
+  type SubscribersMessage,
+  type SubscribersRequest,
 } from "./gateway_protocol.ts";
 
 const ANSWER_TIMEOUT_MS = 30_000;
@@ -21,7 +25,7 @@ export interface ServerProcess extends AsyncDisposable {
   readonly url: string;
   /** CPU, event loop and memory (after a full GC when `gc`) of the server process. */
   stats(gc?: boolean): Promise<ServerStats>;
-  /** Yoga only: publishes `value`; resolves with the child's `monotonicMs()` of the publish. */
+  /** Yoga and raw only: publishes `value`; resolves with the child's `monotonicMs()` of the publish. */
   publish(value: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -81,20 +85,39 @@ export interface Delivery {
   readonly lastMs: number;
 }
 
-/** N graphql-ws subscribers in a child process. */
+/** N subscribers spread over several child processes (graphql-ws or SSE). */
 export interface SubscriberFleet extends AsyncDisposable {
-  /** Opens `count` subscribers of `query` at `url`, `batch` at a time; resolves with the ms taken. */
-  connect(url: string, count: number, query: string, batch: number): Promise<number>;
+  /** How many child processes hold the subscribers. */
+  readonly processes: number;
+  /**
+   * Opens `count` subscribers of `query` at `url` over `transport`, spread evenly over the
+   * processes, each process opening `batch` at a time; resolves with the ms taken.
+   */
+  connect(
+    url: string,
+    count: number,
+    query: string,
+    batch: number,
+    transport: SubscriberTransport,
+  ): Promise<number>;
   /** Resolves once every subscriber has `value` or a newer one, or with null after `timeoutMs`. */
   delivered(value: number, timeoutMs: number): Promise<Delivery | null>;
   /** How many subscribers have received exactly each of `values`. */
   counts(values: readonly number[]): Promise<readonly number[]>;
+  /** Each process's load so far (totals since it started), in process order. */
+  load(): Promise<readonly SubscribersLoad[]>;
   /** The problems the subscribers reported so far (see `gateway_subscribers_child.ts`). */
   readonly problems: readonly string[];
   close(): Promise<void>;
 }
 
-export async function startSubscriberFleet(): Promise<SubscriberFleet> {
+/** One subscribers child: its deliveries as they come. */
+interface SubscribersProcess {
+  readonly child: Child<SubscribersRequest, SubscribersMessage>;
+  delivered(value: number, timeoutMs: number): Promise<Delivery | null>;
+}
+
+async function startSubscribersProcess(problems: string[]): Promise<SubscribersProcess> {
   const { child } = await forkChild<SubscribersRequest, SubscribersMessage>(
     "gateway_subscribers_child.ts",
     [],
@@ -102,7 +125,6 @@ export async function startSubscriberFleet(): Promise<SubscriberFleet> {
   );
   const deliveries = new Map<number, Delivery>();
   const waiting = new Map<number, (delivery: Delivery) => void>();
-  const problems: string[] = [];
   child.listen((message) => {
     switch (message.type) {
       case "delivered": {
@@ -120,12 +142,7 @@ export async function startSubscriberFleet(): Promise<SubscriberFleet> {
     }
   });
   return {
-    problems,
-    async connect(url, count, query, batch) {
-      const connected = child.next("connected", Math.max(60_000, count * 20));
-      child.send({ type: "connect", url, count, query, batch });
-      return (await connected).ms;
-    },
+    child,
     delivered(value, timeoutMs) {
       const known = deliveries.get(value);
       if (known !== undefined) return Promise.resolve(known);
@@ -140,12 +157,71 @@ export async function startSubscriberFleet(): Promise<SubscriberFleet> {
         });
       });
     },
-    async counts(values) {
-      const answer = child.next("counts", ANSWER_TIMEOUT_MS);
-      child.send({ type: "counts", values });
-      return (await answer).counts;
+  };
+}
+
+/** Starts `processes` subscriber children (none connected yet). */
+export async function startSubscriberFleet(processes = 1): Promise<SubscriberFleet> {
+  const problems: string[] = [];
+  const started = await Promise.allSettled(
+    Array.from({ length: processes }, () => startSubscribersProcess(problems)),
+  );
+  const children = started.flatMap((result) =>
+    result.status === "fulfilled" ? [result.value] : [],
+  );
+  const close = async (): Promise<void> => {
+    await Promise.all(children.map(({ child }) => child.close()));
+  };
+  const failed = started.find((result) => result.status === "rejected");
+  if (failed !== undefined) {
+    await close();
+    throw failed.reason;
+  }
+  return {
+    processes,
+    problems,
+    async connect(url, count, query, batch, transport) {
+      const started = monotonicMs();
+      await Promise.all(
+        children.map(async ({ child }, i) => {
+          // The first `count % processes` children take one more.
+          const share = Math.floor(count / processes) + (i < count % processes ? 1 : 0);
+          const connected = child.next("connected", Math.max(60_000, share * 60));
+          child.send({ type: "connect", url, count: share, query, batch, transport });
+          await connected;
+        }),
+      );
+      return monotonicMs() - started;
     },
-    close: () => child.close(),
-    [Symbol.asyncDispose]: () => child.close(),
+    async delivered(value, timeoutMs) {
+      const each = await Promise.all(children.map((child) => child.delivered(value, timeoutMs)));
+      if (each.some((delivery) => delivery === null)) return null;
+      const deliveries = each as Delivery[];
+      return {
+        firstMs: Math.min(...deliveries.map((delivery) => delivery.firstMs)),
+        lastMs: Math.max(...deliveries.map((delivery) => delivery.lastMs)),
+      };
+    },
+    async counts(values) {
+      const each = await Promise.all(
+        children.map(async ({ child }) => {
+          const answer = child.next("counts", ANSWER_TIMEOUT_MS);
+          child.send({ type: "counts", values });
+          return (await answer).counts;
+        }),
+      );
+      return values.map((_, i) => each.reduce((sum, counts) => sum + (counts[i] ?? 0), 0));
+    },
+    load() {
+      return Promise.all(
+        children.map(async ({ child }) => {
+          const answer = child.next("load", ANSWER_TIMEOUT_MS);
+          child.send({ type: "load" });
+          return (await answer).load;
+        }),
+      );
+    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -37,7 +37,14 @@ export function monotonicMs(): number {
   return Number(process.hrtime.bigint() / 1000n) / 1000;
 }
 
-export type ServerKind = "gateway" | "yoga";
+/**
+ * The server children: the gateway, the plain Yoga baseline, and the raw broadcast (plain `ws`
+ * and plain HTTP writing the same bytes, `gateway_raw_broadcast.ts`).
+ */
+export type ServerKind = "gateway" | "yoga" | "raw";
+
+/** How subscribers subscribe: graphql-transport-ws over WebSocket, or SSE (`text/event-stream`). */
+export type SubscriberTransport = "ws" | "sse";
 
 /** A snapshot of a server child; CPU and event-loop figures are totals since it started. */
 export interface ServerStats {
@@ -58,7 +65,7 @@ export interface ServerStats {
     readonly external: number;
     readonly arrayBuffers: number;
   };
-  /** Open WebSocket connections (yoga), or null when the server does not expose them (gateway). */
+  /** Open connections (yoga, raw), or null when the server does not expose them (gateway). */
   readonly connections: number | null;
   /** The gateway's live-operation bookkeeping; null for the plain Yoga server. */
   readonly live: {
@@ -91,11 +98,21 @@ export type SubscribersRequest =
       readonly count: number;
       /** A subscription selecting one number as its only field, e.g. `countersGet`. */
       readonly query: string;
+      readonly transport: SubscriberTransport;
       /** Connections opened at once. */
       readonly batch: number;
     }
   | { readonly type: "counts"; readonly values: readonly number[] }
+  | { readonly type: "load" }
   | { readonly type: "close" };
+
+/** A subscribers child's load, totals since it started. */
+export interface SubscribersLoad {
+  /** `performance.eventLoopUtilization()`: ms idle / busy. */
+  readonly eventLoop: { readonly idle: number; readonly active: number };
+  /** CPU time (user + system), µs. */
+  readonly cpuMicros: number;
+}
 
 export type SubscribersMessage =
   | { readonly type: "ready" }
@@ -110,4 +127,5 @@ export type SubscribersMessage =
     }
   | { readonly type: "problem"; readonly message: string }
   | { readonly type: "counts"; readonly counts: readonly number[] }
+  | { readonly type: "load"; readonly load: SubscribersLoad }
   | { readonly type: "closed" };

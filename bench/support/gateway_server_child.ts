@@ -1,15 +1,17 @@
 /**
  * A server child of the gateway benchmarks (messages in `gateway_protocol.ts`): either the
  * gateway (`gateway CONVEX_URL [APP_DIR]`: `startGateway` with the example app's derived schema, exactly as
- * `convex-graphql gateway` serves it) or the plain Yoga baseline (`yoga`, see
- * `gateway_plain_yoga.ts`), on port 0 of 127.0.0.1. Forked with `--expose-gc` so that memory can
+ * `convex-graphql gateway` serves it), the plain Yoga baseline (`yoga`, see
+ * `gateway_plain_yoga.ts`) or the raw broadcast (`raw`, `gateway_raw_broadcast.ts`), on port 0 of 127.0.0.1. Forked with `--expose-gc` so that memory can
  * be read after a full collection. Run by `fork`, never by hand.
  */
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { startGateway, type Gateway } from "../../gateway/index.ts";
 import { appSchemaOfDir } from "../../cli/app_description.ts";
 import { runChild, sendToParent } from "./gateway_child.ts";
+import { startWindowProfile, stopWindowProfile } from "./window_profile.ts";
 import { startPlainYoga, type PlainYoga } from "./gateway_plain_yoga.ts";
+import { startRawBroadcast, type RawBroadcast } from "./gateway_raw_broadcast.ts";
 import {
   monotonicMs,
   type ServerMessage,
@@ -20,7 +22,22 @@ import { REPO_ROOT } from "./protocol.ts";
 
 type Served =
   | { readonly kind: "gateway"; readonly gateway: Gateway }
-  | { readonly kind: "yoga"; readonly yoga: PlainYoga };
+  | { readonly kind: "yoga"; readonly yoga: PlainYoga }
+  | { readonly kind: "raw"; readonly raw: RawBroadcast };
+
+/** The baselines: they publish on request. */
+function publisher(served: Served): PlainYoga | RawBroadcast {
+  switch (served.kind) {
+    case "gateway":
+      throw new Error("publish: the gateway's updates come from Convex");
+    case "yoga":
+      return served.yoga;
+    case "raw":
+      return served.raw;
+    default:
+      return served satisfies never;
+  }
+}
 
 function send(message: ServerMessage): void {
   sendToParent(message);
@@ -60,7 +77,7 @@ async function stats(served: Served, gc: boolean): Promise<ServerStats> {
       external: memory.external,
       arrayBuffers: memory.arrayBuffers,
     },
-    connections: served.kind === "yoga" ? served.yoga.connections : null,
+    connections: served.kind === "gateway" ? null : publisher(served).connections,
     live:
       served.kind === "gateway"
         ? {
@@ -87,8 +104,10 @@ async function start(): Promise<Served> {
     }
     case "yoga":
       return { kind, yoga: await startPlainYoga() };
+    case "raw":
+      return { kind, raw: await startRawBroadcast() };
     default:
-      throw new Error(`gateway_server_child.ts: expected "gateway" or "yoga", got ${kind}`);
+      throw new Error(`gateway_server_child.ts: expected "gateway", "yoga" or "raw", got ${kind}`);
   }
 }
 
@@ -98,12 +117,20 @@ runChild(async () => {
     const message = raw as ServerRequest;
     switch (message.type) {
       case "stats":
-        void stats(served, message.gc).then((snapshot) => send({ type: "stats", stats: snapshot }));
+        // BENCH_WINDOW_PROF: a profile from the last stats after a GC to the next one without
+        // (in fanout.ts: the measured updates).
+        void stats(served, message.gc)
+          .then(async (snapshot) => {
+            if (message.gc) await startWindowProfile();
+            else await stopWindowProfile(served.kind);
+            return snapshot;
+          })
+          .then((snapshot) => send({ type: "stats", stats: snapshot }));
         return;
       case "publish": {
-        if (served.kind !== "yoga") throw new Error("publish: only the yoga server publishes");
+        const target = publisher(served);
         const atMs = monotonicMs();
-        served.yoga.publish(message.value);
+        target.publish(message.value);
         send({ type: "published", value: message.value, atMs });
         return;
       }
@@ -116,8 +143,8 @@ runChild(async () => {
   return {
     ready: {
       type: "ready",
-      url: served.kind === "gateway" ? served.gateway.url : served.yoga.url,
+      url: served.kind === "gateway" ? served.gateway.url : publisher(served).url,
     } satisfies ServerMessage,
-    close: () => (served.kind === "gateway" ? served.gateway.close() : served.yoga.close()),
+    close: () => (served.kind === "gateway" ? served.gateway.close() : publisher(served).close()),
   };
 });

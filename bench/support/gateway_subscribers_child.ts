@@ -18,7 +18,14 @@
  * memory per subscriber) are the server's alone, and so that each side's 10,000 file descriptors
  * count against its own limit.
  */
-import WebSocket from "ws";
+import { performance } from "node:perf_hooks";
+import {
+  openSse,
+  openWs,
+  type CloseSubscriber,
+  type OpenSubscriber,
+  type SubscriberEvents,
+} from "./gateway_subscriber_transports.ts";
 import { runChild, sendToParent } from "./gateway_child.ts";
 import {
   monotonicMs,
@@ -26,8 +33,6 @@ import {
   type SubscribersRequest,
 } from "./gateway_protocol.ts";
 
-/** How long opening one socket and having its subscription accepted may take. */
-const CONNECT_TIMEOUT_MS = 30_000;
 /** The most consecutive values one update may have skipped. */
 const MAX_SKIPPED = 1_000;
 /** Problems reported to the parent (the rest are counted). */
@@ -44,14 +49,10 @@ interface Receipt {
   lastMs: number;
 }
 
-type ServerFrame =
-  | { readonly type: "connection_ack" | "ping" | "pong" }
-  | { readonly type: "next"; readonly id: string; readonly payload: unknown }
-  | { readonly type: "error"; readonly id: string; readonly payload: unknown }
-  | { readonly type: "complete"; readonly id: string };
-
-class Fleet {
-  private readonly sockets: WebSocket[] = [];
+class Fleet implements SubscriberEvents {
+  private readonly closers: CloseSubscriber[] = [];
+  /** Per subscriber: the last value it received (null: none yet). */
+  private readonly lasts: (number | null)[] = [];
   /** Per value: the subscribers up to date for it (received it or a newer one). */
   private readonly receipts = new Map<number, Receipt>();
   /** Per value: the subscribers that received exactly it. */
@@ -60,7 +61,7 @@ class Fleet {
   /** True once every subscriber is subscribed: only then is anything `delivered`. */
   private complete = false;
   private problems = 0;
-  private closing = false;
+  closing = false;
 
   problem(message: string): void {
     this.problems++;
@@ -71,78 +72,41 @@ class Fleet {
   }
 
   /** Opens `count` subscribers, `batch` at a time; resolves once every subscription is sent. */
-  async connect(url: string, count: number, query: string, batch: number): Promise<void> {
-    const wsUrl = url.replace(/^http/, "ws");
+  async connect(
+    open: OpenSubscriber,
+    url: string,
+    count: number,
+    query: string,
+    batch: number,
+  ): Promise<void> {
     for (let from = 0; from < count; from += batch) {
       const size = Math.min(batch, count - from);
-      await Promise.all(Array.from({ length: size }, (_, i) => this.open(wsUrl, from + i, query)));
+      const opened = await Promise.all(
+        Array.from({ length: size }, (_, i) => {
+          this.expected++;
+          this.lasts.push(null);
+          return open(url, from + i, query, this);
+        }),
+      );
+      this.closers.push(...opened);
     }
     this.complete = true;
     for (const [value, receipt] of this.receipts) this.announce(value, receipt);
   }
 
-  private open(url: string, index: number, query: string): Promise<void> {
-    const socket = new WebSocket(url, "graphql-transport-ws", { perMessageDeflate: false });
-    this.sockets.push(socket);
-    this.expected++;
-    let last: number | null = null;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new Error(`subscriber ${index}: not subscribed after ${CONNECT_TIMEOUT_MS} ms`)),
-        CONNECT_TIMEOUT_MS,
-      );
-      socket.once("open", () => socket.send('{"type":"connection_init"}'));
-      // Before the subscription: fails the connect; after it: the close that follows reports it.
-      socket.on("error", (error) => {
-        clearTimeout(timer);
-        reject(new Error(`subscriber ${index}: ${error.message}`));
-      });
-      socket.on("close", (code, reason) => {
-        clearTimeout(timer);
-        if (!this.closing) this.problem(`subscriber ${index}: closed ${code} ${reason.toString()}`);
-      });
-      socket.on("message", (data) => {
-        const atMs = monotonicMs();
-        const frame = JSON.parse((data as Buffer).toString("utf8")) as ServerFrame;
-        switch (frame.type) {
-          case "connection_ack":
-            socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
-            clearTimeout(timer);
-            resolve();
-            return;
-          case "ping":
-            socket.send('{"type":"pong"}');
-            return;
-          case "pong":
-            return;
-          case "next": {
-            const value = numberIn(frame.payload);
-            if (value === null) {
-              this.problem(
-                `subscriber ${index}: unexpected payload ${JSON.stringify(frame.payload)}`,
-              );
-              return;
-            }
-            if (last !== null && value <= last) {
-              this.problem(`subscriber ${index}: got ${value} after ${last}`);
-              return;
-            }
-            this.receive(last, value, atMs);
-            last = value;
-            return;
-          }
-          case "error":
-            this.problem(`subscriber ${index}: error ${JSON.stringify(frame.payload)}`);
-            return;
-          case "complete":
-            this.problem(`subscriber ${index}: the server completed the subscription`);
-            return;
-          default:
-            frame satisfies never;
-        }
-      });
-    });
+  next(index: number, payload: unknown, atMs: number): void {
+    const value = numberIn(payload);
+    if (value === null) {
+      this.problem(`subscriber ${index}: unexpected payload ${JSON.stringify(payload)}`);
+      return;
+    }
+    const last = this.lasts[index] ?? null;
+    if (last !== null && value <= last) {
+      this.problem(`subscriber ${index}: got ${value} after ${last}`);
+      return;
+    }
+    this.receive(last, value, atMs);
+    this.lasts[index] = value;
   }
 
   /** A subscriber whose previous value was `previous` (null: none yet) received `value`. */
@@ -174,23 +138,7 @@ class Fleet {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(
-      this.sockets.map(
-        (socket) =>
-          new Promise<void>((resolve) => {
-            if (socket.readyState === WebSocket.CLOSED) return resolve();
-            const timer = setTimeout(() => {
-              socket.terminate();
-              resolve();
-            }, 5_000);
-            socket.once("close", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            socket.close(1000);
-          }),
-      ),
-    );
+    await Promise.all(this.closers.map((close) => close()));
   }
 }
 
@@ -209,7 +157,8 @@ runChild(() => {
     switch (message.type) {
       case "connect": {
         const started = monotonicMs();
-        fleet.connect(message.url, message.count, message.query, message.batch).then(
+        const open = message.transport === "sse" ? openSse : openWs;
+        fleet.connect(open, message.url, message.count, message.query, message.batch).then(
           () => send({ type: "connected", count: message.count, ms: monotonicMs() - started }),
           (error: unknown) =>
             send({
@@ -222,6 +171,13 @@ runChild(() => {
       case "counts":
         send({ type: "counts", counts: fleet.counts(message.values) });
         return;
+      case "load": {
+        const elu = performance.eventLoopUtilization();
+        const cpu = process.cpuUsage();
+        const eventLoop = { idle: elu.idle, active: elu.active };
+        send({ type: "load", load: { eventLoop, cpuMicros: cpu.user + cpu.system } });
+        return;
+      }
       case "close":
         return; // runChild closes
       default:

@@ -46,6 +46,17 @@ export interface LiveObserver {
 
 const NO_OBSERVER: LiveObserver = { execution: () => {}, fanout: () => {} };
 
+/** The JSON text of each delivered result that has no errors (see `serializedResult`). */
+const serializedResults = new WeakMap<ExecutionResult, string>();
+
+/**
+ * The JSON text of a result a live operation delivered, made once for all its subscribers;
+ * undefined for a result with errors (the transport's own error handling must see those).
+ */
+export function serializedResult(result: ExecutionResult): string | undefined {
+  return serializedResults.get(result);
+}
+
 /** Seconds since `start` (a `performance.now()` reading). */
 function secondsSince(start: number): number {
   return (performance.now() - start) / 1_000;
@@ -67,6 +78,8 @@ export class LiveOperation {
   executions = 0;
   /** When the first upstream update not yet answered by a delivered result arrived (performance.now()). */
   private updatedAt: number | null = null;
+  /** Where the next fan-out starts in the sinks (see `deliver`). */
+  private fanoutNext = 0;
 
   /**
    * @param firstResultTimeoutMs how long an execution waits for a query's first result before
@@ -119,20 +132,29 @@ export class LiveOperation {
   /**
    * Hands `result` to every sink, yielding to the event loop between batches so a fan-out to
    * thousands of subscribers does not stall everything else (HTTP, pings, upstream messages).
+   *
+   * A newer result takes over a fan-out that is still running, from where it stopped: the sinks
+   * not yet served have waited longest, and starting over from the first would starve the last
+   * ones for as long as results keep coming faster than one whole fan-out.
    */
   private deliver(result: ExecutionResult, since: number): void {
     const sinks = [...this.sinks];
-    const sendBatch = (from: number): void => {
-      if (this.state === "disposed" || this.lastResult !== result) return; // a newer result takes over
-      const to = Math.min(from + FANOUT_BATCH, sinks.length);
-      for (let i = from; i < to; i++) {
-        const sink = sinks[i];
+    const count = sinks.length;
+    const start = count === 0 ? 0 : this.fanoutNext % count;
+    let served = 0;
+    const sendBatch = (): void => {
+      if (this.state === "disposed" || this.lastResult !== result) return; // a newer one took over
+      const to = Math.min(served + FANOUT_BATCH, count);
+      for (; served < to; served++) {
+        const sink = sinks[(start + served) % count];
         if (sink !== undefined && this.sinks.has(sink)) sink(result);
       }
-      if (to < sinks.length) setImmediate(() => sendBatch(to));
-      else this.observer.fanout(secondsSince(since), sinks.length);
+      // Where a newer result's fan-out would carry on; once complete, the next starts here again.
+      this.fanoutNext = served < count ? start + served : start;
+      if (served < count) setImmediate(sendBatch);
+      else this.observer.fanout(secondsSince(since), count);
     };
-    sendBatch(0);
+    sendBatch();
   }
 
   private dependency(path: string, args: Record<string, Value>): Dependency {
@@ -265,6 +287,7 @@ export class LiveOperation {
       // (Not with errors: Yoga strips their internal extensions as it serialises them.)
       if (result.errors === undefined) {
         Object.defineProperty(result, "stringify", { value: () => serialized, enumerable: false });
+        serializedResults.set(result, serialized);
       }
       this.lastResult = result;
       this.deliver(result, since);

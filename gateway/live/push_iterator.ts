@@ -4,6 +4,10 @@
  *
  * With `latestOnly`, a value pushed while another still waits replaces it: live results are whole
  * snapshots, so a slow consumer gets the newest one next and memory stays bounded.
+ *
+ * With `direct`, a value pushed while the consumer waits (so everything handed out before has
+ * been consumed, and order is kept) is first offered to `direct`, which may deliver it by other
+ * means (a transport writing pre-serialised bytes) and return true; the consumer keeps waiting.
  */
 export interface PushIterator<T> extends AsyncIterableIterator<T> {
   push(value: T): void;
@@ -11,7 +15,11 @@ export interface PushIterator<T> extends AsyncIterableIterator<T> {
   end(): void;
 }
 
-export function pushIterator<T>(onReturn: () => void, latestOnly = false): PushIterator<T> {
+export function pushIterator<T>(
+  onReturn: () => void,
+  latestOnly = false,
+  direct?: (value: T) => boolean,
+): PushIterator<T> {
   const buffer: T[] = [];
   const waiting: ((result: IteratorResult<T>) => void)[] = [];
   let done = false;
@@ -29,6 +37,7 @@ export function pushIterator<T>(onReturn: () => void, latestOnly = false): PushI
   const iterator: PushIterator<T> = {
     push(value) {
       if (done) return;
+      if (waiting.length > 0 && direct?.(value) === true) return;
       const resolve = waiting.shift();
       if (resolve !== undefined) resolve({ value, done: false });
       else if (latestOnly) buffer.splice(0, buffer.length, value);

@@ -8,6 +8,12 @@ import type { UpstreamSessions } from "../upstream/sessions.ts";
 import { LiveOperation, type LiveExecutor, type LiveObserver } from "./live_operation.ts";
 import { pushIterator } from "./push_iterator.ts";
 
+/**
+ * A transport's way to deliver a result without the stream (e.g. writing its pre-serialised
+ * bytes to a socket): returns false when it cannot, and the result goes through the stream.
+ */
+export type DirectSink = (result: ExecutionResult) => boolean;
+
 export interface LiveKey {
   readonly document: string;
   readonly operationName: string | null;
@@ -18,6 +24,8 @@ export interface LiveKey {
 export class LiveRegistry {
   private readonly operations = new Map<string, LiveOperation>();
   private subscribers = 0;
+  /** Results a transport's direct sink delivered (the fast path), since the start. */
+  directDeliveries = 0;
 
   constructor(
     private readonly upstream: UpstreamSessions,
@@ -44,8 +52,16 @@ export class LiveRegistry {
     return total;
   }
 
-  /** Subscribes to the live operation for `key`, creating it with `execute` if needed. */
-  subscribe(key: LiveKey, execute: LiveExecutor): AsyncIterableIterator<ExecutionResult> {
+  /**
+   * Subscribes to the live operation for `key`, creating it with `execute` if needed. With
+   * `direct`, results are offered to it whenever the stream's consumer is waiting (see
+   * push_iterator.ts), so a fan-out skips the stream's per-subscriber promises.
+   */
+  subscribe(
+    key: LiveKey,
+    execute: LiveExecutor,
+    direct?: DirectSink,
+  ): AsyncIterableIterator<ExecutionResult> {
     const id = JSON.stringify([key.document, key.operationName, key.variables ?? null, key.token]);
     let operation = this.operations.get(id);
     if (operation === undefined) {
@@ -61,13 +77,23 @@ export class LiveRegistry {
     const shared = operation;
     const sink = (result: ExecutionResult): void => iterator.push(result);
     this.subscribers++;
-    const iterator = pushIterator<ExecutionResult>(() => {
-      this.subscribers--;
-      if (shared.removeSink(sink) === 0) {
-        shared.dispose();
-        if (this.operations.get(id) === shared) this.operations.delete(id);
-      }
-    }, true);
+    const iterator = pushIterator<ExecutionResult>(
+      () => {
+        this.subscribers--;
+        if (shared.removeSink(sink) === 0) {
+          shared.dispose();
+          if (this.operations.get(id) === shared) this.operations.delete(id);
+        }
+      },
+      true,
+      direct === undefined
+        ? undefined
+        : (result) => {
+            if (!direct(result)) return false;
+            this.directDeliveries++;
+            return true;
+          },
+    );
     shared.addSink(sink);
     return iterator;
   }
