@@ -1,7 +1,8 @@
 /**
  * Inference results cached by content: the key hashes every file under `convex/` (with
- * `_generated/` and `tsconfig.json`) and the versions of `typescript` and `convex`, so a restart
- * or a second process on an unchanged app answers at once instead of re-running the checker.
+ * `_generated/` and `tsconfig.json`), the folder's path and the versions of `typescript` and
+ * `convex`, so a restart or a second process on an unchanged app answers at once instead of
+ * re-running the checker.
  * Files are content-addressed in the OS temp folder (written atomically), so concurrent
  * processes never see a partial entry. Types imported from outside `convex/` are not part of
  * the key (the `dev` watcher does not watch them either).
@@ -46,6 +47,9 @@ export function inferenceKey(dir: string): string {
   const convexDir = path.resolve(dir, "convex");
   const hash = createHash("sha256");
   hash.update(`${FORMAT} ${packageVersion("typescript")} ${packageVersion("convex")}\u0000`);
+  // Where the folder is counts too: its tsconfig's `extends` and its imports resolve from there
+  // (a copy elsewhere, without node_modules, infers differently).
+  hash.update(`${convexDir}\u0000`);
   addFiles(hash, convexDir, convexDir);
   return hash.digest("hex");
 }

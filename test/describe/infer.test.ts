@@ -22,7 +22,7 @@ describe("the typed fixture app (no returns validators)", () => {
     expect(relationAmbiguities).toEqual([
       { table: "authors", paths: ["authors:byId", "authors:get"] },
     ]);
-  });
+  }, 120_000); // uncached on a clean machine (CI): a cold inference
 
   it("falls back to JSON only where TypeScript cannot say more, and says why", async () => {
     const app = await describeApp(TYPED_APP_DIR);

@@ -159,10 +159,11 @@ describe("request ids", () => {
   });
 
   it("sends the id upstream on the gateway's HTTP calls to Convex", async () => {
-    // `no-cache`: read at the backend's latest timestamp, over HTTP (never from a warm query).
+    // The first read of an identity (a new token) goes over HTTP: it has no session yet.
+    const token = await within(issuer.token("request-id-subject"), STEP_MS, "a token");
     const id = await fetchWithHeaders({
       "x-request-id": "upstream-7",
-      "cache-control": "no-cache",
+      authorization: `Bearer ${token}`,
     });
     expect(id).toBe("upstream-7");
     expect(backendLog).toContainEqual(
