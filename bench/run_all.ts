@@ -18,7 +18,8 @@ import { capturePrinted } from "./support/capture.ts";
 import { writeChart, type Chart } from "./support/charts.ts";
 import { startWatchdog } from "./support/options.ts";
 import { REPO_ROOT } from "./support/protocol.ts";
-import { machineFacts, Report } from "./support/report.ts";
+import { machineFacts } from "./support/machine.ts";
+import { Report } from "./support/report.ts";
 import { Results } from "./support/results.ts";
 import {
   writeResultsMarkdown,

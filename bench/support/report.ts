@@ -4,7 +4,7 @@
  * when the report finishes. Also the number formats every table uses. A report given a
  * {@link Results} also collects the figures it prints, for `bench/results.md`.
  */
-import os from "node:os";
+import { machineFacts } from "./machine.ts";
 import { ratioOf, type Figure, type Results } from "./results.ts";
 
 /** Prints one benchmark's report. */
@@ -85,32 +85,6 @@ export function formatRatio(ratio: number): string {
 export function formatValue(value: number): string {
   if (!Number.isFinite(value)) return "-";
   return Math.abs(value) >= 100 ? formatCount(value) : String(Number(value.toPrecision(3)));
-}
-
-/** What a benchmark ran on, taken at one instant (the load average changes during a run). */
-export interface MachineFacts {
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly memoryBytes: number;
-  readonly node: string;
-  /** 1, 5 and 15 minute load averages. */
-  readonly loadAverage: readonly [number, number, number];
-  readonly platform: string;
-  readonly tempDir: string;
-}
-
-export function machineFacts(): MachineFacts {
-  const cpus = os.cpus();
-  const [one = 0, five = 0, fifteen = 0] = os.loadavg();
-  return {
-    cpuModel: cpus[0]?.model.trim() ?? "?",
-    cores: cpus.length,
-    memoryBytes: os.totalmem(),
-    node: process.version,
-    loadAverage: [one, five, fifteen],
-    platform: `${os.type()} ${os.release()} ${os.arch()}`,
-    tempDir: os.tmpdir(),
-  };
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { formatRatio, formatValue, type MachineFacts } from "./report.ts";
+import type { MachineFacts } from "./machine.ts";
+import { formatRatio, formatValue } from "./report.ts";
 import { ratioOf, type Figure, type Results } from "./results.ts";
 
 /** A chart already rendered, as results.md links it (relative to results.md). */
