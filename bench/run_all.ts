@@ -18,7 +18,7 @@ import { capturePrinted } from "./support/capture.ts";
 import { writeChart, type Chart } from "./support/charts.ts";
 import { startWatchdog } from "./support/options.ts";
 import { REPO_ROOT } from "./support/protocol.ts";
-import { machineFacts } from "./support/machine.ts";
+import { machineFacts, type MachineFacts } from "./support/machine.ts";
 import { Report } from "./support/report.ts";
 import { Results } from "./support/results.ts";
 import {
@@ -83,6 +83,37 @@ function commandLine(): { mode: Mode; out: string } {
   return { mode, out: path.resolve(out) };
 }
 
+/** Renders the charts and writes results.md as they stand (again after each benchmark). */
+async function publish(
+  out: string,
+  mode: Mode,
+  run: {
+    startedAt: Date;
+    machineAtStart: MachineFacts;
+    results: Results;
+    charts: readonly Chart[];
+  },
+  printed: readonly PrintedReport[],
+  complete: boolean,
+): Promise<string> {
+  const links: ChartLink[] = [];
+  for (const chart of run.charts) {
+    const file = await writeChart(path.join(out, "charts"), chart);
+    links.push({ title: chart.title, file: path.relative(out, file) });
+  }
+  return writeResultsMarkdown(out, {
+    results: run.results,
+    mode: complete ? mode : `${mode}, unfinished`,
+    command: mode === "quick" ? "npm run bench -- --quick" : "npm run bench",
+    startedAt: run.startedAt,
+    durationMs: Date.now() - run.startedAt.getTime(),
+    machineAtStart: run.machineAtStart,
+    machineAtEnd: machineFacts(),
+    charts: links,
+    printed,
+  });
+}
+
 async function main(): Promise<void> {
   const { mode, out } = commandLine();
   const steps = sweeps(mode);
@@ -90,36 +121,24 @@ async function main(): Promise<void> {
   const expectedMs = [...steps, ...others].reduce((sum, step) => sum + step.expectedMs, 0);
   const stopWatchdog = startWatchdog(2 * expectedMs, "bench/run_all");
 
-  const startedAt = new Date();
-  const machineAtStart = machineFacts();
-  const results = new Results();
-  const report = new Report(undefined, results);
-  const charts: Chart[] = [];
-  for (const step of steps) charts.push(...(await step.run(report)));
+  const run = {
+    startedAt: new Date(),
+    machineAtStart: machineFacts(),
+    results: new Results(),
+    charts: [] as Chart[],
+  };
+  const report = new Report(undefined, run.results);
+  for (const step of steps) run.charts.push(...(await step.run(report)));
+  // Written now and after each benchmark: a run stopped later still leaves what it measured.
   const printed: PrintedReport[] = [];
+  await publish(out, mode, run, printed, false);
   for (const other of others) {
     const { text } = await capturePrinted(other.run);
     printed.push({ title: other.title, text });
+    await publish(out, mode, run, printed, false);
   }
-  const machineAtEnd = machineFacts();
-
-  const links: ChartLink[] = [];
-  for (const chart of charts) {
-    const file = await writeChart(path.join(out, "charts"), chart);
-    links.push({ title: chart.title, file: path.relative(out, file) });
-  }
-  const written = await writeResultsMarkdown(out, {
-    results,
-    mode,
-    command: mode === "quick" ? "npm run bench -- --quick" : "npm run bench",
-    startedAt,
-    durationMs: Date.now() - startedAt.getTime(),
-    machineAtStart,
-    machineAtEnd,
-    charts: links,
-    printed,
-  });
-  report.line(`wrote ${path.relative(process.cwd(), written)} and ${links.length} charts`);
+  const written = await publish(out, mode, run, printed, true);
+  report.line(`wrote ${path.relative(process.cwd(), written)} and ${run.charts.length} charts`);
   stopWatchdog();
 }
 
