@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import * as prettier from "prettier";
 import type { MachineFacts } from "./machine.ts";
 import { formatRatio, formatValue } from "./report.ts";
 import { ratioOf, type Figure, type Results } from "./results.ts";
@@ -42,6 +43,10 @@ function loads(facts: MachineFacts): string {
   return facts.loadAverage.map((load) => load.toFixed(2)).join(" / ");
 }
 
+function busy(facts: MachineFacts): boolean {
+  return facts.loadAverage[0] >= facts.cores;
+}
+
 function machineSection(doc: ResultsDocument): string[] {
   const start = doc.machineAtStart;
   return [
@@ -51,6 +56,12 @@ function machineSection(doc: ResultsDocument): string[] {
     `- Memory: ${(start.memoryBytes / GIB).toFixed(1)} GiB`,
     `- Node: ${start.node} (${start.platform})`,
     `- Load average (1 / 5 / 15 min): ${loads(start)} at the start, ${loads(doc.machineAtEnd)} at the end`,
+    ...(busy(start) || busy(doc.machineAtEnd)
+      ? [
+          "",
+          "**Busy machine** (load average at or above the core count): other work took CPU; expect noisy numbers.",
+        ]
+      : []),
     "",
   ];
 }
@@ -113,10 +124,15 @@ export function resultsMarkdown(doc: ResultsDocument): string {
   return lines.join("\n");
 }
 
-/** Writes `dir/results.md`; returns its path. */
+/**
+ * Writes `dir/results.md`, formatted by Prettier with the project's settings (aligned tables to
+ * read as text, and `npm run lint` passes on the committed file); returns its path.
+ */
 export async function writeResultsMarkdown(dir: string, doc: ResultsDocument): Promise<string> {
   const file = path.join(dir, "results.md");
   await fs.promises.mkdir(dir, { recursive: true });
-  await fs.promises.writeFile(file, resultsMarkdown(doc));
+  const config = await prettier.resolveConfig(file);
+  const text = await prettier.format(resultsMarkdown(doc), { ...config, filepath: file });
+  await fs.promises.writeFile(file, text);
   return file;
 }

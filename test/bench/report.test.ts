@@ -123,14 +123,23 @@ describe("results.md of real sweeps", () => {
     const sections = results.sections();
     expect(sections).toHaveLength(4);
     for (const section of sections) expect(markdown).toContain(`## ${section}`);
-    const lines = markdown.split("\n");
+    // Table rows as cells: figure | value | baseline | baseline value | ratio | notes.
+    const rows = markdown
+      .split("\n")
+      .filter((line) => line.startsWith("| "))
+      .map((line) =>
+        line
+          .slice(1, -1)
+          .split(" | ")
+          .map((text) => text.trim()),
+      );
     for (const figure of results.figures) {
       expect(figure.baseline, figure.label).not.toBeNull();
       const ratio = ratioOf(figure);
       expect(Number.isFinite(ratio), figure.label).toBe(true);
-      const row = lines.find((line) => line.startsWith(`| ${figure.label} |`));
-      expect(row, figure.label).toContain(`| ${formatRatio(ratio)} |`);
-      expect(row).toContain(`| ${figure.baseline?.label} |`);
+      const row = rows.find((cells) => cells[0] === figure.label);
+      expect(row?.[2], figure.label).toBe(figure.baseline?.label);
+      expect(row?.[4], figure.label).toBe(formatRatio(ratio));
     }
     const labels = results.figures.map((figure) => figure.label);
     expect(labels).toContain("engine, 4 callers, synchronous=normal");
