@@ -1,85 +1,145 @@
 /**
- * `npm run bench`: every benchmark in sequence with its default options (about 13 minutes in all):
- * engine commit throughput and the hot counter (issue 2), reactivity precision and latency
- * (issue 3), gateway overhead and fan-out (issue 4), scheduled-job throughput and action overhead (issue 10), hostile
- * input (issue 16), text and vector search (issue 11). See `bench/README.md`.
+ * `npm run bench`: every benchmark in sequence, then `bench/results.md` (each figure beside its
+ * baseline, with the ratio, and the machine) and the charts `bench/charts/*.svg`.
+ *
+ * The scaling benchmarks run as sweeps (`sweeps/`): commits/s vs callers, invalidation cost and
+ * update latency vs live queries, fan-out latency vs subscribers; each point is a full run of the
+ * benchmark with its baseline. The others run with their defaults and their printed reports are
+ * kept in results.md (`sweeps/printed.ts`). See `bench/README.md`.
+ *
+ *   npm run bench                   # full sizes (about 30 min on 2 cores), writes bench/
+ *   npm run bench -- --quick        # small sizes (a few minutes), writes bench/quick/
+ *   BENCH_QUICK=1 npm run bench     # the same
+ *   npm run bench -- --out DIR      # writes DIR/results.md and DIR/charts/
  */
-import {
-  actionOverhead,
-  DEFAULT_ACTION_OVERHEAD_OPTIONS,
-  expectedActionOverheadMs,
-} from "./action_overhead.ts";
-import {
-  commitThroughput,
-  DEFAULT_COMMIT_THROUGHPUT_OPTIONS,
-  expectedCommitThroughputMs,
-} from "./commit_throughput.ts";
-import { DEFAULT_FANOUT_OPTIONS, expectedFanoutMs, fanout } from "./fanout.ts";
-import {
-  DEFAULT_GATEWAY_OVERHEAD_OPTIONS,
-  expectedGatewayOverheadMs,
-  gatewayOverhead,
-} from "./gateway_overhead.ts";
-import { DEFAULT_HOT_COUNTER_OPTIONS, expectedHotCounterMs, hotCounter } from "./hot_counter.ts";
-import {
-  DEFAULT_HOSTILE_INPUT_OPTIONS,
-  expectedHostileInputMs,
-  hostileInput,
-} from "./hostile_input.ts";
-import {
-  DEFAULT_INVALIDATION_OPTIONS,
-  expectedInvalidationMs,
-  invalidation,
-} from "./invalidation.ts";
-import {
-  DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS,
-  expectedSchedulerThroughputMs,
-  schedulerThroughput,
-} from "./scheduler_throughput.ts";
-import { DEFAULT_SEARCH_BENCH_OPTIONS, expectedSearchBenchMs, searchBench } from "./search.ts";
-import {
-  DEFAULT_QUERY_REPEATS_OPTIONS,
-  expectedQueryRepeatsMs,
-  queryRepeats,
-} from "./query_repeats.ts";
-import {
-  DEFAULT_SUBSCRIPTIONS_PER_CONNECTION_OPTIONS,
-  expectedSubscriptionsPerConnectionMs,
-  subscriptionsPerConnection,
-} from "./subscriptions_per_connection.ts";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { capturePrinted } from "./support/capture.ts";
+import { writeChart, type Chart } from "./support/charts.ts";
 import { startWatchdog } from "./support/options.ts";
+import { REPO_ROOT } from "./support/protocol.ts";
+import { machineFacts, type MachineFacts } from "./support/machine.ts";
+import { Report } from "./support/report.ts";
+import { Results } from "./support/results.ts";
 import {
-  DEFAULT_UPDATE_LATENCY_OPTIONS,
-  expectedUpdateLatencyMs,
-  updateLatency,
-} from "./update_latency.ts";
+  writeResultsMarkdown,
+  type ChartLink,
+  type PrintedReport,
+} from "./support/results_markdown.ts";
+import {
+  expectedFanoutSweepMs,
+  fanoutSweep,
+  FULL_FANOUT_SWEEP,
+  QUICK_FANOUT_SWEEP,
+} from "./sweeps/fanout_sweep.ts";
+import {
+  expectedInvalidationSweepMs,
+  FULL_INVALIDATION_SWEEP,
+  invalidationSweep,
+  QUICK_INVALIDATION_SWEEP,
+} from "./sweeps/invalidation_sweep.ts";
+import { FULL_PRINTED, QUICK_PRINTED, type PrintedBenchmark } from "./sweeps/printed.ts";
+import {
+  expectedThroughputSweepMs,
+  FULL_THROUGHPUT_SWEEP,
+  QUICK_THROUGHPUT_SWEEP,
+  throughputSweep,
+} from "./sweeps/throughput_sweep.ts";
 
-const stopWatchdog = startWatchdog(
-  2 *
-    (expectedCommitThroughputMs(DEFAULT_COMMIT_THROUGHPUT_OPTIONS) +
-      expectedHotCounterMs(DEFAULT_HOT_COUNTER_OPTIONS) +
-      expectedInvalidationMs(DEFAULT_INVALIDATION_OPTIONS) +
-      expectedUpdateLatencyMs(DEFAULT_UPDATE_LATENCY_OPTIONS) +
-      expectedGatewayOverheadMs(DEFAULT_GATEWAY_OVERHEAD_OPTIONS) +
-      expectedFanoutMs(DEFAULT_FANOUT_OPTIONS) +
-      expectedHostileInputMs(DEFAULT_HOSTILE_INPUT_OPTIONS) +
-      expectedSchedulerThroughputMs(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS) +
-      expectedActionOverheadMs(DEFAULT_ACTION_OVERHEAD_OPTIONS) +
-      expectedSearchBenchMs(DEFAULT_SEARCH_BENCH_OPTIONS) +
-      expectedSubscriptionsPerConnectionMs(DEFAULT_SUBSCRIPTIONS_PER_CONNECTION_OPTIONS) +
-      expectedQueryRepeatsMs(DEFAULT_QUERY_REPEATS_OPTIONS)),
-  "bench/run_all",
-);
-await commitThroughput(DEFAULT_COMMIT_THROUGHPUT_OPTIONS);
-await hotCounter(DEFAULT_HOT_COUNTER_OPTIONS);
-await invalidation(DEFAULT_INVALIDATION_OPTIONS);
-await updateLatency(DEFAULT_UPDATE_LATENCY_OPTIONS);
-await gatewayOverhead(DEFAULT_GATEWAY_OVERHEAD_OPTIONS);
-await fanout(DEFAULT_FANOUT_OPTIONS);
-await hostileInput(DEFAULT_HOSTILE_INPUT_OPTIONS);
-await schedulerThroughput(DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS);
-await actionOverhead(DEFAULT_ACTION_OVERHEAD_OPTIONS);
-await searchBench(DEFAULT_SEARCH_BENCH_OPTIONS);
-await subscriptionsPerConnection(DEFAULT_SUBSCRIPTIONS_PER_CONNECTION_OPTIONS);
-await queryRepeats(DEFAULT_QUERY_REPEATS_OPTIONS);
-stopWatchdog();
+type Mode = "full" | "quick";
+
+/** A sweep: runs, reports its figures, returns its charts. */
+interface Step {
+  readonly expectedMs: number;
+  readonly run: (report: Report) => Promise<Chart[]>;
+}
+
+function sweeps(mode: Mode): Step[] {
+  const quick = mode === "quick";
+  const throughput = quick ? QUICK_THROUGHPUT_SWEEP : FULL_THROUGHPUT_SWEEP;
+  const invalidation = quick ? QUICK_INVALIDATION_SWEEP : FULL_INVALIDATION_SWEEP;
+  const fanout = quick ? QUICK_FANOUT_SWEEP : FULL_FANOUT_SWEEP;
+  return [
+    {
+      expectedMs: expectedThroughputSweepMs(throughput),
+      run: (report) => throughputSweep(throughput, report),
+    },
+    {
+      expectedMs: expectedInvalidationSweepMs(invalidation),
+      run: (report) => invalidationSweep(invalidation, report),
+    },
+    { expectedMs: expectedFanoutSweepMs(fanout), run: (report) => fanoutSweep(fanout, report) },
+  ];
+}
+
+function commandLine(): { mode: Mode; out: string } {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { quick: { type: "boolean" }, out: { type: "string" } },
+    strict: true,
+  });
+  const mode: Mode = values.quick === true || process.env["BENCH_QUICK"] === "1" ? "quick" : "full";
+  const out = values.out ?? path.join(REPO_ROOT, "bench", mode === "quick" ? "quick" : "");
+  return { mode, out: path.resolve(out) };
+}
+
+/** Renders the charts and writes results.md as they stand (again after each benchmark). */
+async function publish(
+  out: string,
+  mode: Mode,
+  run: {
+    startedAt: Date;
+    machineAtStart: MachineFacts;
+    results: Results;
+    charts: readonly Chart[];
+  },
+  printed: readonly PrintedReport[],
+  complete: boolean,
+): Promise<string> {
+  const links: ChartLink[] = [];
+  for (const chart of run.charts) {
+    const file = await writeChart(path.join(out, "charts"), chart);
+    links.push({ title: chart.title, file: path.relative(out, file) });
+  }
+  return writeResultsMarkdown(out, {
+    results: run.results,
+    mode: complete ? mode : `${mode}, unfinished`,
+    command: mode === "quick" ? "npm run bench -- --quick" : "npm run bench",
+    startedAt: run.startedAt,
+    durationMs: Date.now() - run.startedAt.getTime(),
+    machineAtStart: run.machineAtStart,
+    machineAtEnd: machineFacts(),
+    charts: links,
+    printed,
+  });
+}
+
+async function main(): Promise<void> {
+  const { mode, out } = commandLine();
+  const steps = sweeps(mode);
+  const others: readonly PrintedBenchmark[] = mode === "quick" ? QUICK_PRINTED : FULL_PRINTED;
+  const expectedMs = [...steps, ...others].reduce((sum, step) => sum + step.expectedMs, 0);
+  const stopWatchdog = startWatchdog(2 * expectedMs, "bench/run_all");
+
+  const run = {
+    startedAt: new Date(),
+    machineAtStart: machineFacts(),
+    results: new Results(),
+    charts: [] as Chart[],
+  };
+  const report = new Report(undefined, run.results);
+  for (const step of steps) run.charts.push(...(await step.run(report)));
+  // Written now and after each benchmark: a run stopped later still leaves what it measured.
+  const printed: PrintedReport[] = [];
+  await publish(out, mode, run, printed, false);
+  for (const other of others) {
+    const { text } = await capturePrinted(other.run);
+    printed.push({ title: other.title, text });
+    await publish(out, mode, run, printed, false);
+  }
+  const written = await publish(out, mode, run, printed, true);
+  report.line(`wrote ${path.relative(process.cwd(), written)} and ${run.charts.length} charts`);
+  stopWatchdog();
+}
+
+await main();

@@ -1,9 +1,11 @@
 /**
  * The benchmarks' one report writer: a heading with the machine it ran on, plain-text tables,
  * notes, problems and verdicts, printed to stdout as they come; a failed check sets exit code 1
- * when the report finishes. Also the number formats every table uses.
+ * when the report finishes. Also the number formats every table uses. A report given a
+ * {@link Results} also collects the figures it prints, for `bench/results.md`.
  */
-import os from "node:os";
+import { machineFacts } from "./machine.ts";
+import { ratioOf, type Figure, type Results } from "./results.ts";
 
 /** Prints one benchmark's report. */
 export class Report {
@@ -11,7 +13,26 @@ export class Report {
 
   constructor(
     private readonly write: (text: string) => void = (text) => process.stdout.write(text),
+    private readonly results: Results | null = null,
   ) {}
+
+  /** Prints `figure` beside its baseline and their ratio, and collects it (if collecting). */
+  figure(figure: Figure): void {
+    const base = figure.baseline;
+    const beside =
+      base === null
+        ? ""
+        : ` vs ${base.label} ${formatValue(base.value)} ${figure.unit}: ${formatRatio(ratioOf(figure))}`;
+    const note = figure.note === undefined ? "" : ` (${figure.note})`;
+    this.line(`  ${figure.label}: ${formatValue(figure.value)} ${figure.unit}${beside}${note}`);
+    this.results?.add(figure);
+  }
+
+  /** Prints a sentence and keeps it under `section` in results.md (if collecting). */
+  remark(section: string, text: string): void {
+    this.line(`  ${section}: ${text}`);
+    this.results?.remark(section, text);
+  }
 
   /** `== title ==`, the machine it runs on, then a blank line. */
   heading(title: string): void {
@@ -54,9 +75,16 @@ export function verdict(met: boolean): string {
   return met ? "met" : "NOT met";
 }
 
-/** `1.234` -> `"1.23x"`. */
+/** `1.234` -> `"1.23x"`; two significant digits below 0.1 (`0.0017x`); `-` when not a number. */
 export function formatRatio(ratio: number): string {
-  return `${ratio.toFixed(2)}x`;
+  if (!Number.isFinite(ratio)) return "-";
+  return ratio !== 0 && Math.abs(ratio) < 0.1 ? `${ratio.toPrecision(2)}x` : `${ratio.toFixed(2)}x`;
+}
+
+/** A figure's value: 3 significant digits below 100 (`2.41`, `37.5`), whole numbers above. */
+export function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return "-";
+  return Math.abs(value) >= 100 ? formatCount(value) : String(Number(value.toPrecision(3)));
 }
 
 /**
@@ -64,12 +92,12 @@ export function formatRatio(ratio: number): string {
  * average near or above the CPU count means other work competes with the benchmark.
  */
 export function describeMachine(): string {
-  const cpus = os.cpus();
-  const [load1 = 0] = os.loadavg();
-  const busy = load1 >= cpus.length ? " (busy machine: expect noisy numbers)" : "";
+  const facts = machineFacts();
+  const [load1] = facts.loadAverage;
+  const busy = load1 >= facts.cores ? " (busy machine: expect noisy numbers)" : "";
   return (
-    `node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model ?? "?"}), ` +
-    `load average ${load1.toFixed(2)}${busy}, temp ${os.tmpdir()}`
+    `node ${facts.node}, ${facts.cores} CPUs (${facts.cpuModel}), ` +
+    `load average ${load1.toFixed(2)}${busy}, temp ${facts.tempDir}`
   );
 }
 
