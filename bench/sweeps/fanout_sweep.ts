@@ -100,7 +100,7 @@ function reportPoints(points: readonly FanoutPoint[], report: Report): void {
       ] as const) {
         report.figure({
           section: FANOUT_SECTION,
-          label: `${label(series)}, ${formatCount(measured.subscribers)} subscribers, ${statistic}`,
+          label: `${label(series)} vs ${label(base)}, ${formatCount(measured.subscribers)} subscribers, ${statistic}`,
           value: pick(measured),
           unit: "ms",
           better: "lower",

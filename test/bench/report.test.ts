@@ -143,7 +143,8 @@ describe("results.md of real sweeps", () => {
     }
     const labels = results.figures.map((figure) => figure.label);
     expect(labels).toContain("engine, 4 callers, synchronous=normal");
-    expect(labels).toContain("this gateway, 30 subscribers, p50");
+    expect(labels).toContain("this gateway (graphql-ws) vs raw ws broadcast, 30 subscribers, p50");
+    expect(labels).toContain("this gateway (SSE) vs raw SSE broadcast, 30 subscribers, p50");
     for (const chart of charts) expect(markdown).toContain(`(charts/${chart.name}.svg)`);
     // What the report printed while collecting is the same figures.
     expect(printed.join("")).toContain("engine, 1 caller, synchronous=normal: ");
