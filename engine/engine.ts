@@ -465,6 +465,8 @@ export class Engine {
     clearInterval(this.envPoll);
     this.sessionRequests.close();
     await new Promise((resolve) => setImmediate(resolve));
+    await this.committer.idle();
     this.persistence.close();
+    await this.persistence.closed();
   }
 }

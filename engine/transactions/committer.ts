@@ -6,11 +6,15 @@
  *   commit(tx) --validate--> conflict? -> ConflictError
  *                  | ok: ts assigned, keys appended to the write log (later commits check them)
  *                  v
- *              pending --(next turn of the event loop: one SQLite transaction for all pending)-->
- *              applied to the DocumentStore, publishedTs = ts, listeners told, promise resolved
+ *              pending --(next turn of the event loop, once no batch is being written)-->
+ *              writing (one SQLite transaction for all pending, on the commit writer's thread)
+ *                  --durable--> applied to the DocumentStore, publishedTs = ts, listeners told,
+ *                               promise resolved (in ts order, batch after batch)
+ *                  --failed---> rejected, dropped from the write log
  *
- * Node's event loop makes validation and ts assignment atomic; group commit batches every commit
- * that arrived in one turn into one fsync.
+ * Node's event loop makes validation and ts assignment atomic. Group commit: one batch is written
+ * at a time; every commit that arrives meanwhile joins the next one, so the batches grow with
+ * the load while functions keep executing beside the disk work.
  */
 import { ConflictError } from "../errors.ts";
 import type { DocumentStore } from "../storage/document_store.ts";
@@ -57,6 +61,8 @@ export class Committer {
   private writeLog: LogEntry[] = [];
   private pending: PendingCommit[] = [];
   private flushScheduled = false;
+  /** The batch on its way to the disk, if any (one at a time keeps publication in ts order). */
+  private writing: Promise<void> | null = null;
   private readonly openSnapshots = new Map<Timestamp, number>();
   private readonly listeners = new Set<(commit: PublishedCommit) => void>();
   readonly stats: CommitterStats = { commits: 0, conflicts: 0, batches: 0 };
@@ -185,20 +191,40 @@ export class Committer {
     return this.firstOverlapAfter(afterTs, readSet, this.published)?.ts ?? null;
   }
 
+  /** Resolves once no commit is pending or being written (for a clean close). */
+  async idle(): Promise<void> {
+    while (this.writing !== null || this.pending.length > 0) {
+      if (this.writing !== null) await this.writing;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   private flush(): void {
     this.flushScheduled = false;
+    if (this.writing !== null) return; // the batch being written flushes these when it lands
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    try {
-      this.persistence.write(batch.map((commit) => commit.persisted));
-    } catch (error) {
+    this.writing = this.persistence.persist(batch.map((commit) => commit.persisted)).then(
+      () => this.landed(batch, null),
+      (error: unknown) => this.landed(batch, error),
+    );
+  }
+
+  /** A batch reached the disk (or failed): publish or reject it, then write what queued meanwhile. */
+  private landed(batch: readonly PendingCommit[], error: unknown): void {
+    this.writing = null;
+    if (error === null) this.publish(batch);
+    else {
       // Not durable: forget these commits (later ones validated against them may see false conflicts).
       const failed = new Set(batch.map((commit) => commit.entry));
       this.writeLog = this.writeLog.filter((entry) => !failed.has(entry));
       for (const commit of batch) commit.reject(error);
-      return;
     }
+    this.flush();
+  }
+
+  private publish(batch: readonly PendingCommit[]): void {
     this.stats.batches++;
     for (const commit of batch) {
       this.store.apply(commit.entry.ts, commit.writes);

@@ -1,0 +1,110 @@
+/**
+ * Writes batches of commits to SQLite on a thread of its own (`commit_writer_worker.js`, one
+ * connection to the data file), so the event loop keeps executing functions while a batch
+ * reaches the disk. A write resolves once its SQLite transaction committed with the configured
+ * durability: only then does the committer acknowledge the commits in it.
+ *
+ *   running --write()--> (batches, one SQLite transaction each, in the order written)
+ *      |  \--the thread fails or exits--> failed: every write in flight and later rejects
+ *      \--close()--> closing --thread exits--> closed
+ *
+ * The thread keeps the process alive only while a write is in flight (`ref`/`unref`).
+ */
+import { Worker } from "node:worker_threads";
+
+/** One document row to write: `json === null` deletes it. */
+export interface PersistedWrite {
+  readonly id: string;
+  readonly table: string;
+  readonly json: string | null;
+}
+
+/** A commit as SQLite stores it: its timestamp and its rows. */
+export interface PersistedCommit {
+  readonly ts: bigint;
+  readonly writes: readonly PersistedWrite[];
+}
+
+/** The statements the writer runs, owned by persistence.ts (which owns the schema). */
+export interface CommitWriterSql {
+  /** `(id, table_name, json, ts)`: insert or replace a document row. */
+  readonly upsert: string;
+  /** `(id)`: delete a document row. */
+  readonly remove: string;
+  /** `(key, value)`: set a global (`max_ts`). */
+  readonly setGlobal: string;
+}
+
+type WorkerAnswer = { id: number; ok: true } | { id: number; ok: false; message: string };
+
+interface InFlight {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class CommitWriter {
+  private readonly worker: Worker;
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextId = 0;
+  private failure: Error | null = null;
+  private readonly exited: Promise<void>;
+
+  /** Starts the thread; `synchronous` is SQLite's setting (`FULL` or `NORMAL`). */
+  constructor(file: string, synchronous: "FULL" | "NORMAL", sql: CommitWriterSql) {
+    this.worker = new Worker(new URL("./commit_writer_worker.js", import.meta.url), {
+      workerData: { file, synchronous, sql },
+    });
+    this.worker.unref();
+    this.worker.on("message", (answer: WorkerAnswer) => this.settle(answer));
+    this.worker.on("error", (error) => this.fail(error));
+    this.exited = new Promise((resolve) => {
+      this.worker.once("exit", () => {
+        this.fail(new Error("The commit writer thread exited."));
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Writes `commits` (in timestamp order) in one SQLite transaction.
+   * @throws (rejects) when SQLite refused the batch (nothing of it is written) or the thread failed.
+   */
+  write(commits: readonly PersistedCommit[]): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const message = {
+      type: "write",
+      id,
+      commits: commits.map((commit) => ({ ts: commit.ts.toString(), writes: commit.writes })),
+    };
+    return new Promise<void>((resolve, reject) => {
+      if (this.inFlight.size === 0) this.worker.ref();
+      this.inFlight.set(id, { resolve, reject });
+      this.worker.postMessage(message);
+    });
+  }
+
+  /** Closes the thread's connection once the writes already sent are done; resolves when it ended. */
+  close(): Promise<void> {
+    if (this.failure === null) {
+      this.worker.postMessage({ type: "close" });
+      this.worker.ref();
+    }
+    return this.exited;
+  }
+
+  private settle(answer: WorkerAnswer): void {
+    const waiting = this.inFlight.get(answer.id);
+    if (waiting === undefined) return;
+    this.inFlight.delete(answer.id);
+    if (this.inFlight.size === 0) this.worker.unref();
+    if (answer.ok) waiting.resolve();
+    else waiting.reject(new Error(answer.message));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiting of this.inFlight.values()) waiting.reject(this.failure);
+    this.inFlight.clear();
+  }
+}
