@@ -18,6 +18,7 @@ import type { FunctionOutcome } from "../runtime/executor.ts";
 import type { FunctionKind } from "../runtime/execution.ts";
 import type { Caller } from "../auth/credentials.ts";
 import { decodeTs, encodeTs } from "./timestamps.ts";
+import { requestPath } from "./request_path.ts";
 import { exportValue, parseValueFormat, type ValueFormat } from "./value_format.ts";
 
 /** Request bodies above this size are refused with 413 (function args are limited to 16 MiB). */
@@ -43,21 +44,36 @@ function sendRequestError(res: http.ServerResponse, error: RequestError): void {
   send(res, error.httpStatus, { code: error.code, message: error.message });
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new RequestError(
-        "PayloadTooLarge",
-        `Request body is larger than the ${MAX_BODY_BYTES} byte limit.`,
-      );
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/**
+ * The request's body as text. Read from the stream's events (one promise per request: this runs
+ * for every call). Past MAX_BODY_BYTES the rest is discarded unread and the read rejects.
+ */
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.off("data", onData);
+        req.resume();
+        reject(
+          new RequestError(
+            "PayloadTooLarge",
+            `Request body is larger than the ${MAX_BODY_BYTES} byte limit.`,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => {
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      resolve(body.toString("utf8"));
+    });
+    req.once("error", reject);
+  });
 }
 
 /**
@@ -249,7 +265,7 @@ export async function handleApiRequest(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<boolean> {
-  const route = new URL(req.url ?? "/", "http://localhost").pathname;
+  const route = requestPath(req.url);
   if (!isApiRoute(route)) return false;
   try {
     if (req.method === "OPTIONS") {
