@@ -3,7 +3,7 @@
 // instead of on it. Plain JavaScript: it needs no TypeScript loader, so it starts in
 // milliseconds. The SQL comes from persistence.ts (workerData), which owns the schema.
 //
-// Messages: { type: "write", id, commits } -> { id, ok: true } | { id, ok: false, message };
+// Messages: { type: "write", id, rows } -> { id, ok: true } | { id, ok: false, message };
 //           { type: "close" } -> the connection closes and the thread ends.
 import Database from "better-sqlite3";
 import { parentPort, workerData } from "node:worker_threads";
@@ -17,15 +17,19 @@ const upsert = db.prepare(sql.upsert);
 const remove = db.prepare(sql.remove);
 const setGlobal = db.prepare(sql.setGlobal);
 
-// commits: [{ ts: decimal text, writes: [{ id, table, json | null }] }], in timestamp order.
-const writeBatch = db.transaction((commits) => {
-  for (const commit of commits) {
-    for (const write of commit.writes) {
-      if (write.json === null) remove.run(write.id);
-      else upsert.run(write.id, write.table, write.json, commit.ts);
+// rows: per commit [ts (decimal text), row count], then per row [id, table, json | null]; in
+// timestamp order (see flatRows in commit_writer.ts).
+const writeBatch = db.transaction((rows) => {
+  let ts = "";
+  for (let i = 0; i < rows.length;) {
+    ts = rows[i];
+    const end = i + 2 + 3 * rows[i + 1];
+    for (i += 2; i < end; i += 3) {
+      if (rows[i + 2] === null) remove.run(rows[i]);
+      else upsert.run(rows[i], rows[i + 1], rows[i + 2], ts);
     }
   }
-  setGlobal.run("max_ts", commits[commits.length - 1].ts);
+  setGlobal.run("max_ts", ts);
 });
 
 parentPort.on("message", (message) => {
@@ -35,7 +39,7 @@ parentPort.on("message", (message) => {
     return;
   }
   try {
-    writeBatch(message.commits);
+    writeBatch(message.rows);
     parentPort.postMessage({ id: message.id, ok: true });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
