@@ -299,8 +299,11 @@ export class Engine {
    */
   static async start(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(options);
+    // The commit writer's thread starts beside the loading; the first commit need not wait for it.
+    const writerReady = engine.persistence.startWriter();
     await engine.files.recover();
     await engine.reload();
+    await writerReady;
     await engine.scheduler.start();
     return engine;
   }

@@ -8,7 +8,7 @@
  *      |  \--the thread fails or exits--> failed: every write in flight and later rejects
  *      \--close()--> closing --thread exits--> closed
  *
- * The thread keeps the process alive only while a write is in flight (`ref`/`unref`).
+ * The thread keeps the process alive only while it opens the file or a write is in flight.
  */
 import { Worker } from "node:worker_threads";
 
@@ -35,7 +35,10 @@ export interface CommitWriterSql {
   readonly setGlobal: string;
 }
 
-type WorkerAnswer = { id: number; ok: true } | { id: number; ok: false; message: string };
+type WorkerAnswer =
+  | { type: "ready" }
+  | { type: "written"; id: number; ok: true }
+  | { type: "written"; id: number; ok: false; message: string };
 
 interface InFlight {
   readonly resolve: () => void;
@@ -62,14 +65,28 @@ export class CommitWriter {
   private nextId = 0;
   private failure: Error | null = null;
   private readonly exited: Promise<void>;
+  /**
+   * Resolves once the thread has opened the data file (writes sent before wait in its queue);
+   * rejects when it could not.
+   */
+  readonly ready: Promise<void>;
+  private opened: InFlight = { resolve: () => {}, reject: () => {} };
 
   /** Starts the thread; `synchronous` is SQLite's setting (`FULL` or `NORMAL`). */
   constructor(file: string, synchronous: "FULL" | "NORMAL", sql: CommitWriterSql) {
     this.worker = new Worker(new URL("./commit_writer_worker.js", import.meta.url), {
       workerData: { file, synchronous, sql },
     });
-    this.worker.unref();
-    this.worker.on("message", (answer: WorkerAnswer) => this.settle(answer));
+    this.ready = new Promise((resolve, reject) => (this.opened = { resolve, reject }));
+    this.ready.catch(() => {}); // also reported to every write; awaiting it is optional
+    this.worker.on("message", (answer: WorkerAnswer) => {
+      if (answer.type !== "ready") this.settle(answer);
+      else {
+        // Referenced while opening (someone may await `ready`), then only while writing.
+        if (this.inFlight.size === 0) this.worker.unref();
+        this.opened.resolve();
+      }
+    });
     this.worker.on("error", (error) => this.fail(error));
     this.exited = new Promise((resolve) => {
       this.worker.once("exit", () => {
@@ -103,7 +120,7 @@ export class CommitWriter {
     return this.exited;
   }
 
-  private settle(answer: WorkerAnswer): void {
+  private settle(answer: Extract<WorkerAnswer, { type: "written" }>): void {
     const waiting = this.inFlight.get(answer.id);
     if (waiting === undefined) return;
     this.inFlight.delete(answer.id);
@@ -114,6 +131,7 @@ export class CommitWriter {
 
   private fail(error: Error): void {
     this.failure ??= error;
+    this.opened.reject(this.failure); // no effect once ready
     for (const waiting of this.inFlight.values()) waiting.reject(this.failure);
     this.inFlight.clear();
   }

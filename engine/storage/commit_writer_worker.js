@@ -3,7 +3,8 @@
 // instead of on it. Plain JavaScript: it needs no TypeScript loader, so it starts in
 // milliseconds. The SQL comes from persistence.ts (workerData), which owns the schema.
 //
-// Messages: { type: "write", id, rows } -> { id, ok: true } | { id, ok: false, message };
+// Messages: once the file is open -> { type: "ready" };
+//           { type: "write", id, rows } -> { type: "written", id, ok: true } | { ..., ok: false, message };
 //           { type: "close" } -> the connection closes and the thread ends.
 import Database from "better-sqlite3";
 import { parentPort, workerData } from "node:worker_threads";
@@ -40,9 +41,11 @@ parentPort.on("message", (message) => {
   }
   try {
     writeBatch(message.rows);
-    parentPort.postMessage({ id: message.id, ok: true });
+    parentPort.postMessage({ type: "written", id: message.id, ok: true });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
-    parentPort.postMessage({ id: message.id, ok: false, message: text });
+    parentPort.postMessage({ type: "written", id: message.id, ok: false, message: text });
   }
 });
+
+parentPort.postMessage({ type: "ready" });

@@ -92,8 +92,20 @@ export class Persistence {
    */
   persist(commits: readonly PersistedCommit[]): Promise<void> {
     if (!this.db.open) return Promise.reject(new Error(`The data file ${this.file} is closed.`));
+    return this.commitWriter().write(commits);
+  }
+
+  /**
+   * Starts the commit writer's thread now rather than at the first commit (which would wait for
+   * it); resolves once it has opened the file. @throws (rejects) when it cannot.
+   */
+  startWriter(): Promise<void> {
+    return this.commitWriter().ready;
+  }
+
+  private commitWriter(): CommitWriter {
     this.writer ??= new CommitWriter(this.file, this.synchronous, COMMIT_SQL);
-    return this.writer.write(commits);
+    return this.writer;
   }
 
   /** The timestamp of the last persisted commit (0 for a new database). */
