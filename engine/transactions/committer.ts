@@ -12,6 +12,9 @@
  *                               promise resolved (in ts order, batch after batch)
  *                  --failed---> rejected, dropped from the write log
  *
+ * A commit that conflicts with one still being written learns of it once that one landed, so the
+ * retry that follows reads a snapshot holding the winning write (as when writes were synchronous).
+ *
  * Node's event loop makes validation and ts assignment atomic. Group commit: one batch is written
  * at a time; every commit that arrives meanwhile joins the next one, so the batches grow with
  * the load while functions keep executing beside the disk work.
@@ -63,6 +66,10 @@ export class Committer {
   private flushScheduled = false;
   /** The batch on its way to the disk, if any (one at a time keeps publication in ts order). */
   private writing: Promise<void> | null = null;
+  /** Every commit at or before this ts is published or failed (its batch landed). */
+  private landedTs: Timestamp;
+  /** Conflicts waiting for the commit they lost to (`ts`) to land. */
+  private afterLanding: { ts: Timestamp; run: () => void }[] = [];
   private readonly openSnapshots = new Map<Timestamp, number>();
   private readonly listeners = new Set<(commit: PublishedCommit) => void>();
   readonly stats: CommitterStats = { commits: 0, conflicts: 0, batches: 0 };
@@ -76,6 +83,7 @@ export class Committer {
   ) {
     this.oracle = new TimestampOracle(recoveredTs);
     this.published = recoveredTs;
+    this.landedTs = recoveredTs;
   }
 
   /** The newest published timestamp: new snapshots read here. */
@@ -127,12 +135,15 @@ export class Committer {
       this.stats.conflicts++;
       const index = conflict.overlap.index;
       const table = index.slice(0, index.lastIndexOf("."));
-      return Promise.reject(
-        new ConflictError(
-          `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
-            `(index ${index}, commit ${conflict.ts})`,
-          table,
-        ),
+      const error = new ConflictError(
+        `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
+          `(index ${index}, commit ${conflict.ts})`,
+        table,
+      );
+      // Reported once the winner's batch landed: a retry's snapshot then sees the winning write.
+      if (conflict.ts <= this.landedTs) return Promise.reject(error);
+      return new Promise((_, reject) =>
+        this.afterLanding.push({ ts: conflict.ts, run: () => reject(error) }),
       );
     }
     if (writes.length === 0) return Promise.resolve(beginTs);
@@ -220,6 +231,12 @@ export class Committer {
       const failed = new Set(batch.map((commit) => commit.entry));
       this.writeLog = this.writeLog.filter((entry) => !failed.has(entry));
       for (const commit of batch) commit.reject(error);
+    }
+    this.landedTs = batch[batch.length - 1]?.entry.ts ?? this.landedTs;
+    const due = this.afterLanding.filter((waiter) => waiter.ts <= this.landedTs);
+    if (due.length > 0) {
+      this.afterLanding = this.afterLanding.filter((waiter) => waiter.ts > this.landedTs);
+      for (const waiter of due) waiter.run();
     }
     this.flush();
   }

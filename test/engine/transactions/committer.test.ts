@@ -149,4 +149,32 @@ describe("Committer", () => {
     expect([...reopened.documents()].map((row) => row.id)).toEqual(["after"]);
     reopened.close();
   });
+
+  it("reports a conflict only once the commit it lost to is published, so a retry sees it", async () => {
+    const { committer, persistence } = setup();
+    const snapshot = committer.openSnapshot();
+    // The winner writes an order for table 4 and is on its way to the disk...
+    const winner = committer.commit(snapshot, new ReadSet(), [
+      { id: "w", table: "orders", before: null, after: order("w", 4) },
+    ]);
+    // ...when a transaction that read table 4 at the same snapshot tries to commit.
+    const reads = new ReadSet();
+    const table4 = encodeIndexKey([4]);
+    reads.addInterval("orders.by_table", { start: table4, end: prefixSuccessor(table4) });
+    const loser = committer.commit(snapshot, reads, [
+      { id: "l", table: "orders", before: null, after: order("l", 4) },
+    ]);
+    const seenAtRejection = loser.then(
+      () => null,
+      (error: unknown) => ({ error, published: committer.publishedTs }),
+    );
+    const winnerTs = await winner;
+    const rejection = await seenAtRejection;
+    expect(rejection?.error).toBeInstanceOf(ConflictError);
+    // When the loser heard of it, the winner was already visible to new snapshots.
+    expect(rejection?.published).toBeGreaterThanOrEqual(winnerTs);
+    committer.closeSnapshot(snapshot);
+    persistence.close();
+    await persistence.closed();
+  });
 });
