@@ -13,6 +13,7 @@ export default tseslint.config(
       "cli/bin.js",
       "cli/run_ts.js",
       "describe/infer/worker.js",
+      "engine/storage/commit_writer_worker.js",
       "tmp/",
       "examples/*/dist/",
       "examples/*/src/gql/",

@@ -2,7 +2,7 @@
  * Commit throughput: how many small insert mutations (`orders:placeOrder`) per second the engine
  * commits through the HTTP API with 16 concurrent callers, next to how many one-row transactions
  * raw better-sqlite3 commits per second with the same storage settings (see
- * `support/raw_sqlite.ts`). The target: the engine reaches at least 20% of raw SQLite.
+ * `support/raw_sqlite.ts`). The target (issue 14): the engine reaches at least 40% of raw SQLite.
  *
  * For each durability (`full`, `normal`) it alternates engine, raw, engine, raw, ... (3 of each
  * by default), every measurement in a fresh temp folder holding a fresh data file, and prints
@@ -19,7 +19,9 @@
  *   node cli/run_ts.js bench/commit_throughput.ts [--seconds 5] [--warmup 1] [--runs 3]
  *     [--callers 16] [--durability full,normal] [--client http|convex]
  *
- * `BENCH_CPU_PROF=DIR` writes a CPU profile of every engine child to DIR.
+ * `BENCH_CPU_PROF=DIR` writes a CPU profile of every engine child to DIR (its main thread: the
+ * SQLite writes run on the commit writer's thread). `engine CPU` counts every thread of the
+ * engine process, so it can pass 100%; `engine loop busy` is the main thread's event loop.
  */
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -43,8 +45,8 @@ import {
 import { statsDelta, type EngineStats } from "./support/protocol.ts";
 import { measureRawInserts, type RawInsertResult } from "./support/raw_sqlite.ts";
 
-/** The share of raw SQLite's commit rate the engine should reach. */
-export const TARGET_RATIO = 0.2;
+/** The share of raw SQLite's commit rate the engine should reach (issue 14; it was 20%). */
+export const TARGET_RATIO = 0.4;
 
 export interface CommitThroughputOptions {
   /** @default ["full", "normal"] */

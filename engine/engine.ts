@@ -307,8 +307,11 @@ export class Engine {
    */
   static async start(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(options);
+    // The commit writer's thread starts beside the loading; the first commit need not wait for it.
+    const writerReady = engine.persistence.startWriter();
     await engine.files.recover();
     await engine.reload();
+    await writerReady;
     await engine.scheduler.start();
     return engine;
   }
@@ -480,6 +483,8 @@ export class Engine {
     clearInterval(this.envPoll);
     this.sessionRequests.close();
     await new Promise((resolve) => setImmediate(resolve));
+    await this.committer.idle();
     this.persistence.close();
+    await this.persistence.closed();
   }
 }

@@ -18,6 +18,7 @@ import type { FunctionOutcome } from "../runtime/executor.ts";
 import type { FunctionKind } from "../runtime/execution.ts";
 import type { Caller } from "../auth/credentials.ts";
 import { decodeTs, encodeTs } from "./timestamps.ts";
+import { requestPath } from "./request_path.ts";
 import { exportValue, parseValueFormat, type ValueFormat } from "./value_format.ts";
 
 /** Request bodies above this size are refused with 413 (function args are limited to 16 MiB). */
@@ -43,25 +44,30 @@ export function sendRequestError(res: http.ServerResponse, error: RequestError):
   send(res, error.httpStatus, { code: error.code, message: error.message });
 }
 
-/** The request's body, refused (413) past `limit` bytes. */
-export async function readBodyBytes(
-  req: http.IncomingMessage,
-  limit = MAX_BODY_BYTES,
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limit) {
-      throw new RequestError(
-        "PayloadTooLarge",
-        `Request body is larger than the ${limit} byte limit.`,
+/**
+ * The request's body. Read from the stream's events (one promise per request: this runs for
+ * every call); no named closure either, since tsx's `keepNames` renames each one it creates.
+ * Past `limit` bytes the rest is discarded unread and the read rejects (413).
+ */
+export function readBodyBytes(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (size > limit) return; // refused already: the rest is dropped
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      reject(
+        new RequestError("PayloadTooLarge", `Request body is larger than the ${limit} byte limit.`),
       );
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+    });
+    req.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
 }
 
 export async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -257,7 +263,7 @@ export async function handleApiRequest(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<boolean> {
-  const route = new URL(req.url ?? "/", "http://localhost").pathname;
+  const route = requestPath(req.url);
   if (!isApiRoute(route)) return false;
   try {
     if (req.method === "OPTIONS") {

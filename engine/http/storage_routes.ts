@@ -8,6 +8,7 @@
  *   404 (`FileNotFound`) once it is deleted. Range requests are not supported (whole file).
  * Both allow any origin (browsers upload and download cross-origin, as with Convex).
  */
+import { requestPath } from "./request_path.ts";
 import fs from "node:fs";
 import type http from "node:http";
 import { pipeline } from "node:stream/promises";
@@ -114,7 +115,7 @@ export async function handleStorageRequest(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<boolean> {
-  const route = new URL(req.url ?? "/", "http://localhost").pathname;
+  const route = requestPath(req.url);
   if (!route.startsWith(DOWNLOAD_PREFIX)) return false;
   try {
     if (req.method === "OPTIONS") preflight(res);

@@ -6,14 +6,10 @@ import { functionTimeoutText } from "../convex_messages.ts";
  * Resolves as `promise` does, or rejects with a TimeoutError once `ms` have passed
  * (the function's code cannot be stopped; its later syscalls are refused, see execution.ts).
  */
-export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(functionTimeoutText(ms))), ms);
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  // One promise and one timer per execution (no Promise.race, no async frame): this wraps every call.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TimeoutError(functionTimeoutText(ms))), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
   });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -3,13 +3,18 @@
  * table numbers (they are part of document ids), the last commit timestamp and the deployment's
  * environment variables (which `convex-graphql env` may change from another process).
  *
- * A batch of commits is written in one SQLite transaction (group commit): when `write` returns,
- * every commit in it is on disk with the configured durability and is acknowledged.
+ * A batch of commits is written in one SQLite transaction (group commit) by the commit writer's
+ * thread (commit_writer.ts, its own connection): when `persist` resolves, every commit in it is
+ * on disk with the configured durability and can be acknowledged. This connection reads at
+ * start-up and writes the rare rest (table numbers, environment variables).
  */
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { Timestamp } from "./types.ts";
+import { CommitWriter, type CommitWriterSql, type PersistedCommit } from "./commit_writer.ts";
+
+export type { PersistedCommit, PersistedWrite } from "./commit_writer.ts";
 
 /**
  * How hard SQLite pushes each commit to disk.
@@ -18,17 +23,15 @@ import type { Timestamp } from "./types.ts";
  */
 export type Durability = "full" | "normal";
 
-/** One document row to write: `json === null` deletes it. */
-export interface PersistedWrite {
-  readonly id: string;
-  readonly table: string;
-  readonly json: string | null;
-}
-
-export interface PersistedCommit {
-  readonly ts: Timestamp;
-  readonly writes: readonly PersistedWrite[];
-}
+/** What the commit writer runs (the `documents` and `globals` tables are created below). */
+const COMMIT_SQL: CommitWriterSql = {
+  upsert:
+    "INSERT INTO documents (id, table_name, json, ts) VALUES (?, ?, ?, ?) " +
+    "ON CONFLICT(id) DO UPDATE SET json = excluded.json, ts = excluded.ts",
+  remove: "DELETE FROM documents WHERE id = ?",
+  setGlobal:
+    "INSERT INTO globals (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+};
 
 export interface LoadedDocument {
   readonly id: string;
@@ -40,10 +43,10 @@ export interface LoadedDocument {
 
 export class Persistence {
   private readonly db: Database.Database;
-  private readonly upsert: Database.Statement<[string, string, string, string]>;
-  private readonly remove: Database.Statement<[string]>;
-  private readonly setGlobal: Database.Statement<[string, string]>;
-  private readonly writeBatch: (commits: readonly PersistedCommit[]) => void;
+  private readonly synchronous: "FULL" | "NORMAL";
+  /** Started by the first `persist` (a process that only reads or edits variables needs none). */
+  private writer: CommitWriter | null = null;
+  private writerClosed: Promise<void> = Promise.resolve();
 
   /**
    * Opens (creating if needed) the database file.
@@ -56,7 +59,8 @@ export class Persistence {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+    this.synchronous = durability === "full" ? "FULL" : "NORMAL";
+    this.db.pragma(`synchronous = ${this.synchronous}`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS documents (
         id TEXT PRIMARY KEY,
@@ -79,31 +83,29 @@ export class Persistence {
     `);
     // Another process (`convex-graphql env`) may write while a backend runs: wait for its lock.
     this.db.pragma("busy_timeout = 5000");
-    this.upsert = this.db.prepare(
-      "INSERT INTO documents (id, table_name, json, ts) VALUES (?, ?, ?, ?) " +
-        "ON CONFLICT(id) DO UPDATE SET json = excluded.json, ts = excluded.ts",
-    );
-    this.remove = this.db.prepare("DELETE FROM documents WHERE id = ?");
-    this.setGlobal = this.db.prepare(
-      "INSERT INTO globals (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    );
-    this.writeBatch = this.db.transaction((commits: readonly PersistedCommit[]) => {
-      let maxTs = 0n;
-      for (const commit of commits) {
-        const ts = commit.ts.toString();
-        for (const write of commit.writes) {
-          if (write.json === null) this.remove.run(write.id);
-          else this.upsert.run(write.id, write.table, write.json, ts);
-        }
-        if (commit.ts > maxTs) maxTs = commit.ts;
-      }
-      this.setGlobal.run("max_ts", maxTs.toString());
-    });
   }
 
-  /** Writes commits atomically, in one SQLite transaction. */
-  write(commits: readonly PersistedCommit[]): void {
-    this.writeBatch(commits);
+  /**
+   * Writes commits (in timestamp order) atomically, in one SQLite transaction, on the commit
+   * writer's thread; resolves once they are durable.
+   * @throws (rejects) when the batch could not be written: none of it is.
+   */
+  persist(commits: readonly PersistedCommit[]): Promise<void> {
+    if (!this.db.open) return Promise.reject(new Error(`The data file ${this.file} is closed.`));
+    return this.commitWriter().write(commits);
+  }
+
+  /**
+   * Starts the commit writer's thread now rather than at the first commit (which would wait for
+   * it); resolves once it has opened the file. @throws (rejects) when it cannot.
+   */
+  startWriter(): Promise<void> {
+    return this.commitWriter().ready;
+  }
+
+  private commitWriter(): CommitWriter {
+    this.writer ??= new CommitWriter(this.file, this.synchronous, COMMIT_SQL);
+    return this.writer;
   }
 
   /** The timestamp of the last persisted commit (0 for a new database). */
@@ -177,7 +179,17 @@ export class Persistence {
     return this.db.pragma("data_version", { simple: true }) as number;
   }
 
+  /** Closes the data file (the commit writer's connection once its writes are done). */
   close(): void {
     if (this.db.open) this.db.close();
+    if (this.writer !== null) {
+      this.writerClosed = this.writer.close();
+      this.writer = null;
+    }
+  }
+
+  /** Resolves once the commit writer's thread, if any, ended after `close`. */
+  closed(): Promise<void> {
+    return this.writerClosed;
   }
 }

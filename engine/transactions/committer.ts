@@ -6,11 +6,18 @@
  *   commit(tx) --validate--> conflict? -> ConflictError
  *                  | ok: ts assigned, keys appended to the write log (later commits check them)
  *                  v
- *              pending --(next turn of the event loop: one SQLite transaction for all pending)-->
- *              applied to the DocumentStore, publishedTs = ts, listeners told, promise resolved
+ *              pending --(next turn of the event loop, once no batch is being written)-->
+ *              writing (one SQLite transaction for all pending, on the commit writer's thread)
+ *                  --durable--> applied to the DocumentStore, publishedTs = ts, listeners told,
+ *                               promise resolved (in ts order, batch after batch)
+ *                  --failed---> rejected, dropped from the write log
  *
- * Node's event loop makes validation and ts assignment atomic; group commit batches every commit
- * that arrived in one turn into one fsync.
+ * A commit that conflicts with one still being written learns of it once that one landed, so the
+ * retry that follows reads a snapshot holding the winning write (as when writes were synchronous).
+ *
+ * Node's event loop makes validation and ts assignment atomic. Group commit: one batch is written
+ * at a time; every commit that arrives meanwhile joins the next one, so the batches grow with
+ * the load while functions keep executing beside the disk work.
  */
 import { ConflictError } from "../errors.ts";
 import type { DocumentStore } from "../storage/document_store.ts";
@@ -57,6 +64,12 @@ export class Committer {
   private writeLog: LogEntry[] = [];
   private pending: PendingCommit[] = [];
   private flushScheduled = false;
+  /** The batch on its way to the disk, if any (one at a time keeps publication in ts order). */
+  private writing: Promise<void> | null = null;
+  /** Every commit at or before this ts is published or failed (its batch landed). */
+  private landedTs: Timestamp;
+  /** Conflicts waiting for the commit they lost to (`ts`) to land. */
+  private afterLanding: { ts: Timestamp; run: () => void }[] = [];
   private readonly openSnapshots = new Map<Timestamp, number>();
   private readonly listeners = new Set<(commit: PublishedCommit) => void>();
   readonly stats: CommitterStats = { commits: 0, conflicts: 0, batches: 0 };
@@ -70,6 +83,7 @@ export class Committer {
   ) {
     this.oracle = new TimestampOracle(recoveredTs);
     this.published = recoveredTs;
+    this.landedTs = recoveredTs;
   }
 
   /** The newest published timestamp: new snapshots read here. */
@@ -121,12 +135,15 @@ export class Committer {
       this.stats.conflicts++;
       const index = conflict.overlap.index;
       const table = index.slice(0, index.lastIndexOf("."));
-      return Promise.reject(
-        new ConflictError(
-          `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
-            `(index ${index}, commit ${conflict.ts})`,
-          table,
-        ),
+      const error = new ConflictError(
+        `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
+          `(index ${index}, commit ${conflict.ts})`,
+        table,
+      );
+      // Reported once the winner's batch landed: a retry's snapshot then sees the winning write.
+      if (conflict.ts <= this.landedTs) return Promise.reject(error);
+      return new Promise((_, reject) =>
+        this.afterLanding.push({ ts: conflict.ts, run: () => reject(error) }),
       );
     }
     if (writes.length === 0) return Promise.resolve(beginTs);
@@ -185,20 +202,46 @@ export class Committer {
     return this.firstOverlapAfter(afterTs, readSet, this.published)?.ts ?? null;
   }
 
+  /** Resolves once no commit is pending or being written (for a clean close). */
+  async idle(): Promise<void> {
+    while (this.writing !== null || this.pending.length > 0) {
+      if (this.writing !== null) await this.writing;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   private flush(): void {
     this.flushScheduled = false;
+    if (this.writing !== null) return; // the batch being written flushes these when it lands
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    try {
-      this.persistence.write(batch.map((commit) => commit.persisted));
-    } catch (error) {
+    this.writing = this.persistence.persist(batch.map((commit) => commit.persisted)).then(
+      () => this.landed(batch, null),
+      (error: unknown) => this.landed(batch, error),
+    );
+  }
+
+  /** A batch reached the disk (or failed): publish or reject it, then write what queued meanwhile. */
+  private landed(batch: readonly PendingCommit[], error: unknown): void {
+    this.writing = null;
+    if (error === null) this.publish(batch);
+    else {
       // Not durable: forget these commits (later ones validated against them may see false conflicts).
       const failed = new Set(batch.map((commit) => commit.entry));
       this.writeLog = this.writeLog.filter((entry) => !failed.has(entry));
       for (const commit of batch) commit.reject(error);
-      return;
     }
+    this.landedTs = batch[batch.length - 1]?.entry.ts ?? this.landedTs;
+    const due = this.afterLanding.filter((waiter) => waiter.ts <= this.landedTs);
+    if (due.length > 0) {
+      this.afterLanding = this.afterLanding.filter((waiter) => waiter.ts > this.landedTs);
+      for (const waiter of due) waiter.run();
+    }
+    this.flush();
+  }
+
+  private publish(batch: readonly PendingCommit[]): void {
     this.stats.batches++;
     for (const commit of batch) {
       this.store.apply(commit.entry.ts, commit.writes);

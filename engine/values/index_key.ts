@@ -195,17 +195,25 @@ function int64Width(n: bigint): 1 | 2 | 4 | 8 {
   return 8;
 }
 
+/** Scratch space for encodeFloat64 (synchronous use only): one allocation, not one per number. */
+const FLOAT64_VIEW = new DataView(new ArrayBuffer(8));
+
 function encodeFloat64(x: number): IndexKey {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const negative = (view.getUint8(0) & 0x80) !== 0;
-  let out = String.fromCharCode(FLOAT64_TAG);
-  for (let i = 0; i < 8; i += 1) {
-    const byte = view.getUint8(i);
-    // Negative numbers: flip every bit. Others: set the sign bit (the first byte's top bit).
-    out += String.fromCharCode(negative ? byte ^ 0xff : i === 0 ? byte | 0x80 : byte);
-  }
-  return out;
+  const view = FLOAT64_VIEW;
+  view.setFloat64(0, x); // big-endian: the bytes sort as the sign-adjusted numbers do
+  // Negative numbers: flip every bit. Others: set the sign bit (the first byte's top bit).
+  const flip = (view.getUint8(0) & 0x80) !== 0 ? 0xff : 0;
+  return String.fromCharCode(
+    FLOAT64_TAG,
+    flip === 0 ? view.getUint8(0) | 0x80 : view.getUint8(0) ^ flip,
+    view.getUint8(1) ^ flip,
+    view.getUint8(2) ^ flip,
+    view.getUint8(3) ^ flip,
+    view.getUint8(4) ^ flip,
+    view.getUint8(5) ^ flip,
+    view.getUint8(6) ^ flip,
+    view.getUint8(7) ^ flip,
+  );
 }
 
 function encodeObject(object: { [key: string]: Value | undefined }): IndexKey {

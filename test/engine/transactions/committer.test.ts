@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConflictError } from "../../../engine/errors.ts";
 import { DocumentStore, storedDocument } from "../../../engine/storage/document_store.ts";
@@ -95,5 +96,85 @@ describe("Committer", () => {
     expect([...reopened.documents()].map((row) => row.id).sort()).toEqual(["x", "y", "z"]);
     expect(reopened.maxTimestamp()).toBe(timestamps[2]);
     reopened.close();
+  });
+
+  it("writes one batch at a time: commits arriving meanwhile form the next batch, published in order", async () => {
+    const { committer, persistence, store } = setup();
+    const published: bigint[] = [];
+    committer.onPublish((commit) => published.push(commit.ts));
+    const snapshot = committer.openSnapshot();
+    const write = (id: string) =>
+      committer.commit(snapshot, new ReadSet(), [
+        { id, table: "orders", before: null, after: order(id, 7) },
+      ]);
+    // The first batch goes to the writer thread on the next turn...
+    const first = write("p");
+    await new Promise((resolve) => setImmediate(resolve));
+    // ...and these two arrive while it is being written: they wait, then land together.
+    const later = [write("q"), write("r")];
+    const timestamps = [await first, ...(await Promise.all(later))];
+    committer.closeSnapshot(snapshot);
+    expect(committer.stats.batches).toBe(2);
+    // Published (and visible) in timestamp order, each only once durable.
+    expect(published).toEqual(timestamps);
+    expect(store.get("r", committer.publishedTs)?.id).toBe("r");
+    persistence.close();
+    await persistence.closed();
+  });
+
+  it("rejects every commit of a batch SQLite refuses, writes none of it, and keeps committing", async () => {
+    const { committer, persistence, file } = setup();
+    // Another connection makes SQLite refuse one row (a real failure inside the transaction).
+    const other = new Database(file);
+    other.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.id = 'bad' " +
+        "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;",
+    );
+    other.close();
+    const snapshot = committer.openSnapshot();
+    const write = (id: string) =>
+      committer.commit(snapshot, new ReadSet(), [
+        { id, table: "orders", before: null, after: order(id, 8) },
+      ]);
+    const batch = [write("good"), write("bad")];
+    await expect(batch[0]).rejects.toThrow(/refused by a trigger/);
+    await expect(batch[1]).rejects.toThrow(/refused by a trigger/);
+    // Nothing of the refused batch was published; the next commit lands.
+    expect(committer.stats.commits).toBe(0);
+    await write("after");
+    committer.closeSnapshot(snapshot);
+    persistence.close();
+    await persistence.closed();
+    const reopened = new Persistence(file, "normal");
+    expect([...reopened.documents()].map((row) => row.id)).toEqual(["after"]);
+    reopened.close();
+  });
+
+  it("reports a conflict only once the commit it lost to is published, so a retry sees it", async () => {
+    const { committer, persistence } = setup();
+    const snapshot = committer.openSnapshot();
+    // The winner writes an order for table 4 and is on its way to the disk...
+    const winner = committer.commit(snapshot, new ReadSet(), [
+      { id: "w", table: "orders", before: null, after: order("w", 4) },
+    ]);
+    // ...when a transaction that read table 4 at the same snapshot tries to commit.
+    const reads = new ReadSet();
+    const table4 = encodeIndexKey([4]);
+    reads.addInterval("orders.by_table", { start: table4, end: prefixSuccessor(table4) });
+    const loser = committer.commit(snapshot, reads, [
+      { id: "l", table: "orders", before: null, after: order("l", 4) },
+    ]);
+    const seenAtRejection = loser.then(
+      () => null,
+      (error: unknown) => ({ error, published: committer.publishedTs }),
+    );
+    const winnerTs = await winner;
+    const rejection = await seenAtRejection;
+    expect(rejection?.error).toBeInstanceOf(ConflictError);
+    // When the loser heard of it, the winner was already visible to new snapshots.
+    expect(rejection?.published).toBeGreaterThanOrEqual(winnerTs);
+    committer.closeSnapshot(snapshot);
+    persistence.close();
+    await persistence.closed();
   });
 });
