@@ -65,7 +65,9 @@ export function readBodyBytes(req: http.IncomingMessage, limit = MAX_BODY_BYTES)
         new RequestError("PayloadTooLarge", `Request body is larger than the ${limit} byte limit.`),
       );
     });
-    req.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.once("end", () =>
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+    );
     req.once("error", reject);
   });
 }
