@@ -7,11 +7,11 @@
  */
 import { setMaxListeners } from "node:events";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { DocumentNode, ExecutionArgs, GraphQLError, GraphQLSchema } from "graphql";
 import { createPubSub, createSchema, createYoga, type PubSubEventTarget } from "graphql-yoga";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
+import { listenOnLoopback } from "../../lib/listen.ts";
 
 /** What `yoga.getEnveloped` hands a graphql-ws subscription (typed here: Yoga's are generic). */
 interface Enveloped {
@@ -95,11 +95,7 @@ export async function startPlainYoga(): Promise<PlainYoga> {
     },
     wss,
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     get connections() {

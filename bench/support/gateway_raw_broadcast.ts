@@ -16,8 +16,8 @@
  * latency would grow without bound, while the gateway skips stale values.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
+import { listenOnLoopback } from "../../lib/listen.ts";
 
 export interface RawBroadcast {
   /** `http://127.0.0.1:PORT/graphql` */
@@ -100,11 +100,7 @@ export async function startRawBroadcast(): Promise<RawBroadcast> {
   };
   let latest = 0;
   let scheduled = false;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     get connections() {

@@ -72,6 +72,7 @@ export function readBodyBytes(req: http.IncomingMessage, limit = MAX_BODY_BYTES)
   });
 }
 
+/** The request's body as text (the admin routes'; the function routes read bytes directly). */
 export async function readBody(req: http.IncomingMessage): Promise<string> {
   return (await readBodyBytes(req)).toString("utf8");
 }
@@ -284,7 +285,7 @@ export async function handleApiRequest(
         `${route} accepts POST requests only (got ${req.method ?? "?"}).`,
       );
     }
-    const text = await readBody(req);
+    const text = (await readBodyBytes(req)).toString("utf8"); // one promise per call
     if (route === "/api/query_ts") {
       send(res, 200, { ts: encodeTs(engine.committer.publishedTs) });
       return true;

@@ -5,8 +5,8 @@
  * Disposable with `await using`.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from "jose";
+import { listenOnLoopback } from "../../lib/listen.ts";
 
 /** The `applicationID` (JWT audience) of the fixture app's provider. */
 export const TEST_APPLICATION_ID = "convex-graphql-test";
@@ -69,11 +69,7 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     res.writeHead(404, { "content-type": "text/plain" });
     res.end("not found");
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${await listenOnLoopback(server)}`;
 
   async function sign(key: PrivateKey, subject: string, claims: JWTPayload, options: TokenOptions) {
     const now = Math.floor(Date.now() / 1000);

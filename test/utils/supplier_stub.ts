@@ -6,7 +6,7 @@
  * `await using`.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../../lib/listen.ts";
 
 export interface SupplierStub extends AsyncDisposable {
   /** `http://127.0.0.1:PORT` */
@@ -43,11 +43,7 @@ export async function startSupplierStub(): Promise<SupplierStub> {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ item, price: stubPrice(item) }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
