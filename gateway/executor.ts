@@ -106,7 +106,7 @@ export function executorPlugin(options: ExecutorOptions): Plugin {
     let readUpstream = false;
     for (let attempt = 0; ; attempt++) {
       const convex = upstream.access(request, attempt, readUpstream);
-      const result = await executeWith(args, { ...context, convex });
+      const result = convex.reused?.() ?? (await executeWith(args, { ...context, convex }));
       const finish = await convex.finish(result);
       if (finish === "done") return result;
       readUpstream = finish === "upstream";

@@ -58,6 +58,15 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
   new Gauge({ name, help, registers: [registry], collect });
 }
 
+/** A counter whose total is read at scrape time. */
+function counter(registry: Registry, name: string, help: string, read: () => number): void {
+  const collect: CollectFunction<Counter> = function (this: Counter) {
+    this.reset();
+    this.inc(read());
+  };
+  new Counter({ name, help, registers: [registry], collect });
+}
+
 /** The gauges over the upstream sessions, the live registry and the sockets. */
 function registerGauges(registry: Registry, sources: GatewayMetricSources): void {
   const { upstream, live } = sources;
@@ -85,6 +94,18 @@ function registerGauges(registry: Registry, sources: GatewayMetricSources): void
     "gateway_warm_query_bytes",
     "Estimated bytes of the results of warm queries.",
     () => upstream.warmResultBytes,
+  );
+  counter(
+    registry,
+    "gateway_reused_results_total",
+    "One-off queries answered with the kept result of an identical one whose reads had not changed.",
+    () => upstream.reusedResults.hits,
+  );
+  gauge(
+    registry,
+    "gateway_reused_result_bytes",
+    "Estimated bytes of one-off query results kept for identical repeats.",
+    () => upstream.reusedResults.bytes,
   );
   const byIdentity = (name: string, help: string, field: "connections" | "subscriptions"): void => {
     const collect: CollectFunction<Gauge<"identity">> = function (this: Gauge<"identity">) {

@@ -13,6 +13,7 @@ import {
   SharedQueries,
   type UpstreamListener,
   type UpstreamSubscription,
+  type UpstreamUpdate,
 } from "./shared_queries.ts";
 import { withTimeout } from "./timeout.ts";
 import type { WarmQueries } from "./warm_queries.ts";
@@ -37,7 +38,11 @@ export interface SessionContext {
   readonly ended: (session: UpstreamSession, refused: boolean) => void;
 }
 
+let nextSessionId = 0;
+
 export class UpstreamSession {
+  /** Distinct per session (reused_results.ts keys on it). */
+  readonly id = nextSessionId++;
   readonly connection: UpstreamConnection;
   readonly queries: SharedQueries;
   private readonly vouched = new Map<string, Vouch>();
@@ -102,6 +107,15 @@ export class UpstreamSession {
     if (vouch === null) return;
     if (this.vouched.size >= MAX_VOUCHED) this.vouched.clear();
     this.vouched.set(operation, vouch);
+  }
+
+  /** The result held for (path, args) if it is subscribed now, else null. */
+  latest(path: string, args: Record<string, Value>): UpstreamUpdate | null {
+    return this.queries.latest(path, args);
+  }
+
+  keepWarm(path: string, args: Record<string, Value>, warmMs: number): void {
+    this.queries.keepWarm(path, args, warmMs);
   }
 
   subscribe(

@@ -2,8 +2,8 @@
  * The gateway's way to Convex: one upstream session per identity (session.ts; the anonymous one
  * is shared), opened by the first successful call of that identity and closed when idle. Every
  * GraphQL operation reads through the access `access()` hands out, which decides between the
- * session's pushed results (warm_read.ts) and an upstream call (http_access.ts); live operations
- * subscribe through `subscribe()`.
+ * session's pushed results (warm_read.ts) and an upstream call (http_access.ts), see
+ * operation_access.ts; live operations subscribe through `subscribe()`.
  *
  * A token the backend refuses (at once, or later because it expired) ends its session; listeners
  * of `onTokenRefused` hear of it (the server closes that token's sockets).
@@ -14,8 +14,9 @@ import { httpConvexAccess, type HttpAccessHost, type ReadLog } from "./http_acce
 import { refusedError, UpstreamSession } from "./session.ts";
 import type { UpstreamListener, UpstreamSubscription } from "./shared_queries.ts";
 import { WarmQueries } from "./warm_queries.ts";
-import type { FreshProof } from "./freshness.ts";
-import { warmReadAccess, type OperationAccess } from "./warm_read.ts";
+import { operationAccess, type AccessHost, type OperationRequest } from "./operation_access.ts";
+import { ReusedResults } from "./reused_results.ts";
+import type { OperationAccess } from "./warm_read.ts";
 import { WriteWatermark } from "./write_watermark.ts";
 
 /** How metrics group upstream connections: never by token or user. */
@@ -26,7 +27,10 @@ export interface UpstreamOptions {
   readonly idleMs?: number;
   /** At most this many warm queries. @default 1_000 */
   readonly maxWarm?: number;
-  /** At most this many bytes of warm results (estimated). @default 67_108_864 (64 MiB) */
+  /**
+   * At most this many bytes of warm results (estimated), and half as many of one-off results kept
+   * for identical repeats. @default 67_108_864 (64 MiB)
+   */
   readonly maxWarmBytes?: number;
   /** Reads the backend's latest commit timestamp (after a write of unknown timestamp). */
   readonly latestTimestamp?: () => Promise<bigint>;
@@ -34,37 +38,13 @@ export interface UpstreamOptions {
   readonly timeoutMs?: number;
 }
 
-/** What an operation is, for `access`. */
-export interface OperationRequest {
-  readonly token: string | null;
-  /** A query operation (not a mutation), which pushed results may answer. */
-  readonly query: boolean;
-  /** The caller asked for a read at the latest timestamp. */
-  readonly fresh: boolean;
-  /** Keep the queries read this long, to answer repeats (0: always read upstream). */
-  readonly warmMs: number;
-  /** Names the operation (a digest: computed only when a vouch needs it). */
-  readonly operation: () => string;
-  readonly requestId?: string;
-}
-
-/** Reruns of an inconsistent warm read before it reads upstream instead. */
-const MAX_WARM_ATTEMPTS = 3;
-
-/** What each fresh operation's attempts proved (keyed on the operation's request). */
-const freshProofs = new WeakMap<OperationRequest, FreshProof>();
-
-function freshProof(request: OperationRequest): FreshProof {
-  let proof = freshProofs.get(request);
-  if (proof === undefined) freshProofs.set(request, (proof = { openedOn: null }));
-  return proof;
-}
-
 export class UpstreamSessions {
   private readonly sessions = new Map<string, UpstreamSession>();
   private readonly refusedListeners = new Set<(token: string) => void>();
   readonly watermark: WriteWatermark;
   readonly warm: WarmQueries;
+  /** One-off query results an identical repeat may take instead of executing. */
+  private readonly reused: ReusedResults;
   private readonly timeoutMs: number;
   private closed = false;
 
@@ -73,7 +53,9 @@ export class UpstreamSessions {
     private readonly options: UpstreamOptions = {},
   ) {
     this.watermark = new WriteWatermark(options.latestTimestamp);
-    this.warm = new WarmQueries(options.maxWarm ?? 1_000, options.maxWarmBytes ?? 64 * 1024 ** 2);
+    const maxWarmBytes = options.maxWarmBytes ?? 64 * 1024 ** 2;
+    this.warm = new WarmQueries(options.maxWarm ?? 1_000, maxWarmBytes);
+    this.reused = new ReusedResults(maxWarmBytes / 2);
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
@@ -111,56 +93,20 @@ export class UpstreamSessions {
   }
 
   /**
-   * The access one non-live operation reads and writes through (see the file comment);
+   * The access one non-live operation reads and writes through (operation_access.ts);
    * `upstream`: its last attempt asked to read upstream (warm_read.ts `Finish`).
    */
   access(request: OperationRequest, attempt = 0, upstream = false): OperationAccess {
-    // Built on first use: a warm read never calls it (no per-read HTTP access on the hot path).
-    let made: ConvexAccess | null = null;
-    const writes: ConvexAccess = {
-      run: (kind, path, args, hints) =>
-        (made ??= this.httpAccess(request)).run(kind, path, args, hints),
-    };
-    if (!request.query || upstream || request.warmMs === 0) return once(writes);
-    if (request.fresh) return this.freshAccess(request, attempt, writes);
-    const session = this.ready(request.token);
-    if (session !== null && attempt < MAX_WARM_ATTEMPTS && session.canRead(request.operation)) {
-      return warmReadAccess(session, { timeoutMs: this.timeoutMs, warmMs: request.warmMs, writes });
-    }
-    const mark = session?.readMark() ?? null;
-    if (session === null || mark === null) return once(writes);
-    const log: ReadLog = { reads: [], onlyQueries: true };
-    const vouching = this.httpAccess(request, log);
-    return {
-      run: (kind, path, args, hints) => vouching.run(kind, path, args, hints),
-      finish: (result) => {
-        if (result.errors === undefined && log.onlyQueries)
-          session.vouch(mark, request.operation(), log.reads);
-        return "done";
-      },
-    };
-  }
-
-  /**
-   * A read at the backend's latest timestamp: through the identity's ready session when the state
-   * it reads proves that recent (warm_read.ts), else over HTTP.
-   */
-  private freshAccess(
-    request: OperationRequest,
-    attempt: number,
-    writes: ConvexAccess,
-  ): OperationAccess {
-    const session = this.ready(request.token);
-    const latestTimestamp = this.options.latestTimestamp;
-    if (session === null || latestTimestamp === undefined || attempt >= MAX_WARM_ATTEMPTS) {
-      return once(writes);
-    }
-    return warmReadAccess(session, {
+    const host: AccessHost = {
+      ready: (token) => this.ready(token),
+      httpAccess: (log) => this.httpAccess(request, log),
       timeoutMs: this.timeoutMs,
-      warmMs: request.warmMs,
-      writes,
-      fresh: { proof: freshProof(request), latestTimestamp },
-    });
+      reused: this.reused,
+      ...(this.options.latestTimestamp !== undefined
+        ? { latestTimestamp: this.options.latestTimestamp }
+        : {}),
+    };
+    return operationAccess(host, request, attempt, upstream);
   }
 
   private httpAccess(request: OperationRequest, log?: ReadLog): ConvexAccess {
@@ -241,6 +187,11 @@ export class UpstreamSessions {
     return this.warm.bytes;
   }
 
+  /** One-off queries answered with a kept result (reused_results.ts), and the bytes kept. */
+  get reusedResults(): { readonly hits: number; readonly bytes: number } {
+    return { hits: this.reused.hits, bytes: this.reused.bytes };
+  }
+
   /** Open upstream connections (one per session). */
   get clientCount(): number {
     return this.sessions.size;
@@ -267,14 +218,7 @@ export class UpstreamSessions {
       session.end(new Error("The gateway is shutting down."), false),
     );
     this.warm.clear();
+    this.reused.clear();
     await Promise.all(ending);
   }
-}
-
-/** An access whose operation needs nothing after it ran. */
-function once(access: ConvexAccess): OperationAccess {
-  return {
-    run: (kind, path, args, hints) => access.run(kind, path, args, hints),
-    finish: () => "done",
-  };
 }

@@ -103,6 +103,17 @@ export class SharedQueries {
     return this.queries.get(subscriptionKey(path, args))?.latest ?? null;
   }
 
+  /**
+   * Extends how long (path, args) stays warm after its last reader, as a read of it would (a
+   * result reused without a read, reused_results.ts).
+   */
+  keepWarm(path: string, args: Record<string, Value>, warmMs: number): void {
+    const query = this.queries.get(subscriptionKey(path, args));
+    if (query === undefined || warmMs <= 0) return;
+    query.warmUntil = Math.max(query.warmUntil, Date.now() + warmMs);
+    if (this.warm.has(query)) this.warm.keep(query, query.warmUntil - Date.now());
+  }
+
   /** Watches (path, args): the listener gets the current result (async) and every new one. */
   subscribe(
     path: string,

@@ -11,6 +11,9 @@
  * read is provably that recent (freshness.ts `freshEnough`): when it opened a subscription, the
  * Transition that answered it says so with no extra round trip; when everything was held, one
  * `/api/query_ts` after the run does. Otherwise `finish` answers "upstream": read over HTTP.
+ *
+ * A consistent run that only read is kept (`reuse`, reused_results.ts): an identical repeat whose
+ * reads the session still holds unchanged takes that result (`reused`) instead of executing.
  */
 import { GraphQLError, type ExecutionResult } from "graphql";
 import type { Value } from "convex/values";
@@ -18,6 +21,7 @@ import type { ConvexAccess } from "../context.ts";
 import { ERROR_CODES, toGraphQLError } from "../errors.ts";
 import { freshEnough, type FreshProof } from "./freshness.ts";
 import type { UpstreamSession } from "./session.ts";
+import type { RecordedRead, ReuseSlot } from "./reused_results.ts";
 import type { UpstreamSubscription, UpstreamUpdate } from "./shared_queries.ts";
 
 /**
@@ -28,6 +32,8 @@ export type Finish = "done" | "again" | "upstream";
 
 /** The access one operation reads through, and what to do once it ran. */
 export interface OperationAccess extends ConvexAccess {
+  /** A result of this very operation that the state read still gives: no need to execute. */
+  reused?(): ExecutionResult | null;
   finish(result: ExecutionResult): Finish | Promise<Finish>;
 }
 
@@ -47,6 +53,8 @@ export interface WarmReadOptions {
   readonly writes: ConvexAccess;
   /** Set for a read at the backend's latest timestamp. */
   readonly fresh?: FreshReadOptions;
+  /** Where this operation's results are kept for identical repeats (reused_results.ts). */
+  readonly reuse?: ReuseSlot;
 }
 
 /** The first result of `subscription`, waiting at most `timeoutMs` (null: none in time). */
@@ -70,15 +78,17 @@ export function warmReadAccess(
 ): OperationAccess {
   const held: UpstreamSubscription[] = [];
   /** Each value read, with its subscription: still current at the end = one state. */
-  const reads: { readonly from: UpstreamSubscription; readonly update: UpstreamUpdate }[] = [];
+  const reads: (RecordedRead & { readonly from: UpstreamSubscription })[] = [];
   let unavailable = false;
+  let wrote = false;
+  let reused: ExecutionResult | null = null;
   const read = async (path: string, args: Record<string, Value>): Promise<unknown> => {
     let arrive: (update: UpstreamUpdate) => void = () => {};
     const arrived = new Promise<UpstreamUpdate>((resolve) => (arrive = resolve));
     const subscription = session.subscribe(path, args, (update) => arrive(update), options.warmMs);
     held.push(subscription);
     const update = await firstResult(subscription, arrived, options.timeoutMs);
-    if (update !== null) reads.push({ from: subscription, update });
+    if (update !== null) reads.push({ from: subscription, path, args, update });
     if (subscription.opened && update !== null && options.fresh !== undefined) {
       options.fresh.proof.openedOn = session.connection.connectionCount;
     }
@@ -93,15 +103,23 @@ export function warmReadAccess(
     return update.value;
   };
   return {
-    run: (kind, path, args, hints) =>
-      kind === "query"
-        ? read(path, args as Record<string, Value>)
-        : options.writes.run(kind, path, args, hints),
-    finish: () => {
+    run: (kind, path, args, hints) => {
+      if (kind === "query") return read(path, args as Record<string, Value>);
+      wrote = true;
+      return options.writes.run(kind, path, args, hints);
+    },
+    reused: () => (reused = options.reuse?.lookup() ?? null),
+    finish: (result) => {
       const consistent = reads.every((read) => read.from.current() === read.update);
       for (const subscription of held) subscription.release();
       if (unavailable) return "done";
       if (!consistent) return "again";
+      if (!wrote && reused === null) {
+        options.reuse?.store(
+          result,
+          reads.map(({ path, args, update }) => ({ path, args, update })),
+        );
+      }
       return options.fresh === undefined ? "done" : provenFresh(session, options.fresh);
     },
   };

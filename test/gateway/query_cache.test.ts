@@ -294,6 +294,27 @@ describe("freshness", () => {
     }
   });
 
+  it("never answers an identity with another's kept result of the same operation", async () => {
+    await using gateway = await ownGateway();
+    const CURRENT = "{ usersCurrent { name } }";
+    const named = async (token: string | null, name: string): Promise<void> => {
+      const answer = await post(gateway.url, { query: CURRENT }, bearer(token));
+      expect(answer.json()).toEqual({ data: { usersCurrent: name === "" ? null : { name } } });
+    };
+    const carol = await issuer.token("carol-kept", { name: "Carol" });
+    const dave = await issuer.token("dave-kept", { name: "Dave" });
+    for (const token of [carol, dave]) {
+      await post(gateway.url, { query: "mutation { usersStore }" }, bearer(token));
+    }
+    // Each identity's repeats are answered from its own session, kept results included.
+    for (let round = 0; round < 5; round++) {
+      await named(carol, "Carol");
+      await named(dave, "Dave");
+      await named(null, "");
+    }
+    expect(gateway.upstream.reusedResults.hits).toBeGreaterThan(0);
+  });
+
   it("reads another identity's write at once when it holds nothing warm", async () => {
     await using gateway = await ownGateway({ queryCacheMs: 100 });
     const name = "ryw-cold";
