@@ -100,7 +100,21 @@ function caller(gatewayUrl: string, client: ConvexHttpClient): Record<Path, () =
   };
 }
 
-export async function runRelations(options: { requests: number; rounds: number }): Promise<void> {
+export interface RelationsOptions {
+  /** Timed requests per path. */
+  readonly requests: number;
+  /** Interleaved rounds they are spread over. */
+  readonly rounds: number;
+}
+
+export const DEFAULT_RELATIONS_OPTIONS: RelationsOptions = { requests: 300, rounds: 5 };
+
+/** About how long `runRelations` takes: start-up and seeding, then ~10 ms per request. */
+export function expectedRelationsMs(options: RelationsOptions): number {
+  return 15_000 + 4 * (options.requests + 20) * 10;
+}
+
+export async function runRelations(options: RelationsOptions): Promise<void> {
   process.stdout.write(`relations vs a hand-written join: ${describeMachine()}\n`);
   await using data = tempDir("bench-relations-");
   await using engine = await startEngineProcess({
@@ -141,8 +155,8 @@ if (isEntryPoint(import.meta.url)) {
   });
   const stop = startWatchdog(20 * 60_000, "relations");
   await runRelations({
-    requests: positiveCount("--requests", values.requests, 300),
-    rounds: positiveCount("--rounds", values.rounds, 5),
+    requests: positiveCount("--requests", values.requests, DEFAULT_RELATIONS_OPTIONS.requests),
+    rounds: positiveCount("--rounds", values.rounds, DEFAULT_RELATIONS_OPTIONS.rounds),
   });
   stop();
 }

@@ -30,6 +30,7 @@ import {
   expectedQueryRepeatsMs,
   queryRepeats,
 } from "../query_repeats.ts";
+import { DEFAULT_RELATIONS_OPTIONS, expectedRelationsMs, runRelations } from "../relations.ts";
 import {
   DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS,
   expectedSchedulerThroughputMs,
@@ -93,6 +94,12 @@ export const FULL_PRINTED: readonly PrintedBenchmark[] = [
   ),
   printed("Search", searchBench, expectedSearchBenchMs, DEFAULT_SEARCH_BENCH_OPTIONS),
   printed("Query repeats", queryRepeats, expectedQueryRepeatsMs, DEFAULT_QUERY_REPEATS_OPTIONS),
+  printed(
+    "Relations vs a hand-written join",
+    runRelations,
+    expectedRelationsMs,
+    DEFAULT_RELATIONS_OPTIONS,
+  ),
 ];
 
 export const QUICK_PRINTED: readonly PrintedBenchmark[] = [
