@@ -514,6 +514,56 @@ export class Executor {
     readOnly: boolean,
     releaseSlot: () => void,
   ): Promise<FunctionOutcome> {
+    const { execution, tx } = this.beginExecution(fn, request, requestId, readOnly);
+    if (request.hooks !== undefined && !request.hooks.begin(tx)) {
+      tx.abort();
+      throw new RunSkipped(fn.path);
+    }
+    const failure = failureOf(execution, tx, readOnly);
+    let resultJson: string;
+    try {
+      resultJson = await withTimeout(
+        runInExecution(execution, () => fn.invoke(argsJson, requestId)),
+        QUERY_MUTATION_TIMEOUT_MS,
+      );
+    } catch (error) {
+      return this.thrown(error, execution, failure);
+    } finally {
+      execution.ended = true;
+      for (const stream of execution.streams.values()) stream.close();
+      // User code is done: the commit below only waits for the disk.
+      releaseSlot();
+    }
+    // A system error stands even when the function caught it (Convex's are uncatchable).
+    const system = execution.systemError;
+    if (system !== undefined)
+      return { ...failure(system.message), systemError: system, transient: true };
+    const checked = this.checkReturns(fn, resultJson);
+    if ("error" in checked) return failure(serverErrorText(requestId, checked.error));
+    if (readOnly) {
+      const readSet = tx.finishRead();
+      const journal = execution.journalOut;
+      return { ...succeeded(execution, tx, checked.value, tx.beginTs), readSet, journal };
+    }
+    request.hooks?.complete(tx, checked.value, execution.logLines);
+    try {
+      const ts = await tx.commit();
+      return succeeded(execution, tx, checked.value, ts);
+    } catch (error) {
+      if (error instanceof ConflictError) throw error;
+      return failure(
+        `[Request ID: ${requestId}] Server Error\nCommit failed: ${errorMessageOf(error)}`,
+      );
+    }
+  }
+
+  /** A new execution of `fn` in a transaction of its own. */
+  private beginExecution(
+    fn: RegisteredFunction,
+    request: FunctionRequest,
+    requestId: string,
+    readOnly: boolean,
+  ): { execution: Execution; tx: Transaction } {
     const nowMs = (this.deps.now ?? Date.now)();
     const tx = new Transaction({
       store: this.deps.store,
@@ -543,88 +593,60 @@ export class Executor {
       timeLimitMs: QUERY_MUTATION_TIMEOUT_MS,
       ...(request.scheduledJobId !== undefined ? { scheduledJobId: request.scheduledJobId } : {}),
     };
-    if (request.hooks !== undefined && !request.hooks.begin(tx)) {
-      tx.abort();
-      throw new RunSkipped(fn.path);
-    }
-    const failure = (
-      errorMessage: string,
-      errorData?: unknown,
-      cause?: string,
-    ): Extract<FunctionOutcome, { status: "error" }> => ({
-      status: "error",
-      errorMessage,
-      ...(errorData !== undefined ? { errorData } : {}),
-      ...(cause !== undefined ? { cause } : {}),
-      logLines: execution.logLines,
-      ts: null,
-      readSet: readOnly ? tx.finishRead() : (tx.abort(), null),
-      observedIdentity: tx.observedIdentity,
-      journal: execution.journalOut,
-    });
-    let resultJson: string;
-    try {
-      resultJson = await withTimeout(
-        runInExecution(execution, () => fn.invoke(argsJson, requestId)),
-        QUERY_MUTATION_TIMEOUT_MS,
-      );
-    } catch (error) {
-      const system = execution.systemError ?? (error instanceof SystemError ? error : undefined);
-      if (system !== undefined)
-        return { ...failure(system.message), systemError: system, transient: true };
-      const timedOut = execution.timedOut ?? (error instanceof TimeoutError ? error : undefined);
-      if (timedOut !== undefined) {
-        // Convex words its time limit as a system error: no `Uncaught`, no stack frame.
-        const text = serverErrorText(requestId, timedOut.message);
-        return { ...failure(text, undefined, timedOut.message), transient: true };
-      }
-      const mapper = this.deps.registry().stackMapper;
-      if (isConvexError(error)) {
-        const data = convexErrorData(error);
-        return failure(formatUncaught(requestId, error, mapper), data, errorMessageOf(error));
-      }
-      return failure(formatUncaught(requestId, error, mapper), undefined, errorMessageOf(error));
-    } finally {
-      execution.ended = true;
-      for (const stream of execution.streams.values()) stream.close();
-      // User code is done: the commit below only waits for the disk.
-      releaseSlot();
-    }
-    // A system error stands even when the function caught it (Convex's are uncatchable).
-    const system = execution.systemError;
+    return { execution, tx };
+  }
+
+  /** The outcome of a function that threw (or whose time ran out). */
+  private thrown(error: unknown, execution: Execution, failure: Failure): FunctionOutcome {
+    const { requestId } = execution;
+    const system = execution.systemError ?? (error instanceof SystemError ? error : undefined);
     if (system !== undefined)
       return { ...failure(system.message), systemError: system, transient: true };
-    const checked = this.checkReturns(fn, resultJson);
-    if ("error" in checked) return failure(serverErrorText(requestId, checked.error));
-    if (readOnly) {
-      const readSet = tx.finishRead();
-      return {
-        status: "success",
-        value: checked.value,
-        logLines: execution.logLines,
-        ts: tx.beginTs,
-        readSet,
-        observedIdentity: tx.observedIdentity,
-        journal: execution.journalOut,
-      };
+    const timedOut = execution.timedOut ?? (error instanceof TimeoutError ? error : undefined);
+    if (timedOut !== undefined) {
+      // Convex words its time limit as a system error: no `Uncaught`, no stack frame.
+      const text = serverErrorText(requestId, timedOut.message);
+      return { ...failure(text, undefined, timedOut.message), transient: true };
     }
-    request.hooks?.complete(tx, checked.value, execution.logLines);
-    let ts: Timestamp;
-    try {
-      ts = await tx.commit();
-    } catch (error) {
-      if (error instanceof ConflictError) throw error;
-      return failure(
-        `[Request ID: ${requestId}] Server Error\nCommit failed: ${errorMessageOf(error)}`,
-      );
-    }
-    return {
-      status: "success",
-      value: checked.value,
-      logLines: execution.logLines,
-      ts,
-      readSet: null,
-      observedIdentity: tx.observedIdentity,
-    };
+    const mapper = this.deps.registry().stackMapper;
+    const data = isConvexError(error) ? convexErrorData(error) : undefined;
+    return failure(formatUncaught(requestId, error, mapper), data, errorMessageOf(error));
   }
+}
+
+type Failure = (
+  errorMessage: string,
+  errorData?: unknown,
+  cause?: string,
+) => Extract<FunctionOutcome, { status: "error" }>;
+
+/** How `execution` fails: a read-only one keeps its read set, a writing one aborts. */
+function failureOf(execution: Execution, tx: Transaction, readOnly: boolean): Failure {
+  return (errorMessage, errorData, cause) => ({
+    status: "error",
+    errorMessage,
+    ...(errorData !== undefined ? { errorData } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+    logLines: execution.logLines,
+    ts: null,
+    readSet: readOnly ? tx.finishRead() : (tx.abort(), null),
+    observedIdentity: tx.observedIdentity,
+    journal: execution.journalOut,
+  });
+}
+
+function succeeded(
+  execution: Execution,
+  tx: Transaction,
+  value: unknown,
+  ts: Timestamp,
+): Extract<FunctionOutcome, { status: "success" }> {
+  return {
+    status: "success",
+    value,
+    logLines: execution.logLines,
+    ts,
+    readSet: null,
+    observedIdentity: tx.observedIdentity,
+  };
 }
