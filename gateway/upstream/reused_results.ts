@@ -75,7 +75,11 @@ export class ReusedResults {
       },
       store: (result, reads) => {
         if (result.errors !== undefined || reads.length === 0) return;
-        this.entries.set(key(), { result, reads }, entryBytes(result, reads));
+        this.entries.set(
+          key(),
+          { result: serialisedOnce(result), reads },
+          entryBytes(result, reads),
+        );
       },
     };
   }
@@ -83,6 +87,17 @@ export class ReusedResults {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/**
+ * Yoga serialises a result with the result's own `stringify` when it has one: a kept result is
+ * turned into JSON text once, however many repeats it answers.
+ */
+function serialisedOnce(result: ExecutionResult): ExecutionResult {
+  let text: string | undefined;
+  const stringify = (value: unknown): string =>
+    value === result ? (text ??= JSON.stringify(result)) : JSON.stringify(value);
+  return Object.defineProperty(result, "stringify", { value: stringify });
 }
 
 /** The result and the values it pins (a replaced value stays alive while its entry does). */
