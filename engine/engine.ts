@@ -9,7 +9,7 @@ import { bundleConvexDir, type ModuleProblem } from "./runtime/bundler.ts";
 import { Executor } from "./runtime/executor.ts";
 import { loadApp, type LoadedApp, type SchemaInfo } from "./runtime/loader.ts";
 import { FunctionRegistry } from "./runtime/registry.ts";
-import { addCliSystemFunctions } from "./system/cli_functions.ts";
+import { addCliSystemFunctions, isImportQuery } from "./system/cli_functions.ts";
 import { importTarget } from "./system/import_target.ts";
 import type { SnapshotImportOptions } from "./system/import_limits.ts";
 import { SnapshotImports } from "./system/snapshot_imports.ts";
@@ -210,6 +210,7 @@ export class Engine {
     this.imports = new SnapshotImports(
       importTarget({ ...base, checkWrite: (table, document) => this.checkWrite(table, document) }),
       options.imports,
+      () => this.liveQueries.invalidateFunctions(isImportQuery, this.committer.publishedTs),
     );
     this.runContext = { ...base, registry, executor: this.executor, log: this.log };
     this.scheduler = new Scheduler(this.runContext, {

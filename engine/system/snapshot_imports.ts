@@ -50,9 +50,14 @@ export class SnapshotImports {
   /** Waiting imports' expiry, and finished records' forgetting. */
   private readonly timers: ExpiryTimers;
 
+  /**
+   * @param onChange called whenever an import's state changes (nothing commits then, so cached
+   *   `queryImport` results must be told)
+   */
   constructor(
     private readonly target: ImportTarget,
     options: SnapshotImportOptions = {},
+    private readonly onChange: () => void = () => {},
   ) {
     this.budget = new ByteBudget(options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES);
     const expireAfterMs = options.expireAfterMs ?? DEFAULT_EXPIRE_AFTER_MS;
@@ -104,6 +109,7 @@ export class SnapshotImports {
     } else {
       this.settle(record);
     }
+    this.onChange();
     return record.id;
   }
 
@@ -112,6 +118,7 @@ export class SnapshotImports {
     const record = this.waitingRecord(importId);
     this.timers.cancel(record.id);
     record.state = { state: "in_progress", progress_message: "Importing" };
+    this.onChange();
     try {
       await this.target.write(record.table, record.documents, record.mode !== "append");
       record.state = { state: "completed", num_rows_written: BigInt(record.documents.length) };
@@ -119,6 +126,7 @@ export class SnapshotImports {
       record.state = failedState(error);
     } finally {
       this.settle(record);
+      this.onChange();
     }
   }
 
@@ -166,6 +174,7 @@ export class SnapshotImports {
     record.state = { state: "failed", error_message: this.expiredMessage() };
     record.expired = true;
     this.settle(record);
+    this.onChange();
   }
 
   /** A finished import keeps its state only: rows and bytes go, and the record is forgotten later. */
@@ -182,6 +191,7 @@ export class SnapshotImports {
     record.heldBytes = 0;
     record.documents = [];
     this.imports.delete(record.id);
+    this.onChange();
   }
 
   /** Keeps `record`, forgetting the oldest finished imports (then waiting ones) past KEPT_IMPORTS. */
