@@ -9,8 +9,9 @@ import { bundleConvexDir, type ModuleProblem } from "./runtime/bundler.ts";
 import { Executor } from "./runtime/executor.ts";
 import { loadApp, type LoadedApp, type SchemaInfo } from "./runtime/loader.ts";
 import { FunctionRegistry } from "./runtime/registry.ts";
-import { addCliSystemFunctions } from "./system/cli_functions.ts";
+import { addCliSystemFunctions, isImportQuery } from "./system/cli_functions.ts";
 import { importTarget } from "./system/import_target.ts";
+import type { SnapshotImportOptions } from "./system/import_limits.ts";
 import { SnapshotImports } from "./system/snapshot_imports.ts";
 import { createConvexGlobal } from "./runtime/syscalls.ts";
 import { DocumentStore, storedDocument } from "./storage/document_store.ts";
@@ -85,6 +86,11 @@ export interface EngineOptions {
   readonly httpQueryCache?: boolean;
   /** Scheduled functions and cron runs executing at once. @default 16 */
   readonly schedulerParallelism?: number;
+  /**
+   * `npx convex import`'s limits: the bytes unfinished uploads and unconfirmed imports hold
+   * (64 MiB) and how long they may sit untouched (1 hour). @default {}
+   */
+  readonly imports?: SnapshotImportOptions;
 }
 
 /** Data files with at least this many documents report their loading progress. */
@@ -203,6 +209,8 @@ export class Engine {
     this.jobScheduling = new JobScheduling({ ...base, registry });
     this.imports = new SnapshotImports(
       importTarget({ ...base, checkWrite: (table, document) => this.checkWrite(table, document) }),
+      options.imports,
+      () => this.liveQueries.invalidateFunctions(isImportQuery, this.committer.publishedTs),
     );
     this.runContext = { ...base, registry, executor: this.executor, log: this.log };
     this.scheduler = new Scheduler(this.runContext, {
@@ -481,6 +489,7 @@ export class Engine {
   async close(): Promise<void> {
     this.scheduler.close();
     clearInterval(this.envPoll);
+    this.imports.close();
     this.sessionRequests.close();
     await new Promise((resolve) => setImmediate(resolve));
     await this.committer.idle();

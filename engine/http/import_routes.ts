@@ -9,11 +9,10 @@
 import type http from "node:http";
 import { RequestError } from "../errors.ts";
 import type { ImportFormat } from "../system/import_formats.ts";
-import {
-  MAX_UPLOAD_BYTES,
-  type FinishUploadRequest,
-  type ImportMode,
-  type SnapshotImports,
+import type {
+  FinishUploadRequest,
+  ImportMode,
+  SnapshotImports,
 } from "../system/snapshot_imports.ts";
 import { parseJsonBody, readBody, readBodyBytes } from "./api_server.ts";
 
@@ -55,7 +54,7 @@ export function importRoutes(imports: SnapshotImports): ReadonlyMap<string, Impo
       "/api/import/upload_part",
       async (req, url) => {
         const token = url.searchParams.get("uploadToken") ?? "";
-        return imports.addPart(token, await readBodyBytes(req, MAX_UPLOAD_BYTES));
+        return imports.addPart(token, await readBodyBytes(req, imports.maxHeldBytes));
       },
     ],
     [

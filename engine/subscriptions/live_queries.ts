@@ -43,6 +43,8 @@ export class LiveResult {
     readonly cacheKey: string,
     readonly ts: Timestamp,
     readonly outcome: FunctionOutcome,
+    /** The function it ran (as requested). */
+    readonly path: string,
   ) {}
 
   /** `encode(outcome)`, computed on the first call and remembered. */
@@ -120,6 +122,17 @@ export class LiveQueries {
   invalidateAll(ts: Timestamp): void {
     this.generation++;
     for (const result of [...this.watched, ...this.results.values()]) this.invalidate(result, ts);
+  }
+
+  /**
+   * Invalidates at `ts` every result of the functions `matches` picks: system queries that
+   * answer from state kept outside the tables (`npx convex import`'s imports), which no commit
+   * invalidates, call this when that state changes.
+   */
+  invalidateFunctions(matches: (path: string) => boolean, ts: Timestamp): void {
+    for (const result of [...this.watched, ...this.results.values()]) {
+      if (matches(result.path)) this.invalidate(result, ts);
+    }
   }
 
   private invalidate(result: LiveResult, ts: Timestamp): void {
@@ -214,7 +227,7 @@ export class LiveQueries {
       journal: request.journal ?? null,
     });
     const key = outcome.observedIdentity ? specificKey : sharedKey;
-    const result = new LiveResult(key, ts, outcome);
+    const result = new LiveResult(key, ts, outcome, request.path);
     result.generation = generation;
     if (generation !== this.generation) {
       // Computed by the code a reload replaced: neither cached nor registered.

@@ -112,6 +112,11 @@ function environmentList(env: ReadonlyMap<string, string>): { name: string; valu
     .map(([name, value]) => ({ name, value }));
 }
 
+/** True for `_system/cli/queryImport` and `:list`, however spelled: they read no table. */
+export function isImportQuery(path: string): boolean {
+  return path.startsWith("_system/cli/queryImport");
+}
+
 /** Adds the CLI's system queries to `registry`. */
 export function addCliSystemFunctions(registry: FunctionRegistry, sources: CliSystemSources): void {
   const componentId: ValidatorJSON = {

@@ -9,7 +9,7 @@ import {
 } from "../scheduler/system_transaction.ts";
 import type { DocumentValue } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
-import type { ImportTarget } from "./snapshot_imports.ts";
+import type { ImportTarget } from "./import_state.ts";
 
 /** Inserts `documents`, naming the row (1-based) that a check refuses. */
 function insertAll(tx: Transaction, table: string, documents: readonly DocumentValue[]): void {
