@@ -1,0 +1,90 @@
+/**
+ * A session's mutations and actions: mutations run one at a time in arrival order (each through
+ * the exactly-once records of session_requests.ts), actions concurrently and never retried. Each
+ * answer (session_calls.ts words it) is sent, or closes the socket on a system error; an answered
+ * commit makes the update loop owe the client a Transition reaching it (read-your-writes).
+ */
+import type { Executor } from "../runtime/executor.ts";
+import {
+  actionAnswer,
+  callFailureAnswer,
+  mutationAnswer,
+  type CallAnswer,
+} from "./session_calls.ts";
+import type { SessionChannel, SessionClient } from "./session_channel.ts";
+import type { SessionRequests } from "./session_requests.ts";
+import type { SessionUpdates } from "./session_updates.ts";
+
+export interface CallQueueDeps {
+  readonly executor: Executor;
+  readonly sessionRequests: SessionRequests;
+}
+
+export class SessionCallQueue {
+  private mutationChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly channel: SessionChannel,
+    private readonly client: SessionClient,
+    private readonly updates: SessionUpdates,
+    private readonly deps: CallQueueDeps,
+  ) {}
+
+  enqueueMutation(requestId: number, path: string, args: unknown): void {
+    // One socket's mutations run one at a time, in arrival order.
+    this.mutationChain = this.mutationChain.then(() => this.runMutation(requestId, path, args));
+  }
+
+  private async runMutation(requestId: number, path: string, args: unknown): Promise<void> {
+    let answer: CallAnswer;
+    try {
+      const outcome = await this.deps.sessionRequests.execute(
+        this.client.sessionId,
+        requestId,
+        (hooks) =>
+          this.deps.executor.run({
+            path,
+            kind: "mutation",
+            args,
+            identity: this.client.identity,
+            allowInternal: this.client.admin,
+            hooks,
+          }),
+      );
+      answer = mutationAnswer(requestId, outcome);
+    } catch (error) {
+      answer = callFailureAnswer("MutationResponse", requestId, error);
+    }
+    this.deliver(answer);
+  }
+
+  async runAction(requestId: number, path: string, args: unknown): Promise<void> {
+    let answer: CallAnswer;
+    try {
+      const outcome = await this.deps.executor.run({
+        path,
+        kind: "action",
+        args,
+        identity: this.client.identity,
+        allowInternal: this.client.admin,
+      });
+      answer = actionAnswer(requestId, outcome);
+    } catch (error) {
+      answer = callFailureAnswer("ActionResponse", requestId, error);
+    }
+    this.deliver(answer);
+  }
+
+  /** Sends a call's answer (or closes); a commit must be followed by a Transition reaching it. */
+  private deliver(answer: CallAnswer): void {
+    if (answer.kind === "close") {
+      this.channel.closeWith(answer.code, answer.reason);
+      return;
+    }
+    this.channel.send(answer.message);
+    const ts = answer.committedTs;
+    if (ts === undefined) return;
+    // Read-your-writes: a Transition at or after the commit must follow the response.
+    this.updates.mustReach(ts);
+  }
+}
