@@ -18,14 +18,17 @@
  * Node's event loop makes validation and ts assignment atomic. Group commit: one batch is written
  * at a time; every commit that arrives meanwhile joins the next one, so the batches grow with
  * the load while functions keep executing beside the disk work.
+ *
+ * The write log and the open snapshots (OCC's memory, and the validation against them) live in
+ * write_log.ts; this module owns timestamps, batching, publication and garbage collection.
  */
-import { ConflictError } from "../errors.ts";
 import type { DocumentStore } from "../storage/document_store.ts";
 import type { Persistence, PersistedCommit } from "../storage/persistence.ts";
 import type { DocumentWrite, Timestamp } from "../storage/types.ts";
 import type { IndexKey } from "../values/index_key.ts";
 import type { ReadSet, IndexName } from "./read_set.ts";
 import { TimestampOracle } from "./timestamp.ts";
+import { conflictError, WriteLog, type LogEntry } from "./write_log.ts";
 
 /** How long old revisions stay readable for `/api/query_at_ts` (Convex keeps minutes of history). */
 export const HISTORY_RETENTION_MS = 30_000;
@@ -35,11 +38,6 @@ export interface PublishedCommit {
   readonly ts: Timestamp;
   readonly keys: ReadonlyMap<IndexName, readonly IndexKey[]>;
   readonly writes: readonly DocumentWrite[];
-}
-
-interface LogEntry {
-  readonly ts: Timestamp;
-  readonly keys: Map<IndexName, IndexKey[]>;
 }
 
 interface PendingCommit {
@@ -60,8 +58,8 @@ export interface CommitterStats {
 export class Committer {
   private readonly oracle: TimestampOracle;
   private published: Timestamp;
-  /** Key writes of commits after the oldest open snapshot, pending ones included, in ts order. */
-  private writeLog: LogEntry[] = [];
+  /** Key writes after the oldest open snapshot, and the open snapshots (write_log.ts). */
+  private readonly writeLog = new WriteLog();
   private pending: PendingCommit[] = [];
   private flushScheduled = false;
   /** The batch on its way to the disk, if any (one at a time keeps publication in ts order). */
@@ -70,7 +68,6 @@ export class Committer {
   private landedTs: Timestamp;
   /** Conflicts waiting for the commit they lost to (`ts`) to land. */
   private afterLanding: { ts: Timestamp; run: () => void }[] = [];
-  private readonly openSnapshots = new Map<Timestamp, number>();
   private readonly listeners = new Set<(commit: PublishedCommit) => void>();
   readonly stats: CommitterStats = { commits: 0, conflicts: 0, batches: 0 };
   /** Snapshots older than this can no longer be read (their history was collected). */
@@ -99,19 +96,17 @@ export class Committer {
   /** Opens a snapshot at the latest published timestamp; pair with `closeSnapshot`. */
   openSnapshot(): Timestamp {
     const ts = this.published;
-    this.openSnapshots.set(ts, (this.openSnapshots.get(ts) ?? 0) + 1);
+    this.writeLog.openSnapshot(ts);
     return ts;
   }
 
   /** Opens a snapshot at an older timestamp (`/api/query_at_ts`); pair with `closeSnapshot`. */
   openSnapshotAt(ts: Timestamp): void {
-    this.openSnapshots.set(ts, (this.openSnapshots.get(ts) ?? 0) + 1);
+    this.writeLog.openSnapshot(ts);
   }
 
   closeSnapshot(ts: Timestamp): void {
-    const count = this.openSnapshots.get(ts) ?? 0;
-    if (count <= 1) this.openSnapshots.delete(ts);
-    else this.openSnapshots.set(ts, count - 1);
+    this.writeLog.closeSnapshot(ts);
   }
 
   /** Called after each commit is published, in ts order. */
@@ -130,16 +125,10 @@ export class Committer {
     readSet: ReadSet,
     writes: readonly DocumentWrite[],
   ): Promise<Timestamp> {
-    const conflict = this.firstOverlapAfter(beginTs, readSet, null);
+    const conflict = this.writeLog.firstOverlapAfter(beginTs, readSet, null);
     if (conflict !== null) {
       this.stats.conflicts++;
-      const index = conflict.overlap.index;
-      const table = index.slice(0, index.lastIndexOf("."));
-      const error = new ConflictError(
-        `Documents read from or written to the "${table}" table changed while this mutation was being run. ` +
-          `(index ${index}, commit ${conflict.ts})`,
-        table,
-      );
+      const error = conflictError(conflict);
       // Reported once the winner's batch landed: a retry's snapshot then sees the winning write.
       if (conflict.ts <= this.landedTs) return Promise.reject(error);
       return new Promise((_, reject) =>
@@ -149,7 +138,7 @@ export class Committer {
     if (writes.length === 0) return Promise.resolve(beginTs);
     const ts = this.oracle.next();
     const entry: LogEntry = { ts, keys: this.store.writeKeys(writes) };
-    this.writeLog.push(entry);
+    this.writeLog.append(entry);
     return new Promise<Timestamp>((resolve, reject) => {
       this.pending.push({
         entry,
@@ -173,33 +162,11 @@ export class Committer {
   }
 
   /**
-   * The oldest commit after `afterTs` (and at or before `upTo`, unless null: pending commits
-   * included) that wrote into `readSet`, or null. Only commits after the oldest open snapshot
-   * are kept: hold a snapshot at `afterTs` while asking.
-   */
-  private firstOverlapAfter(
-    afterTs: Timestamp,
-    readSet: ReadSet,
-    upTo: Timestamp | null,
-  ): { ts: Timestamp; overlap: { index: IndexName; key: IndexKey } } | null {
-    // Only commits after the snapshot matter, and they are at the end.
-    let first = this.writeLog.length;
-    while (first > 0 && (this.writeLog[first - 1]?.ts ?? 0n) > afterTs) first--;
-    for (let i = first; i < this.writeLog.length; i++) {
-      const entry = this.writeLog[i] as LogEntry;
-      if (upTo !== null && entry.ts > upTo) break;
-      const overlap = readSet.firstOverlap(entry.keys);
-      if (overlap !== null) return { ts: entry.ts, overlap };
-    }
-    return null;
-  }
-
-  /**
    * The first published commit after `afterTs` that wrote into `readSet` (a live result computed
    * at `afterTs` is invalid from there on), or null. Hold a snapshot at `afterTs` meanwhile.
    */
   firstPublishedWriteInto(readSet: ReadSet, afterTs: Timestamp): Timestamp | null {
-    return this.firstOverlapAfter(afterTs, readSet, this.published)?.ts ?? null;
+    return this.writeLog.firstOverlapAfter(afterTs, readSet, this.published)?.ts ?? null;
   }
 
   /** Resolves once no commit is pending or being written (for a clean close). */
@@ -228,8 +195,7 @@ export class Committer {
     if (error === null) this.publish(batch);
     else {
       // Not durable: forget these commits (later ones validated against them may see false conflicts).
-      const failed = new Set(batch.map((commit) => commit.entry));
-      this.writeLog = this.writeLog.filter((entry) => !failed.has(entry));
+      this.writeLog.forget(new Set(batch.map((commit) => commit.entry)));
       for (const commit of batch) commit.reject(error);
     }
     this.landedTs = batch[batch.length - 1]?.entry.ts ?? this.landedTs;
@@ -260,17 +226,7 @@ export class Committer {
 
   /** Drops write-log entries and old revisions that no open snapshot can need. */
   private collectGarbage(): void {
-    let oldestOpen = this.published;
-    for (const ts of this.openSnapshots.keys()) if (ts < oldestOpen) oldestOpen = ts;
-    // The write log serves OCC checks only: it needs nothing at or before the oldest open snapshot.
-    let drop = 0;
-    while (
-      drop < this.writeLog.length &&
-      (this.writeLog[drop]?.ts ?? oldestOpen + 1n) <= oldestOpen
-    ) {
-      drop++;
-    }
-    if (drop > 0) this.writeLog.splice(0, drop);
+    const oldestOpen = this.writeLog.collect(this.published);
     // Old revisions stay readable for HISTORY_RETENTION_MS (`/api/query_at_ts`), or longer while open.
     const retained = BigInt(Date.now() - HISTORY_RETENTION_MS) * 1_000_000n;
     let horizon = retained < oldestOpen ? retained : oldestOpen;
