@@ -5,11 +5,25 @@
  */
 import { jsonToConvex, type Value } from "convex/values";
 import { FunctionFailure } from "../errors.ts";
-import type { StoredDocument } from "../storage/types.ts";
-import { decodeDocumentFields, type Transaction } from "../transactions/transaction.ts";
+import type { DocumentValue, StoredDocument } from "../storage/types.ts";
+import type { Transaction } from "../transactions/transaction.ts";
 import { SYSTEM_FIELDS, userFieldsOf } from "../values/limits.ts";
 import { resolveId } from "./database_syscalls.ts";
 import { transaction, type AsyncHandler, type SyscallArgs } from "./syscall_guards.ts";
+
+/** Decodes a convex-encoded JSON object into a document value, rejecting non-objects. */
+export function decodeDocumentFields(json: unknown): DocumentValue {
+  const value = jsonToConvex(json as never);
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    value instanceof ArrayBuffer
+  ) {
+    throw new FunctionFailure("A document must be an object.");
+  }
+  return value as DocumentValue;
+}
 
 function existing(
   tx: Transaction,
