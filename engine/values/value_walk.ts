@@ -1,0 +1,203 @@
+/**
+ * The check of an unknown value against Convex's rules: supported types only, int64 range, field
+ * names, array length, field count, nesting and size, walked innermost first as the backend builds
+ * values, stopping at the first problem with its path (`Path: .a[0].b`).
+ */
+import { Buffer } from "node:buffer";
+import { CommitTsPlaceholder } from "convex/values";
+import {
+  MAX_ARRAY_LENGTH,
+  MAX_FIELD_NAME_LENGTH,
+  MAX_OBJECT_FIELDS,
+  MAX_VALUE_NESTING,
+  MAX_VALUE_SIZE,
+} from "./limit_constants.ts";
+import { isPlainObject, sizeProblem } from "./value_size.ts";
+import { byKey, MAX_INT64 } from "./value_shapes.ts";
+
+const MIN_INT64 = -(2n ** 63n);
+const TYPES_HELP =
+  "To learn about Convex's supported types, see https://docs.convex.dev/using/types.";
+
+/**
+ * Checks a field name, with the wording of `convex/values` (what a Convex function sees when it
+ * writes such a field). Returns `null` for a valid name.
+ */
+export function checkFieldName(name: string): string | null {
+  if (name.length > MAX_FIELD_NAME_LENGTH) {
+    return `Field name ${name} exceeds maximum field name length ${MAX_FIELD_NAME_LENGTH}.`;
+  }
+  if (name.startsWith("$")) {
+    return `Field name ${name} starts with a '$', which is reserved.`;
+  }
+  for (let i = 0; i < name.length; i += 1) {
+    const code = name.charCodeAt(i);
+    if (code < 32 || code >= 127) {
+      return `Field name ${name} has invalid character '${name[i]}': Field names can only contain non-control ASCII characters`;
+    }
+  }
+  return null;
+}
+
+/** Limits for {@link checkValue}. */
+export interface ValueLimits {
+  /** Deepest allowed nesting. @default MAX_VALUE_NESTING (64) */
+  maxDepth?: number;
+  /** Largest allowed {@link valueSize}, in bytes. @default MAX_VALUE_SIZE (32 MiB) */
+  maxSize?: number;
+}
+
+/**
+ * Checks that `value` is a Convex value within limits: supported types only (an `undefined`
+ * object field is allowed and dropped), int64 range, valid field names, array length, field count,
+ * nesting, size. Containers are checked innermost first, like the backend builds them.
+ *
+ * @returns `null`, or the message for the first problem found.
+ */
+export function checkValue(value: unknown, limits: ValueLimits = {}): string | null {
+  const walker: Walker = {
+    maxDepth: limits.maxDepth ?? MAX_VALUE_NESTING,
+    maxSize: limits.maxSize ?? MAX_VALUE_SIZE,
+    path: [],
+  };
+  try {
+    measure(walker, value);
+    return null;
+  } catch (error) {
+    if (error instanceof LimitViolation) {
+      return error.message;
+    }
+    throw error;
+  }
+}
+
+/** Thrown inside the walk to stop at the first problem; never escapes this module. */
+class LimitViolation extends Error {}
+
+interface Walker {
+  readonly maxDepth: number;
+  readonly maxSize: number;
+  /** Path segments from the root to the value being measured: `.field` or `[index]`. */
+  readonly path: string[];
+}
+
+/** Walks `value` innermost first and returns its size and nesting, or throws a LimitViolation. */
+function measure(walker: Walker, value: unknown): { size: number; nesting: number } {
+  const scalarSize = scalarValueSize(walker, value);
+  if (scalarSize !== null) {
+    return { size: checkSize(walker, scalarSize), nesting: 0 };
+  }
+  if (Array.isArray(value)) {
+    return measureArray(walker, value);
+  }
+  if (isPlainObject(value)) {
+    return measureObject(walker, value);
+  }
+  throw violation(walker, `${describe(value)} is not a supported Convex type.`);
+}
+
+/** Size of a scalar, null for containers; throws for undefined and out-of-range bigints. */
+function scalarValueSize(walker: Walker, value: unknown): number | null {
+  if (value === undefined) {
+    throw violation(walker, `undefined is not a valid Convex value. ${TYPES_HELP}`);
+  }
+  if (typeof value === "boolean") return 1;
+  if (typeof value === "number") return 9;
+  if (typeof value === "bigint") {
+    if (value < MIN_INT64 || value > MAX_INT64) {
+      throw violation(walker, `BigInt ${value} does not fit into a 64-bit signed integer.`);
+    }
+    return 9;
+  }
+  if (typeof value === "string") return 2 + Buffer.byteLength(value, "utf8");
+  if (value === null) return 1;
+  if (value instanceof ArrayBuffer) return 2 + value.byteLength;
+  if (value instanceof CommitTsPlaceholder) return 9;
+  return null;
+}
+
+function measureArray(
+  walker: Walker,
+  array: readonly unknown[],
+): { size: number; nesting: number } {
+  let size = 2;
+  let deepest = 0;
+  for (let i = 0; i < array.length; i += 1) {
+    walker.path.push(`[${i}]`);
+    const element = measure(walker, array[i]);
+    walker.path.pop();
+    size += element.size;
+    deepest = Math.max(deepest, element.nesting);
+  }
+  if (array.length > MAX_ARRAY_LENGTH) {
+    throw violation(
+      walker,
+      `Array length is too long (${array.length} > maximum length ${MAX_ARRAY_LENGTH})`,
+    );
+  }
+  return { size: checkSize(walker, size), nesting: checkNesting(walker, 1 + deepest) };
+}
+
+function measureObject(
+  walker: Walker,
+  object: { [key: string]: unknown },
+): { size: number; nesting: number } {
+  let size = 2;
+  let deepest = 0;
+  let fields = 0;
+  for (const [field, fieldValue] of Object.entries(object).sort(byKey)) {
+    if (fieldValue === undefined) {
+      continue; // Dropped, as `convexToJson` drops it.
+    }
+    const nameProblem = checkFieldName(field);
+    if (nameProblem !== null) {
+      throw violation(walker, nameProblem);
+    }
+    walker.path.push(`.${field}`);
+    const measured = measure(walker, fieldValue);
+    walker.path.pop();
+    fields += 1;
+    size += Buffer.byteLength(field, "utf8") + 1 + measured.size;
+    deepest = Math.max(deepest, measured.nesting);
+  }
+  if (fields > MAX_OBJECT_FIELDS) {
+    throw violation(
+      walker,
+      `Object has too many fields (${fields} > maximum number ${MAX_OBJECT_FIELDS})`,
+    );
+  }
+  return { size: checkSize(walker, size), nesting: checkNesting(walker, 1 + deepest) };
+}
+
+function checkSize(walker: Walker, size: number): number {
+  const problem = sizeProblem(size, walker.maxSize);
+  if (problem !== null) {
+    throw violation(walker, problem);
+  }
+  return size;
+}
+
+function checkNesting(walker: Walker, nesting: number): number {
+  if (nesting > walker.maxDepth) {
+    throw violation(
+      walker,
+      `Value is too nested (nested ${nesting} levels deep > maximum nesting ${walker.maxDepth})`,
+    );
+  }
+  return nesting;
+}
+
+/** A violation at the walker's current path (the path is omitted for the root value). */
+function violation(walker: Walker, message: string): LimitViolation {
+  const path = walker.path.join("");
+  return new LimitViolation(path === "" ? message : `${message}\nPath: ${path}`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "function") return "[Function]";
+  if (typeof value === "symbol") return String(value);
+  if (value instanceof Map) return "Map";
+  if (value instanceof Set) return "Set";
+  const name = (value as { constructor?: { name?: string } }).constructor?.name;
+  return name === undefined ? "This value" : `${name} instance`;
+}
