@@ -41,24 +41,30 @@ export class Drain {
     };
   }
 
-  /** A Yoga plugin counting executions, from their start to their result. */
+  /**
+   * A Yoga plugin counting executions, from their start to their result. Its hooks are the same
+   * objects for every operation (a subscription keeps them as long as it lives).
+   */
   plugin(): Plugin {
-    const start = (): (() => void) => {
+    /** Executions started and not yet done, by their arguments. */
+    const running = new WeakSet<object>();
+    const start = (args: object): void => {
+      running.add(args);
       this.executions++;
-      let done = false;
-      return () => {
-        if (!done) this.settle(() => this.executions--);
-        done = true;
-      };
     };
+    const done = ({ args }: { args: object }): void => {
+      if (running.delete(args)) this.settle(() => this.executions--);
+    };
+    const executeDone = { onExecuteDone: done };
+    const subscribeDone = { onSubscribeResult: done };
     return {
-      onExecute() {
-        const done = start();
-        return { onExecuteDone: () => done() };
+      onExecute({ args }) {
+        start(args);
+        return executeDone;
       },
-      onSubscribe() {
-        const done = start();
-        return { onSubscribeResult: () => done() };
+      onSubscribe({ args }) {
+        start(args);
+        return subscribeDone;
       },
     };
   }

@@ -35,6 +35,7 @@ import { automaticPersistedQueriesPlugin } from "./apq.ts";
 import { multipartSubscriptionsPlugin } from "./multipart_subscriptions.ts";
 import { serveGraphqlWs } from "./ws_server.ts";
 import { sseFastPathListener } from "./sse_events.ts";
+import { sseStreamPlugin } from "./sse_stream.ts";
 import { documentOptions, type GatewayOptions } from "./options.ts";
 import type { Enveloped } from "./ws_operations.ts";
 
@@ -92,6 +93,7 @@ function gatewayPlugins(
         ? { heartbeatMs: options.multipartHeartbeatMs }
         : {}),
     }),
+    sseStreamPlugin(),
     ...(options.plugins ?? []),
   ];
   if (options.csrfPrevention === true) {
