@@ -30,13 +30,12 @@ class LiveSubscriber implements PushIteratorHooks<ExecutionResult> {
 
   constructor(
     private readonly registry: LiveRegistry,
-    private readonly id: string,
     private readonly operation: LiveOperation,
     private readonly sink: DirectSink | undefined,
   ) {}
 
   returned(): void {
-    this.registry.unsubscribed(this.id, this.operation, this.stream);
+    this.registry.unsubscribed(this.operation, this.stream);
   }
 
   direct(result: ExecutionResult): boolean {
@@ -48,6 +47,8 @@ class LiveSubscriber implements PushIteratorHooks<ExecutionResult> {
 
 export class LiveRegistry {
   private readonly operations = new Map<string, LiveOperation>();
+  /** Each operation's key in `operations` (its subscribers share this one string). */
+  private readonly keys = new Map<LiveOperation, string>();
   private subscribers = 0;
   /** Results a transport's direct sink delivered (the fast path), since the start. */
   directDeliveries = 0;
@@ -98,19 +99,22 @@ export class LiveRegistry {
         this.observer,
       );
       this.operations.set(id, operation);
+      this.keys.set(operation, id);
     }
     this.subscribers++;
-    const subscriber = new LiveSubscriber(this, id, operation, direct);
+    const subscriber = new LiveSubscriber(this, operation, direct);
     operation.addSink(subscriber.stream);
     return subscriber.stream;
   }
 
   /** A subscriber's stream ended: the last one leaving disposes its operation. */
-  unsubscribed(id: string, operation: LiveOperation, stream: PushIterator<ExecutionResult>): void {
+  unsubscribed(operation: LiveOperation, stream: PushIterator<ExecutionResult>): void {
     this.subscribers--;
     if (operation.removeSink(stream) === 0) {
       operation.dispose();
-      if (this.operations.get(id) === operation) this.operations.delete(id);
+      const id = this.keys.get(operation);
+      this.keys.delete(operation);
+      if (id !== undefined && this.operations.get(id) === operation) this.operations.delete(id);
     }
   }
 
@@ -118,5 +122,6 @@ export class LiveRegistry {
   dispose(): void {
     for (const operation of this.operations.values()) operation.dispose();
     this.operations.clear();
+    this.keys.clear();
   }
 }
