@@ -186,6 +186,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxNesting: MAX_JSON_NESTING,
     dev: options.dev === true,
     enveloped: (initial) => yoga.getEnveloped(initial) as unknown as Enveloped,
+    Request: yoga.fetchAPI.Request,
     maxSubscriptions: options.maxSubscriptionsPerConnection ?? 100,
     ...(options.persistedOperations !== undefined
       ? { persistedOperations: options.persistedOperations }
