@@ -20,12 +20,16 @@ import { resultJsonWithoutInternals } from "./result_json.ts";
 const PING = ":\n\n";
 const COMPLETE = "event: complete\ndata:\n\n";
 const PING_MS = process.env["NODE_ENV"] === "test" ? 300 : 12_000;
-const HEADERS = {
-  "Content-Type": "text/event-stream",
-  Connection: "keep-alive",
-  "Cache-Control": "no-cache",
-  "Content-Encoding": "none",
-} as const;
+/**
+ * Yoga's SSE headers, as pairs: a Fetch `Headers` made from pairs keeps no lower-cased copy of
+ * the names beside them, as one made from an object does (two arrays per response).
+ */
+const HEADERS: [string, string][] = [
+  ["content-type", "text/event-stream"],
+  ["connection", "keep-alive"],
+  ["cache-control", "no-cache"],
+  ["content-encoding", "none"],
+];
 
 /** Open bodies, pinged together by one timer (running while any is open). */
 const open = new Set<SseBody>();
