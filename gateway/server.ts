@@ -34,8 +34,7 @@ import { persistedOperationsPlugin } from "./persisted.ts";
 import { automaticPersistedQueriesPlugin } from "./apq.ts";
 import { multipartSubscriptionsPlugin } from "./multipart_subscriptions.ts";
 import { serveGraphqlWs } from "./ws_server.ts";
-import { sseFastPathListener } from "./sse_events.ts";
-import { sseStreamPlugin } from "./sse_stream.ts";
+import { sseListener, sseStreamPlugin } from "./sse_server.ts";
 import { documentOptions, type GatewayOptions } from "./options.ts";
 import type { Enveloped } from "./ws_operations.ts";
 
@@ -174,10 +173,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const limits = { maxBytes: maxBody, maxDrainBytes: 16 * maxBody, maxNesting: MAX_JSON_NESTING };
   const server = http.createServer(
-    withOpsRoutes(
-      ops,
-      drain.listener(withBodyLimit(limits, sseFastPathListener(yoga.requestListener))),
-    ),
+    withOpsRoutes(ops, drain.listener(withBodyLimit(limits, sseListener(yoga)))),
   );
   const wss = serveGraphqlWs(server, {
     upstream,
