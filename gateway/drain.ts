@@ -46,14 +46,18 @@ export class Drain {
    * objects for every operation (a subscription keeps them as long as it lives).
    */
   plugin(): Plugin {
-    /** Executions started and not yet done, by their arguments. */
-    const running = new WeakSet<object>();
+    /** Executions started and not yet done, counted by their arguments (each is done once). */
+    const running = new WeakMap<object, number>();
     const start = (args: object): void => {
-      running.add(args);
+      running.set(args, (running.get(args) ?? 0) + 1);
       this.executions++;
     };
     const done = ({ args }: { args: object }): void => {
-      if (running.delete(args)) this.settle(() => this.executions--);
+      const count = running.get(args) ?? 0;
+      if (count === 0) return;
+      if (count === 1) running.delete(args);
+      else running.set(args, count - 1);
+      this.settle(() => this.executions--);
     };
     const executeDone = { onExecuteDone: done };
     const subscribeDone = { onSubscribeResult: done };
