@@ -60,15 +60,19 @@ export function sseStreamPlugin(): Plugin {
   };
 }
 
-/** Writes `response`'s status and headers to `res`. */
+/**
+ * Writes `response`'s status and headers to `res`, in one `writeHead` (headers set one by one
+ * would stay in the response, in an object of their own, for as long as a stream lasts).
+ */
 function writeHead(res: http.ServerResponse, response: Response): void {
+  const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
-    if (name !== "set-cookie") res.setHeader(name, value);
+    if (name !== "set-cookie") headers[name] = value;
   });
   const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
-  if (response.statusText === "") res.writeHead(response.status);
-  else res.writeHead(response.status, response.statusText);
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  if (response.statusText === "") res.writeHead(response.status, headers);
+  else res.writeHead(response.status, response.statusText, headers);
 }
 
 /** Writes `response` (status, headers, body) to `res`, waiting for the reader as it goes. */
