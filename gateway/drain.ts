@@ -41,24 +41,34 @@ export class Drain {
     };
   }
 
-  /** A Yoga plugin counting executions, from their start to their result. */
+  /**
+   * A Yoga plugin counting executions, from their start to their result. Its hooks are the same
+   * objects for every operation (a subscription keeps them as long as it lives).
+   */
   plugin(): Plugin {
-    const start = (): (() => void) => {
+    /** Executions started and not yet done, counted by their arguments (each is done once). */
+    const running = new WeakMap<object, number>();
+    const start = (args: object): void => {
+      running.set(args, (running.get(args) ?? 0) + 1);
       this.executions++;
-      let done = false;
-      return () => {
-        if (!done) this.settle(() => this.executions--);
-        done = true;
-      };
     };
+    const done = ({ args }: { args: object }): void => {
+      const count = running.get(args) ?? 0;
+      if (count === 0) return;
+      if (count === 1) running.delete(args);
+      else running.set(args, count - 1);
+      this.settle(() => this.executions--);
+    };
+    const executeDone = { onExecuteDone: done };
+    const subscribeDone = { onSubscribeResult: done };
     return {
-      onExecute() {
-        const done = start();
-        return { onExecuteDone: () => done() };
+      onExecute({ args }) {
+        start(args);
+        return executeDone;
       },
-      onSubscribe() {
-        const done = start();
-        return { onSubscribeResult: () => done() };
+      onSubscribe({ args }) {
+        start(args);
+        return subscribeDone;
       },
     };
   }

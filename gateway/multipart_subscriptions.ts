@@ -19,6 +19,7 @@
  */
 import { GraphQLError, type ExecutionResult } from "graphql";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import { errorJson } from "./result_json.ts";
 
 export interface MultipartOptions {
   /** How often an idle stream sends `{}`. @default 5_000 // ms (Apollo Router's interval) */
@@ -46,16 +47,6 @@ export function acceptsMultipartSubscriptions(accept: string | null): boolean {
 /** One part's body and the boundary that closes it. */
 function part(json: string): string {
   return `\r\ncontent-type: application/json\r\n\r\n${json}${DELIMITER}`;
-}
-
-/** A GraphQL error's JSON without the gateway's internals (`extensions.http`). */
-function errorJson(error: unknown): unknown {
-  const json = error instanceof GraphQLError ? error.toJSON() : { message: String(error) };
-  if (json.extensions === undefined) return json;
-  const { http: _http, unexpected: _unexpected, ...extensions } = json.extensions;
-  return Object.keys(extensions).length === 0
-    ? { ...json, extensions: undefined }
-    : { ...json, extensions };
 }
 
 /** `{payload}` for a result, its errors serialised as the other transports do. */

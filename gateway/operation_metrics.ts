@@ -28,22 +28,33 @@ function hasErrors(result: unknown): boolean {
   return errors !== undefined && errors.length > 0;
 }
 
-/** Records each operation's type, outcome and duration in `metrics`. */
+/**
+ * Records each operation's type, outcome and duration in `metrics`. Its hooks are the same
+ * objects for every operation (a subscription keeps them as long as it lives).
+ */
 export function operationMetricsPlugin(metrics: GatewayMetrics): Plugin {
-  const timed = (args: ExecutionArgs) => {
-    const start = performance.now();
-    const type = operationType(args);
-    return (result: unknown): void =>
-      metrics.operation(type, (performance.now() - start) / 1_000, !hasErrors(result));
+  /** When each running operation started (performance.now()), by its arguments. */
+  const started = new WeakMap<ExecutionArgs, number>();
+  const start = ({ args }: { args: ExecutionArgs }): void => {
+    started.set(args, performance.now());
   };
+  const done = ({ args, result }: { args: ExecutionArgs; result: unknown }): void => {
+    const start = started.get(args);
+    if (start === undefined) return;
+    started.delete(args);
+    const seconds = (performance.now() - start) / 1_000;
+    metrics.operation(operationType(args), seconds, !hasErrors(result));
+  };
+  const executeDone = { onExecuteDone: done };
+  const subscribeDone = { onSubscribeResult: done };
   return {
-    onExecute({ args }) {
-      const done = timed(args);
-      return { onExecuteDone: ({ result }) => done(result) };
+    onExecute(event) {
+      start(event);
+      return executeDone;
     },
-    onSubscribe({ args }) {
-      const done = timed(args);
-      return { onSubscribeResult: ({ result }) => done(result) };
+    onSubscribe(event) {
+      start(event);
+      return subscribeDone;
     },
   };
 }

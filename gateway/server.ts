@@ -34,7 +34,7 @@ import { persistedOperationsPlugin } from "./persisted.ts";
 import { automaticPersistedQueriesPlugin } from "./apq.ts";
 import { multipartSubscriptionsPlugin } from "./multipart_subscriptions.ts";
 import { serveGraphqlWs } from "./ws_server.ts";
-import { sseFastPathListener } from "./sse_events.ts";
+import { sseListener, sseStreamPlugin } from "./sse_server.ts";
 import { documentOptions, type GatewayOptions } from "./options.ts";
 import type { Enveloped } from "./ws_operations.ts";
 
@@ -92,6 +92,7 @@ function gatewayPlugins(
         ? { heartbeatMs: options.multipartHeartbeatMs }
         : {}),
     }),
+    sseStreamPlugin(),
     ...(options.plugins ?? []),
   ];
   if (options.csrfPrevention === true) {
@@ -172,10 +173,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const limits = { maxBytes: maxBody, maxDrainBytes: 16 * maxBody, maxNesting: MAX_JSON_NESTING };
   const server = http.createServer(
-    withOpsRoutes(
-      ops,
-      drain.listener(withBodyLimit(limits, sseFastPathListener(yoga.requestListener))),
-    ),
+    withOpsRoutes(ops, drain.listener(withBodyLimit(limits, sseListener(yoga)))),
   );
   const wss = serveGraphqlWs(server, {
     upstream,
@@ -184,6 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxNesting: MAX_JSON_NESTING,
     dev: options.dev === true,
     enveloped: (initial) => yoga.getEnveloped(initial) as unknown as Enveloped,
+    Request: yoga.fetchAPI.Request,
     maxSubscriptions: options.maxSubscriptionsPerConnection ?? 100,
     ...(options.persistedOperations !== undefined
       ? { persistedOperations: options.persistedOperations }

@@ -2,8 +2,8 @@
  * The fast path of a live result over SSE (Yoga's `text/event-stream` answer to a subscription or
  * `@live` query): the event `event: next\ndata: RESULT\n\n` is built once per result from its
  * JSON text (made once for all subscribers, live/live_operation.ts) and written straight to each
- * response, instead of through the response's stream (Yoga's envelope, a ReadableStream, two
- * encodings and several promises per subscriber). The bytes are the ones Yoga's SSE stream sends.
+ * response, instead of through the response's stream (Yoga's envelope and several promises per
+ * subscriber, then sse_stream.ts). The bytes are the ones Yoga's SSE stream sends.
  *
  * Anything the fast path cannot take goes the usual way, through the stream, which also keeps the
  * order: a result with errors (Yoga masks them), a response whose head is not sent yet, and a
@@ -46,25 +46,5 @@ export function sseDirectSink(res: http.ServerResponse): DirectSink {
     }
     res.write(nextEvent(result, json));
     return true;
-  };
-}
-
-/** What Yoga's `requestListener` is: its type omits the server context it merges in. */
-type YogaListener = (
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  serverContext?: Record<string, unknown>,
-) => unknown;
-
-/**
- * Yoga's request listener, handing a request that Yoga answers with SSE the fast path for its
- * live results (as `liveDirectSink` in the request's context, see gateway/context.ts).
- */
-export function sseFastPathListener(yogaListener: http.RequestListener): http.RequestListener {
-  const listener = yogaListener as YogaListener;
-  return (req, res) => {
-    if (answersWithSse(req.headers.accept))
-      void listener(req, res, { liveDirectSink: sseDirectSink(res) });
-    else void listener(req, res);
   };
 }

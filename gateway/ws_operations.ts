@@ -25,23 +25,34 @@ export type WsContext = GraphqlWsContext<Record<string, unknown> | undefined, Ws
 export interface WsOperationOptions {
   /** Yoga's envelope for one operation (`yoga.getEnveloped`). */
   readonly enveloped: (initial: Record<string, unknown>) => Enveloped;
+  /** The Fetch API's Request that Yoga uses (`yoga.fetchAPI.Request`). */
+  readonly Request: typeof Request;
   /** Most subscriptions on one socket. */
   readonly maxSubscriptions: number;
   /** When set, only these operations (by id) run, as over HTTP. */
   readonly persistedOperations?: PersistedStore;
 }
 
-/** The upgrade request as a Fetch Request (Yoga's schema factory and plugins expect one). */
-function upgradeRequest(ctx: WsContext): Request {
-  // POST: the operation may be a mutation, which Yoga refuses over GET.
-  return new Request(`http://localhost${ctx.extra.request.url ?? "/graphql"}`, {
-    method: "POST",
-    headers: Object.entries(ctx.extra.request.headers).flatMap(([name, value]) =>
-      value === undefined
-        ? []
-        : [[name, Array.isArray(value) ? value.join(", ") : value] as [string, string]],
-    ),
-  });
+/** A socket's upgrade request as a Fetch Request, one per socket (see `upgradeRequest`). */
+const upgradeRequests = new WeakMap<WsContext["extra"]["request"], Request>();
+
+/**
+ * The upgrade request as a Fetch Request (Yoga's schema factory and plugins expect one), made
+ * with Yoga's own fetch API as Yoga makes one over HTTP (the headers are the upgrade's, not
+ * copied), once per socket and shared by its subscriptions.
+ */
+function upgradeRequest(ctx: WsContext, RequestClass: typeof Request): Request {
+  const upgrade = ctx.extra.request;
+  let request = upgradeRequests.get(upgrade);
+  if (request === undefined) {
+    // POST: the operation may be a mutation, which Yoga refuses over GET.
+    request = new RequestClass(`http://localhost${upgrade.url ?? "/graphql"}`, {
+      method: "POST",
+      headers: upgrade.headers as HeadersInit,
+    });
+    upgradeRequests.set(upgrade, request);
+  }
+  return request;
 }
 
 /** Builds graphql-ws's `onSubscribe` work: execution arguments, or the operation's errors. */
@@ -58,7 +69,7 @@ export function wsOperationPreparer(options: WsOperationOptions) {
     }
     const { schema, execute, subscribe, contextFactory, parse, validate } = options.enveloped({
       ...ctx,
-      request: upgradeRequest(ctx),
+      request: upgradeRequest(ctx, options.Request),
       req: ctx.extra.request,
       socket: ctx.extra.socket,
       viaWebSocket: true,

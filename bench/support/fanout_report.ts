@@ -90,8 +90,9 @@ function printVerdicts(report: Report, result: FanoutResult): void {
     if (server.baseline === null) continue; // a baseline's memory is not a target
     const met = server.bytesPerSubscriber <= FANOUT_TARGET_BYTES_PER_SUBSCRIBER;
     report.line(
-      `${server.server}: memory per idle subscriber ${kib(server.bytesPerSubscriber)} RSS ` +
-        `(target <= ${kib(FANOUT_TARGET_BYTES_PER_SUBSCRIBER)}: ${verdict(met)}), server RSS ` +
+      `${server.server}: memory per idle subscriber ${formatCount(server.bytesPerSubscriber)} B ` +
+        `(${kib(server.bytesPerSubscriber)}) RSS, ${formatCount(server.heapBytesPerSubscriber)} B ` +
+        `heap (target <= ${formatCount(FANOUT_TARGET_BYTES_PER_SUBSCRIBER)} B RSS: ${verdict(met)}), server RSS ` +
         `${mib(server.serverRssBytes)} with ${formatCount(server.subscribers)} idle subscribers`,
     );
   }

@@ -31,6 +31,11 @@ interface Dependency {
 /** Subscribers served per turn of the event loop during a fan-out. */
 const FANOUT_BATCH = 256;
 
+/** A subscriber's end of a live operation: each new result is pushed to it. */
+export interface LiveSink {
+  push(result: ExecutionResult): void;
+}
+
 export type LiveExecutor = (access: ConvexAccess) => Promise<ExecutionResult>;
 
 /** What a live operation reports as it runs (the gateway's metrics; nothing by default). */
@@ -71,7 +76,7 @@ export class LiveOperation {
   private scheduled = false;
   private lastSent: string | null = null;
   private lastResult: ExecutionResult | null = null;
-  private readonly sinks = new Set<(result: ExecutionResult) => void>();
+  private readonly sinks = new Set<LiveSink>();
   /** Kept across executions (ConvexAccess.liveState). */
   private readonly liveState = new Map<string, unknown>();
   /** Executions run (first run and reruns), for tests. */
@@ -94,14 +99,14 @@ export class LiveOperation {
   ) {}
 
   /** Adds a receiver; it gets the latest result at once if there is one. */
-  addSink(sink: (result: ExecutionResult) => void): void {
+  addSink(sink: LiveSink): void {
     this.sinks.add(sink);
-    if (this.lastResult !== null) sink(this.lastResult);
+    if (this.lastResult !== null) sink.push(this.lastResult);
     if (this.state === "idle" && this.executions === 0 && !this.scheduled) void this.run();
   }
 
   /** Removes a receiver; returns how many are left. */
-  removeSink(sink: (result: ExecutionResult) => void): number {
+  removeSink(sink: LiveSink): number {
     this.sinks.delete(sink);
     return this.sinks.size;
   }
@@ -147,7 +152,7 @@ export class LiveOperation {
       const to = Math.min(served + FANOUT_BATCH, count);
       for (; served < to; served++) {
         const sink = sinks[(start + served) % count];
-        if (sink !== undefined && this.sinks.has(sink)) sink(result);
+        if (sink !== undefined && this.sinks.has(sink)) sink.push(result);
       }
       // Where a newer result's fan-out would carry on; once complete, the next starts here again.
       this.fanoutNext = served < count ? start + served : start;

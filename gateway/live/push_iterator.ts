@@ -1,74 +1,99 @@
 /**
  * A minimal push-based async iterator: `push` values in, consumers pull them out in order;
- * `return()` (a client completing or disconnecting) runs the cleanup once.
+ * `return()` (a client completing or disconnecting) tells its owner once.
  *
  * With `latestOnly`, a value pushed while another still waits replaces it: live results are whole
  * snapshots, so a slow consumer gets the newest one next and memory stays bounded.
  *
- * With `direct`, a value pushed while the consumer waits (so everything handed out before has
- * been consumed, and order is kept) is first offered to `direct`, which may deliver it by other
+ * With a `direct` hook, a value pushed while the consumer waits (so everything handed out before
+ * has been consumed, and order is kept) is first offered to it, which may deliver it by other
  * means (a transport writing pre-serialised bytes) and return true; the consumer keeps waiting.
+ *
+ * One object per stream, its methods on the prototype: a live operation holds one per subscriber,
+ * so closures here would be paid for thousands of times.
  */
-export interface PushIterator<T> extends AsyncIterableIterator<T> {
-  push(value: T): void;
-  /** Ends the stream after the values already pushed. */
-  end(): void;
+
+/** What the owner of a stream is told (one object, so that a stream costs no closures). */
+export interface PushIteratorHooks<T> {
+  /** The stream ended (returned, thrown into, or ended and drained); called once. */
+  returned(): void;
+  /** Delivers `value` by other means while the consumer waits; false: through the stream. */
+  direct?(value: T): boolean;
 }
 
+export class PushIterator<T> implements AsyncIterableIterator<T> {
+  private readonly buffer: T[] = [];
+  private readonly waiting: ((result: IteratorResult<T>) => void)[] = [];
+  private done = false;
+  private cleaned = false;
+
+  constructor(
+    private readonly hooks: PushIteratorHooks<T>,
+    private readonly latestOnly = false,
+  ) {}
+
+  push(value: T): void {
+    if (this.done) return;
+    if (this.waiting.length > 0 && this.hooks.direct?.(value) === true) return;
+    const resolve = this.waiting.shift();
+    if (resolve !== undefined) resolve({ value, done: false });
+    else if (this.latestOnly) this.buffer.splice(0, this.buffer.length, value);
+    else this.buffer.push(value);
+  }
+
+  /** Ends the stream after the values already pushed. */
+  end(): void {
+    if (this.buffer.length === 0) this.finish();
+    else this.done = true;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const value = this.buffer.shift();
+    if (value !== undefined) return Promise.resolve({ value, done: false });
+    if (this.done) {
+      this.cleanup();
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.buffer.length = 0;
+    this.finish();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.buffer.length = 0;
+    this.finish();
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private finish(): void {
+    this.done = true;
+    for (const resolve of this.waiting.splice(0)) resolve({ value: undefined, done: true });
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    this.hooks.returned();
+  }
+}
+
+/** A stream whose end runs `onReturn`, with an optional direct way (see `PushIteratorHooks`). */
 export function pushIterator<T>(
   onReturn: () => void,
   latestOnly = false,
   direct?: (value: T) => boolean,
 ): PushIterator<T> {
-  const buffer: T[] = [];
-  const waiting: ((result: IteratorResult<T>) => void)[] = [];
-  let done = false;
-  let cleaned = false;
-  const cleanup = (): void => {
-    if (cleaned) return;
-    cleaned = true;
-    onReturn();
-  };
-  const finish = (): void => {
-    done = true;
-    for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
-    cleanup();
-  };
-  const iterator: PushIterator<T> = {
-    push(value) {
-      if (done) return;
-      if (waiting.length > 0 && direct?.(value) === true) return;
-      const resolve = waiting.shift();
-      if (resolve !== undefined) resolve({ value, done: false });
-      else if (latestOnly) buffer.splice(0, buffer.length, value);
-      else buffer.push(value);
-    },
-    end() {
-      if (buffer.length === 0) finish();
-      else done = true;
-    },
-    next() {
-      const value = buffer.shift();
-      if (value !== undefined) return Promise.resolve({ value, done: false });
-      if (done) {
-        cleanup();
-        return Promise.resolve({ value: undefined, done: true });
-      }
-      return new Promise((resolve) => waiting.push(resolve));
-    },
-    return() {
-      buffer.length = 0;
-      finish();
-      return Promise.resolve({ value: undefined, done: true });
-    },
-    throw(error?: unknown) {
-      buffer.length = 0;
-      finish();
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+  return new PushIterator(
+    direct === undefined ? { returned: onReturn } : { returned: onReturn, direct },
+    latestOnly,
+  );
 }

@@ -6,7 +6,7 @@
 import type { ExecutionResult } from "graphql";
 import type { UpstreamSessions } from "../upstream/sessions.ts";
 import { LiveOperation, type LiveExecutor, type LiveObserver } from "./live_operation.ts";
-import { pushIterator } from "./push_iterator.ts";
+import { PushIterator, type PushIteratorHooks } from "./push_iterator.ts";
 
 /**
  * A transport's way to deliver a result without the stream (e.g. writing its pre-serialised
@@ -21,8 +21,34 @@ export interface LiveKey {
   readonly token: string | null;
 }
 
+/**
+ * One subscriber of a live operation: its stream and that stream's hooks, in two objects and no
+ * closures (a live operation may have tens of thousands of subscribers).
+ */
+class LiveSubscriber implements PushIteratorHooks<ExecutionResult> {
+  readonly stream: PushIterator<ExecutionResult> = new PushIterator(this, true);
+
+  constructor(
+    private readonly registry: LiveRegistry,
+    private readonly operation: LiveOperation,
+    private readonly sink: DirectSink | undefined,
+  ) {}
+
+  returned(): void {
+    this.registry.unsubscribed(this.operation, this.stream);
+  }
+
+  direct(result: ExecutionResult): boolean {
+    if (this.sink === undefined || !this.sink(result)) return false;
+    this.registry.directDeliveries++;
+    return true;
+  }
+}
+
 export class LiveRegistry {
   private readonly operations = new Map<string, LiveOperation>();
+  /** Each operation's key in `operations` (its subscribers share this one string). */
+  private readonly keys = new Map<LiveOperation, string>();
   private subscribers = 0;
   /** Results a transport's direct sink delivered (the fast path), since the start. */
   directDeliveries = 0;
@@ -73,34 +99,29 @@ export class LiveRegistry {
         this.observer,
       );
       this.operations.set(id, operation);
+      this.keys.set(operation, id);
     }
-    const shared = operation;
-    const sink = (result: ExecutionResult): void => iterator.push(result);
     this.subscribers++;
-    const iterator = pushIterator<ExecutionResult>(
-      () => {
-        this.subscribers--;
-        if (shared.removeSink(sink) === 0) {
-          shared.dispose();
-          if (this.operations.get(id) === shared) this.operations.delete(id);
-        }
-      },
-      true,
-      direct === undefined
-        ? undefined
-        : (result) => {
-            if (!direct(result)) return false;
-            this.directDeliveries++;
-            return true;
-          },
-    );
-    shared.addSink(sink);
-    return iterator;
+    const subscriber = new LiveSubscriber(this, operation, direct);
+    operation.addSink(subscriber.stream);
+    return subscriber.stream;
+  }
+
+  /** A subscriber's stream ended: the last one leaving disposes its operation. */
+  unsubscribed(operation: LiveOperation, stream: PushIterator<ExecutionResult>): void {
+    this.subscribers--;
+    if (operation.removeSink(stream) === 0) {
+      operation.dispose();
+      const id = this.keys.get(operation);
+      this.keys.delete(operation);
+      if (id !== undefined && this.operations.get(id) === operation) this.operations.delete(id);
+    }
   }
 
   /** Ends every live operation. */
   dispose(): void {
     for (const operation of this.operations.values()) operation.dispose();
     this.operations.clear();
+    this.keys.clear();
   }
 }

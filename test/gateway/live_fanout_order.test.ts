@@ -32,9 +32,11 @@ it("lets a newer result carry on where an interrupted fan-out stopped", async ()
   const received: unknown[][] = Array.from({ length: SUBSCRIBERS }, () => []);
   const gotTwo: number[] = [];
   for (let i = 0; i < SUBSCRIBERS; i++) {
-    operation.addSink((result: ExecutionResult) => {
-      received[i]?.push(result.data?.["v"]);
-      if (result.data?.["v"] === 2) gotTwo.push(i);
+    operation.addSink({
+      push: (result: ExecutionResult) => {
+        received[i]?.push(result.data?.["v"]);
+        if (result.data?.["v"] === 2) gotTwo.push(i);
+      },
     });
   }
 
