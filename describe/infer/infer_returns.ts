@@ -5,9 +5,11 @@
  * `Returns`; a `Promise` is awaited.
  */
 import path from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import { ts } from "./typescript.ts";
 import type { ValidatorJSON } from "convex/values";
-import { convexProgram, type SourceFileCache } from "./program.ts";
+import type { SourceFileCache } from "./compiler_host.ts";
+import { convexProgram } from "./program.ts";
 import { TypeToValidator, type InferenceFallback } from "./to_validator.ts";
 
 /** What inference found, per function path (`dir/file:name`). */
@@ -35,7 +37,7 @@ const REGISTERED = new Set(["RegisteredQuery", "RegisteredMutation", "Registered
  * alias `RegisteredQuery<Visibility, Args, Returns>` (Mutation, Action), where `Returns` is what
  * the handler returns; a `Promise` is awaited.
  */
-function handlerResult(checker: ts.TypeChecker, type: ts.Type): ts.Type | null {
+function handlerResult(checker: TS.TypeChecker, type: TS.Type): TS.Type | null {
   if (type.aliasSymbol === undefined || !REGISTERED.has(type.aliasSymbol.getName())) return null;
   const result = type.aliasTypeArguments?.[2];
   if (result === undefined) return null;
@@ -43,9 +45,9 @@ function handlerResult(checker: ts.TypeChecker, type: ts.Type): ts.Type | null {
 }
 
 function inferModule(
-  checker: ts.TypeChecker,
+  checker: TS.TypeChecker,
   convexDir: string,
-  source: ts.SourceFile,
+  source: TS.SourceFile,
   into: { returns: Record<string, ValidatorJSON>; fallbacks: InferenceFallback[] },
 ): void {
   const moduleSymbol = checker.getSymbolAtLocation(source);
@@ -69,9 +71,9 @@ function inferModule(
  */
 export function inferReturns(
   dir: string,
-  previous?: ts.Program,
+  previous?: TS.Program,
   cache?: SourceFileCache,
-): InferredReturns & { program: ts.Program } {
+): InferredReturns & { program: TS.Program } {
   const convexDir = path.resolve(dir, "convex");
   const program = convexProgram(convexDir, previous, cache);
   const checker = program.getTypeChecker();

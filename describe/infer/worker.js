@@ -9,7 +9,7 @@ import { parentPort } from "node:worker_threads";
 
 register();
 const { inferReturns } = await import("./infer_returns.ts");
-const { SourceFileCache } = await import("./program.ts");
+const { SourceFileCache } = await import("./compiler_host.ts");
 
 /** Per app folder: the last program and its parsed files. */
 const apps = new Map();
