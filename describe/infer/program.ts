@@ -9,6 +9,7 @@ import path from "node:path";
 import type * as TS from "typescript";
 import { ts } from "./typescript.ts";
 import { compilerHost, type SourceFileCache } from "./compiler_host.ts";
+import type { ImportGraph } from "./import_graph.ts";
 
 /** Convex's default `convex/tsconfig.json` options (what `npx convex init` writes). */
 const CONVEX_DEFAULTS: TS.CompilerOptions = {
@@ -59,22 +60,27 @@ export function functionModules(convexDir: string): string[] {
   return files.sort();
 }
 
-/** Builds the program, reusing `previous`'s resolutions and `cache`'s unchanged files if given. */
-export function convexProgram(
-  convexDir: string,
-  previous?: TS.Program,
-  cache?: SourceFileCache,
-): TS.Program {
+/** What a long-lived worker keeps between builds of one app's program. */
+export interface ProgramReuse {
+  /** The previous program: its module resolutions are reused. */
+  readonly previous?: TS.Program | undefined;
+  /** Parsed files: an unchanged file is not parsed nor bound again. */
+  readonly files?: SourceFileCache;
+  /** Records where each file's imports resolve. */
+  readonly imports?: ImportGraph;
+}
+
+/** Builds the program of `convexDir`, reusing what `reuse` holds. */
+export function convexProgram(convexDir: string, reuse: ProgramReuse = {}): TS.Program {
   const options = compilerOptions(convexDir);
   const host = compilerHost(options);
-  if (cache !== undefined) {
-    cache.useOptions(options);
-    cache.wrap(host);
-  }
+  reuse.files?.useOptions(options);
+  reuse.files?.wrap(host);
+  reuse.imports?.wrap(host);
   return ts.createProgram({
     rootNames: functionModules(convexDir),
     options,
     host,
-    ...(previous !== undefined ? { oldProgram: previous } : {}),
+    ...(reuse.previous !== undefined ? { oldProgram: reuse.previous } : {}),
   });
 }
