@@ -5,9 +5,14 @@
 // It answers one `{ id, dir }` message after another, keeping one AppInference per app folder:
 // inferring again after an edit parses only the changed files and checks only the modules they
 // can affect. `{ prepare: dir }` (no answer) parses and binds the app's files ahead of a request.
+import { createRequire } from "node:module";
 import { register } from "tsx/esm/api";
 import { parentPort } from "node:worker_threads";
 
+// TypeScript's 9 MB file loads before tsx's hooks are in place: through them it costs twice as
+// much (each require is a round trip to the hooks thread, and source maps index the file).
+// typescript.ts then finds it in the require cache.
+createRequire(import.meta.url)("typescript");
 register();
 const { AppInference } = await import("./app_inference.ts");
 
