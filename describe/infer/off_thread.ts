@@ -84,6 +84,7 @@ class InferenceWorker {
   /** Parses and binds the app's files; the next inference of `dir` waits for it. */
   prepare(dir: string): void {
     this.worker.postMessage({ prepare: dir });
+    this.scheduleIdleStop(); // ends it, with its parsed files, if no inference ever comes
   }
 
   infer(dir: string, timeoutMs: number): Promise<InferredReturns> {
@@ -118,6 +119,7 @@ class InferenceWorker {
   private scheduleIdleStop(): void {
     if (this.pending.size > 0) return;
     this.worker.unref();
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.stop(), WORKER_IDLE_MS);
     this.idleTimer.unref();
   }
