@@ -1,12 +1,16 @@
 /**
  * Schema derivation time, beside Convex's own code generator on the same app, in one run:
  *
- * - `derive`: what the gateway does on start: `describeApp(dir)` (the engine's analysis of the
- *   bundled functions, and the TypeScript inference of every undeclared result in a new worker
- *   thread, cache off: a cold start) then `deriveSchema`;
+ * - `fresh process`: `convex-graphql schema --dir DIR` in a new process (`node cli/bin.js`), its
+ *   inference cache entry removed first: everything a user waits for on a cold start (Node,
+ *   loading the CLI, the inference worker's start-up, analysis, inference, derivation, printing),
+ *   as `convex codegen` is timed;
+ * - `derive`: `describeApp(dir)` in this process (the engine's analysis of the bundled functions,
+ *   and the TypeScript inference of every undeclared result in a new worker thread, cache off)
+ *   then `deriveSchema`;
  * - `re-derive after an edit`: what `dev` does on every change: one function module edited, then
  *   the same through the process's long-lived inference worker, which parses only that file
- *   again (the checker still runs over every function);
+ *   again and checks only the modules whose imports reach it;
  * - `derive (cached)`: the same with the inference cache warm (an unchanged app: a restart);
  * - `convex codegen`: `convex codegen --system-udfs --typecheck disable` (cli/convex_codegen.ts),
  *   which writes `_generated/` from the same folder without type-checking;
@@ -16,15 +20,17 @@
  *
  * Apps: the example app (a copy of `convex/`) and a generated app of `--functions` functions
  * (support/generated_app.ts). Each is timed `--runs` times, interleaved; it prints medians and
- * the ratio derive / codegen. It asserts nothing about time.
+ * the ratios to codegen. It asserts nothing about time.
  *
  *   node cli/run_ts.js bench/schema_derivation.ts [--runs 3] [--functions 200] [--skip-typecheck]
  *
  * Exported: `runSchemaDerivation({ runs, functions, typecheck })`.
  */
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
+import { forgetCached, inferenceKey } from "../describe/infer/cache.ts";
 import { runConvexCodegen } from "../cli/convex_codegen.ts";
 import { describeApp } from "../describe/index.ts";
 import { deriveSchema } from "../gateway/index.ts";
@@ -61,6 +67,21 @@ function someFunctionModule(dir: string): string {
   return path.join(convexDir, name);
 }
 
+/** `convex-graphql schema --dir DIR` in a new process, nothing cached. */
+async function deriveInNewProcess(dir: string): Promise<number> {
+  forgetCached(inferenceKey(dir));
+  let printed = "";
+  const ms = await timed(async () => {
+    const cli = path.join(REPO_ROOT, "cli", "bin.js");
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, "schema", "--dir", dir], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    printed = stdout;
+  });
+  if (!printed.includes("type Query")) throw new Error(`no schema printed for ${dir}`);
+  return ms;
+}
+
 let edits = 0;
 
 async function derive(dir: string, mode: DeriveMode): Promise<number> {
@@ -84,6 +105,7 @@ async function measure(
   options: { runs: number; typecheck: boolean },
 ): Promise<string[]> {
   const samples = {
+    process: [] as number[],
     derive: [] as number[],
     edit: [] as number[],
     cached: [] as number[],
@@ -94,6 +116,7 @@ async function measure(
     samples.codegen.push(await timed(() => runConvexCodegen(dir)));
     if (options.typecheck)
       samples.typecheck.push(await timed(() => runConvexCodegen(dir, "enable")));
+    samples.process.push(await deriveInNewProcess(dir));
     samples.derive.push(await derive(dir, "cold"));
     samples.edit.push(await derive(dir, "edit"));
     samples.cached.push(await derive(dir, "cached"));
@@ -102,11 +125,13 @@ async function measure(
   const typecheck = options.typecheck ? median(samples.typecheck) : Number.NaN;
   return [
     label,
+    formatMs(median(samples.process)),
     formatMs(median(samples.derive)),
     formatMs(median(samples.edit)),
     formatMs(median(samples.cached)),
     formatMs(codegen),
     options.typecheck ? formatMs(typecheck) : "-",
+    `${(median(samples.process) / codegen).toFixed(2)}x`,
     `${(median(samples.derive) / codegen).toFixed(2)}x`,
     `${(median(samples.edit) / codegen).toFixed(2)}x`,
     options.typecheck ? `${(median(samples.derive) / typecheck).toFixed(2)}x` : "-",
@@ -137,11 +162,13 @@ export async function runSchemaDerivation(options: {
     formatTable(
       [
         "app",
+        "fresh process p50",
         "derive p50",
         "re-derive after an edit p50",
         "derive (cached) p50",
         "codegen p50",
         "codegen + typecheck p50",
+        "process/codegen",
         "derive/codegen",
         "re-derive/codegen",
         "derive/(codegen + typecheck)",

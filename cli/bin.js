@@ -4,6 +4,9 @@
 import { register } from "tsx/esm/api";
 
 register();
+// The inference worker starts before the CLI's modules load, so both proceed at once.
+const { startInferenceEarly } = await import("./early_inference.ts");
+startInferenceEarly(process.argv.slice(2));
 const { main } = await import("./main.ts");
 try {
   await main(process.argv.slice(2));

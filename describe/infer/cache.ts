@@ -77,3 +77,8 @@ export function writeCached(key: string, result: InferredReturns): void {
     // Read-only temp folder: inference simply runs every time.
   }
 }
+
+/** Removes the cached result for `key`, if any (the derivation benchmark's cold runs). */
+export function forgetCached(key: string): void {
+  fs.rmSync(path.join(CACHE_DIR, `${key}.json`), { force: true });
+}

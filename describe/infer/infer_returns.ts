@@ -5,9 +5,10 @@
  * `Returns`; a `Promise` is awaited.
  */
 import path from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import { ts } from "./typescript.ts";
 import type { ValidatorJSON } from "convex/values";
-import { convexProgram, type SourceFileCache } from "./program.ts";
+import { convexProgram } from "./program.ts";
 import { TypeToValidator, type InferenceFallback } from "./to_validator.ts";
 
 /** What inference found, per function path (`dir/file:name`). */
@@ -35,21 +36,29 @@ const REGISTERED = new Set(["RegisteredQuery", "RegisteredMutation", "Registered
  * alias `RegisteredQuery<Visibility, Args, Returns>` (Mutation, Action), where `Returns` is what
  * the handler returns; a `Promise` is awaited.
  */
-function handlerResult(checker: ts.TypeChecker, type: ts.Type): ts.Type | null {
+function handlerResult(checker: TS.TypeChecker, type: TS.Type): TS.Type | null {
   if (type.aliasSymbol === undefined || !REGISTERED.has(type.aliasSymbol.getName())) return null;
   const result = type.aliasTypeArguments?.[2];
   if (result === undefined) return null;
   return checker.getAwaitedType(result) ?? result;
 }
 
-function inferModule(
-  checker: ts.TypeChecker,
+/** What inference found for the functions of one module. */
+export interface ModuleReturns {
+  readonly returns: Readonly<Record<string, ValidatorJSON>>;
+  readonly fallbacks: readonly InferenceFallback[];
+}
+
+/** Infers the results of the functions `source` exports. */
+export function inferModule(
+  checker: TS.TypeChecker,
   convexDir: string,
-  source: ts.SourceFile,
-  into: { returns: Record<string, ValidatorJSON>; fallbacks: InferenceFallback[] },
-): void {
+  source: TS.SourceFile,
+): ModuleReturns {
+  const returns: Record<string, ValidatorJSON> = {};
+  const fallbacks: InferenceFallback[] = [];
   const moduleSymbol = checker.getSymbolAtLocation(source);
-  if (moduleSymbol === undefined) return;
+  if (moduleSymbol === undefined) return { returns, fallbacks };
   for (const exported of checker.getExportsOfModule(moduleSymbol)) {
     const symbol =
       exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
@@ -58,31 +67,39 @@ function inferModule(
     if (result === null) continue;
     const fnPath = functionPath(convexDir, source.fileName, exported.getName());
     const converter = new TypeToValidator(checker, fnPath);
-    into.returns[fnPath] = converter.convert(result, "returns");
-    into.fallbacks.push(...converter.fallbacks);
+    returns[fnPath] = converter.convert(result, "returns");
+    fallbacks.push(...converter.fallbacks);
   }
+  return { returns, fallbacks };
+}
+
+/** The app's function modules in `program`, in the program's order (dependencies first). */
+export function functionSources(program: TS.Program): TS.SourceFile[] {
+  const roots = new Set(program.getRootFileNames().map((file) => path.resolve(file)));
+  return program.getSourceFiles().filter((source) => roots.has(path.resolve(source.fileName)));
+}
+
+/** The results of every module, in order, as one answer. */
+export function joinModules(modules: Iterable<ModuleReturns>): InferredReturns {
+  const returns: Record<string, ValidatorJSON> = {};
+  const fallbacks: InferenceFallback[] = [];
+  for (const module of modules) {
+    Object.assign(returns, module.returns);
+    fallbacks.push(...module.fallbacks);
+  }
+  return { returns, fallbacks };
 }
 
 /**
- * Infers the results of the functions in `DIR/convex`. Never throws for type errors in the app
- * (they do not stop inference); throws only when the folder cannot be read.
+ * Infers the results of the functions in `DIR/convex` with a new program (see AppInference for
+ * a worker that infers again). Never throws for type errors in the app (they do not stop
+ * inference); throws only when the folder cannot be read.
  */
-export function inferReturns(
-  dir: string,
-  previous?: ts.Program,
-  cache?: SourceFileCache,
-): InferredReturns & { program: ts.Program } {
+export function inferReturns(dir: string): InferredReturns {
   const convexDir = path.resolve(dir, "convex");
-  const program = convexProgram(convexDir, previous, cache);
+  const program = convexProgram(convexDir);
   const checker = program.getTypeChecker();
-  const into = {
-    returns: {} as Record<string, ValidatorJSON>,
-    fallbacks: [] as InferenceFallback[],
-  };
-  const roots = new Set(program.getRootFileNames().map((file) => path.resolve(file)));
-  for (const source of program.getSourceFiles()) {
-    if (!roots.has(path.resolve(source.fileName))) continue;
-    inferModule(checker, convexDir, source, into);
-  }
-  return { ...into, program };
+  return joinModules(
+    functionSources(program).map((source) => inferModule(checker, convexDir, source)),
+  );
 }

@@ -5,6 +5,7 @@
  * re-derivation after an edit parses only the changed files (worker.js); it never keeps the
  * process alive.
  */
+import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { InferredReturns } from "./infer_returns.ts";
 import { inferenceKey, readCached, writeCached } from "./cache.ts";
@@ -43,9 +44,20 @@ export async function inferReturnsOffThread(
   if (cached !== null) return cached;
   if (options.freshWorker === true) shared?.stop();
   const worker = (shared ??= new InferenceWorker());
-  const result = await worker.infer(dir, options.timeoutMs ?? INFERENCE_TIMEOUT_MS);
+  const result = await worker.infer(path.resolve(dir), options.timeoutMs ?? INFERENCE_TIMEOUT_MS);
   writeCached(key, result);
   return result;
+}
+
+/**
+ * Starts the process's inference worker now and has it parse and bind `DIR/convex`, so that the
+ * app's first inference only checks. A CLI calls it first thing: the worker's start-up and the
+ * parsing then overlap the loading of the CLI's own modules. Does nothing when the result is
+ * cached. Never keeps the process alive.
+ */
+export function prepareInference(dir: string): void {
+  if (readCached(inferenceKey(dir)) !== null) return;
+  (shared ??= new InferenceWorker()).prepare(path.resolve(dir));
 }
 
 let shared: InferenceWorker | null = null;
@@ -67,6 +79,12 @@ class InferenceWorker {
     this.worker.once("exit", (code) =>
       this.fail(`Type inference stopped (worker exit code ${code})`),
     );
+  }
+
+  /** Parses and binds the app's files; the next inference of `dir` waits for it. */
+  prepare(dir: string): void {
+    this.worker.postMessage({ prepare: dir });
+    this.scheduleIdleStop(); // ends it, with its parsed files, if no inference ever comes
   }
 
   infer(dir: string, timeoutMs: number): Promise<InferredReturns> {
@@ -101,6 +119,7 @@ class InferenceWorker {
   private scheduleIdleStop(): void {
     if (this.pending.size > 0) return;
     this.worker.unref();
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.stop(), WORKER_IDLE_MS);
     this.idleTimer.unref();
   }

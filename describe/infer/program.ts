@@ -6,14 +6,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import ts from "typescript";
-
-/** This package's root: `convex` resolves from here when the app has no `node_modules`. */
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import type * as TS from "typescript";
+import { ts } from "./typescript.ts";
+import { compilerHost, type SourceFileCache } from "./compiler_host.ts";
+import type { ImportGraph } from "./import_graph.ts";
 
 /** Convex's default `convex/tsconfig.json` options (what `npx convex init` writes). */
-const CONVEX_DEFAULTS: ts.CompilerOptions = {
+const CONVEX_DEFAULTS: TS.CompilerOptions = {
   target: ts.ScriptTarget.ESNext,
   module: ts.ModuleKind.ESNext,
   moduleResolution: ts.ModuleResolutionKind.Bundler,
@@ -24,14 +23,14 @@ const CONVEX_DEFAULTS: ts.CompilerOptions = {
 };
 
 /** What inference never needs, whatever the app's tsconfig says. */
-const OVERRIDES: ts.CompilerOptions = {
+const OVERRIDES: TS.CompilerOptions = {
   noEmit: true,
   skipLibCheck: true,
   // `@types/*` packages the app does not import play no part in a handler's return type.
   types: [],
 };
 
-function compilerOptions(convexDir: string): ts.CompilerOptions {
+function compilerOptions(convexDir: string): TS.CompilerOptions {
   const configFile = path.join(convexDir, "tsconfig.json");
   if (!fs.existsSync(configFile)) return { ...CONVEX_DEFAULTS, ...OVERRIDES };
   const read = ts.readConfigFile(configFile, (file) => ts.sys.readFile(file));
@@ -61,84 +60,27 @@ export function functionModules(convexDir: string): string[] {
   return files.sort();
 }
 
-/**
- * A compiler host resolving imports as the app's editor does, except that `convex` and
- * `convex/*`, when the app has no `node_modules` of its own, come from this package's (as the
- * engine's bundler does), so an app folder alone is enough.
- */
-function compilerHost(options: ts.CompilerOptions): ts.CompilerHost {
-  const host = ts.createCompilerHost(options, true);
-  // JSDoc matters to types only in JS files (what tsc itself parses of it); the rest of it is
-  // about a tenth of the parse time of the lib files.
-  host.jsDocParsingMode = ts.JSDocParsingMode.ParseForTypeInfo;
-  const cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (name) => name, options);
-  const fallbackFile = path.join(PACKAGE_ROOT, "package.json");
-  host.resolveModuleNameLiterals = (literals, containingFile, redirected, resolveOptions, file) =>
-    literals.map((literal) => {
-      const mode = ts.getModeForUsageLocation(file, literal, resolveOptions);
-      const name = literal.text;
-      const found = ts.resolveModuleName(
-        name,
-        containingFile,
-        resolveOptions,
-        host,
-        cache,
-        redirected,
-        mode,
-      );
-      if (found.resolvedModule !== undefined || !/^convex(\/|$)/.test(name)) return found;
-      return ts.resolveModuleName(name, fallbackFile, resolveOptions, host, cache, undefined, mode);
-    });
-  return host;
+/** What a long-lived worker keeps between builds of one app's program. */
+export interface ProgramReuse {
+  /** The previous program: its module resolutions are reused. */
+  readonly previous?: TS.Program | undefined;
+  /** Parsed files: an unchanged file is not parsed nor bound again. */
+  readonly files?: SourceFileCache;
+  /** Records where each file's imports resolve. */
+  readonly imports?: ImportGraph;
 }
 
-/**
- * Parsed files kept between builds of one app's program (a long-lived inference worker): a file
- * whose text is unchanged is not parsed nor bound again (the lib files, `convex`'s types and the
- * untouched modules), as an editor's language service does.
- */
-export class SourceFileCache {
-  private readonly files = new Map<string, ts.SourceFile>();
-  private optionsKey = "";
-
-  /** Drops everything when the compiler options changed (files parse differently). */
-  useOptions(options: ts.CompilerOptions): void {
-    const key = JSON.stringify(options);
-    if (key !== this.optionsKey) this.files.clear();
-    this.optionsKey = key;
-  }
-
-  /** Wraps `host.getSourceFile` to answer unchanged files from the cache. */
-  wrap(host: ts.CompilerHost): void {
-    const parse = host.getSourceFile.bind(host);
-    host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
-      const text = host.readFile(fileName);
-      const cached = this.files.get(fileName);
-      if (cached !== undefined && text !== undefined && cached.text === text) return cached;
-      const parsed = parse(fileName, languageVersion, onError, shouldCreate);
-      if (parsed !== undefined) this.files.set(fileName, parsed);
-      else this.files.delete(fileName);
-      return parsed;
-    };
-  }
-}
-
-/** Builds the program, reusing `previous`'s resolutions and `cache`'s unchanged files if given. */
-export function convexProgram(
-  convexDir: string,
-  previous?: ts.Program,
-  cache?: SourceFileCache,
-): ts.Program {
+/** Builds the program of `convexDir`, reusing what `reuse` holds. */
+export function convexProgram(convexDir: string, reuse: ProgramReuse = {}): TS.Program {
   const options = compilerOptions(convexDir);
   const host = compilerHost(options);
-  if (cache !== undefined) {
-    cache.useOptions(options);
-    cache.wrap(host);
-  }
+  reuse.files?.useOptions(options);
+  reuse.files?.wrap(host);
+  reuse.imports?.wrap(host);
   return ts.createProgram({
     rootNames: functionModules(convexDir),
     options,
     host,
-    ...(previous !== undefined ? { oldProgram: previous } : {}),
+    ...(reuse.previous !== undefined ? { oldProgram: reuse.previous } : {}),
   });
 }

@@ -10,7 +10,8 @@
  * - a union of string literals stays a union of literals (an enum); a union of objects is kept
  *   only when every member has the same property holding distinct literals (a discriminant).
  */
-import ts from "typescript";
+import type * as TS from "typescript";
+import { ts } from "./typescript.ts";
 import type { ValidatorJSON } from "convex/values";
 import { discriminantOf } from "../../lib/validator_union.ts";
 
@@ -30,10 +31,10 @@ const MAX_DEPTH = 32;
 
 export class TypeToValidator {
   readonly fallbacks: InferenceFallback[] = [];
-  private readonly visiting = new Set<ts.Type>();
+  private readonly visiting = new Set<TS.Type>();
 
   constructor(
-    private readonly checker: ts.TypeChecker,
+    private readonly checker: TS.TypeChecker,
     private readonly path: string,
   ) {}
 
@@ -42,12 +43,12 @@ export class TypeToValidator {
     return { type: "any" };
   }
 
-  private describe(type: ts.Type): string {
+  private describe(type: TS.Type): string {
     return this.checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation);
   }
 
   /** The validator of `type`, found at `where` in the result. */
-  convert(type: ts.Type, where: string, depth = 0): ValidatorJSON {
+  convert(type: TS.Type, where: string, depth = 0): ValidatorJSON {
     if (depth > MAX_DEPTH) return this.fallback(where, `nested more than ${MAX_DEPTH} levels`);
     const flags = type.flags;
     if (flags & ts.TypeFlags.Any) return this.fallback(where, "TypeScript infers `any` here");
@@ -76,7 +77,7 @@ export class TypeToValidator {
   }
 
   /** `Id<"t">` is `string & { __tableName: "t" }`: the table, or null for other intersections. */
-  private idTable(type: ts.IntersectionType): string | null {
+  private idTable(type: TS.IntersectionType): string | null {
     if (!type.types.some((member) => member.flags & ts.TypeFlags.String)) return null;
     const tableName = type.getProperty("__tableName");
     if (tableName === undefined) return null;
@@ -84,7 +85,7 @@ export class TypeToValidator {
     return table.isStringLiteral() ? table.value : null;
   }
 
-  private union(type: ts.UnionType, where: string, depth: number): ValidatorJSON {
+  private union(type: TS.UnionType, where: string, depth: number): ValidatorJSON {
     const absent = ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void;
     let members = type.types.filter((member) => !(member.flags & absent));
     const nullable = members.length !== type.types.length;
@@ -119,12 +120,12 @@ export class TypeToValidator {
     return withNull({ type: "union", value: objects });
   }
 
-  private object(type: ts.Type, where: string, depth: number): ValidatorJSON {
+  private object(type: TS.Type, where: string, depth: number): ValidatorJSON {
     const symbolName = type.getSymbol()?.getName();
     if (symbolName === "ArrayBuffer") return { type: "bytes" };
     if (this.checker.isTupleType(type)) return this.fallback(where, "a tuple (no GraphQL type)");
     if (this.checker.isArrayType(type)) {
-      const [element] = this.checker.getTypeArguments(type as ts.TypeReference);
+      const [element] = this.checker.getTypeArguments(type as TS.TypeReference);
       if (element === undefined) return this.fallback(where, "an array of unknown elements");
       return { type: "array", value: this.convert(element, `${where}[]`, depth + 1) };
     }
@@ -154,7 +155,7 @@ export class TypeToValidator {
 }
 
 /** True when `null` itself (not only `undefined`) is one of the type's values. */
-function acceptsNull(type: ts.Type): boolean {
+function acceptsNull(type: TS.Type): boolean {
   if (type.flags & ts.TypeFlags.Null) return true;
   return type.isUnion() && type.types.some((member) => member.flags & ts.TypeFlags.Null);
 }

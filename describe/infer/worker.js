@@ -2,23 +2,35 @@
 // the TypeScript checker never blocks the event loop that serves GraphQL. The project runs
 // TypeScript without a build step: tsx's loader is registered in this thread first.
 //
-// It answers one `{ id, dir }` message after another, and keeps the last program of each app
-// folder with its parsed files: inferring again after an edit parses only the changed files.
+// It answers one `{ id, dir }` message after another, keeping one AppInference per app folder:
+// inferring again after an edit parses only the changed files and checks only the modules they
+// can affect. `{ prepare: dir }` (no answer) parses and binds the app's files ahead of a request.
+import { createRequire } from "node:module";
 import { register } from "tsx/esm/api";
 import { parentPort } from "node:worker_threads";
 
+// TypeScript's 9 MB file loads before tsx's hooks are in place: through them it costs twice as
+// much (each require is a round trip to the hooks thread, and source maps index the file).
+// typescript.ts then finds it in the require cache.
+createRequire(import.meta.url)("typescript");
 register();
-const { inferReturns } = await import("./infer_returns.ts");
-const { SourceFileCache } = await import("./program.ts");
+const { AppInference } = await import("./app_inference.ts");
 
-/** Per app folder: the last program and its parsed files. */
+/** Per app folder. */
 const apps = new Map();
 
+function appOf(dir) {
+  let app = apps.get(dir);
+  if (app === undefined) {
+    app = new AppInference(dir);
+    apps.set(dir, app);
+  }
+  return app;
+}
+
 function infer(dir) {
-  const app = apps.get(dir) ?? { program: undefined, files: new SourceFileCache() };
   try {
-    const { returns, fallbacks, program } = inferReturns(dir, app.program, app.files);
-    apps.set(dir, { program, files: app.files });
+    const { returns, fallbacks } = appOf(dir).infer();
     return { ok: true, returns, fallbacks };
   } catch (error) {
     apps.delete(dir);
@@ -26,5 +38,16 @@ function infer(dir) {
   }
 }
 
-parentPort.on("message", ({ id, dir }) => parentPort.postMessage({ id, ...infer(dir) }));
+function prepare(dir) {
+  try {
+    appOf(dir).prepare();
+  } catch {
+    apps.delete(dir); // the request that follows says why
+  }
+}
+
+parentPort.on("message", (message) => {
+  if ("prepare" in message) prepare(message.prepare);
+  else parentPort.postMessage({ id: message.id, ...infer(message.dir) });
+});
 parentPort.postMessage({ ready: true });
