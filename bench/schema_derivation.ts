@@ -134,16 +134,29 @@ async function measure(
     `${(median(samples.process) / codegen).toFixed(2)}x`,
     `${(median(samples.derive) / codegen).toFixed(2)}x`,
     `${(median(samples.edit) / codegen).toFixed(2)}x`,
-    options.typecheck ? `${(median(samples.derive) / typecheck).toFixed(2)}x` : "-",
+    options.typecheck ? `${(median(samples.process) / typecheck).toFixed(2)}x` : "-",
   ];
 }
 
-export async function runSchemaDerivation(options: {
-  runs: number;
-  functions: number;
+export interface SchemaDerivationOptions {
+  readonly runs: number;
+  readonly functions: number;
   /** Also time `convex codegen --typecheck enable` (slow: the app's whole `tsc`). */
-  typecheck: boolean;
-}): Promise<void> {
+  readonly typecheck: boolean;
+}
+
+export const DEFAULT_SCHEMA_DERIVATION_OPTIONS: SchemaDerivationOptions = {
+  runs: 3,
+  functions: 200,
+  typecheck: true,
+};
+
+/** A generous bound: per app and run, about a minute with the type-checking codegen. */
+export function expectedSchemaDerivationMs(options: SchemaDerivationOptions): number {
+  return 2 * options.runs * (options.typecheck ? 60_000 : 25_000);
+}
+
+export async function runSchemaDerivation(options: SchemaDerivationOptions): Promise<void> {
   process.stdout.write(`schema derivation vs convex codegen: ${describeMachine()}\n`);
   await using example = tempDir("bench-derive-example-");
   fs.cpSync(path.join(REPO_ROOT, "convex"), path.join(example.path, "convex"), { recursive: true });
@@ -171,7 +184,7 @@ export async function runSchemaDerivation(options: {
         "process/codegen",
         "derive/codegen",
         "re-derive/codegen",
-        "derive/(codegen + typecheck)",
+        "process/(codegen + typecheck)",
       ],
       rows,
     ),
@@ -188,8 +201,12 @@ if (isEntryPoint(import.meta.url)) {
   });
   const stop = startWatchdog(30 * 60_000, "schema_derivation");
   await runSchemaDerivation({
-    runs: positiveCount("--runs", values.runs, 3),
-    functions: positiveCount("--functions", values.functions, 200),
+    runs: positiveCount("--runs", values.runs, DEFAULT_SCHEMA_DERIVATION_OPTIONS.runs),
+    functions: positiveCount(
+      "--functions",
+      values.functions,
+      DEFAULT_SCHEMA_DERIVATION_OPTIONS.functions,
+    ),
     typecheck: values["skip-typecheck"] !== true,
   });
   stop();

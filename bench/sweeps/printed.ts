@@ -32,6 +32,11 @@ import {
 } from "../query_repeats.ts";
 import { DEFAULT_RELATIONS_OPTIONS, expectedRelationsMs, runRelations } from "../relations.ts";
 import {
+  DEFAULT_SCHEMA_DERIVATION_OPTIONS,
+  expectedSchemaDerivationMs,
+  runSchemaDerivation,
+} from "../schema_derivation.ts";
+import {
   DEFAULT_SCHEDULER_THROUGHPUT_OPTIONS,
   expectedSchedulerThroughputMs,
   schedulerThroughput,
@@ -99,6 +104,12 @@ export const FULL_PRINTED: readonly PrintedBenchmark[] = [
     runRelations,
     expectedRelationsMs,
     DEFAULT_RELATIONS_OPTIONS,
+  ),
+  printed(
+    "Schema derivation vs convex codegen",
+    runSchemaDerivation,
+    expectedSchemaDerivationMs,
+    DEFAULT_SCHEMA_DERIVATION_OPTIONS,
   ),
 ];
 
