@@ -7,12 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { describeApp } from "../describe/index.ts";
 import type { DescribedApp } from "../describe/index.ts";
-import {
-  derivedAppSchema,
-  descriptionFromSpec,
-  type AppDescription,
-  type AppSchema,
-} from "../gateway/index.ts";
+import { derivedAppSchema, type AppSchema } from "../gateway/app_schema.ts";
+import { descriptionFromSpec, type AppDescription } from "../gateway/schema/app_description.ts";
 
 /**
  * Describes `DIR/convex` (module top levels see `env` as `process.env`), with the result types

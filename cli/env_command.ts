@@ -8,12 +8,6 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { defaultDataFile, openStoredEnvironment } from "../engine/index.ts";
 
-export const ENV_USAGE = `  env       Manage the deployment's environment variables (functions read them as process.env)
-            env set NAME VALUE (or NAME=VALUE)   env get NAME   env list   env remove NAME
-            --dir DIR          app folder (default: .)
-            --data FILE        SQLite data file (default: DIR/.convex-graphql/data.sqlite3)
-`;
-
 /** A value as a `.env` line shows it: bare when safe, else quoted. */
 export function formatEnvValue(value: string): string {
   if (/^[\w.\-:/@+,]*$/.test(value)) return value;

@@ -8,15 +8,10 @@
  * an error with `--strict`), shown as the field the derived schema would give it (`+`).
  */
 import { Kind, parse, type GraphQLSchema } from "graphql";
-import {
-  ContractError,
-  contractSchema,
-  ConvexDirective,
-  formatProblem,
-  rootBindingOf,
-  type AppDescription,
-  type FunctionInfo,
-} from "../gateway/index.ts";
+import type { AppDescription, FunctionInfo } from "../gateway/schema/app_description.ts";
+import { contractSchema } from "../gateway/schema/contract.ts";
+import { ContractError, formatProblem } from "../gateway/schema/contract_problems.ts";
+import { ConvexDirective, rootBindingOf } from "../gateway/schema/directives.ts";
 
 export interface SchemaDrift {
   /** Bindings the functions no longer honour, each with the contract's line. */

@@ -5,7 +5,7 @@
  * (describe/infer). A declared validator always wins; the two are never mixed in one result.
  */
 import type { ValidatorJSON } from "convex/values";
-import { analyzeConvexApp, type AppDescription, type FunctionInfo } from "../engine/index.ts";
+import { analyzeConvexApp, type AppDescription, type FunctionInfo } from "../engine/analyze.ts";
 import { inferReturnsOffThread } from "./infer/off_thread.ts";
 import type { InferredReturns } from "./infer/infer_returns.ts";
 import type { InferenceFallback } from "./infer/to_validator.ts";
