@@ -97,7 +97,7 @@ function serialisedOnce(result: ExecutionResult): ExecutionResult {
   let text: string | undefined;
   const stringify = (value: unknown): string =>
     value === result ? (text ??= JSON.stringify(result)) : JSON.stringify(value);
-  return Object.defineProperty(result, "stringify", { value: stringify });
+  return Object.defineProperty(result, "stringify", { value: stringify, configurable: true });
 }
 
 /** The result and the values it pins (a replaced value stays alive while its entry does). */
