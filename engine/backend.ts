@@ -142,18 +142,10 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
       apiRoutes(req, res);
     }),
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 3210, options.host ?? "127.0.0.1", () => resolve());
-  });
+  await listen(server, options.port ?? 3210, host);
   let site: SiteServer;
   try {
-    site = await startSiteServer({
-      engine,
-      resolveIdentity,
-      port: options.sitePort ?? 3211,
-      host: options.host ?? "127.0.0.1",
-    });
+    site = await startSiteServer({ engine, resolveIdentity, port: options.sitePort ?? 3211, host });
   } catch (error) {
     server.close();
     await engine.close();
@@ -186,12 +178,8 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
         watcher?.close();
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        if (
-          !(await requests.settled(
-            options.shutdownTimeoutMs ?? 10_000,
-            () => engine.executor.writesInFlight,
-          ))
-        )
+        const timeoutMs = options.shutdownTimeoutMs ?? 10_000;
+        if (!(await requests.settled(timeoutMs, () => engine.executor.writesInFlight)))
           logger.warn("shutdown: gave up waiting for HTTP requests");
         sync.close();
         await site.close();
@@ -202,4 +190,11 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
       return closing;
     },
   };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
 }
