@@ -317,8 +317,10 @@ async function latencies(fleet: SubscriberFleet, updates: readonly Update[], n: 
       late++;
       continue;
     }
-    originToFirstMs.push(delivery.firstMs - update.originMs);
-    originToLastMs.push(delivery.lastMs - update.originMs);
+    // A subscriber can have the value before the mutator has its acknowledgement (few
+    // subscribers, or clocks of two processes a fraction of a millisecond apart): nobody waited.
+    originToFirstMs.push(Math.max(0, delivery.firstMs - update.originMs));
+    originToLastMs.push(Math.max(0, delivery.lastMs - update.originMs));
     sendToLastMs.push(delivery.lastMs - update.sentMs);
   }
   const counts = await fleet.counts(updates.map((update) => update.value));
