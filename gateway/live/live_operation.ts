@@ -28,6 +28,20 @@ interface Dependency {
   release: () => void;
 }
 
+/** What one execution read, and whether it lacked a first result. */
+interface SnapshotReads {
+  /** Every dependency's latest result when the execution started. */
+  readonly snapshot: ReadonlyMap<Dependency, UpstreamUpdate | null>;
+  /** The client's Transition count when the snapshot was taken. */
+  readonly transitionsAtSnapshot: number;
+  /** The dependencies the execution read (the others are released after it). */
+  readonly used: Set<Dependency>;
+  /** It waited for a query's first result: its result is not emitted. */
+  incomplete: boolean;
+  /** A first result did not come in time: its `CONVEX_UNAVAILABLE` result is emitted. */
+  unavailable: boolean;
+}
+
 /** Subscribers served per turn of the event loop during a fan-out. */
 const FANOUT_BATCH = 256;
 
@@ -217,16 +231,38 @@ export class LiveOperation {
     const started = performance.now();
     const since = this.updatedAt ?? started;
     this.updatedAt = null;
-    // The snapshot: every dependency's latest result, taken at one instant.
+    const reads = this.snapshotReads();
+    const result = await this.executeWith(reads);
+    this.observer.execution(secondsSince(started));
+    if ((this.state as State) === "disposed") return;
+    this.releaseUnused(reads.used);
+    this.state = "idle";
+    if (reads.incomplete && !reads.unavailable) {
+      // Not emitted: it runs again once the missing first results arrived.
+      this.updatedAt ??= since;
+      this.schedule();
+      return;
+    }
+    this.publish(result, since);
+    if (this.rerunRequested) this.schedule();
+  }
+
+  /** What one execution reads: every dependency's latest result, taken at one instant. */
+  private snapshotReads(): SnapshotReads {
     const snapshot = new Map<Dependency, UpstreamUpdate | null>();
     for (const dependency of this.dependencies.values())
       snapshot.set(dependency, dependency.latest);
-    // A query first read during this execution belongs to the snapshot if the client already held
-    // its result and has received no Transition since the snapshot was taken.
-    const transitionsAtSnapshot = this.upstream.transitionCount(this.token);
-    const used = new Set<Dependency>();
-    let incomplete = false;
-    let unavailable = false;
+    return {
+      snapshot,
+      transitionsAtSnapshot: this.upstream.transitionCount(this.token),
+      used: new Set(),
+      incomplete: false,
+      unavailable: false,
+    };
+  }
+
+  /** Executes the operation once, reading Convex queries from `reads`; errors become results. */
+  private async executeWith(reads: SnapshotReads): Promise<ExecutionResult> {
     const access: ConvexAccess = {
       liveState: this.liveState,
       run: async (kind, path, args) => {
@@ -235,68 +271,84 @@ export class LiveOperation {
             `A live operation can only read Convex queries; ${path} is a ${kind}.`,
           );
         }
-        const dependency = this.dependency(path, args as Record<string, Value>);
-        used.add(dependency);
-        let update = snapshot.get(dependency) ?? null;
-        if (
-          update === null &&
-          !snapshot.has(dependency) &&
-          this.upstream.transitionCount(this.token) === transitionsAtSnapshot
-        ) {
-          update = dependency.latest;
-        }
-        if (update === null) {
-          incomplete = true;
-          if (!(await this.arrivesInTime(dependency))) {
-            dependency.waitedOut = true;
-            unavailable = true;
-            throw new GraphQLError(
-              `The Convex backend sent no result for ${path} within ${this.firstResultTimeoutMs} ms: it may be unreachable. This subscription stays open and delivers the data once it arrives.`,
-              { extensions: { code: ERROR_CODES.unavailable } },
-            );
-          }
-          update = dependency.latest;
-        }
-        if (update === null) throw new Error("unreachable: no result after the first result");
-        if ("error" in update) throw toGraphQLError(update.error, path);
-        return update.value;
+        return this.readQuery(reads, path, args as Record<string, Value>);
       },
     };
-    let result: ExecutionResult;
     try {
-      result = await this.execute(access);
+      return await this.execute(access);
     } catch (error) {
-      result = {
-        errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))],
-      };
+      return { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
     }
-    this.observer.execution(secondsSince(started));
-    if ((this.state as State) === "disposed") return;
-    // Queries this execution no longer read are released.
+  }
+
+  /** One query's result as of the snapshot, waiting for its first result when it has none. */
+  private async readQuery(
+    reads: SnapshotReads,
+    path: string,
+    args: Record<string, Value>,
+  ): Promise<unknown> {
+    const dependency = this.dependency(path, args);
+    reads.used.add(dependency);
+    let update = reads.snapshot.get(dependency) ?? null;
+    // A query first read during this execution belongs to the snapshot if the client already
+    // held its result and has received no Transition since the snapshot was taken.
+    if (
+      update === null &&
+      !reads.snapshot.has(dependency) &&
+      this.upstream.transitionCount(this.token) === reads.transitionsAtSnapshot
+    ) {
+      update = dependency.latest;
+    }
+    if (update === null) update = await this.firstResultOf(reads, dependency, path);
+    if ("error" in update) throw toGraphQLError(update.error, path);
+    return update.value;
+  }
+
+  /**
+   * Waits for `dependency`'s first result (the execution is then incomplete: not emitted).
+   * @throws GraphQLError `CONVEX_UNAVAILABLE` when it does not come in time (it is still awaited).
+   */
+  private async firstResultOf(
+    reads: SnapshotReads,
+    dependency: Dependency,
+    path: string,
+  ): Promise<UpstreamUpdate> {
+    reads.incomplete = true;
+    if (!(await this.arrivesInTime(dependency))) {
+      dependency.waitedOut = true;
+      reads.unavailable = true;
+      throw new GraphQLError(
+        `The Convex backend sent no result for ${path} within ${this.firstResultTimeoutMs} ms: it may be unreachable. This subscription stays open and delivers the data once it arrives.`,
+        { extensions: { code: ERROR_CODES.unavailable } },
+      );
+    }
+    if (dependency.latest === null)
+      throw new Error("unreachable: no result after the first result");
+    return dependency.latest;
+  }
+
+  /** Releases the queries the last execution no longer read. */
+  private releaseUnused(used: ReadonlySet<Dependency>): void {
     for (const [key, dependency] of this.dependencies) {
       if (!used.has(dependency)) {
         dependency.release();
         this.dependencies.delete(key);
       }
     }
-    this.state = "idle";
-    if (incomplete && !unavailable) {
-      this.updatedAt ??= since;
-      this.schedule();
-      return;
-    }
+  }
+
+  /** Delivers `result` unless it is what subscribers already have. */
+  private publish(result: ExecutionResult, since: number): void {
     const serialized = JSON.stringify(result);
-    if (serialized !== this.lastSent) {
-      this.lastSent = serialized;
-      // Yoga serialises a result with its `stringify` when it has one: this text, made once.
-      // (Not with errors: Yoga strips their internal extensions as it serialises them.)
-      if (result.errors === undefined) {
-        Object.defineProperty(result, "stringify", { value: () => serialized, enumerable: false });
-        serializedResults.set(result, serialized);
-      }
-      this.lastResult = result;
-      this.deliver(result, since);
+    if (serialized === this.lastSent) return;
+    this.lastSent = serialized;
+    // Yoga serialises a result with its `stringify` when it has one: this text, made once.
+    // (Not with errors: Yoga strips their internal extensions as it serialises them.)
+    if (result.errors === undefined) {
+      Object.defineProperty(result, "stringify", { value: () => serialized, enumerable: false });
+      serializedResults.set(result, serialized);
     }
-    if (this.rerunRequested) this.schedule();
+    this.lastResult = result;
+    this.deliver(result, since);
   }
 }
