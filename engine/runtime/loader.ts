@@ -109,14 +109,9 @@ export function loadApp(
 ): LoadedApp {
   const problems: ModuleProblem[] = [...bundle.problems];
   const sandbox = new Sandbox(convex, env);
-  const thunks = sandbox.evaluateCommonJs(bundle.code, BUNDLE_FILE) as Record<
-    string,
-    () => Record<string, unknown>
-  >;
+  const thunks = sandbox.evaluateCommonJs(bundle.code, BUNDLE_FILE) as ModuleThunks;
   const mapper = new StackMapper(BUNDLE_FILE, bundle.sourceMap);
   const registry = new FunctionRegistry(mapper);
-  let httpRouter: HttpRouterLike | null = null;
-  let crons: ReadonlyMap<string, CronSpec> = new Map();
   const analyze = (modulePath: string, file: string): Record<string, unknown> | undefined => {
     try {
       return thunks[modulePath]?.();
@@ -130,59 +125,105 @@ export function loadApp(
       throw new SchemaLoadError(problems);
     }
   };
+  let httpRouter: HttpRouterLike | null = null;
+  let crons: ReadonlyMap<string, CronSpec> = new Map();
   for (const modulePath of bundle.modulePaths) {
-    const exports = analyze(modulePath, bundle.moduleFiles.get(modulePath) ?? modulePath);
+    const file = bundle.moduleFiles.get(modulePath) ?? modulePath;
+    const exports = analyze(modulePath, file);
     if (exports === undefined) continue;
     for (const [exportName, value] of Object.entries(exports)) {
       const fn = registerExport(modulePath, exportName, value);
       if (fn !== null) registry.add(fn);
     }
-    if (modulePath === "http") {
-      httpRouter = httpRouterOf(exports["default"]);
-      if (httpRouter === null) {
-        problems.push({
-          file: "convex/http.ts",
-          reason: "its default export is not an HttpRouter: export default httpRouter() from it.",
-        });
-      }
-    }
-    if (modulePath === "crons") {
-      try {
-        crons = parseCronsExport(exports["default"]);
-      } catch (error) {
-        problems.push({
-          file: `convex/${bundle.moduleFiles.get(modulePath) ?? "crons.ts"}`,
-          reason: errorMessageOf(error),
-        });
-      }
-    }
+    if (modulePath === "http") httpRouter = httpRouterExport(exports, problems);
+    if (modulePath === "crons")
+      crons = cronsExport(
+        exports,
+        `convex/${bundle.moduleFiles.get(modulePath) ?? "crons.ts"}`,
+        problems,
+      );
   }
-  for (const nodeModule of bundle.nodeModules) {
-    const loaded = loadNodeModule(nodeModule, convex, env);
-    if (!("reason" in loaded)) {
-      for (const fn of loaded) registry.add(fn);
-      continue;
-    }
-    problems.push({ file: loaded.file, reason: loaded.reason });
-    if (loaded.fatal === true && onModuleError === "refuse") throw new SchemaLoadError(problems);
-  }
-  let schema: SchemaInfo | null = null;
-  if (bundle.hasSchema) {
-    try {
-      const exports = thunks["schema"]?.();
-      const definition = exports?.["default"] as { export?: () => string } | undefined;
-      if (definition?.export === undefined)
-        throw new Error("schema.ts has no default export from defineSchema()");
-      schema = parseSchema(definition.export());
-    } catch (error) {
-      problems.push({ file: "convex/schema.ts", reason: errorMessageOf(error) });
-      throw new SchemaLoadError(problems);
-    }
-  }
+  addNodeModules(bundle, { convex, env, registry, problems, onModuleError });
+  const schema = bundle.hasSchema ? schemaExport(thunks, problems) : null;
   const authConfig = bundle.hasAuthConfig
     ? analyze("auth.config", "auth.config.ts")?.["default"]
     : undefined;
   return { registry, schema, authConfig, httpRouter, crons, problems };
+}
+
+/** Per module path of the bundle: evaluates the module (once) and returns its exports. */
+type ModuleThunks = Record<string, () => Record<string, unknown>>;
+
+/** The router `convex/http.ts` exports by default; null (and a problem) when it is not one. */
+function httpRouterExport(
+  exports: Record<string, unknown>,
+  problems: ModuleProblem[],
+): HttpRouterLike | null {
+  const router = httpRouterOf(exports["default"]);
+  if (router === null) {
+    problems.push({
+      file: "convex/http.ts",
+      reason: "its default export is not an HttpRouter: export default httpRouter() from it.",
+    });
+  }
+  return router;
+}
+
+/** The cron jobs `convex/crons.ts` exports by default; none (and a problem) when unreadable. */
+function cronsExport(
+  exports: Record<string, unknown>,
+  file: string,
+  problems: ModuleProblem[],
+): ReadonlyMap<string, CronSpec> {
+  try {
+    return parseCronsExport(exports["default"]);
+  } catch (error) {
+    problems.push({ file, reason: errorMessageOf(error) });
+    return new Map();
+  }
+}
+
+/**
+ * The schema `convex/schema.ts` defines.
+ * @throws SchemaLoadError when it cannot be read (Convex refuses such a push).
+ */
+function schemaExport(thunks: ModuleThunks, problems: ModuleProblem[]): SchemaInfo {
+  try {
+    const exports = thunks["schema"]?.();
+    const definition = exports?.["default"] as { export?: () => string } | undefined;
+    if (definition?.export === undefined)
+      throw new Error("schema.ts has no default export from defineSchema()");
+    return parseSchema(definition.export());
+  } catch (error) {
+    problems.push({ file: "convex/schema.ts", reason: errorMessageOf(error) });
+    throw new SchemaLoadError(problems);
+  }
+}
+
+/** Where the `"use node"` modules' functions go, and how their failures count. */
+interface NodeModuleLoad {
+  readonly convex: ConvexGlobal;
+  readonly env: Readonly<Record<string, string>>;
+  readonly registry: FunctionRegistry;
+  readonly problems: ModuleProblem[];
+  readonly onModuleError: "refuse" | "skip";
+}
+
+/**
+ * Registers the functions of every `"use node"` module; one that fails is a problem, and fails
+ * the whole version when it is fatal and problems are refused.
+ */
+function addNodeModules(bundle: Bundle, load: NodeModuleLoad): void {
+  for (const nodeModule of bundle.nodeModules) {
+    const loaded = loadNodeModule(nodeModule, load.convex, load.env);
+    if (!("reason" in loaded)) {
+      for (const fn of loaded) load.registry.add(fn);
+      continue;
+    }
+    load.problems.push({ file: loaded.file, reason: loaded.reason });
+    if (loaded.fatal === true && load.onModuleError === "refuse")
+      throw new SchemaLoadError(load.problems);
+  }
 }
 
 const KIND_NAMES = { query: "Query", mutation: "Mutation", action: "Action" } as const;
