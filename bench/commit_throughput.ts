@@ -170,11 +170,19 @@ function loopBusy(stats: EngineStats): number {
   return total === 0 ? Number.NaN : stats.eventLoop.active / total;
 }
 
+const log = (line = ""): void => void process.stdout.write(`${line}\n`);
+
+/** What the runs of one durability give: a row per run, its committer totals, its medians. */
+interface DurabilityRuns {
+  readonly runRows: readonly (readonly string[])[];
+  readonly statsRow: readonly string[];
+  readonly summary: CommitThroughputSummary;
+}
+
 /** Runs the benchmark and prints its tables. */
 export async function commitThroughput(
   options: CommitThroughputOptions = DEFAULT_COMMIT_THROUGHPUT_OPTIONS,
 ): Promise<CommitThroughputSummary[]> {
-  const log = (line = ""): void => void process.stdout.write(`${line}\n`);
   log(
     `== Commit throughput: orders:placeOrder, ${options.callers} callers (${options.client}), ` +
       `${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s, ` +
@@ -182,52 +190,82 @@ export async function commitThroughput(
   );
   log(describeMachine());
   log();
-
-  const detailRows: string[][] = [];
-  const summaries: CommitThroughputSummary[] = [];
-  const statsRows: string[][] = [];
+  const byDurability: DurabilityRuns[] = [];
   for (const durability of options.durabilities) {
-    const engineRuns: EngineRun[] = [];
-    const rawRuns: RawInsertResult[] = [];
-    for (let run = 1; run <= options.runs; run++) {
-      await using dir = tempDir("convex-graphql-bench-");
-      const engineRun = await measureEngine(dir.path, durability, options);
-      const rawRun = measureRaw(dir.path, durability, options);
-      engineRuns.push(engineRun);
-      rawRuns.push(rawRun);
-      detailRows.push([
-        durability,
-        String(run),
-        formatCount(engineRun.commitsPerSecond),
-        formatCount(rawRun.perSecond),
-        formatPercent(engineRun.commitsPerSecond / rawRun.perSecond),
-        formatMs(engineRun.p50Ms),
-        formatMs(engineRun.p99Ms),
-        formatCount(engineRun.stats.committer.commits),
-        formatCount(engineRun.stats.committer.batches),
-        averageBatch(engineRun.stats).toFixed(2),
-        formatPercent(loopBusy(engineRun.stats)),
-        formatPercent(engineRun.stats.cpuMicros / 1000 / engineRun.stats.wallMs),
-        formatPercent(engineRun.clientCpu),
-        String(engineRun.failed),
-      ]);
-      if (engineRun.firstFailure !== null)
-        log(`  ${durability} run ${run}: a mutation failed: ${engineRun.firstFailure}`);
-    }
-    const engineMedian = median(engineRuns.map((run) => run.commitsPerSecond));
-    const rawMedian = median(rawRuns.map((run) => run.perSecond));
-    summaries.push({ durability, engineMedian, rawMedian, ratio: engineMedian / rawMedian });
-    const commits = engineRuns.reduce((sum, run) => sum + run.stats.committer.commits, 0);
-    const batches = engineRuns.reduce((sum, run) => sum + run.stats.committer.batches, 0);
-    statsRows.push([
-      durability,
-      formatCount(commits),
-      formatCount(batches),
-      batches === 0 ? "-" : (commits / batches).toFixed(2),
-      formatCount(engineRuns.reduce((sum, run) => sum + run.stats.committer.conflicts, 0)),
-    ]);
+    byDurability.push(await measureDurability(durability, options));
   }
+  const summaries = byDurability.map((runs) => runs.summary);
+  logRuns(byDurability.flatMap((runs) => runs.runRows));
+  logCommitterStats(byDurability.map((runs) => runs.statsRow));
+  logSummary(options, summaries);
+  return summaries;
+}
 
+/** `options.runs` times engine then raw, each pair in a fresh temp folder. */
+async function measureDurability(
+  durability: Durability,
+  options: CommitThroughputOptions,
+): Promise<DurabilityRuns> {
+  const engineRuns: EngineRun[] = [];
+  const rawRuns: RawInsertResult[] = [];
+  const runRows: string[][] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    await using dir = tempDir("convex-graphql-bench-");
+    const engineRun = await measureEngine(dir.path, durability, options);
+    const rawRun = measureRaw(dir.path, durability, options);
+    engineRuns.push(engineRun);
+    rawRuns.push(rawRun);
+    runRows.push(runRow(durability, run, engineRun, rawRun));
+    if (engineRun.firstFailure !== null)
+      log(`  ${durability} run ${run}: a mutation failed: ${engineRun.firstFailure}`);
+  }
+  const engineMedian = median(engineRuns.map((run) => run.commitsPerSecond));
+  const rawMedian = median(rawRuns.map((run) => run.perSecond));
+  return {
+    runRows,
+    statsRow: committerStatsRow(durability, engineRuns),
+    summary: { durability, engineMedian, rawMedian, ratio: engineMedian / rawMedian },
+  };
+}
+
+function runRow(
+  durability: Durability,
+  run: number,
+  engineRun: EngineRun,
+  rawRun: RawInsertResult,
+): string[] {
+  return [
+    durability,
+    String(run),
+    formatCount(engineRun.commitsPerSecond),
+    formatCount(rawRun.perSecond),
+    formatPercent(engineRun.commitsPerSecond / rawRun.perSecond),
+    formatMs(engineRun.p50Ms),
+    formatMs(engineRun.p99Ms),
+    formatCount(engineRun.stats.committer.commits),
+    formatCount(engineRun.stats.committer.batches),
+    averageBatch(engineRun.stats).toFixed(2),
+    formatPercent(loopBusy(engineRun.stats)),
+    formatPercent(engineRun.stats.cpuMicros / 1000 / engineRun.stats.wallMs),
+    formatPercent(engineRun.clientCpu),
+    String(engineRun.failed),
+  ];
+}
+
+/** The committer's counters summed over one durability's runs. */
+function committerStatsRow(durability: Durability, engineRuns: readonly EngineRun[]): string[] {
+  const commits = engineRuns.reduce((sum, run) => sum + run.stats.committer.commits, 0);
+  const batches = engineRuns.reduce((sum, run) => sum + run.stats.committer.batches, 0);
+  return [
+    durability,
+    formatCount(commits),
+    formatCount(batches),
+    batches === 0 ? "-" : (commits / batches).toFixed(2),
+    formatCount(engineRuns.reduce((sum, run) => sum + run.stats.committer.conflicts, 0)),
+  ];
+}
+
+function logRuns(rows: readonly (readonly string[])[]): void {
   log("Each run (engine = commits/s acknowledged to the callers; raw = one-row transactions/s):");
   log(
     formatTable(
@@ -247,13 +285,22 @@ export async function commitThroughput(
         "client CPU",
         "failed",
       ],
-      detailRows,
+      rows,
     ),
   );
   log();
+}
+
+function logCommitterStats(rows: readonly (readonly string[])[]): void {
   log(`Engine committer stats over the measured windows (backend.engine.committer.stats):`);
-  log(formatTable(["durability", "commits", "batches", "avg batch size", "conflicts"], statsRows));
+  log(formatTable(["durability", "commits", "batches", "avg batch size", "conflicts"], rows));
   log();
+}
+
+function logSummary(
+  options: CommitThroughputOptions,
+  summaries: readonly CommitThroughputSummary[],
+): void {
   log(
     `Summary (median of ${options.runs}; target: engine >= ${formatPercent(TARGET_RATIO)} of raw SQLite):`,
   );
@@ -270,7 +317,6 @@ export async function commitThroughput(
     ),
   );
   log();
-  return summaries;
 }
 
 function parseOptions(argv: readonly string[]): CommitThroughputOptions {

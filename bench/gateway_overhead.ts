@@ -207,6 +207,43 @@ function shares(total: number, parts: number): number[] {
   );
 }
 
+/** How one mode runs: its requests per path over all rounds, and how many are in flight. */
+interface ModePlan {
+  readonly mode: Mode;
+  readonly total: number;
+  readonly inFlight: number;
+}
+
+/** What every measurement needs: each path's call, and the processes whose CPU it reads. */
+interface Setup {
+  readonly pathCalls: Record<PathName, Call>;
+  readonly engine: EngineProcess;
+  readonly gateway: ServerProcess;
+}
+
+/** One tally per (mode, path), created on first use. */
+class Tallies {
+  private readonly byKey = new Map<string, Tally>();
+
+  of(mode: Mode, name: PathName): Tally {
+    const key = `${mode}/${name}`;
+    let tally = this.byKey.get(key);
+    if (tally === undefined) {
+      tally = {
+        latenciesMs: [],
+        elapsedMs: 0,
+        requests: 0,
+        engineCpuMicros: 0,
+        gatewayCpuMicros: 0,
+        clientCpuMicros: 0,
+        engineQueries: 0,
+      };
+      this.byKey.set(key, tally);
+    }
+    return tally;
+  }
+}
+
 export async function gatewayOverhead(
   options: GatewayOverheadOptions = DEFAULT_GATEWAY_OVERHEAD_OPTIONS,
 ): Promise<GatewayOverheadResult[]> {
@@ -222,8 +259,12 @@ export async function gatewayOverhead(
   });
   await using gateway = await startServerProcess("gateway", engine.url);
   await seed(engine.url, options.orders);
-  const pathCalls = calls(engine.url, gateway.url, options.orders);
-  const modes: readonly { mode: Mode; total: number; inFlight: number }[] = [
+  const setup: Setup = {
+    pathCalls: calls(engine.url, gateway.url, options.orders),
+    engine,
+    gateway,
+  };
+  const modes: readonly ModePlan[] = [
     { mode: "sequential", total: options.sequential, inFlight: 1 },
     { mode: "concurrent", total: options.concurrent, inFlight: options.inFlight },
   ];
@@ -233,49 +274,53 @@ export async function gatewayOverhead(
       `interleaved rounds after a warm-up`,
   );
   report.line();
+  await warmUp(setup, modes);
+  const tallies = await measureRounds(setup, modes, options.rounds);
+  const results: GatewayOverheadResult[] = modes.flatMap(({ mode }) =>
+    PATHS.map((name) => ({ mode, path: name, tally: tallies.of(mode, name) })),
+  );
+  reportResults(report, results, modes, tallies);
+  return results;
+}
 
-  // Warm-up: every path, every mode (JIT, connection pools, the engine's caches).
+/** Every path, every mode, unmeasured (JIT, connection pools, the engine's caches). */
+async function warmUp(setup: Setup, modes: readonly ModePlan[]): Promise<void> {
   for (const { total, inFlight } of modes) {
     for (const name of PATHS) {
       const warmup = Math.max(inFlight, Math.round(total * WARMUP_FRACTION));
-      await measure(pathCalls[name], warmup, inFlight, engine, gateway, null);
+      await measure(setup.pathCalls[name], warmup, inFlight, setup.engine, setup.gateway, null);
     }
   }
+}
 
-  const tallies = new Map<string, Tally>();
-  const tallyOf = (mode: Mode, name: PathName): Tally => {
-    const key = `${mode}/${name}`;
-    let tally = tallies.get(key);
-    if (tally === undefined) {
-      tally = {
-        latenciesMs: [],
-        elapsedMs: 0,
-        requests: 0,
-        engineCpuMicros: 0,
-        gatewayCpuMicros: 0,
-        clientCpuMicros: 0,
-        engineQueries: 0,
-      };
-      tallies.set(key, tally);
-    }
-    return tally;
-  };
-  const perRound = new Map(modes.map((m) => [m.mode, shares(m.total, options.rounds)]));
-  for (let round = 0; round < options.rounds; round++) {
+/** `rounds` rounds of every mode and path, the order of the paths rotating every round. */
+async function measureRounds(
+  setup: Setup,
+  modes: readonly ModePlan[],
+  rounds: number,
+): Promise<Tallies> {
+  const { pathCalls, engine, gateway } = setup;
+  const tallies = new Tallies();
+  const perRound = new Map(modes.map((m) => [m.mode, shares(m.total, rounds)]));
+  for (let round = 0; round < rounds; round++) {
     const order = PATHS.map((_, i) => PATHS[(i + round) % PATHS.length] as PathName);
     for (const { mode, inFlight } of modes) {
       const total = perRound.get(mode)?.[round] ?? 0;
       for (const name of order) {
-        await measure(pathCalls[name], total, inFlight, engine, gateway, tallyOf(mode, name));
+        await measure(pathCalls[name], total, inFlight, engine, gateway, tallies.of(mode, name));
       }
     }
   }
+  return tallies;
+}
 
-  const results: GatewayOverheadResult[] = modes.flatMap(({ mode }) =>
-    PATHS.map((name) => ({ mode, path: name, tally: tallyOf(mode, name) })),
-  );
-  const perRequest = (micros: number, tally: Tally): string =>
-    formatMs(micros / 1000 / Math.max(1, tally.requests));
+/** The table of every (mode, path), the ratios at p50 per mode, the note on CPU; finishes. */
+function reportResults(
+  report: Report,
+  results: readonly GatewayOverheadResult[],
+  modes: readonly ModePlan[],
+  tallies: Tallies,
+): void {
   report.table(
     [
       "mode",
@@ -289,30 +334,9 @@ export async function gatewayOverhead(
       "caller CPU/req ms",
       "engine queries/req",
     ],
-    results.map(({ mode, path: name, tally }) => [
-      mode,
-      name,
-      formatCount(tally.requests),
-      formatMs(percentile(tally.latenciesMs, 50)),
-      formatMs(percentile(tally.latenciesMs, 99)),
-      formatCount((tally.requests * 1000) / tally.elapsedMs),
-      perRequest(tally.engineCpuMicros, tally),
-      perRequest(tally.gatewayCpuMicros, tally),
-      perRequest(tally.clientCpuMicros, tally),
-      (tally.engineQueries / Math.max(1, tally.requests)).toFixed(2),
-    ]),
+    results.map(({ mode, path: name, tally }) => resultRow(mode, name, tally)),
   );
-  for (const { mode } of modes) {
-    const p50 = (name: PathName): number => percentile(tallyOf(mode, name).latenciesMs, 50);
-    const ratio = p50("gateway") / p50("direct");
-    report.line(
-      `${mode}: gateway/direct at p50 = ${formatRatio(ratio)} ` +
-        `(target <= 1.20x: ${verdict(ratio <= 1.2)}); ` +
-        `gateway no-cache/direct = ${formatRatio(p50("gateway no-cache") / p50("direct"))}, ` +
-        `gateway/direct 2-step = ${formatRatio(p50("gateway") / p50("direct 2-step"))}, ` +
-        `direct 2-step/direct = ${formatRatio(p50("direct 2-step") / p50("direct"))}`,
-    );
-  }
+  for (const { mode } of modes) report.line(ratiosLine(mode, tallies));
   report.line();
   report.line(
     "(CPU/req: CPU time of each process over the measured requests, divided by the requests; " +
@@ -320,7 +344,36 @@ export async function gatewayOverhead(
       "executions, not /api/query_ts)",
   );
   report.finish();
-  return results;
+}
+
+function resultRow(mode: Mode, name: PathName, tally: Readonly<Tally>): string[] {
+  const perRequest = (micros: number): string =>
+    formatMs(micros / 1000 / Math.max(1, tally.requests));
+  return [
+    mode,
+    name,
+    formatCount(tally.requests),
+    formatMs(percentile(tally.latenciesMs, 50)),
+    formatMs(percentile(tally.latenciesMs, 99)),
+    formatCount((tally.requests * 1000) / tally.elapsedMs),
+    perRequest(tally.engineCpuMicros),
+    perRequest(tally.gatewayCpuMicros),
+    perRequest(tally.clientCpuMicros),
+    (tally.engineQueries / Math.max(1, tally.requests)).toFixed(2),
+  ];
+}
+
+/** One mode's p50 ratios: gateway/direct against the target, and the others beside it. */
+function ratiosLine(mode: Mode, tallies: Tallies): string {
+  const p50 = (name: PathName): number => percentile(tallies.of(mode, name).latenciesMs, 50);
+  const ratio = p50("gateway") / p50("direct");
+  return (
+    `${mode}: gateway/direct at p50 = ${formatRatio(ratio)} ` +
+    `(target <= 1.20x: ${verdict(ratio <= 1.2)}); ` +
+    `gateway no-cache/direct = ${formatRatio(p50("gateway no-cache") / p50("direct"))}, ` +
+    `gateway/direct 2-step = ${formatRatio(p50("gateway") / p50("direct 2-step"))}, ` +
+    `direct 2-step/direct = ${formatRatio(p50("direct 2-step") / p50("direct"))}`
+  );
 }
 
 /** A generous upper bound of the run time: start-ups, seeding, and 20 ms per request. */

@@ -31,10 +31,11 @@
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import type { Durability } from "../engine/index.ts";
+import type { LiveQueries } from "../engine/subscriptions/live_queries.ts";
 import { SubscriptionIndex } from "../engine/subscriptions/subscription_index.ts";
 import { ReadSet, type IndexName, type WriteKeys } from "../engine/transactions/read_set.ts";
 import { encodeIndexKey, tuplePrefixEnd, type IndexKey } from "../engine/values/index_key.ts";
-import { createApiCaller } from "./support/api_caller.ts";
+import { createApiCaller, type ApiCaller } from "./support/api_caller.ts";
 import {
   formatCount,
   formatMs,
@@ -47,8 +48,13 @@ import {
   runCountedLoad,
   sleep,
   startWatchdog,
+  type CountedLoadResult,
 } from "./support/harness.ts";
-import { recordCommits, startInProcessBackend } from "./support/reactivity_backend.ts";
+import {
+  recordCommits,
+  startInProcessBackend,
+  type StampedCommit,
+} from "./support/reactivity_backend.ts";
 import {
   openSubscriber,
   parseSubscriberKind,
@@ -148,165 +154,278 @@ function counterName(key: number): string {
   return `inv-${key}`;
 }
 
-async function precision(options: InvalidationOptions): Promise<PrecisionResult> {
-  const { subscriptions: total, connections, mutations } = options;
-  const perConnection = Math.ceil(total / connections);
-  log(
-    `-- Part 1: precision end to end: ${formatCount(total)} live queries (counters:get, one key each) ` +
-      `on ${connections} ${options.client === "convex" ? "ConvexClients" : "raw sync sockets"} ` +
-      `(${options.burst ? "all subscribing at once" : "subscribing one after the other"}), ` +
-      `${formatCount(mutations)} single-key mutations (concurrency ${options.concurrency}), durability ${options.durability} --`,
-  );
-  await using server = await startInProcessBackend(options.durability);
-  const liveQueries = server.backend.engine.liveQueries;
-  using commits = recordCommits(server.backend);
+/**
+ * What the live queries of part 1 receive, by key: while subscribing, each one's first result
+ * (a second one is an early extra); once the mutations start, every delivery and the last value.
+ */
+class KeyResults {
+  private phase: "subscribing" | "mutating" = "subscribing";
+  firstResults = 0;
+  earlyExtras = 0;
+  readonly first: (QueryResult | undefined)[];
+  readonly deliveries: Uint32Array;
+  readonly lastValue: unknown[];
+  /** Failed queries and failed mutations, in the order they were seen. */
+  readonly failures: string[] = [];
 
-  // Per key: its first result, and what arrives after the mutations start.
-  let phase: "subscribing" | "mutating" = "subscribing";
-  let firstResults = 0;
-  let earlyExtras = 0;
-  const first: (QueryResult | undefined)[] = Array.from({ length: total }, () => undefined);
-  const deliveries = new Uint32Array(total);
-  const lastValue: unknown[] = Array.from({ length: total }, () => undefined);
-  const failures: string[] = [];
-  const onResult = (key: number, result: QueryResult): void => {
-    if (!result.ok) failures.push(`${counterName(key)}: ${result.errorMessage}`);
-    if (phase === "subscribing") {
-      if (first[key] === undefined) {
-        first[key] = result;
-        firstResults++;
-      } else earlyExtras++;
+  constructor(total: number) {
+    this.first = Array.from({ length: total }, () => undefined);
+    this.deliveries = new Uint32Array(total);
+    this.lastValue = Array.from({ length: total }, () => undefined);
+  }
+
+  record(key: number, result: QueryResult): void {
+    if (!result.ok) this.failures.push(`${counterName(key)}: ${result.errorMessage}`);
+    if (this.phase === "subscribing") {
+      if (this.first[key] === undefined) {
+        this.first[key] = result;
+        this.firstResults++;
+      } else this.earlyExtras++;
       return;
     }
-    deliveries[key] = (deliveries[key] ?? 0) + 1;
-    lastValue[key] = result.ok ? result.value : result.errorMessage;
+    this.deliveries[key] = (this.deliveries[key] ?? 0) + 1;
+    this.lastValue[key] = result.ok ? result.value : result.errorMessage;
+  }
+
+  /** From now on, results count as deliveries. */
+  startMutating(): void {
+    this.phase = "mutating";
+  }
+}
+
+/** What the steps of part 1 share: the backend's counters, the clients, what they received. */
+interface PrecisionRun {
+  readonly options: InvalidationOptions;
+  readonly url: string;
+  readonly liveQueries: LiveQueries;
+  readonly commits: { readonly commits: readonly StampedCommit[] };
+  readonly mutator: ApiCaller;
+  readonly subscribers: Subscriber[];
+  readonly results: KeyResults;
+}
+
+/** What the mutations of part 1 did, as the callers and the backend counted it. */
+interface Mutated {
+  /** The mutated keys, one per mutation, all distinct. */
+  readonly targets: readonly number[];
+  readonly load: CountedLoadResult;
+  /** From the first mutation sent to the last mutated key delivered. */
+  readonly deliveredMs: number;
+  readonly executions: number;
+  readonly invalidations: number;
+  readonly committed: number;
+}
+
+/** Deliveries after the mutations started, against the mutated keys. */
+interface DeliveryCounts {
+  readonly total: number;
+  readonly spurious: number;
+  readonly missing: number;
+  readonly wrongValue: number;
+}
+
+async function precision(options: InvalidationOptions): Promise<PrecisionResult> {
+  logPrecisionHeading(options);
+  await using server = await startInProcessBackend(options.durability);
+  using commits = recordCommits(server.backend);
+  const run: PrecisionRun = {
+    options,
+    url: server.url,
+    liveQueries: server.backend.engine.liveQueries,
+    commits,
+    mutator: createApiCaller("http", server.url),
+    subscribers: [],
+    results: new KeyResults(options.subscriptions),
   };
-
-  const subscribers: Subscriber[] = [];
-  const mutator = createApiCaller("http", server.url);
   try {
-    const subscribeStart = performance.now();
-    const executionsBefore = liveQueries.stats.executions;
-    const firstResultsUntil = (expected: number): Promise<void> =>
-      waitUntil(
-        () => firstResults >= expected || subscribers.some((s) => s.failure !== null),
-        120_000,
-        () => `first results (${formatCount(firstResults)} of ${formatCount(expected)})`,
-      );
-    for (let c = 0; c < connections; c++) {
-      const keys = Array.from({ length: perConnection }, (_, q) => c * perConnection + q).filter(
-        (key) => key < total,
-      );
-      subscribers.push(
-        await openSubscriber(
-          options.client,
-          server.url,
-          keys.map((key) => ({ udfPath: "counters:get", args: { name: counterName(key) } })),
-          (query, result) => onResult(keys[query] as number, result),
-        ),
-      );
-      if (!options.burst) await firstResultsUntil(Math.min(total, (c + 1) * perConnection));
-    }
-    await firstResultsUntil(total);
-    const subscribeMs = performance.now() - subscribeStart;
-    log(
-      `subscribed: ${formatCount(firstResults)} first results in ${formatMs(subscribeMs)} ms ` +
-        `(${formatCount(liveQueries.stats.executions - executionsBefore)} executions); ` +
-        `live results held: ${formatCount(liveQueries.size)}, read intervals registered: ${formatCount(liveQueries.intervalCount())}`,
-    );
-
-    // The mutations: each on a different key, every key's counter going from 0 to 1.
-    const targets = distinctSample(total, mutations, 1);
-    const before = { ...liveQueries.stats };
-    const commitsBefore = commits.commits.length;
-    phase = "mutating";
-    const mutateStart = performance.now();
-    const load = await runCountedLoad({
-      callers: options.concurrency,
-      total: mutations,
-      call: async (_caller, index) => {
-        const result = await mutator.mutation("counters:increment", {
-          name: counterName(targets[index] as number),
-        });
-        if (result.status === "error") failures.push(`mutation: ${result.errorMessage}`);
-        return result.status === "success";
-      },
-    });
-    const targetSet = new Set(targets);
-    const delivered = (): number => targets.filter((key) => (deliveries[key] ?? 0) > 0).length;
-    await waitUntil(
-      () => delivered() === mutations || subscribers.some((s) => s.failure !== null),
-      60_000,
-      () => `deliveries (${formatCount(delivered())} of ${formatCount(mutations)} mutated keys)`,
-    );
-    const deliveredMs = performance.now() - mutateStart;
-    await sleep(QUIET_MS);
-    const executions = liveQueries.stats.executions - before.executions;
-    const invalidations = liveQueries.stats.invalidations - before.invalidations;
-    const committed = commits.commits.length - commitsBefore;
-
-    let totalDeliveries = 0;
-    let spurious = 0;
-    let missing = 0;
-    let wrongValue = 0;
-    for (let key = 0; key < total; key++) {
-      const count = deliveries[key] ?? 0;
-      totalDeliveries += count;
-      if (targetSet.has(key)) {
-        if (count === 0) missing++;
-        else spurious += count - 1;
-        if (count > 0 && lastValue[key] !== 1) wrongValue++;
-      } else spurious += count;
-    }
-    const initialProblems = first.filter(
-      (result) => result === undefined || !result.ok || result.value !== 0,
-    ).length;
-    const problems: string[] = [];
-    if (initialProblems > 0) problems.push(`${initialProblems} queries did not start at 0`);
-    if (earlyExtras > 0) problems.push(`${earlyExtras} extra results before any mutation`);
-    if (load.succeeded !== mutations)
-      problems.push(`${mutations - load.succeeded} mutations failed`);
-    if (committed !== mutations) problems.push(`${committed} commits for ${mutations} mutations`);
-    if (executions !== mutations)
-      problems.push(`${executions} reruns for ${mutations} mutations (expected exactly one each)`);
-    if (invalidations !== mutations)
-      problems.push(`${invalidations} invalidations for ${mutations} mutations`);
-    if (spurious > 0) problems.push(`${spurious} spurious deliveries`);
-    if (missing > 0) problems.push(`${missing} mutated keys never delivered`);
-    if (wrongValue > 0) problems.push(`${wrongValue} mutated keys delivered a value other than 1`);
-    for (const subscriber of subscribers)
-      if (subscriber.failure !== null) problems.push(subscriber.failure);
-    if (failures.length > 0) problems.push(`first failure: ${failures[0] ?? ""}`);
+    await subscribeAll(run);
+    const mutated = await mutateDistinctKeys(run);
+    const counts = countDeliveries(run.results, mutated.targets);
+    const problems = precisionProblems(run, mutated, counts);
     const pass = problems.length === 0;
-
-    log();
-    log(
-      formatTable(
-        ["", "count", "expected"],
-        [
-          ["mutations acknowledged", formatCount(load.succeeded), formatCount(mutations)],
-          ["commits published", formatCount(committed), formatCount(mutations)],
-          ["query re-executions", formatCount(executions), formatCount(mutations)],
-          ["invalidations", formatCount(invalidations), formatCount(mutations)],
-          ["results delivered", formatCount(totalDeliveries), formatCount(mutations)],
-          ["spurious deliveries", formatCount(spurious), "0"],
-          ["mutated keys never delivered", formatCount(missing), "0"],
-        ],
-      ),
-    );
-    log();
-    log(
-      `mutations: ${formatCount(load.perSecond)}/s acknowledged (p50 ${formatMs(percentile(load.latenciesMs, 50))} ms, ` +
-        `p99 ${formatMs(percentile(load.latenciesMs, 99))} ms); all ${formatCount(mutations)} delivered ` +
-        `${formatMs(deliveredMs)} ms after the first was sent`,
-    );
+    logPrecision(options.mutations, mutated, counts);
     for (const problem of problems) log(`  problem: ${problem}`);
     log(`precision: ${pass ? "PASS" : "FAIL"}`);
-    return { pass, executions, invalidations, deliveries: totalDeliveries, spurious, missing };
+    const { executions, invalidations } = mutated;
+    const { total: deliveries, spurious, missing } = counts;
+    return { pass, executions, invalidations, deliveries, spurious, missing };
   } finally {
-    mutator.close();
-    await Promise.all(subscribers.map((subscriber) => subscriber.close()));
+    run.mutator.close();
+    await Promise.all(run.subscribers.map((subscriber) => subscriber.close()));
   }
+}
+
+function logPrecisionHeading(options: InvalidationOptions): void {
+  log(
+    `-- Part 1: precision end to end: ${formatCount(options.subscriptions)} live queries (counters:get, one key each) ` +
+      `on ${options.connections} ${options.client === "convex" ? "ConvexClients" : "raw sync sockets"} ` +
+      `(${options.burst ? "all subscribing at once" : "subscribing one after the other"}), ` +
+      `${formatCount(options.mutations)} single-key mutations (concurrency ${options.concurrency}), durability ${options.durability} --`,
+  );
+}
+
+function anyFailed(subscribers: readonly Subscriber[]): boolean {
+  return subscribers.some((subscriber) => subscriber.failure !== null);
+}
+
+/**
+ * Opens the connections, each subscribing to its share of the keys, and waits for every first
+ * result (after each connection, unless `--burst`; then for all of them).
+ */
+async function subscribeAll(run: PrecisionRun): Promise<void> {
+  const { options, liveQueries, results, subscribers } = run;
+  const total = options.subscriptions;
+  const perConnection = Math.ceil(total / options.connections);
+  const subscribeStart = performance.now();
+  const executionsBefore = liveQueries.stats.executions;
+  const firstResultsUntil = (expected: number): Promise<void> =>
+    waitUntil(
+      () => results.firstResults >= expected || anyFailed(subscribers),
+      120_000,
+      () => `first results (${formatCount(results.firstResults)} of ${formatCount(expected)})`,
+    );
+  for (let c = 0; c < options.connections; c++) {
+    const keys = Array.from({ length: perConnection }, (_, q) => c * perConnection + q).filter(
+      (key) => key < total,
+    );
+    subscribers.push(
+      await openSubscriber(
+        options.client,
+        run.url,
+        keys.map((key) => ({ udfPath: "counters:get", args: { name: counterName(key) } })),
+        (query, result) => results.record(keys[query] as number, result),
+      ),
+    );
+    if (!options.burst) await firstResultsUntil(Math.min(total, (c + 1) * perConnection));
+  }
+  await firstResultsUntil(total);
+  const subscribeMs = performance.now() - subscribeStart;
+  log(
+    `subscribed: ${formatCount(results.firstResults)} first results in ${formatMs(subscribeMs)} ms ` +
+      `(${formatCount(liveQueries.stats.executions - executionsBefore)} executions); ` +
+      `live results held: ${formatCount(liveQueries.size)}, read intervals registered: ${formatCount(liveQueries.intervalCount())}`,
+  );
+}
+
+/**
+ * The mutations: each on a different key, every key's counter going from 0 to 1. Waits until
+ * every mutated key was delivered, then listens `QUIET_MS` longer for spurious deliveries.
+ */
+async function mutateDistinctKeys(run: PrecisionRun): Promise<Mutated> {
+  const { options, liveQueries, results } = run;
+  const targets = distinctSample(options.subscriptions, options.mutations, 1);
+  const before = { ...liveQueries.stats };
+  const commitsBefore = run.commits.commits.length;
+  results.startMutating();
+  const mutateStart = performance.now();
+  const load = await runCountedLoad({
+    callers: options.concurrency,
+    total: options.mutations,
+    call: async (_caller, index) => {
+      const result = await run.mutator.mutation("counters:increment", {
+        name: counterName(targets[index] as number),
+      });
+      if (result.status === "error") results.failures.push(`mutation: ${result.errorMessage}`);
+      return result.status === "success";
+    },
+  });
+  await waitForDeliveries(run, targets);
+  const deliveredMs = performance.now() - mutateStart;
+  await sleep(QUIET_MS);
+  return {
+    targets,
+    load,
+    deliveredMs,
+    executions: liveQueries.stats.executions - before.executions,
+    invalidations: liveQueries.stats.invalidations - before.invalidations,
+    committed: run.commits.commits.length - commitsBefore,
+  };
+}
+
+/** Resolves once every one of `targets` has had a delivery (or a subscriber failed). */
+function waitForDeliveries(run: PrecisionRun, targets: readonly number[]): Promise<void> {
+  const { mutations } = run.options;
+  const { deliveries } = run.results;
+  const delivered = (): number => targets.filter((key) => (deliveries[key] ?? 0) > 0).length;
+  return waitUntil(
+    () => delivered() === mutations || anyFailed(run.subscribers),
+    60_000,
+    () => `deliveries (${formatCount(delivered())} of ${formatCount(mutations)} mutated keys)`,
+  );
+}
+
+/** A mutated key should get one delivery, of the value 1; any other key none. */
+function countDeliveries(results: KeyResults, targets: readonly number[]): DeliveryCounts {
+  const targetSet = new Set(targets);
+  let total = 0;
+  let spurious = 0;
+  let missing = 0;
+  let wrongValue = 0;
+  for (let key = 0; key < results.deliveries.length; key++) {
+    const count = results.deliveries[key] ?? 0;
+    total += count;
+    if (targetSet.has(key)) {
+      if (count === 0) missing++;
+      else spurious += count - 1;
+      if (count > 0 && results.lastValue[key] !== 1) wrongValue++;
+    } else spurious += count;
+  }
+  return { total, spurious, missing, wrongValue };
+}
+
+/** Every way part 1 fell short of exactly one rerun and one delivery per mutation. */
+function precisionProblems(run: PrecisionRun, mutated: Mutated, counts: DeliveryCounts): string[] {
+  const { mutations } = run.options;
+  const { results } = run;
+  const { load, committed, executions, invalidations } = mutated;
+  const initialProblems = results.first.filter(
+    (result) => result === undefined || !result.ok || result.value !== 0,
+  ).length;
+  const problems: string[] = [];
+  if (initialProblems > 0) problems.push(`${initialProblems} queries did not start at 0`);
+  if (results.earlyExtras > 0)
+    problems.push(`${results.earlyExtras} extra results before any mutation`);
+  if (load.succeeded !== mutations) problems.push(`${mutations - load.succeeded} mutations failed`);
+  if (committed !== mutations) problems.push(`${committed} commits for ${mutations} mutations`);
+  if (executions !== mutations)
+    problems.push(`${executions} reruns for ${mutations} mutations (expected exactly one each)`);
+  if (invalidations !== mutations)
+    problems.push(`${invalidations} invalidations for ${mutations} mutations`);
+  if (counts.spurious > 0) problems.push(`${counts.spurious} spurious deliveries`);
+  if (counts.missing > 0) problems.push(`${counts.missing} mutated keys never delivered`);
+  if (counts.wrongValue > 0)
+    problems.push(`${counts.wrongValue} mutated keys delivered a value other than 1`);
+  for (const subscriber of run.subscribers)
+    if (subscriber.failure !== null) problems.push(subscriber.failure);
+  if (results.failures.length > 0) problems.push(`first failure: ${results.failures[0] ?? ""}`);
+  return problems;
+}
+
+/** The table of counts against what one rerun and one delivery per mutation gives, and the rates. */
+function logPrecision(mutations: number, mutated: Mutated, counts: DeliveryCounts): void {
+  const { load } = mutated;
+  const expected = formatCount(mutations);
+  log();
+  log(
+    formatTable(
+      ["", "count", "expected"],
+      [
+        ["mutations acknowledged", formatCount(load.succeeded), expected],
+        ["commits published", formatCount(mutated.committed), expected],
+        ["query re-executions", formatCount(mutated.executions), expected],
+        ["invalidations", formatCount(mutated.invalidations), expected],
+        ["results delivered", formatCount(counts.total), expected],
+        ["spurious deliveries", formatCount(counts.spurious), "0"],
+        ["mutated keys never delivered", formatCount(counts.missing), "0"],
+      ],
+    ),
+  );
+  log();
+  log(
+    `mutations: ${formatCount(load.perSecond)}/s acknowledged (p50 ${formatMs(percentile(load.latenciesMs, 50))} ms, ` +
+      `p99 ${formatMs(percentile(load.latenciesMs, 99))} ms); all ${formatCount(mutations)} delivered ` +
+      `${formatMs(mutated.deliveredMs)} ms after the first was sent`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -423,44 +542,63 @@ function cost(options: InvalidationOptions): CostRow[] {
   );
   const overheadNs = timerOverheadNs();
   const fixtures = options.sizes.map((size, i) => buildFixture(size, options.commits, 1000 + i));
-  // Warm up every size, then time them in interleaved rounds, so that a change in machine load
-  // during the run is spread over all sizes instead of landing on one.
+  timeIndexInRounds(fixtures, options.commits, overheadNs);
+  const measured = fixtures.map((fixture) =>
+    scanAndSummarize(fixture, options.commits, overheadNs),
+  );
+  const rows = measured.map(({ row }) => row);
+  logCostTable(measured);
+  log(
+    `(ns per commit, net of ${formatCount(overheadNs)} ns of clock reads per sample; "exact hits": ` +
+      `every commit found exactly its one read set, by both methods)`,
+  );
+  logFlatness(rows);
+  return rows;
+}
+
+/**
+ * Warms up every size, then times them in interleaved rounds, so that a change in machine load
+ * during the run is spread over all sizes instead of landing on one.
+ */
+function timeIndexInRounds(
+  fixtures: readonly Fixture[],
+  commits: number,
+  overheadNs: number,
+): void {
   for (const fixture of fixtures) {
     for (let i = 0; i < WARMUP_CALLS; i++) {
       fixture.index.invalidated(fixture.writes[i % fixture.writes.length] as WriteKeys);
     }
   }
-  for (let from = 0; from < options.commits; from += ROUND_CALLS) {
-    const to = Math.min(options.commits, from + ROUND_CALLS);
+  for (let from = 0; from < commits; from += ROUND_CALLS) {
+    const to = Math.min(commits, from + ROUND_CALLS);
     for (const fixture of fixtures) timeIndex(fixture, from, to, overheadNs);
   }
-  const rows: CostRow[] = [];
-  const cells: string[][] = [];
-  for (const fixture of fixtures) {
-    const scans = Math.max(20, Math.min(options.commits, Math.floor(SCAN_BUDGET / fixture.size)));
-    const scanNs = [...timeScan(fixture, scans, overheadNs)];
-    const indexNs = [...fixture.indexNs];
-    const row: CostRow = {
-      size: fixture.size,
-      indexMedianNs: median(indexNs),
-      indexP99Ns: percentile(indexNs, 99),
-      scanMedianNs: median(scanNs),
-      scanP99Ns: percentile(scanNs, 99),
-      correct: fixture.correct,
-    };
-    rows.push(row);
-    cells.push([
-      formatCount(fixture.size),
-      formatMs(fixture.registerMs),
-      formatCount(row.indexMedianNs),
-      formatCount(row.indexP99Ns),
-      formatCount(scans),
-      formatCount(row.scanMedianNs),
-      formatCount(row.scanP99Ns),
-      `${formatCount(row.scanMedianNs / row.indexMedianNs)}x`,
-      row.correct ? "yes" : "NO",
-    ]);
-  }
+}
+
+/** One size's row: its timed index calls, beside a linear scan timed now (within `SCAN_BUDGET`). */
+interface MeasuredSize {
+  readonly fixture: Fixture;
+  readonly scans: number;
+  readonly row: CostRow;
+}
+
+function scanAndSummarize(fixture: Fixture, commits: number, overheadNs: number): MeasuredSize {
+  const scans = Math.max(20, Math.min(commits, Math.floor(SCAN_BUDGET / fixture.size)));
+  const scanNs = [...timeScan(fixture, scans, overheadNs)];
+  const indexNs = [...fixture.indexNs];
+  const row: CostRow = {
+    size: fixture.size,
+    indexMedianNs: median(indexNs),
+    indexP99Ns: percentile(indexNs, 99),
+    scanMedianNs: median(scanNs),
+    scanP99Ns: percentile(scanNs, 99),
+    correct: fixture.correct,
+  };
+  return { fixture, scans, row };
+}
+
+function logCostTable(measured: readonly MeasuredSize[]): void {
   log();
   log(
     formatTable(
@@ -475,28 +613,36 @@ function cost(options: InvalidationOptions): CostRow[] {
         "scan/index",
         "exact hits",
       ],
-      cells,
+      measured.map(({ fixture, scans, row }) => [
+        formatCount(fixture.size),
+        formatMs(fixture.registerMs),
+        formatCount(row.indexMedianNs),
+        formatCount(row.indexP99Ns),
+        formatCount(scans),
+        formatCount(row.scanMedianNs),
+        formatCount(row.scanP99Ns),
+        `${formatCount(row.scanMedianNs / row.indexMedianNs)}x`,
+        row.correct ? "yes" : "NO",
+      ]),
     ),
   );
   log();
-  log(
-    `(ns per commit, net of ${formatCount(overheadNs)} ns of clock reads per sample; "exact hits": ` +
-      `every commit found exactly its one read set, by both methods)`,
-  );
+}
+
+/** The largest size's cost over the smallest's, against `FLAT_TARGET` (with two sizes or more). */
+function logFlatness(rows: readonly CostRow[]): void {
   const smallest = rows[0];
   const largest = rows[rows.length - 1];
-  if (smallest !== undefined && largest !== undefined && largest !== smallest) {
-    const medianRatio = largest.indexMedianNs / smallest.indexMedianNs;
-    const p99Ratio = largest.indexP99Ns / smallest.indexP99Ns;
-    const scanRatio = largest.scanMedianNs / smallest.scanMedianNs;
-    const label = `${formatCount(largest.size)}/${formatCount(smallest.size)}`;
-    log(
-      `index cost ratio ${label}: median ${medianRatio.toFixed(2)}x, p99 ${p99Ratio.toFixed(2)}x ` +
-        `(target: within ${FLAT_TARGET}x: ${medianRatio <= FLAT_TARGET ? "met" : "NOT met"}); ` +
-        `linear scan ratio: ${scanRatio.toFixed(1)}x`,
-    );
-  }
-  return rows;
+  if (smallest === undefined || largest === undefined || largest === smallest) return;
+  const medianRatio = largest.indexMedianNs / smallest.indexMedianNs;
+  const p99Ratio = largest.indexP99Ns / smallest.indexP99Ns;
+  const scanRatio = largest.scanMedianNs / smallest.scanMedianNs;
+  const label = `${formatCount(largest.size)}/${formatCount(smallest.size)}`;
+  log(
+    `index cost ratio ${label}: median ${medianRatio.toFixed(2)}x, p99 ${p99Ratio.toFixed(2)}x ` +
+      `(target: within ${FLAT_TARGET}x: ${medianRatio <= FLAT_TARGET ? "met" : "NOT met"}); ` +
+      `linear scan ratio: ${scanRatio.toFixed(1)}x`,
+  );
 }
 
 /** Runs both parts and prints them. */

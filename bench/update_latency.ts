@@ -43,7 +43,11 @@ import {
   runFromCommandLine,
   type Flags,
 } from "./support/options.ts";
-import { recordCommits, startInProcessBackend } from "./support/reactivity_backend.ts";
+import {
+  recordCommits,
+  startInProcessBackend,
+  type StampedCommit,
+} from "./support/reactivity_backend.ts";
 import { formatCount, formatMs, Report } from "./support/report.ts";
 import {
   openSubscriber,
@@ -168,6 +172,24 @@ async function increment(mutator: ApiCaller, expected: number): Promise<void> {
   }
 }
 
+/** One scenario's clients, and what its subscribers have received. */
+interface Scenario {
+  readonly client: SubscriberKind;
+  readonly subscriberCount: number;
+  readonly url: string;
+  readonly mutator: ApiCaller;
+  readonly subscribers: Subscriber[];
+  readonly receipts: Receipts;
+}
+
+/** The latencies of the measured updates, one entry per update, ms. */
+interface Latencies {
+  readonly commitToFirstMs: number[];
+  readonly commitToLastMs: number[];
+  readonly sendToCommitMs: number[];
+  readonly sendToLastMs: number[];
+}
+
 async function runScenario(
   client: SubscriberKind,
   subscriberCount: number,
@@ -177,89 +199,129 @@ async function runScenario(
   await using server = await startInProcessBackend(options.durability);
   const liveQueries = server.backend.engine.liveQueries;
   using commits = recordCommits(server.backend);
-  const mutator = createApiCaller("http", server.url);
-  const receipts = new Receipts(subscriberCount);
-  const subscribers: Subscriber[] = [];
-  const failed = (): string | null =>
-    subscribers.find((subscriber) => subscriber.failure !== null)?.failure ??
-    receipts.problems[0] ??
-    null;
-  const waitForValue = (value: number): Promise<void> =>
-    waitUntil(
-      () => receipts.count(value) === subscriberCount || failed() !== null,
-      UPDATE_TIMEOUT_MS,
-      () =>
-        `value ${value} at ${formatCount(receipts.count(value))} of ${formatCount(subscriberCount)} subscribers`,
-    );
+  const scenario: Scenario = {
+    client,
+    subscriberCount,
+    url: server.url,
+    mutator: createApiCaller("http", server.url),
+    subscribers: [],
+    receipts: new Receipts(subscriberCount),
+  };
   try {
     // The counter exists before anyone subscribes: every update is a patch of one document.
-    let value = 0;
-    await increment(mutator, ++value);
-    for (let from = 0; from < subscriberCount; from += CONNECT_BATCH) {
-      const batch = Math.min(CONNECT_BATCH, subscriberCount - from);
-      const opened = await Promise.all(
-        Array.from({ length: batch }, (_, i) =>
-          openSubscriber(
-            client,
-            server.url,
-            [{ udfPath: "counters:get", args: { name: COUNTER } }],
-            (_query, result, atMs) => receipts.record(from + i, result, atMs),
-          ),
-        ),
-      );
-      subscribers.push(...opened);
-      await waitUntil(
-        () => receipts.count(value) === from + batch || failed() !== null,
-        60_000,
-        () =>
-          `first results (${formatCount(receipts.count(value))} of ${formatCount(from + batch)})`,
-      );
-    }
-    for (let n = 0; n < WARMUP_UPDATES; n++) {
-      await increment(mutator, ++value);
-      await waitForValue(value);
-    }
-
+    await increment(scenario.mutator, 1);
+    await subscribeAll(scenario, 1);
+    const warmedUp = await warmUp(scenario, 1);
     const executionsBefore = liveQueries.stats.executions;
-    const commitToFirstMs: number[] = [];
-    const commitToLastMs: number[] = [];
-    const sendToCommitMs: number[] = [];
-    const sendToLastMs: number[] = [];
-    for (let n = 0; n < options.updates && failed() === null; n++) {
-      await sleep(2); // let the previous update's stragglers (socket reads, client callbacks) finish
-      const commitsBefore = commits.commits.length;
-      const expected = ++value;
-      const sentAt = performance.now();
-      await increment(mutator, expected);
-      await waitForValue(expected);
-      const published = commits.commits.slice(commitsBefore);
-      const commit = published[0];
-      if (published.length !== 1 || commit === undefined) {
-        throw new Error(`expected one commit per update, saw ${published.length}`);
-      }
-      const { first, last } = receipts.span(expected);
-      commitToFirstMs.push(first - commit.atMs);
-      commitToLastMs.push(last - commit.atMs);
-      sendToCommitMs.push(commit.atMs - sentAt);
-      sendToLastMs.push(last - sentAt);
-    }
+    const latencies = await measureUpdates(scenario, commits.commits, warmedUp, options.updates);
     const executions = liveQueries.stats.executions - executionsBefore;
-    const problem = failed();
+    const problem = failure(scenario);
     if (problem !== null) report.problem(`${client} x ${formatCount(subscriberCount)}`, problem);
     return {
       client,
       subscribers: subscriberCount,
-      pass: problem === null && commitToLastMs.length === options.updates,
-      commitToFirstMs,
-      commitToLastMs,
-      sendToCommitMs,
-      sendToLastMs,
-      executionsPerUpdate: executions / Math.max(1, commitToLastMs.length),
+      pass: problem === null && latencies.commitToLastMs.length === options.updates,
+      ...latencies,
+      executionsPerUpdate: executions / Math.max(1, latencies.commitToLastMs.length),
     };
   } finally {
-    mutator.close();
-    await Promise.all(subscribers.map((subscriber) => subscriber.close()));
+    scenario.mutator.close();
+    await Promise.all(scenario.subscribers.map((subscriber) => subscriber.close()));
   }
+}
+
+/** The first thing that went wrong: a subscriber's failure, else a wrong receipt; or null. */
+function failure(scenario: Scenario): string | null {
+  return (
+    scenario.subscribers.find((subscriber) => subscriber.failure !== null)?.failure ??
+    scenario.receipts.problems[0] ??
+    null
+  );
+}
+
+/** Resolves once every subscriber has `value` (or something went wrong). */
+function waitForValue(scenario: Scenario, value: number): Promise<void> {
+  const { receipts, subscriberCount } = scenario;
+  return waitUntil(
+    () => receipts.count(value) === subscriberCount || failure(scenario) !== null,
+    UPDATE_TIMEOUT_MS,
+    () =>
+      `value ${value} at ${formatCount(receipts.count(value))} of ${formatCount(subscriberCount)} subscribers`,
+  );
+}
+
+/**
+ * Opens the subscribers `CONNECT_BATCH` at a time, each batch waiting for its first results
+ * (the counter at `value`).
+ */
+async function subscribeAll(scenario: Scenario, value: number): Promise<void> {
+  const { receipts, subscriberCount } = scenario;
+  for (let from = 0; from < subscriberCount; from += CONNECT_BATCH) {
+    const batch = Math.min(CONNECT_BATCH, subscriberCount - from);
+    const opened = await Promise.all(
+      Array.from({ length: batch }, (_, i) =>
+        openSubscriber(
+          scenario.client,
+          scenario.url,
+          [{ udfPath: "counters:get", args: { name: COUNTER } }],
+          (_query, result, atMs) => receipts.record(from + i, result, atMs),
+        ),
+      ),
+    );
+    scenario.subscribers.push(...opened);
+    await waitUntil(
+      () => receipts.count(value) === from + batch || failure(scenario) !== null,
+      60_000,
+      () => `first results (${formatCount(receipts.count(value))} of ${formatCount(from + batch)})`,
+    );
+  }
+}
+
+/** `WARMUP_UPDATES` unmeasured updates after `value`; returns the counter's value after them. */
+async function warmUp(scenario: Scenario, value: number): Promise<number> {
+  let current = value;
+  for (let n = 0; n < WARMUP_UPDATES; n++) {
+    await increment(scenario.mutator, ++current);
+    await waitForValue(scenario, current);
+  }
+  return current;
+}
+
+/**
+ * Up to `updates` increments after `value`, one at a time, each timed from send and from its
+ * commit (the one commit it publishes) to its first and last receipt; stops at the first failure.
+ */
+async function measureUpdates(
+  scenario: Scenario,
+  commits: readonly StampedCommit[],
+  value: number,
+  updates: number,
+): Promise<Latencies> {
+  const latencies: Latencies = {
+    commitToFirstMs: [],
+    commitToLastMs: [],
+    sendToCommitMs: [],
+    sendToLastMs: [],
+  };
+  for (let n = 0; n < updates && failure(scenario) === null; n++) {
+    await sleep(2); // let the previous update's stragglers (socket reads, client callbacks) finish
+    const commitsBefore = commits.length;
+    const expected = value + n + 1;
+    const sentAt = performance.now();
+    await increment(scenario.mutator, expected);
+    await waitForValue(scenario, expected);
+    const published = commits.slice(commitsBefore);
+    const commit = published[0];
+    if (published.length !== 1 || commit === undefined) {
+      throw new Error(`expected one commit per update, saw ${published.length}`);
+    }
+    const { first, last } = scenario.receipts.span(expected);
+    latencies.commitToFirstMs.push(first - commit.atMs);
+    latencies.commitToLastMs.push(last - commit.atMs);
+    latencies.sendToCommitMs.push(commit.atMs - sentAt);
+    latencies.sendToLastMs.push(last - sentAt);
+  }
+  return latencies;
 }
 
 /** Runs every (client kind, subscriber count) scenario and prints one table. */
