@@ -52,8 +52,9 @@ export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncSe
       sockets.add(ws);
       const session = new SyncSession(
         {
-          send: (text) => {
-            if (ws.readyState === ws.OPEN) ws.send(text);
+          send: (text, onWritten) => {
+            if (ws.readyState === ws.OPEN) ws.send(text, onWritten && (() => onWritten()));
+            else onWritten?.();
           },
           close: (code, reason) => ws.close(code, reason),
         },
