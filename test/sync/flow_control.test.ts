@@ -1,9 +1,15 @@
 /**
- * A client that stops reading its socket, as Convex's sync worker treats it
+ * Flow control on one sync socket, as Convex's sync worker has it.
+ *
+ * A client that stops reading its socket
  * (`SYNC_MAX_SEND_TRANSITION_COUNT`): the backend computes no new Transition while two wait in
  * the socket's send buffer, so what the client cannot take does not pile up in the backend's
  * memory; the changes made meanwhile coalesce into the next Transition, and once the client reads
  * again it catches up to the latest state through an unbroken chain of versions.
+ *
+ * A client that sends mutations faster than they run (`OPERATION_QUEUE_BUFFER_SIZE`): past 1,000
+ * waiting behind the running one, the socket closes with 1013 `TooManyConcurrentMutations`
+ * instead of the queue (and the arguments it holds) growing without bound; other sockets go on.
  */
 import { randomUUID } from "node:crypto";
 import { ConvexHttpClient } from "convex/browser";
@@ -13,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StateVersion } from "../../engine/sync/protocol.ts";
 import { REPO_ROOT, startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { delay, eventually, step } from "../utils/waits.ts";
-import { INITIAL_VERSION, syncUrl } from "./support/raw_socket.ts";
+import { INITIAL_VERSION, RawSyncSocket, syncUrl } from "./support/raw_socket.ts";
 
 const bump = makeFunctionReference<"mutation", { name: string }, number>("probe:bump");
 
@@ -91,5 +97,28 @@ describe("a client that stops reading", () => {
     } finally {
       ws.terminate();
     }
+  });
+});
+
+describe("a client that floods mutations", () => {
+  it("is closed with 1013 TooManyConcurrentMutations; another socket is unaffected", async () => {
+    await using flooder = await RawSyncSocket.connect(backend.url);
+    await using bystander = await RawSyncSocket.connect(backend.url);
+    // 20 KB of arguments each: an unbounded queue would hold all 60 MB of them.
+    const body = "x".repeat(20_000);
+    for (let requestId = 0; requestId < 3_000; requestId += 1) {
+      flooder.send({ type: "Mutation", requestId, udfPath: "probe:saveNote", args: [{ body }] });
+    }
+    const closed = await flooder.expectClose();
+    expect(closed).toEqual({ code: 1013, reason: "TooManyConcurrentMutations" });
+
+    bystander.send({
+      type: "Mutation",
+      requestId: 0,
+      udfPath: "probe:bump",
+      args: [{ name: "b" }],
+    });
+    const response = await bystander.next("the bystander's MutationResponse");
+    expect(response).toMatchObject({ type: "MutationResponse", requestId: 0, success: true });
   });
 });
