@@ -6,7 +6,7 @@ import type fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
-import { handleApiRequest, type CallerResolver } from "./http/api_server.ts";
+import { handleApiRequest, sendRequestError, type CallerResolver } from "./http/api_server.ts";
 import { handleStorageRequest } from "./http/storage_routes.ts";
 import { adminRoutes, handleAdminRequest } from "./http/admin_routes.ts";
 import { startSiteServer, type SiteServer } from "./http/site_server.ts";
@@ -105,8 +105,12 @@ function apiListener(engine: Engine, resolveIdentity: CallerResolver): http.Requ
         res.end(body);
       })
       .catch((error: unknown) => {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ code: "InternalServerError", message: String(error) }));
+        // A request refused before any route took it (a URL that does not parse) keeps its status.
+        const failure =
+          error instanceof RequestError
+            ? error
+            : new RequestError("InternalServerError", String(error));
+        sendRequestError(res, failure);
       });
   };
 }

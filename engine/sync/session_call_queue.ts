@@ -15,6 +15,13 @@ import type { SessionChannel, SessionClient } from "./session_channel.ts";
 import type { SessionRequests } from "./session_requests.ts";
 import type { SessionUpdates } from "./session_updates.ts";
 
+/**
+ * Most mutations that may wait behind the running one on a socket (Convex's
+ * `OPERATION_QUEUE_BUFFER_SIZE`); one more closes the socket with 1013
+ * `TooManyConcurrentMutations`, as Convex does, so the client backs off and resends.
+ */
+export const MAX_PENDING_MUTATIONS = 1_000;
+
 export interface CallQueueDeps {
   readonly executor: Executor;
   readonly sessionRequests: SessionRequests;
@@ -22,6 +29,8 @@ export interface CallQueueDeps {
 
 export class SessionCallQueue {
   private mutationChain: Promise<void> = Promise.resolve();
+  /** Mutations received and not yet answered (the running one included). */
+  private unanswered = 0;
 
   constructor(
     private readonly channel: SessionChannel,
@@ -31,8 +40,15 @@ export class SessionCallQueue {
   ) {}
 
   enqueueMutation(requestId: number, path: string, args: unknown): void {
+    if (this.unanswered > MAX_PENDING_MUTATIONS) {
+      this.channel.closeWith(1013, "TooManyConcurrentMutations");
+      return;
+    }
+    this.unanswered += 1;
     // One socket's mutations run one at a time, in arrival order.
-    this.mutationChain = this.mutationChain.then(() => this.runMutation(requestId, path, args));
+    this.mutationChain = this.mutationChain
+      .then(() => this.runMutation(requestId, path, args))
+      .finally(() => (this.unanswered -= 1));
   }
 
   private async runMutation(requestId: number, path: string, args: unknown): Promise<void> {

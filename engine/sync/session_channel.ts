@@ -11,9 +11,18 @@ import { ProtocolViolation, type ServerMessage } from "./protocol.ts";
 
 /** The transport as a session sees it. */
 export interface SyncSocket {
-  send(text: string): void;
+  /** Queues `text`; `onWritten` runs once it has left for the network (or the socket is gone). */
+  send(text: string, onWritten?: () => void): void;
   close(code: number, reason: string): void;
 }
+
+/**
+ * Most Transitions that may wait in a socket's send buffer (Convex's
+ * `SYNC_MAX_SEND_TRANSITION_COUNT`). While a client reads slower than its results change, no
+ * new Transition is computed: what changed meanwhile goes out in the next one, at the latest
+ * timestamp. Responses and Pings are never held back.
+ */
+export const MAX_UNWRITTEN_TRANSITIONS = 2;
 
 /** Send a Ping after this much silence. @default 15_000 // ms */
 export const PING_INTERVAL_MS = 15_000;
@@ -35,6 +44,10 @@ export interface SessionClient {
 export class SessionChannel {
   state: SessionState = "awaitingConnect";
   private pingTimer: NodeJS.Timeout | null = null;
+  /** Transitions handed to the socket and not yet written to the network. */
+  private unwrittenTransitions = 0;
+  /** Called each time one of them has been written (set by the update loop). */
+  onTransitionWritten: () => void = () => {};
 
   constructor(
     private readonly socket: SyncSocket,
@@ -48,10 +61,29 @@ export class SessionChannel {
     this.sendText(JSON.stringify(message));
   }
 
-  sendText(text: string): void {
+  sendText(text: string, onWritten?: () => void): void {
     if (this.state === "closed") return;
-    this.socket.send(text);
+    this.socket.send(text, onWritten);
     this.resetPing();
+  }
+
+  /** Sends the frames of one Transition (one, or its chunks), counted until the last is written. */
+  sendTransition(frames: readonly string[]): void {
+    if (this.state === "closed") return;
+    this.unwrittenTransitions += 1;
+    frames.forEach((frame, i) => {
+      this.sendText(frame, i === frames.length - 1 ? () => this.transitionWritten() : undefined);
+    });
+  }
+
+  /** True while the client has {@link MAX_UNWRITTEN_TRANSITIONS} Transitions still to take. */
+  get transitionsBacklogged(): boolean {
+    return this.unwrittenTransitions >= MAX_UNWRITTEN_TRANSITIONS;
+  }
+
+  private transitionWritten(): void {
+    this.unwrittenTransitions -= 1;
+    if (this.state !== "closed") this.onTransitionWritten();
   }
 
   private resetPing(): void {

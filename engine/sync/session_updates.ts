@@ -35,6 +35,8 @@ export class SessionUpdates {
   private mustReachTs: Timestamp | null = null;
   private updating = false;
   private dirty = false;
+  /** An update was asked for while the client had Transitions to take: it runs once one is written. */
+  private deferred = false;
 
   constructor(
     private readonly channel: SessionChannel,
@@ -42,7 +44,13 @@ export class SessionUpdates {
     private readonly querySet: QuerySet,
     private readonly deps: UpdateDeps,
     private readonly chunkChars: number | null,
-  ) {}
+  ) {
+    channel.onTransitionWritten = () => {
+      if (!this.deferred) return;
+      this.deferred = false;
+      this.schedule();
+    };
+  }
 
   /** Read-your-writes: a Transition at or after the answered commit at `ts` must follow. */
   mustReach(ts: Timestamp): void {
@@ -54,6 +62,11 @@ export class SessionUpdates {
     if (this.channel.state !== "open") return;
     if (this.updating) {
       this.dirty = true;
+      return;
+    }
+    if (this.channel.transitionsBacklogged) {
+      // A client that does not keep up: later changes coalesce into the next Transition.
+      this.deferred = true;
       return;
     }
     this.updating = true;
@@ -109,7 +122,7 @@ export class SessionUpdates {
         if (fields !== null) modifications.push(queryModification(query.queryId, fields));
       });
       this.sendTransition(end, ts, modifications);
-    } while (this.dirty && this.channel.state === "open");
+    } while (this.dirty && this.channel.state === "open" && !this.channel.transitionsBacklogged);
   }
 
   /**
@@ -177,7 +190,7 @@ export class SessionUpdates {
     end.ts = encodeTs(useTs);
     const text = transitionText(this.version, end, modifications, useTs);
     const id = `${this.client.sessionId}:${++this.transitions}`;
-    for (const frame of transitionFrames(text, this.chunkChars, id)) this.channel.sendText(frame);
+    this.channel.sendTransition(transitionFrames(text, this.chunkChars, id));
     this.version = end;
     this.versionTs = useTs;
   }

@@ -6,6 +6,8 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import { RequestError } from "../errors.ts";
+import { requestPath } from "../http/request_path.ts";
 import { SyncSession, type SessionDeps } from "./session.ts";
 import { clientReassemblesChunks, TRANSITION_CHUNK_CHARS } from "./transition.ts";
 
@@ -21,6 +23,16 @@ export interface SyncServer {
   close(): void;
 }
 
+/** The path an upgrade request asks for, or null when its URL does not parse (e.g. `//[`). */
+function upgradePath(url: string | undefined): string | null {
+  try {
+    return requestPath(url);
+  } catch (error) {
+    if (error instanceof RequestError) return null;
+    throw error;
+  }
+}
+
 /** Attaches the sync endpoint to `server`. */
 export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -28,9 +40,11 @@ export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncSe
   const sockets = new Set<WebSocket>();
 
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (!SYNC_PATH.test(path)) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+    const path = upgradePath(req.url);
+    if (path === null || !SYNC_PATH.test(path)) {
+      socket.end(
+        `HTTP/1.1 ${path === null ? "400 Bad Request" : "404 Not Found"}\r\nConnection: close\r\n\r\n`,
+      );
       return;
     }
     const chunkChars = clientReassemblesChunks(path) ? TRANSITION_CHUNK_CHARS : null;
@@ -38,8 +52,9 @@ export function attachSyncServer(server: http.Server, deps: SessionDeps): SyncSe
       sockets.add(ws);
       const session = new SyncSession(
         {
-          send: (text) => {
-            if (ws.readyState === ws.OPEN) ws.send(text);
+          send: (text, onWritten) => {
+            if (ws.readyState === ws.OPEN) ws.send(text, onWritten && (() => onWritten()));
+            else onWritten?.();
           },
           close: (code, reason) => ws.close(code, reason),
         },
