@@ -23,6 +23,7 @@ import { LiveRegistry } from "./live/registry.ts";
 import { withBodyLimit } from "./body_limit.ts";
 import { documentsPlugin, type DocumentsPlugin } from "./documents.ts";
 import { getCachingPlugin } from "./get_caching.ts";
+import { searchParamsPlugin } from "./search_params.ts";
 import { gatewayMetrics } from "./metrics.ts";
 import { operationMetricsPlugin } from "./operation_metrics.ts";
 import { gatewayReadiness } from "./health.ts";
@@ -86,6 +87,7 @@ function gatewayPlugins(
       },
     },
     getCachingPlugin(options.persistedOperations !== undefined),
+    searchParamsPlugin(),
     multipartSubscriptionsPlugin({
       dev: options.dev === true,
       ...(options.multipartHeartbeatMs !== undefined

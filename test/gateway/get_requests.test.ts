@@ -124,6 +124,37 @@ describe("plain GET", () => {
     expect(counter.json()).toEqual({ data: { countersGet: 0 } });
   });
 
+  it("answers malformed JSON in variables or extensions with a 400 naming the parameter", async () => {
+    const query = "query Counter($name: String!) { countersGet(name: $name) }";
+    for (const name of ["variables", "extensions"]) {
+      const answer = await request(
+        at({ query, ...(name === "variables" ? {} : { variables: '{"name":"x"}' }), [name]: "{" }),
+        { headers: { accept: "application/graphql-response+json" } },
+        `a GET with malformed ${name}`,
+      );
+      expect(answer.status, name).toBe(400);
+      const { errors } = answer.json();
+      expect(errors?.[0]?.message, name).toMatch(
+        new RegExp(`^The "${name}" parameter is not valid JSON: `),
+      );
+    }
+    // A form-encoded POST carries the same parameters in its body.
+    const form = await request(
+      servers.gateway.url,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/graphql-response+json",
+        },
+        body: new URLSearchParams({ query, variables: "{" }).toString(),
+      },
+      "a form POST with malformed variables",
+    );
+    expect(form.status).toBe(400);
+    expect(form.json().errors?.[0]?.message).toMatch(/form field is not valid JSON: /);
+  });
+
   it("treats a Cookie without Authorization as anonymous", async () => {
     const answer = await request(
       at({ query: "{ usersCurrent { name } }" }),
