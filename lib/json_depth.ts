@@ -50,22 +50,68 @@ function isEncodedLeaf(json: object): boolean {
   return keys.length === 1 && keys[0]?.startsWith("$") === true;
 }
 
+/** The limits a shape walk checks: nesting levels, array elements, object fields. */
+export interface JsonShapeLimits {
+  /** @default MAX_VALUE_NESTING */
+  readonly nesting?: number;
+  /** @default no limit */
+  readonly arrayLength?: number;
+  /** @default no limit */
+  readonly objectFields?: number;
+}
+
+/** The first limit a value was found past. */
+export type JsonShapeProblem =
+  | { readonly kind: "nesting" }
+  | { readonly kind: "arrayLength"; readonly length: number }
+  | { readonly kind: "objectFields"; readonly fields: number };
+
+/**
+ * The first limit a parsed value in Convex's JSON encoding goes past, or null (the outermost
+ * array or object is level 1; encoded leaves count as scalars). Iterative, in one pass that
+ * stops at the first problem: a width is checked before its children are visited, so an object
+ * of a million fields is refused without walking them.
+ */
+export function jsonValueShapeProblem(
+  json: unknown,
+  limits: JsonShapeLimits = {},
+): JsonShapeProblem | null {
+  const nesting = limits.nesting ?? MAX_VALUE_NESTING;
+  const arrayLength = limits.arrayLength ?? Number.POSITIVE_INFINITY;
+  const objectFields = limits.objectFields ?? Number.POSITIVE_INFINITY;
+  // Only arrays and objects are pushed, with their level in a parallel stack.
+  const values: object[] = [];
+  const depths: number[] = [];
+  if (typeof json === "object" && json !== null) {
+    values.push(json);
+    depths.push(1);
+  }
+  for (let value = values.pop(); value !== undefined; value = values.pop()) {
+    const depth = depths.pop() ?? 1;
+    let children: unknown[];
+    if (Array.isArray(value)) {
+      if (value.length > arrayLength) return { kind: "arrayLength", length: value.length };
+      children = value;
+    } else {
+      if (isEncodedLeaf(value)) continue;
+      children = Object.values(value);
+      if (children.length > objectFields) return { kind: "objectFields", fields: children.length };
+    }
+    if (depth > nesting) return { kind: "nesting" };
+    for (const child of children) {
+      if (typeof child !== "object" || child === null) continue;
+      values.push(child);
+      depths.push(depth + 1);
+    }
+  }
+  return null;
+}
+
 /**
  * Whether a parsed value in Convex's JSON encoding nests deeper than `limit` (the outermost array
  * or object is level 1; encoded leaves count as scalars). Iterative; stops at the first level past
  * the limit.
  */
 export function jsonValueNestsBeyond(json: unknown, limit: number = MAX_VALUE_NESTING): boolean {
-  const stack: Array<{ readonly value: unknown; readonly depth: number }> = [
-    { value: json, depth: 0 },
-  ];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { value, depth } = item;
-    if (typeof value !== "object" || value === null) continue;
-    if (!Array.isArray(value) && isEncodedLeaf(value)) continue;
-    if (depth + 1 > limit) return true;
-    const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
-    for (const child of children) stack.push({ value: child, depth: depth + 1 });
-  }
-  return false;
+  return jsonValueShapeProblem(json, { nesting: limit }) !== null;
 }

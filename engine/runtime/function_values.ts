@@ -5,12 +5,19 @@
  */
 import { jsonToConvex, type Value } from "convex/values";
 import { errorMessageOf } from "../errors.ts";
-import { jsonValueNestsBeyond, TOO_NESTED_MESSAGE } from "../../lib/json_depth.ts";
 import {
+  jsonValueShapeProblem,
+  TOO_NESTED_MESSAGE,
+  type JsonShapeProblem,
+} from "../../lib/json_depth.ts";
+import {
+  MAX_ARRAY_LENGTH,
   MAX_FUNCTION_ARGS_SIZE,
   MAX_FUNCTION_RESULT_SIZE,
+  MAX_OBJECT_FIELDS,
   TooNestedArguments,
 } from "../values/limits.ts";
+import { arrayTooLongMessage, tooManyFieldsMessage } from "../values/limit_constants.ts";
 import {
   argumentValidationMessage,
   returnsValidationMessage,
@@ -27,10 +34,11 @@ export function checkArgs(
   args: unknown,
   tableNameOfId: TableNameOfId,
 ): { value: Value; json: string } | { error: string } {
-  // Before anything recurses into them (the arguments object itself is level 1).
-  if (args instanceof TooNestedArguments || jsonValueNestsBeyond(args)) {
-    return { error: `ArgumentValidationError: ${TOO_NESTED_MESSAGE}` };
-  }
+  // Before anything recurses into them (the arguments object itself is level 1), or walks a
+  // million fields only to refuse them.
+  const shape =
+    args instanceof TooNestedArguments ? ({ kind: "nesting" } as const) : argsShapeProblem(args);
+  if (shape !== null) return { error: `ArgumentValidationError: ${shapeMessage(shape)}` };
   const json = JSON.stringify(args ?? {});
   if (json.length > MAX_FUNCTION_ARGS_SIZE) {
     return {
@@ -56,6 +64,25 @@ export function checkArgs(
   const failure = validateValue(fn.args, value, { tableNameOfId });
   if (failure !== null) return { error: argumentValidationMessage(failure) };
   return { value, json };
+}
+
+/** The first of Convex's nesting and width limits `args` (Convex's JSON) goes past, if any. */
+function argsShapeProblem(args: unknown): JsonShapeProblem | null {
+  return jsonValueShapeProblem(args, {
+    arrayLength: MAX_ARRAY_LENGTH,
+    objectFields: MAX_OBJECT_FIELDS,
+  });
+}
+
+function shapeMessage(problem: JsonShapeProblem): string {
+  switch (problem.kind) {
+    case "nesting":
+      return TOO_NESTED_MESSAGE;
+    case "arrayLength":
+      return arrayTooLongMessage(problem.length);
+    case "objectFields":
+      return tooManyFieldsMessage(problem.fields);
+  }
 }
 
 /** Checks a result's size and its `returns` validator; returns the convex-encoded value. */

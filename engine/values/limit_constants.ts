@@ -12,6 +12,16 @@ export const MAX_DOCUMENT_NESTING = 16;
 export const MAX_ARRAY_LENGTH = 8192;
 /** Most fields in an object. */
 export const MAX_OBJECT_FIELDS = 1024;
+
+/** Convex's words for an array past {@link MAX_ARRAY_LENGTH}. */
+export function arrayTooLongMessage(length: number): string {
+  return `Array length is too long (${length} > maximum length ${MAX_ARRAY_LENGTH})`;
+}
+
+/** Convex's words for an object past {@link MAX_OBJECT_FIELDS}. */
+export function tooManyFieldsMessage(fields: number): string {
+  return `Object has too many fields (${fields} > maximum number ${MAX_OBJECT_FIELDS})`;
+}
 /** Largest document, in bytes of {@link valueSize}, system fields included (1 MiB). */
 export const MAX_DOCUMENT_SIZE = 1 << 20;
 /** Largest value of any kind, in bytes of {@link valueSize} (32 MiB). */

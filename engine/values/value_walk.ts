@@ -6,11 +6,13 @@
 import { Buffer } from "node:buffer";
 import { CommitTsPlaceholder } from "convex/values";
 import {
+  arrayTooLongMessage,
   MAX_ARRAY_LENGTH,
   MAX_FIELD_NAME_LENGTH,
   MAX_OBJECT_FIELDS,
   MAX_VALUE_NESTING,
   MAX_VALUE_SIZE,
+  tooManyFieldsMessage,
 } from "./limit_constants.ts";
 import { isPlainObject, sizeProblem } from "./value_size.ts";
 import { byKey, MAX_INT64 } from "./value_shapes.ts";
@@ -130,10 +132,7 @@ function measureArray(
     deepest = Math.max(deepest, element.nesting);
   }
   if (array.length > MAX_ARRAY_LENGTH) {
-    throw violation(
-      walker,
-      `Array length is too long (${array.length} > maximum length ${MAX_ARRAY_LENGTH})`,
-    );
+    throw violation(walker, arrayTooLongMessage(array.length));
   }
   return { size: checkSize(walker, size), nesting: checkNesting(walker, 1 + deepest) };
 }
@@ -161,10 +160,7 @@ function measureObject(
     deepest = Math.max(deepest, measured.nesting);
   }
   if (fields > MAX_OBJECT_FIELDS) {
-    throw violation(
-      walker,
-      `Object has too many fields (${fields} > maximum number ${MAX_OBJECT_FIELDS})`,
-    );
+    throw violation(walker, tooManyFieldsMessage(fields));
   }
   return { size: checkSize(walker, size), nesting: checkNesting(walker, 1 + deepest) };
 }
