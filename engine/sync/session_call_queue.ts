@@ -22,6 +22,12 @@ import type { SessionUpdates } from "./session_updates.ts";
  */
 export const MAX_PENDING_MUTATIONS = 1_000;
 
+/**
+ * Most actions one socket may have running at once (Convex's per-client limit); one more closes
+ * the socket with 1013 `TooManyInflightActionsForSingleClient`, and the client backs off.
+ */
+export const MAX_INFLIGHT_ACTIONS = 1_000;
+
 export interface CallQueueDeps {
   readonly executor: Executor;
   readonly sessionRequests: SessionRequests;
@@ -31,6 +37,8 @@ export class SessionCallQueue {
   private mutationChain: Promise<void> = Promise.resolve();
   /** Mutations received and not yet answered (the running one included). */
   private unanswered = 0;
+  /** Actions running for this socket. */
+  private actionsInFlight = 0;
 
   constructor(
     private readonly channel: SessionChannel,
@@ -75,6 +83,19 @@ export class SessionCallQueue {
   }
 
   async runAction(requestId: number, path: string, args: unknown): Promise<void> {
+    if (this.actionsInFlight >= MAX_INFLIGHT_ACTIONS) {
+      this.channel.closeWith(1013, "TooManyInflightActionsForSingleClient");
+      return;
+    }
+    this.actionsInFlight += 1;
+    try {
+      this.deliver(await this.answerAction(requestId, path, args));
+    } finally {
+      this.actionsInFlight -= 1;
+    }
+  }
+
+  private async answerAction(requestId: number, path: string, args: unknown): Promise<CallAnswer> {
     let answer: CallAnswer;
     try {
       const outcome = await this.deps.executor.run({
@@ -88,7 +109,7 @@ export class SessionCallQueue {
     } catch (error) {
       answer = callFailureAnswer("ActionResponse", requestId, error);
     }
-    this.deliver(answer);
+    return answer;
   }
 
   /** Sends a call's answer (or closes); a commit must be followed by a Transition reaching it. */

@@ -10,6 +10,7 @@
  * A client that sends mutations faster than they run (`OPERATION_QUEUE_BUFFER_SIZE`): past 1,000
  * waiting behind the running one, the socket closes with 1013 `TooManyConcurrentMutations`
  * instead of the queue (and the arguments it holds) growing without bound; other sockets go on.
+ * Likewise past 1,000 actions running for one socket: 1013 `TooManyInflightActionsForSingleClient`.
  */
 import { randomUUID } from "node:crypto";
 import { ConvexHttpClient } from "convex/browser";
@@ -120,5 +121,23 @@ describe("a client that floods mutations", () => {
     });
     const response = await bystander.next("the bystander's MutationResponse");
     expect(response).toMatchObject({ type: "MutationResponse", requestId: 0, success: true });
+  });
+});
+
+describe("a client that floods actions", () => {
+  it("is closed with 1013 TooManyInflightActionsForSingleClient past 1,000 running", async () => {
+    await using flooder = await RawSyncSocket.connect(backend.url);
+    await using bystander = await RawSyncSocket.connect(backend.url);
+    // Each stays in flight for 3 s: the 1,001st finds 1,000 running.
+    for (let requestId = 0; requestId <= 1_000; requestId += 1) {
+      flooder.send({ type: "Action", requestId, udfPath: "probe:wait", args: [{ ms: 3_000 }] });
+    }
+    const closed = await flooder.expectClose();
+    expect(closed).toEqual({ code: 1013, reason: "TooManyInflightActionsForSingleClient" });
+
+    // Up to the limit, actions run: another socket's gets its answer.
+    bystander.send({ type: "Action", requestId: 0, udfPath: "probe:wait", args: [{ ms: 1 }] });
+    const response = await bystander.next("the bystander's ActionResponse");
+    expect(response).toMatchObject({ type: "ActionResponse", requestId: 0, success: true });
   });
 });
