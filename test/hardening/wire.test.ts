@@ -32,7 +32,7 @@ const servers = useSharedServers({ dir: `${REPO_ROOT}/test/fixtures/hostile_app`
 
 const TOO_NESTED = "Value is too nested (nested 65 levels deep > maximum nesting 64)";
 const bump = makeFunctionReference<"mutation", { name: string }, number>("probe:bump");
-const saveLoneSurrogate = makeFunctionReference<"mutation", object, string>(
+const saveLoneSurrogate = makeFunctionReference<"mutation", Record<string, never>, string>(
   "probe:saveLoneSurrogate",
 );
 const LONE_SURROGATE =
