@@ -7,6 +7,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Engine } from "../engine.ts";
+import { boundPipelining } from "../../lib/pipelining.ts";
 import { RequestError } from "../errors.ts";
 import { ACTION_TIMEOUT_MS } from "../runtime/action_runner.ts";
 import {
@@ -156,7 +157,9 @@ async function handle(
 export async function startSiteServer(options: SiteServerOptions): Promise<SiteServer> {
   const host = options.host ?? "127.0.0.1";
   let fallbackHost = host;
-  const server = http.createServer((req, res) => void handle(options, fallbackHost, req, res));
+  const server = http.createServer(
+    boundPipelining((req, res) => void handle(options, fallbackHost, req, res)),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 3211, host, () => resolve());
