@@ -46,6 +46,21 @@ export const recordAnswer = internalMutation({
   },
 });
 
+/**
+ * The webhook's write: records the answer when `order` (untrusted text from outside) names an
+ * existing order, and returns whether it did.
+ */
+export const recordWebhookAnswer = internalMutation({
+  args: { order: v.string(), answer: v.string() },
+  returns: v.boolean(),
+  handler: async (ctx, { order, answer }): Promise<boolean> => {
+    const id = ctx.db.normalizeId("orders", order);
+    if (id === null || (await ctx.db.get(id)) === null) return false;
+    await ctx.db.insert("supplierNotices", { order: id, answer, source: "webhook" });
+    return true;
+  },
+});
+
 /** The supplier's answers about one order, oldest first. */
 export const supplierNotices = query({
   args: { order: v.id("orders") },

@@ -17,6 +17,7 @@ import { RequestError } from "./errors.ts";
 import { pino, type Logger } from "pino";
 import { backendMetrics } from "./http/metrics.ts";
 import { withOpsRoutes } from "../lib/ops_routes.ts";
+import { boundPipelining } from "../lib/pipelining.ts";
 import { watchConvexDir } from "../lib/convex_dir_watch.ts";
 import { backendReadiness } from "./http/readiness.ts";
 import { inFlightRequests } from "./http/in_flight.ts";
@@ -137,14 +138,19 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     metricsContentType: metrics.contentType,
   };
   const server = http.createServer(
-    withOpsRoutes(ops, (req, res) => {
-      requests.track(res);
-      if (logger.isLevelEnabled("debug")) {
-        const requestId = req.headers["x-request-id"];
-        logger.debug({ requestId, method: req.method, path: req.url?.split("?", 1)[0] }, "request");
-      }
-      apiRoutes(req, res);
-    }),
+    boundPipelining(
+      withOpsRoutes(ops, (req, res) => {
+        requests.track(res);
+        if (logger.isLevelEnabled("debug")) {
+          const requestId = req.headers["x-request-id"];
+          logger.debug(
+            { requestId, method: req.method, path: req.url?.split("?", 1)[0] },
+            "request",
+          );
+        }
+        apiRoutes(req, res);
+      }),
+    ),
   );
   await listen(server, options.port ?? 3210, host);
   let site: SiteServer;

@@ -28,6 +28,7 @@ import { gatewayMetrics } from "./metrics.ts";
 import { operationMetricsPlugin } from "./operation_metrics.ts";
 import { gatewayReadiness } from "./health.ts";
 import { withOpsRoutes } from "../lib/ops_routes.ts";
+import { boundPipelining } from "../lib/pipelining.ts";
 import { Drain, drainThenClose } from "./drain.ts";
 import { requestLogPlugin } from "./request_log.ts";
 import { guardSlowConsumers } from "./slow_consumer.ts";
@@ -175,7 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const limits = { maxBytes: maxBody, maxDrainBytes: 16 * maxBody, maxNesting: MAX_JSON_NESTING };
   const server = http.createServer(
-    withOpsRoutes(ops, drain.listener(withBodyLimit(limits, sseListener(yoga)))),
+    boundPipelining(withOpsRoutes(ops, drain.listener(withBodyLimit(limits, sseListener(yoga))))),
   );
   const wss = serveGraphqlWs(server, {
     upstream,

@@ -7,9 +7,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Engine } from "../engine.ts";
+import { boundPipelining } from "../../lib/pipelining.ts";
 import { RequestError } from "../errors.ts";
 import { ACTION_TIMEOUT_MS } from "../runtime/action_runner.ts";
-import { MAX_HTTP_ACTION_BODY_BYTES, runHttpAction } from "../runtime/http_actions.ts";
+import {
+  MAX_HTTP_ACTION_BODY_BYTES,
+  noRouteResponse,
+  runHttpAction,
+} from "../runtime/http_actions.ts";
 import type { CallerResolver } from "./api_server.ts";
 
 export interface SiteServer {
@@ -47,13 +52,35 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function toRequest(req: http.IncomingMessage, fallbackHost: string): Promise<Request> {
+/** Methods `Request` refuses to carry; no route can name them either (Convex routes six). */
+const UNROUTABLE = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+/**
+ * The request's URL: its target in absolute form (`POST http://host/path`, which RFC 9112 says
+ * wins over `Host`), or `Host` and the path.
+ * @throws RequestError (400) naming the target and `Host` when they make no URL.
+ */
+function requestUrl(req: http.IncomingMessage, fallbackHost: string): URL {
+  const target = req.url ?? "/";
+  const host = req.headers.host ?? fallbackHost;
+  const url = /^https?:\/\//i.test(target)
+    ? URL.parse(target)
+    : URL.parse(`http://${host}${target}`);
+  if (url === null) {
+    throw new RequestError(
+      "BadRequest",
+      `Invalid request URL: ${JSON.stringify(target.slice(0, 64))} with Host ${JSON.stringify(host.slice(0, 64))}.`,
+    );
+  }
+  return url;
+}
+
+async function toRequest(req: http.IncomingMessage, url: URL): Promise<Request> {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
   }
   const method = req.method ?? "GET";
-  const url = `http://${req.headers.host ?? fallbackHost}${req.url ?? "/"}`;
   if (BODYLESS.has(method)) return new Request(url, { method, headers });
   return new Request(url, { method, headers, body: new Uint8Array(await readBody(req)) });
 }
@@ -101,7 +128,12 @@ async function handle(
   res: http.ServerResponse,
 ): Promise<void> {
   try {
-    const request = await toRequest(req, fallbackHost);
+    const url = requestUrl(req, fallbackHost);
+    if (UNROUTABLE.has(req.method ?? "")) {
+      await writeResponse(noRouteResponse(options.engine.httpRouter, url.pathname), res);
+      return;
+    }
+    const request = await toRequest(req, url);
     const identity = await identityOf(options.resolveIdentity, req);
     const deps = {
       router: () => options.engine.httpRouter,
@@ -125,7 +157,9 @@ async function handle(
 export async function startSiteServer(options: SiteServerOptions): Promise<SiteServer> {
   const host = options.host ?? "127.0.0.1";
   let fallbackHost = host;
-  const server = http.createServer((req, res) => void handle(options, fallbackHost, req, res));
+  const server = http.createServer(
+    boundPipelining((req, res) => void handle(options, fallbackHost, req, res)),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 3211, host, () => resolve());

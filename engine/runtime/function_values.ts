@@ -23,6 +23,7 @@ import {
   returnsValidationMessage,
   validateValue,
 } from "../values/validate.ts";
+import { LONE_SURROGATE_MESSAGE, stringifiedHasLoneSurrogate } from "../values/unicode.ts";
 import type { RegisteredFunction } from "./registry.ts";
 
 /** The table of a document id (`null`: not an id of any table), for `v.id` validation. */
@@ -44,6 +45,9 @@ export function checkArgs(
     return {
       error: `Arguments for ${fn.path} are too large (${json.length} bytes, maximum ${MAX_FUNCTION_ARGS_SIZE}).`,
     };
+  }
+  if (stringifiedHasLoneSurrogate(json)) {
+    return { error: `ArgumentValidationError: ${LONE_SURROGATE_MESSAGE}` };
   }
   let value: Value;
   try {

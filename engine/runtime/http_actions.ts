@@ -65,6 +65,14 @@ function failed(requestId: string, error: unknown): Response {
   return Response.json(body, { status: 500 });
 }
 
+/** The answer to a request no route of `router` takes (a path or a method no route names). */
+export function noRouteResponse(router: HttpRouterLike | null, pathname: string): Response {
+  if (router === null) {
+    return text(404, "This Convex deployment does not have HTTP actions enabled.");
+  }
+  return text(404, `No HttpAction routed for ${pathname}`);
+}
+
 /**
  * Routes `request` (its URL on the site origin) and runs the matching HTTP action as `identity`.
  * Never throws: every failure is an answer.
@@ -75,12 +83,9 @@ export async function runHttpAction(
   identity: UserIdentity | null,
 ): Promise<Response> {
   const router = deps.router();
-  if (router === null) {
-    return text(404, "This Convex deployment does not have HTTP actions enabled.");
-  }
   const pathname = new URL(request.url).pathname;
-  const match = router.lookup(pathname, request.method);
-  if (match === null) return text(404, `No HttpAction routed for ${pathname}`);
+  const match = router?.lookup(pathname, request.method) ?? null;
+  if (match === null) return noRouteResponse(router, pathname);
   const [endpoint, method, route] = match;
   const nowMs = Date.now();
   const execution: Execution = {

@@ -3,6 +3,9 @@
  * the exactly-once records of session_requests.ts), actions concurrently and never retried. Each
  * answer (session_calls.ts words it) is sent, or closes the socket on a system error; an answered
  * commit makes the update loop owe the client a Transition reaching it (read-your-writes).
+ * Mutations still waiting when the socket closes never run, as in Convex (whose sync worker drops
+ * its queue with the socket): the client re-sends unanswered ones on its next socket, and a
+ * client that floods a socket and drops it leaves no work behind.
  */
 import type { Executor } from "../runtime/executor.ts";
 import {
@@ -60,6 +63,7 @@ export class SessionCallQueue {
   }
 
   private async runMutation(requestId: number, path: string, args: unknown): Promise<void> {
+    if (this.channel.state === "closed") return; // nobody to answer: the client re-sends it
     let answer: CallAnswer;
     try {
       const outcome = await this.deps.sessionRequests.execute(

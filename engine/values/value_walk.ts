@@ -1,6 +1,6 @@
 /**
- * The check of an unknown value against Convex's rules: supported types only, int64 range, field
- * names, array length, field count, nesting and size, walked innermost first as the backend builds
+ * The check of an unknown value against Convex's rules: supported types only, int64 range, strings
+ * that are valid Unicode, field names, array length, field count, nesting and size, walked innermost first as the backend builds
  * values, stopping at the first problem with its path (`Path: .a[0].b`).
  */
 import { Buffer } from "node:buffer";
@@ -15,6 +15,7 @@ import {
   tooManyFieldsMessage,
 } from "./limit_constants.ts";
 import { isPlainObject, sizeProblem } from "./value_size.ts";
+import { hasLoneSurrogate, LONE_SURROGATE_MESSAGE } from "./unicode.ts";
 import { byKey, MAX_INT64 } from "./value_shapes.ts";
 
 const MIN_INT64 = -(2n ** 63n);
@@ -111,7 +112,10 @@ function scalarValueSize(walker: Walker, value: unknown): number | null {
     }
     return 9;
   }
-  if (typeof value === "string") return 2 + Buffer.byteLength(value, "utf8");
+  if (typeof value === "string") {
+    if (hasLoneSurrogate(value)) throw violation(walker, LONE_SURROGATE_MESSAGE);
+    return 2 + Buffer.byteLength(value, "utf8");
+  }
   if (value === null) return 1;
   if (value instanceof ArrayBuffer) return 2 + value.byteLength;
   if (value instanceof CommitTsPlaceholder) return 9;

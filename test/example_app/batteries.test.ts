@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../engine/index.ts";
 import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { startSupplierStub, type SupplierStub } from "../utils/supplier_stub.ts";
-import { convexHttp } from "../gateway/support/example_app.ts";
+import { convexHttp, missingIdLike } from "../gateway/support/example_app.ts";
 import { api } from "../../convex/_generated/api.js";
 import {
   data,
@@ -150,6 +150,28 @@ describe("the supplier's webhook (convex/http.ts)", () => {
     );
     expect(refused.status).toBe(400);
     expect(await refused.text()).toBe("Expected {order, answer} strings");
+  });
+
+  it("answers bad input from outside with 400 or 404, never a 500, and records nothing", async () => {
+    const order = await placeOrder("udon");
+    const hook = `${backend.siteUrl}/supplier/webhook`;
+    const elsewhere = missingIdLike(order); // the right table and format, but no such order
+    const cases: [string, number][] = [
+      ["{", 400],
+      ["null", 400],
+      [JSON.stringify({ order, answer: "x".repeat(10_001) }), 400],
+      [JSON.stringify({ order: "nonsense", answer: "late" }), 404],
+      [JSON.stringify({ order: elsewhere, answer: "late" }), 404],
+    ];
+    for (const [body, status] of cases) {
+      const answer = await within(
+        fetch(hook, { method: "POST", body }),
+        STEP_MS,
+        body.slice(0, 40),
+      );
+      expect(answer.status, `${body.slice(0, 40)}: ${await answer.text()}`).toBe(status);
+    }
+    expect(await data(gateway.url, NOTICES, { order })).toEqual({ kitchenSupplierNotices: [] });
   });
 });
 

@@ -6,7 +6,8 @@
  * - values nested 100, 5,000 and 100,000 levels: gateway variables (HTTP, graphql-ws), GraphQL
  *   literals, the backend's HTTP API, and the sync protocol's ModifyQuerySet and Mutation;
  * - a 16 MB argument that fails validation: a short message, at once;
- * - an invalid pagination cursor through GraphQL: BAD_USER_INPUT with Convex's message.
+ * - an invalid pagination cursor through GraphQL: BAD_USER_INPUT with Convex's message;
+ * - strings with a lone surrogate (not Unicode), in arguments and in documents a function writes.
  */
 import { ConvexHttpClient } from "convex/browser";
 import WebSocket from "ws";
@@ -24,12 +25,18 @@ import {
 } from "../gateway/support/gateway.ts";
 import { SseStream } from "../gateway/support/sse.ts";
 import { RawSyncSocket } from "../sync/support/raw_socket.ts";
+import { syncClient } from "../sync/support/clients.ts";
 import { STEP_MS, within } from "../utils/waits.ts";
 
 const servers = useSharedServers({ dir: `${REPO_ROOT}/test/fixtures/hostile_app` });
 
 const TOO_NESTED = "Value is too nested (nested 65 levels deep > maximum nesting 64)";
 const bump = makeFunctionReference<"mutation", { name: string }, number>("probe:bump");
+const saveLoneSurrogate = makeFunctionReference<"mutation", Record<string, never>, string>(
+  "probe:saveLoneSurrogate",
+);
+const LONE_SURROGATE =
+  "String contains a lone surrogate (an unpaired UTF-16 code unit in U+D800..U+DFFF): Convex strings must be valid Unicode.";
 
 /** POSTs a raw JSON body (deep values cannot go through JSON.stringify). */
 async function postRaw(url: string, body: string): Promise<{ status: number; text: string }> {
@@ -349,5 +356,53 @@ describe("oversized and invalid arguments", () => {
         extensions: { code: "BAD_USER_INPUT", function: "probe:notes" },
       }),
     );
+  });
+});
+
+// Convex strings are UTF-8: a lone surrogate would become U+FFFD in an index key, so that
+// "a\ud800b" and "a\ufffdb" named one counter and bumping one bumped the other.
+describe("strings that are not valid Unicode", () => {
+  it("refuses a lone surrogate in arguments, over the sync protocol and the HTTP API", async () => {
+    await using client = syncClient(servers.backend.url);
+    for (const name of ["u\ud800", "u\udc00x", "\ud800\ud800"]) {
+      const failure = await within(
+        client.mutation(bump, { name }).then(
+          () => "accepted",
+          (error: unknown) => String(error),
+        ),
+        STEP_MS,
+        "the refusal of a lone surrogate",
+      );
+      expect(failure).toContain(`ArgumentValidationError: ${LONE_SURROGATE}`);
+    }
+    // The counter the lone surrogates would have collided with is untouched.
+    expect(await within(client.mutation(bump, { name: "u\ufffd" }), STEP_MS, "a bump")).toBe(1);
+    // A pair, and the text of an escape, are fine.
+    expect(
+      await within(client.mutation(bump, { name: "\ud83d\ude00\\ud800" }), STEP_MS, "a bump"),
+    ).toBe(1);
+
+    const answer = await postRaw(
+      `${servers.backend.url}/api/mutation`,
+      `{"path":"probe:bump","args":{"name":"h\\ud800"},"format":"json"}`,
+    );
+    expect(JSON.parse(answer.text)).toMatchObject({
+      status: "error",
+      errorMessage: expect.stringContaining(LONE_SURROGATE) as unknown,
+    });
+  });
+
+  it("refuses a document a function builds with a lone surrogate", async () => {
+    const client = new ConvexHttpClient(servers.backend.url);
+    const failure = await within(
+      client.mutation(saveLoneSurrogate, {}).then(
+        () => "stored",
+        (error: unknown) => String(error),
+      ),
+      STEP_MS,
+      "the refusal of the write",
+    );
+    expect(failure).toContain(LONE_SURROGATE);
+    expect(failure).toContain("Path: .body");
   });
 });

@@ -11,6 +11,8 @@
  * waiting behind the running one, the socket closes with 1013 `TooManyConcurrentMutations`
  * instead of the queue (and the arguments it holds) growing without bound; other sockets go on.
  * Likewise past 1,000 actions running for one socket: 1013 `TooManyInflightActionsForSingleClient`.
+ * The mutations still waiting when a socket closes (by that 1013, or the client going away) never
+ * run, as in Convex: flooding a socket and dropping it, again and again, leaves no work behind.
  */
 import { randomUUID } from "node:crypto";
 import { ConvexHttpClient } from "convex/browser";
@@ -23,6 +25,24 @@ import { delay, eventually, step } from "../utils/waits.ts";
 import { INITIAL_VERSION, RawSyncSocket, syncUrl } from "./support/raw_socket.ts";
 
 const bump = makeFunctionReference<"mutation", { name: string }, number>("probe:bump");
+const counter = makeFunctionReference<"query", { name: string }, number>("probe:counter");
+
+/** The counter `name` once it has stopped changing for half a second. */
+async function settledCounter(name: string): Promise<number> {
+  const reader = new ConvexHttpClient(backend.url);
+  let last = -1;
+  let stableSince = Date.now();
+  await eventually(
+    async () => {
+      const value = await reader.query(counter, { name });
+      if (value !== last) [last, stableSince] = [value, Date.now()];
+      return Date.now() - stableSince >= 500;
+    },
+    `the counter ${name} to settle`,
+    15_000,
+  );
+  return last;
+}
 
 /** Queries of one socket on the same counter: each commit changes them all (~400 KB a Transition). */
 const QUERIES = 5_000;
@@ -121,6 +141,34 @@ describe("a client that floods mutations", () => {
     });
     const response = await bystander.next("the bystander's MutationResponse");
     expect(response).toMatchObject({ type: "MutationResponse", requestId: 0, success: true });
+  });
+});
+
+describe("mutations waiting when their socket closes", () => {
+  it("never run after a 1013 TooManyConcurrentMutations", async () => {
+    await using flooder = await RawSyncSocket.connect(backend.url);
+    for (let requestId = 0; requestId < 1_500; requestId += 1) {
+      flooder.send({ type: "Mutation", requestId, udfPath: "probe:bump", args: [{ name: "f" }] });
+    }
+    expect(await flooder.expectClose()).toEqual({
+      code: 1013,
+      reason: "TooManyConcurrentMutations",
+    });
+    // Without the drop, the 1,001 accepted before the close all ran.
+    expect(await settledCounter("f")).toBeLessThan(500);
+  });
+
+  it("never run after the client drops the socket without a close frame", async () => {
+    const ws = new WebSocket(syncUrl(backend.url));
+    await step(new Promise((resolve) => ws.once("open", resolve)), "the socket to open");
+    const connect = { type: "Connect", sessionId: randomUUID(), connectionCount: 0 };
+    ws.send(JSON.stringify({ ...connect, lastCloseReason: null }));
+    for (let requestId = 0; requestId < 500; requestId += 1) {
+      const args = [{ name: "d" }];
+      ws.send(JSON.stringify({ type: "Mutation", requestId, udfPath: "probe:bump", args }));
+    }
+    ws.terminate();
+    expect(await settledCounter("d")).toBeLessThan(250);
   });
 });
 
