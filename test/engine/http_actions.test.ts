@@ -9,7 +9,6 @@
  * for a ConvexError) or returns no Response, an app with no http.ts, an oversize body; request
  * lines `fetch`'s Request cannot carry (TRACE, a Host that makes no URL, an absolute-form target).
  */
-import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GenericId } from "convex/values";
@@ -19,6 +18,7 @@ import { startChildBackend } from "./support/child_backend.ts";
 import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
 import { STORAGE_APP_DIR, storageApp as app, request } from "./support/storage_app.ts";
 import { step } from "../utils/waits.ts";
+import { rawExchange } from "../utils/raw_tcp.ts";
 
 let issuer: TestIssuer;
 let backend: TestBackend;
@@ -217,34 +217,21 @@ describe("failures", () => {
   });
 });
 
-/** Writes `head` on a fresh TCP connection to the site and resolves with all it read. */
-function rawExchange(head: string): Promise<string> {
-  const { hostname, port } = new URL(backend.siteUrl);
-  return step(
-    new Promise<string>((resolve, reject) => {
-      const socket = net.connect(Number(port), hostname, () => socket.write(head));
-      let text = "";
-      socket.setEncoding("utf8");
-      socket.on("data", (chunk: string) => (text += chunk));
-      socket.on("error", reject);
-      socket.on("close", () => resolve(text));
-    }),
-    `an answer to ${JSON.stringify(head.split("\r\n", 1)[0])}`,
-  );
-}
-
 describe("request lines a fetch Request cannot carry", () => {
   const head = (line: string, host: string): string =>
     `${line}\r\nHost: ${host}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`;
 
   it("answers TRACE as any method no route names, not with a TypeError", async () => {
-    const answer = await rawExchange(head("TRACE /webhooks/delivery HTTP/1.1", "localhost"));
+    const answer = await rawExchange(
+      backend.siteUrl,
+      head("TRACE /webhooks/delivery HTTP/1.1", "localhost"),
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 404 /);
     expect(answer).toContain("No HttpAction routed for /webhooks/delivery");
   });
 
   it("answers a Host that makes no URL with a 400 naming it", async () => {
-    const answer = await rawExchange(head("PUT /echo/x HTTP/1.1", "[::zz"));
+    const answer = await rawExchange(backend.siteUrl, head("PUT /echo/x HTTP/1.1", "[::zz"));
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain('"code":"BadRequest"');
     expect(answer).toContain('Invalid request URL: \\"/echo/x\\" with Host \\"[::zz\\"');
@@ -252,7 +239,10 @@ describe("request lines a fetch Request cannot carry", () => {
   });
 
   it("routes an absolute-form target by its own URL (RFC 9112), whatever Host says", async () => {
-    const answer = await rawExchange(head("PUT http://elsewhere/echo/x HTTP/1.1", "a b"));
+    const answer = await rawExchange(
+      backend.siteUrl,
+      head("PUT http://elsewhere/echo/x HTTP/1.1", "a b"),
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).toContain('"url":"http://elsewhere/echo/x"');
   });

@@ -5,31 +5,15 @@
  * with it every other client) and as plain requests. Each gets a 400 naming the URL, and a
  * ConvexClient subscribed beside them keeps receiving its updates.
  */
-import net from "node:net";
 import { ConvexClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { eventually, step } from "../utils/waits.ts";
+import { rawExchange } from "../utils/raw_tcp.ts";
 
 const bump = makeFunctionReference<"mutation", { name: string }, number>("probe:bump");
 const counter = makeFunctionReference<"query", { name: string }, number>("probe:counter");
-
-/** Writes `head` on a fresh TCP connection and resolves with everything read until it closes. */
-function rawExchange(url: string, head: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return step(
-    new Promise<string>((resolve, reject) => {
-      const socket = net.connect(Number(port), hostname, () => socket.write(head));
-      let text = "";
-      socket.setEncoding("utf8");
-      socket.on("data", (chunk: string) => (text += chunk));
-      socket.on("error", reject);
-      socket.on("close", () => resolve(text));
-    }),
-    `an answer to ${JSON.stringify(head.split("\r\n", 1)[0])}`,
-  );
-}
 
 const upgradeHead = (target: string): string =>
   `GET ${target} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
