@@ -6,7 +6,7 @@
  *   commit(tx) --validate--> conflict? -> ConflictError
  *                  | ok: ts assigned, keys appended to the write log (later commits check them)
  *                  v
- *              pending --(next turn of the event loop, once no batch is being written)-->
+ *              pending --(next turn of the event loop, once fewer than 2 batches are in flight)-->
  *              writing (one SQLite transaction for all pending, on the commit writer's thread)
  *                  --durable--> applied to the DocumentStore, publishedTs = ts, listeners told,
  *                               promise resolved (in ts order, batch after batch)
@@ -15,9 +15,11 @@
  * A commit that conflicts with one still being written learns of it once that one landed, so the
  * retry that follows reads a snapshot holding the winning write (as when writes were synchronous).
  *
- * Node's event loop makes validation and ts assignment atomic. Group commit: one batch is written
- * at a time; every commit that arrives meanwhile joins the next one, so the batches grow with
- * the load while functions keep executing beside the disk work.
+ * Node's event loop makes validation and ts assignment atomic. Group commit: while the writer
+ * thread holds two batches (one being written, one queued), every commit that arrives joins the
+ * next one, so the batches grow with the load while functions keep executing beside the disk
+ * work. A batch after a failed one stays valid: its commits read only published (landed) data
+ * and were validated against the failed batch's writes, so none of them depends on it.
  *
  * The write log and the open snapshots (OCC's memory, and the validation against them) live in
  * write_log.ts; this module owns timestamps, batching, publication and garbage collection.
@@ -32,6 +34,13 @@ import { conflictError, WriteLog, type LogEntry } from "./write_log.ts";
 
 /** How long old revisions stay readable for `/api/query_at_ts` (Convex keeps minutes of history). */
 export const HISTORY_RETENTION_MS = 30_000;
+
+/**
+ * Batches sent to the writer thread and not yet landed. Two: while it writes one, the next
+ * waits in its queue, so it never idles for the round trip between threads; more would only
+ * split the load into smaller batches (one fsync each with `full` durability).
+ */
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 /** What a published commit wrote: the ts and the old/new keys per index. */
 export interface PublishedCommit {
@@ -62,8 +71,12 @@ export class Committer {
   private readonly writeLog = new WriteLog();
   private pending: PendingCommit[] = [];
   private flushScheduled = false;
-  /** The batch on its way to the disk, if any (one at a time keeps publication in ts order). */
-  private writing: Promise<void> | null = null;
+  /**
+   * Batches on their way to the disk (at most MAX_BATCHES_IN_FLIGHT), and the newest one's
+   * landing. The writer thread writes them in order and answers in order: they land in ts order.
+   */
+  private batchesInFlight = 0;
+  private lastLanding: Promise<void> = Promise.resolve();
   /** Every commit at or before this ts is published or failed (its batch landed). */
   private landedTs: Timestamp;
   /** Conflicts waiting for the commit they lost to (`ts`) to land. */
@@ -171,19 +184,21 @@ export class Committer {
 
   /** Resolves once no commit is pending or being written (for a clean close). */
   async idle(): Promise<void> {
-    while (this.writing !== null || this.pending.length > 0) {
-      if (this.writing !== null) await this.writing;
+    while (this.batchesInFlight > 0 || this.pending.length > 0) {
+      if (this.batchesInFlight > 0) await this.lastLanding;
       else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.writing !== null) return; // the batch being written flushes these when it lands
+    // When the writer is full, the oldest batch flushes these when it lands.
+    if (this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT) return;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    this.writing = this.persistence.persist(batch.map((commit) => commit.persisted)).then(
+    this.batchesInFlight++;
+    this.lastLanding = this.persistence.persist(batch.map((commit) => commit.persisted)).then(
       () => this.landed(batch, null),
       (error: unknown) => this.landed(batch, error),
     );
@@ -191,7 +206,7 @@ export class Committer {
 
   /** A batch reached the disk (or failed): publish or reject it, then write what queued meanwhile. */
   private landed(batch: readonly PendingCommit[], error: unknown): void {
-    this.writing = null;
+    this.batchesInFlight--;
     if (error === null) this.publish(batch);
     else {
       // Not durable: forget these commits (later ones validated against them may see false conflicts).

@@ -98,28 +98,68 @@ describe("Committer", () => {
     reopened.close();
   });
 
-  it("writes one batch at a time: commits arriving meanwhile form the next batch, published in order", async () => {
-    const { committer, persistence, store } = setup();
+  it("keeps two batches at the writer at most: later commits wait, then land together, in order", async () => {
+    const { committer, persistence, store, file } = setup();
     const published: bigint[] = [];
     committer.onPublish((commit) => published.push(commit.ts));
+    // Another connection holds SQLite's write lock: the writer thread waits on the first batch.
+    const other = new Database(file);
+    other.exec("BEGIN IMMEDIATE");
     const snapshot = committer.openSnapshot();
     const write = (id: string) =>
       committer.commit(snapshot, new ReadSet(), [
         { id, table: "orders", before: null, after: order(id, 7) },
       ]);
-    // The first batch goes to the writer thread on the next turn...
-    const first = write("p");
-    await new Promise((resolve) => setImmediate(resolve));
-    // ...and these two arrive while it is being written: they wait, then land together.
-    const later = [write("q"), write("r")];
-    const timestamps = [await first, ...(await Promise.all(later))];
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    // Each turn's commits form a batch: two go to the writer, the next two turns' wait.
+    const commits = [write("p")];
+    for (const id of ["q", "r", "s"]) {
+      await nextTurn();
+      commits.push(write(id));
+    }
+    await nextTurn();
+    expect(published).toEqual([]);
+    other.exec("COMMIT");
+    other.close();
+    const timestamps = await Promise.all(commits);
     committer.closeSnapshot(snapshot);
-    expect(committer.stats.batches).toBe(2);
+    expect(committer.stats.batches).toBe(3); // [p], [q], then [r, s] together
     // Published (and visible) in timestamp order, each only once durable.
     expect(published).toEqual(timestamps);
-    expect(store.get("r", committer.publishedTs)?.id).toBe("r");
+    expect([...timestamps].sort((a, b) => (a < b ? -1 : 1))).toEqual(timestamps);
+    expect(store.get("s", committer.publishedTs)?.id).toBe("s");
     persistence.close();
     await persistence.closed();
+  });
+
+  it("lands a batch queued behind one SQLite refuses, and writes only that one", async () => {
+    const { committer, persistence, file } = setup();
+    const other = new Database(file);
+    other.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.id = 'bad' " +
+        "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;",
+    );
+    other.exec("BEGIN IMMEDIATE"); // both batches reach the writer before either is written
+    const snapshot = committer.openSnapshot();
+    const write = (id: string) =>
+      committer.commit(snapshot, new ReadSet(), [
+        { id, table: "orders", before: null, after: order(id, 8) },
+      ]);
+    const refused = write("bad");
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = write("good");
+    await new Promise((resolve) => setImmediate(resolve));
+    other.exec("COMMIT");
+    other.close();
+    await expect(refused).rejects.toThrow(/refused by a trigger/);
+    await queued;
+    committer.closeSnapshot(snapshot);
+    expect(committer.stats).toMatchObject({ commits: 1, batches: 1 });
+    persistence.close();
+    await persistence.closed();
+    const reopened = new Persistence(file, "normal");
+    expect([...reopened.documents()].map((row) => row.id)).toEqual(["good"]);
+    reopened.close();
   });
 
   it("rejects every commit of a batch SQLite refuses, writes none of it, and keeps committing", async () => {
