@@ -18,14 +18,16 @@
  *
  * How the engine is driven, and why: the backend runs in a child process (`support/
  * engine_process.ts`) so that it has an event loop and a CPU core to itself, and the callers
- * POST `/api/mutation` with `node:http` over keep-alive connections (`support/api_caller.ts`).
- * Each caller is a closed loop: it sends the next mutation when the previous one is acknowledged
- * (durable and visible). `ConvexHttpClient` (`--client convex`) speaks the same wire but spends
- * several times more CPU per call in `fetch`; in the same process as the engine, or on a busy
- * machine, that would measure the client rather than the engine.
+ * POST `/api/mutation` over keep-alive TCP connections with a lean HTTP/1.1 client (`--client
+ * socket`, `support/socket_http_caller.ts`). Each caller is a closed loop: it sends the next
+ * mutation when the previous one is acknowledged (durable and visible). The client shares the
+ * machine's two cores with the engine's main thread and its writer thread, so its CPU comes off
+ * the engine's: `node:http` (`--client http`) takes about twice the socket client's CPU per call
+ * (40-45% of a core here against 18-22%), and `ConvexHttpClient` (`--client convex`, on `fetch`)
+ * several times more; they speak the same wire, and would measure the client more than the engine.
  *
  *   node cli/run_ts.js bench/commit_throughput.ts [--seconds 5] [--warmup 1] [--runs 3]
- *     [--callers 16] [--durability full,normal] [--client http|convex] [--workload insert|placeOrder]
+ *     [--callers 16] [--durability full,normal] [--client socket|http|convex] [--workload insert|placeOrder]
  *
  * `BENCH_CPU_PROF=DIR` writes a CPU profile of every engine child to DIR (its main thread: the
  * SQLite writes run on the commit writer's thread). `engine CPU` counts every thread of the
@@ -96,7 +98,7 @@ export interface CommitThroughputOptions {
   readonly warmupMs: number;
   /** @default 5_000 // ms, counted */
   readonly durationMs: number;
-  /** @default "http" */
+  /** @default "socket" */
   readonly client: ClientKind;
   /** @default "insert" */
   readonly workload: Workload;
@@ -108,7 +110,7 @@ export const DEFAULT_COMMIT_THROUGHPUT_OPTIONS: CommitThroughputOptions = {
   callers: 16,
   warmupMs: 1_000,
   durationMs: 5_000,
-  client: "http",
+  client: "socket",
   workload: "insert",
 };
 

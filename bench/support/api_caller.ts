@@ -1,10 +1,13 @@
 /**
  * Calls functions through Convex's HTTP API (`POST /api/mutation`, `/api/query`) — the wire the
- * official `ConvexHttpClient` uses — in one of two ways:
+ * official `ConvexHttpClient` uses — in one of three ways:
  *
  * - `http` (the default): `node:http` over keep-alive connections, one per concurrent caller. It
  *   does little work per call, so the benchmark process stays far from saturating its core and
  *   the numbers describe the engine.
+ * - `socket`: the same requests written on keep-alive TCP sockets by `socket_http_caller.ts`,
+ *   about a third of `node:http`'s CPU per call: where client and engine share two cores, the
+ *   client's CPU is taken from the engine.
  * - `convex`: the official `ConvexHttpClient` with `skipQueue: true`. It builds every request on
  *   `fetch` (undici) and converts values on both ends, which costs the benchmark process several
  *   times more CPU per call; use it to see what an application would see.
@@ -12,11 +15,12 @@
  * Function failures come back as values (`{ status: "error" }`), as the HTTP API sends them.
  */
 import http from "node:http";
+import { SocketHttpClient } from "./socket_http_caller.ts";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 
-export type ClientKind = "http" | "convex";
+export type ClientKind = "http" | "socket" | "convex";
 
 export type CallResult =
   | { readonly status: "success"; readonly value: Value }
@@ -34,6 +38,8 @@ export function createApiCaller(kind: ClientKind, url: string): ApiCaller {
   switch (kind) {
     case "http":
       return new RawHttpCaller(url);
+    case "socket":
+      return new SocketCaller(url);
     case "convex":
       return new ConvexClientCaller(url);
     default:
@@ -43,8 +49,8 @@ export function createApiCaller(kind: ClientKind, url: string): ApiCaller {
 
 /** Parses `--client`. */
 export function parseClientKind(text: string): ClientKind {
-  if (text === "http" || text === "convex") return text;
-  throw new Error(`--client: expected "http" or "convex", got ${JSON.stringify(text)}`);
+  if (text === "http" || text === "socket" || text === "convex") return text;
+  throw new Error(`--client: expected "http", "socket" or "convex", got ${JSON.stringify(text)}`);
 }
 
 class RawHttpCaller implements ApiCaller {
@@ -68,11 +74,7 @@ class RawHttpCaller implements ApiCaller {
   }
 
   private call(route: string, path: string, args: Record<string, Value>): Promise<CallResult> {
-    const body = JSON.stringify({
-      path,
-      args: [convexToJson(args)],
-      format: "convex_encoded_json",
-    });
+    const body = requestBody(path, args);
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -103,6 +105,40 @@ class RawHttpCaller implements ApiCaller {
       req.on("error", reject);
       req.end(body);
     });
+  }
+}
+
+/** The HTTP API's request body for a call of `path` with `args`. */
+function requestBody(path: string, args: Record<string, Value>): string {
+  return JSON.stringify({ path, args: [convexToJson(args)], format: "convex_encoded_json" });
+}
+
+class SocketCaller implements ApiCaller {
+  private readonly client: SocketHttpClient;
+
+  constructor(url: string) {
+    this.client = new SocketHttpClient(url);
+  }
+
+  mutation(path: string, args: Record<string, Value>): Promise<CallResult> {
+    return this.call("/api/mutation", path, args);
+  }
+
+  query(path: string, args: Record<string, Value>): Promise<CallResult> {
+    return this.call("/api/query", path, args);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private async call(
+    route: string,
+    path: string,
+    args: Record<string, Value>,
+  ): Promise<CallResult> {
+    const response = await this.client.post(route, requestBody(path, args));
+    return toCallResult(response.status, response.body);
   }
 }
 

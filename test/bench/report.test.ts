@@ -33,7 +33,14 @@ beforeAll(async () => {
   const started = Date.now();
   charts.push(
     ...(await throughputSweep(
-      { callers: [1, 4], durability: "normal", runs: 1, warmupMs: 200, durationMs: 500 },
+      {
+        callers: [1, 4],
+        durability: "normal",
+        runs: 1,
+        warmupMs: 200,
+        durationMs: 500,
+        workloads: ["insert", "placeOrder"],
+      },
       report,
     )),
     ...(await invalidationSweep(
