@@ -33,18 +33,12 @@ export function indexKeyOf(document: DocumentValue, fields: readonly string[]): 
   return encodeIndexKey(fields.map((field) => fieldValue(document, field)));
 }
 
-/**
- * Index keys of stored revisions, computed once per (revision, index): a commit needs them to
- * validate, to invalidate subscriptions and to update the indexes.
- */
-const keyCache = new WeakMap<StoredDocument, Map<MvccIndex, IndexKey>>();
-
-/** The key of a stored revision in `index` (cached). */
+/** The key of a stored revision in `index` (cached on the revision). */
 export function indexKeyOfStored(document: StoredDocument, index: MvccIndex): IndexKey {
-  let keys = keyCache.get(document);
-  if (keys === undefined) {
+  let keys = document.indexKeys;
+  if (keys === null) {
     keys = new Map();
-    keyCache.set(document, keys);
+    document.indexKeys = keys;
   }
   let key = keys.get(index);
   if (key === undefined) {
@@ -52,6 +46,15 @@ export function indexKeyOfStored(document: StoredDocument, index: MvccIndex): In
     keys.set(index, key);
   }
   return key;
+}
+
+/** A function adding a key to `keys`' list for an index (made once per commit, not per key). */
+function pushKeyTo(keys: Map<string, IndexKey[]>): (index: string, key: IndexKey) => void {
+  return (index, key) => {
+    const list = keys.get(index);
+    if (list === undefined) keys.set(index, [key]);
+    else list.push(key);
+  };
 }
 
 /** The key of a document id in the table's `by_id` index. */
@@ -173,11 +176,7 @@ export class DocumentStore {
    */
   writeKeys(writes: readonly DocumentWrite[]): Map<string, IndexKey[]> {
     const keys = new Map<string, IndexKey[]>();
-    const push = (index: string, key: IndexKey): void => {
-      const list = keys.get(index);
-      if (list === undefined) keys.set(index, [key]);
-      else list.push(key);
-    };
+    const push = pushKeyTo(keys);
     for (const write of writes) {
       push(`${write.table}.by_id`, idKey(write.id));
       for (const index of this.tableIndexes(write.table).indexes.values()) {
@@ -279,5 +278,5 @@ export function storedDocument(
   value: DocumentValue,
   json: string = JSON.stringify(convexToJson(value)),
 ): StoredDocument {
-  return { id, table, value, json };
+  return { id, table, value, json, indexKeys: null };
 }

@@ -53,9 +53,9 @@ export class MvccIndex {
 
   /** Adds `key` for `docId`, visible from `ts` on. */
   insert(key: IndexKey, docId: string, ts: Timestamp): void {
-    const versions = this.tree.get(key);
-    if (versions === undefined) this.tree.set(key, [{ docId, from: ts, to: null }]);
-    else versions.push({ docId, from: ts, to: null });
+    const version = { docId, from: ts, to: null };
+    // One descent for a new key (the common case: keys end with the document id).
+    if (!this.tree.set(key, [version], false)) this.tree.get(key)?.push(version);
   }
 
   /** Ends the visibility of `key` at `ts`. */

@@ -1,5 +1,6 @@
 /** Shared storage types. */
 import type { Value } from "convex/values";
+import type { IndexKey } from "../values/index_key.ts";
 
 /** A commit timestamp: u64 nanoseconds since the Unix epoch, strictly increasing per commit. */
 export type Timestamp = bigint;
@@ -14,6 +15,11 @@ export interface StoredDocument {
   readonly value: DocumentValue;
   /** The convex-encoded JSON text of `value`, computed once. */
   readonly json: string;
+  /**
+   * This revision's key in each index, computed once when first needed (`indexKeyOfStored`):
+   * a commit needs them to validate, to invalidate subscriptions and to update the indexes.
+   */
+  indexKeys: Map<object, IndexKey> | null;
 }
 
 /** A user-defined or system index of a table. */

@@ -137,9 +137,7 @@ export class SubscriptionIndex<S> {
   /** The subscribers whose read ranges contain any of the written keys. */
   invalidated(writes: ReadonlyMap<IndexName, readonly IndexKey[]>): Set<S> {
     const hit = new Set<S>();
-    const add = (subscriber: S): void => {
-      hit.add(subscriber);
-    };
+    const add = hit.add.bind(hit); // bound, not a named closure: tsx's keepNames names those per call
     for (const [index, keys] of writes) {
       const subscriptions = this.byIndex.get(index);
       if (subscriptions === undefined) continue;
