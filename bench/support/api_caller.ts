@@ -15,7 +15,7 @@
  * Function failures come back as values (`{ status: "error" }`), as the HTTP API sends them.
  */
 import http from "node:http";
-import { SocketHttpClient } from "./socket_http_caller.ts";
+import { SocketHttpClient, type RawResponse } from "./socket_http_caller.ts";
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
@@ -53,14 +53,8 @@ export function parseClientKind(text: string): ClientKind {
   throw new Error(`--client: expected "http", "socket" or "convex", got ${JSON.stringify(text)}`);
 }
 
-class RawHttpCaller implements ApiCaller {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  private readonly target: URL;
-
-  constructor(url: string) {
-    this.target = new URL(url);
-  }
-
+/** A caller that POSTs the HTTP API's JSON bodies; subclasses say how the bytes travel. */
+abstract class JsonPostCaller implements ApiCaller {
   mutation(path: string, args: Record<string, Value>): Promise<CallResult> {
     return this.call("/api/mutation", path, args);
   }
@@ -69,12 +63,40 @@ class RawHttpCaller implements ApiCaller {
     return this.call("/api/query", path, args);
   }
 
+  abstract close(): void;
+
+  /** Sends `body` to `route`; resolves with the status and the response body. */
+  protected abstract post(route: string, body: string): Promise<RawResponse>;
+
+  private async call(
+    route: string,
+    path: string,
+    args: Record<string, Value>,
+  ): Promise<CallResult> {
+    const body = JSON.stringify({
+      path,
+      args: [convexToJson(args)],
+      format: "convex_encoded_json",
+    });
+    const response = await this.post(route, body);
+    return toCallResult(response.status, response.body);
+  }
+}
+
+class RawHttpCaller extends JsonPostCaller {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly target: URL;
+
+  constructor(url: string) {
+    super();
+    this.target = new URL(url);
+  }
+
   close(): void {
     this.agent.destroy();
   }
 
-  private call(route: string, path: string, args: Record<string, Value>): Promise<CallResult> {
-    const body = requestBody(path, args);
+  protected post(route: string, body: string): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -94,11 +116,7 @@ class RawHttpCaller implements ApiCaller {
           res.on("error", reject);
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
-            try {
-              resolve(toCallResult(res.statusCode ?? 0, text));
-            } catch (error) {
-              reject(error instanceof Error ? error : new Error(String(error)));
-            }
+            resolve({ status: res.statusCode ?? 0, body: text });
           });
         },
       );
@@ -108,37 +126,20 @@ class RawHttpCaller implements ApiCaller {
   }
 }
 
-/** The HTTP API's request body for a call of `path` with `args`. */
-function requestBody(path: string, args: Record<string, Value>): string {
-  return JSON.stringify({ path, args: [convexToJson(args)], format: "convex_encoded_json" });
-}
-
-class SocketCaller implements ApiCaller {
+class SocketCaller extends JsonPostCaller {
   private readonly client: SocketHttpClient;
 
   constructor(url: string) {
+    super();
     this.client = new SocketHttpClient(url);
-  }
-
-  mutation(path: string, args: Record<string, Value>): Promise<CallResult> {
-    return this.call("/api/mutation", path, args);
-  }
-
-  query(path: string, args: Record<string, Value>): Promise<CallResult> {
-    return this.call("/api/query", path, args);
   }
 
   close(): void {
     this.client.close();
   }
 
-  private async call(
-    route: string,
-    path: string,
-    args: Record<string, Value>,
-  ): Promise<CallResult> {
-    const response = await this.client.post(route, requestBody(path, args));
-    return toCallResult(response.status, response.body);
+  protected post(route: string, body: string): Promise<RawResponse> {
+    return this.client.post(route, body);
   }
 }
 
