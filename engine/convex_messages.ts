@@ -5,24 +5,51 @@
  * beside the texts (errors.ts), so nothing downstream needs to read a message to classify it.
  */
 
-/** `Uncaught <Name>: <message>` plus the first user stack frame, when there is one. */
-export function uncaughtText(name: string, message: string, frame: string | null): string {
-  return `Uncaught ${name}: ${message}${frame === null ? "" : `\n${frame}`}`;
+/** The message line of an uncaught error: `Uncaught <Name>: <message>`. */
+export function uncaughtText(name: string, message: string): string {
+  return `Uncaught ${name}: ${message}`;
 }
 
-/** One stack frame as Convex prints it: `    at <fn> (../convex/<file>:<line>:<col>)`. */
+/** An error's message line followed by its first user stack frame, when there is one. */
+export function withFrameText(message: string, frame: string | null): string {
+  return frame === null ? message : `${message}\n${frame}`;
+}
+
+/**
+ * One stack frame as Convex prints it: `    at [async ]<fn> (../convex/<file>:<line>:<col>)`
+ * (`async` marks a frame that awaits, such as an action's `await ctx.runMutation(...)`).
+ */
 export function stackFrameText(
   functionName: string | null,
   file: string,
-  line: number,
-  column: number,
+  position: { readonly line: number; readonly column: number; readonly isAsync: boolean },
 ): string {
-  return `    at ${functionName ?? "<anonymous>"} (../${file}:${line}:${column})`;
+  const name = `${position.isAsync ? "async " : ""}${functionName ?? "<anonymous>"}`;
+  return `    at ${name} (../${file}:${position.line}:${position.column})`;
 }
 
 /** The `[Request ID: <id>] Server Error` framing of a failed function's message. */
 export function serverErrorText(requestId: string, detail: string): string {
   return `[Request ID: ${requestId}] Server Error\n${detail}`;
+}
+
+/**
+ * What an action's `await ctx.run*(...)` rejects with when the callee failed: the callee's
+ * failure as Convex displays its JsError, without the request-id framing. Convex ends the
+ * message line and every frame line with a newline, so the calling action's own frame, when its
+ * failure is uncaught in turn, follows after a blank line:
+ * `Uncaught Error: Uncaught Error: boom\n    at handler (../convex/a.ts:5:11)\n\n    at async …`.
+ */
+export function nestedFailureText(detail: string): string {
+  return `${detail}\n`;
+}
+
+/**
+ * The `code` of an HTTP action's 500 answer: the request id, then the error's message line
+ * (without its frames, which the answer's `trace` carries).
+ */
+export function httpActionErrorCode(requestId: string, message: string): string {
+  return `[Request ID: ${requestId}] Server Error: ${message}`;
 }
 
 /**

@@ -138,6 +138,7 @@ async function handle(
     const deps = {
       router: () => options.engine.httpRouter,
       timeoutMs: options.engine.options.actionTimeoutMs ?? ACTION_TIMEOUT_MS,
+      stackMapper: () => options.engine.registry.stackMapper,
     };
     await writeResponse(await runHttpAction(deps, request, identity), res);
   } catch (error) {

@@ -9,6 +9,7 @@
  * the action's code cannot be stopped, but its later syscalls are refused and its timers cleared.
  */
 import { jsonToConvex, type Value } from "convex/values";
+import { serverErrorText } from "../convex_messages.ts";
 import { convexErrorData, errorMessageOf, isConvexError } from "../errors.ts";
 import { withTimeout } from "./deadline.ts";
 import { runInExecution, type Execution, type UserIdentity } from "./execution.ts";
@@ -35,8 +36,10 @@ export type ActionOutcome =
       readonly status: "error";
       readonly errorMessage: string;
       readonly errorData?: unknown;
-      /** What the function threw, without the request-id framing (what a calling action sees). */
+      /** The thrown error's own message. */
       readonly cause: string;
+      /** The failure as Convex displays it, without the request-id framing. */
+      readonly detail: string;
       readonly logLines: string[];
     };
 
@@ -51,8 +54,8 @@ export interface ActionRunnerDeps {
     fn: RegisteredFunction,
     resultJson: string,
   ) => { value: unknown } | { error: string };
-  /** Formats a thrown error as Convex shows it to clients (`[Request ID: ..] Server Error ...`). */
-  readonly formatError: (requestId: string, error: unknown) => string;
+  /** A thrown error as Convex displays it after the request-id framing (`Uncaught Error: ...`). */
+  readonly describeError: (error: unknown) => string;
   /** @default ACTION_TIMEOUT_MS // ms */
   readonly timeoutMs?: number;
   /** The clock the action sees as `Date.now()`. @default Date.now // ms */
@@ -107,18 +110,21 @@ export class ActionRunner {
       if ("error" in checked) {
         return {
           status: "error",
-          errorMessage: `[Request ID: ${requestId}] Server Error\n${checked.error}`,
+          errorMessage: serverErrorText(requestId, checked.error),
           cause: checked.error,
+          detail: checked.error,
           logLines: execution.logLines,
         };
       }
       return { status: "success", value: checked.value, logLines: execution.logLines };
     } catch (error) {
+      const detail = this.deps.describeError(error);
       return {
         status: "error",
-        errorMessage: this.deps.formatError(requestId, error),
+        errorMessage: serverErrorText(requestId, detail),
         ...(isConvexError(error) ? { errorData: convexErrorData(error) } : {}),
         cause: errorMessageOf(error),
+        detail,
         logLines: execution.logLines,
       };
     } finally {

@@ -5,15 +5,7 @@
  * for the executor's retry loop; everything else becomes a `FunctionOutcome`. Apart from the
  * executor, which decides how often to attempt and under which gate.
  */
-import {
-  ConflictError,
-  convexErrorData,
-  errorMessageOf,
-  isConvexError,
-  SystemError,
-  TimeoutError,
-} from "../errors.ts";
-import { serverErrorText } from "../convex_messages.ts";
+import { ConflictError, errorMessageOf, SystemError, TimeoutError } from "../errors.ts";
 import { Transaction } from "../transactions/transaction.ts";
 import { withTimeout } from "./deadline.ts";
 import { parseJournal, runInExecution, seededRandom, type Execution } from "./execution.ts";
@@ -24,7 +16,13 @@ import {
   type FunctionRequest,
 } from "./executor_types.ts";
 import { componentOf, identityIn } from "./function_resolution.ts";
-import { failureOf, formatUncaught, succeeded, type Failure } from "./function_outcomes.ts";
+import {
+  failureOf,
+  framedFailure,
+  succeeded,
+  uncaughtFailure,
+  type Failure,
+} from "./function_outcomes.ts";
 import { checkReturns, type TableNameOfId } from "./function_values.ts";
 import type { RegisteredFunction } from "./registry.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -90,9 +88,9 @@ export class AttemptRunner {
     // A system error stands even when the function caught it (Convex's are uncatchable).
     const system = execution.systemError;
     if (system !== undefined)
-      return { ...failure(system.message), systemError: system, transient: true };
+      return { ...failure({ errorMessage: system.message }), systemError: system, transient: true };
     const checked = checkReturns(fn, resultJson, this.tableNameOfId);
-    if ("error" in checked) return failure(serverErrorText(requestId, checked.error));
+    if ("error" in checked) return failure(framedFailure(requestId, checked.error));
     if (readOnly) {
       const readSet = tx.finishRead();
       const journal = execution.journalOut;
@@ -104,9 +102,7 @@ export class AttemptRunner {
       return succeeded(execution, tx, checked.value, ts);
     } catch (error) {
       if (error instanceof ConflictError) throw error;
-      return failure(
-        `[Request ID: ${requestId}] Server Error\nCommit failed: ${errorMessageOf(error)}`,
-      );
+      return failure(framedFailure(requestId, `Commit failed: ${errorMessageOf(error)}`));
     }
   }
 
@@ -154,15 +150,13 @@ export class AttemptRunner {
     const { requestId } = execution;
     const system = execution.systemError ?? (error instanceof SystemError ? error : undefined);
     if (system !== undefined)
-      return { ...failure(system.message), systemError: system, transient: true };
+      return { ...failure({ errorMessage: system.message }), systemError: system, transient: true };
     const timedOut = execution.timedOut ?? (error instanceof TimeoutError ? error : undefined);
     if (timedOut !== undefined) {
       // Convex words its time limit as a system error: no `Uncaught`, no stack frame.
-      const text = serverErrorText(requestId, timedOut.message);
-      return { ...failure(text, undefined, timedOut.message), transient: true };
+      const texts = framedFailure(requestId, timedOut.message, { cause: timedOut.message });
+      return { ...failure(texts), transient: true };
     }
-    const mapper = this.deps.registry().stackMapper;
-    const data = isConvexError(error) ? convexErrorData(error) : undefined;
-    return failure(formatUncaught(requestId, error, mapper), data, errorMessageOf(error));
+    return failure(uncaughtFailure(requestId, error, this.deps.registry().stackMapper));
   }
 }

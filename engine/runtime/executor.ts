@@ -15,7 +15,7 @@ import { decodeDocumentId } from "../values/document_id.ts";
 import { newRequestId } from "./execution.ts";
 import { MutationGate } from "./mutation_gate.ts";
 import type { RegisteredFunction } from "./registry.ts";
-import { occText } from "../convex_messages.ts";
+import { nestedFailureText, occText } from "../convex_messages.ts";
 import { AttemptRunner } from "./execution_attempt.ts";
 import type {
   ExecutorDeps,
@@ -23,7 +23,7 @@ import type {
   FunctionOutcome,
   FunctionRequest,
 } from "./executor_types.ts";
-import { formatUncaught, requestFailure, systemFailure } from "./function_outcomes.ts";
+import { framedFailure, requestFailure, systemFailure } from "./function_outcomes.ts";
 import {
   componentOf,
   identityIn,
@@ -32,6 +32,7 @@ import {
 } from "./function_resolution.ts";
 import { checkArgs, checkReturns } from "./function_values.ts";
 import { nestedRunner } from "./nested_calls.ts";
+import { uncaughtLine } from "./uncaught.ts";
 
 export { MAX_CONCURRENT_EXECUTIONS, QUERY_MUTATION_TIMEOUT_MS } from "./execution_attempt.ts";
 export {
@@ -63,8 +64,7 @@ export class Executor {
     this.actions = new ActionRunner({
       call: (call) => this.callFromAction(call),
       checkReturns: (fn, resultJson) => checkReturns(fn, resultJson, this.tableNameOfId),
-      formatError: (requestId, error) =>
-        formatUncaught(requestId, error, this.deps.registry().stackMapper),
+      describeError: (error) => uncaughtLine(error, this.deps.registry().stackMapper),
       now: deps.now ?? Date.now,
       ...(deps.actionTimeoutMs !== undefined ? { timeoutMs: deps.actionTimeoutMs } : {}),
     });
@@ -75,7 +75,12 @@ export class Executor {
     return this.actions.callFrom;
   }
 
-  /** A call from an action: a request of its own; a failure rethrown with its ConvexError data. */
+  /**
+   * A call from an action: a request of its own. A failure is rethrown as Convex hands it to the
+   * calling action: the callee's failure text without the request-id framing (the text of a
+   * request refused before any function ran, or of a system error, as it is), with its
+   * ConvexError data.
+   */
   private async callFromAction(call: ActionCall): Promise<unknown> {
     const { target, ...rest } = call;
     const outcome = await this.run({
@@ -86,7 +91,9 @@ export class Executor {
       calledByParent: !target.allowInternal,
     });
     if (outcome.status === "error") {
-      throw new FunctionFailure(outcome.cause ?? outcome.errorMessage, outcome.errorData);
+      const message =
+        outcome.detail === undefined ? outcome.errorMessage : nestedFailureText(outcome.detail);
+      throw new FunctionFailure(message, outcome.errorData);
     }
     return outcome.value;
   }
@@ -118,12 +125,12 @@ export class Executor {
       fn = this.resolve(request);
     } catch (error) {
       // Convex answers an unknown, internal or mismatched function as a failed function call.
-      return requestFailure(errorMessageOf(error));
+      return requestFailure({ errorMessage: errorMessageOf(error) });
     }
     const requestId = newRequestId();
     const args = checkArgs(fn, request.args, this.tableNameOfId);
     if ("error" in args) {
-      return requestFailure(`[Request ID: ${requestId}] Server Error\n${args.error}`);
+      return requestFailure(framedFailure(requestId, args.error));
     }
     // The function takes its arguments as the JSON text of a one-element array.
     const argsJson = `[${args.json}]`;

@@ -94,8 +94,15 @@ export type FunctionOutcome =
       /** The failure may not recur (a timeout): a live result should be recomputed, not kept. */
       readonly transient?: boolean;
       readonly journal?: string | null;
-      /** What the function threw, without the request-id framing (what a calling action sees). */
+      /** The thrown error's own message (what scheduler and cron logs and job states show). */
       readonly cause?: string;
+      /**
+       * The function's own failure as Convex displays it, without the request-id framing
+       * (`Uncaught Error: boom` and its frame, a validation text): what a calling action's
+       * `ctx.run*` rejects with. Absent when no function was resolved (unknown, internal or of
+       * another kind) and for system errors: their `errorMessage` has no framing.
+       */
+      readonly detail?: string;
       /** A mutation that conflicted on every attempt (it did not fail by itself: retry later). */
       readonly conflicted?: true;
       /**

@@ -4,7 +4,7 @@
  * writing one aborts), a system error, and Convex's wording of an uncaught error. One place, so
  * that every path words its outcome the same way.
  */
-import type { SystemError } from "../errors.ts";
+import { convexErrorData, errorMessageOf, isConvexError, type SystemError } from "../errors.ts";
 import type { Timestamp } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import { serverErrorText } from "../convex_messages.ts";
@@ -13,28 +13,42 @@ import type { FunctionOutcome } from "./executor_types.ts";
 import type { StackMapper } from "./stack_frames.ts";
 import { uncaughtLine } from "./uncaught.ts";
 
-export type Failure = (
-  errorMessage: string,
-  errorData?: unknown,
-  cause?: string,
-) => Extract<FunctionOutcome, { status: "error" }>;
+type ErrorOutcome = Extract<FunctionOutcome, { status: "error" }>;
 
-/** A failed function's message: the request-id framing, the Uncaught line and its frame. */
-export function formatUncaught(
+/** The texts of a failed function (see the error outcome's fields). */
+export type FailureTexts = Pick<ErrorOutcome, "errorMessage" | "errorData" | "cause" | "detail">;
+
+export type Failure = (texts: FailureTexts) => ErrorOutcome;
+
+/**
+ * The texts of a function's own failure: `detail` with the request-id framing for the client,
+ * without it for a calling action.
+ */
+export function framedFailure(
+  requestId: string,
+  detail: string,
+  extra: Pick<FailureTexts, "errorData" | "cause"> = {},
+): FailureTexts {
+  return { errorMessage: serverErrorText(requestId, detail), detail, ...extra };
+}
+
+/** The texts of an uncaught `error`: its Uncaught line and frame, and a ConvexError's data. */
+export function uncaughtFailure(
   requestId: string,
   error: unknown,
   mapper: StackMapper | null,
-): string {
-  return serverErrorText(requestId, uncaughtLine(error, mapper));
+): FailureTexts {
+  return framedFailure(requestId, uncaughtLine(error, mapper), {
+    ...(isConvexError(error) ? { errorData: convexErrorData(error) } : {}),
+    cause: errorMessageOf(error),
+  });
 }
 
 /** The outcome of a request refused before the function ran (unknown function, bad arguments). */
-export function requestFailure(
-  errorMessage: string,
-): Extract<FunctionOutcome, { status: "error" }> {
+export function requestFailure(texts: FailureTexts): ErrorOutcome {
   return {
     status: "error",
-    errorMessage,
+    ...texts,
     logLines: [],
     ts: null,
     readSet: null,
@@ -43,10 +57,7 @@ export function requestFailure(
 }
 
 /** The outcome of a system error, before or after the function ran. */
-export function systemFailure(
-  error: SystemError,
-  logLines: string[] = [],
-): Extract<FunctionOutcome, { status: "error" }> {
+export function systemFailure(error: SystemError, logLines: string[] = []): ErrorOutcome {
   return {
     status: "error",
     errorMessage: error.message,
@@ -60,11 +71,9 @@ export function systemFailure(
 
 /** How `execution` fails: a read-only one keeps its read set, a writing one aborts. */
 export function failureOf(execution: Execution, tx: Transaction, readOnly: boolean): Failure {
-  return (errorMessage, errorData, cause) => ({
+  return (texts) => ({
     status: "error",
-    errorMessage,
-    ...(errorData !== undefined ? { errorData } : {}),
-    ...(cause !== undefined ? { cause } : {}),
+    ...texts,
     logLines: execution.logLines,
     ts: null,
     readSet: readOnly ? tx.finishRead() : (tx.abort(), null),

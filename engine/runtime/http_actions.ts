@@ -8,14 +8,20 @@
  * - no `http.ts`: 404 `This Convex deployment does not have HTTP actions enabled.`;
  * - no route: 404 `No HttpAction routed for <path>`;
  * - a handler that throws, times out or returns no Response: 500 with
- *   `{"code": "[Request ID: <id>] Server Error: <message>", "trace": "Uncaught <Name>: <message>"}`
- *   (plus `data` for a ConvexError).
+ *   `{"code": "[Request ID: <id>] Server Error: Uncaught <Name>: <message>", "trace": "Uncaught
+ *   <Name>: <message>\n    at <frame>"}` (plus `data` for a ConvexError): Convex's `code` holds the
+ *   JsError's message line, its `trace` the whole JsError (crates/application/src/redaction.rs).
+ *   A failure of a function the handler awaited reads as Convex nests it:
+ *   `Uncaught Error: Uncaught Error: boom\n    at handler (…)\n` (see nestedFailureText).
  * The function ends when the handler returns: a streamed body is read after that.
  */
-import { convexErrorData, errorMessageOf, isConvexError } from "../errors.ts";
+import { httpActionErrorCode, withFrameText } from "../convex_messages.ts";
+import { convexErrorData, isConvexError } from "../errors.ts";
 import { end } from "./action_runner.ts";
 import { withTimeout } from "./deadline.ts";
 import { newRequestId, runInExecution, type Execution, type UserIdentity } from "./execution.ts";
+import type { StackMapper } from "./stack_frames.ts";
+import { uncaughtError } from "./uncaught.ts";
 
 /** Convex's limit on an HTTP action's request body (and response): 20 MiB. */
 export const MAX_HTTP_ACTION_BODY_BYTES = 20 * 1024 * 1024;
@@ -45,6 +51,8 @@ export interface HttpActionDeps {
   readonly router: () => HttpRouterLike | null;
   /** An HTTP action's time limit. // ms */
   readonly timeoutMs: number;
+  /** Maps stack frames of the loaded code to the app's sources (null: errors carry no frame). */
+  readonly stackMapper: () => StackMapper | null;
 }
 
 function text(status: number, body: string): Response {
@@ -52,14 +60,11 @@ function text(status: number, body: string): Response {
 }
 
 /** Convex's answer for a failed HTTP action. */
-function failed(requestId: string, error: unknown): Response {
-  const message = errorMessageOf(error);
-  const name = isConvexError(error)
-    ? "ConvexError"
-    : ((error as { name?: unknown } | null)?.name ?? "Error");
+function failed(requestId: string, error: unknown, mapper: StackMapper | null): Response {
+  const { message, frame } = uncaughtError(error, mapper);
   const body: Record<string, unknown> = {
-    code: `[Request ID: ${requestId}] Server Error: ${message}`,
-    trace: `Uncaught ${typeof name === "string" ? name : "Error"}: ${message}`,
+    code: httpActionErrorCode(requestId, message),
+    trace: withFrameText(message, frame),
   };
   if (isConvexError(error)) body["data"] = convexErrorData(error);
   return Response.json(body, { status: 500 });
@@ -114,11 +119,12 @@ export async function runHttpAction(
       return failed(
         execution.requestId,
         new TypeError(`The HTTP action ${execution.path} did not return a Response.`),
+        null,
       );
     }
     return response;
   } catch (error) {
-    return failed(execution.requestId, error);
+    return failed(execution.requestId, error, deps.stackMapper());
   } finally {
     end(execution);
   }

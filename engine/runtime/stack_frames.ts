@@ -1,14 +1,14 @@
 /**
  * Stack frames as Convex shows them: the first frame of a thrown error that lies in the app's
  * own `convex/` sources, mapped through the bundle's source map (esbuild's, read with Node's
- * built-in `node:module` `SourceMap`) to `    at <fn> (../convex/<file>.ts:<line>:<col>)`.
+ * built-in `node:module` `SourceMap`) to `    at [async ]<fn> (../convex/<file>.ts:<line>:<col>)`.
  * Frames in `node_modules`, in `convex/_generated/` or in the host are skipped.
  */
 import { SourceMap, type SourceMapPayload } from "node:module";
 import { stackFrameText } from "../convex_messages.ts";
 
 /** `    at fn (file:line:col)`, `    at async fn (file:line:col)` or `    at file:line:col`. */
-const FRAME = /^\s*at (?:async )?(?:(.+?) \()?([^()\s]+):(\d+):(\d+)\)?$/;
+const FRAME = /^\s*at (async )?(?:(.+?) \()?([^()\s]+):(\d+):(\d+)\)?$/;
 
 /** Maps frames of one bundled program (named `bundleFile` when evaluated) to its sources. */
 export class StackMapper {
@@ -31,8 +31,8 @@ export class StackMapper {
     if (this.map === null || typeof stack !== "string") return null;
     for (const line of stack.split("\n")) {
       const frame = FRAME.exec(line);
-      if (frame === null || frame[2] !== this.bundleFile) continue;
-      const entry = this.map.findEntry(Number(frame[3]) - 1, Number(frame[4]) - 1) as {
+      if (frame === null || frame[3] !== this.bundleFile) continue;
+      const entry = this.map.findEntry(Number(frame[4]) - 1, Number(frame[5]) - 1) as {
         originalSource?: string;
         originalLine?: number;
         originalColumn?: number;
@@ -41,8 +41,11 @@ export class StackMapper {
       if (source === undefined || entry.originalLine === undefined) continue;
       const file = userFile(source);
       if (file === null) continue;
-      const name = functionName(frame[1]);
-      return stackFrameText(name, file, entry.originalLine + 1, (entry.originalColumn ?? 0) + 1);
+      return stackFrameText(functionName(frame[2]), file, {
+        line: entry.originalLine + 1,
+        column: (entry.originalColumn ?? 0) + 1,
+        isAsync: frame[1] !== undefined,
+      });
     }
     return null;
   }

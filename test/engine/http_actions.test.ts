@@ -6,8 +6,9 @@
  * Response; ctx.storage from an HTTP action (the docs' upload-through-an-action and serving
  * patterns, CORS written by the app); ctx.auth with and without a token. The faults Convex
  * answers itself: no route (404 text), a handler that throws (500 with code and trace, plus data
- * for a ConvexError) or returns no Response, an app with no http.ts, an oversize body; request
- * lines `fetch`'s Request cannot carry (TRACE, a Host that makes no URL, an absolute-form target).
+ * for a ConvexError; the failure of a function it awaits: nested_failures.test.ts) or returns no
+ * Response, an app with no http.ts, an oversize body; request lines `fetch`'s Request cannot
+ * carry (TRACE, a Host that makes no URL, an absolute-form target).
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -177,13 +178,15 @@ describe("ctx.storage in an HTTP action (the docs' patterns)", () => {
 });
 
 describe("failures", () => {
-  it("answers a handler that throws with Convex's 500", async () => {
+  it("answers a handler that throws with Convex's 500: the Uncaught line, and its frame in trace", async () => {
     const answer = await request(site("/boom"));
     expect(answer.status).toBe(500);
     expect(answer.json?.["code"]).toMatch(
-      /^\[Request ID: [0-9a-f]+\] Server Error: the handler failed$/,
+      /^\[Request ID: [0-9a-f]{16}\] Server Error: Uncaught Error: the handler failed$/,
     );
-    expect(answer.json?.["trace"]).toBe("Uncaught Error: the handler failed");
+    expect(answer.json?.["trace"]).toBe(
+      "Uncaught Error: the handler failed\n    at <anonymous> (../convex/http.ts:120:11)",
+    );
     expect(answer.json).not.toHaveProperty("data");
   });
 
@@ -191,6 +194,9 @@ describe("failures", () => {
     const answer = await request(site("/refuse"));
     expect(answer.status).toBe(500);
     expect(answer.json?.["data"]).toEqual({ code: "NOPE", retry: false });
+    expect(answer.json?.["code"]).toMatch(
+      /^\[Request ID: [0-9a-f]{16}\] Server Error: Uncaught ConvexError: {"code":"NOPE","retry":false}$/,
+    );
     expect(answer.json?.["trace"]).toMatch(/^Uncaught ConvexError: /);
   });
 
