@@ -103,12 +103,19 @@ export function upstreamCode(error: unknown): Carried {
   return { code: null, message: detail };
 }
 
-/** The part of a Convex error message a person needs: the thrown message, no framing. */
+/** Convex's `Uncaught <Name>: ` line prefix (once per action a failure passed through). */
+const UNCAUGHT_PREFIX = /^Uncaught (?:[A-Za-z]*Error): /;
+
+/**
+ * The part of a Convex error message a person needs: the thrown message, no framing. A failure
+ * nested in an action carries one `Uncaught ...: ` per level (`Uncaught Error: Uncaught Error:
+ * boom`); all of them go, and the stack frames after the message line.
+ */
 export function cleanConvexMessage(message: string): string {
-  const detail = detailOf(message);
-  const uncaught = /^Uncaught (?:[A-Za-z]*Error): ([\s\S]*)$/.exec(detail);
-  if (uncaught?.[1] !== undefined) return (uncaught[1].split("\n    at ")[0] ?? "").trim();
-  return detail.trim();
+  let detail = detailOf(message);
+  if (!UNCAUGHT_PREFIX.test(detail)) return detail.trim();
+  while (UNCAUGHT_PREFIX.test(detail)) detail = detail.replace(UNCAUGHT_PREFIX, "");
+  return (detail.split("\n    at ")[0] ?? "").trim();
 }
 
 function fromConvexError(error: ConvexError<Value>, path: string): GraphQLError {

@@ -1,8 +1,9 @@
 /**
  * An action through the gateway: the actions fixture app's actions are GraphQL mutations; one
  * runs a Convex mutation and query and returns what it read, one calls a `"use node"` action
- * that reaches an external service (a stub on loopback), and a `ConvexError` thrown by an action
- * becomes a GraphQL error with its code and data.
+ * that reaches an external service (a stub on loopback), a `ConvexError` thrown by an action
+ * becomes a GraphQL error with its code and data, and a failure nested in an action reads as its
+ * own message.
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,5 +70,13 @@ describe("actions as GraphQL mutations", () => {
       code: "OUT_OF_STOCK",
       nested: { ok: false },
     });
+  });
+
+  it("shows a failure nested in an action by its own message, without Convex's framing", async () => {
+    // Convex words it `Uncaught Error: Uncaught Error: the supplier is down\n    at ...`.
+    const answer = await post(gateway.url, { query: `mutation { actionsRelayCrash }` });
+    const result = answer.json();
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors?.[0]?.message).toBe("actions:relayCrash failed: the supplier is down");
   });
 });
