@@ -116,6 +116,13 @@ function apiListener(engine: Engine, resolveIdentity: CallerResolver): http.Requ
   };
 }
 
+/** Logs a request at debug level, with the request id the gateway sent. */
+function logRequest(logger: Logger, req: http.IncomingMessage): void {
+  if (!logger.isLevelEnabled("debug")) return;
+  const requestId = req.headers["x-request-id"];
+  logger.debug({ requestId, method: req.method, path: req.url?.split("?", 1)[0] }, "request");
+}
+
 /** Starts the engine and its HTTP server; resolves once it is listening. */
 export async function startBackend(options: BackendOptions): Promise<Backend> {
   const engine = await Engine.start(options);
@@ -141,13 +148,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     boundPipelining(
       withOpsRoutes(ops, (req, res) => {
         requests.track(res);
-        if (logger.isLevelEnabled("debug")) {
-          const requestId = req.headers["x-request-id"];
-          logger.debug(
-            { requestId, method: req.method, path: req.url?.split("?", 1)[0] },
-            "request",
-          );
-        }
+        logRequest(logger, req);
         apiRoutes(req, res);
       }),
     ),
