@@ -37,9 +37,9 @@ export interface ApiCaller {
 export function createApiCaller(kind: ClientKind, url: string): ApiCaller {
   switch (kind) {
     case "http":
-      return new RawHttpCaller(url);
+      return new JsonPostCaller(new NodeHttpTransport(url));
     case "socket":
-      return new SocketCaller(url);
+      return new JsonPostCaller(new SocketHttpClient(url));
     case "convex":
       return new ConvexClientCaller(url);
     default:
@@ -53,8 +53,17 @@ export function parseClientKind(text: string): ClientKind {
   throw new Error(`--client: expected "http", "socket" or "convex", got ${JSON.stringify(text)}`);
 }
 
-/** A caller that POSTs the HTTP API's JSON bodies; subclasses say how the bytes travel. */
-abstract class JsonPostCaller implements ApiCaller {
+/** How a JSON POST travels: `node:http`, or the lean socket client. */
+interface HttpTransport {
+  /** Sends `body` to `route`; resolves with the status and the response body. */
+  post(route: string, body: string): Promise<RawResponse>;
+  close(): void;
+}
+
+/** A caller that POSTs the HTTP API's JSON bodies over a transport. */
+class JsonPostCaller implements ApiCaller {
+  constructor(private readonly transport: HttpTransport) {}
+
   mutation(path: string, args: Record<string, Value>): Promise<CallResult> {
     return this.call("/api/mutation", path, args);
   }
@@ -63,10 +72,9 @@ abstract class JsonPostCaller implements ApiCaller {
     return this.call("/api/query", path, args);
   }
 
-  abstract close(): void;
-
-  /** Sends `body` to `route`; resolves with the status and the response body. */
-  protected abstract post(route: string, body: string): Promise<RawResponse>;
+  close(): void {
+    this.transport.close();
+  }
 
   private async call(
     route: string,
@@ -78,17 +86,17 @@ abstract class JsonPostCaller implements ApiCaller {
       args: [convexToJson(args)],
       format: "convex_encoded_json",
     });
-    const response = await this.post(route, body);
+    const response = await this.transport.post(route, body);
     return toCallResult(response.status, response.body);
   }
 }
 
-class RawHttpCaller extends JsonPostCaller {
+/** `node:http` with a keep-alive agent. */
+class NodeHttpTransport implements HttpTransport {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly target: URL;
 
   constructor(url: string) {
-    super();
     this.target = new URL(url);
   }
 
@@ -96,7 +104,7 @@ class RawHttpCaller extends JsonPostCaller {
     this.agent.destroy();
   }
 
-  protected post(route: string, body: string): Promise<RawResponse> {
+  post(route: string, body: string): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -123,23 +131,6 @@ class RawHttpCaller extends JsonPostCaller {
       req.on("error", reject);
       req.end(body);
     });
-  }
-}
-
-class SocketCaller extends JsonPostCaller {
-  private readonly client: SocketHttpClient;
-
-  constructor(url: string) {
-    super();
-    this.client = new SocketHttpClient(url);
-  }
-
-  close(): void {
-    this.client.close();
-  }
-
-  protected post(route: string, body: string): Promise<RawResponse> {
-    return this.client.post(route, body);
   }
 }
 
