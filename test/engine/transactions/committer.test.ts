@@ -42,7 +42,7 @@ function order(id: string, table: number) {
   return storedDocument(id, "orders", { _id: id, _creationTime: 1, table, dish: "soup" });
 }
 
-describe("Committer", () => {
+describe("Committer: validation and batches", () => {
   it("rejects a transaction whose read range was written after its snapshot, and accepts a disjoint one", async () => {
     const { committer, persistence } = setup();
     // Two transactions open at the same snapshot.
@@ -97,7 +97,9 @@ describe("Committer", () => {
     expect(reopened.maxTimestamp()).toBe(timestamps[2]);
     reopened.close();
   });
+});
 
+describe("Committer: batches at the writer thread", () => {
   it("keeps two batches at the writer at most: later commits wait, then land together, in order", async () => {
     const { committer, persistence, store, file } = setup();
     const published: bigint[] = [];
@@ -161,7 +163,9 @@ describe("Committer", () => {
     expect([...reopened.documents()].map((row) => row.id)).toEqual(["good"]);
     reopened.close();
   });
+});
 
+describe("Committer: failures and conflicts", () => {
   it("rejects every commit of a batch SQLite refuses, writes none of it, and keeps committing", async () => {
     const { committer, persistence, file } = setup();
     // Another connection makes SQLite refuse one row (a real failure inside the transaction).
