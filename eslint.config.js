@@ -10,8 +10,12 @@ export default tseslint.config(
       "test/fixtures/*/convex/_generated/",
       "test/fixtures/*/convex/*/_generated/",
       "**/.convex-graphql/",
+      // Plain JavaScript that runs before tsx's loader is registered (not in the TS project).
       "cli/bin.js",
+      "cli/early_inference.js",
       "cli/run_ts.js",
+      "describe/infer/early_worker.js",
+      "describe/infer/load_typescript.js",
       "describe/infer/worker.js",
       "engine/storage/commit_writer_worker.js",
       "tmp/",

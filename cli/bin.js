@@ -1,15 +1,24 @@
 #!/usr/bin/env node
 // Entry point of the `convex-graphql` command. The project is written in TypeScript and runs
 // without a build step: tsx's loader is registered in-process, then the real CLI is imported.
-import { register } from "tsx/esm/api";
+// The inference worker starts first of all, so its start-up overlaps everything else.
+import { inferenceDir } from "./early_inference.js";
+import { startEarlyWorker } from "../describe/infer/early_worker.js";
 
+const argv = process.argv.slice(2);
+const appDir = inferenceDir(argv);
+if (appDir !== null) startEarlyWorker();
+const { register } = await import("tsx/esm/api");
 register();
-// The inference worker starts before the CLI's modules load, so both proceed at once.
-const { startInferenceEarly } = await import("./early_inference.ts");
-startInferenceEarly(process.argv.slice(2));
+if (appDir !== null) {
+  // Parses and binds the app's files ahead of the first inference (or ends the worker when the
+  // result is cached).
+  const { prepareInference } = await import("../describe/infer/off_thread.ts");
+  prepareInference(appDir);
+}
 const { main } = await import("./main.ts");
 try {
-  await main(process.argv.slice(2));
+  await main(argv);
 } catch (error) {
   // Start-up failures (a port in use, an unreadable data file, a broken app) get one clear line.
   const message = error instanceof Error ? error.message : String(error);

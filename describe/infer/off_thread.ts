@@ -9,6 +9,7 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { InferredReturns } from "./infer_returns.ts";
 import { inferenceKey, readCached, writeCached } from "./cache.ts";
+import { dropEarlyWorker, takeEarlyWorker } from "./early_worker.js";
 
 /** Longest an inference may take before it is abandoned (the worker is terminated). */
 export const INFERENCE_TIMEOUT_MS = 120_000;
@@ -50,13 +51,17 @@ export async function inferReturnsOffThread(
 }
 
 /**
- * Starts the process's inference worker now and has it parse and bind `DIR/convex`, so that the
- * app's first inference only checks. A CLI calls it first thing: the worker's start-up and the
- * parsing then overlap the loading of the CLI's own modules. Does nothing when the result is
- * cached. Never keeps the process alive.
+ * Starts the process's inference worker now (or adopts the one cli/bin.js started) and has it
+ * parse and bind `DIR/convex`, so that the app's first inference only checks. A CLI calls it
+ * first thing: the worker's start-up and the parsing then overlap the loading of the CLI's own
+ * modules. When the result is cached it only ends an early worker. Never keeps the process
+ * alive.
  */
 export function prepareInference(dir: string): void {
-  if (readCached(inferenceKey(dir)) !== null) return;
+  if (readCached(inferenceKey(dir)) !== null) {
+    dropEarlyWorker();
+    return;
+  }
   (shared ??= new InferenceWorker()).prepare(path.resolve(dir));
 }
 
@@ -64,7 +69,9 @@ let shared: InferenceWorker | null = null;
 
 /** The process's inference worker; inferences run one at a time, in order. */
 class InferenceWorker {
-  private readonly worker = new Worker(new URL("./worker.js", import.meta.url));
+  /** The one cli/bin.js started, when there is one (see early_worker.js). */
+  private readonly worker =
+    takeEarlyWorker() ?? new Worker(new URL("./worker.js", import.meta.url));
   private readonly pending = new Map<number, (answer: WorkerAnswer | Error) => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 0;

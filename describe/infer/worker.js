@@ -5,14 +5,14 @@
 // It answers one `{ id, dir }` message after another, keeping one AppInference per app folder:
 // inferring again after an edit parses only the changed files and checks only the modules they
 // can affect. `{ prepare: dir }` (no answer) parses and binds the app's files ahead of a request.
-import { createRequire } from "node:module";
-import { register } from "tsx/esm/api";
 import { parentPort } from "node:worker_threads";
+import { loadTypescript, saveTypescriptCodeCache } from "./load_typescript.js";
 
 // TypeScript's 9 MB file loads before tsx's hooks are in place: through them it costs twice as
 // much (each require is a round trip to the hooks thread, and source maps index the file).
 // typescript.ts then finds it in the require cache.
-createRequire(import.meta.url)("typescript");
+loadTypescript();
+const { register } = await import("tsx/esm/api");
 register();
 const { AppInference } = await import("./app_inference.ts");
 
@@ -48,6 +48,11 @@ function prepare(dir) {
 
 parentPort.on("message", (message) => {
   if ("prepare" in message) prepare(message.prepare);
-  else parentPort.postMessage({ id: message.id, ...infer(message.dir) });
+  else {
+    const answer = infer(message.dir);
+    // Now it holds the functions inference compiled; before answering, as a CLI exits then.
+    if (answer.ok) saveTypescriptCodeCache();
+    parentPort.postMessage({ id: message.id, ...answer });
+  }
 });
 parentPort.postMessage({ ready: true });
