@@ -8,50 +8,28 @@
 // Plain JavaScript, because it runs before tsx's loader is registered in the worker.
 import fs from "node:fs";
 import { createRequire, Module } from "node:module";
-import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
+import { readUserCache, writeUserCache } from "./user_cache.js";
 
 const require = createRequire(import.meta.url);
 
-/** Per user: a code cache is code, so nobody else may write it. */
-const CACHE_DIR = path.join(os.tmpdir(), `convex-graphql-code-cache-${os.userInfo().uid}`);
-
-/** @type {{ script: vm.Script, file: string, fresh: boolean } | null} */
+/** @type {{ script: vm.Script, name: string, fresh: boolean } | null} */
 let loaded = null;
 
-function cacheFile(sourceFile) {
+/** The cache file's name: V8 would reject another TypeScript's or Node's cache anyway. */
+function cacheName(sourceFile) {
   const { version } = require("typescript/package.json");
   const size = fs.statSync(sourceFile).size;
-  const key = `typescript-${version}-${size}-node-${process.version}-${process.arch}`;
-  return path.join(CACHE_DIR, `${key}.bin`);
-}
-
-/** True when the cache folder is this user's and nobody else can write in it. */
-function trustedCacheDir() {
-  try {
-    const stat = fs.statSync(CACHE_DIR);
-    return stat.isDirectory() && stat.uid === os.userInfo().uid && (stat.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
-
-function readCache(file) {
-  if (!trustedCacheDir()) return undefined;
-  try {
-    return fs.readFileSync(file);
-  } catch {
-    return undefined;
-  }
+  return `typescript-${version}-${size}-node-${process.version}-${process.arch}.bin`;
 }
 
 /** Loads `typescript` into `require`'s cache (once per thread) and returns it. */
 export function loadTypescript() {
   const sourceFile = require.resolve("typescript");
   if (require.cache[sourceFile] !== undefined) return require(sourceFile);
-  const file = cacheFile(sourceFile);
-  const cachedData = readCache(file);
+  const name = cacheName(sourceFile);
+  const cachedData = readUserCache(name);
   const script = new vm.Script(Module.wrap(fs.readFileSync(sourceFile, "utf8")), {
     filename: sourceFile,
     ...(cachedData !== undefined ? { cachedData } : {}),
@@ -70,7 +48,7 @@ export function loadTypescript() {
   );
   module.loaded = true;
   require.cache[sourceFile] = module;
-  loaded = { script, file, fresh: cachedData === undefined || script.cachedDataRejected === true };
+  loaded = { script, name, fresh: cachedData === undefined || script.cachedDataRejected === true };
   return module.exports;
 }
 
@@ -86,14 +64,5 @@ export function typescriptFromCodeCache() {
 export function saveTypescriptCodeCache() {
   if (loaded === null || !loaded.fresh) return;
   loaded.fresh = false;
-  try {
-    fs.mkdirSync(CACHE_DIR, { recursive: true, mode: 0o700 });
-    if (!trustedCacheDir()) return;
-    const temporary = `${loaded.file}.${process.pid}.${Date.now()}.tmp`;
-    const data = loaded.script.createCachedData();
-    fs.writeFileSync(temporary, data, { mode: 0o600 });
-    fs.renameSync(temporary, loaded.file);
-  } catch {
-    // A read-only temp folder: TypeScript is compiled every time.
-  }
+  writeUserCache(loaded.name, loaded.script.createCachedData());
 }

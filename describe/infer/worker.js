@@ -1,20 +1,17 @@
 // A worker thread that infers an app's result types (describe/infer/off_thread.ts starts it), so
-// the TypeScript checker never blocks the event loop that serves GraphQL. The project runs
-// TypeScript without a build step: tsx's loader is registered in this thread first.
+// the TypeScript checker never blocks the event loop that serves GraphQL.
 //
 // It answers one `{ id, dir }` message after another, keeping one AppInference per app folder:
 // inferring again after an edit parses only the changed files and checks only the modules they
 // can affect. `{ prepare: dir }` (no answer) parses and binds the app's files ahead of a request.
 import { parentPort } from "node:worker_threads";
 import { loadTypescript, saveTypescriptCodeCache } from "./load_typescript.js";
+import { importInferenceModules } from "./inference_bundle.js";
 
-// TypeScript's 9 MB file loads before tsx's hooks are in place: through them it costs twice as
-// much (each require is a round trip to the hooks thread, and source maps index the file).
-// typescript.ts then finds it in the require cache.
+// TypeScript first (from its code cache), then the inference modules (one cached bundle), which
+// find it in require's cache: no TypeScript loader in this thread.
 loadTypescript();
-const { register } = await import("tsx/esm/api");
-register();
-const { AppInference } = await import("./app_inference.ts");
+const { AppInference } = await importInferenceModules();
 
 /** Per app folder. */
 const apps = new Map();
