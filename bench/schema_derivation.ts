@@ -4,7 +4,9 @@
  * - `fresh process`: `convex-graphql schema --dir DIR` in a new process (`node cli/bin.js`), its
  *   inference cache entry removed first: everything a user waits for on a cold start (Node,
  *   loading the CLI, the inference worker's start-up, analysis, inference, derivation, printing),
- *   as `convex codegen` is timed;
+ *   as `convex codegen` is timed; the inference worker's code caches (TypeScript's V8 code
+ *   cache, the inference modules' bundle) are warm, as after any earlier run on the machine;
+ * - `first process on the machine`: the same with a new empty temp folder, so without them;
  * - `derive`: `describeApp(dir)` in this process (the engine's analysis of the bundled functions,
  *   and the TypeScript inference of every undeclared result in a new worker thread, cache off)
  *   then `deriveSchema`;
@@ -67,14 +69,21 @@ function someFunctionModule(dir: string): string {
   return path.join(convexDir, name);
 }
 
-/** `convex-graphql schema --dir DIR` in a new process, nothing cached. */
-async function deriveInNewProcess(dir: string): Promise<number> {
+/**
+ * `convex-graphql schema --dir DIR` in a new process, its inference result not cached. With
+ * `firstOnMachine`, its temp folder is a new empty one: no code caches either (TypeScript's V8
+ * code cache, the inference modules' bundle), as on a machine's very first run.
+ */
+async function deriveInNewProcess(dir: string, firstOnMachine = false): Promise<number> {
   forgetCached(inferenceKey(dir));
+  await using emptyTemp = tempDir("bench-derive-tmp-");
+  const env = firstOnMachine ? { ...process.env, TMPDIR: emptyTemp.path } : process.env;
   let printed = "";
   const ms = await timed(async () => {
     const cli = path.join(REPO_ROOT, "cli", "bin.js");
     const { stdout } = await promisify(execFile)(process.execPath, [cli, "schema", "--dir", dir], {
       maxBuffer: 64 * 1024 * 1024,
+      env,
     });
     printed = stdout;
   });
@@ -105,6 +114,7 @@ async function measure(
   options: { runs: number; typecheck: boolean },
 ): Promise<string[]> {
   const samples = {
+    first: [] as number[],
     process: [] as number[],
     derive: [] as number[],
     edit: [] as number[],
@@ -116,6 +126,7 @@ async function measure(
     samples.codegen.push(await timed(() => runConvexCodegen(dir)));
     if (options.typecheck)
       samples.typecheck.push(await timed(() => runConvexCodegen(dir, "enable")));
+    samples.first.push(await deriveInNewProcess(dir, true));
     samples.process.push(await deriveInNewProcess(dir));
     samples.derive.push(await derive(dir, "cold"));
     samples.edit.push(await derive(dir, "edit"));
@@ -125,6 +136,7 @@ async function measure(
   const typecheck = options.typecheck ? median(samples.typecheck) : Number.NaN;
   return [
     label,
+    formatMs(median(samples.first)),
     formatMs(median(samples.process)),
     formatMs(median(samples.derive)),
     formatMs(median(samples.edit)),
@@ -175,6 +187,7 @@ export async function runSchemaDerivation(options: SchemaDerivationOptions): Pro
     formatTable(
       [
         "app",
+        "first process on the machine p50",
         "fresh process p50",
         "derive p50",
         "re-derive after an edit p50",
