@@ -105,7 +105,8 @@ export function checkDocument(value: unknown): string | null {
 function reservedFieldOf(document: Readonly<Record<string, unknown>>): string | null {
   let first: string | null = null;
   for (const field of Object.keys(document)) {
-    if (document[field] === undefined || !field.startsWith("_") || SYSTEM_FIELDS.has(field)) {
+    // `_` first: most fields are not read at all.
+    if (!field.startsWith("_") || SYSTEM_FIELDS.has(field) || document[field] === undefined) {
       continue;
     }
     if (first === null || field < first) first = field; // Convex's order, without sorting all
