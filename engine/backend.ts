@@ -68,16 +68,16 @@ export interface Backend {
  * Convex's code (NoAuthProvider, InvalidAuthHeader, Unauthenticated: 401; BadDeployKey: 403).
  */
 function callerResolver(engine: Engine): CallerResolver {
-  return async (authorization) => {
-    try {
-      return await engine.credentials.fromHeader(authorization);
-    } catch (error) {
-      if (error instanceof AuthenticationError || error instanceof AdminKeyError) {
-        throw new RequestError(error.code, error.message);
-      }
-      throw error;
-    }
-  };
+  // No async frame of its own: this runs for every HTTP function call.
+  return (authorization) => engine.credentials.fromHeader(authorization).catch(refusal);
+}
+
+/** Refused credentials as a RequestError with Convex's code; anything else as it is. */
+function refusal(error: unknown): never {
+  if (error instanceof AuthenticationError || error instanceof AdminKeyError) {
+    throw new RequestError(error.code, error.message);
+  }
+  throw error;
 }
 
 /** Loopback hosts: an admin key sent to any other over plain HTTP crosses the network in clear. */
