@@ -7,8 +7,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Engine, type EngineOptions } from "./engine.ts";
 import { handleApiRequest, sendRequestError, type CallerResolver } from "./http/api_server.ts";
-import { handleStorageRequest } from "./http/storage_routes.ts";
+import { handleStorageRequest, isStorageRoute } from "./http/storage_routes.ts";
 import { adminRoutes, handleAdminRequest } from "./http/admin_routes.ts";
+import { requestPath } from "./http/request_path.ts";
 import { startSiteServer, type SiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
@@ -67,16 +68,16 @@ export interface Backend {
  * Convex's code (NoAuthProvider, InvalidAuthHeader, Unauthenticated: 401; BadDeployKey: 403).
  */
 function callerResolver(engine: Engine): CallerResolver {
-  return async (authorization) => {
-    try {
-      return await engine.credentials.fromHeader(authorization);
-    } catch (error) {
-      if (error instanceof AuthenticationError || error instanceof AdminKeyError) {
-        throw new RequestError(error.code, error.message);
-      }
-      throw error;
-    }
-  };
+  // No async frame of its own: this runs for every HTTP function call.
+  return (authorization) => engine.credentials.fromHeader(authorization).catch(refusal);
+}
+
+/** Refused credentials as a RequestError with Convex's code; anything else as it is. */
+function refusal(error: unknown): never {
+  if (error instanceof AuthenticationError || error instanceof AdminKeyError) {
+    throw new RequestError(error.code, error.message);
+  }
+  throw error;
 }
 
 /** Loopback hosts: an admin key sent to any other over plain HTTP crosses the network in clear. */
@@ -93,27 +94,41 @@ function watchFunctions(engine: Engine): fs.FSWatcher {
 function apiListener(engine: Engine, resolveIdentity: CallerResolver): http.RequestListener {
   const admin = adminRoutes(engine);
   return (req, res) => {
-    handleStorageRequest(engine.files, req, res)
-      .then((handled) => handled || handleApiRequest(engine, resolveIdentity, req, res))
-      .then((handled) => handled || handleAdminRequest(admin, resolveIdentity, req, res))
-      .then((handled) => {
-        if (handled) return;
-        const body = JSON.stringify({
-          code: "NotFound",
-          message: `No route for ${req.method ?? "?"} ${req.url ?? "/"}`,
-        });
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(body);
-      })
-      .catch((error: unknown) => {
-        // A request refused before any route took it (a URL that does not parse) keeps its status.
-        const failure =
-          error instanceof RequestError
-            ? error
-            : new RequestError("InternalServerError", String(error));
-        sendRequestError(res, failure);
-      });
+    answerRequest(engine, admin, resolveIdentity, req, res).catch((error: unknown) => {
+      // A request refused before any route took it (a URL that does not parse) keeps its status.
+      const failure =
+        error instanceof RequestError
+          ? error
+          : new RequestError("InternalServerError", String(error));
+      sendRequestError(res, failure);
+    });
   };
+}
+
+/**
+ * The first route that takes the request answers it: the storage routes, the HTTP API, the admin
+ * routes, else 404. The storage routes are told apart by path before they are called, so the
+ * HTTP API's requests (every function call) pass without a promise of theirs.
+ */
+async function answerRequest(
+  engine: Engine,
+  admin: ReturnType<typeof adminRoutes>,
+  resolveIdentity: CallerResolver,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  if (isStorageRoute(requestPath(req.url))) {
+    await handleStorageRequest(engine.files, req, res);
+    return;
+  }
+  if (await handleApiRequest(engine, resolveIdentity, req, res)) return;
+  if (await handleAdminRequest(admin, resolveIdentity, req, res)) return;
+  const body = JSON.stringify({
+    code: "NotFound",
+    message: `No route for ${req.method ?? "?"} ${req.url ?? "/"}`,
+  });
+  res.writeHead(404, { "content-type": "application/json" });
+  res.end(body);
 }
 
 /** Logs a request at debug level, with the request id the gateway sent. */

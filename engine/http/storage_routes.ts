@@ -109,6 +109,11 @@ function preflight(res: http.ServerResponse): void {
   res.end();
 }
 
+/** Whether `route` (a normalised path, request_path.ts) is one of `/api/storage/*`. */
+export function isStorageRoute(route: string): boolean {
+  return route.startsWith(DOWNLOAD_PREFIX);
+}
+
 /** Handles `/api/storage/*`. Returns false for any other route. */
 export async function handleStorageRequest(
   files: FileStorage,
@@ -116,7 +121,7 @@ export async function handleStorageRequest(
   res: http.ServerResponse,
 ): Promise<boolean> {
   const route = requestPath(req.url);
-  if (!route.startsWith(DOWNLOAD_PREFIX)) return false;
+  if (!isStorageRoute(route)) return false;
   try {
     if (req.method === "OPTIONS") preflight(res);
     else if (route === UPLOAD_ROUTE && req.method === "POST") await upload(files, req, res);

@@ -7,9 +7,20 @@ import { functionTimeoutText } from "../convex_messages.ts";
  * (the function's code cannot be stopped; its later syscalls are refused, see execution.ts).
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  // One promise and one timer per execution (no Promise.race, no async frame): this wraps every call.
+  // One promise and one timer per execution (no Promise.race, no async frame, no `finally`
+  // chain): this wraps every call.
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new TimeoutError(functionTimeoutText(ms))), ms);
-    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as thrown
+        reject(error);
+      },
+    );
   });
 }

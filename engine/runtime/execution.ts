@@ -5,7 +5,7 @@
  * many executions can be in flight at once.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomBytesFromPool } from "../util/random_pool.ts";
+import { randomHexFromPool, randomUint32FromPool } from "../util/random_pool.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import type { DocumentStream } from "./query_stream.ts";
 import type { SystemError, TimeoutError } from "../errors.ts";
@@ -96,7 +96,7 @@ export function currentExecution(): Execution | undefined {
 }
 
 /** A deterministic generator (mulberry32) seeded from 32 random bits. */
-export function seededRandom(seed = randomBytesFromPool(4).readUInt32LE(0)): () => number {
+export function seededRandom(seed = randomUint32FromPool()): () => number {
   let state = seed;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
@@ -108,5 +108,5 @@ export function seededRandom(seed = randomBytesFromPool(4).readUInt32LE(0)): () 
 
 /** A random id for a request, 16 hex digits (shown in error messages as Convex does). */
 export function newRequestId(): string {
-  return randomBytesFromPool(8).toString("hex");
+  return randomHexFromPool(8);
 }

@@ -42,21 +42,24 @@ export class AttemptRunner {
   ) {}
 
   /** One attempt; throws ConflictError when a mutation's commit conflicts. */
-  async attempt(
+  attempt(
     fn: RegisteredFunction,
     argsJson: string,
     requestId: string,
     request: FunctionRequest,
     readOnly: boolean,
   ): Promise<FunctionOutcome> {
-    const releaseSlot = await this.slots.acquire();
-    try {
-      return await this.attemptInSlot(fn, argsJson, requestId, request, readOnly, releaseSlot);
-    } finally {
-      releaseSlot();
+    // A free slot is taken at once: no promise, no turn of the microtask queue (every call).
+    const releaseSlot = this.slots.tryAcquire();
+    if (releaseSlot !== null) {
+      return this.attemptInSlot(fn, argsJson, requestId, request, readOnly, releaseSlot);
     }
+    return this.slots
+      .acquire()
+      .then((release) => this.attemptInSlot(fn, argsJson, requestId, request, readOnly, release));
   }
 
+  /** The attempt once it holds a slot; the slot is released however it ends. */
   private async attemptInSlot(
     fn: RegisteredFunction,
     argsJson: string,
@@ -65,11 +68,18 @@ export class AttemptRunner {
     readOnly: boolean,
     releaseSlot: () => void,
   ): Promise<FunctionOutcome> {
-    const { execution, tx } = this.beginExecution(fn, request, requestId, readOnly);
-    if (request.hooks !== undefined && !request.hooks.begin(tx)) {
-      tx.abort();
-      throw new RunSkipped(fn.path);
+    let started: { execution: Execution; tx: Transaction };
+    try {
+      started = this.beginExecution(fn, request, requestId, readOnly);
+      if (request.hooks !== undefined && !request.hooks.begin(started.tx)) {
+        started.tx.abort();
+        throw new RunSkipped(fn.path);
+      }
+    } catch (error) {
+      releaseSlot();
+      throw error;
     }
+    const { execution, tx } = started;
     const failure = failureOf(execution, tx, readOnly);
     let resultJson: string;
     try {

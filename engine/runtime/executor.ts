@@ -177,15 +177,19 @@ export class Executor {
   ): Promise<FunctionOutcome> {
     this.stats.mutations++;
     this.writesInFlight++;
-    let release = await this.gate.enterShared();
+    // Without a promise when the gate is open (no retry running or queued): the common case.
+    let release = this.gate.tryEnterShared() ?? (await this.gate.enterShared());
     try {
       for (let attempt = 1; ; attempt++) {
-        const outcome = await this.attempts
-          .attempt(fn, argsJson, requestId, request, false)
-          .catch((error: unknown) => error);
-        if (!(outcome instanceof ConflictError)) {
-          if (outcome instanceof Error) throw outcome;
-          return outcome as FunctionOutcome;
+        let outcome: ConflictError;
+        try {
+          return await this.attempts.attempt(fn, argsJson, requestId, request, false);
+        } catch (error) {
+          if (!(error instanceof ConflictError)) {
+            if (error instanceof Error) throw error;
+            return error as FunctionOutcome;
+          }
+          outcome = error;
         }
         if (attempt >= MAX_MUTATION_ATTEMPTS) {
           return {

@@ -19,11 +19,19 @@ export class MutationGate {
 
   /** Enters in shared mode. Waits while an exclusive run is held or queued. */
   async enterShared(): Promise<() => void> {
-    if (this.exclusiveHeld || this.queue.length > 0) {
-      await new Promise<void>((grant) => this.queue.push({ exclusive: false, grant }));
-    } else {
-      this.running++;
-    }
+    const release = this.tryEnterShared();
+    if (release !== null) return release;
+    await new Promise<void>((grant) => this.queue.push({ exclusive: false, grant }));
+    return () => this.leaveShared();
+  }
+
+  /**
+   * Enters in shared mode when nothing makes it wait (no exclusive run held or queued), else
+   * returns null and queues nothing: the common case without a promise.
+   */
+  tryEnterShared(): (() => void) | null {
+    if (this.exclusiveHeld || this.queue.length > 0) return null;
+    this.running++;
     return () => this.leaveShared();
   }
 

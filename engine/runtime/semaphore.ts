@@ -13,11 +13,26 @@ export class Semaphore {
 
   /** Resolves with a release function once a slot is free. */
   async acquire(): Promise<() => void> {
-    if (this.available > 0) {
-      this.available--;
-    } else {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
+    return this.tryAcquire() ?? this.queue();
+  }
+
+  /**
+   * A release function when a slot is free right now, else null (nothing queued). Lets callers
+   * skip a promise and a turn of the microtask queue when they need not wait.
+   */
+  tryAcquire(): (() => void) | null {
+    if (this.available <= 0) return null;
+    this.available--;
+    return this.releaser();
+  }
+
+  private async queue(): Promise<() => void> {
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return this.releaser();
+  }
+
+  /** Frees the slot (once, however often it is called) or hands it to the next waiter. */
+  private releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;

@@ -69,6 +69,12 @@ function rejection(error: unknown): { message: string; data?: unknown } {
   return { message: errorMessageOf(error) };
 }
 
+/** A promise rejected with `reason` (a plain `{message}` is what `convex/server` reads). */
+function rejected(reason: unknown): Promise<never> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- convex/server's shape
+  return Promise.reject(reason);
+}
+
 /** Builds the `Convex` global for one engine. */
 export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
   const storage = storageSyscalls(deps.files, execution);
@@ -90,18 +96,22 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
       if (handler === undefined) throw unsupported(op);
       return JSON.stringify(handler(componentArgs(op, JSON.parse(jsonArgs) as SyscallArgs)));
     },
-    async asyncSyscall(op, jsonArgs) {
+    asyncSyscall(op, jsonArgs) {
       const handler = asyncOps[op];
       if (handler === undefined) {
         const failure = notSupportedYet(op);
-        if (failure !== null) throw { message: failure.message };
-        throw unsupported(op);
+        return rejected(failure !== null ? { message: failure.message } : unsupported(op));
       }
+      let answer: Promise<string> | string;
       try {
-        return await handler(componentArgs(op, JSON.parse(jsonArgs) as SyscallArgs));
+        answer = handler(componentArgs(op, JSON.parse(jsonArgs) as SyscallArgs));
       } catch (error) {
-        throw rejection(error);
+        return rejected(rejection(error));
       }
+      // No async frame: a handler that answered at once (every write) costs one resolved promise.
+      return typeof answer === "string"
+        ? Promise.resolve(answer)
+        : answer.then(undefined, (error: unknown) => rejected(rejection(error)));
     },
     jsSyscall(op, args) {
       const handler = storage.js[op];

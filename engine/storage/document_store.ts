@@ -5,7 +5,7 @@
  * while some snapshot may still read them, so an execution sees one stable snapshot across all
  * of its awaits. SQLite (see `persistence.ts`) is the durable copy; this is rebuilt from it on start.
  */
-import { encodeIndexKey, encodeValue, type IndexKey } from "../values/index_key.ts";
+import { encodeValue, type IndexKey } from "../values/index_key.ts";
 import { convexToJson } from "convex/values";
 import { MvccIndex } from "./mvcc_index.ts";
 import { fieldValue } from "./field_value.ts";
@@ -30,7 +30,10 @@ export { fieldValue } from "./field_value.ts";
 
 /** The key of `document` in an index over `fields` (which already include the implicit suffix). */
 export function indexKeyOf(document: DocumentValue, fields: readonly string[]): IndexKey {
-  return encodeIndexKey(fields.map((field) => fieldValue(document, field)));
+  // encodeIndexKey's concatenation, without the arrays (this runs per index per written document).
+  let key = "";
+  for (const field of fields) key += encodeValue(fieldValue(document, field));
+  return key;
 }
 
 /** The key of a stored revision in `index` (cached on the revision). */

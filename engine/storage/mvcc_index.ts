@@ -7,7 +7,7 @@
  * never with live iterators, so commits may land between two steps of a scan.
  */
 import BTreeModule from "sorted-btree";
-import type { IndexKey } from "../values/index_key.ts";
+import { compareIndexKeys, type IndexKey } from "../values/index_key.ts";
 import type { Interval } from "../values/index_key.ts";
 import type { Timestamp } from "./types.ts";
 
@@ -40,7 +40,9 @@ function visibleAt(versions: readonly EntryVersion[], ts: Timestamp): EntryVersi
 }
 
 export class MvccIndex {
-  private readonly tree: Tree = new BTree<IndexKey, EntryVersion[]>();
+  // Keys are strings: compared as such (the library's default comparator first tests for numbers
+  // and types, on every comparison of every descent).
+  private readonly tree: Tree = new BTree<IndexKey, EntryVersion[]>(undefined, compareIndexKeys);
 
   /**
    * @param name `table.index`

@@ -29,16 +29,8 @@ import {
   MAX_FUNCTION_RESULT_SIZE,
   SYSTEM_FIELDS,
 } from "./limit_constants.ts";
-import { byKey } from "./value_shapes.ts";
-import {
-  argsSize,
-  formatBinarySize,
-  isPlainObject,
-  sizeProblem,
-  valueNesting,
-  valueSize,
-} from "./value_size.ts";
-import { checkValue } from "./value_walk.ts";
+import { argsSize, formatBinarySize, isPlainObject, sizeProblem, valueSize } from "./value_size.ts";
+import { measureValue } from "./value_walk.ts";
 
 export { MAX_VALUE_NESTING, TOO_NESTED_MESSAGE } from "../../lib/json_depth.ts";
 export {
@@ -92,21 +84,34 @@ export function checkDocument(value: unknown): string | null {
   if (!isPlainObject(value)) {
     return "Documents must be objects";
   }
-  const valueProblem = checkValue(value);
-  if (valueProblem !== null) {
-    return valueProblem;
+  // One walk: the check of the value also measures its nesting and size.
+  const measured = measureValue(value);
+  if ("problem" in measured) {
+    return measured.problem;
   }
   const document = value;
-  const nesting = valueNesting(document);
+  const { nesting, size } = measured;
   if (nesting > MAX_DOCUMENT_NESTING) {
     return `Document is too nested (nested ${nesting} levels deep > maximum nesting ${MAX_DOCUMENT_NESTING})`;
   }
-  for (const [field, fieldValue] of Object.entries(document).sort(byKey)) {
-    if (fieldValue !== undefined && field.startsWith("_") && !SYSTEM_FIELDS.has(field)) {
-      return `Field '${field}' starts with an underscore, which is only allowed for system fields like '_id'`;
-    }
+  const reserved = reservedFieldOf(document);
+  if (reserved !== null) {
+    return `Field '${reserved}' starts with an underscore, which is only allowed for system fields like '_id'`;
   }
-  return sizeProblem(valueSize(document), MAX_DOCUMENT_SIZE);
+  return sizeProblem(size, MAX_DOCUMENT_SIZE);
+}
+
+/** The first top-level field (in Convex's order) starting with `_` that is no system field. */
+function reservedFieldOf(document: Readonly<Record<string, unknown>>): string | null {
+  let first: string | null = null;
+  for (const field of Object.keys(document)) {
+    // `_` first: most fields are not read at all.
+    if (!field.startsWith("_") || SYSTEM_FIELDS.has(field) || document[field] === undefined) {
+      continue;
+    }
+    if (first === null || field < first) first = field; // Convex's order, without sorting all
+  }
+  return first;
 }
 
 /**

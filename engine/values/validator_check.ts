@@ -92,8 +92,13 @@ function noMatch(validator: ValidatorJSON, value: Value): Problem {
 }
 
 function checkLiteral(literalJson: JSONValue, value: Value): Problem | null {
+  // A string or boolean literal is its own value, equal (encoded) to exactly what is `===` to it.
+  const plain = typeof literalJson === "string" || typeof literalJson === "boolean";
+  if (plain && value === literalJson) {
+    return null;
+  }
   const literal = literalValue(literalJson);
-  if (encodeValue(value) === encodeValue(literal)) {
+  if (!plain && encodeValue(value) === encodeValue(literal)) {
     return null;
   }
   return {
@@ -172,12 +177,24 @@ function checkRecord(
   return null;
 }
 
+/** An object validator's fields in ascending name order (validators live as long as their schema). */
+const sortedFieldsOf = new WeakMap<ObjectFields, [string, ObjectFields[string]][]>();
+
+function sortedFields(fields: ObjectFields): [string, ObjectFields[string]][] {
+  let sorted = sortedFieldsOf.get(fields);
+  if (sorted === undefined) {
+    sorted = Object.entries(fields).sort(byKey);
+    sortedFieldsOf.set(fields, sorted);
+  }
+  return sorted;
+}
+
 function checkObject(
   fields: ObjectFields,
   object: { [field: string]: Value | undefined },
   options: ValidateOptions,
 ): Problem | null {
-  for (const [field, { fieldType, optional }] of Object.entries(fields).sort(byKey)) {
+  for (const [field, { fieldType, optional }] of sortedFields(fields)) {
     const fieldValue = object[field];
     if (fieldValue !== undefined && Object.hasOwn(object, field)) {
       const problem = check(fieldType, fieldValue, options);
@@ -188,12 +205,13 @@ function checkObject(
       return objectShapeProblem("MissingRequiredField", field, object, fields);
     }
   }
-  for (const [field] of definedEntries(object)) {
-    if (!Object.hasOwn(fields, field)) {
-      return objectShapeProblem("ExtraField", field, object, fields);
-    }
+  // The first extra field in name order, without sorting the object's fields.
+  let extra: string | null = null;
+  for (const field of Object.keys(object)) {
+    if (object[field] === undefined || Object.hasOwn(fields, field)) continue;
+    if (extra === null || field < extra) extra = field;
   }
-  return null;
+  return extra === null ? null : objectShapeProblem("ExtraField", extra, object, fields);
 }
 
 function objectShapeProblem(

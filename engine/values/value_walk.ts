@@ -58,17 +58,40 @@ export interface ValueLimits {
  * @returns `null`, or the message for the first problem found.
  */
 export function checkValue(value: unknown, limits: ValueLimits = {}): string | null {
+  const measured = measureValue(value, limits);
+  return "problem" in measured ? measured.problem : null;
+}
+
+/**
+ * {@link checkValue}, with what the walk measured when the value is fine: its size (Convex's
+ * accounting, as `valueSize`) and nesting (as `valueNesting`), so callers need not walk it again.
+ */
+export function measureValue(
+  value: unknown,
+  limits: ValueLimits = {},
+): { size: number; nesting: number } | { problem: string } {
+  // Fields in any order first (no sorting): a valid value measures the same either way. Only a
+  // value with a problem is walked again in Convex's field order, to report its first problem.
+  const unordered = walk(value, limits, false);
+  return "problem" in unordered ? walk(value, limits, true) : unordered;
+}
+
+function walk(
+  value: unknown,
+  limits: ValueLimits,
+  fieldOrder: boolean,
+): { size: number; nesting: number } | { problem: string } {
   const walker: Walker = {
     maxDepth: limits.maxDepth ?? MAX_VALUE_NESTING,
     maxSize: limits.maxSize ?? MAX_VALUE_SIZE,
     path: [],
+    fieldOrder,
   };
   try {
-    measure(walker, value);
-    return null;
+    return measure(walker, value);
   } catch (error) {
     if (error instanceof LimitViolation) {
-      return error.message;
+      return { problem: error.message };
     }
     throw error;
   }
@@ -80,8 +103,13 @@ class LimitViolation extends Error {}
 interface Walker {
   readonly maxDepth: number;
   readonly maxSize: number;
-  /** Path segments from the root to the value being measured: `.field` or `[index]`. */
-  readonly path: string[];
+  /**
+   * From the root to the value being measured: field names and array indexes, formatted
+   * (`.field`, `[index]`) only for a violation.
+   */
+  readonly path: (string | number)[];
+  /** Whether object fields are walked in Convex's order (sorted), which picks the first problem. */
+  readonly fieldOrder: boolean;
 }
 
 /** Walks `value` innermost first and returns its size and nesting, or throws a LimitViolation. */
@@ -129,7 +157,7 @@ function measureArray(
   let size = 2;
   let deepest = 0;
   for (let i = 0; i < array.length; i += 1) {
-    walker.path.push(`[${i}]`);
+    walker.path.push(i);
     const element = measure(walker, array[i]);
     walker.path.pop();
     size += element.size;
@@ -148,7 +176,9 @@ function measureObject(
   let size = 2;
   let deepest = 0;
   let fields = 0;
-  for (const [field, fieldValue] of Object.entries(object).sort(byKey)) {
+  const entries = Object.entries(object);
+  if (walker.fieldOrder) entries.sort(byKey);
+  for (const [field, fieldValue] of entries) {
     if (fieldValue === undefined) {
       continue; // Dropped, as `convexToJson` drops it.
     }
@@ -156,7 +186,7 @@ function measureObject(
     if (nameProblem !== null) {
       throw violation(walker, nameProblem);
     }
-    walker.path.push(`.${field}`);
+    walker.path.push(field);
     const measured = measure(walker, fieldValue);
     walker.path.pop();
     fields += 1;
@@ -189,7 +219,9 @@ function checkNesting(walker: Walker, nesting: number): number {
 
 /** A violation at the walker's current path (the path is omitted for the root value). */
 function violation(walker: Walker, message: string): LimitViolation {
-  const path = walker.path.join("");
+  const path = walker.path
+    .map((segment) => (typeof segment === "number" ? `[${segment}]` : `.${segment}`))
+    .join("");
   return new LimitViolation(path === "" ? message : `${message}\nPath: ${path}`);
 }
 
