@@ -19,29 +19,60 @@ const BACKSLASH = 0x5c;
 /**
  * Whether JSON text (a string, or its UTF-8 bytes) nests arrays and objects deeper than `limit`.
  * Brackets inside strings do not count; UTF-8 continuation bytes never equal the ASCII it seeks.
+ * A string is skipped with one native search for its closing quote, so a long string (a 16 MB
+ * argument) costs a `indexOf`, not a step per character.
  */
 export function jsonTextNestsBeyond(text: string | Uint8Array, limit: number): boolean {
-  const codeAt =
-    typeof text === "string"
-      ? (index: number) => text.charCodeAt(index)
-      : (index: number) => text[index];
+  return typeof text === "string" ? textNestsBeyond(text, limit) : bytesNestBeyond(text, limit);
+}
+
+function textNestsBeyond(text: string, limit: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let index = 0; index < text.length; index += 1) {
-    const code = codeAt(index);
-    if (inString) {
-      if (code === BACKSLASH) index += 1;
-      else if (code === QUOTE) inString = false;
-    } else if (code === QUOTE) {
-      inString = true;
-    } else if (code === 0x5b || code === 0x7b) {
+    const code = text.charCodeAt(index);
+    if (code === QUOTE) index = closingQuote(text, index);
+    else if (code === 0x5b || code === 0x7b) {
       depth += 1; // [ {
       if (depth > limit) return true;
-    } else if (code === 0x5d || code === 0x7d) {
-      depth -= 1; // ] }
-    }
+    } else if (code === 0x5d || code === 0x7d) depth -= 1; // ] }
   }
   return false;
+}
+
+function bytesNestBeyond(bytes: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  for (let index = 0; index < bytes.length; index += 1) {
+    const code = bytes[index];
+    if (code === QUOTE) index = closingQuote(bytes, index);
+    else if (code === 0x5b || code === 0x7b) {
+      depth += 1; // [ {
+      if (depth > limit) return true;
+    } else if (code === 0x5d || code === 0x7d) depth -= 1; // ] }
+  }
+  return false;
+}
+
+/**
+ * The index of the quote that closes the string opened at `open` (one past the end when it is
+ * never closed). A quote preceded by an odd run of backslashes is escaped. Linear overall: each
+ * backslash is counted only by the quote right after its run.
+ */
+function closingQuote(text: string | Uint8Array, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    // `indexOf` with a number on bytes, a one-character string on text: both native searches.
+    const quote = typeof text === "string" ? text.indexOf('"', from) : text.indexOf(QUOTE, from);
+    if (quote === -1) return text.length;
+    let backslashes = 0;
+    while (quote - backslashes - 1 > open && codeAt(text, quote - backslashes - 1) === BACKSLASH)
+      backslashes += 1;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
+}
+
+function codeAt(text: string | Uint8Array, index: number): number | undefined {
+  return typeof text === "string" ? text.charCodeAt(index) : text[index];
 }
 
 /** Whether `json` is an encoded leaf (`{"$integer": ...}`, `{"$bytes": ...}`, ...). */
