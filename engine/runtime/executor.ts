@@ -128,7 +128,7 @@ export class Executor {
       return requestFailure({ errorMessage: errorMessageOf(error) });
     }
     const requestId = newRequestId();
-    const args = checkArgs(fn, request.args, this.tableNameOfId);
+    const args = checkArgs(fn, request.args, this.tableNameOfId, request.argsJson);
     if ("error" in args) {
       return requestFailure(framedFailure(requestId, args.error));
     }

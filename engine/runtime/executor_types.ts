@@ -22,6 +22,11 @@ export interface FunctionRequest {
   readonly kind: FunctionKind;
   /** Convex-encoded JSON of the arguments object. */
   readonly args: unknown;
+  /**
+   * `JSON.stringify(args ?? {})`, when the caller already made it (the query cache, for its key):
+   * not made again (a 16 MB argument takes tens of milliseconds to stringify).
+   */
+  readonly argsJson?: string;
   readonly identity: UserIdentity | null;
   /** Internal functions are callable only from inside the backend. */
   readonly allowInternal?: boolean;

@@ -29,18 +29,22 @@ import type { RegisteredFunction } from "./registry.ts";
 /** The table of a document id (`null`: not an id of any table), for `v.id` validation. */
 export type TableNameOfId = (id: string) => string | null;
 
-/** Decodes and validates arguments; returns a failure message or the decoded value. */
+/**
+ * Decodes and validates arguments; returns a failure message or the decoded value. `argsJson` is
+ * `JSON.stringify(args ?? {})` when the caller already has it.
+ */
 export function checkArgs(
   fn: RegisteredFunction,
   args: unknown,
   tableNameOfId: TableNameOfId,
+  argsJson?: string,
 ): { value: Value; json: string } | { error: string } {
   // Before anything recurses into them (the arguments object itself is level 1), or walks a
   // million fields only to refuse them.
   const shape =
     args instanceof TooNestedArguments ? ({ kind: "nesting" } as const) : argsShapeProblem(args);
   if (shape !== null) return { error: `ArgumentValidationError: ${shapeMessage(shape)}` };
-  const json = JSON.stringify(args ?? {});
+  const json = argsJson ?? JSON.stringify(args ?? {});
   if (json.length > MAX_FUNCTION_ARGS_SIZE) {
     return {
       error: `Arguments for ${fn.path} are too large (${json.length} bytes, maximum ${MAX_FUNCTION_ARGS_SIZE}).`,

@@ -151,11 +151,13 @@ export class LiveQueries {
    * is later invalidated). Pair with `unwatch`.
    */
   async resultAt(request: LiveQueryRequest, ts: Timestamp, watcher: Watcher): Promise<LiveResult> {
-    const argsJson = JSON.stringify([request.args ?? {}, request.journal ?? null]);
+    // The arguments' JSON is made once: the executor checks the same text (see FunctionRequest).
+    const argsJson = JSON.stringify(request.args ?? {});
+    const keyJson = `${argsJson}\u0000${JSON.stringify(request.journal ?? null)}`;
     // An admin's results never serve others: they may come from internal functions.
     const path = request.allowInternal === true ? `admin\u0000${request.path}` : request.path;
-    const sharedKey = `${path}\u0000${argsJson}\u0000*`;
-    const specificKey = `${path}\u0000${argsJson}\u0000${identityKey(request.identity)}`;
+    const sharedKey = `${path}\u0000${keyJson}\u0000*`;
+    const specificKey = `${path}\u0000${keyJson}\u0000${identityKey(request.identity)}`;
     for (const key of [sharedKey, specificKey]) {
       const cached = this.results.get(key);
       if (cached !== undefined && cached.generation === this.generation && cached.validAt(ts)) {
@@ -180,7 +182,7 @@ export class LiveQueries {
           else this.stats.cacheHits++;
         }
         if (pending === undefined) {
-          pending = this.execute(request, ts, sharedKey, specificKey).finally(() =>
+          pending = this.execute(request, argsJson, ts, { sharedKey, specificKey }).finally(() =>
             this.inflight.delete(inflightKey),
           );
           this.inflight.set(inflightKey, pending);
@@ -211,9 +213,9 @@ export class LiveQueries {
 
   private async execute(
     request: LiveQueryRequest,
+    argsJson: string,
     ts: Timestamp,
-    sharedKey: string,
-    specificKey: string,
+    { sharedKey, specificKey }: { sharedKey: string; specificKey: string },
   ): Promise<LiveResult> {
     this.stats.executions++;
     const generation = this.generation;
@@ -221,6 +223,7 @@ export class LiveQueries {
       path: request.path,
       kind: "query",
       args: request.args,
+      argsJson,
       identity: request.identity,
       allowInternal: request.allowInternal === true,
       snapshotTs: ts,
