@@ -23,6 +23,8 @@ const BACKSLASH = 0x5c;
  * argument) costs a `indexOf`, not a step per character.
  */
 export function jsonTextNestsBeyond(text: string | Uint8Array, limit: number): boolean {
+  // Two loops of the same shape, each over one kind of input: one loop reading either kind per
+  // character measured 1.4x slower (1M numbers: 66 against 47 ms).
   return typeof text === "string" ? textNestsBeyond(text, limit) : bytesNestBeyond(text, limit);
 }
 
