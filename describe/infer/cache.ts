@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import type { InferredReturns } from "./infer_returns.ts";
+import { writeFileAtomically } from "./user_cache.js";
 
 const CACHE_DIR = path.join(os.tmpdir(), "convex-graphql-inference");
 /** Bumped whenever what inference produces for the same input changes. */
@@ -69,10 +70,7 @@ export function readCached(key: string): InferredReturns | null {
 export function writeCached(key: string, result: InferredReturns): void {
   try {
     fs.mkdirSync(CACHE_DIR, { recursive: true });
-    const file = path.join(CACHE_DIR, `${key}.json`);
-    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-    fs.writeFileSync(temporary, JSON.stringify(result));
-    fs.renameSync(temporary, file);
+    writeFileAtomically(path.join(CACHE_DIR, `${key}.json`), JSON.stringify(result));
   } catch {
     // Read-only temp folder: inference simply runs every time.
   }

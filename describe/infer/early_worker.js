@@ -1,5 +1,5 @@
 // The inference worker, started by the CLI before anything else loads (cli/bin.js): the worker's
-// start-up (loading TypeScript and tsx) then overlaps the loading of the CLI's own modules, which
+// start-up (loading TypeScript and its own modules) then overlaps the loading of the CLI's own modules, which
 // begins with registering tsx (a quarter of a second). off_thread.ts adopts it as the process's
 // inference worker, or ends it when the app's result is cached.
 //

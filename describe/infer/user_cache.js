@@ -30,15 +30,22 @@ export function readUserCache(name) {
   }
 }
 
+/**
+ * Writes `data` to `file` through a temporary file and a rename, so that a concurrent reader
+ * sees the old content or the new, never part of it. Throws what `fs` throws.
+ */
+export function writeFileAtomically(file, data, mode = 0o644) {
+  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+  fs.writeFileSync(temporary, data, { mode });
+  fs.renameSync(temporary, file);
+}
+
 /** Stores `data` as `name` (mode 0600), atomically. */
 export function writeUserCache(name, data) {
   try {
     fs.mkdirSync(CACHE_DIR, { recursive: true, mode: 0o700 });
     if (!trustedCacheDir()) return;
-    const file = path.join(CACHE_DIR, name);
-    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-    fs.writeFileSync(temporary, data, { mode: 0o600 });
-    fs.renameSync(temporary, file);
+    writeFileAtomically(path.join(CACHE_DIR, name), data, 0o600);
   } catch {
     // A read-only temp folder: the work is done again next time.
   }
