@@ -9,11 +9,17 @@ import type { AppSchemaInfo } from "./app_description.ts";
 
 export type ObjectValidator = Extract<ValidatorJSON, { type: "object" }>;
 
-/** The validator without `null`, and whether it accepted `null`. */
+/** The members of a union, nested unions flattened (`v.union(v.union(a, b), c)` is `a | b | c`). */
+function unionMembers(validator: ValidatorJSON): ValidatorJSON[] {
+  return validator.type === "union" ? validator.value.flatMap(unionMembers) : [validator];
+}
+
+/** The validator without `null` (at any depth of nested unions), and whether it accepted `null`. */
 export function stripNull(validator: ValidatorJSON): { inner: ValidatorJSON; nullable: boolean } {
   if (validator.type !== "union") return { inner: validator, nullable: validator.type === "null" };
-  const members = validator.value.filter((member) => member.type !== "null");
-  const nullable = members.length !== validator.value.length;
+  const all = unionMembers(validator);
+  const members = all.filter((member) => member.type !== "null");
+  const nullable = members.length !== all.length;
   if (members.length === 1 && members[0] !== undefined) return { inner: members[0], nullable };
   return { inner: { type: "union", value: members }, nullable };
 }

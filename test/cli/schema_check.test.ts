@@ -1,6 +1,7 @@
 /**
  * `convex-graphql schema --check` compares by binding: the example app against its committed
- * contract passes; a contract whose fields are renamed still passes (they keep their bindings);
+ * contract passes; a contract whose fields are renamed still passes (they keep their bindings), as
+ * does one printed from an optional field that may also be null;
  * a drifted copy of the app's description (a function removed, an argument's type changed, a
  * result's type changed, a new public function) is reported with a readable diff (the contract's
  * line `-`, the derived field `+`), and the real CLI exits 1 on a contract the functions no
@@ -10,7 +11,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, expect, it } from "vitest";
-import { deriveSchema, type AppDescription } from "../../gateway/index.ts";
+import { deriveSchema, printContract, type AppDescription } from "../../gateway/index.ts";
 import { describeConvexDir } from "../../cli/app_description.ts";
 import { driftReport, schemaDrift } from "../../cli/schema_check.ts";
 import { REPO_ROOT, tempDir } from "../utils/backend.ts";
@@ -42,6 +43,34 @@ it("finds no drift when the contract renames fields that keep their bindings", (
   );
   expect(renamed).toContain('order(id: ID!): Order @convex(query: "orders:getOrderById")');
   expect(drift(renamed)).toEqual({ breaking: [], added: [] });
+});
+
+it("finds no drift in a contract printed from an optional field that may be null", () => {
+  // `{ ...message, ...(image ? { url: await ctx.storage.getUrl(id) } : {}) }`: `url?: string | null`.
+  const described: AppDescription = {
+    ...app,
+    functions: [
+      ...app.functions,
+      {
+        path: "files:listImages",
+        kind: "query",
+        visibility: "public",
+        args: { type: "object", value: {} },
+        returns: {
+          type: "object",
+          value: {
+            url: {
+              fieldType: { type: "union", value: [{ type: "string" }, { type: "null" }] },
+              optional: true,
+            },
+          },
+        },
+      },
+    ],
+  };
+  const printed = printContract(deriveSchema(described).schema);
+  expect(printed).toContain("url: String\n");
+  expect(drift(printed, described)).toEqual({ breaking: [], added: [] });
 });
 
 it("reports a removed function, a changed argument, a changed result and a new function", () => {
