@@ -1,8 +1,8 @@
 /**
  * Relations over HTTP, on the typed fixture app (no `returns` validators): a post's `authorDoc`
  * and `tagsDocs` resolve through the app's own fetch-by-id queries, batched per operation (the
- * number of Convex query executions is asserted), a deleted target resolves to null, and a
- * discriminated union resolves each member.
+ * number of Convex query executions is asserted) and all read at one snapshot, a deleted target
+ * resolves to null, and a discriminated union resolves each member.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConvexHttpClient } from "convex/browser";
@@ -59,6 +59,26 @@ describe("relations", () => {
     // Convex cursors mark page ends: the last edge holds the page's end cursor.
     expect(connection.edges.at(-1)?.cursor).toBe(connection.pageInfo.endCursor);
     expect(connection.edges[0]?.cursor).toBeNull();
+  });
+
+  it("reads the page and every relation at the operation's one snapshot", async () => {
+    const executor = backend.engine.executor;
+    const reads: { path: string; snapshotTs: unknown }[] = [];
+    const run = executor.run.bind(executor);
+    executor.run = (request) => {
+      if (request.kind === "query")
+        reads.push({ path: request.path, snapshotTs: request.snapshotTs });
+      return run(request);
+    };
+    try {
+      await data(gateway.url, POSTS_WITH_AUTHORS);
+    } finally {
+      executor.run = run;
+    }
+    expect(reads.filter((read) => read.path.startsWith("authors:")).length).toBe(10);
+    const snapshots = new Set(reads.map((read) => read.snapshotTs));
+    expect(snapshots.size).toBe(1);
+    expect([...snapshots][0]).toBeDefined();
   });
 
   it("reads an id twice in one operation only once", async () => {
