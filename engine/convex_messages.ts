@@ -72,6 +72,19 @@ export function stagedIndexText(table: string, index: string): string {
 }
 
 /**
+ * A pagination cursor that does not parse (Convex's keybroker `cursor_parse_error`, code
+ * `InvalidCursor`). The engine adds the cursor's start, which Convex leaves out.
+ */
+export function cursorParseText(cursor: string): string {
+  return `InvalidCursor: Failed to parse cursor "${cursor.slice(0, 64)}".`;
+}
+
+/** A pagination cursor handed to another query than its own (Convex's `invalid_cursor`). */
+export function cursorFromOtherQueryText(): string {
+  return "InvalidCursor: Tried to run a query starting from a cursor, but it looks like this cursor is from a different query.";
+}
+
+/**
  * `db.system.get` of a user table's id (or `db.get` of a system table's id), worded as
  * convex-js words the same rule for `query()` and `normalizeId()`.
  */

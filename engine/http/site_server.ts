@@ -92,7 +92,9 @@ async function writeResponse(response: Response, res: http.ServerResponse): Prom
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  res.writeHead(response.status, response.statusText, headers);
+  // Status and headers only, as Convex sends them (its HttpActionResponseHead has no statusText):
+  // Node writes the standard reason phrase, not the `Response`'s statusText ("" by default).
+  res.writeHead(response.status, headers);
   if (response.body === null) {
     res.end();
     return;

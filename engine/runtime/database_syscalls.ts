@@ -11,6 +11,7 @@ import type { Transaction } from "../transactions/transaction.ts";
 import { tableVisibleFrom } from "../components/namespace.ts";
 import { isSearchQuery, SearchStream, searchPage } from "../search/index.ts";
 import { planQuery, QueryStream, queryPage, type SerializedQuery } from "./query_stream.ts";
+import { queryFingerprint } from "./page_cursor.ts";
 import {
   callerComponent,
   execution,
@@ -92,16 +93,17 @@ function queryPageSyscall(args: SyscallArgs): string {
   }
   exec.paginated = true;
   const query = args["query"] as SerializedQuery;
+  // A search walks no index fields (Convex fingerprints it with none either).
+  const plan = isSearchQuery(query) ? null : planQuery(tx, query);
   const request = {
+    fingerprint: queryFingerprint(query, plan?.index.fields ?? []),
     cursor: (args["cursor"] as string | null | undefined) ?? null,
     // An explicit endCursor wins; else a rerun ends where the journal says the first run did.
     endCursor: (args["endCursor"] as string | null | undefined) ?? exec.journal?.endCursor ?? null,
     pageSize: args["pageSize"] as number,
     maximumRowsRead: (args["maximumRowsRead"] as number | null | undefined) ?? null,
   };
-  const result = isSearchQuery(query)
-    ? searchPage(tx, query, request)
-    : queryPage(tx, planQuery(tx, query), request);
+  const result = plan === null ? searchPage(tx, query, request) : queryPage(tx, plan, request);
   exec.journalOut = JSON.stringify({ endCursor: result.continueCursor });
   return `{"page":[${result.page.map((d) => d.json).join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`;
 }

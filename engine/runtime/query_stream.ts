@@ -16,6 +16,7 @@ import {
   type IndexKey,
 } from "../values/index_key.ts";
 import { decodeLiteral, evaluateFilter } from "./filter_expression.ts";
+import { decodeCursor, encodeCursor, type QueryFingerprint } from "./page_cursor.ts";
 
 interface RangeExpression {
   type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte";
@@ -236,23 +237,9 @@ export interface PageResult {
   pageStatus: "SplitRecommended" | "SplitRequired" | null;
 }
 
-const END_CURSOR = "_end";
-
-/** A cursor for a position key (`_end` past the end). */
-export function encodeCursor(key: IndexKey | null): string {
-  return key === null ? END_CURSOR : Buffer.from(key, "latin1").toString("base64url");
-}
-
-/** The position key of a cursor (null: past the end). @throws FunctionFailure when invalid. */
-export function decodeCursor(cursor: string): IndexKey | null {
-  if (cursor === END_CURSOR) return null;
-  if (!/^[A-Za-z0-9_-]*$/.test(cursor) || cursor.length === 0) {
-    fail(`InvalidCursor: Failed to parse cursor "${cursor.slice(0, 64)}".`);
-  }
-  return Buffer.from(cursor, "base64url").toString("latin1");
-}
-
 export interface PageRequest {
+  /** The fingerprint of the query paged: its cursors carry it (page_cursor.ts). */
+  readonly fingerprint: QueryFingerprint;
   readonly cursor: string | null;
   readonly endCursor: string | null;
   readonly pageSize: number;
@@ -262,7 +249,8 @@ export interface PageRequest {
 /**
  * One page of a query, from `cursor` (exclusive) on. With `endCursor`, the page runs exactly to
  * that position (so a reactive page keeps its bounds); otherwise it stops after `pageSize`
- * matches. Cursors are opaque: an index key, or `_end` past the end of the range.
+ * matches. Cursors name an index key, or the end of the range, of this query only.
+ * @throws FunctionFailure `InvalidCursor` for a cursor that does not parse or is another query's.
  */
 export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest): PageResult {
   if (!Number.isFinite(request.pageSize) || request.pageSize < 0) {
@@ -271,13 +259,13 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
   const ascending = plan.order === "asc";
   let { start, end } = plan.interval;
   if (request.cursor !== null) {
-    const key = decodeCursor(request.cursor);
+    const key = decodeCursor(request.fingerprint, request.cursor);
     if (key === null) {
       // Already past the end: an empty, finished page.
       return {
         page: [],
         isDone: true,
-        continueCursor: END_CURSOR,
+        continueCursor: encodeCursor(request.fingerprint, null),
         splitCursor: null,
         pageStatus: null,
       };
@@ -285,7 +273,8 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
     if (ascending) start = keySuccessor(key) > start ? keySuccessor(key) : start;
     else end = end === null || key < end ? key : end;
   }
-  const endKey = request.endCursor === null ? undefined : decodeCursor(request.endCursor);
+  const endKey =
+    request.endCursor === null ? undefined : decodeCursor(request.fingerprint, request.endCursor);
   if (endKey !== undefined && endKey !== null) {
     if (ascending) end = end === null || keySuccessor(endKey) < end ? keySuccessor(endKey) : end;
     else start = endKey > start ? endKey : start;
@@ -316,9 +305,7 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
   const continueCursor =
     endKey !== undefined && request.endCursor !== null
       ? request.endCursor
-      : isDone
-        ? END_CURSOR
-        : encodeCursor(scan.lastKey ?? start);
+      : encodeCursor(request.fingerprint, isDone ? null : (scan.lastKey ?? start));
   return {
     page: request.pageSize === 0 && endKey === undefined ? [] : page,
     isDone: endKey === undefined ? isDone : endKey === null && isDone,

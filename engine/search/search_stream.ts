@@ -7,7 +7,7 @@
 import { FunctionFailure } from "../errors.ts";
 import { evaluateFilter } from "../runtime/filter_expression.ts";
 import type { PageRequest, PageResult, SerializedQuery } from "../runtime/query_stream.ts";
-import { decodeCursor, encodeCursor } from "../runtime/query_stream.ts";
+import { decodeCursor, encodeCursor } from "../runtime/page_cursor.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import {
@@ -96,8 +96,10 @@ export function searchPage(
 ): PageResult {
   const { filters } = operatorsOf(query);
   const { hits } = runQuery(tx, query);
-  const after = request.cursor === null ? undefined : decodeCursor(request.cursor);
-  const until = request.endCursor === null ? undefined : decodeCursor(request.endCursor);
+  const { fingerprint } = request;
+  const after = request.cursor === null ? undefined : decodeCursor(fingerprint, request.cursor);
+  const until =
+    request.endCursor === null ? undefined : decodeCursor(fingerprint, request.endCursor);
   let position = 0;
   if (after === null) position = hits.length;
   else if (after !== undefined)
@@ -119,9 +121,7 @@ export function searchPage(
   const continueCursor =
     until !== undefined && request.endCursor !== null
       ? request.endCursor
-      : isDone
-        ? encodeCursor(null)
-        : encodeCursor(last?.key ?? after ?? "");
+      : encodeCursor(fingerprint, isDone ? null : (last?.key ?? after ?? ""));
   return {
     page: request.pageSize === 0 && until === undefined ? [] : page,
     isDone: until === undefined ? isDone : until === null && isDone,

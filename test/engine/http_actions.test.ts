@@ -10,6 +10,7 @@
  * Response, an app with no http.ts, an oversize body; request lines `fetch`'s Request cannot
  * carry (TRACE, a Host that makes no URL, an absolute-form target).
  */
+import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GenericId } from "convex/values";
@@ -251,6 +252,48 @@ describe("request lines a fetch Request cannot carry", () => {
     );
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).toContain('"url":"http://elsewhere/echo/x"');
+  });
+});
+
+describe("the status line", () => {
+  const statusLine = async (route: string): Promise<string> => {
+    const answer = await rawExchange(
+      backend.siteUrl,
+      `GET ${route} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+    );
+    return answer.split("\r\n", 1)[0] ?? "";
+  };
+
+  // `new Response(null, { status })` has statusText "": the line still carries a reason phrase.
+  it("carries the standard reason phrase of the Response's status", async () => {
+    const cases = [
+      ["/status?code=200", "HTTP/1.1 200 OK"],
+      ["/status?code=201", "HTTP/1.1 201 Created"],
+      ["/status?code=204", "HTTP/1.1 204 No Content"],
+      ["/status?code=404", "HTTP/1.1 404 Not Found"],
+      ["/status?code=503", "HTTP/1.1 503 Service Unavailable"],
+      ["/hello", "HTTP/1.1 200 OK"],
+      ["/nowhere", "HTTP/1.1 404 Not Found"],
+    ] as const;
+    for (const [route, line] of cases) expect(await statusLine(route), route).toBe(line);
+  });
+
+  // Convex sends a Response's status and headers only (HttpActionResponseHead): a statusText
+  // of the app's own never reaches the client, which sees the standard phrase.
+  it("carries the standard phrase for a Response with a statusText of its own, as Convex does", async () => {
+    expect(await statusLine("/status?code=200&text=All%20Good")).toBe("HTTP/1.1 200 OK");
+    const message = await step(
+      new Promise<string | undefined>((resolve, reject) => {
+        http
+          .get(site("/status?code=409&text=Taken"), (res) => {
+            res.resume();
+            resolve(res.statusMessage);
+          })
+          .on("error", reject);
+      }),
+      "an answer to http.get",
+    );
+    expect(message).toBe("Conflict");
   });
 });
 

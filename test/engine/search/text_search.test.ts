@@ -96,6 +96,26 @@ describe("text search", () => {
     expect(seen).toEqual(all);
   });
 
+  it("refuses a cursor of another search with Convex's InvalidCursor", async () => {
+    const page = await client.query(fns.searchPage, {
+      text: "a the brown fox pasta",
+      paginationOpts: { numItems: 2, cursor: null },
+    });
+    expect(page.isDone).toBe(false);
+    const other = await client
+      .query(fns.searchPage, {
+        text: "fox",
+        paginationOpts: { numItems: 2, cursor: page.continueCursor },
+      })
+      .then(
+        () => "answered",
+        (error: unknown) => String(error),
+      );
+    expect(other).toContain(
+      "InvalidCursor: Tried to run a query starting from a cursor, but it looks like this cursor is from a different query.",
+    );
+  });
+
   it("lets a mutation's search see its own insert", async () => {
     const result = await client.mutation(fns.insertAndSearch, {
       body: "zebra crossing",
