@@ -14,8 +14,9 @@ import { driftReport, schemaDrift } from "./schema_check.ts";
 import { fail } from "./usage.ts";
 
 /**
- * Prints the schema on stdout; on stderr, each result that fell back to `JSON` and why, and each
- * table with several fetch-by-id queries (relations use the first).
+ * Prints the schema on stdout; on stderr, each field that fell back to `JSON` (or `String`) and
+ * why, whether inference (describe/) or the derivation (gateway/schema/fallbacks.ts) gave up, and
+ * each table with several fetch-by-id queries (relations use the first).
  */
 export async function runSchema(argv: string[]): Promise<void> {
   const values = parse(argv, {
@@ -31,7 +32,7 @@ export async function runSchema(argv: string[]): Promise<void> {
     spec === undefined
       ? await describeConvexDir(path.resolve(values.dir))
       : { ...describeFromSpecFile(path.resolve(spec)), fallbacks: [], inferenceError: null };
-  const { schema, relationAmbiguities } = deriveSchema(app);
+  const { schema, relationAmbiguities, fallbacks } = deriveSchema(app);
   if (values.check) {
     const file = path.resolve(values.contract ?? path.join(values.dir, "schema.graphql"));
     checkContract(file, app, schema, values.strict);
@@ -44,6 +45,8 @@ export async function runSchema(argv: string[]): Promise<void> {
   if (app.inferenceError !== null) notes.push(`result types not inferred: ${app.inferenceError}`);
   for (const { path: fnPath, where, reason } of app.fallbacks)
     notes.push(`${fnPath} ${where}: JSON (${reason})`);
+  for (const { path: fnPath, where, type, reason } of fallbacks)
+    notes.push(`${fnPath} ${where}: ${type} (${reason})`);
   for (const { table, paths } of relationAmbiguities)
     notes.push(
       `relations to ${table}: several fetch-by-id queries (${paths.join(", ")}); using ${paths[0]}`,

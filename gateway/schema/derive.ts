@@ -5,6 +5,8 @@
  * - arguments come from the args validators; results from the returns validators, or, for a
  *   function that declares none, from the result type TypeScript infers (describe/), as
  *   validator JSON too: one mapping (type_builder.ts). Without either, a result is `JSON`;
+ * - wherever a type falls back to `JSON` (or `String`), `fallbacks` says where and why
+ *   (fallbacks.ts);
  * - a query taking `paginationOpts` is a Relay connection field (connection.ts);
  * - id fields gain relation fields (relations.ts).
  * Each root field carries its binding (`extensions.convex`, printed as `@convex(...)` by
@@ -19,7 +21,9 @@ import {
   DirectiveLocation,
   specifiedDirectives,
   type GraphQLFieldConfig,
+  type GraphQLOutputType,
 } from "graphql";
+import type { ValidatorJSON } from "convex/values";
 import type { AppDescription, FunctionInfo } from "./app_description.ts";
 import type { GatewayContext } from "../context.ts";
 import { assignFieldNames, pascalCase } from "./names.ts";
@@ -34,6 +38,8 @@ import {
   pageElement,
 } from "./connection.ts";
 import { ROOT_BINDING } from "./directives.ts";
+import { FallbackLog, Site, type SchemaFallback } from "./fallbacks.ts";
+import { JsonScalar } from "./scalars.ts";
 import { readsConvex, rootResolver } from "./resolvers.ts";
 
 /** `@live` on a query makes it behave like a subscription (re-sent when its data changes). */
@@ -59,6 +65,11 @@ export interface DerivedSchema {
   };
   /** Tables with several queries that fetch one of their documents by id (see relations.ts). */
   readonly relationAmbiguities: RelationIndex["ambiguities"];
+  /**
+   * Where a type is less precise than the app's (`JSON`, or `String` for literals that cannot be
+   * enum values) and why, in function path order. Inference's own fallbacks are not repeated.
+   */
+  readonly fallbacks: readonly SchemaFallback[];
 }
 
 function describeFunction(fn: FunctionInfo, live: boolean): string {
@@ -78,7 +89,23 @@ interface Builders {
   readonly outputs: OutputTypes;
   readonly inputs: InputTypes;
   readonly connections: ConnectionTypes;
+  readonly fallbacks: FallbackLog;
 }
+
+/** The output type of `validator` at `site`; JSON, and why, when there is no validator. */
+function resultType(
+  validator: ValidatorJSON | null,
+  nameHint: string,
+  site: Site,
+  builders: Builders,
+  missing: string,
+): GraphQLOutputType {
+  if (validator !== null) return builders.outputs.output(validator, nameHint, site);
+  site.fallback("JSON", missing);
+  return JsonScalar;
+}
+
+const NO_RETURNS = "no `returns` validator, and no result type inferred";
 
 /** The root field of one function: plain, or a connection for a paginated query. */
 function rootField(
@@ -87,19 +114,23 @@ function rootField(
   builders: Builders,
 ): Omit<RootField, "description" | "extensions"> {
   const hint = pascalCase(fieldName);
+  const returns = new Site(builders.fallbacks, fn.path, "returns");
+  const args = new Site(builders.fallbacks, fn.path, "args");
   const rest = fn.kind === "query" ? argsBesidePagination(fn.args) : null;
   if (rest !== null) {
-    const node = builders.outputs.output(pageElement(fn.returns), `${hint}Node`);
+    const missing = fn.returns === null ? NO_RETURNS : "the result has no `page` array";
+    const element = pageElement(fn.returns);
+    const node = resultType(element, `${hint}Node`, returns.at(".page[]"), builders, missing);
     return {
       type: new GraphQLNonNull(builders.connections.connection(node, hint)),
-      args: { ...builders.inputs.args(rest, hint), ...connectionArgs() },
+      args: { ...builders.inputs.args(rest, hint, args), ...connectionArgs() },
       resolve: rootResolver(fn, true),
     };
   }
-  const type = builders.outputs.output(fn.returns, `${hint}Result`);
+  const type = resultType(fn.returns, `${hint}Result`, returns, builders, NO_RETURNS);
   return {
     type,
-    args: builders.inputs.args(fn.args, hint),
+    args: builders.inputs.args(fn.args, hint, args),
     resolve: rootResolver(fn, readsConvex(type)),
   };
 }
@@ -108,10 +139,12 @@ function rootField(
 export function deriveSchema(app: AppDescription): DerivedSchema {
   const names = new TypeNames();
   const relations = findRelationTargets(app.functions, app.schema);
+  const fallbacks = new FallbackLog();
   const builders: Builders = {
-    outputs: new OutputTypes(app.schema, names, relations),
+    outputs: new OutputTypes(app.schema, names, relations, fallbacks),
     inputs: new InputTypes(names),
     connections: new ConnectionTypes(names),
+    fallbacks,
   };
   const publicFunctions = app.functions.filter((fn) => fn.visibility === "public");
   const fieldNames = assignFieldNames(publicFunctions.map((fn) => fn.path));
@@ -167,5 +200,7 @@ export function deriveSchema(app: AppDescription): DerivedSchema {
     schema,
     bindings: { query: queryBindings, mutation: mutationBindings },
     relationAmbiguities: relations.ambiguities,
+    // Complete only now: object types build their fields when the schema collects them.
+    fallbacks: fallbacks.list(),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Convex argument validators as GraphQL input types: the same scalars and enums as outputs,
  * `v.object` -> an input type (`<Field><Arg>Input`, identical shapes shared), `v.optional` ->
- * nullable; what GraphQL cannot type (records, mixed unions, non-GraphQL keys) -> JSON.
+ * nullable; what GraphQL cannot type (records, unions of objects or of different kinds,
+ * non-GraphQL keys) -> JSON, recorded with its reason (fallbacks.ts). A function without an args
+ * validator takes one `args: JSON` (what it declared: any value), not recorded.
  */
 import {
   GraphQLInputObjectType,
@@ -11,74 +13,110 @@ import {
   type GraphQLInputType,
 } from "graphql";
 import type { ValidatorJSON } from "convex/values";
+import type { Site } from "./fallbacks.ts";
 import { JsonScalar } from "./scalars.ts";
-import { isGraphQLName, pascalCase } from "./names.ts";
-import { stripNull } from "./table_documents.ts";
+import { fieldNamesProblem, isGraphQLName, pascalCase } from "./names.ts";
+import { stripNull, type ObjectValidator } from "./table_documents.ts";
 import type { TypeNames } from "./type_names.ts";
 
 export class InputTypes {
-  private readonly inputTypes = new Map<string, GraphQLInputType>();
+  private readonly inputTypes = new Map<string, GraphQLInputObjectType>();
 
   constructor(private readonly names: TypeNames) {}
 
-  /** The GraphQL input type of a validator (non-null unless optional or nullable). */
-  input(validator: ValidatorJSON, nameHint: string, optional = false): GraphQLInputType {
+  /** The GraphQL input type of a validator at `site` (non-null unless optional or nullable). */
+  input(
+    validator: ValidatorJSON,
+    nameHint: string,
+    site: Site,
+    optional = false,
+  ): GraphQLInputType {
     const { inner, nullable } = stripNull(validator);
-    const type = this.nullableInput(inner, nameHint);
+    const type = this.nullableInput(inner, nameHint, site);
     return optional || nullable || type === JsonScalar ? type : new GraphQLNonNull(type);
   }
 
   private nullableInput(
     validator: ValidatorJSON,
     nameHint: string,
+    site: Site,
   ): Exclude<GraphQLInputType, GraphQLNonNull<never>> {
-    const leaf = this.names.leafType(validator, nameHint);
+    const leaf = this.names.leafType(validator, nameHint, site);
     if (leaf !== null) return leaf;
     switch (validator.type) {
       case "array":
-        return new GraphQLList(this.input(validator.value, nameHint));
-      case "object": {
-        const keys = Object.keys(validator.value);
-        if (!keys.every(isGraphQLName) || keys.length === 0) return JsonScalar;
-        const signature = JSON.stringify(validator);
-        const cached = this.inputTypes.get(signature);
-        if (cached !== undefined) return cached;
-        const name = this.names.unique(`${nameHint}Input`);
-        const base = name.replace(/Input$/, "");
-        const type = new GraphQLInputObjectType({
-          name,
-          fields: () =>
-            Object.fromEntries(
-              Object.entries(validator.value).map(([key, spec]) => [
-                key,
-                { type: this.input(spec.fieldType, `${base}${pascalCase(key)}`, spec.optional) },
-              ]),
-            ),
-        });
-        this.inputTypes.set(signature, type);
-        return type;
-      }
+        return new GraphQLList(this.input(validator.value, nameHint, site.at("[]")));
+      case "object":
+        return this.objectInput(validator, nameHint, site);
+      case "union":
+        site.fallback("JSON", "a union of objects: GraphQL has no input unions");
+        return JsonScalar;
       default:
         return JsonScalar;
     }
   }
 
-  /** Field arguments from an args validator: the object's fields, or one `args: JSON` argument. */
-  args(validator: ValidatorJSON, nameHint: string): GraphQLFieldConfigArgumentMap {
-    if (validator.type === "object") {
-      if (!Object.keys(validator.value).every(isGraphQLName)) return { args: { type: JsonScalar } };
-      return Object.fromEntries(
-        Object.entries(validator.value).map(([key, spec]) => [
-          key,
-          { type: this.input(spec.fieldType, `${nameHint}${pascalCase(key)}`, spec.optional) },
-        ]),
-      );
+  private objectInput(
+    validator: ObjectValidator,
+    nameHint: string,
+    site: Site,
+  ): GraphQLInputObjectType | typeof JsonScalar {
+    const problem = fieldNamesProblem(Object.keys(validator.value));
+    if (problem !== null) {
+      site.fallback("JSON", problem);
+      return JsonScalar;
     }
-    return {
-      args: {
-        type: JsonScalar,
-        description: "The function's arguments object (it declares no args validator).",
-      },
-    };
+    const signature = JSON.stringify(validator);
+    const cached = this.inputTypes.get(signature);
+    if (cached !== undefined) return cached;
+    const name = this.names.unique(`${nameHint}Input`);
+    const base = name.replace(/Input$/, "");
+    const type = new GraphQLInputObjectType({
+      name,
+      fields: () => this.fields(validator, base, site),
+    });
+    this.inputTypes.set(signature, type);
+    return type;
+  }
+
+  private fields(
+    validator: ObjectValidator,
+    nameHint: string,
+    site: Site,
+  ): GraphQLFieldConfigArgumentMap {
+    return Object.fromEntries(
+      Object.entries(validator.value).map(([key, spec]) => [
+        key,
+        {
+          type: this.input(
+            spec.fieldType,
+            `${nameHint}${pascalCase(key)}`,
+            site.at(`.${key}`),
+            spec.optional,
+          ),
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Field arguments from an args validator found at `site`: the object's fields, or one
+   * `args: JSON` argument.
+   */
+  args(validator: ValidatorJSON, nameHint: string, site: Site): GraphQLFieldConfigArgumentMap {
+    if (validator.type !== "object") {
+      return {
+        args: {
+          type: JsonScalar,
+          description: "The function's arguments object (it declares no args validator).",
+        },
+      };
+    }
+    const bad = Object.keys(validator.value).find((key) => !isGraphQLName(key));
+    if (bad !== undefined) {
+      site.fallback("JSON", `the argument name \`${bad}\` is not a GraphQL name`);
+      return { args: { type: JsonScalar } };
+    }
+    return this.fields(validator, nameHint, site);
   }
 }

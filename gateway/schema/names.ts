@@ -2,7 +2,8 @@
  * GraphQL names for Convex things, deterministic and collision-free.
  * - A function `dir/file:fn` becomes the field `dirFileFn` (a default export `file:default`
  *   becomes `file`). If two paths give the same name, the later one in path order gets `_2`, `_3`.
- * - A table `orders` becomes the type `Order` (a naive singular; `Document` is appended on clashes).
+ * - A table `orders` becomes the type `Order`: a rule-based singular of its last word (see
+ *   `tableTypeName`; `Document` is appended on clashes).
  */
 
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
@@ -10,6 +11,13 @@ const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 /** True when `name` is a valid GraphQL name (and not reserved with `__`). */
 export function isGraphQLName(name: string): boolean {
   return GRAPHQL_NAME.test(name) && !name.startsWith("__");
+}
+
+/** Why an object's `keys` cannot be the fields of a GraphQL type, or null when they can. */
+export function fieldNamesProblem(keys: readonly string[]): string | null {
+  if (keys.length === 0) return "an empty object: a GraphQL type needs at least one field";
+  const bad = keys.find((key) => !isGraphQLName(key));
+  return bad === undefined ? null : `the field name \`${bad}\` is not a GraphQL name`;
 }
 
 function words(text: string): string[] {
@@ -52,9 +60,36 @@ export function pascalCase(name: string): string {
   return words(name).map(capitalize).join("") || "Value";
 }
 
-/** `orders` -> `Order`, `categories` -> `Category`, `status` -> `Status`. */
+/**
+ * Words ending in "ie", whose plural's "-ies" is not a "-y" word's ("movies" -> "Movie", not
+ * "Movy"). No singularisation library is a dependency; this list covers the usual table names.
+ */
+const IE_WORDS = new Set(
+  (
+    "auntie beanie birdie bookie boogie brownie calorie collie cookie coterie foodie freebie " +
+    "genie goalie hippie hoodie indie lie movie newbie pie pixie prairie reverie rookie " +
+    "selfie smoothie sortie techie tie veggie zombie"
+  ).split(" "),
+);
+
+/** Words ending in "s" that are singular as they are. */
+const SINGULAR_AS_IS = new Set(["series", "species", "news"]);
+
+/** The last word of a PascalCase name: `FavoriteMovies` -> `Movies`, `MOVIES` -> `MOVIES`. */
+function lastWord(name: string): string {
+  return /[A-Z]?[a-z0-9]+$|[A-Z]+$/.exec(name)?.[0] ?? name;
+}
+
+/**
+ * `orders` -> `Order`, `categories` -> `Category`, `movies` -> `Movie`, `series` -> `Series`,
+ * `status` -> `Status`. Only the last word is singularised (`favorite_movies` ->
+ * `FavoriteMovie`); words ending in "ss" or "us" stay as they are.
+ */
 export function tableTypeName(table: string): string {
   const base = pascalCase(table);
+  const word = lastWord(base).toLowerCase();
+  if (SINGULAR_AS_IS.has(word)) return base;
+  if (word.endsWith("ies") && IE_WORDS.has(word.slice(0, -1))) return base.slice(0, -1);
   if (base.endsWith("ies") && base.length > 3) return `${base.slice(0, -3)}y`;
   if (base.endsWith("s") && !base.endsWith("ss") && !base.endsWith("us") && base.length > 1)
     return base.slice(0, -1);

@@ -1,12 +1,15 @@
 /**
  * Convex validators as GraphQL types, for inputs and outputs, each built once:
  * - `v.string` -> String, `v.number` -> Float, `v.int64` -> BigInt, `v.bytes` -> Bytes,
- *   `v.id` -> ID, `v.boolean` -> Boolean, a union of string literals -> an enum;
+ *   `v.id` -> ID, `v.boolean` (or `true | false`) -> Boolean, a union of string literals -> an
+ *   enum (`String` when a literal cannot be an enum value, see type_names.ts);
  * - an object that is exactly a table's document -> that table's type (`Order`); other objects
  *   -> object types named from where they appear, identical shapes sharing one type;
  * - a union of objects with a common literal discriminant -> a GraphQL union (see unions.ts);
- * - `v.any`, records and other unions -> JSON;
- * - an id field of a table with a fetch-by-id query gains a relation field (relations.ts).
+ * - `v.any`, records, objects with non-GraphQL field names and other unions -> JSON, each
+ *   recorded with its reason (fallbacks.ts) unless the app said `v.any()` or the value is `null`;
+ * - an id field of a table with a fetch-by-id query gains a relation field (relations.ts), except
+ *   `_id`: a document joined with more fields (`{ ...message, likes }`) does not point at itself.
  */
 import {
   GraphQLFloat,
@@ -14,14 +17,16 @@ import {
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
+  GraphQLUnionType,
   type GraphQLFieldConfig,
   type GraphQLOutputType,
   type GraphQLScalarType,
 } from "graphql";
 import type { ValidatorJSON } from "convex/values";
 import type { AppSchemaInfo } from "./app_description.ts";
+import { Site, type FallbackLog } from "./fallbacks.ts";
 import { JsonScalar } from "./scalars.ts";
-import { isGraphQLName, pascalCase, tableTypeName } from "./names.ts";
+import { fieldNamesProblem, isGraphQLName, pascalCase, tableTypeName } from "./names.ts";
 import { relationField, relationFieldName, type RelationIndex } from "./relations.ts";
 import { documentTable, idReference, stripNull, type ObjectValidator } from "./table_documents.ts";
 import type { TypeNames } from "./type_names.ts";
@@ -33,12 +38,15 @@ type Fields = Record<string, GraphQLFieldConfig<any, any>>;
 
 export class OutputTypes {
   private readonly objects = new Map<string, GraphQLOutputType>();
+  /** Unions with no GraphQL union, and why: recorded again wherever they appear. */
+  private readonly unionProblems = new Map<string, string>();
   readonly tableTypes = new Map<string, GraphQLObjectType>();
 
   constructor(
     private readonly schema: AppSchemaInfo | null,
     readonly names: TypeNames,
     private readonly relations: RelationIndex,
+    private readonly fallbacks: FallbackLog,
   ) {
     for (const table of schema?.tables.keys() ?? []) this.tableType(table);
   }
@@ -64,7 +72,7 @@ export class OutputTypes {
         type: new GraphQLNonNull(GraphQLFloat),
         description: "Creation time, in ms since the Unix epoch.",
       },
-      ...this.valueFields(documentType.value, name),
+      ...this.valueFields(documentType.value, name, new Site(this.fallbacks, "schema.ts", table)),
     };
     const type: GraphQLObjectType = new GraphQLObjectType({
       name,
@@ -75,12 +83,11 @@ export class OutputTypes {
     return type;
   }
 
-  private valueFields(fields: Record<string, FieldSpec>, parentName: string): Fields {
+  private valueFields(fields: Record<string, FieldSpec>, parentName: string, site: Site): Fields {
     const result: Fields = {};
     for (const [key, spec] of Object.entries(fields)) {
-      result[key] = {
-        type: this.output(spec.fieldType, `${parentName}${pascalCase(key)}`, spec.optional),
-      };
+      const hint = `${parentName}${pascalCase(key)}`;
+      result[key] = { type: this.output(spec.fieldType, hint, site.at(`.${key}`), spec.optional) };
     }
     return result;
   }
@@ -89,7 +96,8 @@ export class OutputTypes {
   private relationFields(fields: Record<string, FieldSpec>, taken: Fields): Fields {
     const result: Fields = {};
     for (const [key, spec] of Object.entries(fields)) {
-      const reference = idReference(spec.fieldType);
+      // `_id` is the object itself (a document joined with more fields), not a reference.
+      const reference = key === "_id" ? null : idReference(spec.fieldType);
       if (reference === null) continue;
       const target = this.relations.targets.get(reference.table);
       const type = this.tableType(reference.table);
@@ -100,62 +108,107 @@ export class OutputTypes {
     return result;
   }
 
-  /** The GraphQL output type of a validator (non-null unless optional or nullable). */
-  output(validator: ValidatorJSON | null, nameHint: string, optional = false): GraphQLOutputType {
-    if (validator === null) return JsonScalar;
+  /**
+   * The GraphQL output type of a validator found at `site` (non-null unless optional or
+   * nullable); what falls back to JSON is recorded there.
+   */
+  output(
+    validator: ValidatorJSON,
+    nameHint: string,
+    site: Site,
+    optional = false,
+  ): GraphQLOutputType {
     const { inner, nullable } = stripNull(validator);
-    const type = this.nullableOutput(inner, nameHint);
+    const type = this.nullableOutput(inner, nameHint, site);
     return optional || nullable || type === JsonScalar ? type : new GraphQLNonNull(type);
   }
 
   private nullableOutput(
     validator: ValidatorJSON,
     nameHint: string,
+    site: Site,
   ): Exclude<GraphQLOutputType, GraphQLNonNull<never>> {
-    const leaf = this.names.leafType(validator, nameHint);
+    const leaf = this.names.leafType(validator, nameHint, site);
     if (leaf !== null) return leaf;
     switch (validator.type) {
       case "array":
-        return new GraphQLList(this.output(validator.value, nameHint));
+        return new GraphQLList(this.output(validator.value, nameHint, site.at("[]")));
       case "object":
-        return this.objectType(validator, nameHint);
-      case "union": {
-        const signature = JSON.stringify(validator);
-        const cached = this.objects.get(signature);
-        if (cached !== undefined) return cached;
-        const members = validator.value as ObjectValidator[];
-        const type = objectUnion(members, nameHint, this.names, (member, hint) =>
-          this.objectType(member, hint),
-        );
-        this.objects.set(signature, type);
-        return type;
-      }
+        return this.objectType(validator, nameHint, site);
+      case "union":
+        return this.unionType(validator.value as ObjectValidator[], nameHint, site);
       default:
         return JsonScalar;
     }
   }
 
+  /** A union of objects (leafType let through only those): one per set of members. */
+  private unionType(
+    members: ObjectValidator[],
+    nameHint: string,
+    site: Site,
+  ): GraphQLUnionType | GraphQLScalarType {
+    const signature = JSON.stringify(members);
+    const cached = this.objects.get(signature);
+    if (cached instanceof GraphQLUnionType) return cached;
+    const problem = this.unionProblems.get(signature);
+    if (problem !== undefined) {
+      site.fallback("JSON", problem);
+      return JsonScalar;
+    }
+    const union = objectUnion(
+      members,
+      nameHint,
+      this.names,
+      (member, hint) => this.tableDocumentType(member) ?? this.newObjectType(member, hint, site),
+    );
+    if (union instanceof GraphQLUnionType) {
+      this.objects.set(signature, union);
+      return union;
+    }
+    this.unionProblems.set(signature, union.reason);
+    site.fallback("JSON", union.reason);
+    return JsonScalar;
+  }
+
+  private tableDocumentType(validator: ObjectValidator): GraphQLObjectType | undefined {
+    const table = documentTable(validator, this.schema);
+    return table === null ? undefined : this.tableType(table);
+  }
+
   private objectType(
     validator: ObjectValidator,
     nameHint: string,
+    site: Site,
   ): GraphQLObjectType | GraphQLScalarType {
-    const table = documentTable(validator, this.schema);
-    const tableType = table === null ? undefined : this.tableType(table);
+    const tableType = this.tableDocumentType(validator);
     if (tableType !== undefined) return tableType;
-    const keys = Object.keys(validator.value);
-    if (!keys.every(isGraphQLName) || keys.length === 0) return JsonScalar;
-    const signature = JSON.stringify(validator);
-    const cached = this.objects.get(signature);
-    if (cached !== undefined) return cached as GraphQLObjectType;
+    const problem = fieldNamesProblem(Object.keys(validator.value));
+    if (problem !== null) {
+      site.fallback("JSON", problem);
+      return JsonScalar;
+    }
+    const cached = this.objects.get(JSON.stringify(validator));
+    if (cached instanceof GraphQLObjectType) return cached;
+    return this.newObjectType(validator, nameHint, site);
+  }
+
+  /** A new object type (the first of its shape is the one later identical shapes share). */
+  private newObjectType(
+    validator: ObjectValidator,
+    nameHint: string,
+    site: Site,
+  ): GraphQLObjectType {
     const name = this.names.unique(nameHint);
     const type = new GraphQLObjectType({
       name,
       fields: () => {
-        const own = this.valueFields(validator.value, name);
+        const own = this.valueFields(validator.value, name, site);
         return { ...own, ...this.relationFields(validator.value, own) };
       },
     });
-    this.objects.set(signature, type);
+    const signature = JSON.stringify(validator);
+    if (!this.objects.has(signature)) this.objects.set(signature, type);
     return type;
   }
 }

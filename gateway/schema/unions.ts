@@ -1,26 +1,37 @@
 /**
  * A union of object validators whose members hold distinct literals in one property (see
- * lib/validator_union.ts) becomes a GraphQL union: each member an object type named
- * `<Union><Literal>`, a value resolved to its member by that property. The property has one type
- * in every member (all the literals: an enum when they are names), so a client can select it on
- * each member without aliases. Other unions are JSON.
+ * lib/validator_union.ts) becomes a GraphQL union: each member an object type of its own named
+ * `<Union><Literal>` (`JobStatePending`), a value resolved to its member by that property. The
+ * property has one type in every member (all the literals: an enum when they are names, else
+ * `String`; `Boolean` for `true`/`false`), so a client can select it on each member without
+ * aliases. Members that have the same fields once that property is widened (`{ kind: "pending" }`
+ * and `{ kind: "queued" }`) still get a type each, so `__typename` and fragments tell them apart.
+ * Two members that are both one table's document share that table's type. Other unions are JSON.
  */
-import type { ValidatorJSON } from "convex/values";
-import { GraphQLUnionType, type GraphQLObjectType, type GraphQLScalarType } from "graphql";
+import { jsonToConvex, type ValidatorJSON } from "convex/values";
+import { GraphQLUnionType, type GraphQLObjectType } from "graphql";
 import { discriminantOf } from "../../lib/validator_union.ts";
-import { JsonScalar } from "./scalars.ts";
-import { pascalCase } from "./names.ts";
+import { fieldNamesProblem, pascalCase } from "./names.ts";
 import type { ObjectValidator } from "./table_documents.ts";
 import type { TypeNames } from "./type_names.ts";
 
+/**
+ * The GraphQL union of `members`, or why there is none. `memberType` builds a member's object
+ * type (a type of its own, not one shared with an identical shape elsewhere).
+ */
 export function objectUnion(
   members: readonly ObjectValidator[],
   nameHint: string,
   names: TypeNames,
-  objectType: (member: ObjectValidator, nameHint: string) => GraphQLObjectType | GraphQLScalarType,
-): GraphQLUnionType | GraphQLScalarType {
+  memberType: (member: ObjectValidator, nameHint: string) => GraphQLObjectType,
+): GraphQLUnionType | { readonly reason: string } {
   const key = discriminantOf(members);
-  if (key === null) return JsonScalar;
+  if (key === null)
+    return { reason: "a union of object types without a common literal discriminant property" };
+  for (const member of members) {
+    const problem = fieldNamesProblem(Object.keys(member.value));
+    if (problem !== null) return { reason: `a member of the union is no object type: ${problem}` };
+  }
   const name = names.unique(nameHint);
   const literals = members.map((member) => member.value[key]?.fieldType);
   const shared: ValidatorJSON = {
@@ -31,20 +42,19 @@ export function objectUnion(
   const values = literals.map((literal) => (literal?.type === "literal" ? literal.value : null));
   if (values.every((value) => typeof value === "string"))
     names.enumType(values, `${name}${pascalCase(key)}`);
+  // Keyed by the Convex value a result holds (a bigint literal's JSON is `{"$integer": ...}`).
   const byValue = new Map<unknown, GraphQLObjectType>();
   for (const member of members) {
-    const spec = member.value[key];
-    const value = spec?.fieldType.type === "literal" ? spec.fieldType.value : undefined;
+    const literal = member.value[key]?.fieldType;
+    const value = literal?.type === "literal" ? literal.value : null;
     const widened: ObjectValidator = {
       type: "object",
       value: { ...member.value, [key]: { fieldType: shared, optional: false } },
     };
-    const type = objectType(widened, `${name}${pascalCase(JSON.stringify(value ?? null))}`);
-    if (type === JsonScalar || !("getFields" in type)) return JsonScalar;
-    byValue.set(value, type);
+    const type = memberType(widened, `${name}${pascalCase(JSON.stringify(value))}`);
+    byValue.set(jsonToConvex(value), type);
   }
-  const types = [...byValue.values()];
-  if (new Set(types).size !== types.length) return JsonScalar;
+  const types = [...new Set(byValue.values())];
   return new GraphQLUnionType({
     name,
     description: `One of ${types.map((type) => `\`${type.name}\``).join(", ")}, told apart by \`${key}\`.`,

@@ -1,0 +1,322 @@
+/**
+ * Types the schema derivation once got wrong, derived from a real app (test/fixtures/
+ * edge_types_app, its results partly declared, partly inferred) and from hand-written validators:
+ * string literals GraphQL reserves or cannot name (a `String`, never a failed build), every `JSON`
+ * field with a printed reason, unions whose members differ only in their discriminant, a
+ * boolean discriminant, documents joined with more fields, and table type names.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import {
+  getNamedType,
+  isObjectType,
+  isUnionType,
+  validateSchema,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+} from "graphql";
+import type { ValidatorJSON } from "convex/values";
+import { describe, expect, it } from "vitest";
+import { describeApp } from "../../describe/index.ts";
+import { deriveSchema, printContract } from "../../gateway/index.ts";
+import type { AppDescription, FunctionInfo } from "../../gateway/schema/app_description.ts";
+import { tableTypeName } from "../../gateway/schema/names.ts";
+import { REPO_ROOT } from "../utils/backend.ts";
+
+const EDGE_TYPES_APP_DIR = path.join(REPO_ROOT, "test/fixtures/edge_types_app");
+
+/** `Type.field` and `Type.field(arg:)` of every field and argument whose type is `JSON`. */
+function jsonCoordinates(schema: GraphQLSchema): string[] {
+  const found: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (getNamedType(field.type).name === "JSON") found.push(`${type.name}.${field.name}`);
+      for (const arg of field.args)
+        if (getNamedType(arg.type).name === "JSON")
+          found.push(`${type.name}.${field.name}(${arg.name}:)`);
+    }
+  }
+  return found.filter((coordinate) => !coordinate.startsWith("Subscription."));
+}
+
+function fieldType(schema: GraphQLSchema, type: string, field: string): string | undefined {
+  const named: GraphQLNamedType | undefined = schema.getType(type);
+  return isObjectType(named) ? named.getFields()[field]?.type.toString() : undefined;
+}
+
+describe("the edge types fixture app", () => {
+  it("derives a valid schema (snapshot) with every fallback reported", async () => {
+    const app = await describeApp(EDGE_TYPES_APP_DIR);
+    expect(app.inferenceError).toBeNull();
+    expect(app.fallbacks).toEqual([]);
+    const { schema, fallbacks } = deriveSchema(app);
+    expect(validateSchema(schema)).toEqual([]);
+    await expect(printContract(schema)).toMatchFileSnapshot(
+      "./__snapshots__/edge_types_app.graphql",
+    );
+    const literal = (value: string, why: string): string =>
+      `the literal "${value}" cannot be an enum value: ${why}`;
+    const notAName = "GraphQL names are letters, digits and _, not starting with a digit";
+    const reserved = "GraphQL reserves true, false and null";
+    expect(fallbacks).toEqual([
+      {
+        path: "jobs:add",
+        where: "args.state",
+        type: "JSON",
+        reason: "a union of objects: GraphQL has no input unions",
+      },
+      {
+        path: "literals:counts",
+        where: "returns",
+        type: "JSON",
+        reason: "a record (`v.record`): GraphQL has no map type",
+      },
+      {
+        path: "literals:headers",
+        where: "returns",
+        type: "JSON",
+        reason: "the field name `content-type` is not a GraphQL name",
+      },
+      {
+        path: "literals:inferredHeaders",
+        where: "returns.headers",
+        type: "JSON",
+        reason: "the field name `content-type` is not a GraphQL name",
+      },
+      {
+        path: "literals:mixed",
+        where: "returns",
+        type: "JSON",
+        reason:
+          "a union of different kinds (`string | number`): GraphQL unions hold object types only",
+      },
+      {
+        path: "literals:nameless",
+        where: "args",
+        type: "JSON",
+        reason: "the argument name `x-key` is not a GraphQL name",
+      },
+      {
+        path: "literals:progress",
+        where: "returns",
+        type: "String",
+        reason: literal("in-progress", notAName),
+      },
+      {
+        path: "literals:progress",
+        where: "args.step",
+        type: "String",
+        reason: literal("1st", notAName),
+      },
+      {
+        path: "literals:setFlag",
+        where: "args.flag",
+        type: "String",
+        reason: literal("true", reserved),
+      },
+      {
+        path: "literals:tristate",
+        where: "returns",
+        type: "String",
+        reason: expect.stringContaining(reserved) as string,
+      },
+      {
+        path: "movies:add",
+        where: "args.rating",
+        type: "String",
+        reason: literal("pg-13", notAName),
+      },
+      {
+        path: "schema.ts",
+        where: "movies.rating",
+        type: "String",
+        reason: literal("pg-13", notAName),
+      },
+    ]);
+    // Every JSON field or argument is one of those, or what the app said: `v.any()` (anything)
+    // and results that are always null (nameless, nothing).
+    expect(jsonCoordinates(schema).sort()).toEqual([
+      "LiteralsInferredHeadersResult.headers",
+      "Mutation.jobsAdd(state:)",
+      "Mutation.literalsNameless",
+      "Mutation.literalsNameless(args:)",
+      "Mutation.literalsNothing",
+      "Query.literalsAnything",
+      "Query.literalsCounts",
+      "Query.literalsHeaders",
+      "Query.literalsMixed",
+    ]);
+  }, 120_000);
+
+  it("makes string literals GraphQL reserves or cannot name a String, for results and args", async () => {
+    const { schema } = deriveSchema(await describeApp(EDGE_TYPES_APP_DIR));
+    expect(fieldType(schema, "Query", "literalsTristate")).toBe("String!");
+    expect(fieldType(schema, "Query", "literalsProgress")).toBe("String!");
+    const setFlag = schema.getMutationType()?.getFields()["literalsSetFlag"];
+    expect(setFlag?.args.map((arg) => `${arg.name}: ${arg.type.toString()}`)).toEqual([
+      "flag: String!",
+    ]);
+    expect(fieldType(schema, "Movie", "rating")).toBe("String!");
+  });
+
+  it("gives members that differ only in their discriminant a type each", async () => {
+    const { schema } = deriveSchema(await describeApp(EDGE_TYPES_APP_DIR));
+    const state = schema.getType("JobState");
+    expect(isUnionType(state) && state.getTypes().map((type) => type.name)).toEqual([
+      "JobStatePending",
+      "JobStateQueued",
+      "JobStateFailed",
+    ]);
+    expect(fieldType(schema, "Job", "state")).toBe("JobState!");
+    // The inferred union (`JobState[]`) is the declared one: one type.
+    expect(fieldType(schema, "Query", "jobsStates")).toBe("[JobState!]!");
+    expect(fieldType(schema, "JobStateQueued", "kind")).toBe("JobStateKind!");
+  });
+
+  it("maps a boolean discriminant to Boolean!", async () => {
+    const { schema } = deriveSchema(await describeApp(EDGE_TYPES_APP_DIR));
+    expect(fieldType(schema, "JobsOutcomesResultTrue", "ok")).toBe("Boolean!");
+    expect(fieldType(schema, "JobsOutcomesResultFalse", "ok")).toBe("Boolean!");
+  });
+
+  it("never makes a relation of `_id`: a document joined with more fields keeps its others", async () => {
+    const { schema } = deriveSchema(await describeApp(EDGE_TYPES_APP_DIR));
+    const joined = schema.getType("MessagesWithLikesResult");
+    expect(isObjectType(joined) && Object.keys(joined.getFields()).sort()).toEqual([
+      "_creationTime",
+      "_id",
+      "body",
+      "likes",
+      "movie",
+      "movieDoc",
+    ]);
+  });
+
+  it("names tables' types with their singular", async () => {
+    const { schema } = deriveSchema(await describeApp(EDGE_TYPES_APP_DIR));
+    expect(fieldType(schema, "Query", "moviesGet")).toBe("Movie");
+    expect(fieldType(schema, "Query", "moviesCookies")).toBe("[Cookie!]!");
+    expect(fieldType(schema, "Query", "moviesSeries")).toBe("[Series!]!");
+    expect(fieldType(schema, "Query", "moviesCategories")).toBe("[Category!]!");
+  });
+});
+
+it("singularises a table name's last word, keeping -ie words and words singular as they are", () => {
+  const names = [
+    "movies",
+    "cookies",
+    "favorite_movies",
+    "zombies",
+    "ties",
+    "series",
+    "tv_series",
+    "species",
+    "news",
+    "categories",
+    "parties",
+    "puppies",
+    "orders",
+    "status",
+    "addressBook",
+  ];
+  expect(Object.fromEntries(names.map((name) => [name, tableTypeName(name)]))).toEqual({
+    movies: "Movie",
+    cookies: "Cookie",
+    favorite_movies: "FavoriteMovie",
+    zombies: "Zombie",
+    ties: "Tie",
+    series: "Series",
+    tv_series: "TvSeries",
+    species: "Species",
+    news: "News",
+    categories: "Category",
+    parties: "Party",
+    puppies: "Puppy",
+    orders: "Order",
+    status: "Status",
+    addressBook: "AddressBook",
+  });
+});
+
+describe("declared validators", () => {
+  const fn = (path: string, returns: ValidatorJSON, args?: ValidatorJSON): FunctionInfo => ({
+    path,
+    kind: "query",
+    visibility: "public",
+    args: args ?? { type: "object", value: {} },
+    returns,
+  });
+  const literal = (value: string | number | boolean): ValidatorJSON => ({ type: "literal", value });
+  const union = (...value: ValidatorJSON[]): ValidatorJSON => ({ type: "union", value });
+
+  it("types a union of literals or scalars of one kind as that scalar", () => {
+    const app: AppDescription = {
+      schema: null,
+      functions: [
+        fn("a:flags", union(literal(true), literal(false))),
+        fn("a:sizes", union(literal(1), literal(2), { type: "number" })),
+        fn("a:label", union({ type: "string" }, literal("none"))),
+        fn(
+          "a:big",
+          union({ type: "literal", value: { $integer: "AQAAAAAAAAA=" } }, { type: "bigint" }),
+        ),
+        fn("a:reserved", literal("null"), {
+          type: "object",
+          value: { mode: { fieldType: union(literal("true"), literal("x")), optional: true } },
+        }),
+      ],
+    };
+    const { schema, fallbacks } = deriveSchema(app);
+    expect(validateSchema(schema)).toEqual([]);
+    const query = schema.getQueryType()?.getFields() ?? {};
+    expect(
+      Object.fromEntries(Object.entries(query).map(([name, f]) => [name, f.type.toString()])),
+    ).toEqual({
+      aFlags: "Boolean!",
+      aSizes: "Float!",
+      aLabel: "String!",
+      aBig: "BigInt!",
+      aReserved: "String!",
+    });
+    expect(query["aReserved"]?.args.map((arg) => arg.type.toString())).toEqual(["String"]);
+    expect(fallbacks.map(({ path, where, type }) => `${path} ${where}: ${type}`)).toEqual([
+      "a:reserved returns: String",
+      "a:reserved args.mode: String",
+    ]);
+  });
+
+  it("reports a union of objects without a discriminant wherever it appears", () => {
+    const shapes = union(
+      { type: "object", value: { x: { fieldType: { type: "number" }, optional: false } } },
+      { type: "object", value: { y: { fieldType: { type: "string" }, optional: false } } },
+    );
+    const { fallbacks } = deriveSchema({
+      schema: null,
+      functions: [fn("a:one", shapes), fn("a:two", { type: "array", value: shapes })],
+    });
+    const reason = "a union of object types without a common literal discriminant property";
+    expect(fallbacks).toEqual([
+      { path: "a:one", where: "returns", type: "JSON", reason },
+      { path: "a:two", where: "returns[]", type: "JSON", reason },
+    ]);
+  });
+});
+
+describe("convex-graphql schema", () => {
+  it("builds the schema of reserved literals and prints each fallback on stderr", async () => {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ["cli/bin.js", "schema", "--dir", "test/fixtures/edge_types_app"],
+      { cwd: REPO_ROOT, timeout: 120_000 },
+    );
+    expect(stdout).toContain("literalsTristate: String!");
+    expect(stderr.split("\n")).toEqual(
+      expect.arrayContaining([
+        'convex-graphql schema: literals:setFlag args.flag: String (the literal "true" cannot be an enum value: GraphQL reserves true, false and null)',
+        "convex-graphql schema: literals:headers returns: JSON (the field name `content-type` is not a GraphQL name)",
+      ]),
+    );
+  }, 120_000);
+});
