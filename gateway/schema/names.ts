@@ -75,14 +75,30 @@ const IE_WORDS = new Set(
 /** Words ending in "s" that are singular as they are. */
 const SINGULAR_AS_IS = new Set(["series", "species", "news"]);
 
+/**
+ * Plurals that add "-es" after a sibilant ("dishes" -> "Dish", "boxes" -> "Box", "addresses" ->
+ * "Address", "matches" -> "Match"), and the "-che" words whose plural only adds "-s".
+ */
+const SIBILANT_ES = /(ss|x|sh|ch|zz)es$/;
+const CHE_WORDS = new Set(
+  "ache avalanche cache cliche creche headache moustache mustache niche psyche".split(" "),
+);
+
+/** True when `word` (lower case) is a sibilant's "-es" plural. */
+function sibilantPlural(word: string): boolean {
+  if (!SIBILANT_ES.test(word)) return false;
+  const singularWithE = word.slice(0, -1);
+  return ![...CHE_WORDS].some((che) => singularWithE.endsWith(che));
+}
+
 /** The last word of a PascalCase name: `FavoriteMovies` -> `Movies`, `MOVIES` -> `MOVIES`. */
 function lastWord(name: string): string {
   return /[A-Z]?[a-z0-9]+$|[A-Z]+$/.exec(name)?.[0] ?? name;
 }
 
 /**
- * `orders` -> `Order`, `categories` -> `Category`, `movies` -> `Movie`, `series` -> `Series`,
- * `status` -> `Status`. Only the last word is singularised (`favorite_movies` ->
+ * `orders` -> `Order`, `categories` -> `Category`, `movies` -> `Movie`, `dishes` -> `Dish`,
+ * `series` -> `Series`, `status` -> `Status`. Only the last word is singularised (`favorite_movies` ->
  * `FavoriteMovie`); words ending in "ss" or "us" stay as they are.
  */
 export function tableTypeName(table: string): string {
@@ -91,6 +107,7 @@ export function tableTypeName(table: string): string {
   if (SINGULAR_AS_IS.has(word)) return base;
   if (word.endsWith("ies") && IE_WORDS.has(word.slice(0, -1))) return base.slice(0, -1);
   if (base.endsWith("ies") && base.length > 3) return `${base.slice(0, -3)}y`;
+  if (sibilantPlural(word)) return base.slice(0, -2);
   if (base.endsWith("s") && !base.endsWith("ss") && !base.endsWith("us") && base.length > 1)
     return base.slice(0, -1);
   return base;

@@ -203,7 +203,7 @@ describe("the edge types fixture app", () => {
   });
 });
 
-it("singularises a table name's last word, keeping -ie words and words singular as they are", () => {
+it("singularises a table name's last word: -ie words, sibilants' -es, words singular as they are", () => {
   const names = [
     "movies",
     "cookies",
@@ -220,6 +220,13 @@ it("singularises a table name's last word, keeping -ie words and words singular 
     "orders",
     "status",
     "addressBook",
+    "dishes",
+    "boxes",
+    "addresses",
+    "matches",
+    "caches",
+    "headaches",
+    "messages",
   ];
   expect(Object.fromEntries(names.map((name) => [name, tableTypeName(name)]))).toEqual({
     movies: "Movie",
@@ -237,6 +244,13 @@ it("singularises a table name's last word, keeping -ie words and words singular 
     orders: "Order",
     status: "Status",
     addressBook: "AddressBook",
+    dishes: "Dish",
+    boxes: "Box",
+    addresses: "Address",
+    matches: "Match",
+    caches: "Cache",
+    headaches: "Headache",
+    messages: "Message",
   });
 });
 
