@@ -17,6 +17,7 @@ import type { ValidatorJSON } from "convex/values";
 import type { FunctionInfo } from "./app_description.ts";
 import { describeValidator, leafFits } from "./contract_fits.ts";
 import type { Problems } from "./contract_problems.ts";
+import { takesWholeArgs } from "./names.ts";
 import { stripNull } from "./table_documents.ts";
 
 function acceptsNull(validator: ValidatorJSON): boolean {
@@ -83,9 +84,9 @@ export function checkArgs(
   const validator = options.validator ?? fn.args;
   const supplied = new Set(options.supplied ?? []);
   const own = args.filter((arg) => !supplied.has(arg.name));
-  if (validator.type !== "object") {
+  if (validator.type !== "object" || takesWholeArgs(validator)) {
     for (const arg of own.filter((candidate) => candidate.name !== "args"))
-      problems.add(arg.astNode, where, `${fn.path} takes any arguments: one \`args: JSON\``);
+      problems.add(arg.astNode, where, `${fn.path} takes its args object as one \`args: JSON\``);
     return;
   }
   for (const arg of own) checkOne(arg, fn, validator.value[arg.name], where, problems);

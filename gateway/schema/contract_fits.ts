@@ -65,7 +65,9 @@ export function leafFits(
   if (!isScalarType(type)) return false;
   const carries = SCALAR_CARRIES[type.name];
   if (carries === undefined) return true; // JSON, or a custom scalar of the contract's
-  if (values !== null && direction === "output") {
+  if (values !== null) {
+    // Input: the scalar accepts values the literals do not, which Convex's argument validation
+    // then refuses (BAD_USER_INPUT), as the derived schema's own `String` over `"in-progress"`.
     const kind = type.name === "ID" ? "string" : carries[0];
     return values.every((value) => typeof value === kind);
   }

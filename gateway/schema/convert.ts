@@ -5,6 +5,7 @@
  * ArrayBuffer, JSON -> decoded value, enums -> their string).
  */
 import type { ValidatorJSON, Value } from "convex/values";
+import { takesWholeArgs } from "./names.ts";
 
 function acceptsNull(validator: ValidatorJSON): boolean {
   return (
@@ -36,7 +37,7 @@ export function toConvexArgs(
   validator: ValidatorJSON,
   graphqlArgs: Record<string, unknown>,
 ): Record<string, Value> {
-  if (validator.type !== "object") {
+  if (validator.type !== "object" || takesWholeArgs(validator)) {
     const raw = graphqlArgs["args"];
     return (raw === undefined || raw === null ? {} : raw) as Record<string, Value>;
   }

@@ -15,7 +15,7 @@ import {
 import type { ValidatorJSON } from "convex/values";
 import type { Site } from "./fallbacks.ts";
 import { JsonScalar } from "./scalars.ts";
-import { fieldNamesProblem, isGraphQLName, pascalCase } from "./names.ts";
+import { fieldNamesProblem, isGraphQLName, pascalCase, takesWholeArgs } from "./names.ts";
 import { stripNull, type ObjectValidator } from "./table_documents.ts";
 import type { TypeNames } from "./type_names.ts";
 
@@ -24,7 +24,7 @@ export class InputTypes {
 
   constructor(private readonly names: TypeNames) {}
 
-  /** The GraphQL input type of a validator at `site` (non-null unless optional or nullable). */
+  /** The GraphQL input type of a validator at `site` (non-null unless it may be null or absent). */
   input(
     validator: ValidatorJSON,
     nameHint: string,
@@ -33,7 +33,9 @@ export class InputTypes {
   ): GraphQLInputType {
     const { inner, nullable } = stripNull(validator);
     const type = this.nullableInput(inner, nameHint, site);
-    return optional || nullable || type === JsonScalar ? type : new GraphQLNonNull(type);
+    // `v.any()` takes null too; any other required value (a union of objects, a record) may not.
+    const takesNull = optional || nullable || inner.type === "any";
+    return takesNull ? type : new GraphQLNonNull(type);
   }
 
   private nullableInput(
@@ -112,10 +114,12 @@ export class InputTypes {
         },
       };
     }
-    const bad = Object.keys(validator.value).find((key) => !isGraphQLName(key));
-    if (bad !== undefined) {
+    if (takesWholeArgs(validator)) {
+      const bad = Object.keys(validator.value).find((key) => !isGraphQLName(key));
       site.fallback("JSON", `the argument name \`${bad}\` is not a GraphQL name`);
-      return { args: { type: JsonScalar } };
+      return {
+        args: { type: JsonScalar, description: "The function's arguments object." },
+      };
     }
     return this.fields(validator, nameHint, site);
   }

@@ -5,12 +5,22 @@
  * - A table `orders` becomes the type `Order`: a rule-based singular of its last word (see
  *   `tableTypeName`; `Document` is appended on clashes).
  */
+import type { ValidatorJSON } from "convex/values";
 
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
 /** True when `name` is a valid GraphQL name (and not reserved with `__`). */
 export function isGraphQLName(name: string): boolean {
   return GRAPHQL_NAME.test(name) && !name.startsWith("__");
+}
+
+/**
+ * True when a function takes its whole args object as one `args: JSON` argument: its args are not
+ * an object validator (it declares none), or they name a key GraphQL cannot.
+ */
+export function takesWholeArgs(validator: ValidatorJSON): boolean {
+  if (validator.type !== "object") return true;
+  return Object.keys(validator.value).some((key) => !isGraphQLName(key));
 }
 
 /** Why an object's `keys` cannot be the fields of a GraphQL type, or null when they can. */

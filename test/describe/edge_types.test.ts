@@ -140,7 +140,6 @@ describe("the edge types fixture app", () => {
     expect(jsonCoordinates(schema).sort()).toEqual([
       "LiteralsInferredHeadersResult.headers",
       "Mutation.jobsAdd(state:)",
-      "Mutation.literalsNameless",
       "Mutation.literalsNameless(args:)",
       "Mutation.literalsNothing",
       "Query.literalsAnything",

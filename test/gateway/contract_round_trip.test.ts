@@ -66,7 +66,11 @@ it("derives, writes, serves and queries the example app's contract", async () =>
 }, 180_000);
 
 it("prints a served contract back to itself", async () => {
-  for (const dir of [REPO_ROOT, TYPED_APP_DIR]) {
+  for (const dir of [
+    REPO_ROOT,
+    TYPED_APP_DIR,
+    path.join(REPO_ROOT, "test/fixtures/edge_types_app"),
+  ]) {
     const app = await describeConvexDir(dir);
     const printed = printContract(deriveSchema(app).schema);
     expect(printContract(contractSchema(printed, "schema.graphql", app))).toBe(printed);

@@ -3,8 +3,8 @@
  * members differ only in their discriminant (`{ kind: "pending" } | { kind: "queued" } | ...`,
  * declared in schema.ts and inferred from a handler) resolves each value to its own member type,
  * a union told apart by a boolean (`ok: true | false`) resolves by it, a document joined with
- * more fields keeps its relations, and a literal GraphQL reserves (`"true"`) goes through as a
- * String argument.
+ * more fields keeps its relations, a literal GraphQL reserves (`"true"`) goes through as a
+ * String argument, and arguments GraphQL cannot name go as one `args: JSON` object.
  */
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
@@ -110,4 +110,12 @@ it("passes a reserved literal as a String argument, and Convex still validates i
   expect(body.errors?.[0]?.message).toContain(
     'Validator: v.union(v.literal("true"), v.literal("false"))',
   );
+});
+
+it("passes arguments GraphQL cannot name as the one `args: JSON` object", async () => {
+  const nameless = `mutation ($args: JSON) { literalsNameless(args: $args) }`;
+  const passed = await data(gateway.url, nameless, { args: { "x-key": "through" } });
+  expect(passed["literalsNameless"]).toBe("through");
+  const refused = (await post(gateway.url, { query: nameless, variables: { args: {} } })).json();
+  expect(refused.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
 });
