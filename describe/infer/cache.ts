@@ -1,8 +1,8 @@
 /**
  * Inference results cached by content: the key hashes every file under `convex/` (with
- * `_generated/` and `tsconfig.json`), the folder's path and the versions of `typescript` and
- * `convex`, so a restart or a second process on an unchanged app answers at once instead of
- * re-running the checker.
+ * `_generated/` and `tsconfig.json`), the folder's path, the versions of `typescript` and
+ * `convex` and the `@types/node` the folder resolves (program.ts includes it), so a restart or
+ * a second process on an unchanged app answers at once instead of re-running the checker.
  * Files are content-addressed in the OS temp folder (written atomically), so concurrent
  * processes never see a partial entry. Types imported from outside `convex/` are not part of
  * the key (the `dev` watcher does not watch them either).
@@ -17,7 +17,7 @@ import { writeFileAtomically } from "./user_cache.js";
 
 const CACHE_DIR = path.join(os.tmpdir(), "convex-graphql-inference");
 /** Bumped whenever what inference produces for the same input changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 function packageVersion(name: string): string {
   try {
@@ -43,6 +43,22 @@ function addFiles(hash: ReturnType<typeof createHash>, root: string, dir: string
   }
 }
 
+/**
+ * The `@types/node` nearest to `convexDir` (where tsc's default type roots find it), with its
+ * version, or "none": installing, upgrading or removing it changes what inference sees.
+ */
+function nodeTypes(convexDir: string): string {
+  for (let dir = convexDir; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, "node_modules", "@types", "node", "package.json");
+    try {
+      const { version } = JSON.parse(fs.readFileSync(file, "utf8")) as { version?: string };
+      return `${file} ${version ?? "?"}`;
+    } catch {
+      if (path.dirname(dir) === dir) return "none";
+    }
+  }
+}
+
 /** The cache key of `DIR/convex` as it is now. */
 export function inferenceKey(dir: string): string {
   const convexDir = path.resolve(dir, "convex");
@@ -50,7 +66,7 @@ export function inferenceKey(dir: string): string {
   hash.update(`${FORMAT} ${packageVersion("typescript")} ${packageVersion("convex")}\u0000`);
   // Where the folder is counts too: its tsconfig's `extends` and its imports resolve from there
   // (a copy elsewhere, without node_modules, infers differently).
-  hash.update(`${convexDir}\u0000`);
+  hash.update(`${convexDir}\u0000${nodeTypes(convexDir)}\u0000`);
   addFiles(hash, convexDir, convexDir);
   return hash.digest("hex");
 }

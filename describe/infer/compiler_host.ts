@@ -27,10 +27,13 @@ function unusedSyntheticImport(literal: TS.StringLiteralLike, file: TS.SourceFil
 /**
  * A compiler host resolving imports as the app's editor does, except that `convex` and
  * `convex/*`, when the app has no `node_modules` of its own, come from this package's (as the
- * engine's bundler does), so an app folder alone is enough.
+ * engine's bundler does), so an app folder alone is enough. The current directory is the app's
+ * `convex/` folder (where its tsconfig is), wherever the process runs: the `types` of the
+ * options resolve from there.
  */
-export function compilerHost(options: TS.CompilerOptions): TS.CompilerHost {
+export function compilerHost(options: TS.CompilerOptions, convexDir: string): TS.CompilerHost {
   const host = ts.createCompilerHost(options, true);
+  host.getCurrentDirectory = () => convexDir;
   // JSDoc matters to types only in JS files (what tsc itself parses of it); the rest of it is
   // about a tenth of the parse time of the lib files.
   host.jsDocParsingMode = ts.JSDocParsingMode.ParseForTypeInfo;

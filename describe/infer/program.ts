@@ -23,21 +23,38 @@ const CONVEX_DEFAULTS: TS.CompilerOptions = {
 };
 
 /** What inference never needs, whatever the app's tsconfig says. */
-const OVERRIDES: TS.CompilerOptions = {
-  noEmit: true,
-  skipLibCheck: true,
-  // `@types/*` packages the app does not import play no part in a handler's return type.
-  types: [],
-};
+const OVERRIDES: TS.CompilerOptions = { noEmit: true, skipLibCheck: true };
 
+/** The app's options (its tsconfig's, else Convex's defaults), `types` included. */
 function compilerOptions(convexDir: string): TS.CompilerOptions {
+  const options = configuredOptions(convexDir);
+  return { ...options, types: options.types ?? globalTypes(convexDir, options) };
+}
+
+function configuredOptions(convexDir: string): TS.CompilerOptions {
   const configFile = path.join(convexDir, "tsconfig.json");
   if (!fs.existsSync(configFile)) return { ...CONVEX_DEFAULTS, ...OVERRIDES };
   const read = ts.readConfigFile(configFile, (file) => ts.sys.readFile(file));
   if (read.error !== undefined) return { ...CONVEX_DEFAULTS, ...OVERRIDES };
-  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, convexDir);
+  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, convexDir, {}, configFile);
   // Inference needs null and undefined kept apart from other types.
   return { ...parsed.options, ...OVERRIDES, strictNullChecks: true };
+}
+
+/**
+ * The `@types` packages of an app whose tsconfig names none: `node` when `@types/node` resolves
+ * from its `convex/` folder, as tsc and the editor find it. Node's globals are part of every
+ * Convex function's environment (`process.env.X ?? "default"`, `Buffer`, `node:crypto` in a
+ * "use node" action). The app's other `@types` packages (React's, test runners') declare
+ * globals no Convex function uses and would only add parse time, so they are left out, unlike
+ * tsc's default of every `@types` package.
+ */
+function globalTypes(convexDir: string, options: TS.CompilerOptions): string[] {
+  const host: TS.ModuleResolutionHost = { ...ts.sys, getCurrentDirectory: () => convexDir };
+  // Where tsc resolves `types` from: `<config folder>/__inferred type names__.ts`.
+  const containingFile = path.join(convexDir, "__inferred type names__.ts");
+  const found = ts.resolveTypeReferenceDirective("node", containingFile, options, host);
+  return found.resolvedTypeReferenceDirective?.resolvedFileName !== undefined ? ["node"] : [];
 }
 
 const MODULE_FILE = /\.(ts|tsx|js|jsx|mts|cts)$/;
@@ -73,7 +90,7 @@ export interface ProgramReuse {
 /** Builds the program of `convexDir`, reusing what `reuse` holds. */
 export function convexProgram(convexDir: string, reuse: ProgramReuse = {}): TS.Program {
   const options = compilerOptions(convexDir);
-  const host = compilerHost(options);
+  const host = compilerHost(options, convexDir);
   reuse.files?.useOptions(options);
   reuse.files?.wrap(host);
   reuse.imports?.wrap(host);

@@ -6,9 +6,13 @@
  * - `Id<"t">` (`string & { __tableName: "t" }`) -> `{type: "id", tableName: "t"}`;
  * - `Doc<"t">` becomes the plain object it is; the gateway recognises a table's document by its
  *   shape (`_id` of that table and exactly the table's fields);
- * - `undefined`/`void` -> `null` (Convex returns `null` for them);
- * - a union of string literals stays a union of literals (an enum); a union of objects is kept
- *   only when every member has the same property holding distinct literals (a discriminant).
+ * - `undefined`/`void` -> `null` (Convex returns `null` for them); a property that can only be
+ *   `undefined` is left out (Convex drops such fields: the value never has it);
+ * - a union of string literals stays a union of literals (an enum); a union of number (bigint)
+ *   literals is a number (an int64); a union of objects is kept only when every member has the
+ *   same property holding distinct literals (a discriminant);
+ * - a tuple is an array of the union of its element types;
+ * - a named object with methods (`Date`, `Map`, a class instance) is not a Convex value.
  */
 import type * as TS from "typescript";
 import { ts } from "./typescript.ts";
@@ -106,6 +110,10 @@ export class TypeToValidator {
       return withNull(this.convert(only, where, depth + 1));
     if (members.every((member) => member.isStringLiteral()))
       return withNull({ type: "union", value: members.map((m) => this.convert(m, where, depth)) });
+    // `1 | 2` is a number to GraphQL (Float), `1n | 2n` an int64: the literals carry no name.
+    if (members.every((member) => member.isNumberLiteral())) return withNull({ type: "number" });
+    if (members.every((member) => member.flags & ts.TypeFlags.BigIntLiteral))
+      return withNull({ type: "bigint" });
     const objects = members.map((member) => this.convert(member, where, depth + 1));
     if (objects.some((member) => member.type === "any")) return { type: "any" };
     if (!objects.every((member): member is ObjectValidator => member.type === "object")) {
@@ -120,16 +128,41 @@ export class TypeToValidator {
     return withNull({ type: "union", value: objects });
   }
 
+  /** `[A, B]` (or `readonly ["a", "b"]`) -> an array of `A | B`, which must map on its own. */
+  private tuple(type: TS.Type, where: string, depth: number): ValidatorJSON {
+    const elements = this.checker.getIndexTypeOfType(type, ts.IndexKind.Number);
+    if (elements === undefined || elements.flags & ts.TypeFlags.Never)
+      return this.fallback(where, "an empty tuple");
+    return { type: "array", value: this.convert(elements, `${where}[]`, depth + 1) };
+  }
+
+  /**
+   * A field that is always `null` stays `v.null()` (what a declared validator says), which
+   * GraphQL can only express as `JSON`: reported like a fallback.
+   */
+  private reportNullOnly(where: string): void {
+    this.fallbacks.push({
+      path: this.path,
+      where,
+      reason: "always `null` (GraphQL has no type for null alone)",
+    });
+  }
+
   private object(type: TS.Type, where: string, depth: number): ValidatorJSON {
     const symbolName = type.getSymbol()?.getName();
     if (symbolName === "ArrayBuffer") return { type: "bytes" };
-    if (this.checker.isTupleType(type)) return this.fallback(where, "a tuple (no GraphQL type)");
+    if (this.checker.isTupleType(type)) return this.tuple(type, where, depth);
     if (this.checker.isArrayType(type)) {
       const [element] = this.checker.getTypeArguments(type as TS.TypeReference);
       if (element === undefined) return this.fallback(where, "an array of unknown elements");
       return { type: "array", value: this.convert(element, `${where}[]`, depth + 1) };
     }
     if (type.getCallSignatures().length > 0) return this.fallback(where, "a function");
+    if (notPlainObject(type))
+      return this.fallback(
+        where,
+        `\`${this.describe(type)}\` is not a Convex value (it has methods: Convex functions cannot return class instances)`,
+      );
     if (this.visiting.has(type)) return this.fallback(where, "a recursive type");
     const [index] = this.checker.getIndexInfosOfType(type);
     if (index !== undefined) {
@@ -143,8 +176,12 @@ export class TypeToValidator {
         const name = property.getName();
         const optional = (property.flags & ts.SymbolFlags.Optional) !== 0;
         const propertyType = this.checker.getTypeOfSymbol(property);
+        // `{ ok: true, task } | { ok: false, error }` gains `error?: undefined` in its first
+        // member (TypeScript's normalised union): a field no Convex value can hold.
+        if (neverPresent(propertyType, optional)) continue;
         let fieldType = this.convert(propertyType, `${where}.${name}`, depth + 1);
         if (optional && !acceptsNull(propertyType)) fieldType = withoutNull(fieldType);
+        if (fieldType.type === "null") this.reportNullOnly(`${where}.${name}`);
         fields[name] = { fieldType, optional };
       }
       return { type: "object", value: fields };
@@ -152,6 +189,30 @@ export class TypeToValidator {
       this.visiting.delete(type);
     }
   }
+}
+
+/**
+ * True when the property can never be in a Convex value: its type is only `undefined` (or
+ * `void`), or it is optional and can hold nothing else (`error?: never`).
+ */
+function neverPresent(type: TS.Type, optional: boolean): boolean {
+  const absent = ts.TypeFlags.Undefined | ts.TypeFlags.Void;
+  if (optional && type.flags & ts.TypeFlags.Never) return true;
+  const members = type.isUnion() ? type.types : [type];
+  return members.every((member) => member.flags & absent);
+}
+
+/**
+ * True for a named object type that declares methods (`Date`, `Map`, `RegExp`, an interface or
+ * a class with methods), or any class instance: Convex values are plain objects. An object
+ * literal's method is reported as the function it is, with its fellow fields kept.
+ */
+function notPlainObject(type: TS.Type): boolean {
+  const symbol = type.getSymbol();
+  if (symbol === undefined) return false;
+  if (symbol.flags & ts.SymbolFlags.Class) return true;
+  if (symbol.flags & (ts.SymbolFlags.ObjectLiteral | ts.SymbolFlags.TypeLiteral)) return false;
+  return type.getProperties().some((property) => property.flags & ts.SymbolFlags.Method);
 }
 
 /** True when `null` itself (not only `undefined`) is one of the type's values. */

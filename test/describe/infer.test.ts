@@ -1,12 +1,16 @@
 /**
  * Result types inferred with TypeScript (describe/): the typed fixture app's derived schema and
- * fallbacks as snapshots (every mapping), a declared `returns` validator winning over inference,
- * a type error elsewhere in the app changing nothing, and `dev` re-deriving off the event loop.
+ * fallbacks as snapshots (every mapping), the validators of the cases tsc normalises or that are
+ * not Convex values, `@types/node` as the app's tsc sees it, a declared `returns` validator
+ * winning over inference, a type error elsewhere in the app changing nothing, and `dev`
+ * re-deriving off the event loop.
  */
 import fs from "node:fs";
 import path from "node:path";
+import { parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
-import { describeApp, withInferredReturns } from "../../describe/index.ts";
+import type { ValidatorJSON } from "convex/values";
+import { describeApp, withInferredReturns, type DescribedApp } from "../../describe/index.ts";
 import { inferReturnsOffThread } from "../../describe/infer/off_thread.ts";
 import { deriveSchema, printContract } from "../../gateway/index.ts";
 import { appSchemaOfDir } from "../../cli/app_description.ts";
@@ -27,6 +31,7 @@ describe("the typed fixture app (no returns validators)", () => {
   it("falls back to JSON only where TypeScript cannot say more, and says why", async () => {
     const app = await describeApp(TYPED_APP_DIR);
     expect(app.fallbacks).toEqual([
+      { path: "misc:cleared", where: "returns.removedAt", reason: NULL_ONLY },
       {
         path: "misc:counts",
         where: "returns",
@@ -40,10 +45,109 @@ describe("the typed fixture app (no returns validators)", () => {
         where: "returns[]",
         reason: "a union of object types without a common literal discriminant property",
       },
+      {
+        path: "misc:stamped",
+        where: "returns.at",
+        reason:
+          "`Date` is not a Convex value (it has methods: Convex functions cannot return class instances)",
+      },
       { path: "misc:tree", where: "returns.children[]", reason: "a recursive type" },
     ]);
   });
+
+  it("says what tsc says: optional fields, literal unions, tuples, @types/node", async () => {
+    const returns = inferredReturns(await describeApp(TYPED_APP_DIR));
+    expect(returns["misc:profile"]).toEqual(
+      object({
+        nickname: { fieldType: { type: "string" }, optional: true },
+        motto: { fieldType: orNull({ type: "string" }), optional: false },
+        rank: { fieldType: orNull({ type: "number" }), optional: false },
+      }),
+    );
+    expect(returns["misc:health"]).toMatchObject(
+      object({ note: { fieldType: orNull({ type: "string" }), optional: false } }),
+    );
+    // `1 | 2 | ... | 6` is a number, `1n | 2n` an int64.
+    expect(returns["misc:dice"]).toEqual(
+      object({
+        face: { fieldType: { type: "number" }, optional: false },
+        weight: { fieldType: { type: "bigint" }, optional: false },
+      }),
+    );
+    // `readonly ["low", "high"]`: a list of the union of its elements.
+    expect(returns["misc:levels"]).toEqual(
+      object({
+        levels: {
+          fieldType: { type: "array", value: literals("low", "high") },
+          optional: false,
+        },
+      }),
+    );
+    // `process.env.X ?? "blog"`: @types/node resolves from the fixture, as for its tsc.
+    expect(returns["misc:siteName"]).toEqual(
+      object({ name: { fieldType: { type: "string" }, optional: false } }),
+    );
+  });
+
+  it("keeps boolean literals and drops the `undefined`-only fields of normalised unions", async () => {
+    const app = await describeApp(TYPED_APP_DIR);
+    const returns = inferredReturns(app);
+    expect(returns["misc:attempt"]).toEqual({
+      type: "union",
+      value: [
+        object({
+          ok: { fieldType: { type: "literal", value: true }, optional: false },
+          value: { fieldType: { type: "number" }, optional: false },
+        }),
+        object({
+          ok: { fieldType: { type: "literal", value: false }, optional: false },
+          error: { fieldType: { type: "string" }, optional: false },
+        }),
+      ],
+    });
+    // tsc's type is `{ found: false; error: string; post?: undefined } | { found: true;
+    // post: Doc<"posts">; error?: undefined }`: neither member keeps the other's field.
+    const [missing, found] = unionMembers(returns["posts:lookup"]);
+    expect(Object.keys(missing ?? {})).toEqual(["found", "error"]);
+    expect(Object.keys(found ?? {})).toEqual(["found", "post"]);
+    // So a client selects each member's fields without conflicts.
+    const { schema } = deriveSchema(app);
+    const query = parse(`query ($id: ID!) {
+      postsLookup(id: $id) {
+        ... on PostsLookupResultFalse { error }
+        ... on PostsLookupResultTrue { post { title } }
+      }
+    }`);
+    expect(validate(schema, query)).toEqual([]);
+  });
 });
+
+const NULL_ONLY = "always `null` (GraphQL has no type for null alone)";
+
+type Validator = ValidatorJSON;
+type Fields = Extract<Validator, { type: "object" }>["value"];
+
+function inferredReturns(app: DescribedApp): Record<string, Validator | null> {
+  return Object.fromEntries(app.functions.map((fn) => [fn.path, fn.returns]));
+}
+
+function object(value: Fields): Validator {
+  return { type: "object", value };
+}
+
+function orNull(validator: Validator): Validator {
+  return { type: "union", value: [validator, { type: "null" }] };
+}
+
+function literals(...values: string[]): Validator {
+  return { type: "union", value: values.map((value) => ({ type: "literal", value })) };
+}
+
+/** The fields of each object member of a union validator. */
+function unionMembers(validator: Validator | null | undefined): (Fields | undefined)[] {
+  if (validator?.type !== "union") return [];
+  return validator.value.map((member) => (member.type === "object" ? member.value : undefined));
+}
 
 describe("the example app", () => {
   it("keeps declared returns validators and infers the others", async () => {
@@ -79,6 +183,30 @@ it("never mixes a declared validator with an inferred type", () => {
   ]);
   // The declared function's inference (and its fallback) plays no part.
   expect(merged.fallbacks).toEqual([]);
+});
+
+describe("@types/node", () => {
+  it("follows the app's tsconfig `types`, else includes node when it resolves", async () => {
+    await using app = tempDir("convex-graphql-infer-");
+    const convexDir = path.join(app.path, "convex");
+    fs.cpSync(path.join(TYPED_APP_DIR, "convex"), convexDir, { recursive: true });
+    const siteName = async (): Promise<unknown> =>
+      (await inferReturnsOffThread(app.path, { useCache: false })).returns["misc:siteName"];
+    const named = (fieldType: Validator): Validator =>
+      object({ name: { fieldType, optional: false } });
+    // No @types/node resolves from a folder in the OS temp folder: `process` is unknown.
+    expect(await siteName()).toEqual(named({ type: "any" }));
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(app.path, "node_modules"));
+    expect(await siteName()).toEqual(named({ type: "string" }));
+    // The app's tsconfig says which @types packages its functions see.
+    const tsconfig = path.join(convexDir, "tsconfig.json");
+    const config = fs.readFileSync(tsconfig, "utf8");
+    fs.writeFileSync(
+      tsconfig,
+      config.replace('"compilerOptions": {', '"compilerOptions": { "types": [],'),
+    );
+    expect(await siteName()).toEqual(named({ type: "any" }));
+  }, 120_000);
 });
 
 it("infers through a type error elsewhere in the app", async () => {
