@@ -23,7 +23,20 @@ export async function describeConvexDir(
   const app = await describeApp(dir, env === undefined ? {} : { env: env() });
   if (app.inferenceError !== null)
     log?.(`✖ Result types not inferred (undeclared results are JSON): ${app.inferenceError}`);
+  if (log !== undefined) for (const line of typeErrorLines(app)) log(line);
   return app;
+}
+
+/** What type errors in the app did to its inferred results, one line per function. */
+export function typeErrorLines(app: DescribedApp): string[] {
+  const kept = (app.kept ?? []).map(
+    ({ path: fnPath, typeError }) =>
+      `✖ ${fnPath}: a type error (${typeError}); its last inferred result type still serves`,
+  );
+  const fellBack = app.fallbacks
+    .filter((fallback) => fallback.cause === "type-error")
+    .map(({ path: fnPath, where, reason }) => `✖ ${fnPath} ${where}: JSON (${reason})`);
+  return [...kept, ...fellBack];
 }
 
 /** Reads a function-spec JSON file (`npx convex function-spec`, or `convex-graphql function-spec`). */

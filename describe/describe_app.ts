@@ -9,12 +9,15 @@ import { analyzeConvexApp, type AppDescription, type FunctionInfo } from "../eng
 import { inferReturnsOffThread } from "./infer/off_thread.ts";
 import type { InferredReturns } from "./infer/infer_returns.ts";
 import type { InferenceFallback } from "./infer/to_validator.ts";
+import type { KeptResult } from "./infer/type_errors.ts";
 
 export interface DescribedApp extends AppDescription {
   /** Where an inferred result fell back to `JSON`, and why (public functions only). */
   readonly fallbacks: readonly InferenceFallback[];
   /** Why inference did not run (results then stay `JSON` unless declared), or null. */
   readonly inferenceError: string | null;
+  /** Functions whose last good inferred result serves while the app has a type error (`dev`). */
+  readonly kept?: readonly KeptResult[];
 }
 
 export interface DescribeOptions {
@@ -42,7 +45,7 @@ export interface DescribeOptions {
 export function withInferredReturns(
   app: AppDescription,
   inferred: InferredReturns,
-): { functions: FunctionInfo[]; fallbacks: InferenceFallback[] } {
+): { functions: FunctionInfo[]; fallbacks: InferenceFallback[]; kept: KeptResult[] } {
   const inferredPaths = new Set<string>();
   const functions = app.functions.map((fn): FunctionInfo => {
     if (fn.returns !== null) return { ...fn, returnsSource: "validator" };
@@ -54,7 +57,8 @@ export function withInferredReturns(
   const fallbacks = inferred.fallbacks
     .filter((fallback) => inferredPaths.has(fallback.path))
     .sort((a, b) => (a.path === b.path ? 0 : a.path < b.path ? -1 : 1));
-  return { functions, fallbacks };
+  const kept = (inferred.kept ?? []).filter((entry) => inferredPaths.has(entry.path));
+  return { functions, fallbacks, kept };
 }
 
 /**

@@ -8,4 +8,4 @@ export {
   type DescribedApp,
   type DescribeOptions,
 } from "./describe_app.ts";
-export type { InferenceFallback, InferredReturns } from "./infer/index.ts";
+export type { InferenceFallback, InferredReturns, KeptResult } from "./infer/index.ts";

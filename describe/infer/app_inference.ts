@@ -3,7 +3,9 @@
  * reusing every unchanged parsed file, and only the modules whose import closure changed since
  * the last answer are asked of the checker again (import_graph.ts); the others keep their
  * results. When nothing changed, the previous program and its checker (with every type it has
- * already computed) serve as they are. `prepare` parses and binds ahead of a first request.
+ * already computed) serve as they are. `prepare` parses and binds ahead of a first request. A
+ * function whose result a type error turned `any` is answered with its last good result
+ * (type_errors.ts).
  */
 import path from "node:path";
 import type * as TS from "typescript";
@@ -17,6 +19,7 @@ import {
   type ModuleReturns,
 } from "./infer_returns.ts";
 import { convexProgram } from "./program.ts";
+import { explainTypeErrors, LastGoodResults } from "./type_errors.ts";
 
 export class AppInference {
   private readonly convexDir: string;
@@ -25,6 +28,7 @@ export class AppInference {
   private program: TS.Program | undefined;
   /** Per function module of `program`: its results, while still valid. */
   private readonly modules = new Map<string, ModuleReturns>();
+  private readonly lastGood = new LastGoodResults();
   /** The function modules the last `infer` asked of the checker (the others were unaffected). */
   checked: readonly string[] = [];
 
@@ -45,14 +49,15 @@ export class AppInference {
     const modules = functionSources(program).map((source) => {
       let module = this.modules.get(source.fileName);
       if (module === undefined) {
-        module = inferModule(checker, this.convexDir, source);
+        const inferred = inferModule(checker, this.convexDir, source);
+        module = explainTypeErrors(inferred, program, this.convexDir, source, this.imports);
         checked.push(source.fileName);
         this.modules.set(source.fileName, module);
       }
       return module;
     });
     this.checked = checked;
-    return joinModules(modules);
+    return this.lastGood.keep(joinModules(modules));
   }
 
   /** The program of the files as they are now; drops the results a change may affect. */

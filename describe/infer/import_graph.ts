@@ -66,17 +66,20 @@ export class ImportGraph {
 
   /** True when `changed` holds `file` or a file it imports, directly or not. */
   private reaches(file: string, changed: ReadonlySet<string>): boolean {
+    return [...this.closure(file)].some((reached) => changed.has(reached));
+  }
+
+  /** `file` and every file it imports, directly or not, `file` first. */
+  closure(file: string): Set<string> {
     const seen = new Set<string>([file]);
     const stack = [file];
-    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-      if (changed.has(next)) return true;
+    for (let next = stack.pop(); next !== undefined; next = stack.pop())
       for (const imported of this.imports.get(next) ?? [])
         if (!seen.has(imported)) {
           seen.add(imported);
           stack.push(imported);
         }
-    }
-    return false;
+    return seen;
   }
 }
 

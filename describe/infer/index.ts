@@ -6,3 +6,4 @@
 export { inferReturns, type InferredReturns } from "./infer_returns.ts";
 export { inferReturnsOffThread, INFERENCE_TIMEOUT_MS } from "./off_thread.ts";
 export type { InferenceFallback } from "./to_validator.ts";
+export type { KeptResult } from "./type_errors.ts";

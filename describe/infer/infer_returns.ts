@@ -10,6 +10,8 @@ import { ts } from "./typescript.ts";
 import type { ValidatorJSON } from "convex/values";
 import { convexProgram } from "./program.ts";
 import { TypeToValidator, type InferenceFallback } from "./to_validator.ts";
+import { ImportGraph } from "./import_graph.ts";
+import { explainTypeErrors, type KeptResult } from "./type_errors.ts";
 
 /** What inference found, per function path (`dir/file:name`). */
 export interface InferredReturns {
@@ -17,6 +19,8 @@ export interface InferredReturns {
   readonly returns: Record<string, ValidatorJSON>;
   /** Where a result had to fall back to `any` (GraphQL `JSON`), and why. */
   readonly fallbacks: readonly InferenceFallback[];
+  /** Functions answered with their last good result because of a type error (`dev`). */
+  readonly kept?: readonly KeptResult[];
 }
 
 /** `convex/dir/file.ts` + `name` -> `dir/file:name` (Convex's canonical path). */
@@ -97,9 +101,18 @@ export function joinModules(modules: Iterable<ModuleReturns>): InferredReturns {
  */
 export function inferReturns(dir: string): InferredReturns {
   const convexDir = path.resolve(dir, "convex");
-  const program = convexProgram(convexDir);
+  const imports = new ImportGraph();
+  const program = convexProgram(convexDir, { imports });
   const checker = program.getTypeChecker();
   return joinModules(
-    functionSources(program).map((source) => inferModule(checker, convexDir, source)),
+    functionSources(program).map((source) =>
+      explainTypeErrors(
+        inferModule(checker, convexDir, source),
+        program,
+        convexDir,
+        source,
+        imports,
+      ),
+    ),
   );
 }

@@ -46,7 +46,8 @@ export async function inferReturnsOffThread(
   if (options.freshWorker === true) shared?.stop();
   const worker = (shared ??= new InferenceWorker());
   const result = await worker.infer(path.resolve(dir), options.timeoutMs ?? INFERENCE_TIMEOUT_MS);
-  writeCached(key, result);
+  // Results kept from before a type error are this worker's memory, not what the files give.
+  if ((result.kept ?? []).length === 0) writeCached(key, result);
   return result;
 }
 
@@ -116,8 +117,14 @@ class InferenceWorker {
         this.pending.delete(id);
         this.scheduleIdleStop();
         if (answer instanceof Error) reject(answer);
-        else if (answer.ok) resolve({ returns: answer.returns, fallbacks: answer.fallbacks });
-        else reject(new Error(`Type inference failed: ${answer.message}`));
+        else if (answer.ok) {
+          const { returns, fallbacks, kept } = answer;
+          resolve({
+            returns,
+            fallbacks,
+            ...(kept !== undefined && kept.length > 0 ? { kept } : {}),
+          });
+        } else reject(new Error(`Type inference failed: ${answer.message}`));
       });
       this.worker.postMessage({ id, dir });
     });

@@ -26,6 +26,18 @@ export interface InferenceFallback {
   /** Where in its result, e.g. `returns.page[].meta`. */
   readonly where: string;
   readonly reason: string;
+  /** `"type-error"`: the `any` is TypeScript's error type (the app has a type error there). */
+  readonly cause?: "type-error";
+  /** That error, as `file:line:column: message` (describe/infer/type_errors.ts). */
+  readonly typeError?: string;
+}
+
+/**
+ * True for the `any` TypeScript gives an expression it reported an error on (`post.bodyy` of a
+ * misspelt field): its internal error type, an intrinsic named "error" (not in the public API).
+ */
+function isErrorType(type: TS.Type): boolean {
+  return (type as TS.Type & { intrinsicName?: string }).intrinsicName === "error";
 }
 
 type ObjectValidator = Extract<ValidatorJSON, { type: "object" }>;
@@ -42,8 +54,13 @@ export class TypeToValidator {
     private readonly path: string,
   ) {}
 
-  private fallback(where: string, reason: string): ValidatorJSON {
-    this.fallbacks.push({ path: this.path, where, reason });
+  private fallback(where: string, reason: string, cause?: "type-error"): ValidatorJSON {
+    this.fallbacks.push({
+      path: this.path,
+      where,
+      reason,
+      ...(cause === undefined ? {} : { cause }),
+    });
     return { type: "any" };
   }
 
@@ -55,6 +72,8 @@ export class TypeToValidator {
   convert(type: TS.Type, where: string, depth = 0): ValidatorJSON {
     if (depth > MAX_DEPTH) return this.fallback(where, `nested more than ${MAX_DEPTH} levels`);
     const flags = type.flags;
+    if (flags & ts.TypeFlags.Any && isErrorType(type))
+      return this.fallback(where, "a type error: TypeScript cannot type it", "type-error");
     if (flags & ts.TypeFlags.Any) return this.fallback(where, "TypeScript infers `any` here");
     if (flags & ts.TypeFlags.Unknown) return this.fallback(where, "TypeScript infers `unknown`");
     if (flags & ts.TypeFlags.Never)
