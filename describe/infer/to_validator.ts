@@ -183,8 +183,11 @@ export class TypeToValidator {
         `\`${this.describe(type)}\` is not a Convex value (it has methods: Convex functions cannot return class instances)`,
       );
     if (this.visiting.has(type)) return this.fallback(where, "a recursive type");
+    // A record has nothing but its index signature. An object that also names properties (Convex's
+    // `UserIdentity`: `tokenIdentifier`, `name`, ... and `[key: string]: JSONValue`) is typed by
+    // them; its other keys cannot be selected in GraphQL anyway.
     const [index] = this.checker.getIndexInfosOfType(type);
-    if (index !== undefined) {
+    if (index !== undefined && this.checker.getPropertiesOfType(type).length === 0) {
       this.fallback(where, "a record (`Record<string, T>`): GraphQL has no map type");
       return { type: "any" };
     }
