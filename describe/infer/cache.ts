@@ -1,7 +1,8 @@
 /**
  * Inference results cached by content: the key hashes every file under `convex/` (with
  * `_generated/` and `tsconfig.json`), the folder's path, the versions of `typescript` and
- * `convex` and the `@types/node` the folder resolves (program.ts includes it), so a restart or
+ * `convex`, the `@types/node` the folder resolves (program.ts includes it) and the inference
+ * code itself (an upgrade of this package may infer differently), so a restart or
  * a second process on an unchanged app answers at once instead of re-running the checker.
  * Files are content-addressed in the OS temp folder (written atomically), so concurrent
  * processes never see a partial entry. Types imported from outside `convex/` are not part of
@@ -12,12 +13,30 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { InferredReturns } from "./infer_returns.ts";
 import { writeFileAtomically } from "./user_cache.js";
 
 const CACHE_DIR = path.join(os.tmpdir(), "convex-graphql-inference");
-/** Bumped whenever what inference produces for the same input changes. */
-const FORMAT = 2;
+/** Bumped whenever the shape of a cached entry changes. */
+const FORMAT = 3;
+
+/**
+ * The code that infers: this folder's modules and the shared `lib/` they import. A new version of
+ * it may answer differently for the same app, so its content is part of every key (hashed once).
+ */
+const INFERENCE_CODE = [
+  path.dirname(fileURLToPath(import.meta.url)),
+  fileURLToPath(new URL("../../lib", import.meta.url)),
+];
+let inferenceCodeHash: string | undefined;
+
+function codeHash(): string {
+  if (inferenceCodeHash !== undefined) return inferenceCodeHash;
+  const hash = createHash("sha256");
+  for (const dir of INFERENCE_CODE) addFiles(hash, dir, dir);
+  return (inferenceCodeHash = hash.digest("hex"));
+}
 
 function packageVersion(name: string): string {
   try {
@@ -64,6 +83,7 @@ export function inferenceKey(dir: string): string {
   const convexDir = path.resolve(dir, "convex");
   const hash = createHash("sha256");
   hash.update(`${FORMAT} ${packageVersion("typescript")} ${packageVersion("convex")}\u0000`);
+  hash.update(`${codeHash()}\u0000`);
   // Where the folder is counts too: its tsconfig's `extends` and its imports resolve from there
   // (a copy elsewhere, without node_modules, infers differently).
   hash.update(`${convexDir}\u0000${nodeTypes(convexDir)}\u0000`);

@@ -133,11 +133,15 @@ export class TypeToValidator {
     if (members.every((member) => member.isNumberLiteral())) return withNull({ type: "number" });
     if (members.every((member) => member.flags & ts.TypeFlags.BigIntLiteral))
       return withNull({ type: "bigint" });
+    // Mixed kinds are refused before any member is converted: converting Convex's own `Value`
+    // (`Value[] | { [key: string]: Value } | ...`) would report each member at every depth.
+    const different = () =>
+      this.fallback(where, `a union of different kinds (\`${this.describe(type)}\`)`);
+    if (!members.every((member) => this.objectLike(member))) return different();
     const objects = members.map((member) => this.convert(member, where, depth + 1));
     if (objects.some((member) => member.type === "any")) return { type: "any" };
-    if (!objects.every((member): member is ObjectValidator => member.type === "object")) {
-      return this.fallback(where, `a union of different kinds (\`${this.describe(type)}\`)`);
-    }
+    if (!objects.every((member): member is ObjectValidator => member.type === "object"))
+      return different();
     if (discriminantOf(objects) === null) {
       return this.fallback(
         where,
@@ -145,6 +149,13 @@ export class TypeToValidator {
       );
     }
     return withNull({ type: "union", value: objects });
+  }
+
+  /** True for a type that may convert to an object (not a primitive, an array or a tuple). */
+  private objectLike(type: TS.Type): boolean {
+    if (type.isIntersection()) return true;
+    if (!(type.flags & ts.TypeFlags.Object)) return false;
+    return !this.checker.isArrayType(type) && !this.checker.isTupleType(type);
   }
 
   /** `[A, B]` (or `readonly ["a", "b"]`) -> an array of `A | B`, which must map on its own. */
