@@ -36,13 +36,13 @@ function embed(text: string): number[] {
 export const addDish = mutation({
   args: { name: v.string() },
   handler: async (ctx, { name }) => {
-    return await ctx.db.insert("dishes", { name, embedding: embed(name) });
+    return await ctx.db.insert("dishEmbeddings", { name, embedding: embed(name) });
   },
 });
 
 /** The names of dishes by id (for similarDishes). */
 export const dishNames = internalQuery({
-  args: { ids: v.array(v.id("dishes")) },
+  args: { ids: v.array(v.id("dishEmbeddings")) },
   handler: async (ctx, { ids }) => {
     const dishes = await Promise.all(ids.map((id) => ctx.db.get(id)));
     return dishes.map((dish) => dish?.name ?? null);
@@ -53,7 +53,7 @@ export const dishNames = internalQuery({
 export const similarDishes = action({
   args: { text: v.string(), limit: v.optional(v.number()) },
   handler: async (ctx, { text, limit }) => {
-    const found = await ctx.vectorSearch("dishes", "by_embedding", {
+    const found = await ctx.vectorSearch("dishEmbeddings", "by_embedding", {
       vector: embed(text),
       limit: limit ?? 5,
     });
