@@ -1,7 +1,8 @@
 /**
  * The description of a Convex app the gateway derives its schema from: what `engine/analyze.ts`
  * reads from the loaded modules (paths, kinds, validators, tables), plus, for every function
- * that declares no `returns` validator, the result type TypeScript infers for its handler
+ * that declares no `returns` validator, the result type TypeScript infers for its handler, and
+ * for one that declares no args validator, the args its handler's parameter types
  * (describe/infer). A declared validator always wins; the two are never mixed in one result.
  */
 import type { ValidatorJSON } from "convex/values";
@@ -41,23 +42,40 @@ export interface DescribeOptions {
   readonly freshWorker?: boolean;
 }
 
-/** Merges inferred results into functions that declare none. */
+/** `fn` with its inferred result when it declares no `returns` validator. */
+function withResult(fn: FunctionInfo, inferred: InferredReturns): FunctionInfo {
+  if (fn.returns !== null) return { ...fn, returnsSource: "validator" };
+  const returns: ValidatorJSON | undefined = inferred.returns[fn.path];
+  return returns === undefined ? fn : { ...fn, returns, returnsSource: "inferred" };
+}
+
+/**
+ * `fn` with the args its handler types when it declares no args validator (Convex's spec then
+ * says `any`; a declared `v.any()` types the handler's parameter `any`: none inferred).
+ */
+function withArgs(fn: FunctionInfo, inferred: InferredReturns): FunctionInfo {
+  const args: ValidatorJSON | undefined = inferred.args[fn.path];
+  if (fn.args.type !== "any" || args === undefined) return fn;
+  return { ...fn, args, argsSource: "inferred" };
+}
+
+/** Merges inferred results and args into functions that declare none. */
 export function withInferredReturns(
   app: AppDescription,
   inferred: InferredReturns,
 ): { functions: FunctionInfo[]; fallbacks: InferenceFallback[]; kept: KeptResult[] } {
-  const inferredPaths = new Set<string>();
-  const functions = app.functions.map((fn): FunctionInfo => {
-    if (fn.returns !== null) return { ...fn, returnsSource: "validator" };
-    const returns: ValidatorJSON | undefined = inferred.returns[fn.path];
-    if (returns === undefined) return fn;
-    if (fn.visibility === "public") inferredPaths.add(fn.path);
-    return { ...fn, returns, returnsSource: "inferred" };
-  });
+  const functions = app.functions.map((fn) => withArgs(withResult(fn, inferred), inferred));
+  const used = new Set<string>();
+  for (const fn of functions) {
+    if (fn.visibility !== "public") continue;
+    if (fn.returnsSource === "inferred") used.add(`${fn.path} returns`);
+    if (fn.argsSource === "inferred") used.add(`${fn.path} args`);
+  }
+  // A fallback counts only in what was adopted: `where` starts with `returns` or `args`.
   const fallbacks = inferred.fallbacks
-    .filter((fallback) => inferredPaths.has(fallback.path))
+    .filter((fallback) => used.has(`${fallback.path} ${/^\w+/.exec(fallback.where)?.[0]}`))
     .sort((a, b) => (a.path === b.path ? 0 : a.path < b.path ? -1 : 1));
-  const kept = (inferred.kept ?? []).filter((entry) => inferredPaths.has(entry.path));
+  const kept = (inferred.kept ?? []).filter((entry) => used.has(`${entry.path} returns`));
   return { functions, fallbacks, kept };
 }
 

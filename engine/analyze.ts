@@ -22,6 +22,8 @@ export interface FunctionInfo {
    * TypeScript infers it (describe/). Absent when unknown (plain analysis).
    */
   readonly returnsSource?: "validator" | "inferred";
+  /** `"inferred"` when `args` is the type of the handler's parameter (describe/), not declared. */
+  readonly argsSource?: "inferred";
 }
 
 export interface AppDescription {

@@ -19,7 +19,7 @@ import { writeFileAtomically } from "./user_cache.js";
 
 const CACHE_DIR = path.join(os.tmpdir(), "convex-graphql-inference");
 /** Bumped whenever the shape of a cached entry changes. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /**
  * The code that infers: this folder's modules and the shared `lib/` they import. A new version of

@@ -1,8 +1,8 @@
 /**
  * Infers the result type of each Convex function of an app from its handler, with the
- * TypeScript compiler API, as Convex validator JSON. A registered function's type is
- * `RegisteredQuery<Visibility, Args, Returns>` (or Mutation/Action), whose `_handler` returns
- * `Returns`; a `Promise` is awaited.
+ * TypeScript compiler API, as Convex validator JSON, and the arguments its handler types
+ * (infer_args.ts). A registered function's type is `RegisteredQuery<Visibility, Args, Returns>`
+ * (or Mutation/Action), whose `_handler` returns `Returns`; a `Promise` is awaited.
  */
 import path from "node:path";
 import type * as TS from "typescript";
@@ -12,12 +12,18 @@ import { convexProgram } from "./program.ts";
 import { TypeToValidator, type InferenceFallback } from "./to_validator.ts";
 import { ImportGraph } from "./import_graph.ts";
 import { explainTypeErrors, type KeptResult } from "./type_errors.ts";
+import { inferArgs } from "./infer_args.ts";
 
 /** What inference found, per function path (`dir/file:name`). */
 export interface InferredReturns {
   /** The inferred result validator of every exported Convex function found. */
   readonly returns: Record<string, ValidatorJSON>;
-  /** Where a result had to fall back to `any` (GraphQL `JSON`), and why. */
+  /**
+   * The args object its handler types, per function (used where no args validator is declared);
+   * absent for a handler whose parameter is not typed.
+   */
+  readonly args: Record<string, ValidatorJSON>;
+  /** Where a result (`where: "returns..."`) or args (`"args..."`) fell back to `any`, and why. */
   readonly fallbacks: readonly InferenceFallback[];
   /** Functions answered with their last good result because of a type error (`dev`). */
   readonly kept?: readonly KeptResult[];
@@ -50,6 +56,7 @@ function handlerResult(checker: TS.TypeChecker, type: TS.Type): TS.Type | null {
 /** What inference found for the functions of one module. */
 export interface ModuleReturns {
   readonly returns: Readonly<Record<string, ValidatorJSON>>;
+  readonly args: Readonly<Record<string, ValidatorJSON>>;
   readonly fallbacks: readonly InferenceFallback[];
 }
 
@@ -60,9 +67,10 @@ export function inferModule(
   source: TS.SourceFile,
 ): ModuleReturns {
   const returns: Record<string, ValidatorJSON> = {};
+  const args: Record<string, ValidatorJSON> = {};
   const fallbacks: InferenceFallback[] = [];
   const moduleSymbol = checker.getSymbolAtLocation(source);
-  if (moduleSymbol === undefined) return { returns, fallbacks };
+  if (moduleSymbol === undefined) return { returns, args, fallbacks };
   for (const exported of checker.getExportsOfModule(moduleSymbol)) {
     const symbol =
       exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
@@ -73,8 +81,13 @@ export function inferModule(
     const converter = new TypeToValidator(checker, fnPath);
     returns[fnPath] = converter.convert(result, "returns");
     fallbacks.push(...converter.fallbacks);
+    const inferredArgs = inferArgs(checker, type, fnPath);
+    if (inferredArgs !== null) {
+      args[fnPath] = inferredArgs.args;
+      fallbacks.push(...inferredArgs.fallbacks);
+    }
   }
-  return { returns, fallbacks };
+  return { returns, args, fallbacks };
 }
 
 /** The app's function modules in `program`, in the program's order (dependencies first). */
@@ -86,12 +99,14 @@ export function functionSources(program: TS.Program): TS.SourceFile[] {
 /** The results of every module, in order, as one answer. */
 export function joinModules(modules: Iterable<ModuleReturns>): InferredReturns {
   const returns: Record<string, ValidatorJSON> = {};
+  const args: Record<string, ValidatorJSON> = {};
   const fallbacks: InferenceFallback[] = [];
   for (const module of modules) {
     Object.assign(returns, module.returns);
+    Object.assign(args, module.args);
     fallbacks.push(...module.fallbacks);
   }
-  return { returns, fallbacks };
+  return { returns, args, fallbacks };
 }
 
 /**

@@ -118,9 +118,10 @@ class InferenceWorker {
         this.scheduleIdleStop();
         if (answer instanceof Error) reject(answer);
         else if (answer.ok) {
-          const { returns, fallbacks, kept } = answer;
+          const { returns, args, fallbacks, kept } = answer;
           resolve({
             returns,
+            args,
             fallbacks,
             ...(kept !== undefined && kept.length > 0 ? { kept } : {}),
           });

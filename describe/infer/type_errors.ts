@@ -14,6 +14,7 @@ import type { ValidatorJSON } from "convex/values";
 import { ts } from "./typescript.ts";
 import type { ImportGraph } from "./import_graph.ts";
 import type { InferredReturns, ModuleReturns } from "./infer_returns.ts";
+import type { InferenceFallback } from "./to_validator.ts";
 
 /** A function answered with its last good result type because the app has a type error. */
 export interface KeptResult {
@@ -80,7 +81,7 @@ export class LastGoodResults {
   keep(inferred: InferredReturns): InferredReturns {
     const broken = new Map<string, string>();
     for (const fallback of inferred.fallbacks)
-      if (fallback.cause === "type-error" && !broken.has(fallback.path))
+      if (isResultTypeError(fallback) && !broken.has(fallback.path))
         broken.set(fallback.path, fallback.typeError ?? "TypeScript reports a type error");
     const returns = { ...inferred.returns };
     const kept: KeptResult[] = [];
@@ -94,7 +95,14 @@ export class LastGoodResults {
       }
     }
     const keptPaths = new Set(kept.map((entry) => entry.path));
-    const fallbacks = inferred.fallbacks.filter((fallback) => !keptPaths.has(fallback.path));
-    return { returns, fallbacks, ...(kept.length > 0 ? { kept } : {}) };
+    const fallbacks = inferred.fallbacks.filter(
+      (fallback) => !keptPaths.has(fallback.path) || !fallback.where.startsWith("returns"),
+    );
+    return { ...inferred, returns, fallbacks, ...(kept.length > 0 ? { kept } : {}) };
   }
+}
+
+/** A fallback in a result (not in args) caused by a type error. */
+function isResultTypeError(fallback: InferenceFallback): boolean {
+  return fallback.cause === "type-error" && fallback.where.startsWith("returns");
 }

@@ -27,8 +27,8 @@ function appOf(dir) {
 
 function infer(dir) {
   try {
-    const { returns, fallbacks, kept } = appOf(dir).infer();
-    return { ok: true, returns, fallbacks, ...(kept === undefined ? {} : { kept }) };
+    const { returns, args, fallbacks, kept } = appOf(dir).infer();
+    return { ok: true, returns, args, fallbacks, ...(kept === undefined ? {} : { kept }) };
   } catch (error) {
     apps.delete(dir);
     return { ok: false, message: error instanceof Error ? error.message : String(error) };

@@ -17,6 +17,8 @@ export interface FunctionInfo {
   readonly returns: ValidatorJSON | null;
   /** Where `returns` came from: the function's validator, or TypeScript's inference (describe/). */
   readonly returnsSource?: "validator" | "inferred";
+  /** `"inferred"` when `args` is the type of the handler's parameter, not a declared validator. */
+  readonly argsSource?: "inferred";
 }
 
 export interface TableInfo {
@@ -38,6 +40,8 @@ export interface FunctionSpecEntry {
   readonly returns?: ValidatorJSON | string | null;
   /** Ours: "inferred" when `returns` is TypeScript's inference, not a declared validator. */
   readonly returnsSource?: "validator" | "inferred";
+  /** Ours: "inferred" when `args` is the handler parameter's type, not a declared validator. */
+  readonly argsSource?: "inferred";
 }
 
 export interface FunctionSpec {
@@ -104,6 +108,7 @@ export function descriptionFromSpec(json: unknown, file: string): AppDescription
       args: validator(entry.args, `${where}.args`) ?? { type: "any" },
       returns: validator(entry.returns, `${where}.returns`),
       ...(entry.returnsSource !== undefined ? { returnsSource: entry.returnsSource } : {}),
+      ...(entry.argsSource === "inferred" ? { argsSource: entry.argsSource } : {}),
     });
   });
   const tables = Object.entries(spec.tables ?? {}).map(
@@ -124,6 +129,7 @@ export function specFromDescription(description: AppDescription, url?: string): 
       args: fn.args,
       returns: fn.returns,
       ...(fn.returnsSource !== undefined ? { returnsSource: fn.returnsSource } : {}),
+      ...(fn.argsSource !== undefined ? { argsSource: fn.argsSource } : {}),
     })),
     ...(description.schema === null
       ? {}

@@ -80,7 +80,17 @@ function describeFunction(fn: FunctionInfo, live: boolean): string {
   const text = live
     ? `Live Convex query \`${fn.path}\`: the current result, then a new one whenever the data it read changes.`
     : `Convex ${kind} \`${fn.path}\`.`;
-  return fn.returnsSource === "inferred" ? `${text} Result type inferred from its handler.` : text;
+  const inferred = [
+    fn.argsSource === "inferred" && hasFields(fn.args)
+      ? "Arguments typed by its handler's parameter (no args validator: Convex does not check them)."
+      : "",
+    fn.returnsSource === "inferred" ? "Result type inferred from its handler." : "",
+  ].filter((sentence) => sentence !== "");
+  return [text, ...inferred].join(" ");
+}
+
+function hasFields(args: ValidatorJSON): boolean {
+  return args.type === "object" && Object.keys(args.value).length > 0;
 }
 
 type RootField = GraphQLFieldConfig<unknown, GatewayContext>;

@@ -174,6 +174,7 @@ it("never mixes a declared validator with an inferred type", () => {
     { functions: [declared, undeclared], schema: null, problems: [] },
     {
       returns: { "a:f": { type: "any" }, "a:g": { type: "number" } },
+      args: {},
       fallbacks: [{ path: "a:f", where: "returns", reason: "TypeScript infers `any` here" }],
     },
   );
