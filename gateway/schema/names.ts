@@ -101,6 +101,37 @@ function sibilantPlural(word: string): boolean {
   return ![...CHE_WORDS].some((che) => singularWithE.endsWith(che));
 }
 
+/**
+ * Plurals no suffix rule gets right, as `plural singular` pairs: irregular ones, `-ves` of `-f(e)`
+ * words, `-oes` of `-o` words, Latin and Greek ones, and `-s` words whose plural adds `-es`
+ * (`statuses`; other `-uses` and `-ases` words are `-use`/`-ase` ones: `houses`, `purchases`).
+ */
+const IRREGULAR_PLURALS = new Map(
+  (
+    "people person children child men man women woman mice mouse geese goose teeth tooth " +
+    "feet foot oxen ox knives knife lives life wives wife wolves wolf halves half shelves shelf " +
+    "leaves leaf thieves thief calves calf loaves loaf selves self elves elf scarves scarf " +
+    "heroes hero potatoes potato tomatoes tomato echoes echo vetoes veto torpedoes torpedo " +
+    "volcanoes volcano cargoes cargo mosquitoes mosquito tornadoes tornado dominoes domino " +
+    "criteria criterion phenomena phenomenon indices index vertices vertex matrices matrix " +
+    "appendices appendix analyses analysis crises crisis theses thesis hypotheses hypothesis " +
+    "diagnoses diagnosis synopses synopsis parentheses parenthesis cacti cactus fungi fungus " +
+    "radii radius stimuli stimulus alumni alumnus syllabi syllabus foci focus quizzes quiz " +
+    "statuses status buses bus campuses campus bonuses bonus viruses virus focuses focus " +
+    "censuses census syllabuses syllabus surpluses surplus circuses circus choruses chorus " +
+    "nexuses nexus prospectuses prospectus octopuses octopus walruses walrus cactuses cactus " +
+    "aliases alias canvases canvas atlases atlas gases gas biases bias lenses lens"
+  )
+    .split(" ")
+    .flatMap((word, index, all) => (index % 2 === 0 ? [[word, all[index + 1] ?? word]] : []))
+    .map(([plural, singular]) => [plural, singular] as [string, string]),
+);
+
+/** `singular` written as `word` is: `MEN` -> `MAN`, `Men` -> `Man`. */
+function inCaseOf(word: string, singular: string): string {
+  return word === word.toUpperCase() ? singular.toUpperCase() : capitalize(singular);
+}
+
 /** The last word of a PascalCase name: `FavoriteMovies` -> `Movies`, `MOVIES` -> `MOVIES`. */
 function lastWord(name: string): string {
   return /[A-Z]?[a-z0-9]+$|[A-Z]+$/.exec(name)?.[0] ?? name;
@@ -108,13 +139,16 @@ function lastWord(name: string): string {
 
 /**
  * `orders` -> `Order`, `categories` -> `Category`, `movies` -> `Movie`, `dishes` -> `Dish`,
- * `series` -> `Series`, `status` -> `Status`. Only the last word is singularised (`favorite_movies` ->
- * `FavoriteMovie`); words ending in "ss" or "us" stay as they are.
+ * `series` -> `Series`, `status` -> `Status`, `people` -> `Person`. Only the last word is
+ * singularised (`favorite_movies` -> `FavoriteMovie`); words ending in "ss" or "us" stay as they are.
  */
 export function tableTypeName(table: string): string {
   const base = pascalCase(table);
-  const word = lastWord(base).toLowerCase();
+  const last = lastWord(base);
+  const word = last.toLowerCase();
   if (SINGULAR_AS_IS.has(word)) return base;
+  const irregular = IRREGULAR_PLURALS.get(word);
+  if (irregular !== undefined) return `${base.slice(0, -last.length)}${inCaseOf(last, irregular)}`;
   if (word.endsWith("ies") && IE_WORDS.has(word.slice(0, -1))) return base.slice(0, -1);
   if (base.endsWith("ies") && base.length > 3) return `${base.slice(0, -3)}y`;
   if (sibilantPlural(word)) return base.slice(0, -2);

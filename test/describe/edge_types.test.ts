@@ -202,7 +202,7 @@ describe("the edge types fixture app", () => {
   });
 });
 
-it("singularises a table name's last word: -ie words, sibilants' -es, words singular as they are", () => {
+it("singularises a table name's last word: -ie words, sibilants' -es, irregular plurals, words singular as they are", () => {
   const names = [
     "movies",
     "cookies",
@@ -226,6 +226,23 @@ it("singularises a table name's last word: -ie words, sibilants' -es, words sing
     "caches",
     "headaches",
     "messages",
+    "statuses",
+    "order_statuses",
+    "buses",
+    "houses",
+    "purchases",
+    "aliases",
+    "quizzes",
+    "people",
+    "team_members",
+    "MEN",
+    "children",
+    "heroes",
+    "shoes",
+    "knives",
+    "archives",
+    "analyses",
+    "indices",
   ];
   expect(Object.fromEntries(names.map((name) => [name, tableTypeName(name)]))).toEqual({
     movies: "Movie",
@@ -250,6 +267,23 @@ it("singularises a table name's last word: -ie words, sibilants' -es, words sing
     caches: "Cache",
     headaches: "Headache",
     messages: "Message",
+    statuses: "Status",
+    order_statuses: "OrderStatus",
+    buses: "Bus",
+    houses: "House",
+    purchases: "Purchase",
+    aliases: "Alias",
+    quizzes: "Quiz",
+    people: "Person",
+    team_members: "TeamMember",
+    MEN: "MAN",
+    children: "Child",
+    heroes: "Hero",
+    shoes: "Shoe",
+    knives: "Knife",
+    archives: "Archive",
+    analyses: "Analysis",
+    indices: "Index",
   });
 });
 
