@@ -10,7 +10,8 @@ import type { StoredDocument } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import { tableVisibleFrom } from "../components/namespace.ts";
 import { isSearchQuery, SearchStream, searchPage } from "../search/index.ts";
-import { planQuery, QueryStream, queryPage, type SerializedQuery } from "./query_stream.ts";
+import { planQuery, QueryStream, type SerializedQuery } from "./query_stream.ts";
+import { queryPage } from "./query_page.ts";
 import { queryFingerprint } from "./page_cursor.ts";
 import {
   callerComponent,
@@ -102,6 +103,7 @@ function queryPageSyscall(args: SyscallArgs): string {
     endCursor: (args["endCursor"] as string | null | undefined) ?? exec.journal?.endCursor ?? null,
     pageSize: args["pageSize"] as number,
     maximumRowsRead: (args["maximumRowsRead"] as number | null | undefined) ?? null,
+    maximumBytesRead: (args["maximumBytesRead"] as number | null | undefined) ?? null,
   };
   const result = plan === null ? searchPage(tx, query, request) : queryPage(tx, plan, request);
   exec.journalOut = JSON.stringify({ endCursor: result.continueCursor });

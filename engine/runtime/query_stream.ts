@@ -9,14 +9,8 @@ import type { MvccIndex } from "../storage/mvcc_index.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import type { Interval } from "../transactions/interval_set.ts";
 import type { IndexScan, Transaction } from "../transactions/transaction.ts";
-import {
-  encodeIndexKey,
-  keySuccessor,
-  tuplePrefixEnd,
-  type IndexKey,
-} from "../values/index_key.ts";
+import { encodeIndexKey, tuplePrefixEnd, type IndexKey } from "../values/index_key.ts";
 import { decodeLiteral, evaluateFilter } from "./filter_expression.ts";
-import { decodeCursor, encodeCursor, type QueryFingerprint } from "./page_cursor.ts";
 
 interface RangeExpression {
   type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte";
@@ -226,91 +220,4 @@ export class QueryStream implements DocumentStream {
   close(): void {
     this.tx.finishScan(this.scan);
   }
-}
-
-/** The result of `.paginate()` in Convex's shape. */
-export interface PageResult {
-  page: StoredDocument[];
-  isDone: boolean;
-  continueCursor: string;
-  splitCursor: string | null;
-  pageStatus: "SplitRecommended" | "SplitRequired" | null;
-}
-
-export interface PageRequest {
-  /** The fingerprint of the query paged: its cursors carry it (page_cursor.ts). */
-  readonly fingerprint: QueryFingerprint;
-  readonly cursor: string | null;
-  readonly endCursor: string | null;
-  readonly pageSize: number;
-  readonly maximumRowsRead: number | null;
-}
-
-/**
- * One page of a query, from `cursor` (exclusive) on. With `endCursor`, the page runs exactly to
- * that position (so a reactive page keeps its bounds); otherwise it stops after `pageSize`
- * matches. Cursors name an index key, or the end of the range, of this query only.
- * @throws FunctionFailure `InvalidCursor` for a cursor that does not parse or is another query's.
- */
-export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest): PageResult {
-  if (!Number.isFinite(request.pageSize) || request.pageSize < 0) {
-    fail(`Invalid pageSize ${request.pageSize}: numItems must be a non-negative number.`);
-  }
-  const ascending = plan.order === "asc";
-  let { start, end } = plan.interval;
-  if (request.cursor !== null) {
-    const key = decodeCursor(request.fingerprint, request.cursor);
-    if (key === null) {
-      // Already past the end: an empty, finished page.
-      return {
-        page: [],
-        isDone: true,
-        continueCursor: encodeCursor(request.fingerprint, null),
-        splitCursor: null,
-        pageStatus: null,
-      };
-    }
-    if (ascending) start = keySuccessor(key) > start ? keySuccessor(key) : start;
-    else end = end === null || key < end ? key : end;
-  }
-  const endKey =
-    request.endCursor === null ? undefined : decodeCursor(request.fingerprint, request.endCursor);
-  if (endKey !== undefined && endKey !== null) {
-    if (ascending) end = end === null || keySuccessor(endKey) < end ? keySuccessor(endKey) : end;
-    else start = endKey > start ? endKey : start;
-  }
-  const scan = tx.scan(plan.index, { start, end }, plan.order);
-  const page: StoredDocument[] = [];
-  let rowsRead = 0;
-  try {
-    for (;;) {
-      if (endKey === undefined && page.length >= Math.max(1, request.pageSize)) break;
-      if (request.maximumRowsRead !== null && rowsRead >= request.maximumRowsRead) break;
-      const document = scan.next();
-      if (document === null) break;
-      rowsRead++;
-      let matches = true;
-      for (const filter of plan.filters) {
-        if (evaluateFilter(filter, document.value) !== true) {
-          matches = false;
-          break;
-        }
-      }
-      if (matches) page.push(document);
-    }
-  } finally {
-    tx.finishScan(scan);
-  }
-  const isDone = scan.isExhausted;
-  const continueCursor =
-    endKey !== undefined && request.endCursor !== null
-      ? request.endCursor
-      : encodeCursor(request.fingerprint, isDone ? null : (scan.lastKey ?? start));
-  return {
-    page: request.pageSize === 0 && endKey === undefined ? [] : page,
-    isDone: endKey === undefined ? isDone : endKey === null && isDone,
-    continueCursor,
-    splitCursor: null,
-    pageStatus: null,
-  };
 }

@@ -6,7 +6,8 @@
  */
 import { FunctionFailure } from "../errors.ts";
 import { evaluateFilter } from "../runtime/filter_expression.ts";
-import type { PageRequest, PageResult, SerializedQuery } from "../runtime/query_stream.ts";
+import type { SerializedQuery } from "../runtime/query_stream.ts";
+import type { PageRequest, PageResult } from "../runtime/query_page.ts";
 import { decodeCursor, encodeCursor } from "../runtime/page_cursor.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
