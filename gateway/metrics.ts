@@ -117,7 +117,7 @@ function registerGauges(registry: Registry, sources: GatewayMetricSources): void
   };
   byIdentity(
     "gateway_upstream_connections",
-    "Open upstream Convex connections (one ConvexClient each), by identity bucket.",
+    "Open upstream Convex connections (one official client each), by identity bucket.",
     "connections",
   );
   byIdentity(

@@ -1,7 +1,8 @@
 /**
- * One identity's WebSocket to Convex: the official `ConvexClient`, its token's state and what it
- * has synced. Queries subscribed through it live in shared_queries.ts; when it may be read from,
- * in freshness.ts.
+ * One identity's WebSocket to Convex: the official client (its core, `BaseConvexClient`, with
+ * query updates dispatched by query_updates.ts), its token's state and what it has synced.
+ * Queries subscribed through it live in shared_queries.ts; when it may be read from, in
+ * freshness.ts.
  *
  * The token's state (no token: accepted at once):
  *
@@ -9,10 +10,11 @@
  *      \                            |
  *       \--backend refuses--> refused <--expires in use--/   (refused ends the connection)
  */
-import { ConvexClient } from "convex/browser";
-import { makeFunctionReference } from "convex/server";
+import { BaseConvexClient } from "convex/browser";
 import type { Value } from "convex/values";
+import WebSocket from "ws";
 import type { SyncView } from "./freshness.ts";
+import { QueryUpdates, type QuerySubscription } from "./query_updates.ts";
 
 export type AuthState = "pending" | "accepted" | "refused";
 
@@ -34,7 +36,8 @@ export function timestampOf(long: { readonly low: number; readonly high: number 
 }
 
 export class UpstreamConnection {
-  readonly client: ConvexClient;
+  private readonly client: BaseConvexClient;
+  private readonly updates: QueryUpdates;
   auth: AuthState;
   /** Resolves true when the backend accepted the token (or there is none), false when refused. */
   readonly authenticated: Promise<boolean>;
@@ -49,7 +52,13 @@ export class UpstreamConnection {
   private syncedConnection = -1;
 
   constructor(url: string, token: string | null, events: ConnectionEvents) {
-    this.client = new ConvexClient(url, { logger: false, unsavedChangesWarning: false });
+    this.client = new BaseConvexClient(url, (tokens) => this.updates.transition(tokens), {
+      logger: false,
+      unsavedChangesWarning: false,
+      // Node 20 has no global WebSocket (ConvexClient's Node entry passes `ws` the same way).
+      webSocketConstructor: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
+    this.updates = new QueryUpdates(this.client);
     this.auth = token === null ? "accepted" : "pending";
     this.authenticated =
       token === null
@@ -67,7 +76,8 @@ export class UpstreamConnection {
         },
       );
     }
-    this.client.client.addOnTransitionHandler((transition) => {
+    // Registered after the query updates' handler (the constructor's): runs after it.
+    this.client.addOnTransitionHandler((transition) => {
       this.transitions++;
       this.syncedTs = timestampOf(transition.timestamp);
       this.syncedConnection = this.connectionCount;
@@ -82,6 +92,16 @@ export class UpstreamConnection {
   /** Connected, and its token accepted: it may take mutations and answer reads. */
   get ready(): boolean {
     return this.auth === "accepted" && this.client.connectionState().isWebSocketConnected;
+  }
+
+  /** Watches a query: `onValue` gets each new result, `onError` a failed one (query_updates.ts). */
+  subscribe(
+    path: string,
+    args: Record<string, Value>,
+    onValue: (value: unknown) => void,
+    onError: (error: Error) => void,
+  ): QuerySubscription {
+    return this.updates.subscribe(path, args, onValue, onError);
   }
 
   /** What the freshness rule reads (freshness.ts). */
@@ -107,10 +127,10 @@ export class UpstreamConnection {
     committed: (ts: bigint) => void,
   ): Promise<unknown> {
     this.inflight++;
-    const pending = this.client.mutation(makeFunctionReference<"mutation">(path), args);
+    const pending = this.client.mutation(path, args);
     return pending.finally(() => {
       this.inflight--;
-      const observed = this.client.client.getMaxObservedTimestamp();
+      const observed = this.client.getMaxObservedTimestamp();
       if (observed !== undefined) committed(timestampOf(observed));
     });
   }
@@ -118,6 +138,7 @@ export class UpstreamConnection {
   /** Closes the socket; a pending token check answers "refused". */
   close(): Promise<void> {
     this.settle(false);
+    this.updates.close();
     return this.client.close();
   }
 }

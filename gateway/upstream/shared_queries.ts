@@ -3,13 +3,12 @@
  * shared by every reader, kept warm after its last reader left when a reader asked for it
  * (warm_queries.ts).
  *
- * A workaround for the official `ConvexClient`: a query subscribed again before the Transition
+ * A workaround for the official client: a query subscribed again before the Transition
  * answering its removal gets the result the client still holds, handed over with no Transition,
  * and a Transition computed before the server saw the new subscription then drops it without a
  * word. Such a result is not the new subscription's: it counts only from the first Transition on
  * (`untrusted`, settled by `afterTransition`).
  */
-import { makeFunctionReference } from "convex/server";
 import { convexToJson, type Value } from "convex/values";
 import type { UpstreamConnection } from "./connection.ts";
 import { estimateValueBytes } from "./value_size.ts";
@@ -158,8 +157,8 @@ export class SharedQueries {
       query.publish(update);
       this.warm.resized(query);
     };
-    query.unsubscribe = this.connection.client.onUpdate(
-      makeFunctionReference<"query">(path),
+    query.unsubscribe = this.connection.subscribe(
+      path,
       args,
       (value) => deliver({ value }),
       (error) => deliver({ error }),
