@@ -1,6 +1,6 @@
 /**
  * The backend restarts under live subscriptions: it is closed and a new one is started on the
- * same port with the same data file. The gateway's upstream `ConvexClient` reconnects and
+ * same port with the same data file. The gateway's upstream Convex client reconnects and
  * resubscribes by itself; the graphql-ws client sees no error and no repeated result, only the
  * next change. A subscription made while the backend is down gets its first result once it is up.
  */
