@@ -11,8 +11,8 @@
  * result into an answer: every answer stays one consistent state of the backend.
  *
  * The backend here is a WebSocket server speaking Convex's sync protocol (engine/sync/PROTOCOL.md)
- * to the real official client (`BaseConvexClient`) inside the real `UpstreamSessions`, with a script deciding when it
- * answers: the embedded engine answers too fast to stage the race.
+ * to the real official client (`BaseConvexClient`) inside the real `UpstreamSessions`, with a
+ * script deciding when it answers: the embedded engine answers too fast to stage the race.
  */
 import type { AddressInfo } from "node:net";
 import { afterEach, expect, it } from "vitest";
