@@ -1,6 +1,6 @@
 /**
  * The query cache ("warm queries"): a one-off GraphQL query is answered from the identity's pooled
- * upstream Convex client (`BaseConvexClient`), whose subscriptions stay warm for `queryCacheMs` after the read. The
+ * upstream Convex client, whose subscriptions stay warm for `queryCacheMs` after the read. The
  * backend counts every query execution (`engine.executor.stats.queries`, HTTP and live alike), so
  * a warm answer is one that leaves that count where it was.
  *
