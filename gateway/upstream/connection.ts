@@ -14,7 +14,7 @@ import { BaseConvexClient } from "convex/browser";
 import type { Value } from "convex/values";
 import WebSocket from "ws";
 import type { SyncView } from "./freshness.ts";
-import { QueryUpdates, type QuerySubscription } from "./query_updates.ts";
+import { QueryUpdates } from "./query_updates.ts";
 
 export type AuthState = "pending" | "accepted" | "refused";
 
@@ -37,7 +37,8 @@ export function timestampOf(long: { readonly low: number; readonly high: number 
 
 export class UpstreamConnection {
   private readonly client: BaseConvexClient;
-  private readonly updates: QueryUpdates;
+  /** Its query subscriptions (query_updates.ts). */
+  readonly updates: QueryUpdates;
   auth: AuthState;
   /** Resolves true when the backend accepted the token (or there is none), false when refused. */
   readonly authenticated: Promise<boolean>;
@@ -92,16 +93,6 @@ export class UpstreamConnection {
   /** Connected, and its token accepted: it may take mutations and answer reads. */
   get ready(): boolean {
     return this.auth === "accepted" && this.client.connectionState().isWebSocketConnected;
-  }
-
-  /** Watches a query: `onValue` gets each new result, `onError` a failed one (query_updates.ts). */
-  subscribe(
-    path: string,
-    args: Record<string, Value>,
-    onValue: (value: unknown) => void,
-    onError: (error: Error) => void,
-  ): QuerySubscription {
-    return this.updates.subscribe(path, args, onValue, onError);
   }
 
   /** What the freshness rule reads (freshness.ts). */

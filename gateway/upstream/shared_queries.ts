@@ -157,7 +157,7 @@ export class SharedQueries {
       query.publish(update);
       this.warm.resized(query);
     };
-    query.unsubscribe = this.connection.subscribe(
+    query.unsubscribe = this.connection.updates.subscribe(
       path,
       args,
       (value) => deliver({ value }),
