@@ -20,6 +20,7 @@ import { findSchemaMismatch } from "./schema_checks.ts";
 import type { DocumentStore } from "./storage/document_store.ts";
 import { addCliSystemFunctions } from "./system/cli_functions.ts";
 import type { SnapshotImports } from "./system/snapshot_imports.ts";
+import type { CursorKeys } from "./runtime/page_cursor.ts";
 
 export interface AppVersion {
   readonly app: LoadedApp;
@@ -39,6 +40,8 @@ export interface AppVersionDeps {
   /** The environment variables the module top levels see. */
   readonly env: () => ReadonlyMap<string, string>;
   readonly nextStreamId: () => number;
+  /** What pagination cursors are sealed with. */
+  readonly cursorKeys: CursorKeys;
   /** The time limit of each auth key fetch. // ms */
   readonly authTimeoutMs: number;
 }
@@ -59,6 +62,7 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
     files: deps.files,
     scheduler: deps.jobScheduling,
     search: deps.store.search,
+    cursorKeys: deps.cursorKeys,
   });
   const app = loadApp(bundle, convex, Object.fromEntries(deps.env()));
   const components = await loadComponents(deps.convexDir, convex, Object.fromEntries(deps.env()));

@@ -18,6 +18,7 @@ import { importTarget } from "./system/import_target.ts";
 import { SnapshotImports } from "./system/snapshot_imports.ts";
 import { DocumentStore } from "./storage/document_store.ts";
 import { Persistence } from "./storage/persistence.ts";
+import { CursorKeys } from "./runtime/page_cursor.ts";
 import { TableRegistry } from "./storage/table_registry.ts";
 import type { DocumentValue, IndexDefinition } from "./storage/types.ts";
 import { Committer } from "./transactions/committer.ts";
@@ -48,6 +49,8 @@ export { defaultDataFile, type EngineOptions, type LoadReport } from "./engine_o
 export class Engine {
   readonly store = new DocumentStore();
   readonly persistence: Persistence;
+  /** This deployment's pagination cursor keys (its secret is kept in the data file). */
+  private readonly cursorKeys: CursorKeys;
   readonly tables: TableRegistry;
   readonly committer: Committer;
   readonly executor: Executor;
@@ -103,6 +106,7 @@ export class Engine {
       adminKey: this.adminKey,
     });
     this.persistence = new Persistence(dataFile, options.durability ?? "full");
+    this.cursorKeys = new CursorKeys(this.persistence.secret("cursors"));
     this.tables = new TableRegistry(this.persistence);
     const recoveredTs = this.persistence.maxTimestamp();
     this.committer = new Committer(this.store, this.persistence, recoveredTs);
@@ -176,6 +180,7 @@ export class Engine {
       imports: this.imports,
       env: () => this.environment.variables,
       nextStreamId: () => ++this.streamCounter,
+      cursorKeys: this.cursorKeys,
       authTimeoutMs,
     };
   }

@@ -12,7 +12,7 @@ import { tableVisibleFrom } from "../components/namespace.ts";
 import { isSearchQuery, SearchStream, searchPage } from "../search/index.ts";
 import { planQuery, QueryStream, type SerializedQuery } from "./query_stream.ts";
 import { queryPage } from "./query_page.ts";
-import { queryFingerprint } from "./page_cursor.ts";
+import { queryFingerprint, type CursorKeys } from "./page_cursor.ts";
 import {
   callerComponent,
   execution,
@@ -84,7 +84,7 @@ export function databaseSyncSyscalls(nextStreamId: () => number): Record<string,
 }
 
 /** `paginate`: one page of a query (Convex allows one per function). */
-function queryPageSyscall(args: SyscallArgs): string {
+function queryPageSyscall(args: SyscallArgs, keys: CursorKeys): string {
   const exec = execution("queryPage");
   const tx = transaction("paginate");
   if (exec.paginated) {
@@ -97,6 +97,7 @@ function queryPageSyscall(args: SyscallArgs): string {
   // A search walks no index fields (Convex fingerprints it with none either).
   const plan = isSearchQuery(query) ? null : planQuery(tx, query);
   const request = {
+    keys,
     fingerprint: queryFingerprint(query, plan?.index.fields ?? []),
     cursor: (args["cursor"] as string | null | undefined) ?? null,
     // An explicit endCursor wins; else a rerun ends where the journal says the first run did.
@@ -110,8 +111,11 @@ function queryPageSyscall(args: SyscallArgs): string {
   return `{"page":[${result.page.map((d) => d.json).join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`;
 }
 
-/** The asynchronous reads: `db.get`, the next document of a stream, `paginate`, `count`. */
-export function databaseReadSyscalls(): Record<string, AsyncHandler> {
+/**
+ * The asynchronous reads: `db.get`, the next document of a stream, `paginate` (its cursors
+ * sealed with `cursorKeys`), `count`.
+ */
+export function databaseReadSyscalls(cursorKeys: CursorKeys): Record<string, AsyncHandler> {
   return {
     "1.0/get": (args) => {
       const tx = transaction("db.get");
@@ -135,7 +139,7 @@ export function databaseReadSyscalls(): Record<string, AsyncHandler> {
       }
       return `{"value":${document.json},"done":false}`;
     },
-    "1.0/queryPage": queryPageSyscall,
+    "1.0/queryPage": (args) => queryPageSyscall(args, cursorKeys),
     "1.0/count": (args) => {
       const tx = transaction("count");
       return JSON.stringify(tx.store.count(String(args["table"])));

@@ -1,35 +1,40 @@
 /**
- * Pagination cursors, tied to the query they came from (as Convex's are: `Cursor {position,
- * query_fingerprint}` in crates/common `query.rs`). A cursor is the base64url text of
+ * Pagination cursors, tied to the query they came from and sealed with the deployment's secret,
+ * as Convex's are (`Cursor {position, query_fingerprint}` in crates/common `query.rs`, encrypted
+ * by its key broker). A cursor is the base64url text of
  *
  * ```text
- * version (1 byte, 0x01)
- * query fingerprint (12 bytes: the start of a SHA-256, see `queryFingerprint`)
- * position tag (1 byte: 0x00 past the end, 0x01 after a key), then the key's bytes (after a key)
- * checksum (4 bytes: the start of the SHA-256 of every byte before it)
+ * version (1 byte, 0x02)
+ * synthetic IV (16 bytes: the start of HMAC-SHA256(authentication key, plaintext))
+ * AES-256-CTR(encryption key, IV) of the plaintext:
+ *   query fingerprint (12 bytes: the start of a SHA-256, see `queryFingerprint`)
+ *   position tag (1 byte: 0x00 past the end, 0x01 after a key), then the key's bytes (after a key)
  * ```
  *
- * A cursor that does not decode, has another version or fails its checksum (cut short, edited)
- * fails with Convex's `InvalidCursor: Failed to parse cursor`; one whose fingerprint is not the
- * running query's fails with Convex's `InvalidCursor: ... from a different query.` Both are
- * function failures, so the message reaches the client, where `usePaginatedQuery` looks for
- * "InvalidCursor" and starts over.
+ * The IV is derived from the plaintext (SIV), so the same position of the same query always
+ * gives the same cursor: a rerun whose page did not change sends an identical result, and the
+ * client's page keys stay put. Nothing in a cursor can be read without the secret (its position
+ * is an index key, possibly of a row the query's filter kept from the client), and an edited or
+ * forged one fails the IV check.
  *
- * Unlike Convex's, cursors are neither encrypted nor signed: a forged one can only name a
- * position inside the query's own range, since pages clamp the range to it.
+ * A cursor that does not decode, has another version or fails that check (cut short, edited, of
+ * another deployment) fails with Convex's `InvalidCursor: Failed to parse cursor`; one whose
+ * fingerprint is not the running query's fails with Convex's `InvalidCursor: ... from a different
+ * query.` Both are function failures, so the message reaches the client, where
+ * `usePaginatedQuery` looks for "InvalidCursor" and starts over.
  */
-import { createHash } from "node:crypto";
+import { createCipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { FunctionFailure } from "../errors.ts";
 import { cursorFromOtherQueryText, cursorParseText } from "../convex_messages.ts";
 import type { IndexKey } from "../values/index_key.ts";
 
-const VERSION = 0x01;
+const VERSION = 0x02;
+const IV_BYTES = 16;
 const FINGERPRINT_BYTES = 12;
-const CHECKSUM_BYTES = 4;
 const PAST_THE_END = 0x00;
 const AFTER_KEY = 0x01;
-/** The bytes around a position: version, fingerprint, position tag, checksum. */
-const FRAME_BYTES = 1 + FINGERPRINT_BYTES + 1 + CHECKSUM_BYTES;
+/** Version, IV, fingerprint and position tag: the bytes of a cursor past the end. */
+const FRAME_BYTES = 1 + IV_BYTES + FINGERPRINT_BYTES + 1;
 
 /** What a query's cursors carry to tell it from every other query. */
 export type QueryFingerprint = Buffer;
@@ -59,43 +64,81 @@ export function queryFingerprint(
   return sha256(text).subarray(0, FINGERPRINT_BYTES);
 }
 
-/** The cursor of `position` in the query of `fingerprint`. */
-export function encodeCursor(fingerprint: QueryFingerprint, position: CursorPosition): string {
-  const key = position === null ? Buffer.alloc(0) : Buffer.from(position, "latin1");
-  const body = Buffer.concat([
-    Buffer.of(VERSION),
-    fingerprint,
-    Buffer.of(position === null ? PAST_THE_END : AFTER_KEY),
-    key,
-  ]);
-  return Buffer.concat([body, sha256(body).subarray(0, CHECKSUM_BYTES)]).toString("base64url");
+function hmac(key: Buffer, data: Buffer | string): Buffer {
+  return createHmac("sha256", key).update(data).digest();
 }
 
-/** The bytes of a well-formed cursor, or null. */
-function cursorBytes(cursor: string): Buffer | null {
-  // base64url without padding: 4k, 4k+2 or 4k+3 characters (Buffer.from ignores what it can't read).
-  if (!/^[A-Za-z0-9_-]*$/.test(cursor) || cursor.length % 4 === 1) return null;
-  const bytes = Buffer.from(cursor, "base64url");
-  if (bytes.length < FRAME_BYTES || bytes[0] !== VERSION) return null;
-  const body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
-  const checksum = bytes.subarray(bytes.length - CHECKSUM_BYTES);
-  if (!sha256(body).subarray(0, CHECKSUM_BYTES).equals(checksum)) return null;
-  const tag = bytes[1 + FINGERPRINT_BYTES];
-  const keyBytes = bytes.length - FRAME_BYTES;
+/** A deployment's cursor keys, derived from its secret (Persistence `secret`). */
+export class CursorKeys {
+  private readonly encryption: Buffer;
+  private readonly authentication: Buffer;
+
+  constructor(secret: Buffer) {
+    this.encryption = hmac(secret, "convex-graphql cursor encryption");
+    this.authentication = hmac(secret, "convex-graphql cursor authentication");
+  }
+
+  private crypt(iv: Buffer, bytes: Buffer): Buffer {
+    const cipher = createCipheriv("aes-256-ctr", this.encryption, iv);
+    return Buffer.concat([cipher.update(bytes), cipher.final()]);
+  }
+
+  private syntheticIv(plaintext: Buffer): Buffer {
+    return hmac(this.authentication, plaintext).subarray(0, IV_BYTES);
+  }
+
+  seal(plaintext: Buffer): string {
+    const iv = this.syntheticIv(plaintext);
+    return Buffer.concat([Buffer.of(VERSION), iv, this.crypt(iv, plaintext)]).toString("base64url");
+  }
+
+  /** The plaintext of a cursor this deployment sealed, or null. */
+  open(cursor: string): Buffer | null {
+    // base64url without padding: 4k, 4k+2 or 4k+3 characters (Buffer.from ignores what it can't read).
+    if (!/^[A-Za-z0-9_-]*$/.test(cursor) || cursor.length % 4 === 1) return null;
+    const bytes = Buffer.from(cursor, "base64url");
+    if (bytes.length < FRAME_BYTES || bytes[0] !== VERSION) return null;
+    const iv = bytes.subarray(1, 1 + IV_BYTES);
+    const plaintext = this.crypt(iv, bytes.subarray(1 + IV_BYTES));
+    return timingSafeEqual(iv, this.syntheticIv(plaintext)) ? plaintext : null;
+  }
+}
+
+/** The cursor of `position` in the query of `fingerprint`. */
+export function encodeCursor(
+  keys: CursorKeys,
+  fingerprint: QueryFingerprint,
+  position: CursorPosition,
+): string {
+  const key = position === null ? Buffer.alloc(0) : Buffer.from(position, "latin1");
+  const tag = Buffer.of(position === null ? PAST_THE_END : AFTER_KEY);
+  return keys.seal(Buffer.concat([fingerprint, tag, key]));
+}
+
+/** The plaintext of a well-formed cursor, or null. */
+function cursorPlaintext(keys: CursorKeys, cursor: string): Buffer | null {
+  const plaintext = keys.open(cursor);
+  if (plaintext === null) return null;
+  const tag = plaintext[FINGERPRINT_BYTES];
+  const keyBytes = plaintext.length - FINGERPRINT_BYTES - 1;
   if (tag === PAST_THE_END ? keyBytes !== 0 : tag !== AFTER_KEY) return null;
-  return body;
+  return plaintext;
 }
 
 /**
  * The position a cursor names in the query of `fingerprint`.
  * @throws FunctionFailure `InvalidCursor` when the cursor does not parse or is another query's.
  */
-export function decodeCursor(fingerprint: QueryFingerprint, cursor: string): CursorPosition {
-  const body = cursorBytes(cursor);
-  if (body === null) throw new FunctionFailure(cursorParseText(cursor));
-  if (!body.subarray(1, 1 + FINGERPRINT_BYTES).equals(fingerprint)) {
+export function decodeCursor(
+  keys: CursorKeys,
+  fingerprint: QueryFingerprint,
+  cursor: string,
+): CursorPosition {
+  const plaintext = cursorPlaintext(keys, cursor);
+  if (plaintext === null) throw new FunctionFailure(cursorParseText(cursor));
+  if (!plaintext.subarray(0, FINGERPRINT_BYTES).equals(fingerprint)) {
     throw new FunctionFailure(cursorFromOtherQueryText());
   }
-  if (body[1 + FINGERPRINT_BYTES] === PAST_THE_END) return null;
-  return body.subarray(2 + FINGERPRINT_BYTES).toString("latin1");
+  if (plaintext[FINGERPRINT_BYTES] === PAST_THE_END) return null;
+  return plaintext.subarray(FINGERPRINT_BYTES + 1).toString("latin1");
 }

@@ -17,7 +17,12 @@ import type { Transaction } from "../transactions/transaction.ts";
 import { TRANSACTION_LIMITS } from "../transactions/transaction_limits.ts";
 import { keySuccessor, type IndexKey } from "../values/index_key.ts";
 import { evaluateFilter } from "./filter_expression.ts";
-import { decodeCursor, encodeCursor, type QueryFingerprint } from "./page_cursor.ts";
+import {
+  decodeCursor,
+  encodeCursor,
+  type CursorKeys,
+  type QueryFingerprint,
+} from "./page_cursor.ts";
 import type { QueryPlan } from "./query_stream.ts";
 
 export type PageStatus = "SplitRecommended" | "SplitRequired" | null;
@@ -32,6 +37,8 @@ export interface PageResult {
 }
 
 export interface PageRequest {
+  /** The deployment's cursor keys (page_cursor.ts). */
+  readonly keys: CursorKeys;
   /** The fingerprint of the query paged: its cursors carry it (page_cursor.ts). */
   readonly fingerprint: QueryFingerprint;
   readonly cursor: string | null;
@@ -148,14 +155,18 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
     );
   }
   const cursorKey =
-    request.cursor === null ? null : decodeCursor(request.fingerprint, request.cursor);
+    request.cursor === null
+      ? null
+      : decodeCursor(request.keys, request.fingerprint, request.cursor);
   if (cursorKey === null && request.cursor !== null) {
     // Already past the end: an empty, finished page.
-    const continueCursor = encodeCursor(request.fingerprint, null);
+    const continueCursor = encodeCursor(request.keys, request.fingerprint, null);
     return { page: [], isDone: true, continueCursor, splitCursor: null, pageStatus: null };
   }
   const endKey =
-    request.endCursor === null ? undefined : decodeCursor(request.fingerprint, request.endCursor);
+    request.endCursor === null
+      ? undefined
+      : decodeCursor(request.keys, request.fingerprint, request.endCursor);
   const interval = pageInterval(plan, cursorKey, endKey);
   const scanned = scanPage(tx, plan, request, interval, endKey !== undefined);
   // With an end cursor the page keeps that end even when a limit cut it short (the client then
@@ -164,6 +175,7 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
     endKey !== undefined && request.endCursor !== null
       ? request.endCursor
       : encodeCursor(
+          request.keys,
           request.fingerprint,
           scanned.exhausted ? null : (scanned.lastKey ?? interval.start),
         );
@@ -174,7 +186,7 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
     continueCursor,
     splitCursor:
       scanned.scannedKeys.length >= 2 && middle !== undefined
-        ? encodeCursor(request.fingerprint, middle)
+        ? encodeCursor(request.keys, request.fingerprint, middle)
         : null,
     pageStatus: pageStatus(tx, scanned),
   };

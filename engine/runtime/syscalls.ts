@@ -18,6 +18,7 @@ import { databaseReadSyscalls, databaseSyncSyscalls } from "./database_syscalls.
 import { databaseWriteSyscalls } from "./database_write_syscalls.ts";
 import { functionSyscalls, type ActionCallRunner, type NestedRunner } from "./function_syscalls.ts";
 import { contextAsyncSyscalls, contextSyncSyscalls } from "./context_syscalls.ts";
+import type { CursorKeys } from "./page_cursor.ts";
 import {
   componentArgs,
   execution,
@@ -39,6 +40,8 @@ export interface SyscallDeps {
   readonly scheduler: JobScheduling;
   /** Search and vector indexes (`ctx.vectorSearch`). */
   readonly search: SearchIndexes;
+  /** What pagination cursors are sealed with (page_cursor.ts). */
+  readonly cursorKeys: CursorKeys;
 }
 
 /** Features of later parts of the engine: their syscalls fail with a message naming them. */
@@ -83,7 +86,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     ...contextSyncSyscalls(),
   };
   const asyncOps: Record<string, AsyncHandler> = {
-    ...databaseReadSyscalls(),
+    ...databaseReadSyscalls(deps.cursorKeys),
     ...databaseWriteSyscalls(),
     ...functionSyscalls(deps),
     ...contextAsyncSyscalls(deps.search),

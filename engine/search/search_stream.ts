@@ -98,9 +98,12 @@ export function searchPage(
   const { filters } = operatorsOf(query);
   const { hits } = runQuery(tx, query);
   const { fingerprint } = request;
-  const after = request.cursor === null ? undefined : decodeCursor(fingerprint, request.cursor);
+  const after =
+    request.cursor === null ? undefined : decodeCursor(request.keys, fingerprint, request.cursor);
   const until =
-    request.endCursor === null ? undefined : decodeCursor(fingerprint, request.endCursor);
+    request.endCursor === null
+      ? undefined
+      : decodeCursor(request.keys, fingerprint, request.endCursor);
   let position = 0;
   if (after === null) position = hits.length;
   else if (after !== undefined)
@@ -122,7 +125,7 @@ export function searchPage(
   const continueCursor =
     until !== undefined && request.endCursor !== null
       ? request.endCursor
-      : encodeCursor(fingerprint, isDone ? null : (last?.key ?? after ?? ""));
+      : encodeCursor(request.keys, fingerprint, isDone ? null : (last?.key ?? after ?? ""));
   return {
     page: request.pageSize === 0 && until === undefined ? [] : page,
     isDone: until === undefined ? isDone : until === null && isDone,

@@ -8,6 +8,7 @@
  * on disk with the configured durability and can be acknowledged. This connection reads at
  * start-up and writes the rare rest (table numbers, environment variables).
  */
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -83,6 +84,25 @@ export class Persistence {
     `);
     // Another process (`convex-graphql env`) may write while a backend runs: wait for its lock.
     this.db.pragma("busy_timeout = 5000");
+  }
+
+  /**
+   * The deployment's secret `name`: 32 random bytes made on first use and kept in the data file
+   * (`globals`), so what they sealed (pagination cursors) stays valid across restarts.
+   */
+  secret(name: string): Buffer {
+    const key = `secret:${name}`;
+    const read = (): string | undefined =>
+      (
+        this.db.prepare("SELECT value FROM globals WHERE key = ?").get(key) as
+          { value: string } | undefined
+      )?.value;
+    const existing = read();
+    if (existing !== undefined) return Buffer.from(existing, "hex");
+    this.db
+      .prepare("INSERT OR IGNORE INTO globals (key, value) VALUES (?, ?)")
+      .run(key, randomBytes(32).toString("hex"));
+    return Buffer.from(read() ?? "", "hex");
   }
 
   /**

@@ -1,16 +1,30 @@
 /**
  * The cursor codec on its own (engine/runtime/page_cursor.ts): a cursor round-trips within its
- * query, and every other query, every cut and every edit is refused with `InvalidCursor`.
+ * query and deployment, is the same text for the same position, shows nothing of the index key it
+ * holds, and every other query, every other deployment's secret, every cut and every edit is
+ * refused with `InvalidCursor`. The secret survives a reopening of the data file.
  */
+import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { Persistence } from "../../engine/storage/persistence.ts";
+import { tempDir } from "../utils/backend.ts";
 import { FunctionFailure } from "../../engine/errors.ts";
 import { encodeIndexKey } from "../../engine/values/index_key.ts";
 import {
-  decodeCursor,
-  encodeCursor,
+  CursorKeys,
+  decodeCursor as decodeWith,
+  encodeCursor as encodeWith,
   queryFingerprint,
+  type CursorPosition,
   type QueryFingerprint,
 } from "../../engine/runtime/page_cursor.ts";
+
+const keys = new CursorKeys(randomBytes(32));
+const encodeCursor = (fingerprint: QueryFingerprint, position: CursorPosition): string =>
+  encodeWith(keys, fingerprint, position);
+const decodeCursor = (fingerprint: QueryFingerprint, cursor: string): CursorPosition =>
+  decodeWith(keys, fingerprint, cursor);
 
 const FIELDS = ["group", "rank", "_creationTime", "_id"];
 const byGroup = (group: string, order: "asc" | "desc" | null = "asc") => ({
@@ -84,4 +98,34 @@ describe("a cursor", () => {
       expect(refusal(fingerprint, garbage)).toMatch(/^InvalidCursor: Failed to parse cursor/);
     }
   });
+
+  it("is the same text for the same position, and hides the key it holds", () => {
+    const cursor = encodeCursor(fingerprint, KEY);
+    expect(encodeCursor(fingerprint, KEY)).toBe(cursor);
+    expect(encodeCursor(fingerprint, `${KEY}x`)).not.toBe(cursor);
+    const bytes = Buffer.from(cursor, "base64url").toString("latin1");
+    expect(bytes).not.toContain("id-with-");
+    expect(bytes).not.toContain(KEY.slice(0, 6));
+  });
+
+  it("is refused by another deployment (another secret)", () => {
+    const cursor = encodeCursor(fingerprint, KEY);
+    const other = new CursorKeys(randomBytes(32));
+    expect(() => decodeWith(other, fingerprint, cursor)).toThrow(
+      /^InvalidCursor: Failed to parse cursor/,
+    );
+  });
+});
+
+it("keeps the deployment's secret in its data file across reopenings", async () => {
+  await using dir = tempDir("cursor-secret-");
+  const file = path.join(dir.path, "data.sqlite3");
+  const first = new Persistence(file);
+  const secret = first.secret("cursors");
+  expect(secret).toHaveLength(32);
+  expect(first.secret("other")).not.toEqual(secret);
+  first.close();
+  const reopened = new Persistence(file);
+  expect(reopened.secret("cursors")).toEqual(secret);
+  reopened.close();
 });
