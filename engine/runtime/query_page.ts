@@ -5,16 +5,17 @@
  * - `splitCursor`: the position of the middle row the page scanned (null when it scanned fewer
  *   than two), so both halves are non-empty;
  * - `pageStatus: "SplitRequired"`: reading stopped at a limit (the caller's `maximumRowsRead` /
- *   `maximumBytesRead`, or the transaction's documents limit) before the page was complete: the
- *   page may be missing rows and the client must split it;
+ *   `maximumBytesRead`, or the transaction's documents or bytes limit, which then ends the page
+ *   instead of failing the function) before the page was complete: the page may be missing rows
+ *   and the client must split it;
  * - `"SplitRecommended"`: the page read more than 75% of a transaction limit, or holds more than
  *   6,144 items (75% of 8,192).
  * Search pages never split (search_stream.ts).
  */
 import { FunctionFailure } from "../errors.ts";
 import type { StoredDocument } from "../storage/types.ts";
-import type { Transaction } from "../transactions/transaction.ts";
-import { TRANSACTION_LIMITS } from "../transactions/transaction_limits.ts";
+import type { IndexScan, Transaction } from "../transactions/transaction.ts";
+import { ReadLimitError, TRANSACTION_LIMITS } from "../transactions/transaction_limits.ts";
 import { keySuccessor, type IndexKey } from "../values/index_key.ts";
 import { evaluateFilter } from "./filter_expression.ts";
 import {
@@ -88,6 +89,16 @@ function atReadLimit(tx: Transaction, request: PageRequest, rows: number, bytes:
   return tx.usage().documentsRead >= TRANSACTION_LIMITS.documentsRead;
 }
 
+/** The scan's next document, or "limit" when reading it passed the transaction's read limits. */
+function nextWithinLimits(scan: IndexScan): StoredDocument | null | "limit" {
+  try {
+    return scan.next();
+  } catch (error) {
+    if (error instanceof ReadLimitError) return "limit";
+    throw error;
+  }
+}
+
 function matchesFilters(plan: QueryPlan, document: StoredDocument): boolean {
   return plan.filters.every((filter) => evaluateFilter(filter, document.value) === true);
 }
@@ -111,7 +122,11 @@ function scanPage(
         cutShort = true;
         break;
       }
-      const document = scan.next();
+      const document = nextWithinLimits(scan);
+      if (document === "limit") {
+        cutShort = true;
+        break;
+      }
       if (document === null) break;
       if (scan.lastKey !== undefined) scannedKeys.push(scan.lastKey);
       bytesRead += document.json.length;
@@ -126,7 +141,8 @@ function scanPage(
     bytesRead,
     cutShort,
     exhausted: scan.isExhausted,
-    lastKey: scan.lastKey,
+    // The last row read, not the scan's position: a row past a read limit was not read.
+    lastKey: scannedKeys.at(-1),
   };
 }
 

@@ -16,15 +16,18 @@ export const TRANSACTION_LIMITS = {
 const OVER_LIMIT_HELP =
   "Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.";
 
-/** @throws FunctionFailure past the documents or bytes a transaction may read. */
+/** A transaction read more documents or bytes than it may (a page stops there instead). */
+export class ReadLimitError extends FunctionFailure {}
+
+/** @throws ReadLimitError past the documents or bytes a transaction may read. */
 export function checkReadLimits(documentsRead: number, bytesRead: number): void {
   if (documentsRead > TRANSACTION_LIMITS.documentsRead) {
-    throw new FunctionFailure(
+    throw new ReadLimitError(
       `Too many documents read in a single function execution (limit: ${TRANSACTION_LIMITS.documentsRead}). ${OVER_LIMIT_HELP}`,
     );
   }
   if (bytesRead > TRANSACTION_LIMITS.bytesRead) {
-    throw new FunctionFailure(
+    throw new ReadLimitError(
       `Too many bytes read in a single function execution (limit: ${TRANSACTION_LIMITS.bytesRead} bytes). ${OVER_LIMIT_HELP}`,
     );
   }

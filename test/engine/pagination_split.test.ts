@@ -117,4 +117,35 @@ describe("pageStatus", () => {
     const after = await pageOf(app, { cursor: last.continueCursor });
     expect(after).toMatchObject({ page: [], isDone: true, pageStatus: null });
   });
+
+  it("ends a page at the transaction's 16 MiB read limit instead of failing, with no gap after", async () => {
+    await using app = await serve();
+    // 24 items of 900 kB in group "big": 21.6 MB, more than one function may read.
+    const note = "n".repeat(900_000);
+    for (let batch = 0; batch < 6; batch++) {
+      const items = Array.from({ length: 4 }, (_, i) => {
+        const rank = batch * 4 + i;
+        return { group: "big", rank, label: `b${rank}`, note };
+      });
+      await step(app.client.mutation(fixture.items.insertMany, { items }), `batch ${batch}`);
+    }
+    const page = (cursor: string | null): Promise<PaginationResult<number>> =>
+      step(
+        app.client.query(fixture.items.page, {
+          group: "big",
+          evenOnly: false,
+          order: "asc",
+          paginationOpts: { numItems: 30, cursor },
+        }),
+        "a page of big items",
+      );
+    const first = await page(null);
+    expect(first.pageStatus).toBe("SplitRequired");
+    expect(first.isDone).toBe(false);
+    expect(first.page.length).toBeGreaterThan(10);
+    expect(first.page.length).toBeLessThan(24);
+    const rest = await page(first.continueCursor);
+    expect([...first.page, ...rest.page]).toEqual(Array.from({ length: 24 }, (_, rank) => rank));
+    expect(rest.isDone).toBe(true);
+  });
 });
