@@ -8,6 +8,8 @@
 import fs from "node:fs";
 import type { ComponentSet } from "./components/component_set.ts";
 import { loadComponents } from "./components/component_loader.ts";
+import type { DeploymentUrls } from "./engine_options.ts";
+import { functionEnvironment } from "./env/environment.ts";
 import { errorMessageOf } from "./errors.ts";
 import type { FileStorage } from "./files/file_storage.ts";
 import { Authenticator } from "./auth/auth.ts";
@@ -36,8 +38,10 @@ export interface AppVersionDeps {
   readonly jobScheduling: JobScheduling;
   readonly store: DocumentStore;
   readonly imports: SnapshotImports;
-  /** The environment variables the module top levels see. */
+  /** The stored environment variables (what `env list` shows). */
   readonly env: () => ReadonlyMap<string, string>;
+  /** The deployment's URLs, which functions also see as Convex's system variables. */
+  readonly deploymentUrls: DeploymentUrls | undefined;
   readonly nextStreamId: () => number;
   /** The time limit of each auth key fetch. // ms */
   readonly authTimeoutMs: number;
@@ -60,8 +64,9 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
     scheduler: deps.jobScheduling,
     search: deps.store.search,
   });
-  const app = loadApp(bundle, convex, Object.fromEntries(deps.env()));
-  const components = await loadComponents(deps.convexDir, convex, Object.fromEntries(deps.env()));
+  const env = Object.fromEntries(functionEnvironment(deps.env(), deps.deploymentUrls));
+  const app = loadApp(bundle, convex, env);
+  const components = await loadComponents(deps.convexDir, convex, env);
   app.registry.attachComponents((path) => components.instance(path)?.registry);
   addCliSystemFunctions(app.registry, {
     router: app.httpRouter,

@@ -175,6 +175,7 @@ export class Engine {
       store: this.store,
       imports: this.imports,
       env: () => this.environment.variables,
+      deploymentUrls: this.options.deploymentUrls,
       nextStreamId: () => ++this.streamCounter,
       authTimeoutMs,
     };

@@ -71,8 +71,29 @@ describe("process.env in functions", () => {
     expect(await step(client.action(fns.readInNode, { name: "API_KEY" }), "node")).toEqual({
       atLoad: "http://supplier.test",
       now: "k-1",
-      names: ["API_KEY", "SUPPLIER_URL"],
+      names: ["API_KEY", "CONVEX_CLOUD_URL", "CONVEX_SITE_URL", "SUPPLIER_URL"],
     });
+  });
+
+  it("holds Convex's system variables CONVEX_CLOUD_URL and CONVEX_SITE_URL, in both runtimes, from the first load", async () => {
+    await using backend = await serve({ dir: ENV_APP_DIR });
+    const client = httpClient(backend.url);
+    const read = (name: string) => step(client.query(fns.read, { name }), `read ${name}`);
+    expect(await read("CONVEX_CLOUD_URL")).toBe(backend.url);
+    expect(await read("CONVEX_SITE_URL")).toBe(backend.siteUrl);
+    const node = await step(client.action(fns.readInNode, { name: "CONVEX_SITE_URL" }), "node");
+    expect(node.now).toBe(backend.siteUrl);
+    // Not stored variables: `env list` does not show them.
+    expect([...backend.engine.environmentVariables]).toEqual([]);
+    // A stored variable of the same name wins (a custom domain, on Convex).
+    await step(
+      backend.engine.setEnvironmentVariables([
+        { name: "CONVEX_SITE_URL", value: "https://tasks.example.com" },
+      ]),
+      "overriding the site URL",
+    );
+    expect(await read("CONVEX_SITE_URL")).toBe("https://tasks.example.com");
+    expect(await read("CONVEX_CLOUD_URL")).toBe(backend.url);
   });
 
   it("changes when a variable is set or removed: the functions reload and subscriptions rerun", async () => {
