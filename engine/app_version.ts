@@ -10,6 +10,7 @@ import type { ComponentSet } from "./components/component_set.ts";
 import { loadComponents } from "./components/component_loader.ts";
 import type { DeploymentUrls } from "./engine_options.ts";
 import { functionEnvironment } from "./env/environment.ts";
+import { authConfigMissingVariableText } from "./convex_messages.ts";
 import { errorMessageOf } from "./errors.ts";
 import type { FileStorage } from "./files/file_storage.ts";
 import { Authenticator } from "./auth/auth.ts";
@@ -75,7 +76,7 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
     imports: deps.imports,
     documents: () => deps.store.latestDocuments(),
   });
-  const auth = authenticatorFor(app.authConfig, deps.authTimeoutMs);
+  const auth = authenticatorFor(app, deps.authTimeoutMs);
   const mismatch = findSchemaMismatch(
     app.schema,
     components,
@@ -88,13 +89,20 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
   return { app, auth, components };
 }
 
-/** An authenticator for `config`. @throws with the problem named for `auth.config.ts`. */
-function authenticatorFor(config: unknown, timeoutMs: number): Authenticator {
+/**
+ * An authenticator for `app`'s `auth.config.ts`.
+ * @throws with the problem named for `auth.config.ts`: when the config read a variable that is not
+ *   set, Convex's message naming it (the likely cause, as for Clerk's `CLERK_JWT_ISSUER_DOMAIN`).
+ */
+function authenticatorFor(app: LoadedApp, timeoutMs: number): Authenticator {
   try {
-    return new Authenticator(config, timeoutMs);
+    return new Authenticator(app.authConfig, timeoutMs);
   } catch (error) {
-    throw Object.assign(new Error(errorMessageOf(error)), {
-      problems: [{ file: "convex/auth.config.ts", reason: errorMessageOf(error) }],
+    const [unset] = app.authConfigUnsetVariables;
+    const reason =
+      unset === undefined ? errorMessageOf(error) : authConfigMissingVariableText(unset);
+    throw Object.assign(new Error(reason), {
+      problems: [{ file: "convex/auth.config.ts", reason }],
     });
   }
 }

@@ -57,6 +57,7 @@ export class Engine {
     registry: new FunctionRegistry(),
     schema: null,
     authConfig: undefined,
+    authConfigUnsetVariables: [],
     httpRouter: null,
     crons: new Map(),
     problems: [],

@@ -20,6 +20,8 @@ import { failure } from "./support/fixture.ts";
 import { eventually, step, within } from "../utils/waits.ts";
 
 const ENV_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "env_app");
+/** Its `auth.config.ts` is Clerk's: `domain: process.env.CLERK_JWT_ISSUER_DOMAIN`. */
+const TASKS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "tasks_app");
 
 const fns = {
   atLoad: makeFunctionReference<"query", Record<string, never>, string | null>("config:atLoad"),
@@ -137,6 +139,25 @@ describe("process.env in functions", () => {
     const client = httpClient(backend.url);
     client.setAuth(token);
     expect(await step(client.query(fns.subject, {}), "subject")).toBe("carol");
+  });
+
+  it("names the variable auth.config.ts read unset when its provider is invalid, as Convex does", async () => {
+    await using backend = await serve({ dir: TASKS_APP_DIR });
+    const refused = await step(backend.engine.reload(), "loading without the variable");
+    expect(refused.ok).toBe(false);
+    expect(refused.problems).toContainEqual({
+      file: "convex/auth.config.ts",
+      reason: expect.stringContaining(
+        "Environment variable CLERK_JWT_ISSUER_DOMAIN is used in auth config file but its value was not set.",
+      ) as unknown,
+    });
+    const loaded = await step(
+      backend.engine.setEnvironmentVariables([
+        { name: "CLERK_JWT_ISSUER_DOMAIN", value: issuer.url },
+      ]),
+      "setting it",
+    );
+    expect(loaded.ok).toBe(true);
   });
 
   it("refuses invalid names and values, changing nothing", async () => {
