@@ -27,7 +27,7 @@ import { Credentials } from "./auth/credentials.ts";
 import { LiveQueries } from "./subscriptions/live_queries.ts";
 import { RetainedResults } from "./subscriptions/retained_results.ts";
 import { SessionRequests } from "./sync/session_requests.ts";
-import { applyChanges, type EnvironmentChange } from "./env/environment.ts";
+import { applyChanges, functionEnvironment, type EnvironmentChange } from "./env/environment.ts";
 import { LiveEnvironment } from "./env/live_environment.ts";
 import { FileStorage } from "./files/file_storage.ts";
 import type { HttpRouterLike } from "./runtime/http_actions.ts";
@@ -192,6 +192,11 @@ export class Engine {
     return this.environment.variables;
   }
 
+  /** What functions see as `process.env`: the stored variables and Convex's system variables. */
+  get functionEnvironmentVariables(): ReadonlyMap<string, string> {
+    return functionEnvironment(this.environment.variables, this.options.deploymentUrls);
+  }
+
   /**
    * Sets (or, with a `null` value, removes) environment variables, stores them, and reloads the
    * functions so module top levels and `auth.config.ts` see the new values.
@@ -264,7 +269,11 @@ export class Engine {
         { file: "convex/", reason: errorMessageOf(error) },
       ];
       for (const problem of problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
-      this.log("✖ Functions not updated: the previous version keeps serving.");
+      this.log(
+        this.loadedOnce
+          ? "✖ Functions not updated: the previous version keeps serving."
+          : "✖ No functions are served until this is fixed.",
+      );
       return { ok: false, functions: this.app.registry.list().length, problems };
     }
     const { app } = version;
