@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { makeFunctionReference } from "convex/server";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatEnvValue, runEnvCommand } from "../../cli/env_command.ts";
 import { REPO_ROOT, tempDir } from "../utils/backend.ts";
@@ -139,6 +140,52 @@ describe("process.env in functions", () => {
     const client = httpClient(backend.url);
     client.setAuth(token);
     expect(await step(client.query(fns.subject, {}), "subject")).toBe("carol");
+  });
+
+  it("serves Convex Auth's set-up: the issuer is CONVEX_SITE_URL, whose HTTP actions serve its keys", async () => {
+    await using folder = tempDir("convex-graphql-convex-auth-");
+    const convexDir = path.join(folder.path, "convex");
+    fs.mkdirSync(convexDir);
+    const files: Record<string, string[]> = {
+      "auth.config.ts": [
+        'export default { providers: [{ domain: process.env.CONVEX_SITE_URL, applicationID: "convex" }] };',
+      ],
+      "http.ts": [
+        'import { httpActionGeneric, httpRouter } from "convex/server";',
+        "const site = process.env.CONVEX_SITE_URL;",
+        "const http = httpRouter();",
+        'http.route({ path: "/.well-known/openid-configuration", method: "GET", handler: httpActionGeneric(',
+        "  async () => Response.json({ issuer: site, jwks_uri: `${site}/.well-known/jwks.json` })) });",
+        'http.route({ path: "/.well-known/jwks.json", method: "GET", handler: httpActionGeneric(',
+        '  async () => new Response(process.env.JWKS, { headers: { "content-type": "application/json" } })) });',
+        "export default http;",
+      ],
+      "identity.ts": [
+        'import { queryGeneric } from "convex/server";',
+        "export const subject = queryGeneric({ args: {}, handler: async (ctx) =>",
+        "  (await ctx.auth.getUserIdentity())?.subject ?? null });",
+      ],
+    };
+    for (const [file, lines] of Object.entries(files)) {
+      fs.writeFileSync(path.join(convexDir, file), lines.join("\n"));
+    }
+    const { publicKey, privateKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+    await using backend = await serve({
+      dir: folder.path,
+      env: { JWKS: JSON.stringify({ keys: [jwk] }) },
+    });
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: "RS256", kid: "k1" })
+      .setIssuer(backend.siteUrl)
+      .setSubject("user1|session1")
+      .setAudience("convex")
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(privateKey);
+    const client = httpClient(backend.url);
+    client.setAuth(token);
+    expect(await step(client.query(fns.subject, {}), "the subject")).toBe("user1|session1");
   });
 
   it("names the variable auth.config.ts read unset when its provider is invalid, as Convex does", async () => {
