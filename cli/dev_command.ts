@@ -50,8 +50,13 @@ export async function runDev(argv: string[]): Promise<void> {
   }
   // Module top levels may read the deployment's variables: the schema is derived with them.
   const env = () => Object.fromEntries(backend.engine.functionEnvironmentVariables);
-  const schema = await servedAppSchema(values, env);
-  backend.engine.onEnvironmentChange(() => void schema.refresh());
+  // Built again for each version the backend serves (after a file or a variable changed), never
+  // for one it refused: the schema then describes the functions that actually run.
+  const schema = await servedAppSchema(values, env, (refresh) =>
+    backend.engine.onReload((report) => {
+      if (report.ok) refresh();
+    }),
+  );
   const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
     logger: log.child({ component: "gateway" }),

@@ -65,6 +65,7 @@ export class Engine {
   /** The component instances of the loaded version (`convex/convex.config.ts`). */
   private components = new ComponentSet();
   private streamCounter = 0;
+  private readonly reloadListeners = new Set<(report: LoadReport) => void>();
   readonly liveQueries: LiveQueries;
   /** `/api/query` results kept in the shared query cache (null: every query executes). */
   readonly queryCache: RetainedResults | null;
@@ -261,6 +262,22 @@ export class Engine {
    * bundle is reported and skipped on its own.)
    */
   async reload(): Promise<LoadReport> {
+    const report = await this.loadVersion();
+    for (const listener of this.reloadListeners) listener(report);
+    return report;
+  }
+
+  /**
+   * Calls `listener` with the report of each reload (a file change, a variable change, `reload()`),
+   * once the version it loaded serves or was refused; returns an unsubscribe. `dev` derives the
+   * GraphQL schema again only for versions the backend serves.
+   */
+  onReload(listener: (report: LoadReport) => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
+  }
+
+  private async loadVersion(): Promise<LoadReport> {
     let version: AppVersion;
     try {
       version = await loadAppVersion(this.versionDeps);
