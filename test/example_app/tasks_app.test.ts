@@ -21,7 +21,7 @@ import {
   wsClient,
   type TestGateway,
 } from "../gateway/support/gateway.ts";
-import { STEP_MS, within } from "../utils/waits.ts";
+import { eventually, STEP_MS, within } from "../utils/waits.ts";
 
 const TASKS_APP = path.join(REPO_ROOT, "test", "fixtures", "tasks_app");
 const WEBHOOK_SECRET = "tasks-app-secret";
@@ -383,6 +383,67 @@ describe("batteries: a Node action, file storage, HTTP actions", () => {
         { payload: { action: "opened" }, verified: false },
       ]),
     );
+  });
+
+  it("stores a CSV from a Node action and schedules a Node action; an action fetches its own site", async () => {
+    const { team, task } = await teamWithTask("Report me");
+    const exported = await as(
+      "ada",
+      `mutation ($t: ID!) { reportsExportCsv(teamId: $t) { storageId url rows } maintenanceExportViaDefault(teamId: $t) }`,
+      { t: team },
+    );
+    const csv = exported["reportsExportCsv"] as { url: string; rows: number };
+    expect(csv.rows).toBe(1);
+    expect(exported["maintenanceExportViaDefault"]).toBe(1);
+    const file = await within(fetch(csv.url), STEP_MS, "the CSV");
+    expect(file.headers.get("content-type")).toBe("text/csv");
+    expect(await file.text()).toBe('title,status\n"Report me",todo');
+    const pinged = await as(
+      "ada",
+      `mutation ($t: ID!) { reportsPingSite(taskId: $t) { status body { teamName } } }`,
+      { t: task },
+    );
+    expect(pinged).toEqual({ reportsPingSite: { status: 200, body: { teamName: "Core" } } });
+    const jobs = async () =>
+      (await as("ada", `{ maintenancePendingJobs { name state } }`))["maintenancePendingJobs"];
+    await eventually(
+      async () =>
+        JSON.stringify(await jobs()).includes('{"name":"reports.js:countBytes","state":"success"}'),
+      "the scheduled Node action to succeed",
+    );
+  });
+
+  it("removes fields patched to undefined, and round-trips bytes and int64", async () => {
+    const { task } = await teamWithTask("Patch me");
+    expect(
+      await as(
+        "ada",
+        `mutation ($t: ID!) { maintenanceClearDueDate(taskId: $t) { title labels } }`,
+        {
+          t: task,
+        },
+      ),
+    ).toEqual({ maintenanceClearDueDate: { title: "Patch me", labels: null } });
+    expect(
+      await as(
+        "ada",
+        `{ maintenanceChecksum(data: "AQID", n: "9007199254740993") { sum echo size } }`,
+      ),
+    ).toEqual({ maintenanceChecksum: { sum: "54043195528445958", echo: "AQID", size: 3 } });
+  });
+
+  it("routes by path prefix, OPTIONS included (CORS)", async () => {
+    const { task } = await teamWithTask("Prefixed");
+    const preflight = await within(
+      fetch(`${backend.siteUrl}/api/tasks/${task}`, { method: "OPTIONS" }),
+      STEP_MS,
+      "the preflight",
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, POST");
+    const got = await within(fetch(`${backend.siteUrl}/api/tasks/${task}`), STEP_MS, "the GET");
+    expect(got.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await got.json()).toMatchObject({ task: { title: "Prefixed" } });
   });
 
   it("answers ConvexHttpClient with the app's ConvexError data", async () => {
