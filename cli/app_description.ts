@@ -61,10 +61,16 @@ export function contractFileOf(dir: string): string | undefined {
  * `options.contract` (default: `DIR/schema.graphql` when it exists; null: none) bound to the
  * app's functions, else the schema derived from them.
  */
-export function appSchemaOfDir(
+export async function appSchemaOfDir(
   dir: string,
   options: {
     watch?: boolean;
+    /**
+     * With `watch`: when to build again instead of on file changes under `convex/` (`dev` builds
+     * once the backend serves the new version, never for one it refused). The contract is still
+     * read again when it is saved.
+     */
+    changes?: (refresh: () => void) => void;
     env?: () => Readonly<Record<string, string>>;
     log?: (line: string) => void;
     contract?: string | null;
@@ -72,9 +78,14 @@ export function appSchemaOfDir(
 ): Promise<AppSchema> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const contractFile = options.contract === undefined ? contractFileOf(dir) : options.contract;
-  return derivedAppSchema(() => describeConvexDir(dir, options.env, log), {
-    ...(options.watch === true ? { watchDir: path.join(dir, "convex") } : {}),
+  const watchFiles = options.watch === true && options.changes === undefined;
+  const schema = await derivedAppSchema(() => describeConvexDir(dir, options.env, log), {
+    ...(watchFiles ? { watchDir: path.join(dir, "convex") } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
-    ...(contractFile !== null && contractFile !== undefined ? { contractFile } : {}),
+    ...(contractFile !== null && contractFile !== undefined
+      ? { contractFile, watchContract: options.watch === true }
+      : {}),
   });
+  if (options.watch === true) options.changes?.(() => void schema.refresh());
+  return schema;
 }

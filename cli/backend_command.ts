@@ -2,6 +2,7 @@
 import path from "node:path";
 import { startBackend } from "../engine/index.ts";
 import { logger, parse, port } from "./flags.ts";
+import { missingGeneratedHint } from "./codegen_command.ts";
 import { engineLog } from "./logger.ts";
 import { adminKeyOption, envFile, onSignals } from "./serve_options.ts";
 
@@ -18,11 +19,12 @@ export async function runBackend(argv: string[]): Promise<void> {
     "admin-key": { type: "string" },
   });
   const log = logger(values["log-level"]);
+  const dir = path.resolve(values.dir);
   const backend = await startBackend({
     logger: log,
     log: engineLog(log),
     ...adminKeyOption(values["admin-key"]),
-    dir: path.resolve(values.dir),
+    dir,
     port: port(values.port, "--port"),
     sitePort: port(values["site-port"], "--site-port"),
     host: values.host,
@@ -30,6 +32,8 @@ export async function runBackend(argv: string[]): Promise<void> {
     env: envFile(values["env-file"]),
     ...(values.data !== undefined ? { dataFile: path.resolve(values.data) } : {}),
   });
+  const hint = backend.engine.functionsLoaded ? null : missingGeneratedHint(dir);
+  if (hint !== null) log.warn(hint);
   process.stdout.write(`Convex backend ready at ${backend.url}\n`);
   process.stdout.write(`HTTP actions at ${backend.siteUrl}\n`);
   process.stdout.write(`Admin key: ${backend.adminKey}\n`);

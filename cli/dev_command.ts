@@ -5,6 +5,7 @@ import { startGateway } from "../gateway/index.ts";
 import { logger, milliseconds, parse, port } from "./flags.ts";
 import { federatedSchema, servedSchema } from "./gateway_command.ts";
 import { servedAppSchema } from "./gateway_schema.ts";
+import { missingGeneratedHint } from "./codegen_command.ts";
 import { engineLog } from "./logger.ts";
 import { adminKeyOption, envFile, onSignals, persistedOption } from "./serve_options.ts";
 
@@ -42,10 +43,20 @@ export async function runDev(argv: string[]): Promise<void> {
     env: envFile(values["env-file"]),
     ...(values.data !== undefined ? { dataFile: path.resolve(values.data) } : {}),
   });
+  const hint = backend.engine.functionsLoaded ? null : missingGeneratedHint(dir);
+  if (hint !== null) {
+    await backend.close();
+    throw new Error(hint);
+  }
   // Module top levels may read the deployment's variables: the schema is derived with them.
-  const env = () => Object.fromEntries(backend.engine.environmentVariables);
-  const schema = await servedAppSchema(values, env);
-  backend.engine.onEnvironmentChange(() => void schema.refresh());
+  const env = () => Object.fromEntries(backend.engine.functionEnvironmentVariables);
+  // Built again for each version the backend serves (after a file or a variable changed), never
+  // for one it refused: the schema then describes the functions that actually run.
+  const schema = await servedAppSchema(values, env, (refresh) =>
+    backend.engine.onReload((report) => {
+      if (report.ok) refresh();
+    }),
+  );
   const served = await servedSchema(schema, values.merge);
   const gateway = await startGateway({
     logger: log.child({ component: "gateway" }),

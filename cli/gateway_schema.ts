@@ -27,12 +27,14 @@ export function contractFile(flags: SchemaFlags): string | undefined {
 }
 
 /**
- * The served schema for `flags` (`env`: the deployment's variables, for module top levels).
+ * The served schema for `flags` (`env`: the deployment's variables, for module top levels;
+ * `changes`: when to build it again, instead of on file changes, appSchemaOfDir).
  * @throws when the functions cannot be described or the contract cannot be served
  */
 export async function servedAppSchema(
   flags: SchemaFlags,
   env?: () => Readonly<Record<string, string>>,
+  changes?: (refresh: () => void) => void,
 ): Promise<AppSchema> {
   const contract = contractFile(flags);
   if (contract !== undefined) process.stderr.write(`Serving the GraphQL contract ${contract}\n`);
@@ -53,5 +55,6 @@ export async function servedAppSchema(
     watch,
     contract: contract ?? null,
     ...(env !== undefined ? { env } : {}),
+    ...(changes !== undefined ? { changes } : {}),
   });
 }

@@ -4,7 +4,8 @@
  * - `gateway`: the GraphQL gateway in front of any Convex deployment (gateway_command.ts);
  * - `dev`: both in one process, watching DIR/convex (what `npm start` runs; dev_command.ts);
  * - `schema`, `function-spec`: the GraphQL contract, the app's function spec (schema_command.ts);
- * - `env`: the deployment's environment variables (env_command.ts).
+ * - `env`: the deployment's environment variables (env_command.ts);
+ * - `codegen`: the app's `convex/_generated/`, offline (codegen_command.ts).
  * Each command's modules load only when it runs: `schema` never loads the servers.
  */
 import { fail, USAGE } from "./usage.ts";
@@ -23,6 +24,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./schema_command.ts")).runSchema(rest);
     case "function-spec":
       return (await import("./schema_command.ts")).runFunctionSpec(rest);
+    case "codegen":
+      return (await import("./codegen_command.ts")).runCodegen(rest);
     case "env":
       try {
         const { runEnvCommand } = await import("./env_command.ts");

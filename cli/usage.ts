@@ -56,6 +56,8 @@ Commands:
                                new public functions are warnings (errors with --strict)
   function-spec  Print DIR/convex's functions in Convex's function-spec format (what
             \`npx convex function-spec\` prints), plus schema.ts's tables; --dir DIR
+  codegen   Write DIR/convex/_generated/ (what \`npx convex dev\` writes) with Convex's own
+            generator, offline; --dir DIR
   env       Manage the deployment's environment variables (functions read them as process.env)
             env set NAME VALUE (or NAME=VALUE)   env get NAME   env list   env remove NAME
             --dir DIR          app folder (default: .)

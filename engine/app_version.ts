@@ -8,6 +8,9 @@
 import fs from "node:fs";
 import type { ComponentSet } from "./components/component_set.ts";
 import { loadComponents } from "./components/component_loader.ts";
+import type { DeploymentUrls } from "./engine_options.ts";
+import { functionEnvironment } from "./env/environment.ts";
+import { authConfigMissingVariableText } from "./convex_messages.ts";
 import { errorMessageOf } from "./errors.ts";
 import type { FileStorage } from "./files/file_storage.ts";
 import { Authenticator } from "./auth/auth.ts";
@@ -37,8 +40,10 @@ export interface AppVersionDeps {
   readonly jobScheduling: JobScheduling;
   readonly store: DocumentStore;
   readonly imports: SnapshotImports;
-  /** The environment variables the module top levels see. */
+  /** The stored environment variables (what `env list` shows). */
   readonly env: () => ReadonlyMap<string, string>;
+  /** The deployment's URLs, which functions also see as Convex's system variables. */
+  readonly deploymentUrls: DeploymentUrls | undefined;
   readonly nextStreamId: () => number;
   /** What pagination cursors are sealed with. */
   readonly cursorKeys: CursorKeys;
@@ -64,8 +69,9 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
     search: deps.store.search,
     cursorKeys: deps.cursorKeys,
   });
-  const app = loadApp(bundle, convex, Object.fromEntries(deps.env()));
-  const components = await loadComponents(deps.convexDir, convex, Object.fromEntries(deps.env()));
+  const env = Object.fromEntries(functionEnvironment(deps.env(), deps.deploymentUrls));
+  const app = loadApp(bundle, convex, env);
+  const components = await loadComponents(deps.convexDir, convex, env);
   app.registry.attachComponents((path) => components.instance(path)?.registry);
   addCliSystemFunctions(app.registry, {
     router: app.httpRouter,
@@ -74,7 +80,7 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
     imports: deps.imports,
     documents: () => deps.store.latestDocuments(),
   });
-  const auth = authenticatorFor(app.authConfig, deps.authTimeoutMs);
+  const auth = authenticatorFor(app, deps.authTimeoutMs);
   const mismatch = findSchemaMismatch(
     app.schema,
     components,
@@ -87,13 +93,20 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
   return { app, auth, components };
 }
 
-/** An authenticator for `config`. @throws with the problem named for `auth.config.ts`. */
-function authenticatorFor(config: unknown, timeoutMs: number): Authenticator {
+/**
+ * An authenticator for `app`'s `auth.config.ts`.
+ * @throws with the problem named for `auth.config.ts`: when the config read a variable that is not
+ *   set, Convex's message naming it (the likely cause, as for Clerk's `CLERK_JWT_ISSUER_DOMAIN`).
+ */
+function authenticatorFor(app: LoadedApp, timeoutMs: number): Authenticator {
   try {
-    return new Authenticator(config, timeoutMs);
+    return new Authenticator(app.authConfig, timeoutMs);
   } catch (error) {
-    throw Object.assign(new Error(errorMessageOf(error)), {
-      problems: [{ file: "convex/auth.config.ts", reason: errorMessageOf(error) }],
+    const [unset] = app.authConfigUnsetVariables;
+    const reason =
+      unset === undefined ? errorMessageOf(error) : authConfigMissingVariableText(unset);
+    throw Object.assign(new Error(reason), {
+      problems: [{ file: "convex/auth.config.ts", reason }],
     });
   }
 }

@@ -10,7 +10,7 @@ import { handleApiRequest, sendRequestError, type CallerResolver } from "./http/
 import { handleStorageRequest, isStorageRoute } from "./http/storage_routes.ts";
 import { adminRoutes, handleAdminRequest } from "./http/admin_routes.ts";
 import { requestPath } from "./http/request_path.ts";
-import { startSiteServer, type SiteServer } from "./http/site_server.ts";
+import { answerStarting, listenSiteServer, type ListeningSiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
 import { AuthenticationError } from "./auth/auth.ts";
 import { AdminKeyError } from "./auth/admin_key.ts";
@@ -138,11 +138,31 @@ function logRequest(logger: Logger, req: http.IncomingMessage): void {
   logger.debug({ requestId, method: req.method, path: req.url?.split("?", 1)[0] }, "request");
 }
 
-/** Starts the engine and its HTTP server; resolves once it is listening. */
+/**
+ * Listens on both ports first, so the functions' first load knows the deployment's URLs
+ * (`process.env.CONVEX_CLOUD_URL`, `CONVEX_SITE_URL`); requests are answered 503 until the engine
+ * started. Then starts the engine and serves it; resolves once it does.
+ */
 export async function startBackend(options: BackendOptions): Promise<Backend> {
-  const engine = await Engine.start(options);
-  const resolveIdentity = callerResolver(engine);
   const host = options.host ?? "127.0.0.1";
+  let listener: http.RequestListener = (_req, res) => answerStarting(res);
+  const server = http.createServer(boundPipelining((req, res) => listener(req, res)));
+  await listen(server, options.port ?? 3210, host);
+  const address = server.address() as AddressInfo;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  const url = `http://${urlHost}:${address.port}`;
+  let site: ListeningSiteServer | undefined;
+  let engine: Engine;
+  try {
+    site = await listenSiteServer(options.sitePort ?? 3211, host);
+    engine = await Engine.start({ ...options, deploymentUrls: { cloud: url, site: site.url } });
+  } catch (error) {
+    server.close();
+    await site?.close();
+    throw error;
+  }
+  const resolveIdentity = callerResolver(engine);
+  site.serve({ engine, resolveIdentity });
   if (!isLoopback(host)) {
     engine.warn(
       `⚠ Listening on ${host} over plain HTTP: the admin key and user tokens cross the network unencrypted. Put a TLS proxy in front.`,
@@ -159,24 +179,11 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     metrics: () => metrics.render(),
     metricsContentType: metrics.contentType,
   };
-  const server = http.createServer(
-    boundPipelining(
-      withOpsRoutes(ops, (req, res) => {
-        requests.track(res);
-        logRequest(logger, req);
-        apiRoutes(req, res);
-      }),
-    ),
-  );
-  await listen(server, options.port ?? 3210, host);
-  let site: SiteServer;
-  try {
-    site = await startSiteServer({ engine, resolveIdentity, port: options.sitePort ?? 3211, host });
-  } catch (error) {
-    server.close();
-    await engine.close();
-    throw error;
-  }
+  listener = withOpsRoutes(ops, (req, res) => {
+    requests.track(res);
+    logRequest(logger, req);
+    apiRoutes(req, res);
+  });
   const sync = attachSyncServer(server, {
     executor: engine.executor,
     committer: engine.committer,
@@ -185,9 +192,6 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     credentials: engine.credentials,
   });
   sessions = () => sync.sessions.size;
-  const address = server.address() as AddressInfo;
-  const urlHost = host.includes(":") ? `[${host}]` : host;
-  const url = `http://${urlHost}:${address.port}`;
   engine.files.origin = url;
 
   const watcher = (options.watch ?? true) ? watchFunctions(engine) : null;

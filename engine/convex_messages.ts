@@ -194,3 +194,11 @@ export function tokenTooLargeText(bytes: number, limit: number): string {
 export function failedToAnalyzeText(moduleFile: string, uncaught: string): string {
   return `Failed to analyze ${moduleFile}: ${uncaught}`;
 }
+
+/**
+ * `auth.config.ts` read a variable the deployment does not have (Convex's
+ * `AuthConfigMissingEnvironmentVariable`, which its CLI prints with how to set it).
+ */
+export function authConfigMissingVariableText(name: string): string {
+  return `Environment variable ${name} is used in auth config file but its value was not set. Set it with \`convex-graphql env set ${name} <value>\` (or \`npx convex env set\`).`;
+}

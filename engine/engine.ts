@@ -28,7 +28,7 @@ import { Credentials } from "./auth/credentials.ts";
 import { LiveQueries } from "./subscriptions/live_queries.ts";
 import { RetainedResults } from "./subscriptions/retained_results.ts";
 import { SessionRequests } from "./sync/session_requests.ts";
-import { applyChanges, type EnvironmentChange } from "./env/environment.ts";
+import { applyChanges, functionEnvironment, type EnvironmentChange } from "./env/environment.ts";
 import { LiveEnvironment } from "./env/live_environment.ts";
 import { FileStorage } from "./files/file_storage.ts";
 import type { HttpRouterLike } from "./runtime/http_actions.ts";
@@ -60,6 +60,7 @@ export class Engine {
     registry: new FunctionRegistry(),
     schema: null,
     authConfig: undefined,
+    authConfigUnsetVariables: [],
     httpRouter: null,
     crons: new Map(),
     problems: [],
@@ -67,6 +68,7 @@ export class Engine {
   /** The component instances of the loaded version (`convex/convex.config.ts`). */
   private components = new ComponentSet();
   private streamCounter = 0;
+  private readonly reloadListeners = new Set<(report: LoadReport) => void>();
   readonly liveQueries: LiveQueries;
   /** `/api/query` results kept in the shared query cache (null: every query executes). */
   readonly queryCache: RetainedResults | null;
@@ -179,6 +181,7 @@ export class Engine {
       store: this.store,
       imports: this.imports,
       env: () => this.environment.variables,
+      deploymentUrls: this.options.deploymentUrls,
       nextStreamId: () => ++this.streamCounter,
       cursorKeys: this.cursorKeys,
       authTimeoutMs,
@@ -193,6 +196,11 @@ export class Engine {
   /** The deployment's environment variables (what functions see as `process.env`). */
   get environmentVariables(): ReadonlyMap<string, string> {
     return this.environment.variables;
+  }
+
+  /** What functions see as `process.env`: the stored variables and Convex's system variables. */
+  get functionEnvironmentVariables(): ReadonlyMap<string, string> {
+    return functionEnvironment(this.environment.variables, this.options.deploymentUrls);
   }
 
   /**
@@ -259,6 +267,22 @@ export class Engine {
    * bundle is reported and skipped on its own.)
    */
   async reload(): Promise<LoadReport> {
+    const report = await this.loadVersion();
+    for (const listener of this.reloadListeners) listener(report);
+    return report;
+  }
+
+  /**
+   * Calls `listener` with the report of each reload (a file change, a variable change, `reload()`),
+   * once the version it loaded serves or was refused; returns an unsubscribe. `dev` derives the
+   * GraphQL schema again only for versions the backend serves.
+   */
+  onReload(listener: (report: LoadReport) => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
+  }
+
+  private async loadVersion(): Promise<LoadReport> {
     let version: AppVersion;
     try {
       version = await loadAppVersion(this.versionDeps);
@@ -267,7 +291,11 @@ export class Engine {
         { file: "convex/", reason: errorMessageOf(error) },
       ];
       for (const problem of problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
-      this.log("✖ Functions not updated: the previous version keeps serving.");
+      this.log(
+        this.loadedOnce
+          ? "✖ Functions not updated: the previous version keeps serving."
+          : "✖ No functions are served until this is fixed.",
+      );
       return { ok: false, functions: this.app.registry.list().length, problems };
     }
     const { app } = version;

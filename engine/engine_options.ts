@@ -9,6 +9,12 @@ import type { FileStorageOptions } from "./files/file_storage.ts";
 import type { Clock } from "./scheduler/clock.ts";
 import type { SnapshotImportOptions } from "./system/import_limits.ts";
 
+/** Where a deployment is reached: its API (Convex's `.convex.cloud`) and its site (`.convex.site`). */
+export interface DeploymentUrls {
+  readonly cloud: string;
+  readonly site: string;
+}
+
 export interface EngineOptions {
   /** The app folder: the one holding `convex/`. */
   readonly dir: string;
@@ -28,6 +34,12 @@ export interface EngineOptions {
    * in the data file. @default 1_000 // ms
    */
   readonly environmentPollMs?: number;
+  /**
+   * The deployment's own URLs, which functions read as Convex's system variables
+   * `process.env.CONVEX_CLOUD_URL` and `CONVEX_SITE_URL` (a stored variable of the same name wins,
+   * as a custom domain does on Convex). `startBackend` sets them to where it listens. @default none
+   */
+  readonly deploymentUrls?: DeploymentUrls;
   /** An action's time limit. @default 600_000 (10 minutes, as Convex) // ms */
   readonly actionTimeoutMs?: number;
   /** File storage limits and clock (`ctx.storage`); files live in `<data file dir>/storage/`. */

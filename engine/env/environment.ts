@@ -91,3 +91,18 @@ export function sameVariables(
   for (const [name, value] of a) if (b.get(name) !== value) return false;
   return true;
 }
+
+/**
+ * What functions see as `process.env`: the stored variables plus Convex's system variables
+ * `CONVEX_CLOUD_URL` and `CONVEX_SITE_URL` (the deployment's own URLs, as Convex sets them for
+ * every deployment; Convex Auth's `auth.config.ts` names its issuer with `CONVEX_SITE_URL`). A stored
+ * variable of the same name wins, as a custom domain overrides them on Convex. Never listed by
+ * `env list`, which shows the stored variables only.
+ */
+export function functionEnvironment(
+  stored: ReadonlyMap<string, string>,
+  urls: { readonly cloud: string; readonly site: string } | undefined,
+): ReadonlyMap<string, string> {
+  if (urls === undefined) return stored;
+  return new Map([["CONVEX_CLOUD_URL", urls.cloud], ["CONVEX_SITE_URL", urls.site], ...stored]);
+}

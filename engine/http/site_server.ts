@@ -156,26 +156,61 @@ async function handle(
   }
 }
 
-/** Starts the site server; resolves once it listens. */
-export async function startSiteServer(options: SiteServerOptions): Promise<SiteServer> {
-  const host = options.host ?? "127.0.0.1";
+/** A site server listening before its engine started: requests get 503 until `serve`. */
+export interface ListeningSiteServer extends SiteServer {
+  /** Starts answering with `options`' engine. */
+  serve(options: SiteServerOptions): void;
+}
+
+/**
+ * Listens on the site port before the engine starts, so its URL is known to the functions'
+ * first load (`process.env.CONVEX_SITE_URL`); until `serve`, requests are answered 503.
+ */
+export async function listenSiteServer(
+  port: number,
+  host = "127.0.0.1",
+): Promise<ListeningSiteServer> {
   let fallbackHost = host;
+  let serving: SiteServerOptions | null = null;
   const server = http.createServer(
-    boundPipelining((req, res) => void handle(options, fallbackHost, req, res)),
+    boundPipelining((req, res) => {
+      if (serving === null) answerStarting(res);
+      else void handle(serving, fallbackHost, req, res);
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 3211, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  const boundPort = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
-  fallbackHost = `${urlHost}:${port}`;
+  fallbackHost = `${urlHost}:${boundPort}`;
   return {
     url: `http://${fallbackHost}`,
-    port,
+    port: boundPort,
+    serve(options) {
+      serving = options;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Starts the site server; resolves once it listens. */
+export async function startSiteServer(options: SiteServerOptions): Promise<SiteServer> {
+  const site = await listenSiteServer(options.port ?? 3211, options.host);
+  site.serve(options);
+  return site;
+}
+
+/** The answer to a request that arrives while the backend is starting (its functions loading). */
+export function answerStarting(res: http.ServerResponse): void {
+  const body = JSON.stringify({
+    code: "BackendStarting",
+    message: "The backend is starting: its functions are loading. Try again shortly.",
+  });
+  res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
+  res.end(body);
 }

@@ -9,7 +9,7 @@ import type { ValidatorJSON } from "convex/values";
 import { errorMessageOf } from "../errors.ts";
 import type { IndexDefinition } from "../storage/types.ts";
 import { BUNDLE_FILE, type Bundle, type ModuleProblem } from "./bundler.ts";
-import { failedToAnalyzeText } from "../convex_messages.ts";
+import { authConfigMissingVariableText, failedToAnalyzeText } from "../convex_messages.ts";
 import { StackMapper } from "./stack_frames.ts";
 import { uncaughtLine } from "./uncaught.ts";
 import type { NodeModuleBundle } from "./node_bundler.ts";
@@ -47,6 +47,8 @@ export interface LoadedApp {
   readonly schema: SchemaInfo | null;
   /** The default export of `auth.config.ts`, if any. */
   readonly authConfig: unknown;
+  /** The variables `auth.config.ts` read from `process.env` that were not set, in order. */
+  readonly authConfigUnsetVariables: readonly string[];
   /** The `httpRouter()` default export of `http.ts`, if any (HTTP actions). */
   readonly httpRouter: HttpRouterLike | null;
   /** The cron jobs of `crons.ts` by name (empty without one, or when it is invalid). */
@@ -112,14 +114,19 @@ export function loadApp(
   const thunks = sandbox.evaluateCommonJs(bundle.code, BUNDLE_FILE) as ModuleThunks;
   const mapper = new StackMapper(BUNDLE_FILE, bundle.sourceMap);
   const registry = new FunctionRegistry(mapper);
-  const analyze = (modulePath: string, file: string): Record<string, unknown> | undefined => {
+  const analyze = (
+    modulePath: string,
+    file: string,
+    reasonOf: (error: unknown) => string | null = () => null,
+  ): Record<string, unknown> | undefined => {
     try {
       return thunks[modulePath]?.();
     } catch (error) {
       // Convex refuses the whole push when a module throws while it is analysed.
       problems.push({
         file: `convex/${file}`,
-        reason: failedToAnalyzeText(`${modulePath}.js`, uncaughtLine(error, mapper)),
+        reason:
+          reasonOf(error) ?? failedToAnalyzeText(`${modulePath}.js`, uncaughtLine(error, mapper)),
       });
       if (onModuleError === "skip") return undefined;
       throw new SchemaLoadError(problems);
@@ -145,10 +152,18 @@ export function loadApp(
   }
   addNodeModules(bundle, { convex, env, registry, problems, onModuleError });
   const schema = bundle.hasSchema ? schemaExport(thunks, problems) : null;
+  const authConfigUnsetVariables: string[] = [];
   const authConfig = bundle.hasAuthConfig
-    ? analyze("auth.config", "auth.config.ts")?.["default"]
+    ? sandbox.recordingUnsetEnv(
+        () =>
+          analyze("auth.config", "auth.config.ts", () => {
+            const [unset] = authConfigUnsetVariables;
+            return unset === undefined ? null : authConfigMissingVariableText(unset);
+          })?.["default"],
+        (name) => authConfigUnsetVariables.push(name),
+      )
     : undefined;
-  return { registry, schema, authConfig, httpRouter, crons, problems };
+  return { registry, schema, authConfig, authConfigUnsetVariables, httpRouter, crons, problems };
 }
 
 /** Per module path of the bundle: evaluates the module (once) and returns its exports. */

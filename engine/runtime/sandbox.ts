@@ -179,6 +179,26 @@ export class Sandbox {
   }
 
   /**
+   * Runs `load` telling `onUnset` the name of each variable it reads from `process.env` that the
+   * deployment does not have (reads still answer `undefined`): what `auth.config.ts` read unset.
+   */
+  recordingUnsetEnv<T>(load: () => T, onUnset: (name: string) => void): T {
+    const realmProcess = this.context["process"] as { env: Record<string, string> };
+    const env = realmProcess.env;
+    realmProcess.env = new Proxy(env, {
+      get(target, name, receiver) {
+        if (typeof name === "string" && !Object.hasOwn(target, name)) onUnset(name);
+        return Reflect.get(target, name, receiver) as unknown;
+      },
+    });
+    try {
+      return load();
+    } finally {
+      realmProcess.env = env;
+    }
+  }
+
+  /**
    * Evaluates a CommonJS bundle in the realm and returns its `module.exports`.
    * @throws whatever the bundle's top level throws.
    */

@@ -188,11 +188,12 @@ describe("bad configuration", () => {
       "removing AUTH_DOMAIN",
     );
     expect(report.ok).toBe(false);
+    // Convex's read of the unset variable fails first (AuthConfigMissingEnvironmentVariable).
     expect(report.problems).toEqual([
       {
         file: "convex/auth.config.ts",
         reason:
-          "Failed to analyze auth.config.js: Uncaught Error: AUTH_DOMAIN is not set\n    at <anonymous> (../convex/auth.config.ts:2:33)",
+          "Environment variable AUTH_DOMAIN is used in auth config file but its value was not set. Set it with `convex-graphql env set AUTH_DOMAIN <value>` (or `npx convex env set`).",
       },
     ]);
     expect(await step(httpClient(backend.url).query(hi, {}), "hello:hi, still")).toBe("hi");

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { makeFunctionReference } from "convex/server";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatEnvValue, runEnvCommand } from "../../cli/env_command.ts";
 import { REPO_ROOT, tempDir } from "../utils/backend.ts";
@@ -20,6 +21,8 @@ import { failure } from "./support/fixture.ts";
 import { eventually, step, within } from "../utils/waits.ts";
 
 const ENV_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "env_app");
+/** Its `auth.config.ts` is Clerk's: `domain: process.env.CLERK_JWT_ISSUER_DOMAIN`. */
+const TASKS_APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "tasks_app");
 
 const fns = {
   atLoad: makeFunctionReference<"query", Record<string, never>, string | null>("config:atLoad"),
@@ -71,8 +74,29 @@ describe("process.env in functions", () => {
     expect(await step(client.action(fns.readInNode, { name: "API_KEY" }), "node")).toEqual({
       atLoad: "http://supplier.test",
       now: "k-1",
-      names: ["API_KEY", "SUPPLIER_URL"],
+      names: ["API_KEY", "CONVEX_CLOUD_URL", "CONVEX_SITE_URL", "SUPPLIER_URL"],
     });
+  });
+
+  it("holds Convex's system variables CONVEX_CLOUD_URL and CONVEX_SITE_URL, in both runtimes, from the first load", async () => {
+    await using backend = await serve({ dir: ENV_APP_DIR });
+    const client = httpClient(backend.url);
+    const read = (name: string) => step(client.query(fns.read, { name }), `read ${name}`);
+    expect(await read("CONVEX_CLOUD_URL")).toBe(backend.url);
+    expect(await read("CONVEX_SITE_URL")).toBe(backend.siteUrl);
+    const node = await step(client.action(fns.readInNode, { name: "CONVEX_SITE_URL" }), "node");
+    expect(node.now).toBe(backend.siteUrl);
+    // Not stored variables: `env list` does not show them.
+    expect([...backend.engine.environmentVariables]).toEqual([]);
+    // A stored variable of the same name wins (a custom domain, on Convex).
+    await step(
+      backend.engine.setEnvironmentVariables([
+        { name: "CONVEX_SITE_URL", value: "https://tasks.example.com" },
+      ]),
+      "overriding the site URL",
+    );
+    expect(await read("CONVEX_SITE_URL")).toBe("https://tasks.example.com");
+    expect(await read("CONVEX_CLOUD_URL")).toBe(backend.url);
   });
 
   it("changes when a variable is set or removed: the functions reload and subscriptions rerun", async () => {
@@ -116,6 +140,71 @@ describe("process.env in functions", () => {
     const client = httpClient(backend.url);
     client.setAuth(token);
     expect(await step(client.query(fns.subject, {}), "subject")).toBe("carol");
+  });
+
+  it("serves Convex Auth's set-up: the issuer is CONVEX_SITE_URL, whose HTTP actions serve its keys", async () => {
+    await using folder = tempDir("convex-graphql-convex-auth-");
+    const convexDir = path.join(folder.path, "convex");
+    fs.mkdirSync(convexDir);
+    const files: Record<string, string[]> = {
+      "auth.config.ts": [
+        'export default { providers: [{ domain: process.env.CONVEX_SITE_URL, applicationID: "convex" }] };',
+      ],
+      "http.ts": [
+        'import { httpActionGeneric, httpRouter } from "convex/server";',
+        "const site = process.env.CONVEX_SITE_URL;",
+        "const http = httpRouter();",
+        'http.route({ path: "/.well-known/openid-configuration", method: "GET", handler: httpActionGeneric(',
+        "  async () => Response.json({ issuer: site, jwks_uri: `${site}/.well-known/jwks.json` })) });",
+        'http.route({ path: "/.well-known/jwks.json", method: "GET", handler: httpActionGeneric(',
+        '  async () => new Response(process.env.JWKS, { headers: { "content-type": "application/json" } })) });',
+        "export default http;",
+      ],
+      "identity.ts": [
+        'import { queryGeneric } from "convex/server";',
+        "export const subject = queryGeneric({ args: {}, handler: async (ctx) =>",
+        "  (await ctx.auth.getUserIdentity())?.subject ?? null });",
+      ],
+    };
+    for (const [file, lines] of Object.entries(files)) {
+      fs.writeFileSync(path.join(convexDir, file), lines.join("\n"));
+    }
+    const { publicKey, privateKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+    await using backend = await serve({
+      dir: folder.path,
+      env: { JWKS: JSON.stringify({ keys: [jwk] }) },
+    });
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: "RS256", kid: "k1" })
+      .setIssuer(backend.siteUrl)
+      .setSubject("user1|session1")
+      .setAudience("convex")
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(privateKey);
+    const client = httpClient(backend.url);
+    client.setAuth(token);
+    expect(await step(client.query(fns.subject, {}), "the subject")).toBe("user1|session1");
+  });
+
+  it("names the variable auth.config.ts read unset when its provider is invalid, as Convex does", async () => {
+    await using backend = await serve({ dir: TASKS_APP_DIR });
+    const refused = await step(backend.engine.reload(), "loading without the variable");
+    expect(refused.ok).toBe(false);
+    expect(refused.problems).toContainEqual({
+      file: "convex/auth.config.ts",
+      reason: expect.stringContaining(
+        "Environment variable CLERK_JWT_ISSUER_DOMAIN is used in auth config file but its value was not set.",
+      ) as unknown,
+    });
+    const loaded = await step(
+      backend.engine.setEnvironmentVariables([
+        { name: "CLERK_JWT_ISSUER_DOMAIN", value: issuer.url },
+      ]),
+      "setting it",
+    );
+    expect(loaded.ok).toBe(true);
   });
 
   it("refuses invalid names and values, changing nothing", async () => {
