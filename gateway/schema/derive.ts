@@ -203,7 +203,12 @@ export function deriveSchema(app: AppDescription): DerivedSchema {
           subscription: new GraphQLObjectType({ name: "Subscription", fields: subscriptionFields }),
         }
       : {}),
-    types: [...builders.outputs.tableTypes.values()],
+    types: [
+      ...builders.outputs.tableTypes.values(),
+      ...[...builders.outputs.tableUnions.values()].flatMap((union) =>
+        union === null ? [] : [union.type],
+      ),
+    ],
     directives: [...specifiedDirectives, LiveDirective],
   });
   return {

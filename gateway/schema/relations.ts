@@ -6,12 +6,17 @@
  * rules apply. When several queries qualify, the first in path order serves and the others are
  * reported as an ambiguity. A deleted target resolves to null.
  */
-import { GraphQLList, type GraphQLFieldConfig, type GraphQLObjectType } from "graphql";
+import {
+  GraphQLList,
+  type GraphQLFieldConfig,
+  type GraphQLObjectType,
+  type GraphQLUnionType,
+} from "graphql";
 import type { FunctionInfo, AppSchemaInfo } from "./app_description.ts";
 import type { GatewayContext } from "../context.ts";
 import { RELATION_BINDING, type RelationBinding } from "./directives.ts";
 import { READS_CONVEX, relationResolver } from "./resolvers.ts";
-import { documentTable, stripNull } from "./table_documents.ts";
+import { wholeDocumentTable, stripNull } from "./table_documents.ts";
 
 /** The query that fetches one document of a table by id. */
 export interface RelationTarget {
@@ -37,7 +42,7 @@ function fetchesOneById(fn: FunctionInfo, schema: AppSchemaInfo | null): Relatio
   if (entries.length !== 1 || only === undefined) return null;
   const [arg, spec] = only;
   if (spec.optional || spec.fieldType.type !== "id") return null;
-  const table = documentTable(stripNull(fn.returns).inner, schema);
+  const table = wholeDocumentTable(stripNull(fn.returns).inner, schema);
   if (table !== spec.fieldType.tableName) return null;
   return { table, path: fn.path, arg, fn };
 }
@@ -74,7 +79,7 @@ export function relationFieldName(key: string, list: boolean): string {
 export function relationField(
   key: string,
   target: RelationTarget,
-  type: GraphQLObjectType,
+  type: GraphQLObjectType | GraphQLUnionType,
   list: boolean,
 ): GraphQLFieldConfig<Record<string, unknown>, GatewayContext> {
   const binding: RelationBinding = { query: target.path, id: key, arg: target.arg };

@@ -5,6 +5,9 @@
  *   enum (`String` when a literal cannot be an enum value, see type_names.ts);
  * - an object that is exactly a table's document -> that table's type (`Order`); other objects
  *   -> object types named from where they appear, identical shapes sharing one type;
+ * - a table defined as a union of objects -> a GraphQL union named after the table
+ *   (`Notification` of `NotificationMention`, `NotificationDueSoon`), which its documents (and a
+ *   union of them, `Doc<"notifications">`) are, one member alone being that member's type;
  * - a union of objects with a common literal discriminant -> a GraphQL union (see unions.ts);
  * - `v.any`, records, objects with non-GraphQL field names and other unions -> JSON, each
  *   recorded with its reason (fallbacks.ts) unless the app said `v.any()` or the value is `null`;
@@ -28,7 +31,15 @@ import { Site, type FallbackLog } from "./fallbacks.ts";
 import { JsonScalar } from "./scalars.ts";
 import { fieldNamesProblem, isGraphQLName, pascalCase, tableTypeName } from "./names.ts";
 import { relationField, relationFieldName, type RelationIndex } from "./relations.ts";
-import { documentTable, idReference, stripNull, type ObjectValidator } from "./table_documents.ts";
+import {
+  documentTable,
+  idReference,
+  stripNull,
+  tableUnionMembers,
+  unionMemberIndex,
+  withSystemFields,
+  type ObjectValidator,
+} from "./table_documents.ts";
 import type { TypeNames } from "./type_names.ts";
 import { objectUnion } from "./unions.ts";
 
@@ -36,11 +47,19 @@ type FieldSpec = ObjectValidator["value"][string];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- resolvers of many parent types
 type Fields = Record<string, GraphQLFieldConfig<any, any>>;
 
+/** A union table's GraphQL union and its member types, in the table's member order. */
+interface TableUnion {
+  readonly type: GraphQLUnionType;
+  readonly members: readonly GraphQLObjectType[];
+}
+
 export class OutputTypes {
   private readonly objects = new Map<string, GraphQLOutputType>();
   /** Unions with no GraphQL union, and why: recorded again wherever they appear. */
   private readonly unionProblems = new Map<string, string>();
   readonly tableTypes = new Map<string, GraphQLObjectType>();
+  /** Union tables' GraphQL unions, with their member types in the table's member order. */
+  readonly tableUnions = new Map<string, TableUnion | null>();
 
   constructor(
     private readonly schema: AppSchemaInfo | null,
@@ -48,7 +67,38 @@ export class OutputTypes {
     private readonly relations: RelationIndex,
     private readonly fallbacks: FallbackLog,
   ) {
-    for (const table of schema?.tables.keys() ?? []) this.tableType(table);
+    for (const table of schema?.tables.keys() ?? []) this.tableOutput(table);
+  }
+
+  /** The GraphQL type of a table's documents: its object type, or a union table's union. */
+  tableOutput(table: string): GraphQLObjectType | GraphQLUnionType | undefined {
+    return this.tableType(table) ?? this.tableUnion(table)?.type;
+  }
+
+  /** The union of a table defined as a union of objects with a discriminant. */
+  private tableUnion(table: string): TableUnion | undefined {
+    if (this.tableUnions.has(table)) return this.tableUnions.get(table) ?? undefined;
+    const union = tableUnionMembers(this.schema?.tables.get(table)?.documentType);
+    if (union === null) return undefined;
+    this.tableUnions.set(table, null);
+    let name = tableTypeName(table);
+    if (this.names.has(name)) name = `${name}Document`;
+    const site = new Site(this.fallbacks, "schema.ts", table);
+    const documents = union.members.map((member) => withSystemFields(member, table));
+    const members: GraphQLObjectType[] = [];
+    const description = `A document of the Convex table \`${table}\`.`;
+    const built = objectUnion(documents, name, this.names, (member, hint) => {
+      const type = this.newObjectType(member, hint, site, description);
+      members.push(type);
+      return type;
+    });
+    if (!(built instanceof GraphQLUnionType)) {
+      site.fallback("JSON", built.reason);
+      return undefined;
+    }
+    const entry = { type: built, members };
+    this.tableUnions.set(table, entry);
+    return entry;
   }
 
   /** The object type of a table's documents (only for tables with a document validator). */
@@ -100,7 +150,7 @@ export class OutputTypes {
       const reference = key === "_id" ? null : idReference(spec.fieldType);
       if (reference === null) continue;
       const target = this.relations.targets.get(reference.table);
-      const type = this.tableType(reference.table);
+      const type = this.tableOutput(reference.table);
       const name = relationFieldName(key, reference.list);
       if (target === undefined || type === undefined || name in taken || name in fields) continue;
       result[name] = relationField(key, target, type, reference.list);
@@ -135,8 +185,12 @@ export class OutputTypes {
         return new GraphQLList(this.output(validator.value, nameHint, site.at("[]")));
       case "object":
         return this.objectType(validator, nameHint, site);
-      case "union":
+      case "union": {
+        const table = documentTable(validator, this.schema);
+        const tableUnion = table === null ? undefined : this.tableUnion(table);
+        if (tableUnion !== undefined) return tableUnion.type;
         return this.unionType(validator.value as ObjectValidator[], nameHint, site);
+      }
       default:
         return JsonScalar;
     }
@@ -171,9 +225,15 @@ export class OutputTypes {
     return JsonScalar;
   }
 
+  /** The table type `validator` is a document of: a table's, or a union table member's. */
   private tableDocumentType(validator: ObjectValidator): GraphQLObjectType | undefined {
     const table = documentTable(validator, this.schema);
-    return table === null ? undefined : this.tableType(table);
+    if (table === null) return undefined;
+    const objectType = this.tableType(table);
+    if (objectType !== undefined) return objectType;
+    const union = tableUnionMembers(this.schema?.tables.get(table)?.documentType);
+    const index = union === null ? -1 : unionMemberIndex(validator, union);
+    return this.tableUnion(table)?.members[index];
   }
 
   private objectType(
@@ -198,10 +258,12 @@ export class OutputTypes {
     validator: ObjectValidator,
     nameHint: string,
     site: Site,
+    description?: string,
   ): GraphQLObjectType {
     const name = this.names.unique(nameHint);
     const type = new GraphQLObjectType({
       name,
+      ...(description !== undefined ? { description } : {}),
       fields: () => {
         const own = this.valueFields(validator.value, name, site);
         return { ...own, ...this.relationFields(validator.value, own) };

@@ -349,6 +349,71 @@ describe("declared validators", () => {
       { path: "a:two", where: "returns[]", type: "JSON", reason },
     ]);
   });
+
+  it("types a union table's documents as one union named after the table, wherever they appear", () => {
+    const field = (fieldType: ValidatorJSON) => ({ fieldType, optional: false });
+    const users = { type: "id", tableName: "users" } as const;
+    const mention = { kind: field(literal("mention")), userId: field(users) };
+    const dueSoon = { kind: field(literal("due_soon")), dueDate: field({ type: "number" }) };
+    const document = (fields: Record<string, ReturnType<typeof field>>): ValidatorJSON => ({
+      type: "object",
+      value: {
+        _id: field({ type: "id", tableName: "notifications" }),
+        _creationTime: field({ type: "number" }),
+        ...fields,
+      },
+    });
+    const whole = union(document(mention), document(dueSoon));
+    const byId: FunctionInfo = fn("notifications:get", union(whole, { type: "null" }), {
+      type: "object",
+      value: { id: field({ type: "id", tableName: "notifications" }) },
+    });
+    const app = (extra: FunctionInfo[]): AppDescription => ({
+      schema: {
+        tables: new Map([
+          [
+            "notifications",
+            {
+              documentType: union(
+                { type: "object", value: mention },
+                { type: "object", value: dueSoon },
+              ),
+            },
+          ],
+          ["users", { documentType: { type: "object", value: {} } }],
+        ]),
+      },
+      functions: [
+        fn("notifications:mine", { type: "array", value: whole }),
+        fn("notifications:latestMention", union(document(mention), { type: "null" })),
+        fn("notifications:unread", {
+          type: "object",
+          value: {
+            ids: field({ type: "array", value: { type: "id", tableName: "notifications" } }),
+          },
+        }),
+        ...extra,
+      ],
+    });
+    const { schema } = deriveSchema(app([byId]));
+    expect(validateSchema(schema)).toEqual([]);
+    const query = schema.getQueryType()?.getFields() ?? {};
+    expect(query["notificationsMine"]?.type.toString()).toBe("[Notification!]!");
+    expect(query["notificationsGet"]?.type.toString()).toBe("Notification");
+    expect(query["notificationsLatestMention"]?.type.toString()).toBe("NotificationMention");
+    const union_ = schema.getType("Notification");
+    expect(isUnionType(union_) && union_.getTypes().map((t) => t.name)).toEqual([
+      "NotificationMention",
+      "NotificationDueSoon",
+    ]);
+    expect(fieldType(schema, "NotificationsUnreadResult", "idsDocs")).toBe("[Notification]");
+    expect(fieldType(schema, "NotificationDueSoon", "_id")).toBe("ID!");
+    // The same names without the fetch-by-id query (no relation then), in any order of functions.
+    const { schema: fewer } = deriveSchema(app([]));
+    expect(printContract(fewer)).toContain(
+      "union Notification = NotificationMention | NotificationDueSoon",
+    );
+  });
 });
 
 describe("convex-graphql schema", () => {
