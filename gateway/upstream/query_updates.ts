@@ -40,7 +40,9 @@ export class QueryUpdates {
   transition(tokens: readonly QueryToken[]): void {
     for (const token of new Set(tokens)) {
       const listeners = this.listeners.get(token);
-      if (listeners !== undefined) for (const listener of [...listeners]) this.deliver(listener);
+      if (listeners === undefined) continue;
+      // A listener may end another while this runs: an ended one gets nothing more.
+      for (const listener of [...listeners]) if (listeners.has(listener)) this.deliver(listener);
     }
   }
 
@@ -81,7 +83,7 @@ export class QueryUpdates {
   private handOverHeld(): void {
     this.timer = undefined;
     for (const listener of [...this.handOver])
-      if (this.holdsResult(listener)) this.deliver(listener);
+      if (this.handOver.has(listener) && this.holdsResult(listener)) this.deliver(listener);
   }
 
   /** Whether the client holds a result (a value or an error) for the listener's query. */
