@@ -82,19 +82,28 @@ interface PageScan {
   readonly lastKey: IndexKey | undefined;
 }
 
-/** True when one more row would pass a read limit (the caller's or the transaction's). */
+/**
+ * True when one more row would pass a read limit (the caller's or the transaction's). The first
+ * row is always read: a page that stopped before it would have no position to continue from (a
+ * descending walk from the end has none to name), and a client would ask for it again forever.
+ */
 function atReadLimit(tx: Transaction, request: PageRequest, rows: number, bytes: number): boolean {
+  if (rows === 0) return false;
   if (request.maximumRowsRead !== null && rows >= request.maximumRowsRead) return true;
   if (request.maximumBytesRead !== null && bytes >= request.maximumBytesRead) return true;
   return tx.usage().documentsRead >= TRANSACTION_LIMITS.documentsRead;
 }
 
-/** The scan's next document, or "limit" when reading it passed the transaction's read limits. */
-function nextWithinLimits(scan: IndexScan): StoredDocument | null | "limit" {
+/**
+ * The scan's next document, or "limit" when reading it passed the transaction's read limits
+ * after the page's first row (before it, the function fails with the limit's error, as Convex's
+ * does for any read past them).
+ */
+function nextWithinLimits(scan: IndexScan, rowsRead: number): StoredDocument | null | "limit" {
   try {
     return scan.next();
   } catch (error) {
-    if (error instanceof ReadLimitError) return "limit";
+    if (error instanceof ReadLimitError && rowsRead > 0) return "limit";
     throw error;
   }
 }
@@ -122,7 +131,7 @@ function scanPage(
         cutShort = true;
         break;
       }
-      const document = nextWithinLimits(scan);
+      const document = nextWithinLimits(scan, scannedKeys.length);
       if (document === "limit") {
         cutShort = true;
         break;

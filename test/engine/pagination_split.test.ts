@@ -148,4 +148,17 @@ describe("pageStatus", () => {
     expect([...first.page, ...rest.page]).toEqual(Array.from({ length: 24 }, (_, rank) => rank));
     expect(rest.isDone).toBe(true);
   });
+
+  it("always reads a page's first row, so a limit of zero still makes progress, in both orders", async () => {
+    await using app = await seeded();
+    for (const order of ["asc", "desc"] as const) {
+      const first = await pageOf(app, { cursor: null, order, maximumRowsRead: 0 });
+      expect(first.page, order).toEqual([order === "asc" ? 0 : 11]);
+      expect(first.pageStatus).toBe("SplitRequired");
+      const next = await pageOf(app, { cursor: first.continueCursor, order });
+      expect(next.page, order).toEqual(order === "asc" ? [1, 2, 3, 4, 5, 6] : [10, 9, 8, 7, 6, 5]);
+      const bytes = await pageOf(app, { cursor: null, order, maximumBytesRead: 0 });
+      expect(bytes.page, order).toEqual([order === "asc" ? 0 : 11]);
+    }
+  });
 });
