@@ -35,7 +35,7 @@ export async function runSchema(argv: string[]): Promise<void> {
   const { schema, relationAmbiguities, fallbacks } = deriveSchema(app);
   if (values.check) {
     const file = path.resolve(values.contract ?? path.join(values.dir, "schema.graphql"));
-    checkContract(file, app, schema, values.strict);
+    checkContract(file, app, schema, { strict: values.strict, dir: values.dir });
     return;
   }
   const sdl = printContract(schema);
@@ -59,16 +59,21 @@ function checkContract(
   file: string,
   app: AppDescription,
   derived: GraphQLSchema,
-  strict: boolean,
+  options: { readonly strict: boolean; readonly dir: string },
 ): void {
+  const shown = path.relative(process.cwd(), file) || file;
   let sdl: string;
   try {
     sdl = fs.readFileSync(file, "utf8");
   } catch (error) {
-    fail(`--check: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      fail(`--check: ${(error as Error).message}`);
+    process.stderr.write(
+      `convex-graphql: --check: no contract at ${shown}: write one with \`convex-graphql schema --dir ${options.dir} --out ${shown}\`, or name another with --contract FILE\n`,
+    );
+    process.exit(2);
   }
-  const shown = path.relative(process.cwd(), file) || file;
-  const { text, fails } = driftReport(schemaDrift(sdl, shown, app, derived), strict);
+  const { text, fails } = driftReport(schemaDrift(sdl, shown, app, derived), options.strict);
   process.stdout.write(`${shown}: ${text}\n`);
   if (fails) process.exit(1);
 }

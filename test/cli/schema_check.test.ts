@@ -7,9 +7,10 @@
  * line `-`, the derived field `+`), and the real CLI exits 1 on a contract the functions no
  * longer honour.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { beforeAll, expect, it } from "vitest";
 import { deriveSchema, printContract, type AppDescription } from "../../gateway/index.ts";
 import { describeConvexDir } from "../../cli/app_description.ts";
@@ -162,3 +163,21 @@ it("the CLI exits 1 on a contract the functions no longer honour, with the diff"
   // counters:get is now bound by no field of the contract: a warning, not a failure.
   expect(stdout).toContain("⚠ new: query counters:get is not in the contract");
 }, 120_000);
+
+it("the CLI says how to write a contract when there is none, without the usage text", async () => {
+  await using dir = tempDir("convex-graphql-contract-");
+  const missing = path.join(dir.path, "schema.graphql");
+  const result = await promisify(execFile)(
+    process.execPath,
+    [path.join(REPO_ROOT, "cli", "bin.js"), "schema", "--check", "--contract", missing],
+    { cwd: REPO_ROOT },
+  ).then(
+    () => ({ code: 0, stderr: "" }),
+    (error: { code: number; stderr: string }) => error,
+  );
+  expect(result.code).toBe(2);
+  const shown = path.relative(REPO_ROOT, missing);
+  expect(result.stderr).toBe(
+    `convex-graphql: --check: no contract at ${shown}: write one with \`convex-graphql schema --dir . --out ${shown}\`, or name another with --contract FILE\n`,
+  );
+}, 90_000);
