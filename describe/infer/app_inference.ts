@@ -44,12 +44,11 @@ export class AppInference {
   /** The results of every function of the app as its files are now. */
   infer(): InferredReturns {
     const program = this.update();
-    const checker = program.getTypeChecker();
     const checked: string[] = [];
     const modules = functionSources(program).map((source) => {
       let module = this.modules.get(source.fileName);
       if (module === undefined) {
-        const inferred = inferModule(checker, this.convexDir, source);
+        const inferred = inferModule(program, this.convexDir, source);
         module = explainTypeErrors(inferred, program, this.convexDir, source, this.imports);
         checked.push(source.fileName);
         this.modules.set(source.fileName, module);

@@ -13,6 +13,7 @@ import { TypeToValidator, type InferenceFallback } from "./to_validator.ts";
 import { ImportGraph } from "./import_graph.ts";
 import { explainTypeErrors, type KeptResult } from "./type_errors.ts";
 import { inferArgs } from "./infer_args.ts";
+import { explainCircularity } from "./circularity.ts";
 
 /** What inference found, per function path (`dir/file:name`). */
 export interface InferredReturns {
@@ -62,10 +63,11 @@ export interface ModuleReturns {
 
 /** Infers the results of the functions `source` exports. */
 export function inferModule(
-  checker: TS.TypeChecker,
+  program: TS.Program,
   convexDir: string,
   source: TS.SourceFile,
 ): ModuleReturns {
+  const checker = program.getTypeChecker();
   const returns: Record<string, ValidatorJSON> = {};
   const args: Record<string, ValidatorJSON> = {};
   const fallbacks: InferenceFallback[] = [];
@@ -80,7 +82,10 @@ export function inferModule(
     const fnPath = functionPath(convexDir, source.fileName, exported.getName());
     const converter = new TypeToValidator(checker, fnPath);
     returns[fnPath] = converter.convert(result, "returns");
-    fallbacks.push(...converter.fallbacks);
+    const declaration = symbol.valueDeclaration;
+    fallbacks.push(
+      ...explainCircularity(converter.fallbacks, { program, source, declaration, convexDir }),
+    );
     const inferredArgs = inferArgs(checker, type, fnPath);
     if (inferredArgs !== null) {
       args[fnPath] = inferredArgs.args;
@@ -118,11 +123,10 @@ export function inferReturns(dir: string): InferredReturns {
   const convexDir = path.resolve(dir, "convex");
   const imports = new ImportGraph();
   const program = convexProgram(convexDir, { imports });
-  const checker = program.getTypeChecker();
   return joinModules(
     functionSources(program).map((source) =>
       explainTypeErrors(
-        inferModule(checker, convexDir, source),
+        inferModule(program, convexDir, source),
         program,
         convexDir,
         source,

@@ -23,7 +23,7 @@ export interface KeptResult {
   readonly typeError: string;
 }
 
-function located(diagnostic: TS.Diagnostic, convexDir: string): string {
+export function located(diagnostic: TS.Diagnostic, convexDir: string): string {
   const text = ts.flattenDiagnosticMessageText(diagnostic.messageText, " ");
   const file = diagnostic.file;
   if (file === undefined || diagnostic.start === undefined) return text;
@@ -60,11 +60,14 @@ export function explainTypeErrors(
   source: TS.SourceFile,
   imports: ImportGraph,
 ): ModuleReturns {
-  if (!module.fallbacks.some((fallback) => fallback.cause === "type-error")) return module;
+  // A fallback that already names its error (circularity.ts) keeps it.
+  const unexplained = (fallback: InferenceFallback): boolean =>
+    fallback.cause === "type-error" && fallback.typeError === undefined;
+  if (!module.fallbacks.some(unexplained)) return module;
   const error = firstTypeError(program, convexDir, source, imports);
   if (error === null) return module;
   const fallbacks = module.fallbacks.map((fallback) =>
-    fallback.cause === "type-error"
+    unexplained(fallback)
       ? { ...fallback, reason: `a type error: ${error}`, typeError: error }
       : fallback,
   );

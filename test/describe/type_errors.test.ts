@@ -9,6 +9,7 @@ import path from "node:path";
 import { expect, it } from "vitest";
 import { describeConvexDir } from "../../cli/app_description.ts";
 import { inferReturns } from "../../describe/infer/infer_returns.ts";
+import { runFixtureCodegen } from "../../cli/convex_codegen.ts";
 import { REPO_ROOT, tempDir } from "../utils/backend.ts";
 import { TYPED_APP_DIR } from "../gateway/support/typed_app.ts";
 
@@ -78,3 +79,43 @@ it("keeps a function's last good result type while the app has a type error", as
   expect(resultOf(fixed)).toEqual(TYPED_CARDS);
   expect(fixed.kept ?? []).toEqual([]);
 }, 180_000);
+
+const CIRCULAR = `import { v } from "convex/values";
+import { action, internalQuery } from "./_generated/server.js";
+import { internal } from "./_generated/api.js";
+
+export const secret = internalQuery({
+  args: { id: v.id("posts") },
+  handler: async (ctx, { id }) => await ctx.db.get("posts", id),
+});
+
+export const exportPost = action({
+  args: { id: v.id("posts") },
+  handler: async (ctx, { id }) => {
+    const post = await ctx.runQuery(internal.circular.secret, { id });
+    return { title: post?.title ?? "" };
+  },
+});
+`;
+
+it("names tsc's circularity error (an action returning what it ran) and its fix", async () => {
+  await using app = tempDir("convex-graphql-circular-");
+  const convexDir = path.join(app.path, "convex");
+  fs.cpSync(path.join(TYPED_APP_DIR, "convex"), convexDir, { recursive: true });
+  fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(app.path, "node_modules"), "dir");
+  fs.writeFileSync(path.join(convexDir, "circular.ts"), CIRCULAR);
+  await runFixtureCodegen(app.path);
+  const { returns, fallbacks } = inferReturns(app.path);
+  expect(returns["circular:exportPost"]).toEqual({ type: "any" });
+  const typeError =
+    "convex/circular.ts:12:3: 'handler' implicitly has return type 'any' because it does not have a return type annotation and is referenced directly or indirectly in one of its return expressions.";
+  expect(fallbacks.filter((fallback) => fallback.path === "circular:exportPost")).toEqual([
+    {
+      path: "circular:exportPost",
+      where: "returns",
+      reason: `a type error: ${typeError} (annotate the handler's return type)`,
+      cause: "type-error",
+      typeError,
+    },
+  ]);
+}, 120_000);
