@@ -27,11 +27,13 @@ export async function describeConvexDir(
   return app;
 }
 
-/** What type errors in the app did to its inferred results, one line per function. */
+const KEPT_WHAT = { returns: "result type", args: "argument types" } as const;
+
+/** What type errors in the app did to its inferred results, one line per function and part. */
 export function typeErrorLines(app: DescribedApp): string[] {
   const kept = (app.kept ?? []).map(
-    ({ path: fnPath, typeError }) =>
-      `✖ ${fnPath}: a type error (${typeError}); its last inferred result type still serves`,
+    ({ path: fnPath, part, typeError }) =>
+      `✖ ${fnPath}: a type error (${typeError}); its last inferred ${KEPT_WHAT[part]} still serve${part === "args" ? "" : "s"}`,
   );
   const fellBack = app.fallbacks
     .filter((fallback) => fallback.cause === "type-error")

@@ -11,6 +11,7 @@ import { inferReturnsOffThread } from "./infer/off_thread.ts";
 import type { InferredReturns } from "./infer/infer_returns.ts";
 import type { InferenceFallback } from "./infer/to_validator.ts";
 import type { KeptResult } from "./infer/type_errors.ts";
+import { partOf } from "./infer/inferred_part.ts";
 
 export interface DescribedApp extends AppDescription {
   /** Where an inferred result fell back to `JSON`, and why (public functions only). */
@@ -73,9 +74,9 @@ export function withInferredReturns(
   }
   // A fallback counts only in what was adopted: `where` starts with `returns` or `args`.
   const fallbacks = inferred.fallbacks
-    .filter((fallback) => used.has(`${fallback.path} ${/^\w+/.exec(fallback.where)?.[0]}`))
+    .filter((fallback) => used.has(`${fallback.path} ${partOf(fallback)}`))
     .sort((a, b) => (a.path === b.path ? 0 : a.path < b.path ? -1 : 1));
-  const kept = (inferred.kept ?? []).filter((entry) => used.has(`${entry.path} returns`));
+  const kept = (inferred.kept ?? []).filter((entry) => used.has(`${entry.path} ${entry.part}`));
   return { functions, fallbacks, kept };
 }
 

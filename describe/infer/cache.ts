@@ -18,8 +18,8 @@ import type { InferredReturns } from "./infer_returns.ts";
 import { writeFileAtomically } from "./user_cache.js";
 
 const CACHE_DIR = path.join(os.tmpdir(), "convex-graphql-inference");
-/** Bumped whenever the shape of a cached entry changes. */
-const FORMAT = 4;
+/** Bumped whenever the shape of a cached entry, or what inference answers, changes. */
+const FORMAT = 5;
 
 /**
  * The code that infers: this folder's modules and the shared `lib/` they import. A new version of

@@ -12,10 +12,11 @@
 import type * as TS from "typescript";
 import type { ValidatorJSON } from "convex/values";
 import { ts } from "./typescript.ts";
-import { TypeToValidator, type InferenceFallback } from "./to_validator.ts";
+import { isErrorType, TypeToValidator, type InferenceFallback } from "./to_validator.ts";
 
 export interface InferredArgs {
-  readonly args: ValidatorJSON;
+  /** Null when a type error leaves nothing known (the fallback says so: a kept last good). */
+  readonly args: ValidatorJSON | null;
   readonly fallbacks: readonly InferenceFallback[];
 }
 
@@ -30,7 +31,9 @@ function isEmptyObject(checker: TS.TypeChecker, type: TS.Type): boolean {
 
 /**
  * The args object validator of the registered function typed `registered` (`fnPath`), or null
- * when its handler does not type them (or types them as something other than an object).
+ * when its handler does not type them (or types them as something other than an object). A
+ * parameter whose type is a type error (`args: Filter` of a missing `Filter`) gives no args and
+ * its type-error fallback, so that `dev` can keep the last good ones (type_errors.ts).
  */
 export function inferArgs(
   checker: TS.TypeChecker,
@@ -38,9 +41,12 @@ export function inferArgs(
   fnPath: string,
 ): InferredArgs | null {
   const type = registered.aliasTypeArguments?.[1];
-  if (type === undefined || type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return null;
+  if (type === undefined) return null;
+  if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown) && !isErrorType(type)) return null;
   if (isEmptyObject(checker, type)) return { args: NO_ARGS, fallbacks: [] };
   const converter = new TypeToValidator(checker, fnPath);
   const args = converter.convert(type, "args");
-  return args.type === "object" ? { args, fallbacks: converter.fallbacks } : null;
+  if (args.type === "object") return { args, fallbacks: converter.fallbacks };
+  const typeErrors = converter.fallbacks.filter((fallback) => fallback.cause === "type-error");
+  return typeErrors.length > 0 ? { args: null, fallbacks: typeErrors } : null;
 }

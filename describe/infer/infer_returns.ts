@@ -88,7 +88,7 @@ export function inferModule(
     );
     const inferredArgs = inferArgs(checker, type, fnPath);
     if (inferredArgs !== null) {
-      args[fnPath] = inferredArgs.args;
+      if (inferredArgs.args !== null) args[fnPath] = inferredArgs.args;
       fallbacks.push(...inferredArgs.fallbacks);
     }
   }

@@ -36,7 +36,7 @@ export interface InferenceFallback {
  * True for the `any` TypeScript gives an expression it reported an error on (`post.bodyy` of a
  * misspelt field): its internal error type, an intrinsic named "error" (not in the public API).
  */
-function isErrorType(type: TS.Type): boolean {
+export function isErrorType(type: TS.Type): boolean {
   return (type as TS.Type & { intrinsicName?: string }).intrinsicName === "error";
 }
 

@@ -15,10 +15,13 @@ import { ts } from "./typescript.ts";
 import type { ImportGraph } from "./import_graph.ts";
 import type { InferredReturns, ModuleReturns } from "./infer_returns.ts";
 import type { InferenceFallback } from "./to_validator.ts";
+import { partOf, type InferredPart } from "./inferred_part.ts";
 
-/** A function answered with its last good result type because the app has a type error. */
+/** A function answered with its last good result (or args) type because the app has a type error. */
 export interface KeptResult {
   readonly path: string;
+  /** What was kept: the result type, or the args its handler types. */
+  readonly part: InferredPart;
   /** The type error, as `file:line:column: message`. */
   readonly typeError: string;
 }
@@ -75,37 +78,56 @@ export function explainTypeErrors(
 }
 
 /**
- * Last good result types, per function: `keep` answers a function whose result now has a
- * type-error fallback with its last result that had none.
+ * Last good inferred types, per function and part: `keep` answers a function whose result (or
+ * args) now has a type-error fallback with its last one that had none.
  */
 export class LastGoodResults {
-  private readonly results = new Map<string, ValidatorJSON>();
+  private readonly last: Record<InferredPart, Map<string, ValidatorJSON>> = {
+    returns: new Map(),
+    args: new Map(),
+  };
 
   keep(inferred: InferredReturns): InferredReturns {
+    const kept: KeptResult[] = [];
+    const returns = this.keepPart(inferred, "returns", kept);
+    const args = this.keepPart(inferred, "args", kept);
+    const keptParts = new Set(kept.map((entry) => `${entry.path} ${entry.part}`));
+    const fallbacks = inferred.fallbacks.filter(
+      (fallback) => !keptParts.has(`${fallback.path} ${partOf(fallback)}`),
+    );
+    return { ...inferred, returns, args, fallbacks, ...(kept.length > 0 ? { kept } : {}) };
+  }
+
+  /** `inferred[part]`, with the last good one of each function a type error broke it in. */
+  private keepPart(
+    inferred: InferredReturns,
+    part: InferredPart,
+    kept: KeptResult[],
+  ): Record<string, ValidatorJSON> {
     const broken = new Map<string, string>();
     for (const fallback of inferred.fallbacks)
-      if (isResultTypeError(fallback) && !broken.has(fallback.path))
+      if (
+        fallback.cause === "type-error" &&
+        partOf(fallback) === part &&
+        !broken.has(fallback.path)
+      )
         broken.set(fallback.path, fallback.typeError ?? "TypeScript reports a type error");
-    const returns = { ...inferred.returns };
-    const kept: KeptResult[] = [];
-    for (const [fnPath, result] of Object.entries(inferred.returns)) {
-      const last = this.results.get(fnPath);
+    const values = { ...inferred[part] };
+    const memory = this.last[part];
+    // Every function has a result; one whose args are not typed has none to remember.
+    for (const fnPath of Object.keys(inferred.returns)) {
       const typeError = broken.get(fnPath);
-      if (typeError === undefined) this.results.set(fnPath, result);
-      else if (last !== undefined) {
-        returns[fnPath] = last;
-        kept.push({ path: fnPath, typeError });
+      const now = values[fnPath];
+      if (typeError === undefined) {
+        if (now === undefined) memory.delete(fnPath);
+        else memory.set(fnPath, now);
+        continue;
       }
+      const last = memory.get(fnPath);
+      if (last === undefined) continue;
+      values[fnPath] = last;
+      kept.push({ path: fnPath, part, typeError });
     }
-    const keptPaths = new Set(kept.map((entry) => entry.path));
-    const fallbacks = inferred.fallbacks.filter(
-      (fallback) => !keptPaths.has(fallback.path) || !fallback.where.startsWith("returns"),
-    );
-    return { ...inferred, returns, fallbacks, ...(kept.length > 0 ? { kept } : {}) };
+    return values;
   }
-}
-
-/** A fallback in a result (not in args) caused by a type error. */
-function isResultTypeError(fallback: InferenceFallback): boolean {
-  return fallback.cause === "type-error" && fallback.where.startsWith("returns");
 }

@@ -27,6 +27,36 @@ export const all = query({
 });
 `;
 
+// Args typed by the handler's parameter (no args validator), with types from a helper module.
+const FILTERS = `export type Limit = number;
+export type Filter = { title: string };
+`;
+
+const SEARCH = `import { query } from "./_generated/server.js";
+import type { Filter, Limit } from "./filters.js";
+export const byTitle = query({
+  handler: async (ctx, { title, limit }: { title: string; limit: Limit }) =>
+    (await ctx.db.query("posts").collect()).filter((post) => post.title === title).slice(0, limit),
+});
+export const filtered = query({
+  handler: async (ctx, filter: Filter) =>
+    (await ctx.db.query("posts").collect()).filter((post) => post.title === filter.title).length,
+});
+`;
+
+const BY_TITLE_ARGS = {
+  type: "object",
+  value: {
+    title: { fieldType: { type: "string" }, optional: false },
+    limit: { fieldType: { type: "number" }, optional: false },
+  },
+};
+
+const FILTERED_ARGS = {
+  type: "object",
+  value: { title: { fieldType: { type: "string" }, optional: false } },
+};
+
 const TYPED_CARDS = {
   type: "array",
   value: {
@@ -47,16 +77,44 @@ it("keeps a function's last good result type while the app has a type error", as
   const helper = path.join(convexDir, "cardlib.ts");
   fs.writeFileSync(helper, HELPER);
   fs.writeFileSync(path.join(convexDir, "cards.ts"), CARDS);
+  const filters = path.join(convexDir, "filters.ts");
+  fs.writeFileSync(filters, FILTERS);
+  fs.writeFileSync(path.join(convexDir, "search.ts"), SEARCH);
   const lines: string[] = [];
   const describe = () => describeConvexDir(app.path, undefined, (line) => lines.push(line));
-  const resultOf = (described: Awaited<ReturnType<typeof describe>>) =>
-    described.functions.find((fn) => fn.path === "cards:all")?.returns;
+  type Described = Awaited<ReturnType<typeof describe>>;
+  const fnOf = (described: Described, fnPath: string) =>
+    described.functions.find((fn) => fn.path === fnPath);
+  const resultOf = (described: Described) => fnOf(described, "cards:all")?.returns;
+  const argsOf = (described: Described) => ({
+    byTitle: fnOf(described, "search:byTitle")?.args,
+    filtered: fnOf(described, "search:filtered")?.args,
+  });
+  const TYPED_ARGS = { byTitle: BY_TITLE_ARGS, filtered: FILTERED_ARGS };
 
-  expect(resultOf(await describe())).toEqual(TYPED_CARDS);
+  const typed = await describe();
+  expect(resultOf(typed)).toEqual(TYPED_CARDS);
+  expect(argsOf(typed)).toEqual(TYPED_ARGS);
   expect(lines).toEqual([]);
 
+  // Mid-edit: a misspelt field in a helper; a renamed type a field (`limit: Limit`) and a whole
+  // parameter (`filter: Filter`) are typed with.
   fs.writeFileSync(helper, HELPER.replace("post.body.length", "post.bodyy.length"));
+  fs.writeFileSync(filters, FILTERS.replace("Limit", "RowLimit").replace("Filter", "TitleFilter"));
   const fresh = inferReturns(app.path);
+  expect(fresh.args["search:byTitle"]).toMatchObject({
+    value: { limit: { fieldType: { type: "any" } } },
+  });
+  expect(fresh.args["search:filtered"]).toBeUndefined();
+  const argsErrors = fresh.fallbacks.filter((fallback) => fallback.path.startsWith("search:"));
+  expect(argsErrors.map(({ path: fnPath, where, cause }) => ({ fnPath, where, cause }))).toEqual([
+    { fnPath: "search:byTitle", where: "args.limit", cause: "type-error" },
+    { fnPath: "search:filtered", where: "args", cause: "type-error" },
+  ]);
+  for (const { reason } of argsErrors)
+    expect(reason).toMatch(
+      /^a type error: convex\/search\.ts:2:\d+: Module '".\/filters.js"' has no exported member/,
+    );
   expect(fresh.returns["cards:all"]).toMatchObject({
     value: { value: { words: { fieldType: { type: "any" } } } },
   });
@@ -68,15 +126,34 @@ it("keeps a function's last good result type while the app has a type error", as
 
   const broken = await describe();
   expect(resultOf(broken)).toEqual(TYPED_CARDS);
-  expect(broken.kept).toEqual([{ path: "cards:all", typeError: fellBack?.typeError }]);
-  expect(broken.fallbacks.filter((fallback) => fallback.path === "cards:all")).toEqual([]);
+  expect(argsOf(broken)).toEqual(TYPED_ARGS);
+  const searchError = argsErrors[0]?.typeError;
+  expect(broken.kept).toEqual([
+    { path: "cards:all", part: "returns", typeError: fellBack?.typeError },
+    { path: "search:byTitle", part: "args", typeError: searchError },
+    { path: "search:filtered", part: "args", typeError: searchError },
+  ]);
+  expect(broken.fallbacks.filter((fallback) => fallback.cause === "type-error")).toEqual([]);
   expect(lines).toEqual([
     `✖ cards:all: a type error (${fellBack?.typeError}); its last inferred result type still serves`,
+    `✖ search:byTitle: a type error (${searchError}); its last inferred argument types still serve`,
+    `✖ search:filtered: a type error (${searchError}); its last inferred argument types still serve`,
   ]);
 
   fs.writeFileSync(helper, HELPER.replace("post.body.length", "post.title.length"));
+  fs.writeFileSync(filters, FILTERS.replace("title: string", "title: string; exact?: boolean"));
   const fixed = await describe();
   expect(resultOf(fixed)).toEqual(TYPED_CARDS);
+  expect(argsOf(fixed)).toEqual({
+    byTitle: BY_TITLE_ARGS,
+    filtered: {
+      type: "object",
+      value: {
+        ...FILTERED_ARGS.value,
+        exact: { fieldType: { type: "boolean" }, optional: true },
+      },
+    },
+  });
   expect(fixed.kept ?? []).toEqual([]);
 }, 180_000);
 
