@@ -27,32 +27,39 @@ function connect(): { client: BaseConvexClient; updates: QueryUpdates } {
   return { client, updates: holder.updates };
 }
 
+/**
+ * Two subscriptions to one query: the first ends the second at its first update. Returns what
+ * the second got after its end (should stay empty) and whether the first has ended it yet.
+ */
+function killerAndVictim(updates: QueryUpdates, name: string) {
+  const afterEnd: unknown[] = [];
+  const state = { ended: false };
+  updates.subscribe(
+    "counters:get",
+    { name },
+    () => {
+      if (state.ended) return;
+      state.ended = true;
+      victim();
+    },
+    () => {},
+  );
+  const victim = updates.subscribe(
+    "counters:get",
+    { name },
+    (value) => {
+      if (state.ended) afterEnd.push(value);
+    },
+    () => {},
+  );
+  return { afterEnd, ended: () => state.ended };
+}
+
 it("does not deliver a Transition to a subscription ended by an earlier listener of it", async () => {
   const { client, updates } = connect();
   try {
-    const name = `reentrant-${Date.now()}`;
-    const afterEnd: unknown[] = [];
-    let ended = false;
-    // The first listener ends the second at its first update.
-    updates.subscribe(
-      "counters:get",
-      { name },
-      () => {
-        if (ended) return;
-        ended = true;
-        second();
-      },
-      () => {},
-    );
-    const second = updates.subscribe(
-      "counters:get",
-      { name },
-      (value) => {
-        if (ended) afterEnd.push(value);
-      },
-      () => {},
-    );
-    await eventually(() => ended, "the first result");
+    const { afterEnd, ended } = killerAndVictim(updates, `reentrant-${Date.now()}`);
+    await eventually(ended, "the first result");
     await delay(50);
     expect(afterEnd).toEqual([]);
   } finally {
@@ -74,27 +81,8 @@ it("does not hand a held result over to a subscription ended by an earlier hand-
     );
     await eventually(() => first.length > 0, "the first result");
     // Both subscribe while the client holds a result: both are handed it on the timer.
-    const afterEnd: unknown[] = [];
-    let ended = false;
-    updates.subscribe(
-      "counters:get",
-      { name },
-      () => {
-        if (ended) return;
-        ended = true;
-        victim();
-      },
-      () => {},
-    );
-    const victim = updates.subscribe(
-      "counters:get",
-      { name },
-      (value) => {
-        if (ended) afterEnd.push(value);
-      },
-      () => {},
-    );
-    await eventually(() => ended, "the hand-over");
+    const { afterEnd, ended } = killerAndVictim(updates, name);
+    await eventually(ended, "the hand-over");
     await delay(50);
     expect(afterEnd).toEqual([]);
     holder();
