@@ -414,6 +414,47 @@ describe("declared validators", () => {
       "union Notification = NotificationMention | NotificationDueSoon",
     );
   });
+
+  it("keeps a union table's members apart in a function's union of some of them", () => {
+    // `liked` and `followed` have the same fields; only the discriminant tells them apart.
+    const field = (fieldType: ValidatorJSON) => ({ fieldType, optional: false });
+    const users = { type: "id", tableName: "users" } as const;
+    const liked = { kind: field(literal("liked")), userId: field(users) };
+    const followed = { kind: field(literal("followed")), userId: field(users) };
+    const system = field({ type: "number" });
+    const document = (fields: Record<string, ReturnType<typeof field>>): ValidatorJSON => ({
+      type: "object",
+      value: { _id: field({ type: "id", tableName: "events" }), _creationTime: system, ...fields },
+    });
+    const reported = { type: "object", value: { kind: field(literal("reported")) } } as const;
+    const { schema } = deriveSchema({
+      schema: {
+        tables: new Map([
+          [
+            "events",
+            {
+              documentType: union(
+                { type: "object", value: liked },
+                { type: "object", value: followed },
+                reported,
+              ),
+            },
+          ],
+          ["users", { documentType: { type: "object", value: {} } }],
+        ]),
+      },
+      functions: [
+        fn("events:social", { type: "array", value: union(document(followed), document(liked)) }),
+      ],
+    });
+    expect(validateSchema(schema)).toEqual([]);
+    const social = getNamedType(schema.getQueryType()?.getFields()["eventsSocial"]?.type);
+    if (!isUnionType(social)) throw new Error(`eventsSocial is ${String(social)}, no union`);
+    expect(social.getTypes().map((type) => type.name)).toEqual(["EventFollowed", "EventLiked"]);
+    // The member a value resolves to, by its discriminant.
+    const resolve = (kind: string) => social.resolveType?.({ kind }, {}, {} as never, social);
+    expect([resolve("liked"), resolve("followed")]).toEqual(["EventLiked", "EventFollowed"]);
+  });
 });
 
 describe("convex-graphql schema", () => {
