@@ -287,6 +287,40 @@ it("singularises a table name's last word: -ie words, sibilants' -es, irregular 
   });
 });
 
+it("keeps a table named in the singular of a listed plural as it is, and names -u words' plurals", () => {
+  const names = {
+    // Singulars of listed irregular plurals, as `status` is.
+    alias: "Alias",
+    canvas: "Canvas",
+    atlas: "Atlas",
+    gas: "Gas",
+    bias: "Bias",
+    lens: "Lens",
+    analysis: "Analysis",
+    crisis: "Crisis",
+    user_aliases: "UserAlias",
+    // `axes` is the plural of `axis` (not of an `ax`).
+    axis: "Axis",
+    axes: "Axis",
+    // A mass noun, not the plural of an adjective.
+    analytics: "Analytics",
+    // Plurals of words ending in `u`.
+    menus: "Menu",
+    skus: "Sku",
+    product_skus: "ProductSku",
+    // Unchanged: words ending in `us` or `ss` are singular.
+    bus: "Bus",
+    status: "Status",
+    campus: "Campus",
+    business: "Business",
+    process: "Process",
+    address: "Address",
+  };
+  expect(Object.fromEntries(Object.keys(names).map((name) => [name, tableTypeName(name)]))).toEqual(
+    names,
+  );
+});
+
 describe("declared validators", () => {
   const fn = (path: string, returns: ValidatorJSON, args?: ValidatorJSON): FunctionInfo => ({
     path,
