@@ -449,6 +449,42 @@ describe("declared validators", () => {
     );
   });
 
+  it("types an object without `_creationTime` as its own type, not its table's", () => {
+    // The table's type says `_creationTime: Float!`: a projection without it would answer null.
+    const field = (fieldType: ValidatorJSON) => ({ fieldType, optional: false });
+    const name = field({ type: "string" });
+    const projection = (table: string, fields: Record<string, ReturnType<typeof field>>) => ({
+      type: "object" as const,
+      value: { _id: field({ type: "id", tableName: table }), ...fields },
+    });
+    const kind = (value: string) => field(literal(value));
+    const { schema } = deriveSchema({
+      schema: {
+        tables: new Map([
+          ["users", { documentType: { type: "object", value: { name } } }],
+          [
+            "events",
+            {
+              documentType: union(
+                { type: "object", value: { kind: kind("a"), name } },
+                { type: "object", value: { kind: kind("b") } },
+              ),
+            },
+          ],
+        ]),
+      },
+      functions: [
+        fn("users:names", { type: "array", value: projection("users", { name }) }),
+        fn("events:firstA", projection("events", { kind: kind("a"), name })),
+      ],
+    });
+    expect(validateSchema(schema)).toEqual([]);
+    const query = schema.getQueryType()?.getFields() ?? {};
+    expect(query["usersNames"]?.type.toString()).toBe("[UsersNamesResult!]!");
+    expect(query["eventsFirstA"]?.type.toString()).toBe("EventsFirstAResult!");
+    expect(fieldType(schema, "UsersNamesResult", "_creationTime")).toBeUndefined();
+  });
+
   it("keeps a union table's members apart in a function's union of some of them", () => {
     // `liked` and `followed` have the same fields; only the discriminant tells them apart.
     const field = (fieldType: ValidatorJSON) => ({ fieldType, optional: false });
