@@ -8,7 +8,8 @@
  * synthetic IV (16 bytes: the start of HMAC-SHA256(authentication key, plaintext))
  * AES-256-CTR(encryption key, IV) of the plaintext:
  *   query fingerprint (12 bytes: the start of a SHA-256, see `queryFingerprint`)
- *   position tag (1 byte: 0x00 past the end, 0x01 after a key), then the key's bytes (after a key)
+ *   position tag (1 byte: 0x00 past the end, 0x01 after a key, 0x02 at the start), then the
+ *   key's bytes (after a key)
  * ```
  *
  * The IV is derived from the plaintext (SIV), so the same position of the same query always
@@ -33,14 +34,21 @@ const IV_BYTES = 16;
 const FINGERPRINT_BYTES = 12;
 const PAST_THE_END = 0x00;
 const AFTER_KEY = 0x01;
+const AT_START = 0x02;
 /** Version, IV, fingerprint and position tag: the bytes of a cursor past the end. */
 const FRAME_BYTES = 1 + IV_BYTES + FINGERPRINT_BYTES + 1;
 
 /** What a query's cursors carry to tell it from every other query. */
 export type QueryFingerprint = Buffer;
 
-/** A position in a query's walk: after an index key, or `null`: past the end. */
-export type CursorPosition = IndexKey | null;
+/**
+ * The position before a query's first row: where a page of no items (`numItems: 0`), which reads
+ * nothing, leaves its walk, so the next page starts with the first row.
+ */
+export const AT_THE_START: unique symbol = Symbol("at the start");
+
+/** A position in a query's walk: after an index key, `null`: past the end, or at the start. */
+export type CursorPosition = IndexKey | null | typeof AT_THE_START;
 
 function sha256(bytes: Buffer | string): Buffer {
   return createHash("sha256").update(bytes).digest();
@@ -110,9 +118,10 @@ export function encodeCursor(
   fingerprint: QueryFingerprint,
   position: CursorPosition,
 ): string {
-  const key = position === null ? Buffer.alloc(0) : Buffer.from(position, "latin1");
-  const tag = Buffer.of(position === null ? PAST_THE_END : AFTER_KEY);
-  return keys.seal(Buffer.concat([fingerprint, tag, key]));
+  const afterKey = typeof position === "string";
+  const key = afterKey ? Buffer.from(position, "latin1") : Buffer.alloc(0);
+  const tag = afterKey ? AFTER_KEY : position === null ? PAST_THE_END : AT_START;
+  return keys.seal(Buffer.concat([fingerprint, Buffer.of(tag), key]));
 }
 
 /** The plaintext of a well-formed cursor, or null. */
@@ -121,7 +130,7 @@ function cursorPlaintext(keys: CursorKeys, cursor: string): Buffer | null {
   if (plaintext === null) return null;
   const tag = plaintext[FINGERPRINT_BYTES];
   const keyBytes = plaintext.length - FINGERPRINT_BYTES - 1;
-  if (tag === PAST_THE_END ? keyBytes !== 0 : tag !== AFTER_KEY) return null;
+  if (tag === PAST_THE_END || tag === AT_START ? keyBytes !== 0 : tag !== AFTER_KEY) return null;
   return plaintext;
 }
 
@@ -140,5 +149,6 @@ export function decodeCursor(
     throw new FunctionFailure(cursorFromOtherQueryText());
   }
   if (plaintext[FINGERPRINT_BYTES] === PAST_THE_END) return null;
+  if (plaintext[FINGERPRINT_BYTES] === AT_START) return AT_THE_START;
   return plaintext.subarray(FINGERPRINT_BYTES + 1).toString("latin1");
 }

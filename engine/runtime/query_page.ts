@@ -19,9 +19,11 @@ import { ReadLimitError, TRANSACTION_LIMITS } from "../transactions/transaction_
 import { keySuccessor, type IndexKey } from "../values/index_key.ts";
 import { evaluateFilter } from "./filter_expression.ts";
 import {
+  AT_THE_START,
   decodeCursor,
   encodeCursor,
   type CursorKeys,
+  type CursorPosition,
   type QueryFingerprint,
 } from "./page_cursor.ts";
 import type { QueryPlan } from "./query_stream.ts";
@@ -168,6 +170,16 @@ function pageStatus(tx: Transaction, scanned: PageScan): PageStatus {
 }
 
 /**
+ * The page that reads nothing: of no items (`numItems: 0`) without an end cursor, or ending at
+ * the start. It stays where it began (`from`), so the next page skips no row; its end cursor, if
+ * any, stays too.
+ */
+export function unreadPage(request: PageRequest, from: CursorPosition): PageResult {
+  const continueCursor = request.endCursor ?? encodeCursor(request.keys, request.fingerprint, from);
+  return { page: [], isDone: false, continueCursor, splitCursor: null, pageStatus: null };
+}
+
+/**
  * One page of a query, from `cursor` (exclusive) on. With `endCursor`, the page runs exactly to
  * that position (so a reactive page keeps its bounds); otherwise it stops after `pageSize`
  * matches. Cursors name an index key, or the end of the range, of this query only.
@@ -179,11 +191,11 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
       `Invalid pageSize ${request.pageSize}: numItems must be a non-negative number.`,
     );
   }
-  const cursorKey =
+  const from =
     request.cursor === null
-      ? null
+      ? AT_THE_START
       : decodeCursor(request.keys, request.fingerprint, request.cursor);
-  if (cursorKey === null && request.cursor !== null) {
+  if (from === null) {
     // Already past the end: an empty, finished page.
     const continueCursor = encodeCursor(request.keys, request.fingerprint, null);
     return { page: [], isDone: true, continueCursor, splitCursor: null, pageStatus: null };
@@ -192,7 +204,9 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
     request.endCursor === null
       ? undefined
       : decodeCursor(request.keys, request.fingerprint, request.endCursor);
-  const interval = pageInterval(plan, cursorKey, endKey);
+  if (endKey === AT_THE_START || (endKey === undefined && request.pageSize === 0))
+    return unreadPage(request, from);
+  const interval = pageInterval(plan, from === AT_THE_START ? null : from, endKey);
   const scanned = scanPage(tx, plan, request, interval, endKey !== undefined);
   // With an end cursor the page keeps that end even when a limit cut it short (the client then
   // splits it at `splitCursor`): the next page was loaded from there.
@@ -206,7 +220,7 @@ export function queryPage(tx: Transaction, plan: QueryPlan, request: PageRequest
         );
   const middle = scanned.scannedKeys[Math.floor((scanned.scannedKeys.length - 1) / 2)];
   return {
-    page: request.pageSize === 0 && endKey === undefined ? [] : scanned.page,
+    page: scanned.page,
     isDone: endKey === undefined ? scanned.exhausted : endKey === null && scanned.exhausted,
     continueCursor,
     splitCursor:

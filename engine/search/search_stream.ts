@@ -7,8 +7,8 @@
 import { FunctionFailure } from "../errors.ts";
 import { evaluateFilter } from "../runtime/filter_expression.ts";
 import type { SerializedQuery } from "../runtime/query_stream.ts";
-import type { PageRequest, PageResult } from "../runtime/query_page.ts";
-import { decodeCursor, encodeCursor } from "../runtime/page_cursor.ts";
+import { unreadPage, type PageRequest, type PageResult } from "../runtime/query_page.ts";
+import { AT_THE_START, decodeCursor, encodeCursor } from "../runtime/page_cursor.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import {
@@ -98,12 +98,17 @@ export function searchPage(
   const { filters } = operatorsOf(query);
   const { hits } = runQuery(tx, query);
   const { fingerprint } = request;
-  const after =
-    request.cursor === null ? undefined : decodeCursor(request.keys, fingerprint, request.cursor);
+  const from =
+    request.cursor === null
+      ? AT_THE_START
+      : decodeCursor(request.keys, fingerprint, request.cursor);
   const until =
     request.endCursor === null
       ? undefined
       : decodeCursor(request.keys, fingerprint, request.endCursor);
+  if (until === AT_THE_START || (until === undefined && request.pageSize === 0))
+    return unreadPage(request, from);
+  const after = from === AT_THE_START ? undefined : from;
   let position = 0;
   if (after === null) position = hits.length;
   else if (after !== undefined)
@@ -127,7 +132,7 @@ export function searchPage(
       ? request.endCursor
       : encodeCursor(request.keys, fingerprint, isDone ? null : (last?.key ?? after ?? ""));
   return {
-    page: request.pageSize === 0 && until === undefined ? [] : page,
+    page,
     isDone: until === undefined ? isDone : until === null && isDone,
     continueCursor,
     splitCursor: null,

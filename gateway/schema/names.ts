@@ -82,8 +82,11 @@ const IE_WORDS = new Set(
   ).split(" "),
 );
 
-/** Words ending in "s" that are singular as they are. */
-const SINGULAR_AS_IS = new Set(["series", "species", "news"]);
+/** Words ending in "s" that are singular as they are (besides the listed plurals' singulars). */
+const SINGULAR_AS_IS = new Set(["series", "species", "news", "analytics"]);
+
+/** Words ending in "u", whose plural's "-us" is not an "-us" word's ("menus" -> "Menu"). */
+const U_WORDS = new Set("bayou cpu emu gnu gpu guru haiku menu sku tofu tutu".split(" "));
 
 /**
  * Plurals that add "-es" after a sibilant ("dishes" -> "Dish", "boxes" -> "Box", "addresses" ->
@@ -120,12 +123,15 @@ const IRREGULAR_PLURALS = new Map(
     "statuses status buses bus campuses campus bonuses bonus viruses virus focuses focus " +
     "censuses census syllabuses syllabus surpluses surplus circuses circus choruses chorus " +
     "nexuses nexus prospectuses prospectus octopuses octopus walruses walrus cactuses cactus " +
-    "aliases alias canvases canvas atlases atlas gases gas biases bias lenses lens"
+    "aliases alias canvases canvas atlases atlas gases gas biases bias lenses lens axes axis"
   )
     .split(" ")
     .flatMap((word, index, all) => (index % 2 === 0 ? [[word, all[index + 1] ?? word]] : []))
     .map(([plural, singular]) => [plural, singular] as [string, string]),
 );
+
+/** The singulars of the listed plurals: a table named so (`alias`, `canvas`) keeps its name. */
+const IRREGULAR_SINGULARS = new Set(IRREGULAR_PLURALS.values());
 
 /** `singular` written as `word` is: `MEN` -> `MAN`, `Men` -> `Man`. */
 function inCaseOf(word: string, singular: string): string {
@@ -139,17 +145,19 @@ function lastWord(name: string): string {
 
 /**
  * `orders` -> `Order`, `categories` -> `Category`, `movies` -> `Movie`, `dishes` -> `Dish`,
- * `series` -> `Series`, `status` -> `Status`, `people` -> `Person`. Only the last word is
- * singularised (`favorite_movies` -> `FavoriteMovie`); words ending in "ss" or "us" stay as they are.
+ * `series` -> `Series`, `status` -> `Status`, `alias` -> `Alias`, `people` -> `Person`, `menus` ->
+ * `Menu`. Only the last word is singularised (`favorite_movies` -> `FavoriteMovie`); other words
+ * ending in "ss" or "us" stay as they are.
  */
 export function tableTypeName(table: string): string {
   const base = pascalCase(table);
   const last = lastWord(base);
   const word = last.toLowerCase();
-  if (SINGULAR_AS_IS.has(word)) return base;
+  if (SINGULAR_AS_IS.has(word) || IRREGULAR_SINGULARS.has(word)) return base;
   const irregular = IRREGULAR_PLURALS.get(word);
   if (irregular !== undefined) return `${base.slice(0, -last.length)}${inCaseOf(last, irregular)}`;
   if (word.endsWith("ies") && IE_WORDS.has(word.slice(0, -1))) return base.slice(0, -1);
+  if (word.endsWith("us") && U_WORDS.has(word.slice(0, -1))) return base.slice(0, -1);
   if (base.endsWith("ies") && base.length > 3) return `${base.slice(0, -3)}y`;
   if (sibilantPlural(word)) return base.slice(0, -2);
   if (base.endsWith("s") && !base.endsWith("ss") && !base.endsWith("us") && base.length > 1)

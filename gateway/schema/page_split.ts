@@ -85,11 +85,17 @@ async function splitPoint(
   return firstHalf.continueCursor;
 }
 
+/**
+ * True when `result` is to be split: past twice its size, or when Convex says so. A page a read
+ * limit cut short may hold one item or none and still miss rows: Convex's `splitCursor` (the
+ * middle row it scanned) splits it; without one, only a page of two items or more can be halved.
+ */
 function needsSplit(result: PageResult, numItems: number): boolean {
+  const splittable = typeof result.splitCursor === "string" || result.page.length > 1;
   return (
     result.page.length > 2 * numItems ||
     ((result.pageStatus === "SplitRecommended" || result.pageStatus === "SplitRequired") &&
-      result.page.length > 1)
+      splittable)
   );
 }
 

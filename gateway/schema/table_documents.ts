@@ -1,8 +1,9 @@
 /**
  * Recognising a table's documents in a validator, whether declared (`schema.doc("orders")`,
  * `v.object({...})`) or inferred from TypeScript (`Doc<"orders">` is a plain object type): an
- * object whose `_id` is that table's id and whose other fields are exactly the table's fields
- * (besides `_creationTime`) is that table's document.
+ * object whose `_id` is that table's id, with `_creationTime` and otherwise exactly the table's
+ * fields, is that table's document (a projection without `_creationTime` is not: the table's
+ * type promises it).
  *
  * A table defined as a union of objects (`defineTable(v.union(v.object({ kind: "mention", ...
  * }), v.object({ kind: "due_soon", ... })))`) has documents of each member's shape: a union of
@@ -48,8 +49,9 @@ function idTable(validator: ObjectValidator): string | null {
   return id?.type === "id" ? id.tableName : null;
 }
 
-/** True when `document` has exactly `fields` (besides `_id` and `_creationTime`). */
+/** True when `document` has exactly `fields`, besides `_id` and `_creationTime`. */
 function sameFields(document: ObjectValidator, fields: ObjectValidator): boolean {
+  if (document.value["_creationTime"] === undefined) return false;
   const own = Object.keys(document.value)
     .filter((key) => key !== "_id" && key !== "_creationTime")
     .sort();

@@ -214,7 +214,9 @@ export class OutputTypes {
       members,
       nameHint,
       this.names,
-      (member, hint) => this.tableDocumentType(member) ?? this.newObjectType(member, hint, site),
+      // A union table's member is told by its literal discriminant, which `member` has widened.
+      (member, hint, original) =>
+        this.tableDocumentType(original) ?? this.newObjectType(member, hint, site),
     );
     if (union instanceof GraphQLUnionType) {
       this.objects.set(signature, union);

@@ -17,13 +17,18 @@ import type { TypeNames } from "./type_names.ts";
 
 /**
  * The GraphQL union of `members`, or why there is none. `memberType` builds a member's object
- * type (a type of its own, not one shared with an identical shape elsewhere).
+ * type (a type of its own, not one shared with an identical shape elsewhere) from the member with
+ * its discriminant widened; `original` is the member as given (its discriminant a literal).
  */
 export function objectUnion(
   members: readonly ObjectValidator[],
   nameHint: string,
   names: TypeNames,
-  memberType: (member: ObjectValidator, nameHint: string) => GraphQLObjectType,
+  memberType: (
+    member: ObjectValidator,
+    nameHint: string,
+    original: ObjectValidator,
+  ) => GraphQLObjectType,
 ): GraphQLUnionType | { readonly reason: string } {
   const key = discriminantOf(members);
   if (key === null)
@@ -51,7 +56,7 @@ export function objectUnion(
       type: "object",
       value: { ...member.value, [key]: { fieldType: shared, optional: false } },
     };
-    const type = memberType(widened, `${name}${pascalCase(JSON.stringify(value))}`);
+    const type = memberType(widened, `${name}${pascalCase(JSON.stringify(value))}`, member);
     byValue.set(jsonToConvex(value), type);
   }
   const types = [...new Set(byValue.values())];

@@ -287,6 +287,40 @@ it("singularises a table name's last word: -ie words, sibilants' -es, irregular 
   });
 });
 
+it("keeps a table named in the singular of a listed plural as it is, and names -u words' plurals", () => {
+  const names = {
+    // Singulars of listed irregular plurals, as `status` is.
+    alias: "Alias",
+    canvas: "Canvas",
+    atlas: "Atlas",
+    gas: "Gas",
+    bias: "Bias",
+    lens: "Lens",
+    analysis: "Analysis",
+    crisis: "Crisis",
+    user_aliases: "UserAlias",
+    // `axes` is the plural of `axis` (not of an `ax`).
+    axis: "Axis",
+    axes: "Axis",
+    // A mass noun, not the plural of an adjective.
+    analytics: "Analytics",
+    // Plurals of words ending in `u`.
+    menus: "Menu",
+    skus: "Sku",
+    product_skus: "ProductSku",
+    // Unchanged: words ending in `us` or `ss` are singular.
+    bus: "Bus",
+    status: "Status",
+    campus: "Campus",
+    business: "Business",
+    process: "Process",
+    address: "Address",
+  };
+  expect(Object.fromEntries(Object.keys(names).map((name) => [name, tableTypeName(name)]))).toEqual(
+    names,
+  );
+});
+
 describe("declared validators", () => {
   const fn = (path: string, returns: ValidatorJSON, args?: ValidatorJSON): FunctionInfo => ({
     path,
@@ -413,6 +447,83 @@ describe("declared validators", () => {
     expect(printContract(fewer)).toContain(
       "union Notification = NotificationMention | NotificationDueSoon",
     );
+  });
+
+  it("types an object without `_creationTime` as its own type, not its table's", () => {
+    // The table's type says `_creationTime: Float!`: a projection without it would answer null.
+    const field = (fieldType: ValidatorJSON) => ({ fieldType, optional: false });
+    const name = field({ type: "string" });
+    const projection = (table: string, fields: Record<string, ReturnType<typeof field>>) => ({
+      type: "object" as const,
+      value: { _id: field({ type: "id", tableName: table }), ...fields },
+    });
+    const kind = (value: string) => field(literal(value));
+    const { schema } = deriveSchema({
+      schema: {
+        tables: new Map([
+          ["users", { documentType: { type: "object", value: { name } } }],
+          [
+            "events",
+            {
+              documentType: union(
+                { type: "object", value: { kind: kind("a"), name } },
+                { type: "object", value: { kind: kind("b") } },
+              ),
+            },
+          ],
+        ]),
+      },
+      functions: [
+        fn("users:names", { type: "array", value: projection("users", { name }) }),
+        fn("events:firstA", projection("events", { kind: kind("a"), name })),
+      ],
+    });
+    expect(validateSchema(schema)).toEqual([]);
+    const query = schema.getQueryType()?.getFields() ?? {};
+    expect(query["usersNames"]?.type.toString()).toBe("[UsersNamesResult!]!");
+    expect(query["eventsFirstA"]?.type.toString()).toBe("EventsFirstAResult!");
+    expect(fieldType(schema, "UsersNamesResult", "_creationTime")).toBeUndefined();
+  });
+
+  it("keeps a union table's members apart in a function's union of some of them", () => {
+    // `liked` and `followed` have the same fields; only the discriminant tells them apart.
+    const field = (fieldType: ValidatorJSON) => ({ fieldType, optional: false });
+    const users = { type: "id", tableName: "users" } as const;
+    const liked = { kind: field(literal("liked")), userId: field(users) };
+    const followed = { kind: field(literal("followed")), userId: field(users) };
+    const system = field({ type: "number" });
+    const document = (fields: Record<string, ReturnType<typeof field>>): ValidatorJSON => ({
+      type: "object",
+      value: { _id: field({ type: "id", tableName: "events" }), _creationTime: system, ...fields },
+    });
+    const reported = { type: "object", value: { kind: field(literal("reported")) } } as const;
+    const { schema } = deriveSchema({
+      schema: {
+        tables: new Map([
+          [
+            "events",
+            {
+              documentType: union(
+                { type: "object", value: liked },
+                { type: "object", value: followed },
+                reported,
+              ),
+            },
+          ],
+          ["users", { documentType: { type: "object", value: {} } }],
+        ]),
+      },
+      functions: [
+        fn("events:social", { type: "array", value: union(document(followed), document(liked)) }),
+      ],
+    });
+    expect(validateSchema(schema)).toEqual([]);
+    const social = getNamedType(schema.getQueryType()?.getFields()["eventsSocial"]?.type);
+    if (!isUnionType(social)) throw new Error(`eventsSocial is ${String(social)}, no union`);
+    expect(social.getTypes().map((type) => type.name)).toEqual(["EventFollowed", "EventLiked"]);
+    // The member a value resolves to, by its discriminant.
+    const resolve = (kind: string) => social.resolveType?.({ kind }, {}, {} as never, social);
+    expect([resolve("liked"), resolve("followed")]).toEqual(["EventLiked", "EventFollowed"]);
   });
 });
 

@@ -12,6 +12,7 @@ import { tempDir } from "../utils/backend.ts";
 import { FunctionFailure } from "../../engine/errors.ts";
 import { encodeIndexKey } from "../../engine/values/index_key.ts";
 import {
+  AT_THE_START,
   CursorKeys,
   decodeCursor as decodeWith,
   encodeCursor as encodeWith,
@@ -51,8 +52,9 @@ function refusal(fingerprint: QueryFingerprint, cursor: string): string {
 describe("a cursor", () => {
   const fingerprint = queryFingerprint(byGroup("p"), FIELDS);
 
-  it("round-trips a key, the empty key and the end, within its query", () => {
-    for (const position of [KEY, "", null]) {
+  it("round-trips a key, the empty key, the end and the start, within its query", () => {
+    const positions: CursorPosition[] = [KEY, "", null, AT_THE_START];
+    for (const position of positions) {
       const cursor = encodeCursor(fingerprint, position);
       expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
       expect(decodeCursor(fingerprint, cursor)).toBe(position);

@@ -250,6 +250,25 @@ describe("a cursor of the same query", () => {
     expect(seen).toEqual([0, 2, 4, 6, 8, 10]);
   });
 
+  it("of a page of no items continues where that page started, skipping nothing", async () => {
+    await using app = await seeded();
+    for (const order of ["asc", "desc"] as const) {
+      const start = await step(pageOf(app, { cursor: null, numItems: 0, order }), order);
+      expect(start.page).toEqual([]);
+      const first = await step(pageOf(app, { cursor: start.continueCursor, order }));
+      expect(first.page, order).toEqual(order === "asc" ? [0, 1, 2] : [11, 10, 9]);
+      const none = await step(pageOf(app, { cursor: first.continueCursor, numItems: 0, order }));
+      expect(none.page).toEqual([]);
+      const next = await step(pageOf(app, { cursor: none.continueCursor, order }));
+      expect(next.page, order).toEqual(order === "asc" ? [3, 4, 5] : [8, 7, 6]);
+      // As an endCursor, the start bounds an empty page.
+      const upTo = await step(
+        pageOf(app, { cursor: null, endCursor: start.continueCursor, order }),
+      );
+      expect(upTo.page, order).toEqual([]);
+    }
+  });
+
   it("is the same cursor for the same position, whichever page size reached it", async () => {
     await using app = await seeded();
     const byThree = await step(pageOf(app, { cursor: null, numItems: 3 }));

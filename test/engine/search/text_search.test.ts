@@ -96,6 +96,24 @@ describe("text search", () => {
     expect(seen).toEqual(all);
   });
 
+  it("continues a page of no items where it started, skipping nothing", async () => {
+    const text = "a the brown fox pasta";
+    const whole = await client.query(fns.searchPage, {
+      text,
+      paginationOpts: { numItems: 2, cursor: null },
+    });
+    const none = await client.query(fns.searchPage, {
+      text,
+      paginationOpts: { numItems: 0, cursor: null },
+    });
+    expect(none.page).toEqual([]);
+    const first = await client.query(fns.searchPage, {
+      text,
+      paginationOpts: { numItems: 2, cursor: none.continueCursor },
+    });
+    expect(bodies(first.page)).toEqual(bodies(whole.page));
+  });
+
   it("refuses a cursor of another search with Convex's InvalidCursor", async () => {
     const page = await client.query(fns.searchPage, {
       text: "a the brown fox pasta",
