@@ -431,6 +431,32 @@ describe("the chat over GraphQL", () => {
     });
   });
 
+  it("keeps the signed-in user and her messages live (`@live`), and null signed out", async () => {
+    const { channel } = await chatWithTwo("mine");
+    await using signedIn = wsClient(gateway.url, {
+      connectionParams: { authorization: `Bearer ${tokens["ada"] ?? ""}` },
+    });
+    await using signedOut = wsClient(gateway.url);
+    const MINE = { query: `query @live { usersCurrent { name } messagesMine { body } }` };
+    using mine = record(signedIn, MINE);
+    using nobody = record(signedOut, MINE);
+    expect((await nobody.next("the signed-out result")).data).toEqual({
+      usersCurrent: null,
+      messagesMine: null,
+    });
+    const before = await mine.next("Ada's messages");
+    expect(before.data?.["usersCurrent"]).toEqual({ name: "Ada" });
+    const count = (before.data?.["messagesMine"] as unknown[]).length;
+    await as("ada", `mutation ($c: ID!) { messagesSend(channelId: $c, body: "one more") }`, {
+      c: channel,
+    });
+    const after = await mine.value(
+      (result) => (result.data?.["messagesMine"] as unknown[]).length === count + 1,
+      "Ada's new message",
+    );
+    expect((after.data?.["messagesMine"] as unknown[]).at(-1)).toEqual({ body: "one more" });
+  });
+
   it("resolves the union of two tables' documents through its printed contract too", async () => {
     await as("ada", `mutation { usersStore }`);
     const app = await describeApp(CHAT_APP);
