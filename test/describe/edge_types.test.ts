@@ -436,7 +436,7 @@ describe("declared validators", () => {
       "NotificationMention",
       "NotificationDueSoon",
     ]);
-    expect(fieldType(schema, "NotificationsUnreadResult", "idsDocs")).toBe("[Notification]");
+    expect(fieldType(schema, "NotificationsUnreadResult", "idsDocs")).toBe("[Notification]!");
     expect(fieldType(schema, "NotificationDueSoon", "_id")).toBe("ID!");
     // The same names without the fetch-by-id query (no relation then), in any order of functions.
     const { schema: fewer } = deriveSchema(app([]));

@@ -174,6 +174,13 @@ describe("the chat's derived schema", () => {
     // `[...channels, ...users]`: each document its table's type, told apart by its fields.
     expect(rootField(schema, "channelsFind")).toBe("[ChannelsFindResult!]!");
     expect(members("ChannelsFindResult")).toEqual(["Channel", "User"]);
+    // A list of ids that is always there: always a list of (nullable) documents.
+    expect(fieldsOf(schema, "ChannelsMemberIdsResult")).toEqual({
+      channelId: "ID!",
+      userIds: "[ID!]!",
+      channelIdDoc: "Channel",
+      userIdsDocs: "[User]!",
+    });
     expect(fieldsOf(schema, "ChannelsOverviewResult")).toEqual({
       memberCount: "Float!",
       members: "[User]!",
@@ -304,6 +311,12 @@ describe("the chat over GraphQL", () => {
         channelIdDoc: { name: "unions-2" },
       },
     ]);
+    const members = await as(
+      null,
+      `query ($c: ID!) { channelsMemberIds(channelId: $c) { userIdsDocs { name } } }`,
+      { c: channel },
+    );
+    expect(members).toEqual({ channelsMemberIds: { userIdsDocs: [{ name: "Bob" }] } });
     const BOT = `mutation ($c: ID!, $b: String!) { botPost(channelId: $c, body: $b) { __typename
       ... on BotPostResultTrue { ok id } ... on BotPostResultFalse { ok error } } }`;
     expect(await as(null, BOT, { c: channel, b: " " })).toEqual({
