@@ -125,6 +125,14 @@ describe("the chat's derived schema", () => {
       url: "String",
       ...MESSAGE_FIELDS,
     });
+    // In the order of the table's fields, then the joined ones (TypeScript lists those first).
+    expect(Object.keys(fieldsOf(schema, "MessagesFeedResult"))).toEqual([
+      ...Object.keys(MESSAGE_FIELDS).filter((name) => !name.endsWith("Doc")),
+      "authorName",
+      "url",
+      "authorIdDoc",
+      "channelIdDoc",
+    ]);
     // `ctx.auth.getUserIdentity()` then the `by_token` index: null when signed out.
     expect(rootField(schema, "usersCurrent")).toBe("User");
     expect(rootField(schema, "messagesMine")).toBe("[Message!]");
