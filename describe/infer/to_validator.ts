@@ -9,15 +9,16 @@
  * - `undefined`/`void` -> `null` (Convex returns `null` for them); a property that can only be
  *   `undefined` is left out (Convex drops such fields: the value never has it);
  * - a union of string literals stays a union of literals (an enum); a union of number (bigint)
- *   literals is a number (an int64); a union of objects is kept only when every member has the
- *   same property holding distinct literals (a discriminant);
+ *   literals is a number (an int64); a union of objects is kept only when a value tells which
+ *   member it is: every member has the same property holding distinct literals (a discriminant),
+ *   or the fields they hold tell them apart (lib/validator_union.ts);
  * - a tuple is an array of the union of its element types;
  * - a named object with methods (`Date`, `Map`, a class instance) is not a Convex value.
  */
 import type * as TS from "typescript";
 import { ts } from "./typescript.ts";
 import type { ValidatorJSON } from "convex/values";
-import { discriminantOf } from "../../lib/validator_union.ts";
+import { discriminationOf, UNION_NOT_TOLD_APART } from "../../lib/validator_union.ts";
 
 /** A place where inference fell back to `any` (GraphQL `JSON`). */
 export interface InferenceFallback {
@@ -142,12 +143,7 @@ export class TypeToValidator {
     if (objects.some((member) => member.type === "any")) return { type: "any" };
     if (!objects.every((member): member is ObjectValidator => member.type === "object"))
       return different();
-    if (discriminantOf(objects) === null) {
-      return this.fallback(
-        where,
-        "a union of object types without a common literal discriminant property",
-      );
-    }
+    if (discriminationOf(objects) === null) return this.fallback(where, UNION_NOT_TOLD_APART);
     return withNull({ type: "union", value: objects });
   }
 

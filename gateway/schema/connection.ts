@@ -87,12 +87,19 @@ export class ConnectionTypes {
     return this.pageInfo;
   }
 
-  /** The connection type of pages of `node` (named after the node type, else `hint`). */
+  /**
+   * The connection type of pages of `node`: named after the node type (`MessageConnection`), or
+   * after `hint`, the function, when the node is the type named after it (`MessagesPageNode`:
+   * `MessagesPageConnection`, not `MessagesPageNodeConnection`) or no object type.
+   */
   connection(node: GraphQLOutputType, hint: string): GraphQLObjectType {
     const named = node instanceof GraphQLNonNull ? node.ofType : node;
     const existing = this.byNode.get(named);
     if (existing !== undefined) return existing;
-    const base = named instanceof GraphQLObjectType ? named.name : hint;
+    const base =
+      named instanceof GraphQLObjectType && !named.name.startsWith(`${hint}Node`)
+        ? named.name
+        : hint;
     const edge = new GraphQLObjectType({
       name: this.names.unique(`${base}Edge`),
       fields: {

@@ -1,12 +1,12 @@
 /**
- * A contract's union over a discriminated union of objects (members told apart by one literal
- * field, lib/validator_union.ts): each validator member goes to the union member type whose
- * fields it has (the one at the same position when several do), and the union resolves a value
- * to its member by the discriminant's value.
+ * A contract's union over a union of objects whose members a value tells apart (by one literal
+ * field, or by the fields they hold: lib/validator_union.ts): each validator member goes to the
+ * union member type whose fields it has (the one at the same position when several do), and the
+ * union resolves a value to its member by the discriminant's value, or by the fields it holds.
  */
 import type { GraphQLObjectType, GraphQLUnionType } from "graphql";
 import type { ValidatorJSON } from "convex/values";
-import { discriminantOf } from "../../lib/validator_union.ts";
+import { discriminationOf, memberByFields } from "../../lib/validator_union.ts";
 import { describeValidator } from "./contract_fits.ts";
 import type { AnyField } from "./contract_site.ts";
 import type { ObjectValidator } from "./table_documents.ts";
@@ -29,9 +29,12 @@ export function unionMembers(
   },
 ): UnionMember[] | string {
   const members = validator.type === "union" ? (validator.value as ObjectValidator[]) : [];
-  const key = members.every((member) => member.type === "object") ? discriminantOf(members) : null;
-  if (key === null)
-    return `is a union, but the result is not a union of objects told apart by one literal field (${describeValidator(validator)})`;
+  const discrimination = members.every((member) => member.type === "object")
+    ? discriminationOf(members)
+    : null;
+  if (discrimination === null)
+    return `is a union, but the result is not a union of objects told apart by one literal field or by their fields (${describeValidator(validator)})`;
+  const key = discrimination.by === "literal" ? discrimination.key : null;
   const types = [...type.getTypes()];
   const byValue = new Map<unknown, string>();
   const paired: UnionMember[] = [];
@@ -43,12 +46,20 @@ export function unionMembers(
       ),
     );
     const chosen = fits.includes(types[index] as GraphQLObjectType) ? types[index] : fits[0];
-    const literal = member.value[key]?.fieldType;
-    if (chosen === undefined || literal?.type !== "literal")
-      return `no member of ${type.name} has the fields of the result's member \`${key}: ${JSON.stringify(literal?.type === "literal" ? literal.value : null)}\``;
-    byValue.set(literal.value, chosen.name);
+    const literal = key === null ? undefined : member.value[key]?.fieldType;
+    if (chosen === undefined)
+      return `no member of ${type.name} has the fields of ${memberName(key, literal, index)}`;
+    if (literal?.type === "literal") byValue.set(literal.value, chosen.name);
     paired.push({ type: chosen, validator: member });
   }
-  type.resolveType = (value: Record<string, unknown>) => byValue.get(value[key]);
+  type.resolveType = (value: Record<string, unknown>) =>
+    key !== null ? byValue.get(value[key]) : paired[memberByFields(members, value)]?.type.name;
   return paired;
+}
+
+/** The result's member, for a problem: `kind: "post"`, or its position. */
+function memberName(key: string | null, literal: ValidatorJSON | undefined, index: number): string {
+  return key === null
+    ? `the result's member ${index + 1}`
+    : `the result's member \`${key}: ${JSON.stringify(literal?.type === "literal" ? literal.value : null)}\``;
 }

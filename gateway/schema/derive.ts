@@ -24,7 +24,8 @@ import {
   type GraphQLOutputType,
 } from "graphql";
 import type { ValidatorJSON } from "convex/values";
-import type { AppDescription, FunctionInfo } from "./app_description.ts";
+import type { AppDescription, AppSchemaInfo, FunctionInfo } from "./app_description.ts";
+import { documentFieldsFirst } from "./document_order.ts";
 import type { GatewayContext } from "../context.ts";
 import { assignFieldNames, pascalCase } from "./names.ts";
 import { InputTypes } from "./input_types.ts";
@@ -96,6 +97,7 @@ function hasFields(args: ValidatorJSON): boolean {
 type RootField = GraphQLFieldConfig<unknown, GatewayContext>;
 
 interface Builders {
+  readonly schema: AppSchemaInfo | null;
   readonly outputs: OutputTypes;
   readonly inputs: InputTypes;
   readonly connections: ConnectionTypes;
@@ -127,9 +129,13 @@ function rootField(
   const returns = new Site(builders.fallbacks, fn.path, "returns");
   const args = new Site(builders.fallbacks, fn.path, "args");
   const rest = fn.kind === "query" ? argsBesidePagination(fn.args) : null;
+  const result =
+    fn.returns !== null && fn.returnsSource === "inferred"
+      ? documentFieldsFirst(fn.returns, builders.schema)
+      : fn.returns;
   if (rest !== null) {
-    const missing = fn.returns === null ? NO_RETURNS : "the result has no `page` array";
-    const element = pageElement(fn.returns);
+    const missing = result === null ? NO_RETURNS : "the result has no `page` array";
+    const element = pageElement(result);
     const node = resultType(element, `${hint}Node`, returns.at(".page[]"), builders, missing);
     return {
       type: new GraphQLNonNull(builders.connections.connection(node, hint)),
@@ -137,7 +143,7 @@ function rootField(
       resolve: rootResolver(fn, true),
     };
   }
-  const type = resultType(fn.returns, `${hint}Result`, returns, builders, NO_RETURNS);
+  const type = resultType(result, `${hint}Result`, returns, builders, NO_RETURNS);
   return {
     type,
     args: builders.inputs.args(fn.args, hint, args),
@@ -151,6 +157,7 @@ export function deriveSchema(app: AppDescription): DerivedSchema {
   const relations = findRelationTargets(app.functions, app.schema);
   const fallbacks = new FallbackLog();
   const builders: Builders = {
+    schema: app.schema,
     outputs: new OutputTypes(app.schema, names, relations, fallbacks),
     inputs: new InputTypes(names),
     connections: new ConnectionTypes(names),

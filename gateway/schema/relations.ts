@@ -1,13 +1,14 @@
 /**
  * Relations: a document field holding `v.id("users")` (or `Id<"users">`, inferred) keeps its `ID`
- * field and gains `<field>Doc: User` (`<field>Docs: [User]` for an array of ids), resolved through
- * the app's own public query that takes exactly one id of that table and returns that table's
- * document or null (e.g. `users:get({ id })`), never through a privileged path: the app's access
- * rules apply. When several queries qualify, the first in path order serves and the others are
+ * field and gains `<field>Doc: User` (`<field>Docs: [User]!` for an array of ids, `[User]` when the
+ * array is optional or nullable), resolved through the app's own public query that takes exactly
+ * one id of that table and returns that table's document or null (e.g. `users:get({ id })`),
+ * never through a privileged path: the app's access rules apply. When several queries qualify, the first in path order serves and the others are
  * reported as an ambiguity. A deleted target resolves to null.
  */
 import {
   GraphQLList,
+  GraphQLNonNull,
   type GraphQLFieldConfig,
   type GraphQLObjectType,
   type GraphQLUnionType,
@@ -75,16 +76,22 @@ export function relationFieldName(key: string, list: boolean): string {
   return `${key}${list ? "Docs" : "Doc"}`;
 }
 
-/** The field resolving the id (or ids) in `parent[key]` to documents through `target`. */
+/**
+ * The field resolving the id (or ids) in `parent[key]` to documents through `target`: a list
+ * when `list`, non-null when `alwaysList` (the ids field is never missing or null); each
+ * document is nullable (deleted, or refused by the query).
+ */
 export function relationField(
   key: string,
   target: RelationTarget,
   type: GraphQLObjectType | GraphQLUnionType,
   list: boolean,
+  alwaysList = false,
 ): GraphQLFieldConfig<Record<string, unknown>, GatewayContext> {
   const binding: RelationBinding = { query: target.path, id: key, arg: target.arg };
+  const listType = new GraphQLList(type);
   return {
-    type: list ? new GraphQLList(type) : type,
+    type: list ? (alwaysList ? new GraphQLNonNull(listType) : listType) : type,
     description: `The \`${target.table}\` document${list ? "s" : ""} \`${key}\` refers to (null when deleted).`,
     extensions: { [READS_CONVEX]: true, [RELATION_BINDING]: binding },
     resolve: relationResolver(binding, target.fn),

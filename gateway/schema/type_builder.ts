@@ -153,7 +153,9 @@ export class OutputTypes {
       const type = this.tableOutput(reference.table);
       const name = relationFieldName(key, reference.list);
       if (target === undefined || type === undefined || name in taken || name in fields) continue;
-      result[name] = relationField(key, target, type, reference.list);
+      // A list of ids that is always there is always a list (of documents or nulls).
+      const always = reference.list && !spec.optional && !stripNull(spec.fieldType).nullable;
+      result[name] = relationField(key, target, type, reference.list, always);
     }
     return result;
   }

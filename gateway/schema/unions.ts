@@ -6,11 +6,21 @@
  * `String`; `Boolean` for `true`/`false`), so a client can select it on each member without
  * aliases. Members that have the same fields once that property is widened (`{ kind: "pending" }`
  * and `{ kind: "queued" }`) still get a type each, so `__typename` and fragments tell them apart.
- * Two members that are both one table's document share that table's type. Other unions are JSON.
+ * Two members that are both one table's document share that table's type.
+ *
+ * A union whose members are told apart by the fields they hold instead (`Doc<"channels"> |
+ * Doc<"users">`, lib/validator_union.ts) is a GraphQL union too: a table's document is that
+ * table's type, another member `<Union><Field>` after a required field only it has (else
+ * `<Union><position>`), and a value resolves to the member whose fields it holds. Other unions
+ * are JSON.
  */
 import { jsonToConvex, type ValidatorJSON } from "convex/values";
 import { GraphQLUnionType, type GraphQLObjectType } from "graphql";
-import { discriminantOf } from "../../lib/validator_union.ts";
+import {
+  discriminationOf,
+  memberByFields,
+  UNION_NOT_TOLD_APART,
+} from "../../lib/validator_union.ts";
 import { fieldNamesProblem, pascalCase } from "./names.ts";
 import type { ObjectValidator } from "./table_documents.ts";
 import type { TypeNames } from "./type_names.ts";
@@ -30,13 +40,14 @@ export function objectUnion(
     original: ObjectValidator,
   ) => GraphQLObjectType,
 ): GraphQLUnionType | { readonly reason: string } {
-  const key = discriminantOf(members);
-  if (key === null)
-    return { reason: "a union of object types without a common literal discriminant property" };
+  const discrimination = discriminationOf(members);
+  if (discrimination === null) return { reason: UNION_NOT_TOLD_APART };
   for (const member of members) {
     const problem = fieldNamesProblem(Object.keys(member.value));
     if (problem !== null) return { reason: `a member of the union is no object type: ${problem}` };
   }
+  if (discrimination.by === "fields") return unionByFields(members, nameHint, names, memberType);
+  const key = discrimination.key;
   const name = names.unique(nameHint);
   const literals = members.map((member) => member.value[key]?.fieldType);
   const shared: ValidatorJSON = {
@@ -65,5 +76,34 @@ export function objectUnion(
     description: `One of ${types.map((type) => `\`${type.name}\``).join(", ")}, told apart by \`${key}\`.`,
     types,
     resolveType: (value: Record<string, unknown>) => byValue.get(value[key])?.name,
+  });
+}
+
+/** A required field of `member` that no other of `members` has, or null. */
+function ownField(member: ObjectValidator, members: readonly ObjectValidator[]): string | null {
+  const others = members.filter((other) => other !== member);
+  const own = Object.keys(member.value).filter(
+    (key) => member.value[key]?.optional !== true && others.every((other) => !(key in other.value)),
+  );
+  return own[0] ?? null;
+}
+
+/** The union of `members` told apart by their fields: see the header. */
+function unionByFields(
+  members: readonly ObjectValidator[],
+  nameHint: string,
+  names: TypeNames,
+  memberType: (member: ObjectValidator, nameHint: string) => GraphQLObjectType,
+): GraphQLUnionType {
+  const name = names.unique(nameHint);
+  const types = members.map((member, index) => {
+    const field = ownField(member, members);
+    return memberType(member, `${name}${field === null ? index + 1 : pascalCase(field)}`);
+  });
+  return new GraphQLUnionType({
+    name,
+    description: `One of ${types.map((type) => `\`${type.name}\``).join(", ")}, told apart by the fields they hold.`,
+    types,
+    resolveType: (value: Record<string, unknown>) => types[memberByFields(members, value)]?.name,
   });
 }

@@ -368,20 +368,50 @@ describe("declared validators", () => {
     ]);
   });
 
-  it("reports a union of objects without a discriminant wherever it appears", () => {
+  it("reports a union of objects that no field tells apart wherever it appears", () => {
+    // A `{ x }` is both members: neither a literal nor the fields tell which one it is.
+    const x = { fieldType: { type: "number" }, optional: false } as const;
     const shapes = union(
-      { type: "object", value: { x: { fieldType: { type: "number" }, optional: false } } },
-      { type: "object", value: { y: { fieldType: { type: "string" }, optional: false } } },
+      { type: "object", value: { x } },
+      { type: "object", value: { x, y: { fieldType: { type: "string" }, optional: true } } },
     );
     const { fallbacks } = deriveSchema({
       schema: null,
       functions: [fn("a:one", shapes), fn("a:two", { type: "array", value: shapes })],
     });
-    const reason = "a union of object types without a common literal discriminant property";
+    const reason =
+      "a union of object types told apart neither by a common literal property nor by the fields they hold";
     expect(fallbacks).toEqual([
       { path: "a:one", where: "returns", type: "JSON", reason },
       { path: "a:two", where: "returns[]", type: "JSON", reason },
     ]);
+  });
+
+  it("types a union of objects told apart by their fields, resolving each by the fields it holds", () => {
+    const field = (fieldType: ValidatorJSON, optional = false) => ({ fieldType, optional });
+    // `{ x } | { x, y }`: a value with `y` is the second, one without it the first.
+    const shapes = union(
+      { type: "object", value: { x: field({ type: "number" }) } },
+      {
+        type: "object",
+        value: { x: field({ type: "number" }), y: field({ type: "string" }) },
+      },
+    );
+    const { schema, fallbacks } = deriveSchema({
+      schema: null,
+      functions: [fn("a:one", { type: "array", value: shapes })],
+    });
+    expect(fallbacks).toEqual([]);
+    const type = schema.getType("AOneResult");
+    expect(isUnionType(type) && type.getTypes().map((member) => member.name)).toEqual([
+      "AOneResult1",
+      "AOneResultY",
+    ]);
+    const resolve = isUnionType(type) ? type.resolveType : undefined;
+    const resolved = [{ x: 1 }, { x: 1, y: "a" }].map((value) =>
+      resolve?.(value, {}, {} as never, type as never),
+    );
+    expect(resolved).toEqual(["AOneResult1", "AOneResultY"]);
   });
 
   it("types a union table's documents as one union named after the table, wherever they appear", () => {
@@ -440,7 +470,7 @@ describe("declared validators", () => {
       "NotificationMention",
       "NotificationDueSoon",
     ]);
-    expect(fieldType(schema, "NotificationsUnreadResult", "idsDocs")).toBe("[Notification]");
+    expect(fieldType(schema, "NotificationsUnreadResult", "idsDocs")).toBe("[Notification]!");
     expect(fieldType(schema, "NotificationDueSoon", "_id")).toBe("ID!");
     // The same names without the fetch-by-id query (no relation then), in any order of functions.
     const { schema: fewer } = deriveSchema(app([]));

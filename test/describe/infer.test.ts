@@ -41,11 +41,6 @@ describe("the typed fixture app (no returns validators)", () => {
       { path: "misc:opaque", where: "returns", reason: "TypeScript infers `unknown`" },
       { path: "misc:parsed", where: "returns", reason: "TypeScript infers `any` here" },
       {
-        path: "misc:shapes",
-        where: "returns[]",
-        reason: "a union of object types without a common literal discriminant property",
-      },
-      {
         path: "misc:stamped",
         where: "returns.at",
         reason:

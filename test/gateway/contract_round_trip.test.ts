@@ -1,7 +1,7 @@
 /**
  * The schema round trip on the example app: derive the contract, write it (the real CLI's
  * `schema --out`), serve it as the curated contract, query it. Served, a printed contract prints
- * back to itself (the example app and the typed fixture, unions and relations included).
+ * back to itself (the example app and the fixtures, unions and relations included).
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -70,6 +70,7 @@ it("prints a served contract back to itself", async () => {
     REPO_ROOT,
     TYPED_APP_DIR,
     path.join(REPO_ROOT, "test/fixtures/edge_types_app"),
+    path.join(REPO_ROOT, "test/fixtures/chat_app"),
   ]) {
     const app = await describeConvexDir(dir);
     const printed = printContract(deriveSchema(app).schema);
