@@ -93,12 +93,16 @@ function unionByFields(
   members: readonly ObjectValidator[],
   nameHint: string,
   names: TypeNames,
-  memberType: (member: ObjectValidator, nameHint: string) => GraphQLObjectType,
+  memberType: (
+    member: ObjectValidator,
+    nameHint: string,
+    original: ObjectValidator,
+  ) => GraphQLObjectType,
 ): GraphQLUnionType {
   const name = names.unique(nameHint);
   const types = members.map((member, index) => {
     const field = ownField(member, members);
-    return memberType(member, `${name}${field === null ? index + 1 : pascalCase(field)}`);
+    return memberType(member, `${name}${field === null ? index + 1 : pascalCase(field)}`, member);
   });
   return new GraphQLUnionType({
     name,
