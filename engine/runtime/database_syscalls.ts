@@ -5,7 +5,7 @@
  * revision. The writes are in database_write_syscalls.ts.
  */
 import { FunctionFailure } from "../errors.ts";
-import { wrongTableReaderText } from "../convex_messages.ts";
+import { cursorParseText, wrongTableReaderText } from "../convex_messages.ts";
 import type { StoredDocument } from "../storage/types.ts";
 import type { Transaction } from "../transactions/transaction.ts";
 import { tableVisibleFrom } from "../components/namespace.ts";
@@ -83,6 +83,16 @@ export function databaseSyncSyscalls(nextStreamId: () => number): Record<string,
   };
 }
 
+/**
+ * A cursor `paginate` was handed: a string, or null when there is none. App code can hand it
+ * anything (past its validators); what is not a string is a cursor that does not parse.
+ */
+function cursorArgument(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") return value;
+  throw new FunctionFailure(cursorParseText(String(JSON.stringify(value))));
+}
+
 /** `paginate`: one page of a query (Convex allows one per function). */
 function queryPageSyscall(args: SyscallArgs, keys: CursorKeys): string {
   const exec = execution("queryPage");
@@ -99,9 +109,9 @@ function queryPageSyscall(args: SyscallArgs, keys: CursorKeys): string {
   const request = {
     keys,
     fingerprint: queryFingerprint(query, plan?.index.fields ?? []),
-    cursor: (args["cursor"] as string | null | undefined) ?? null,
+    cursor: cursorArgument(args["cursor"]),
     // An explicit endCursor wins; else a rerun ends where the journal says the first run did.
-    endCursor: (args["endCursor"] as string | null | undefined) ?? exec.journal?.endCursor ?? null,
+    endCursor: cursorArgument(args["endCursor"]) ?? exec.journal?.endCursor ?? null,
     pageSize: args["pageSize"] as number,
     maximumRowsRead: (args["maximumRowsRead"] as number | null | undefined) ?? null,
     maximumBytesRead: (args["maximumBytesRead"] as number | null | undefined) ?? null,

@@ -139,6 +139,21 @@ describe("a cursor from another query", () => {
     expect(boundError.message).toContain(FROM_ANOTHER_QUERY);
   });
 
+  it("fails for a cursor that is no string, handed to paginate past the validators", async () => {
+    await using app = await seeded();
+    const pageFromAnyCursor = makeFunctionReference<"query", { cursor: unknown }, number>(
+      "items:pageFromAnyCursor",
+    );
+    for (const cursor of [1234, { key: "p0" }, true]) {
+      const error = await failure(
+        app.client.query(pageFromAnyCursor, { cursor }),
+        `the cursor ${JSON.stringify(cursor)}`,
+      );
+      expect(error.message).toContain(`${UNPARSEABLE} "${JSON.stringify(cursor)}".`);
+    }
+    expect(await step(app.client.query(pageFromAnyCursor, { cursor: null }), "no cursor")).toBe(1);
+  });
+
   it("reaches a ConvexClient over the sync protocol as usePaginatedQuery expects", async () => {
     await using app = await seeded();
     const cursor = (await step(pageOf(app, { cursor: null }), "the first page")).continueCursor;
