@@ -120,7 +120,9 @@ export function searchPage(
     const hit = hits[position] as SearchHit;
     if (until !== undefined && (until === null ? false : hit.key > until)) break;
     if (until === undefined && page.length >= Math.max(1, request.pageSize)) break;
-    if (request.maximumRowsRead !== null && rowsRead >= request.maximumRowsRead) break;
+    // The first row is always read (as an index page's is): a page always makes progress.
+    if (request.maximumRowsRead !== null && rowsRead > 0 && rowsRead >= request.maximumRowsRead)
+      break;
     rowsRead++;
     last = hit;
     tx.countRead(hit.document);

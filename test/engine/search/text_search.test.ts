@@ -114,6 +114,24 @@ describe("text search", () => {
     expect(bodies(first.page)).toEqual(bodies(whole.page));
   });
 
+  it("reads at least one row a page even at maximumRowsRead 0, so paging ends", async () => {
+    const text = "a the brown fox pasta";
+    const all = bodies(await client.query(fns.searchAll, { text }));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages <= all.length; pages++) {
+      const page: PaginationResult<Article> = await client.query(fns.searchPage, {
+        text,
+        paginationOpts: { numItems: 2, cursor, maximumRowsRead: 0 },
+      });
+      expect(page.page.length).toBeLessThanOrEqual(1);
+      seen.push(...bodies(page.page));
+      if (page.isDone) break;
+      cursor = page.continueCursor;
+    }
+    expect(seen).toEqual(all);
+  });
+
   it("refuses a cursor of another search with Convex's InvalidCursor", async () => {
     const page = await client.query(fns.searchPage, {
       text: "a the brown fox pasta",
