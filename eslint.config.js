@@ -12,6 +12,7 @@ export default tseslint.config(
       // Written as Convex users write apps, not to this repository's rules (its own tsconfig).
       "test/fixtures/tasks_app/",
       "test/fixtures/chat_app/",
+      "test/fixtures/helpers_app/",
       "**/.convex-graphql/",
       // Plain JavaScript that runs before tsx's loader is registered (not in the TS project).
       "cli/bin.js",
