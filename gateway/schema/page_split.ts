@@ -10,6 +10,9 @@
  * none) the `continueCursor` of a read of the part's first half, used only when that read found
  * exactly the part's first half (so the point lies inside the part). Cursors stay opaque.
  *
+ * A live page is pinned at the end of its first result (`endCursor`), as the query journal pins a
+ * `paginate()` page, so pages an app paginates itself (convex-helpers' streams) grow too.
+ *
  * The parts of each page live in the live operation's state (`ConvexAccess.liveState`), so every
  * rerun reads the same parts. A one-off operation reads its page once and never splits.
  */
@@ -115,21 +118,36 @@ export async function readPage(
   const results = await Promise.all(parts.map((part) => readPart(access, request, part)));
   if (state === undefined) return results;
   const next: PagePart[] = [];
+  let changed = false;
   for (const [index, part] of parts.entries()) {
     const result = asPageResult(results[index]);
     const split =
       result !== null && needsSplit(result, request.numItems)
         ? await splitPoint(access, request, part, result)
         : null;
-    if (result === null || split === null) next.push(part);
-    else {
+    const pin = result !== null && split === null ? pinnedEnd(part, result) : null;
+    if (split !== null && result !== null) {
       next.push({ cursor: part.cursor, endCursor: split });
       next.push({ cursor: split, endCursor: result.continueCursor });
-    }
+    } else next.push(pin ?? part);
+    changed ||= split !== null || pin !== null;
   }
-  if (next.length === parts.length) return results;
+  if (!changed) return results;
   state.set(key, next);
-  // Read the halves now: their first results make this run incomplete, so the live operation
+  // Read the new parts now: their first results make this run incomplete, so the live operation
   // runs again once they arrived and shows them (as usePaginatedQuery swaps in both at once).
   return await Promise.all(next.map((part) => readPart(access, request, part)));
+}
+
+/**
+ * The part `part` pinned at the end its first result reached, or null when it has an end already
+ * or reached the end of its range. Convex's query journal keeps a `paginate()` page ending where
+ * it first ended; a page an app builds itself (convex-helpers' `stream(...).paginate()`,
+ * `paginator`) has no journal and slides instead, leaving a hole before the next page, unless
+ * the caller passes `endCursor` (as convex-helpers' own `usePaginatedQuery` does). Pinning
+ * explicitly gives both kinds the journal's behaviour.
+ */
+function pinnedEnd(part: PagePart, result: PageResult): PagePart | null {
+  if (part.endCursor !== null || result.isDone) return null;
+  return { cursor: part.cursor, endCursor: result.continueCursor };
 }

@@ -546,4 +546,34 @@ describe("live over graphql-ws", () => {
       "Bob's channels after his send",
     );
   });
+
+  it("keeps a live merged-stream page pinned: it grows, and the next page misses nothing", async () => {
+    const one = await channelOfTwo("pinned-one");
+    const two = await channelOfTwo("pinned-two");
+    await send("ada", one.channel, "a1");
+    await send("bob", two.channel, "b1");
+    await send("ada", one.channel, "a2");
+    const feed = `($a: ID!, $b: ID!, $after: String) { messagesFeed(a: $a, b: $b, first: 2, after: $after) {
+      edges { node { body } } pageInfo { hasNextPage endCursor } } }`;
+    const variables = { a: one.channel, b: two.channel };
+    type Page = { edges: { node: { body: string } }[]; pageInfo: { endCursor: string } };
+    const bodies = (page: unknown) => (page as Page).edges.map((edge) => edge.node.body);
+    await using socket = wsClient(gateway.url, {
+      connectionParams: { authorization: `Bearer ${tokens["bob"]}` },
+    });
+    using live = record(socket, { query: `subscription ${feed}`, variables });
+    const first = (await live.next("the first page")).data?.["messagesFeed"];
+    expect(bodies(first)).toEqual(["a2", "b1"]);
+    const second = await as("bob", `query ${feed}`, {
+      ...variables,
+      after: (first as Page).pageInfo.endCursor,
+    });
+    expect(bodies(second["messagesFeed"])).toEqual(["a1"]);
+    // convex-helpers' stream pages have no query journal: unpinned, this page would slide to
+    // [b2, a2] and b1 would be on no page at all.
+    await send("bob", two.channel, "b2");
+    const grown = (await live.next("the grown page")).data?.["messagesFeed"];
+    expect(bodies(grown)).toEqual(["b2", "a2", "b1"]);
+    expect((grown as Page).pageInfo.endCursor).toBe((first as Page).pageInfo.endCursor);
+  });
 });
