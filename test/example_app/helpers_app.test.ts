@@ -4,7 +4,8 @@
  * arguments (`zCustomQuery`, `zid`), the relationship helpers (`getOneFrom`, `getManyFrom`,
  * `getManyVia`, `getAll`, `asyncMap`), `crud(schema, "notes")`, `Triggers` keeping a
  * denormalised message count, `stream`/`mergedStream`/`filterWith` paginated, and the validator
- * helpers (`Table`, `doc`, `partial`, `nullable`, `literals`). Served unmodified by the embedded
+ * helpers (`Table`, `doc`, `partial`, `nullable`, `literals`); also `customCtxAndArgs`, `filter`,
+ * `getPage`, row-level security and `corsRouter`. Served unmodified by the embedded
  * backend, called with the official clients and through the gateway (HTTP and graphql-ws), and
  * its derived schema checked type by type.
  */
@@ -45,6 +46,7 @@ const fns = {
   me: makeFunctionReference<"query", Record<string, never>, { name: string; bio: string | null }>(
     "users:me",
   ),
+  setBio: makeFunctionReference<"mutation", { bio: string | null }, unknown>("users:setBio"),
   createChannel: makeFunctionReference<"mutation", { name: string }, string>("channels:create"),
   count: makeFunctionReference<"query", { channelId: string }, number>("channels:count"),
   send: makeFunctionReference<
@@ -233,6 +235,22 @@ describe("the derived schema of a convex-helpers app", () => {
       body: "String",
       pinned: "Boolean",
     });
+  });
+});
+
+describe("where the derived schema stays JSON", () => {
+  it("only for results TypeScript types as null or void", async () => {
+    const schema = (await appSchemaOf(HELPERS_APP)).current();
+    const json: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith("__") || !(isObjectType(type) || isInputObjectType(type))) continue;
+      for (const [name, field] of Object.entries(fieldsOf(schema, type.name))) {
+        if (field.includes("JSON")) json.push(`${type.name}.${name}`);
+      }
+    }
+    // messages:remove returns `null`, crud's update `Promise<void>` (Convex's null): GraphQL has
+    // no null type, so they stay JSON (README: "void/undefined results are Convex's null").
+    expect(json).toEqual(["Mutation.messagesRemove", "Mutation.notesUpdate"]);
   });
 });
 
@@ -453,6 +471,55 @@ describe("more helpers: custom args, filter, getPage, row-level security, concur
     expect(refused.json().errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   });
 
+  it("counts parallel inserts of one mutation, and moves through replace (an update)", async () => {
+    const from = await channelOfTwo("many-from");
+    const to = await channelOfTwo("many-to");
+    const { messagesSendMany } = await as(
+      "ada",
+      `mutation ($c: ID!) { messagesSendMany(channelId: $c, bodies: ["1", "2", "3", "4", "5"]) }`,
+      { c: from.channel },
+    );
+    expect(messagesSendMany).toBe(5);
+    const counts = async () =>
+      await as(
+        "ada",
+        `query ($f: ID!, $t: ID!) { f: channelsCount(channelId: $f) t: channelsCount(channelId: $t) }`,
+        {
+          f: from.channel,
+          t: to.channel,
+        },
+      );
+    expect(await counts()).toEqual({ f: 5, t: 0 });
+    const listed = await as("ada", `query ($c: ID!) { messagesList(channelId: $c) { _id } }`, {
+      c: from.channel,
+    });
+    const [moved] = listed["messagesList"] as { _id: string }[];
+    await as("ada", `mutation ($m: ID!, $c: ID!) { messagesMove(messageId: $m, channelId: $c) }`, {
+      m: moved?._id,
+      c: to.channel,
+    });
+    expect(await counts()).toEqual({ f: 4, t: 1 });
+  });
+
+  it("serves an HTTP route of convex-helpers' corsRouter, preflight included", async () => {
+    const { channel } = await channelOfTwo("cors");
+    await send("ada", channel, "x");
+    const origin = { origin: "https://app.example.com" };
+    const got = await fetch(`${backend.siteUrl}/count?channel=${channel}`, { headers: origin });
+    expect(got.status).toBe(200);
+    expect(got.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(await got.json()).toEqual({ count: 1 });
+    const preflight = await fetch(`${backend.siteUrl}/count`, {
+      method: "OPTIONS",
+      headers: {
+        ...origin,
+        "access-control-request-method": "GET",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("GET");
+  });
+
   it("counts every one of concurrent sends through the trigger", async () => {
     const { channel } = await channelOfTwo("busy");
     const senders = Array.from({ length: 12 }, (_, index) =>
@@ -519,6 +586,11 @@ describe("the official clients", () => {
     await counts.value((count) => count === 1, "the count after a send");
     await client.mutation(fns.remove, { messageId: message });
     await counts.value((count) => count === 0, "the count after a delete");
+    // The custom ctx's user lookup is a read like any other: the subscription follows it.
+    using me = recordConvex(client, fns.me, {});
+    await me.value((user) => user.name === "Bob", "Bob as ctx.user");
+    await client.mutation(fns.setBio, { bio: "live" });
+    await me.value((user) => user.bio === "live", "Bob's new bio");
   });
 });
 
