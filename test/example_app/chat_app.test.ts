@@ -9,13 +9,13 @@
  * subscription whose joined author renames herself.
  */
 import path from "node:path";
-import type { GraphQLNamedType, GraphQLSchema } from "graphql";
-import { isObjectType, isUnionType } from "graphql";
+import type { GraphQLSchema } from "graphql";
+import { isUnionType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fieldsOf, startSignedInApp, type SignedInApp } from "./support/signed_in_app.ts";
 import { describeApp } from "../../describe/index.ts";
 import { contractSchema, deriveSchema, printContract } from "../../gateway/index.ts";
-import { REPO_ROOT, startTestBackend, type TestBackend } from "../utils/backend.ts";
-import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
+import { REPO_ROOT } from "../utils/backend.ts";
 import {
   appSchemaOf,
   data,
@@ -23,52 +23,20 @@ import {
   record,
   startTestGateway,
   wsClient,
-  type TestGateway,
 } from "../gateway/support/gateway.ts";
 import { STEP_MS, within } from "../utils/waits.ts";
 
 const CHAT_APP = path.join(REPO_ROOT, "test", "fixtures", "chat_app");
 
-let issuer: TestIssuer;
-let backend: TestBackend;
-let gateway: TestGateway;
-const tokens: Record<string, string> = {};
+let app: SignedInApp;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  backend = await startTestBackend({
-    dir: CHAT_APP,
-    env: { CLERK_JWT_ISSUER_DOMAIN: issuer.url },
-  });
-  gateway = await startTestGateway(backend.url, { dir: CHAT_APP });
-  for (const [subject, name] of [
-    ["ada", "Ada"],
-    ["bob", "Bob"],
-  ] as const) {
-    tokens[subject] = await issuer.token(subject, { name }, { audience: "convex" });
-  }
+  app = await startSignedInApp(CHAT_APP);
 }, 120_000); // a cold inference on a clean machine
 
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-  await issuer?.[Symbol.asyncDispose]();
-});
+afterAll(() => app?.close());
 
-/** `data` as `who` (a subject with a token), or signed out. */
-function as(who: string | null, query: string, variables?: Record<string, unknown>) {
-  const headers = who === null ? {} : { authorization: `Bearer ${tokens[who] ?? ""}` };
-  return data(gateway.url, query, variables, headers);
-}
-
-/** A type's fields as `name: Type` strings, in order. */
-function fieldsOf(schema: GraphQLSchema, name: string): Record<string, string> {
-  const type: GraphQLNamedType | undefined = schema.getType(name);
-  if (!isObjectType(type)) throw new Error(`${name} is no object type`);
-  return Object.fromEntries(
-    Object.values(type.getFields()).map((field) => [field.name, field.type.toString()]),
-  );
-}
+const as: SignedInApp["as"] = (...args) => app.as(...args);
 
 function rootField(schema: GraphQLSchema, name: string): string {
   return schema.getQueryType()?.getFields()[name]?.type.toString() ?? "(none)";
@@ -396,7 +364,7 @@ describe("the chat over GraphQL", () => {
       latest: { format: "image", authorIdDoc: { name: "Ada" } },
     });
     const served = await within(
-      fetch(`${backend.siteUrl}/messages?channel=${channel}`),
+      fetch(`${app.backend.siteUrl}/messages?channel=${channel}`),
       STEP_MS,
       "GET /messages",
     );
@@ -409,7 +377,7 @@ describe("the chat over GraphQL", () => {
 
   it("pushes a joined author's new name to a live subscription and a live page", async () => {
     const { channel } = await chatWithTwo("live");
-    await using socket = wsClient(gateway.url);
+    await using socket = wsClient(app.gateway.url);
     using joined = record(socket, {
       query: `subscription ($c: ID!) { messagesListWithAuthors(channelId: $c) {
         body author { name } authorIdDoc { name } } }`,
@@ -454,10 +422,10 @@ describe("the chat over GraphQL", () => {
 
   it("keeps the signed-in user and her messages live (`@live`), and null signed out", async () => {
     const { channel } = await chatWithTwo("mine");
-    await using signedIn = wsClient(gateway.url, {
-      connectionParams: { authorization: `Bearer ${tokens["ada"] ?? ""}` },
+    await using signedIn = wsClient(app.gateway.url, {
+      connectionParams: { authorization: `Bearer ${app.tokens["ada"] ?? ""}` },
     });
-    await using signedOut = wsClient(gateway.url);
+    await using signedOut = wsClient(app.gateway.url);
     const MINE = { query: `query @live { usersCurrent { name } messagesMine { body } }` };
     using mine = record(signedIn, MINE);
     using nobody = record(signedOut, MINE);
@@ -480,10 +448,10 @@ describe("the chat over GraphQL", () => {
 
   it("resolves the union of two tables' documents through its printed contract too", async () => {
     await as("ada", `mutation { usersStore }`);
-    const app = await describeApp(CHAT_APP);
-    const printed = printContract(deriveSchema(app).schema);
-    const contract = contractSchema(printed, "schema.graphql", app);
-    await using served = await startTestGateway(backend.url, {
+    const described = await describeApp(CHAT_APP);
+    const printed = printContract(deriveSchema(described).schema);
+    const contract = contractSchema(printed, "schema.graphql", described);
+    await using served = await startTestGateway(app.backend.url, {
       dir: CHAT_APP,
       schema: () => contract,
     });
@@ -495,7 +463,7 @@ describe("the chat over GraphQL", () => {
   }, 120_000);
 
   it("refuses a query selecting a union without a fragment, naming the member types", async () => {
-    const answer = await post(gateway.url, { query: `{ channelsFind(prefix: "x") { name } }` });
+    const answer = await post(app.gateway.url, { query: `{ channelsFind(prefix: "x") { name } }` });
     expect(answer.json().errors?.[0]?.message).toContain('"ChannelsFindResult"');
   });
 });

@@ -12,23 +12,15 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { GraphQLNamedType, GraphQLSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import { isInputObjectType, isObjectType } from "graphql";
 import { makeFunctionReference } from "convex/server";
 import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, startTestBackend, type TestBackend } from "../utils/backend.ts";
-import { startTestIssuer, type TestIssuer } from "../utils/jwt_issuer.ts";
+import { fieldsOf, startSignedInApp, type SignedInApp } from "./support/signed_in_app.ts";
+import { REPO_ROOT } from "../utils/backend.ts";
 import { httpClient, record as recordConvex, syncClient } from "../sync/support/clients.ts";
-import {
-  appSchemaOf,
-  data,
-  post,
-  record,
-  startTestGateway,
-  wsClient,
-  type TestGateway,
-} from "../gateway/support/gateway.ts";
+import { appSchemaOf, post, record, wsClient } from "../gateway/support/gateway.ts";
 
 const HELPERS_APP = path.join(REPO_ROOT, "test", "fixtures", "helpers_app");
 
@@ -72,47 +64,15 @@ const fns = {
   destroyNote: makeFunctionReference<"mutation", { id: string }, NoteDoc | null>("notes:destroy"),
 };
 
-let issuer: TestIssuer;
-let backend: TestBackend;
-let gateway: TestGateway;
-const tokens: Record<string, string> = {};
+let app: SignedInApp;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  backend = await startTestBackend({
-    dir: HELPERS_APP,
-    env: { CLERK_JWT_ISSUER_DOMAIN: issuer.url },
-  });
-  gateway = await startTestGateway(backend.url, { dir: HELPERS_APP });
-  for (const [subject, name] of [
-    ["ada", "Ada"],
-    ["bob", "Bob"],
-  ] as const) {
-    tokens[subject] = await issuer.token(subject, { name }, { audience: "convex" });
-  }
+  app = await startSignedInApp(HELPERS_APP);
 }, 120_000); // a cold inference on a clean machine
 
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-  await issuer?.[Symbol.asyncDispose]();
-});
+afterAll(() => app?.close());
 
-/** `data` as `who` (a subject with a token), or signed out. */
-function as(who: string | null, query: string, variables?: Record<string, unknown>) {
-  const headers = who === null ? {} : { authorization: `Bearer ${tokens[who] ?? ""}` };
-  return data(gateway.url, query, variables, headers);
-}
-
-/** A type's fields (object or input) as `name: Type` strings. */
-function fieldsOf(schema: GraphQLSchema, name: string): Record<string, string> {
-  const type: GraphQLNamedType | undefined = schema.getType(name);
-  if (!isObjectType(type) && !isInputObjectType(type)) throw new Error(`${name} has no fields`);
-  const fields = isObjectType(type)
-    ? Object.values(type.getFields())
-    : Object.values(type.getFields());
-  return Object.fromEntries(fields.map((field) => [field.name, field.type.toString()]));
-}
+const as: SignedInApp["as"] = (...args) => app.as(...args);
 
 /** A root field's signature: `(arg: Type, ...): Result`. */
 function signature(schema: GraphQLSchema, root: "Query" | "Mutation", name: string): string {
@@ -263,7 +223,7 @@ describe("custom functions, relationships and triggers over GraphQL", () => {
     expect(await as("bob", `mutation { usersSetBio(bio: "builder") { name bio } }`)).toEqual({
       usersSetBio: { name: "Bob", bio: "builder" },
     });
-    const refused = await post(gateway.url, { query: `{ usersMe { name } }` });
+    const refused = await post(app.gateway.url, { query: `{ usersMe { name } }` });
     expect(refused.json().errors?.[0]?.extensions).toMatchObject({
       data: { code: "UNAUTHENTICATED" },
     });
@@ -360,7 +320,7 @@ describe("custom functions, relationships and triggers over GraphQL", () => {
       { c: channel },
     );
     expect(defaulted["messagesSearch"]).toHaveLength(2);
-    const tooShort = await post(gateway.url, {
+    const tooShort = await post(app.gateway.url, {
       query: `query ($c: ID!) { messagesSearch(channelId: $c, text: " a ") { body } }`,
       variables: { c: channel },
     });
@@ -464,7 +424,7 @@ describe("more helpers: custom args, filter, getPage, row-level security, concur
   it("refuses an id of another table for a zid argument", async () => {
     const { channel } = await channelOfTwo("zid");
     const message = await send("ada", channel, "x");
-    const refused = await post(gateway.url, {
+    const refused = await post(app.gateway.url, {
       query: `query ($c: ID!) { messagesSearch(channelId: $c, text: "xx") { body } }`,
       variables: { c: message },
     });
@@ -505,11 +465,11 @@ describe("more helpers: custom args, filter, getPage, row-level security, concur
     const { channel } = await channelOfTwo("cors");
     await send("ada", channel, "x");
     const origin = { origin: "https://app.example.com" };
-    const got = await fetch(`${backend.siteUrl}/count?channel=${channel}`, { headers: origin });
+    const got = await fetch(`${app.backend.siteUrl}/count?channel=${channel}`, { headers: origin });
     expect(got.status).toBe(200);
     expect(got.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
     expect(await got.json()).toEqual({ count: 1 });
-    const preflight = await fetch(`${backend.siteUrl}/count`, {
+    const preflight = await fetch(`${app.backend.siteUrl}/count`, {
       method: "OPTIONS",
       headers: {
         ...origin,
@@ -540,8 +500,8 @@ describe("more helpers: custom args, filter, getPage, row-level security, concur
 
 describe("the official clients", () => {
   it("call custom, zod and crud functions with ConvexHttpClient", async () => {
-    const client = httpClient(backend.url);
-    client.setAuth(tokens["ada"] ?? "");
+    const client = httpClient(app.backend.url);
+    client.setAuth(app.tokens["ada"] ?? "");
     await client.mutation(fns.store, {});
     expect(await client.query(fns.me, {})).toMatchObject({ name: "Ada" });
     const channel = await client.mutation(fns.createChannel, { name: "http" });
@@ -569,15 +529,15 @@ describe("the official clients", () => {
     expect(await client.mutation(fns.destroyNote, { id: note._id })).toMatchObject({ title: "T2" });
     expect(await client.query(fns.readNote, { id: note._id })).toBe(null);
 
-    const anonymous = httpClient(backend.url);
+    const anonymous = httpClient(app.backend.url);
     const refused = await anonymous.query(fns.me, {}).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ConvexError);
     expect((refused as ConvexError<{ code: string }>).data.code).toBe("UNAUTHENTICATED");
   });
 
   it("update ConvexClient's subscription to a trigger-kept count", async () => {
-    await using client = syncClient(backend.url);
-    client.setAuth(() => Promise.resolve(tokens["bob"] ?? null));
+    await using client = syncClient(app.backend.url);
+    client.setAuth(() => Promise.resolve(app.tokens["bob"] ?? null));
     await client.mutation(fns.store, {});
     const channel = await client.mutation(fns.createChannel, { name: "synced" });
     using counts = recordConvex(client, fns.count, { channelId: channel });
@@ -597,8 +557,8 @@ describe("the official clients", () => {
 describe("live over graphql-ws", () => {
   it("pushes a new count when a trigger changes it", async () => {
     const { channel } = await channelOfTwo("live");
-    await using socket = wsClient(gateway.url, {
-      connectionParams: { authorization: `Bearer ${tokens["bob"]}` },
+    await using socket = wsClient(app.gateway.url, {
+      connectionParams: { authorization: `Bearer ${app.tokens["bob"]}` },
     });
     using counts = record(socket, {
       query: `subscription ($c: ID!) { channelsCount(channelId: $c) }`,
@@ -630,8 +590,8 @@ describe("live over graphql-ws", () => {
     const variables = { a: one.channel, b: two.channel };
     type Page = { edges: { node: { body: string } }[]; pageInfo: { endCursor: string } };
     const bodies = (page: unknown) => (page as Page).edges.map((edge) => edge.node.body);
-    await using socket = wsClient(gateway.url, {
-      connectionParams: { authorization: `Bearer ${tokens["bob"]}` },
+    await using socket = wsClient(app.gateway.url, {
+      connectionParams: { authorization: `Bearer ${app.tokens["bob"]}` },
     });
     using live = record(socket, { query: `subscription ${feed}`, variables });
     const first = (await live.next("the first page")).data?.["messagesFeed"];
