@@ -25,6 +25,13 @@ import { fieldNamesProblem, pascalCase } from "./names.ts";
 import type { ObjectValidator } from "./table_documents.ts";
 import type { TypeNames } from "./type_names.ts";
 
+/** Builds a member's object type: from `member` (as the union has it) and `original` (as given). */
+type MemberType = (
+  member: ObjectValidator,
+  nameHint: string,
+  original: ObjectValidator,
+) => GraphQLObjectType;
+
 /**
  * The GraphQL union of `members`, or why there is none. `memberType` builds a member's object
  * type (a type of its own, not one shared with an identical shape elsewhere) from the member with
@@ -34,11 +41,7 @@ export function objectUnion(
   members: readonly ObjectValidator[],
   nameHint: string,
   names: TypeNames,
-  memberType: (
-    member: ObjectValidator,
-    nameHint: string,
-    original: ObjectValidator,
-  ) => GraphQLObjectType,
+  memberType: MemberType,
 ): GraphQLUnionType | { readonly reason: string } {
   const discrimination = discriminationOf(members);
   if (discrimination === null) return { reason: UNION_NOT_TOLD_APART };
@@ -93,11 +96,7 @@ function unionByFields(
   members: readonly ObjectValidator[],
   nameHint: string,
   names: TypeNames,
-  memberType: (
-    member: ObjectValidator,
-    nameHint: string,
-    original: ObjectValidator,
-  ) => GraphQLObjectType,
+  memberType: MemberType,
 ): GraphQLUnionType {
   const name = names.unique(nameHint);
   const types = members.map((member, index) => {
