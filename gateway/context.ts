@@ -27,6 +27,12 @@ export interface ConvexAccess {
    * see schema/page_split.ts); absent for an operation that runs once.
    */
   readonly liveState?: Map<string, unknown>;
+  /**
+   * Whether the backend keeps the query (path, args), read in this execution, ending where it
+   * first ended (Convex's query journal of a `paginate()` page); absent for an operation that
+   * runs once.
+   */
+  readonly journaled?: (path: string, args: Record<string, unknown>) => boolean;
 }
 
 /** What the gateway knows of a request before it runs (Yoga's context). */

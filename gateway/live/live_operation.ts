@@ -265,6 +265,11 @@ export class LiveOperation {
   private async executeWith(reads: SnapshotReads): Promise<ExecutionResult> {
     const access: ConvexAccess = {
       liveState: this.liveState,
+      journaled: (path, args) => {
+        const key = subscriptionKey(path, args as Record<string, Value>);
+        const update = this.dependencies.get(key)?.latest;
+        return update != null && "journaled" in update && update.journaled === true;
+      },
       run: async (kind, path, args) => {
         if (kind !== "query") {
           throw new GraphQLError(

@@ -10,8 +10,9 @@
  * none) the `continueCursor` of a read of the part's first half, used only when that read found
  * exactly the part's first half (so the point lies inside the part). Cursors stay opaque.
  *
- * A live page is pinned at the end of its first result (`endCursor`), as the query journal pins a
- * `paginate()` page, so pages an app paginates itself (convex-helpers' streams) grow too.
+ * A live page the backend keeps no query journal for (one an app paginates itself, such as
+ * convex-helpers' streams) is pinned at the end of its first result (`endCursor`), as the journal
+ * pins a `paginate()` page, so it grows too instead of sliding.
  *
  * The parts of each page live in the live operation's state (`ConvexAccess.liveState`), so every
  * rerun reads the same parts. A one-off operation reads its page once and never splits.
@@ -54,13 +55,18 @@ export function asPageResult(value: unknown): PageResult | null {
   return isPage ? (result as PageResult) : null;
 }
 
-function readPart(access: ConvexAccess, request: PageRequest, part: PagePart): Promise<unknown> {
+/** The arguments of the query that reads `part`. */
+function partArgs(request: PageRequest, part: PagePart): Record<string, unknown> {
   const paginationOpts = {
     numItems: request.numItems,
     cursor: part.cursor,
     ...(part.endCursor !== null ? { endCursor: part.endCursor } : {}),
   };
-  return access.run("query", request.path, { ...request.args, paginationOpts });
+  return { ...request.args, paginationOpts };
+}
+
+function readPart(access: ConvexAccess, request: PageRequest, part: PagePart): Promise<unknown> {
+  return access.run("query", request.path, partArgs(request, part));
 }
 
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
@@ -125,7 +131,8 @@ export async function readPage(
       result !== null && needsSplit(result, request.numItems)
         ? await splitPoint(access, request, part, result)
         : null;
-    const pin = result !== null && split === null ? pinnedEnd(part, result) : null;
+    const journaled = access.journaled?.(request.path, partArgs(request, part)) === true;
+    const pin = result !== null && split === null && !journaled ? pinnedEnd(part, result) : null;
     if (split !== null && result !== null) {
       next.push({ cursor: part.cursor, endCursor: split });
       next.push({ cursor: split, endCursor: result.continueCursor });
@@ -144,8 +151,8 @@ export async function readPage(
  * or reached the end of its range. Convex's query journal keeps a `paginate()` page ending where
  * it first ended; a page an app builds itself (convex-helpers' `stream(...).paginate()`,
  * `paginator`) has no journal and slides instead, leaving a hole before the next page, unless
- * the caller passes `endCursor` (as convex-helpers' own `usePaginatedQuery` does). Pinning
- * explicitly gives both kinds the journal's behaviour.
+ * the caller passes `endCursor` (as convex-helpers' own `usePaginatedQuery` does). Only such a
+ * page (no journal) is pinned: pinning costs a first result one more round trip.
  */
 function pinnedEnd(part: PagePart, result: PageResult): PagePart | null {
   if (part.endCursor !== null || result.isDone) return null;

@@ -25,6 +25,11 @@ interface Listener {
 export type QuerySubscription = (() => void) & {
   /** The held result (undefined when none); throws a failed query's error. */
   getCurrentValue(): unknown;
+  /**
+   * Whether the backend keeps a query journal for it (a `paginate()` page's end, so its reruns
+   * keep that end); false before its first result.
+   */
+  hasJournal(): boolean;
 };
 
 export class QueryUpdates {
@@ -69,6 +74,7 @@ export class QueryUpdates {
     };
     return Object.assign(end, {
       getCurrentValue: () => this.client.localQueryResult(path, args),
+      hasJournal: () => typeof this.client.queryJournal(path, args) === "string",
     });
   }
 

@@ -14,7 +14,13 @@ import type { UpstreamConnection } from "./connection.ts";
 import { estimateValueBytes } from "./value_size.ts";
 import type { WarmEntry, WarmQueries } from "./warm_queries.ts";
 
-export type UpstreamUpdate = { readonly value: unknown } | { readonly error: Error };
+/**
+ * A query's result, or its error. `journaled`: a page the backend keeps ending where it first
+ * ended (Convex's query journal of a `paginate()`; only looked up for queries taking
+ * `paginationOpts`).
+ */
+export type UpstreamUpdate =
+  { readonly value: unknown; readonly journaled?: true } | { readonly error: Error };
 
 export type UpstreamListener = (update: UpstreamUpdate) => void;
 
@@ -56,7 +62,8 @@ class SharedQuery implements WarmEntry {
   candidate: UpstreamUpdate | null = null;
   /** Stay subscribed until then (ms since epoch) once the last reader left. */
   warmUntil = 0;
-  unsubscribe: (() => void) & { getCurrentValue?: () => unknown } = () => {};
+  unsubscribe: (() => void) & { getCurrentValue?: () => unknown; hasJournal?: () => boolean } =
+    () => {};
 
   constructor(
     readonly key: string,
@@ -149,6 +156,7 @@ export class SharedQueries {
 
   private open(key: string, path: string, args: Record<string, Value>): SharedQuery {
     const query = new SharedQuery(key, () => this.end(query));
+    const paginated = "paginationOpts" in args;
     const deliver = (update: UpstreamUpdate): void => {
       if (this.untrusted.has(query)) {
         query.candidate = update;
@@ -160,7 +168,12 @@ export class SharedQueries {
     query.unsubscribe = this.connection.updates.subscribe(
       path,
       args,
-      (value) => deliver({ value }),
+      (value) =>
+        deliver(
+          paginated && query.unsubscribe.hasJournal?.() === true
+            ? { value, journaled: true }
+            : { value },
+        ),
       (error) => deliver({ error }),
     );
     if (query.holdsResult()) this.untrusted.add(query);

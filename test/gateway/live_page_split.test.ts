@@ -8,7 +8,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestBackend, type TestBackend } from "../utils/backend.ts";
 import { FIXTURE_APP_DIR as ENGINE_APP_DIR, fixture } from "../engine/support/fixture.ts";
-import { step } from "../utils/waits.ts";
+import { delay, step } from "../utils/waits.ts";
 import {
   record,
   startTestGateway,
@@ -63,5 +63,21 @@ describe("a live page cut short by a read limit", () => {
     );
     const shown = await page.value((result) => labels(result).includes("s10!"), "s10! shown");
     expect(labels(shown)).toEqual(["s10!", "s12"]);
+  });
+});
+
+describe("a live page of paginate()", () => {
+  it("is read once: the backend's query journal keeps its end, no pinned copy is read", async () => {
+    const items = [1, 2, 3].map((rank) => ({ group: "j", rank, label: `j${rank}` }));
+    await step(client.mutation(fixture.items.insertMany, { items }), "seeding");
+    const before = backend.engine.executor.stats.queries;
+    using page = record(socket, {
+      query: `subscription { itemsPage(group: "j", evenOnly: false, order: asc, first: 2) {
+        edges { node } } }`,
+    });
+    const first = await page.next("the page");
+    expect((first.data?.["itemsPage"] as { edges: unknown[] }).edges).toHaveLength(2);
+    await delay(100); // a pinned copy, had one been read, would have run by now
+    expect(backend.engine.executor.stats.queries - before).toBe(1);
   });
 });
