@@ -88,6 +88,7 @@ export class LastGoodResults {
   };
 
   keep(inferred: InferredReturns): InferredReturns {
+    this.forgetRemoved(inferred);
     const kept: KeptResult[] = [];
     const returns = this.keepPart(inferred, "returns", kept);
     const args = this.keepPart(inferred, "args", kept);
@@ -96,6 +97,13 @@ export class LastGoodResults {
       (fallback) => !keptParts.has(`${fallback.path} ${partOf(fallback)}`),
     );
     return { ...inferred, returns, args, fallbacks, ...(kept.length > 0 ? { kept } : {}) };
+  }
+
+  /** Forgets functions the app no longer has: one added again later starts afresh. */
+  private forgetRemoved(inferred: InferredReturns): void {
+    for (const memory of Object.values(this.last))
+      for (const fnPath of [...memory.keys()])
+        if (!(fnPath in inferred.returns)) memory.delete(fnPath);
   }
 
   /** `inferred[part]`, with the last good one of each function a type error broke it in. */
