@@ -13,6 +13,7 @@ export default tseslint.config(
       "test/fixtures/tasks_app/",
       "test/fixtures/chat_app/",
       "test/fixtures/helpers_app/",
+      "test/fixtures/convex_auth_app/",
       "**/.convex-graphql/",
       // Plain JavaScript that runs before tsx's loader is registered (not in the TS project).
       "cli/bin.js",

@@ -24,6 +24,7 @@ import type { DocumentStore } from "./storage/document_store.ts";
 import { addCliSystemFunctions } from "./system/cli_functions.ts";
 import type { SnapshotImports } from "./system/snapshot_imports.ts";
 import type { CursorKeys } from "./runtime/page_cursor.ts";
+import type { DeploymentJwtKey } from "./auth/deployment_jwt.ts";
 
 export interface AppVersion {
   readonly app: LoadedApp;
@@ -47,6 +48,8 @@ export interface AppVersionDeps {
   readonly nextStreamId: () => number;
   /** What pagination cursors are sealed with. */
   readonly cursorKeys: CursorKeys;
+  /** What `ctx.auth.signJwt` signs with. */
+  readonly jwtKey: DeploymentJwtKey;
   /** The time limit of each auth key fetch. // ms */
   readonly authTimeoutMs: number;
 }
@@ -60,6 +63,7 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
     throw new Error(`No convex/ folder in ${deps.dir}.`);
   }
   const bundle = await bundleConvexDir(deps.convexDir);
+  const env = Object.fromEntries(functionEnvironment(deps.env(), deps.deploymentUrls));
   const convex = createConvexGlobal({
     runNested: deps.executor.runNested,
     runFromAction: deps.executor.runFromAction,
@@ -68,8 +72,8 @@ export async function loadAppVersion(deps: AppVersionDeps): Promise<AppVersion> 
     scheduler: deps.jobScheduling,
     search: deps.store.search,
     cursorKeys: deps.cursorKeys,
+    jwtSigning: { key: deps.jwtKey, cloudUrl: env["CONVEX_CLOUD_URL"] },
   });
-  const env = Object.fromEntries(functionEnvironment(deps.env(), deps.deploymentUrls));
   const app = loadApp(bundle, convex, env);
   const components = await loadComponents(deps.convexDir, convex, env);
   app.registry.attachComponents((path) => components.instance(path)?.registry);

@@ -9,6 +9,7 @@ import { Engine, type EngineOptions } from "./engine.ts";
 import { handleApiRequest, sendRequestError, type CallerResolver } from "./http/api_server.ts";
 import { handleStorageRequest, isStorageRoute } from "./http/storage_routes.ts";
 import { adminRoutes, handleAdminRequest } from "./http/admin_routes.ts";
+import { handleJwksRequest, JWKS_PATH } from "./http/jwks_route.ts";
 import { requestPath } from "./http/request_path.ts";
 import { answerStarting, listenSiteServer, type ListeningSiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
@@ -106,8 +107,8 @@ function apiListener(engine: Engine, resolveIdentity: CallerResolver): http.Requ
 }
 
 /**
- * The first route that takes the request answers it: the storage routes, the HTTP API, the admin
- * routes, else 404. The storage routes are told apart by path before they are called, so the
+ * The first route that takes the request answers it: the storage routes, the deployment's public
+ * keys (`/.well-known/jwks.json`), the HTTP API, the admin routes, else 404. The storage routes are told apart by path before they are called, so the
  * HTTP API's requests (every function call) pass without a promise of theirs.
  */
 async function answerRequest(
@@ -117,8 +118,13 @@ async function answerRequest(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
-  if (isStorageRoute(requestPath(req.url))) {
+  const route = requestPath(req.url);
+  if (isStorageRoute(route)) {
     await handleStorageRequest(engine.files, req, res);
+    return;
+  }
+  if (route === JWKS_PATH) {
+    await handleJwksRequest(engine.jwtKey, req, res);
     return;
   }
   if (await handleApiRequest(engine, resolveIdentity, req, res)) return;

@@ -19,6 +19,7 @@ import { SnapshotImports } from "./system/snapshot_imports.ts";
 import { DocumentStore } from "./storage/document_store.ts";
 import { Persistence } from "./storage/persistence.ts";
 import { CursorKeys } from "./runtime/page_cursor.ts";
+import { DeploymentJwtKey } from "./auth/deployment_jwt.ts";
 import { TableRegistry } from "./storage/table_registry.ts";
 import type { DocumentValue, IndexDefinition } from "./storage/types.ts";
 import { Committer } from "./transactions/committer.ts";
@@ -33,7 +34,7 @@ import { LiveEnvironment } from "./env/live_environment.ts";
 import { FileStorage } from "./files/file_storage.ts";
 import type { HttpRouterLike } from "./runtime/http_actions.ts";
 import { systemClock, type Clock } from "./scheduler/clock.ts";
-import { reconcileCrons } from "./scheduler/cron_jobs.ts";
+import { deploymentCrons, reconcileCrons } from "./scheduler/cron_jobs.ts";
 import type { RunContext } from "./scheduler/run_context.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { JobScheduling } from "./scheduler/scheduling.ts";
@@ -51,6 +52,8 @@ export class Engine {
   readonly persistence: Persistence;
   /** This deployment's pagination cursor keys (its secret is kept in the data file). */
   private readonly cursorKeys: CursorKeys;
+  /** The key of `ctx.auth.signJwt`; its public half is served at `/.well-known/jwks.json`. */
+  readonly jwtKey: DeploymentJwtKey;
   readonly tables: TableRegistry;
   readonly committer: Committer;
   readonly executor: Executor;
@@ -109,6 +112,7 @@ export class Engine {
     });
     this.persistence = new Persistence(dataFile, options.durability ?? "full");
     this.cursorKeys = new CursorKeys(this.persistence.secret("cursors"));
+    this.jwtKey = new DeploymentJwtKey(this.persistence.secret("jwt-signing"));
     this.tables = new TableRegistry(this.persistence);
     const recoveredTs = this.persistence.maxTimestamp();
     this.committer = new Committer(this.store, this.persistence, recoveredTs);
@@ -184,6 +188,7 @@ export class Engine {
       deploymentUrls: this.options.deploymentUrls,
       nextStreamId: () => ++this.streamCounter,
       cursorKeys: this.cursorKeys,
+      jwtKey: this.jwtKey,
       authTimeoutMs,
     };
   }
@@ -301,8 +306,10 @@ export class Engine {
     const { app } = version;
     for (const problem of app.problems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     this.apply(version);
-    // `crons.ts` is registered once the new functions serve (the crons name them).
-    const cronProblems = await reconcileCrons(this.runContext, app.crons);
+    // `crons.ts` (the app's and its components') is registered once the new functions serve (the
+    // crons name them).
+    const crons = deploymentCrons(app.crons, version.components.list());
+    const cronProblems = await reconcileCrons(this.runContext, crons);
     for (const problem of cronProblems) this.log(`✖ ${problem.file}: ${problem.reason}`);
     const count = app.registry.list().length;
     this.loadedOnce = true;

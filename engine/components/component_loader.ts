@@ -2,8 +2,8 @@
  * Loads the components an app installs in `convex/convex.config.ts`: walks the tree of
  * `app.use()` calls (components of components included), bundles each definition folder once
  * (an npm package's `dist/component/`, or a local folder), and evaluates it per instance in a
- * realm of its own, with only the environment variables its parent passed (`env` option), as
- * Convex isolates components. Tables, indexes and `v.id` validators get stored names.
+ * realm of its own, with only the environment variables its parent passed (`env` option) and
+ * Convex's system variables (`CONVEX_CLOUD_URL`, `CONVEX_SITE_URL`), as Convex isolates components. Tables, indexes and `v.id` validators get stored names.
  */
 import path from "node:path";
 import type { ModuleProblem } from "../runtime/bundler.ts";
@@ -72,12 +72,32 @@ function namespaceRegistry(registry: FunctionRegistry, componentPath: string): F
   return result;
 }
 
-/** The environment a child sees: its `env` option, references resolved in the parent's. */
+/**
+ * Convex's system variables, which every function sees, components' included: Convex Auth's
+ * core component names its tokens' issuer with `CONVEX_CLOUD_URL`.
+ */
+const SYSTEM_VARIABLES = ["CONVEX_CLOUD_URL", "CONVEX_SITE_URL"];
+
+/** The system variables of `appEnv`. */
+function systemEnvironment(appEnv: Readonly<Record<string, string>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of SYSTEM_VARIABLES) {
+    const value = appEnv[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * The environment a child sees: the system variables, then its `env` option, references
+ * resolved in the parent's.
+ */
 function childEnvironment(
   use: ChildUse,
   parentEnv: Readonly<Record<string, string>>,
+  system: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { ...system };
   for (const [key, arg] of use.env) {
     const value = "value" in arg ? arg.value : parentEnv[arg.envVar];
     if (value !== undefined) env[key] = value;
@@ -115,6 +135,7 @@ export async function loadComponents(
   const bundles = new Map<string, Promise<Bundle>>();
   const instances: ComponentInstance[] = [];
   const queue: Pending[] = root.children.map((use) => ({ parent: "", parentEnv: appEnv, use }));
+  const system = systemEnvironment(appEnv);
   checkUniqueNames(rootFile, root.children);
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
     const instancePath = ComponentSet.childPath(next.parent, next.use.name);
@@ -130,7 +151,7 @@ export async function loadComponents(
       bundle = bundleConvexDir(dir);
       bundles.set(dir, bundle);
     }
-    const env = childEnvironment(next.use, next.parentEnv);
+    const env = childEnvironment(next.use, next.parentEnv, system);
     instances.push(
       loadInstance(instancePath, dir, await bundle.catch(rethrowIn(dir)), convex, env),
     );
@@ -201,5 +222,6 @@ function loadInstance(
     definitionDir,
     registry: namespaceRegistry(loaded.registry, instancePath),
     schema: loaded.schema === null ? null : namespaceSchema(loaded.schema, instancePath),
+    crons: loaded.crons,
   };
 }

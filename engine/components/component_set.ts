@@ -3,6 +3,7 @@
  * `rateLimiter/batchWorker`), its functions and schema (table, index and `v.id` names already
  * mapped to stored names, see namespace.ts) and the names of its children.
  */
+import type { CronSpec } from "../scheduler/cron_spec.ts";
 import type { SchemaInfo, TableSchema } from "../runtime/loader.ts";
 import type { FunctionRegistry } from "../runtime/registry.ts";
 import { componentOfTable, ROOT_COMPONENT } from "./namespace.ts";
@@ -16,6 +17,8 @@ export interface ComponentInstance {
   readonly registry: FunctionRegistry;
   /** Its schema with stored names, or null when it has no `schema.ts`. */
   readonly schema: SchemaInfo | null;
+  /** The cron jobs of its `crons.ts`, by name, naming its own functions. */
+  readonly crons: ReadonlyMap<string, CronSpec>;
 }
 
 export class ComponentSet {

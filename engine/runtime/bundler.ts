@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { SourceMapPayload } from "node:module";
 import * as esbuild from "esbuild";
 import { bundleNodeModule, type NodeModuleBundle } from "./node_bundler.ts";
+import { wasmPlugin } from "./wasm_plugin.ts";
 import { hasUseNodeDirective, mustBeIsolate } from "./use_node.ts";
 
 const ENTRY_EXTENSIONS = [".js", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".jsx"];
@@ -189,6 +190,7 @@ export async function bundleConvexDir(convexDir: string): Promise<Bundle> {
       // Error locations are then relative to the app folder: `convex/orders.ts:3:7`.
       absWorkingDir: path.dirname(convexDir),
       define: { "process.env.NODE_ENV": '"production"' },
+      plugins: [wasmPlugin],
     });
   } catch (error) {
     const failure = error as esbuild.BuildFailure;

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { errorMessageOf } from "../errors.ts";
 import type { ModuleProblem } from "./bundler.ts";
+import { wasmPlugin } from "./wasm_plugin.ts";
 
 /** A `"use node"` module bundled into one CommonJS program. */
 export interface NodeModuleBundle {
@@ -77,6 +78,7 @@ export async function bundleNodeModule(
       nodePaths: [PACKAGE_NODE_MODULES],
       logLevel: "silent",
       absWorkingDir: appDir,
+      plugins: [wasmPlugin],
       ...(external.includes("*") ? { packages: "external" as const } : { external }),
     });
     const output = result.outputFiles[0];

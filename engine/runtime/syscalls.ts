@@ -17,7 +17,7 @@ import { storageSyscalls } from "./storage_syscalls.ts";
 import { databaseReadSyscalls, databaseSyncSyscalls } from "./database_syscalls.ts";
 import { databaseWriteSyscalls } from "./database_write_syscalls.ts";
 import { functionSyscalls, type ActionCallRunner, type NestedRunner } from "./function_syscalls.ts";
-import { contextAsyncSyscalls, contextSyncSyscalls } from "./context_syscalls.ts";
+import { contextAsyncSyscalls, contextSyncSyscalls, type JwtSigning } from "./context_syscalls.ts";
 import type { CursorKeys } from "./page_cursor.ts";
 import {
   componentArgs,
@@ -42,6 +42,8 @@ export interface SyscallDeps {
   readonly search: SearchIndexes;
   /** What pagination cursors are sealed with (page_cursor.ts). */
   readonly cursorKeys: CursorKeys;
+  /** What `ctx.auth.signJwt` signs with. */
+  readonly jwtSigning: JwtSigning;
 }
 
 /** Features of later parts of the engine: their syscalls fail with a message naming them. */
@@ -89,7 +91,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     ...databaseReadSyscalls(deps.cursorKeys),
     ...databaseWriteSyscalls(),
     ...functionSyscalls(deps),
-    ...contextAsyncSyscalls(deps.search),
+    ...contextAsyncSyscalls(deps.search, deps.jwtSigning),
     ...storage.async,
   };
 

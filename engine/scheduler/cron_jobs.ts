@@ -15,7 +15,10 @@
  *
  * Registration: on every successful load of the functions, `crons.ts` is reconciled with
  * `_cron_jobs` by name: new crons are added, changed ones updated (the next run is recomputed
- * when the schedule changed), removed ones deleted with their logs.
+ * when the schedule changed), removed ones deleted with their logs. A component's crons (its own
+ * `crons.ts`, as `@convex-dev/action-retrier`'s cleanup) are there too, their name and function
+ * qualified with the component's path (`<path>|<name>`, `<path>|module.js:fn`): they run in the
+ * component.
  */
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
 import { RunSkipped, type FunctionOutcome } from "../runtime/executor.ts";
@@ -31,6 +34,7 @@ import {
   type RunContext,
 } from "./run_context.ts";
 import { runSystemTransaction } from "./system_transaction.ts";
+import { qualifiedPath } from "../components/qualified_path.ts";
 import type { RunResult } from "./job_runs.ts";
 
 export const CRON_JOBS_TABLE = "_cron_jobs";
@@ -77,6 +81,31 @@ function withModuleExtension(path: string): string {
 
 function sameSchedule(a: CronSchedule, b: CronSchedule): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A component instance's crons, by the name it gives them. */
+export interface ComponentCrons {
+  readonly path: string;
+  readonly crons: ReadonlyMap<string, CronSpec>;
+}
+
+/**
+ * The crons of the app and of its components, by name: a component's named and targeted by
+ * qualified paths, so that each runs in its component and two components' names never meet.
+ */
+export function deploymentCrons(
+  app: ReadonlyMap<string, CronSpec>,
+  components: readonly ComponentCrons[],
+): Map<string, CronSpec> {
+  const all = new Map(app);
+  for (const component of components) {
+    for (const spec of component.crons.values()) {
+      const name = qualifiedPath(component.path, spec.name);
+      const functionPath = qualifiedPath(component.path, spec.functionPath);
+      all.set(name, { ...spec, name, functionPath });
+    }
+  }
+  return all;
 }
 
 /**

@@ -65,9 +65,13 @@ export function assignFieldNames(paths: readonly string[]): Map<string, string> 
   return names;
 }
 
-/** `fieldName` -> `FieldName`. */
+/** Upper-case words joined by `_` (`NOT_LOGGED_IN`, `"RATE_LIMITED"`): constants, not acronyms. */
+const SCREAMING_SNAKE = /^[^a-z]*[A-Z0-9]_[A-Z0-9][^a-z]*$/;
+
+/** `fieldName` -> `FieldName`; `NOT_LOGGED_IN` -> `NotLoggedIn` (a lone `MOVIES` stays as it is). */
 export function pascalCase(name: string): string {
-  return words(name).map(capitalize).join("") || "Value";
+  const parts = SCREAMING_SNAKE.test(name) ? words(name.toLowerCase()) : words(name);
+  return parts.map(capitalize).join("") || "Value";
 }
 
 /**

@@ -21,7 +21,7 @@ import { describe, expect, it } from "vitest";
 import { describeApp } from "../../describe/index.ts";
 import { deriveSchema, printContract } from "../../gateway/index.ts";
 import type { AppDescription, FunctionInfo } from "../../gateway/schema/app_description.ts";
-import { tableTypeName } from "../../gateway/schema/names.ts";
+import { pascalCase, tableTypeName } from "../../gateway/schema/names.ts";
 import { REPO_ROOT } from "../utils/backend.ts";
 
 const EDGE_TYPES_APP_DIR = path.join(REPO_ROOT, "test/fixtures/edge_types_app");
@@ -572,4 +572,16 @@ describe("convex-graphql schema", () => {
       ]),
     );
   }, 120_000);
+});
+
+it("names constants written in capitals word by word, and keeps a lone capitalised word", () => {
+  const cases = ["NOT_LOGGED_IN", '"RATE_LIMITED"', "API_KEY", "MOVIES", "userError", "v2_items"];
+  expect(Object.fromEntries(cases.map((text) => [text, pascalCase(text)]))).toEqual({
+    NOT_LOGGED_IN: "NotLoggedIn",
+    '"RATE_LIMITED"': "RateLimited",
+    API_KEY: "ApiKey",
+    MOVIES: "MOVIES",
+    userError: "UserError",
+    v2_items: "V2Items",
+  });
 });
