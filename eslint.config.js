@@ -14,6 +14,7 @@ export default tseslint.config(
       "test/fixtures/chat_app/",
       "test/fixtures/helpers_app/",
       "test/fixtures/convex_auth_app/",
+      "test/fixtures/workflow_app/",
       "**/.convex-graphql/",
       // Plain JavaScript that runs before tsx's loader is registered (not in the TS project).
       "cli/bin.js",

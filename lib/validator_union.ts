@@ -10,6 +10,20 @@
 import type { ValidatorJSON } from "convex/values";
 
 type ObjectValidator = Extract<ValidatorJSON, { type: "object" }>;
+type FieldSpec = ObjectValidator["value"][string];
+
+/**
+ * The field `key` of `object`, or undefined: its own fields only (a field map is a plain object,
+ * so `toString` or `constructor` would otherwise find Object.prototype's).
+ */
+export function fieldOf(object: ObjectValidator, key: string): FieldSpec | undefined {
+  return Object.hasOwn(object.value, key) ? object.value[key] : undefined;
+}
+
+/** True when `object` has a field `key` of its own. */
+export function hasField(object: ObjectValidator, key: string): boolean {
+  return Object.hasOwn(object.value, key);
+}
 
 /**
  * The property every object holds a distinct literal in (e.g. `kind`), or null. Properties are tried in
@@ -20,7 +34,7 @@ export function discriminantOf(objects: readonly ObjectValidator[]): string | nu
   if (first === undefined) return null;
   for (const key of Object.keys(first.value).sort()) {
     const values = objects.map((object) => {
-      const field = object.value[key];
+      const field = fieldOf(object, key);
       return field !== undefined && !field.optional && field.fieldType.type === "literal"
         ? field.fieldType.value
         : undefined;
@@ -60,7 +74,7 @@ export function fieldsSetApart(objects: readonly ObjectValidator[]): boolean {
   for (const [index, one] of objects.entries()) {
     for (const other of objects.slice(index + 1)) {
       const required = [...requiredKeys(one), ...requiredKeys(other)];
-      if (required.every((key) => key in one.value && key in other.value)) return false;
+      if (required.every((key) => hasField(one, key) && hasField(other, key))) return false;
     }
   }
   return true;
@@ -79,7 +93,7 @@ export function memberByFields(
   const holdsRequired = (object: ObjectValidator) =>
     requiredKeys(object).every((key) => present.includes(key));
   const exact = objects.findIndex(
-    (object) => holdsRequired(object) && present.every((key) => key in object.value),
+    (object) => holdsRequired(object) && present.every((key) => hasField(object, key)),
   );
   return exact !== -1 ? exact : objects.findIndex(holdsRequired);
 }

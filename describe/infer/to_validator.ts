@@ -46,8 +46,31 @@ type ObjectValidator = Extract<ValidatorJSON, { type: "object" }>;
 /** Nesting deeper than this is reported rather than followed. */
 const MAX_DEPTH = 32;
 
+/** Primitive types a brand may be put on. */
+const PRIMITIVE =
+  ts.TypeFlags.StringLike |
+  ts.TypeFlags.NumberLike |
+  ts.TypeFlags.BigIntLike |
+  ts.TypeFlags.BooleanLike;
+
+/**
+ * The primitive of a branded primitive (`string & { __brand: "WorkflowId" }`, as libraries type
+ * their ids), or null: its one primitive member, the others objects (the brand, which a value never
+ * holds at run time).
+ */
+function brandedPrimitive(type: TS.IntersectionType): TS.Type | null {
+  const primitives = type.types.filter((member) => member.flags & PRIMITIVE);
+  if (primitives.length !== 1) return null;
+  const others = type.types.filter((member) => !(member.flags & PRIMITIVE));
+  return others.every((member) => member.flags & ts.TypeFlags.Object)
+    ? (primitives[0] ?? null)
+    : null;
+}
+
 export class TypeToValidator {
   readonly fallbacks: InferenceFallback[] = [];
+  /** `where` and reason of each fallback: members of a union met again report once. */
+  private readonly reported = new Set<string>();
   private readonly visiting = new Set<TS.Type>();
 
   constructor(
@@ -56,6 +79,9 @@ export class TypeToValidator {
   ) {}
 
   private fallback(where: string, reason: string, cause?: "type-error"): ValidatorJSON {
+    const key = `${where}\u0000${reason}`;
+    if (this.reported.has(key)) return { type: "any" };
+    this.reported.add(key);
     this.fallbacks.push({
       path: this.path,
       where,
@@ -94,6 +120,8 @@ export class TypeToValidator {
     if (type.isIntersection()) {
       const table = this.idTable(type);
       if (table !== null) return { type: "id", tableName: table };
+      const primitive = brandedPrimitive(type);
+      if (primitive !== null) return this.convert(primitive, where, depth + 1);
     }
     if (flags & ts.TypeFlags.Object || type.isIntersection())
       return this.object(type, where, depth);
@@ -149,7 +177,7 @@ export class TypeToValidator {
 
   /** True for a type that may convert to an object (not a primitive, an array or a tuple). */
   private objectLike(type: TS.Type): boolean {
-    if (type.isIntersection()) return true;
+    if (type.isIntersection()) return brandedPrimitive(type) === null;
     if (!(type.flags & ts.TypeFlags.Object)) return false;
     return !this.checker.isArrayType(type) && !this.checker.isTupleType(type);
   }

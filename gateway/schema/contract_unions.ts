@@ -6,7 +6,7 @@
  */
 import type { GraphQLObjectType, GraphQLUnionType } from "graphql";
 import type { ValidatorJSON } from "convex/values";
-import { discriminationOf, memberByFields } from "../../lib/validator_union.ts";
+import { discriminationOf, fieldOf, memberByFields } from "../../lib/validator_union.ts";
 import { describeValidator } from "./contract_fits.ts";
 import type { AnyField } from "./contract_site.ts";
 import type { ObjectValidator } from "./table_documents.ts";
@@ -46,7 +46,7 @@ export function unionMembers(
       ),
     );
     const chosen = fits.includes(types[index] as GraphQLObjectType) ? types[index] : fits[0];
-    const literal = key === null ? undefined : member.value[key]?.fieldType;
+    const literal = key === null ? undefined : fieldOf(member, key)?.fieldType;
     if (chosen === undefined)
       return `no member of ${type.name} has the fields of ${memberName(key, literal, index)}`;
     if (literal?.type === "literal") byValue.set(literal.value, chosen.name);

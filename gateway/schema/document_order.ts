@@ -9,6 +9,7 @@
 import type { ValidatorJSON } from "convex/values";
 import type { AppSchemaInfo } from "./app_description.ts";
 import type { ObjectValidator } from "./table_documents.ts";
+import { fieldOf, hasField } from "../../lib/validator_union.ts";
 
 /** The fields of the table whose document `object` holds all of, in document order, or null. */
 function documentKeys(object: ObjectValidator, schema: AppSchemaInfo): string[] | null {
@@ -17,7 +18,7 @@ function documentKeys(object: ObjectValidator, schema: AppSchemaInfo): string[] 
   const documentType = schema.tables.get(id.tableName)?.documentType;
   if (documentType?.type !== "object") return null;
   const keys = ["_id", "_creationTime", ...Object.keys(documentType.value)];
-  return keys.every((key) => key in object.value) ? keys : null;
+  return keys.every((key) => hasField(object, key)) ? keys : null;
 }
 
 function reorderObject(object: ObjectValidator, schema: AppSchemaInfo): ObjectValidator {
@@ -25,7 +26,7 @@ function reorderObject(object: ObjectValidator, schema: AppSchemaInfo): ObjectVa
   const ordered = [...keys, ...Object.keys(object.value).filter((key) => !keys.includes(key))];
   const value: ObjectValidator["value"] = {};
   for (const key of ordered) {
-    const spec = object.value[key];
+    const spec = fieldOf(object, key);
     if (spec !== undefined)
       value[key] = { ...spec, fieldType: documentFieldsFirst(spec.fieldType, schema) };
   }

@@ -18,6 +18,8 @@ import { jsonToConvex, type ValidatorJSON } from "convex/values";
 import { GraphQLUnionType, type GraphQLObjectType } from "graphql";
 import {
   discriminationOf,
+  fieldOf,
+  hasField,
   memberByFields,
   UNION_NOT_TOLD_APART,
 } from "../../lib/validator_union.ts";
@@ -52,7 +54,7 @@ export function objectUnion(
   if (discrimination.by === "fields") return unionByFields(members, nameHint, names, memberType);
   const key = discrimination.key;
   const name = names.unique(nameHint);
-  const literals = members.map((member) => member.value[key]?.fieldType);
+  const literals = members.map((member) => fieldOf(member, key)?.fieldType);
   const shared: ValidatorJSON = {
     type: "union",
     value: literals.filter((literal) => literal !== undefined),
@@ -64,7 +66,7 @@ export function objectUnion(
   // Keyed by the Convex value a result holds (a bigint literal's JSON is `{"$integer": ...}`).
   const byValue = new Map<unknown, GraphQLObjectType>();
   for (const member of members) {
-    const literal = member.value[key]?.fieldType;
+    const literal = fieldOf(member, key)?.fieldType;
     const value = literal?.type === "literal" ? literal.value : null;
     const widened: ObjectValidator = {
       type: "object",
@@ -86,7 +88,7 @@ export function objectUnion(
 function ownField(member: ObjectValidator, members: readonly ObjectValidator[]): string | null {
   const others = members.filter((other) => other !== member);
   const own = Object.keys(member.value).filter(
-    (key) => member.value[key]?.optional !== true && others.every((other) => !(key in other.value)),
+    (key) => member.value[key]?.optional !== true && others.every((other) => !hasField(other, key)),
   );
   return own[0] ?? null;
 }

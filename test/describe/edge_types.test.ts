@@ -23,6 +23,7 @@ import { deriveSchema, printContract } from "../../gateway/index.ts";
 import type { AppDescription, FunctionInfo } from "../../gateway/schema/app_description.ts";
 import { pascalCase, tableTypeName } from "../../gateway/schema/names.ts";
 import { REPO_ROOT } from "../utils/backend.ts";
+import { fieldsOf } from "../example_app/support/signed_in_app.ts";
 
 const EDGE_TYPES_APP_DIR = path.join(REPO_ROOT, "test/fixtures/edge_types_app");
 
@@ -585,3 +586,15 @@ it("names constants written in capitals word by word, and keeps a lone capitalis
     v2_items: "V2Items",
   });
 });
+
+it("types a branded string as String, and a field named like an Object method as a field", async () => {
+  const schema = deriveSchema(await describeApp(EDGE_TYPES_APP_DIR)).schema;
+  expect(fieldsOf(schema, "Query")).toMatchObject({
+    brandsSku: "String!",
+    brandsEntries: "[BrandsEntriesResult!]!",
+  });
+  expect(fieldsOf(schema, "BrandsEntriesResultNote")).toEqual({
+    type: "BrandsEntriesResultType!",
+    toString: "String!",
+  });
+}, 60_000);
