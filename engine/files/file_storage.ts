@@ -76,6 +76,19 @@ export interface NewFile {
   readonly expectedSha256?: string | null;
 }
 
+/** Convex's limits on the files one transaction stores or reads (each way). */
+export const TRANSACTION_FILE_LIMITS = { files: 1_000, bytes: 16 * 1024 * 1024 };
+
+/** @throws FunctionFailure when `files` or `bytes` pass the transaction's limits. */
+function checkFileLimit(files: number, bytes: number, how: "written" | "read"): void {
+  const { files: maxFiles, bytes: maxBytes } = TRANSACTION_FILE_LIMITS;
+  if (files > maxFiles || bytes > maxBytes) {
+    throw new FunctionFailure(
+      `Too many files ${how} in a single function execution (limit: ${maxFiles} files, ${maxBytes / (1024 * 1024)} MiB). Store or read large files in an action instead.`,
+    );
+  }
+}
+
 export class FileStorage {
   readonly blobs: BlobStore;
   readonly maxFileBytes: number;
@@ -307,10 +320,43 @@ export class FileStorage {
     return storageId;
   }
 
-  /** `ctx.storage.get(id)` in an action: the contents and type, or null. */
-  async get(storageId: unknown): Promise<{ bytes: Buffer; contentType: string | null } | null> {
-    const document = this.storageDocument(null, storageId, "get");
+  /**
+   * `ctx.storage.store(blob)` in a mutation (convex 1.48): the file's `_storage` document is one
+   * of `tx`'s writes, so the file exists for others only once the mutation commits; a mutation
+   * that fails, conflicts or rolls the write back (a failed nested mutation) leaves no file: its
+   * bytes are removed when the transaction ends.
+   * @throws FunctionFailure when the file does not match `expectedSha256`, or past the
+   *   transaction's file limits.
+   */
+  async storeIn(tx: Transaction, bytes: Uint8Array, file: NewFile): Promise<string> {
+    checkFileLimit(tx.files.written + 1, tx.files.writeBytes + bytes.length, "written");
+    const temp = await this.writeTemp([bytes], file, (message) => new FunctionFailure(message));
+    const storageId = this.insert(tx, temp, file.contentType);
+    tx.files.written += 1;
+    tx.files.writeBytes += bytes.length;
+    tx.onEnd(() => {
+      if (this.read((latest) => latest.get(storageId, STORAGE_TABLE)) === null)
+        this.blobs.remove(storageId).catch(() => {}); // else swept at the next start
+    });
+    return storageId;
+  }
+
+  /**
+   * `ctx.storage.get(id)`: the contents and type, or null; in a mutation or query, read in `tx`
+   * (a file it stored itself included; the read counts toward its file limits).
+   */
+  async get(
+    storageId: unknown,
+    tx: Transaction | null = null,
+  ): Promise<{ bytes: Buffer; contentType: string | null } | null> {
+    const document = this.storageDocument(tx, storageId, "get");
     if (document === null) return null;
+    if (tx !== null) {
+      const size = document.value["size"] as number;
+      checkFileLimit(tx.files.read + 1, tx.files.readBytes + size, "read");
+      tx.files.read += 1;
+      tx.files.readBytes += size;
+    }
     const contentType = document.value["contentType"];
     const bytes = await fs.promises.readFile(this.blobs.pathOf(document.id));
     return { bytes, contentType: typeof contentType === "string" ? contentType : null };

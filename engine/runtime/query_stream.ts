@@ -139,7 +139,7 @@ export function planQuery(tx: Transaction, query: SerializedQuery): QueryPlan {
       break;
     }
     case "Search":
-      fail("Text search (withSearchIndex) is not supported by this backend yet.");
+      fail("A text search (withSearchIndex) is read through its search index, not planned here.");
     default:
       source satisfies never;
       fail("Unknown query source.");

@@ -8,7 +8,7 @@
  * system errors, vector search), storage_syscalls.ts (`ctx.storage`). This file joins them into
  * one table per kind of call and turns failures into what `convex/server` expects.
  */
-import { errorMessageOf, FunctionFailure } from "../errors.ts";
+import { errorMessageOf } from "../errors.ts";
 import type { FileStorage } from "../files/file_storage.ts";
 import type { JobScheduling } from "../scheduler/scheduling.ts";
 import type { SearchIndexes } from "../search/index.ts";
@@ -44,19 +44,6 @@ export interface SyscallDeps {
   readonly cursorKeys: CursorKeys;
   /** What `ctx.auth.signJwt` signs with. */
   readonly jwtSigning: JwtSigning;
-}
-
-/** Features of later parts of the engine: their syscalls fail with a message naming them. */
-const NOT_YET: Readonly<Record<string, string>> = {
-  "1.0/storageStore": "ctx.storage.store in mutations (file storage: use it in an action)",
-  "1.0/storageGet": "ctx.storage.get in mutations (file storage: use it in an action)",
-};
-
-function notSupportedYet(op: string): FunctionFailure | null {
-  const feature = NOT_YET[op];
-  return feature === undefined
-    ? null
-    : new FunctionFailure(`${feature} is not supported by this backend yet.`);
 }
 
 function unsupported(op: string): Error {
@@ -103,10 +90,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     },
     asyncSyscall(op, jsonArgs) {
       const handler = asyncOps[op];
-      if (handler === undefined) {
-        const failure = notSupportedYet(op);
-        return rejected(failure !== null ? { message: failure.message } : unsupported(op));
-      }
+      if (handler === undefined) return rejected(unsupported(op));
       let answer: Promise<string> | string;
       try {
         answer = handler(componentArgs(op, JSON.parse(jsonArgs) as SyscallArgs));
@@ -121,7 +105,7 @@ export function createConvexGlobal(deps: SyscallDeps): ConvexGlobal {
     jsSyscall(op, args) {
       const handler = storage.js[op];
       if (handler !== undefined) return handler(args);
-      throw notSupportedYet(op) ?? unsupported(op);
+      throw unsupported(op);
     },
   };
 }

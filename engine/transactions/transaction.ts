@@ -67,6 +67,10 @@ export class Transaction {
   private bytesWritten = 0;
   /** True once the transaction read the user identity (the query cache keys on it then). */
   observedIdentity = false;
+  /** Files stored and read in this transaction (`ctx.storage.store` / `get` in mutations). */
+  readonly files = { written: 0, writeBytes: 0, read: 0, readBytes: 0 };
+  /** Called once the transaction committed, conflicted or was aborted. */
+  private readonly endHooks: (() => void)[] = [];
 
   constructor(private readonly options: TransactionOptions) {
     if (options.snapshotTs !== undefined) {
@@ -271,6 +275,7 @@ export class Transaction {
       throw error;
     } finally {
       this.options.committer.closeSnapshot(this.beginTs);
+      this.ended();
     }
   }
 
@@ -280,5 +285,18 @@ export class Transaction {
     this.scans.clear();
     this.state = "aborted";
     this.options.committer.closeSnapshot(this.beginTs);
+    this.ended();
+  }
+
+  /**
+   * Runs `hook` once the transaction has ended, whichever way (what it wrote is then committed
+   * or never will be): file storage drops the file a rolled-back `store` left behind.
+   */
+  onEnd(hook: () => void): void {
+    this.endHooks.push(hook);
+  }
+
+  private ended(): void {
+    for (const hook of this.endHooks.splice(0)) hook();
   }
 }

@@ -221,6 +221,44 @@ describe("storage in actions", () => {
   });
 });
 
+describe("storage in mutations (convex 1.48)", () => {
+  it("stores a file and records it in one transaction, served like any other", async () => {
+    const client = httpClient(backend.url);
+    const args = { text: "from a mutation", contentType: "text/csv", author: "mo" };
+    const id = await step(client.mutation(app.storeInMutation, args), "storeInMutation");
+    const download = await request((await step(client.query(app.url, { id }), "getUrl")) ?? "");
+    expect(download.text).toBe("from a mutation");
+    expect(download.headers.get("content-type")).toBe("text/csv");
+    const messages = await step(client.query(app.listMessages, {}), "messages:list");
+    expect(messages.some((m) => m.body === id && m.author === "mo")).toBe(true);
+    expect(await step(client.mutation(app.readInMutation, { id }), "readInMutation")).toBe(
+      "from a mutation",
+    );
+  });
+
+  it("reads back in the same mutation what it stored, counting both in its metrics", async () => {
+    const client = httpClient(backend.url);
+    const result = await step(client.mutation(app.storeAndRead, { text: "round trip" }), "store");
+    expect(result).toMatchObject({
+      text: "round trip",
+      type: "text/plain",
+      filesWritten: 1,
+      fileWriteBytes: Buffer.byteLength("round trip"),
+      filesRead: 1,
+    });
+  });
+
+  it("keeps nothing of a file stored by a mutation that then fails", async () => {
+    const client = httpClient(backend.url);
+    const before = await storedCount();
+    const thrown = await failure(client.mutation(app.storeThenFail, { text: "rolled back" }));
+    const { storageId } = (thrown as Error & { data: { storageId: string } }).data;
+    expect(await step(client.query(app.getFile, { id: storageId as never }), "get")).toBeNull();
+    expect(await storedCount()).toBe(before);
+    await eventually(() => !filesOnDisk().includes(storageId), "the file to leave the disk");
+  });
+});
+
 describe("faults", () => {
   it("refuses a second upload to the same URL", async () => {
     const url = await uploadUrl();

@@ -48,6 +48,10 @@ export const storageApp = {
   readBack: api.files.readBack,
   inAction: api.files.inAction,
   uploadUrlFromAction: api.files.uploadUrlFromAction,
+  storeInMutation: api.files.storeInMutation,
+  storeThenFail: api.files.storeThenFail,
+  storeAndRead: api.files.storeAndRead,
+  readInMutation: api.files.readInMutation,
   deliveries: api.deliveries.list,
 };
 
