@@ -46,6 +46,11 @@ type ObjectValidator = Extract<ValidatorJSON, { type: "object" }>;
 /** Nesting deeper than this is reported rather than followed. */
 const MAX_DEPTH = 32;
 
+/** convex/values' `CommitTsPlaceholder` (`db.vars.commitTs`). */
+function isCommitTsPlaceholder(type: TS.Type): boolean {
+  return type.getSymbol()?.getName() === "CommitTsPlaceholder";
+}
+
 /** Primitive types a brand may be put on. */
 const PRIMITIVE =
   ts.TypeFlags.StringLike |
@@ -141,6 +146,13 @@ export class TypeToValidator {
     const absent = ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void;
     let members = type.types.filter((member) => !(member.flags & absent));
     const nullable = members.length !== type.types.length;
+    // `v.commitTs()` reads as `bigint | CommitTsPlaceholder`: an int64 to every reader but the
+    // mutation that wrote it.
+    if (members.some(isCommitTsPlaceholder)) {
+      members = members.filter((member) => !isCommitTsPlaceholder(member));
+      if (!members.some((member) => member.flags & ts.TypeFlags.BigInt))
+        members.push(this.checker.getBigIntType());
+    }
     // `boolean` is `true | false`: put it back together (`boolean | null` has three members).
     const booleans = members.filter((member) => member.flags & ts.TypeFlags.BooleanLiteral);
     if (booleans.length === 2) {

@@ -24,6 +24,7 @@
  * The write log and the open snapshots (OCC's memory, and the validation against them) live in
  * write_log.ts; this module owns timestamps, batching, publication and garbage collection.
  */
+import { resolveCommitTs } from "./commit_ts.ts";
 import type { DocumentStore } from "../storage/document_store.ts";
 import type { Persistence, PersistedCommit } from "../storage/persistence.ts";
 import type { DocumentWrite, Timestamp } from "../storage/types.ts";
@@ -150,6 +151,7 @@ export class Committer {
     }
     if (writes.length === 0) return Promise.resolve(beginTs);
     const ts = this.oracle.next();
+    writes = resolveCommitTs(writes, ts);
     const entry: LogEntry = { ts, keys: this.store.writeKeys(writes) };
     this.writeLog.append(entry);
     return new Promise<Timestamp>((resolve, reject) => {

@@ -13,7 +13,7 @@ const SCALAR_CARRIES: Readonly<Record<string, readonly string[]>> = {
   Float: ["number"],
   Int: ["number"],
   Boolean: ["boolean"],
-  BigInt: ["bigint", "int64"],
+  BigInt: ["bigint", "int64", "commitTs"],
   Bytes: ["bytes"],
 };
 

@@ -65,6 +65,8 @@ function scalarOf(validator: ValidatorJSON): GraphQLScalarType | null {
     case "boolean":
       return GraphQLBoolean;
     case "bigint":
+    // `v.commitTs()`: an int64 once its mutation committed (only that mutation sees the placeholder).
+    case "commitTs":
       return BigIntScalar;
     case "bytes":
       return BytesScalar;

@@ -73,6 +73,11 @@ const fns = {
   staleRead: makeFunctionReference<"mutation", { name: string }, number>("game:staleRead"),
   burst: makeFunctionReference<"mutation", { key: string }, boolean>("game:burst"),
   burstLeft: makeFunctionReference<"query", { key: string }, number>("game:burstLeft"),
+  playLater: makeFunctionReference<"mutation", { player: string; points: number }, null>(
+    "game:playLater",
+  ),
+  stamp: makeFunctionReference<"mutation", { label: string }, string>("game:stamp"),
+  stamps: makeFunctionReference<"query", Empty, { label: string; at: bigint }[]>("game:stamps"),
 };
 
 let backend: TestBackend;
@@ -136,6 +141,32 @@ describe("npm components: the aggregate", () => {
       sum: before.sum + 42,
       plays: before.plays + 2,
     });
+  });
+});
+
+describe("commit timestamps (`db.vars.commitTs`)", () => {
+  it("resolve at commit to int64s in commit order; the mutation itself reads the placeholder", async () => {
+    const client = httpClient(backend.url);
+    const own = await step(client.mutation(fns.stamp, { label: "first" }), "stamp 1");
+    expect(own).toBe("[unresolved commit timestamp]");
+    await step(client.mutation(fns.stamp, { label: "second" }), "stamp 2");
+    const rows = await step(client.query(fns.stamps, {}), "stamps");
+    expect(rows.map((row) => row.label)).toEqual(["first", "second"]);
+    const [first, second] = rows.map((row) => row.at);
+    expect(typeof first).toBe("bigint");
+    expect(second! > first!).toBe(true);
+  });
+
+  it("let the aggregate apply its asynchronous writes through its batch worker", async () => {
+    await using client = syncClient(backend.url);
+    const http = httpClient(backend.url);
+    const before = await step(http.query(fns.stats, {}), "stats");
+    using stats = record(client, fns.stats, {});
+    await step(http.mutation(fns.playLater, { player: "eve", points: 5 }), "playLater");
+    await stats.value(
+      (value) => value.count === before.count + 1 && value.sum === before.sum + 5,
+      "the enqueued score to be counted",
+    );
   });
 });
 
