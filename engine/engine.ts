@@ -32,13 +32,13 @@ import { SessionRequests } from "./sync/session_requests.ts";
 import { applyChanges, functionEnvironment, type EnvironmentChange } from "./env/environment.ts";
 import { LiveEnvironment } from "./env/live_environment.ts";
 import { FileStorage } from "./files/file_storage.ts";
-import type { HttpRouterLike } from "./runtime/http_actions.ts";
+import type { HttpRoute, HttpRouterLike } from "./runtime/http_actions.ts";
 import { systemClock, type Clock } from "./scheduler/clock.ts";
 import { deploymentCrons, reconcileCrons } from "./scheduler/cron_jobs.ts";
 import type { RunContext } from "./scheduler/run_context.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { JobScheduling } from "./scheduler/scheduling.ts";
-import { ComponentSet } from "./components/component_set.ts";
+import { ComponentSet, type ComponentInstance } from "./components/component_set.ts";
 import { loadAppVersion, type AppVersion, type AppVersionDeps } from "./app_version.ts";
 import { recoverDocuments } from "./document_recovery.ts";
 import { defaultDataFile, type EngineOptions, type LoadReport } from "./engine_options.ts";
@@ -263,6 +263,25 @@ export class Engine {
   /** The router of `convex/http.ts` (HTTP actions), or null when the app has none. */
   get httpRouter(): HttpRouterLike | null {
     return this.app.httpRouter;
+  }
+  /**
+   * Where a site request's path goes: the longest component mount (`httpPrefix`) it is under,
+   * else the app's router.
+   */
+  httpRoute(pathname: string): HttpRoute {
+    let best: ComponentInstance | null = null;
+    for (const instance of this.components.list()) {
+      const mount = instance.httpMount;
+      if (mount === null || !pathname.startsWith(mount)) continue;
+      if (best === null || mount.length > (best.httpMount?.length ?? 0)) best = instance;
+    }
+    if (best === null || best.httpMount === null)
+      return { router: this.app.httpRouter, path: pathname };
+    return {
+      router: best.httpRouter,
+      path: `/${pathname.slice(best.httpMount.length)}`,
+      componentPath: best.path,
+    };
   }
 
   /**

@@ -108,7 +108,28 @@ function childEnvironment(
 interface Pending {
   readonly parent: string;
   readonly parentEnv: Readonly<Record<string, string>>;
+  /** Where the parent's HTTP routes are served (`/` for the app), or null. */
+  readonly parentMount: string | null;
   readonly use: ChildUse;
+}
+
+/** Where a child's HTTP routes are served: its `httpPrefix` under its parent's mount, or null. */
+function childMount(parentMount: string | null, prefix: string | null): string | null {
+  if (parentMount === null || prefix === null) return null;
+  return `${parentMount}${prefix.slice(1)}`;
+}
+
+/**
+ * A mounted component's `CONVEX_SITE_URL`: the site URL with its mount applied, as Convex
+ * presents it (Convex Auth's OAuth components build their callback URL from it).
+ */
+function mountedEnvironment(
+  env: Record<string, string>,
+  mount: string | null,
+): Record<string, string> {
+  const site = env["CONVEX_SITE_URL"];
+  if (mount === null || site === undefined) return env;
+  return { ...env, CONVEX_SITE_URL: `${site.replace(/\/+$/, "")}${mount.replace(/\/$/, "")}` };
 }
 
 /**
@@ -134,7 +155,12 @@ export async function loadComponents(
   const root = await read(rootFile);
   const bundles = new Map<string, Promise<Bundle>>();
   const instances: ComponentInstance[] = [];
-  const queue: Pending[] = root.children.map((use) => ({ parent: "", parentEnv: appEnv, use }));
+  const queue: Pending[] = root.children.map((use) => ({
+    parent: "",
+    parentEnv: appEnv,
+    parentMount: "/",
+    use,
+  }));
   const system = systemEnvironment(appEnv);
   checkUniqueNames(rootFile, root.children);
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
@@ -152,11 +178,13 @@ export async function loadComponents(
       bundles.set(dir, bundle);
     }
     const env = childEnvironment(next.use, next.parentEnv, system);
+    const mount = childMount(next.parentMount, next.use.httpPrefix);
+    const loaded = await bundle.catch(rethrowIn(dir));
     instances.push(
-      loadInstance(instancePath, dir, await bundle.catch(rethrowIn(dir)), convex, env),
+      loadInstance(instancePath, dir, loaded, convex, mountedEnvironment(env, mount), mount),
     );
     for (const use of definition.children) {
-      queue.push({ parent: instancePath, parentEnv: env, use });
+      queue.push({ parent: instancePath, parentEnv: env, parentMount: mount, use });
     }
   }
   return new ComponentSet(instances);
@@ -210,6 +238,7 @@ function loadInstance(
   bundle: Bundle,
   convex: ConvexGlobal,
   env: Readonly<Record<string, string>>,
+  httpMount: string | null,
 ): ComponentInstance {
   let loaded: ReturnType<typeof loadApp>;
   try {
@@ -223,5 +252,7 @@ function loadInstance(
     registry: namespaceRegistry(loaded.registry, instancePath),
     schema: loaded.schema === null ? null : namespaceSchema(loaded.schema, instancePath),
     crons: loaded.crons,
+    httpRouter: loaded.httpRouter,
+    httpMount,
   };
 }

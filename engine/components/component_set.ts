@@ -4,6 +4,7 @@
  * mapped to stored names, see namespace.ts) and the names of its children.
  */
 import type { CronSpec } from "../scheduler/cron_spec.ts";
+import type { HttpRouterLike } from "../runtime/http_actions.ts";
 import type { SchemaInfo, TableSchema } from "../runtime/loader.ts";
 import type { FunctionRegistry } from "../runtime/registry.ts";
 import { componentOfTable, ROOT_COMPONENT } from "./namespace.ts";
@@ -19,6 +20,13 @@ export interface ComponentInstance {
   readonly schema: SchemaInfo | null;
   /** The cron jobs of its `crons.ts`, by name, naming its own functions. */
   readonly crons: ReadonlyMap<string, CronSpec>;
+  /** Its `http.ts` router, or null. */
+  readonly httpRouter: HttpRouterLike | null;
+  /**
+   * Where its HTTP routes are served on the site origin (`/oauth/github/`: its parent's
+   * `httpPrefix` under the parent's own), or null when they are not.
+   */
+  readonly httpMount: string | null;
 }
 
 export class ComponentSet {

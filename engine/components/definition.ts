@@ -32,6 +32,11 @@ export interface ChildUse {
   readonly importSpecifier: string;
   /** `env` values: literal strings, or `{ envVar }` references to the parent's variables. */
   readonly env: ReadonlyMap<string, { value: string } | { envVar: string }>;
+  /**
+   * Where the parent serves the child's HTTP routes (`httpPrefix`, ending with `/`: `/oauth/github/`),
+   * or null.
+   */
+  readonly httpPrefix: string | null;
 }
 
 /** What a definition file declares. */
@@ -64,6 +69,16 @@ interface SerializedChild {
   name: string;
   path: string;
   env: [string, { type: "value"; value: string } | { type: "envVar"; name: string }][] | null;
+}
+
+/** The mounts `export()` lists (`{ "/oauth/github/": "_reference/childComponent/authGithub" }`) by child. */
+function httpPrefixes(mounts: Record<string, string> | undefined): Map<string, string> {
+  const byChild = new Map<string, string>();
+  for (const [prefix, reference] of Object.entries(mounts ?? {})) {
+    const child = /^_reference\/childComponent\/(.+)$/.exec(reference)?.[1];
+    if (child !== undefined) byChild.set(child, prefix);
+  }
+  return byChild;
 }
 
 /** Evaluates definition files, each once (children are analysed before their parents). */
@@ -101,7 +116,11 @@ export class DefinitionReader {
         : errorMessageOf(error);
       throw new DefinitionError(file, reason);
     }
-    let exported: { name?: string; childComponents: SerializedChild[] };
+    let exported: {
+      name?: string;
+      childComponents: SerializedChild[];
+      httpMounts?: Record<string, string>;
+    };
     try {
       const module = new Sandbox(this.convex, {}).evaluateCommonJs(code, file) as {
         default?: { export?: () => typeof exported };
@@ -116,11 +135,13 @@ export class DefinitionReader {
     }
     return {
       name: exported.name ?? null,
-      children: exported.childComponents.map((child) => this.childUse(child)),
+      children: exported.childComponents.map((child) =>
+        this.childUse(child, httpPrefixes(exported.httpMounts)),
+      ),
     };
   }
 
-  private childUse(child: SerializedChild): ChildUse {
+  private childUse(child: SerializedChild, prefixes: ReadonlyMap<string, string>): ChildUse {
     const env = new Map<string, { value: string } | { envVar: string }>();
     for (const [key, arg] of child.env ?? []) {
       env.set(key, arg.type === "value" ? { value: arg.value } : { envVar: arg.name });
@@ -130,6 +151,7 @@ export class DefinitionReader {
       definitionDir: child.path,
       importSpecifier: this.specifiers.get(child.path) ?? child.path,
       env,
+      httpPrefix: prefixes.get(child.name) ?? null,
     };
   }
 

@@ -138,7 +138,7 @@ async function handle(
     const request = await toRequest(req, url);
     const identity = await identityOf(options.resolveIdentity, req);
     const deps = {
-      router: () => options.engine.httpRouter,
+      route: (pathname: string) => options.engine.httpRoute(pathname),
       timeoutMs: options.engine.options.actionTimeoutMs ?? ACTION_TIMEOUT_MS,
       stackMapper: () => options.engine.registry.stackMapper,
     };

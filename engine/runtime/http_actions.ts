@@ -1,7 +1,7 @@
 /**
  * HTTP actions: requests to the site origin are routed by the app's own `HttpRouter` (the
  * default export of `convex/http.ts`, by exact `path` or longest `pathPrefix`, and method; HEAD
- * runs the GET route) and run as actions: no transaction, the real clock, `fetch` and timers,
+ * runs the GET route), or, under a component's `httpPrefix`, by that component's own router and run as actions: no transaction, the real clock, `fetch` and timers,
  * `ctx.runQuery`/`runMutation`/`runAction`, `ctx.storage` and `ctx.auth` (the identity of a valid
  * `Authorization: Bearer` token, else none). The handler's `Response` is the answer; CORS is the
  * app's business, as in Convex. The answers Convex gives otherwise:
@@ -46,9 +46,21 @@ export function httpRouterOf(value: unknown): HttpRouterLike | null {
     : null;
 }
 
+/**
+ * Where a request goes: the app's router with the request's path, or a mounted component's
+ * (`httpPrefix`) with the path under its mount (`/oauth/github/callback` -> `/callback`), run in
+ * that component.
+ */
+export interface HttpRoute {
+  readonly router: HttpRouterLike | null;
+  readonly path: string;
+  /** The component whose router it is (absent: the app). */
+  readonly componentPath?: string;
+}
+
 export interface HttpActionDeps {
-  /** The loaded router (it changes when functions reload). */
-  readonly router: () => HttpRouterLike | null;
+  /** Routes a request's path with the loaded routers (they change when functions reload). */
+  readonly route: (pathname: string) => HttpRoute;
   /** An HTTP action's time limit. // ms */
   readonly timeoutMs: number;
   /** Maps stack frames of the loaded code to the app's sources (null: errors carry no frame). */
@@ -87,15 +99,16 @@ export async function runHttpAction(
   request: Request,
   identity: UserIdentity | null,
 ): Promise<Response> {
-  const router = deps.router();
   const pathname = new URL(request.url).pathname;
-  const match = router?.lookup(pathname, request.method) ?? null;
+  const { router, path, componentPath } = deps.route(pathname);
+  const match = router?.lookup(path, request.method) ?? null;
   if (match === null) return noRouteResponse(router, pathname);
   const [endpoint, method, route] = match;
   const nowMs = Date.now();
   const execution: Execution = {
     kind: "action",
     path: `${method} ${route}`,
+    ...(componentPath !== undefined ? { componentPath } : {}),
     requestId: newRequestId(),
     tx: null,
     nowMs,

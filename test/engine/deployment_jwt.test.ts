@@ -7,7 +7,7 @@
  * and `iss`/`iat`/`exp`; a component's tokens name it in `iss`; bad requests are refused by name;
  * the key survives a restart; and a user signs up with a username and password (argon2id in
  * WebAssembly), is recognised by her access token over HTTP and WebSocket, and a live query sees
- * her sign out.
+ * her sign out; the GitHub method's component serves its OAuth callback under its `httpPrefix`.
  */
 import path from "node:path";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
@@ -45,13 +45,21 @@ const fns = {
     "users:viewer",
   ),
   addNote: makeFunctionReference<"mutation", { body: string }, string>("notes:add"),
+  startGithub: makeFunctionReference<
+    "mutation",
+    { redirectTo: string },
+    { redirect: string; state: string }
+  >("auth:startSignInWithGithub"),
   myNotes: makeFunctionReference<"query", Record<string, never>, { body: string }[]>("notes:mine"),
 };
 
 let backend: TestBackend;
 
+/** The GitHub OAuth app the fixture's `convex.config.ts` binds to its `authGithub` component. */
+const GITHUB_APP = { AUTH_GITHUB_CLIENT_ID: "Iv1.test", AUTH_GITHUB_CLIENT_SECRET: "secret" };
+
 beforeAll(async () => {
-  backend = await serve({ dir: APP_DIR });
+  backend = await serve({ dir: APP_DIR, env: GITHUB_APP });
 }, 60_000);
 
 afterAll(() => backend?.[Symbol.asyncDispose]());
@@ -197,5 +205,33 @@ describe("Convex Auth 2.0 (username and password)", () => {
     await signedOut;
     expect(seen).toEqual([true, false]);
     unsubscribe();
+  });
+});
+
+describe("Convex Auth 2.0 (GitHub): a component's HTTP routes under its httpPrefix", () => {
+  it("hands out GitHub's authorization URL with the callback under the component's prefix", async () => {
+    const started = await httpClient(backend.url).mutation(fns.startGithub, {
+      redirectTo: "http://localhost:5173/",
+    });
+    const url = new URL(started.redirect);
+    expect(url.origin + url.pathname).toBe("https://github.com/login/oauth/authorize");
+    expect(url.searchParams.get("client_id")).toBe(GITHUB_APP.AUTH_GITHUB_CLIENT_ID);
+    // The component's CONVEX_SITE_URL carries its mount, `/oauth/github`.
+    expect(url.searchParams.get("redirect_uri")).toBe(`${backend.siteUrl}/oauth/github/callback`);
+    expect(url.searchParams.get("state")).toBe(started.state);
+  });
+
+  it("serves the component's callback route there, and only its routes", async () => {
+    const callback = await fetch(`${backend.siteUrl}/oauth/github/callback?code=c&state=unknown`, {
+      redirect: "manual",
+    });
+    expect(callback.status).toBe(400);
+    expect(await callback.text()).toContain("This sign-in link has expired or was already used.");
+    const other = await fetch(`${backend.siteUrl}/oauth/github/elsewhere`);
+    expect(other.status).toBe(404);
+    expect(await other.text()).toBe("No HttpAction routed for /oauth/github/elsewhere");
+    // Outside the mount, the app's own routes (it has no http.ts).
+    const app = await fetch(`${backend.siteUrl}/callback`);
+    expect(await app.text()).toBe("This Convex deployment does not have HTTP actions enabled.");
   });
 });
