@@ -5,6 +5,7 @@
  * realm of its own, with only the environment variables its parent passed (`env` option) and
  * Convex's system variables (`CONVEX_CLOUD_URL`, `CONVEX_SITE_URL`), as Convex isolates components. Tables, indexes and `v.id` validators get stored names.
  */
+import { declaredEnvProblems } from "./declared_env.ts";
 import path from "node:path";
 import type { ModuleProblem } from "../runtime/bundler.ts";
 import { bundleConvexDir, type Bundle } from "../runtime/bundler.ts";
@@ -30,6 +31,12 @@ export class ComponentLoadError extends Error {
     super(problems.map((problem) => `${problem.file}: ${problem.reason}`).join("\n"));
     this.name = "ComponentLoadError";
   }
+}
+
+/** Refuses the version when the declared variables are not satisfied. */
+function checkDeclaredEnv(file: string, problems: readonly string[]): void {
+  if (problems.length > 0)
+    throw new ComponentLoadError(problems.map((reason) => ({ file, reason })));
 }
 
 function refuse(file: string, reason: string): never {
@@ -153,6 +160,7 @@ export async function loadComponents(
     }
   };
   const root = await read(rootFile);
+  checkDeclaredEnv(rootFile, declaredEnvProblems(root.env, appEnv, "app"));
   const bundles = new Map<string, Promise<Bundle>>();
   const instances: ComponentInstance[] = [];
   const queue: Pending[] = root.children.map((use) => ({
@@ -178,6 +186,7 @@ export async function loadComponents(
       bundles.set(dir, bundle);
     }
     const env = childEnvironment(next.use, next.parentEnv, system);
+    checkDeclaredEnv(file, declaredEnvProblems(definition.env, env, "component"));
     const mount = childMount(next.parentMount, next.use.httpPrefix);
     const loaded = await bundle.catch(rethrowIn(dir));
     instances.push(

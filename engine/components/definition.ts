@@ -6,6 +6,7 @@
  * absolute path and the name its own `defineComponent(name)` gives. The definition's own
  * `.export()` then describes its children (`name`, definition folder, `env`).
  */
+import { declaredVariables, type DeclaredVariable } from "./declared_env.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +45,8 @@ export interface DefinitionAnalysis {
   /** `defineComponent(name)`'s name; null for the app. */
   readonly name: string | null;
   readonly children: readonly ChildUse[];
+  /** The environment variables it declares (`env`), by name. */
+  readonly env: ReadonlyMap<string, DeclaredVariable>;
 }
 
 /** Why a `convex.config` could not be used; `file` names it. */
@@ -120,6 +123,7 @@ export class DefinitionReader {
       name?: string;
       childComponents: SerializedChild[];
       httpMounts?: Record<string, string>;
+      envVars?: [string, { value: string; optional?: boolean }][];
     };
     try {
       const module = new Sandbox(this.convex, {}).evaluateCommonJs(code, file) as {
@@ -138,6 +142,7 @@ export class DefinitionReader {
       children: exported.childComponents.map((child) =>
         this.childUse(child, httpPrefixes(exported.httpMounts)),
       ),
+      env: declaredVariables(exported.envVars),
     };
   }
 

@@ -141,7 +141,7 @@ describe("ctx.auth.signJwt", () => {
   });
 
   it("keeps its key across a restart: earlier tokens still verify", async () => {
-    await using first = await serve({ dir: APP_DIR });
+    await using first = await serve({ dir: APP_DIR, env: GITHUB_APP });
     const token = await httpClient(first.url).mutation(fns.sign, { expiresInSeconds: 60 });
     const { kid } = decodeProtectedHeader(token);
     await first.close();
@@ -234,4 +234,19 @@ describe("Convex Auth 2.0 (GitHub): a component's HTTP routes under its httpPref
     const app = await fetch(`${backend.siteUrl}/callback`);
     expect(await app.text()).toBe("This Convex deployment does not have HTTP actions enabled.");
   });
+});
+
+describe("variables declared in convex.config.ts", () => {
+  it("refuses to load without a required one, naming it, and loads once it is set", async () => {
+    await using bare = await serve({ dir: APP_DIR });
+    const refused = await bare.engine.reload();
+    expect(refused.ok).toBe(false);
+    expect(refused.problems.map((problem) => problem.reason)).toEqual([
+      "Environment variable AUTH_GITHUB_CLIENT_ID is declared in convex.config.ts but not set: set it with `convex-graphql env set AUTH_GITHUB_CLIENT_ID <value>` (or `npx convex env set`), or declare it with v.optional(...).",
+      "Environment variable AUTH_GITHUB_CLIENT_SECRET is declared in convex.config.ts but not set: set it with `convex-graphql env set AUTH_GITHUB_CLIENT_SECRET <value>` (or `npx convex env set`), or declare it with v.optional(...).",
+    ]);
+    const changes = Object.entries(GITHUB_APP).map(([name, value]) => ({ name, value }));
+    const loaded = await bare.engine.setEnvironmentVariables(changes);
+    expect(loaded.ok).toBe(true);
+  }, 60_000);
 });

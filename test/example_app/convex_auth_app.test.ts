@@ -28,7 +28,9 @@ let gateway: TestGateway;
 let schema: GraphQLSchema;
 
 beforeAll(async () => {
-  backend = await startTestBackend({ dir: APP_DIR });
+  // The GitHub OAuth app its convex.config.ts declares (required variables).
+  const github = { AUTH_GITHUB_CLIENT_ID: "Iv1.test", AUTH_GITHUB_CLIENT_SECRET: "secret" };
+  backend = await startTestBackend({ dir: APP_DIR, env: github });
   gateway = await startTestGateway(backend.url, { dir: APP_DIR });
   schema = (await appSchemaOf(APP_DIR)).current();
 }, 120_000); // a cold inference on a clean machine
