@@ -10,6 +10,7 @@ import { handleApiRequest, sendRequestError, type CallerResolver } from "./http/
 import { handleStorageRequest, isStorageRoute } from "./http/storage_routes.ts";
 import { adminRoutes, handleAdminRequest } from "./http/admin_routes.ts";
 import { handleJwksRequest, JWKS_PATH } from "./http/jwks_route.ts";
+import { reportDanglingRejections } from "./runtime/dangling_rejections.ts";
 import { requestPath } from "./http/request_path.ts";
 import { answerStarting, listenSiteServer, type ListeningSiteServer } from "./http/site_server.ts";
 import { attachSyncServer, type SyncServer } from "./sync/sync_server.ts";
@@ -169,6 +170,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   }
   const resolveIdentity = callerResolver(engine);
   site.serve({ engine, resolveIdentity });
+  const stopReporting = reportDanglingRejections((line) => engine.warn(line));
   if (!isLoopback(host)) {
     engine.warn(
       `⚠ Listening on ${host} over plain HTTP: the admin key and user tokens cross the network unencrypted. Put a TLS proxy in front.`,
@@ -222,6 +224,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
         server.closeAllConnections();
         await serverClosed;
         await engine.close();
+        stopReporting();
       })();
       return closing;
     },

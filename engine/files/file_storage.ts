@@ -76,6 +76,10 @@ export interface NewFile {
   readonly expectedSha256?: string | null;
 }
 
+/** Why a `store` that outlived its mutation (a promise left without await) fails. */
+const ENDED_TEXT = (method: string): string =>
+  `storage.${method}() finished after its mutation had ended (a promise left without await?): nothing was stored.`;
+
 /** Convex's limits on the files one transaction stores or reads (each way). */
 export const TRANSACTION_FILE_LIMITS = { files: 1_000, bytes: 16 * 1024 * 1024 };
 
@@ -105,7 +109,10 @@ export class FileStorage {
     deps.committer.onPublish((commit) => {
       for (const write of commit.writes) {
         if (write.table === STORAGE_TABLE && write.after === null) {
-          this.blobs.remove(write.id).catch(() => {}); // a leftover file is swept at the next start
+          // Not while a mutation whose snapshot predates the delete may still `get` the file.
+          deps.committer.whenUnseenBefore(commit.ts, () => {
+            this.blobs.remove(write.id).catch(() => {}); // a leftover is swept at the next start
+          });
         }
       }
     });
@@ -329,11 +336,23 @@ export class FileStorage {
    *   transaction's file limits.
    */
   async storeIn(tx: Transaction, bytes: Uint8Array, file: NewFile): Promise<string> {
+    // Counted before the write: concurrent stores of one mutation share its limits.
     checkFileLimit(tx.files.written + 1, tx.files.writeBytes + bytes.length, "written");
-    const temp = await this.writeTemp([bytes], file, (message) => new FunctionFailure(message));
-    const storageId = this.insert(tx, temp, file.contentType);
     tx.files.written += 1;
     tx.files.writeBytes += bytes.length;
+    let temp: TempBlob;
+    try {
+      temp = await this.writeTemp([bytes], file, (message) => new FunctionFailure(message));
+    } catch (error) {
+      tx.files.written -= 1;
+      tx.files.writeBytes -= bytes.length;
+      throw error;
+    }
+    if (tx.state !== "open") {
+      await this.blobs.discard(temp);
+      throw new FunctionFailure(ENDED_TEXT("store"));
+    }
+    const storageId = this.insert(tx, temp, file.contentType);
     tx.onEnd(() => {
       if (this.read((latest) => latest.get(storageId, STORAGE_TABLE)) === null)
         this.blobs.remove(storageId).catch(() => {}); // else swept at the next start
@@ -358,7 +377,15 @@ export class FileStorage {
       tx.files.readBytes += size;
     }
     const contentType = document.value["contentType"];
-    const bytes = await fs.promises.readFile(this.blobs.pathOf(document.id));
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(this.blobs.pathOf(document.id));
+    } catch (error) {
+      // An action read the latest commit, and the file was deleted since: it is gone. (A
+      // mutation's snapshot keeps a deleted file's bytes on disk until it ends.)
+      if (tx === null && (error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw error;
+    }
     return { bytes, contentType: typeof contentType === "string" ? contentType : null };
   }
 

@@ -22,6 +22,7 @@ import { withTimeout } from "./deadline.ts";
 import { newRequestId, runInExecution, type Execution, type UserIdentity } from "./execution.ts";
 import type { StackMapper } from "./stack_frames.ts";
 import { uncaughtError } from "./uncaught.ts";
+import { identityIn } from "./function_resolution.ts";
 
 /** Convex's limit on an HTTP action's request body (and response): 20 MiB. */
 export const MAX_HTTP_ACTION_BODY_BYTES = 20 * 1024 * 1024;
@@ -113,7 +114,8 @@ export async function runHttpAction(
     tx: null,
     nowMs,
     random: Math.random,
-    identity,
+    // Components see no identity, as everywhere (the user's token is the app's business).
+    identity: identityIn(componentPath ?? "", identity),
     logLines: [],
     streams: new Map(),
     paginated: false,

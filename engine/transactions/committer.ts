@@ -84,6 +84,8 @@ export class Committer {
   private afterLanding: { ts: Timestamp; run: () => void }[] = [];
   private readonly listeners = new Set<(commit: PublishedCommit) => void>();
   readonly stats: CommitterStats = { commits: 0, conflicts: 0, batches: 0 };
+  /** What waits for every snapshot before a timestamp to close (`whenUnseenBefore`). */
+  private unseenWaits: { readonly ts: Timestamp; readonly run: () => void }[] = [];
   /** Snapshots older than this can no longer be read (their history was collected). */
   private horizon: Timestamp = 0n;
 
@@ -121,9 +123,28 @@ export class Committer {
 
   closeSnapshot(ts: Timestamp): void {
     this.writeLog.closeSnapshot(ts);
+    if (this.unseenWaits.length > 0) this.runUnseenWaits();
   }
 
   /** Called after each commit is published, in ts order. */
+  /**
+   * Runs `run` once no open snapshot is older than `ts`: from then on no reader can see the state
+   * before the commit at `ts` (file storage removes a deleted file's bytes then, not while a
+   * running mutation may still read the file).
+   */
+  whenUnseenBefore(ts: Timestamp, run: () => void): void {
+    this.unseenWaits.push({ ts, run });
+    this.runUnseenWaits();
+  }
+
+  private runUnseenWaits(): void {
+    const oldest = this.writeLog.oldestOpen(this.published);
+    const due = this.unseenWaits.filter((wait) => wait.ts <= oldest);
+    if (due.length === 0) return;
+    this.unseenWaits = this.unseenWaits.filter((wait) => wait.ts > oldest);
+    for (const wait of due) wait.run();
+  }
+
   onPublish(listener: (commit: PublishedCommit) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -243,6 +264,7 @@ export class Committer {
 
   /** Drops write-log entries and old revisions that no open snapshot can need. */
   private collectGarbage(): void {
+    if (this.unseenWaits.length > 0) this.runUnseenWaits();
     const oldestOpen = this.writeLog.collect(this.published);
     // Old revisions stay readable for HISTORY_RETENTION_MS (`/api/query_at_ts`), or longer while open.
     const retained = BigInt(Date.now() - HISTORY_RETENTION_MS) * 1_000_000n;

@@ -38,6 +38,13 @@ export class WriteLog {
     else this.openSnapshots.set(ts, count - 1);
   }
 
+  /** The oldest open snapshot's timestamp, or `publishedTs` when none is open. */
+  oldestOpen(publishedTs: Timestamp): Timestamp {
+    let oldest = publishedTs;
+    for (const ts of this.openSnapshots.keys()) if (ts < oldest) oldest = ts;
+    return oldest;
+  }
+
   /** Records a commit whose ts was just assigned (the newest so far). */
   append(entry: LogEntry): void {
     this.entries.push(entry);
@@ -71,8 +78,7 @@ export class WriteLog {
    * `publishedTs` when none is open); returns that oldest open timestamp.
    */
   collect(publishedTs: Timestamp): Timestamp {
-    let oldestOpen = publishedTs;
-    for (const ts of this.openSnapshots.keys()) if (ts < oldestOpen) oldestOpen = ts;
+    const oldestOpen = this.oldestOpen(publishedTs);
     // The write log serves OCC checks only: it needs nothing at or before the oldest open snapshot.
     let drop = 0;
     while (
