@@ -202,18 +202,6 @@ export class TypeToValidator {
     return { type: "array", value: this.convert(elements, `${where}[]`, depth + 1) };
   }
 
-  /**
-   * A field that is always `null` stays `v.null()` (what a declared validator says), which
-   * GraphQL can only express as `JSON`: reported like a fallback.
-   */
-  private reportNullOnly(where: string): void {
-    this.fallbacks.push({
-      path: this.path,
-      where,
-      reason: "always `null` (GraphQL has no type for null alone)",
-    });
-  }
-
   private object(type: TS.Type, where: string, depth: number): ValidatorJSON {
     const symbolName = type.getSymbol()?.getName();
     if (symbolName === "ArrayBuffer") return { type: "bytes" };
@@ -250,7 +238,6 @@ export class TypeToValidator {
         if (neverPresent(propertyType, optional)) continue;
         let fieldType = this.convert(propertyType, `${where}.${name}`, depth + 1);
         if (optional && !acceptsNull(propertyType)) fieldType = withoutNull(fieldType);
-        if (fieldType.type === "null") this.reportNullOnly(`${where}.${name}`);
         fields[name] = { fieldType, optional };
       }
       return { type: "object", value: fields };

@@ -15,6 +15,7 @@ const SCALAR_CARRIES: Readonly<Record<string, readonly string[]>> = {
   Boolean: ["boolean"],
   BigInt: ["bigint", "int64", "commitTs"],
   Bytes: ["bytes"],
+  Void: ["null"],
 };
 
 function literals(validator: ValidatorJSON): unknown[] | null {

@@ -3,6 +3,8 @@
  * - `BigInt`: Convex int64, serialised as a decimal string (JSON numbers cannot hold 64 bits);
  *   accepts a string or an integer.
  * - `Bytes`: Convex bytes (ArrayBuffer), serialised as standard base64.
+ * - `Void`: a value that is always `null` (`v.null()`; a mutation that returns nothing), as the
+ *   community's `graphql-scalars` names it: the field is always null, and says so.
  * - `JSON`: any Convex value, in Convex's JSON encoding (`{"$integer": ...}` for int64, etc.), so
  *   every value round-trips exactly.
  */
@@ -50,6 +52,21 @@ function toBytes(value: unknown): ArrayBuffer {
   const buffer = Buffer.from(value, "base64");
   return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
 }
+
+export const VoidScalar = new GraphQLScalarType<null, null>({
+  name: "Void",
+  description: "Always `null` (`v.null()`): a Convex function that returns nothing.",
+  serialize: () => null,
+  parseValue: (value) => {
+    if (value !== null)
+      throw new GraphQLError(`Void only accepts null, got ${JSON.stringify(value)}.`);
+    return null;
+  },
+  parseLiteral: (node) => {
+    if (node.kind === Kind.NULL) return null;
+    throw new GraphQLError("Void only accepts null.", { nodes: node });
+  },
+});
 
 export const BytesScalar = new GraphQLScalarType<ArrayBuffer, string>({
   name: "Bytes",

@@ -16,7 +16,7 @@ import {
 } from "graphql";
 import type { ValidatorJSON } from "convex/values";
 import type { Site } from "./fallbacks.ts";
-import { BigIntScalar, BytesScalar, JsonScalar } from "./scalars.ts";
+import { BigIntScalar, BytesScalar, JsonScalar, VoidScalar } from "./scalars.ts";
 import { isGraphQLName } from "./names.ts";
 
 type UnionValidator = Extract<ValidatorJSON, { type: "union" }>;
@@ -138,8 +138,9 @@ export class TypeNames {
       case "object":
         return null;
       case "any": // what the app declared (or what inference already reported)
-      case "null": // a value that is always null
         return JsonScalar;
+      case "null": // a value that is always null
+        return VoidScalar;
       case "record":
         site.fallback("JSON", "a record (`v.record`): GraphQL has no map type");
         return JsonScalar;

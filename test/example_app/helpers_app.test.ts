@@ -176,7 +176,7 @@ describe("the derived schema of a convex-helpers app", () => {
     );
     expect(signature(schema, "Mutation", "notesDestroy")).toBe("(id: ID!): Note");
     expect(signature(schema, "Mutation", "notesUpdate")).toBe(
-      "(id: ID!, patch: NotesUpdatePatchInput!): JSON",
+      "(id: ID!, patch: NotesUpdatePatchInput!): Void",
     );
     expect(fieldsOf(schema, "NotesUpdatePatchInput")).toMatchObject({
       title: "String",
@@ -199,7 +199,7 @@ describe("the derived schema of a convex-helpers app", () => {
 });
 
 describe("where the derived schema stays JSON", () => {
-  it("only for results TypeScript types as null or void", async () => {
+  it("nowhere: results TypeScript types as null or void are Void", async () => {
     const schema = (await appSchemaOf(HELPERS_APP)).current();
     const json: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
@@ -208,9 +208,10 @@ describe("where the derived schema stays JSON", () => {
         if (field.includes("JSON")) json.push(`${type.name}.${name}`);
       }
     }
-    // messages:remove returns `null`, crud's update `Promise<void>` (Convex's null): GraphQL has
-    // no null type, so they stay JSON (README: "void/undefined results are Convex's null").
-    expect(json).toEqual(["Mutation.messagesRemove", "Mutation.notesUpdate"]);
+    expect(json).toEqual([]);
+    // messages:remove returns `null`, crud's update `Promise<void>` (Convex's null).
+    const mutations = fieldsOf(schema, "Mutation");
+    expect([mutations["messagesRemove"], mutations["notesUpdate"]]).toEqual(["Void", "Void"]);
   });
 });
 
