@@ -13,6 +13,18 @@ import { httpClient, serve } from "../sync/support/clients.ts";
 
 const COMPONENTS_APP = path.join(REPO_ROOT, "test", "fixtures", "components_app", "convex");
 
+/** `/whoami`, answering the caller's identity: the app's routes and the component's alike. */
+const WHOAMI_ROUTES = `import { httpRouter } from "convex/server";
+import { httpAction } from "./_generated/server.js";
+const http = httpRouter();
+http.route({
+  path: "/whoami",
+  method: "GET",
+  handler: httpAction(async (ctx) => Response.json(await ctx.auth.getUserIdentity())),
+});
+export default http;
+`;
+
 const FILES: Record<string, string> = {
   "convex.config.ts": `import { defineApp } from "convex/server";
 import counter from "./counter/convex.config.js";
@@ -34,26 +46,8 @@ export const mint = mutation({
     ctx.auth.signJwt({ claims: { sub: "alice", aud: "component-http" }, expiresInSeconds: 60 }),
 });
 `,
-  "http.ts": `import { httpRouter } from "convex/server";
-import { httpAction } from "./_generated/server.js";
-const http = httpRouter();
-http.route({
-  path: "/whoami",
-  method: "GET",
-  handler: httpAction(async (ctx) => Response.json(await ctx.auth.getUserIdentity())),
-});
-export default http;
-`,
-  "counter/http.ts": `import { httpRouter } from "convex/server";
-import { httpAction } from "./_generated/server.js";
-const http = httpRouter();
-http.route({
-  path: "/whoami",
-  method: "GET",
-  handler: httpAction(async (ctx) => Response.json(await ctx.auth.getUserIdentity())),
-});
-export default http;
-`,
+  "http.ts": WHOAMI_ROUTES,
+  "counter/http.ts": WHOAMI_ROUTES,
 };
 
 let folder: { path: string } & AsyncDisposable;

@@ -9,36 +9,27 @@
 import path from "node:path";
 import type { GraphQLSchema } from "graphql";
 import { isUnionType } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, startTestBackend, type TestBackend } from "../utils/backend.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../utils/backend.ts";
 import {
   appSchemaOf,
   data,
   record,
-  startTestGateway,
+  useSharedServers,
   wsClient,
-  type TestGateway,
 } from "../gateway/support/gateway.ts";
 import { fieldsOf } from "./support/signed_in_app.ts";
 
 const APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "convex_auth_app");
 
-let backend: TestBackend;
-let gateway: TestGateway;
+// The GitHub OAuth app its convex.config.ts declares (required variables).
+const GITHUB_APP = { AUTH_GITHUB_CLIENT_ID: "Iv1.test", AUTH_GITHUB_CLIENT_SECRET: "secret" };
+const servers = useSharedServers({ dir: APP_DIR, env: GITHUB_APP });
 let schema: GraphQLSchema;
 
 beforeAll(async () => {
-  // The GitHub OAuth app its convex.config.ts declares (required variables).
-  const github = { AUTH_GITHUB_CLIENT_ID: "Iv1.test", AUTH_GITHUB_CLIENT_SECRET: "secret" };
-  backend = await startTestBackend({ dir: APP_DIR, env: github });
-  gateway = await startTestGateway(backend.url, { dir: APP_DIR });
   schema = (await appSchemaOf(APP_DIR)).current();
 }, 120_000); // a cold inference on a clean machine
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-});
 
 const SIGN_UP = `mutation ($u: String!, $p: String!) {
   authSignUpWithUsernamePassword(username: $u, password: $p) {
@@ -61,7 +52,10 @@ const SIGN_IN = `mutation ($u: String!, $p: String!) {
 type Tokens = { accessToken: string; refreshToken: string; userId: string };
 
 async function signUp(username: string): Promise<Tokens> {
-  const answer = await data(gateway.url, SIGN_UP, { u: username, p: "correct horse battery" });
+  const answer = await data(servers.gateway.url, SIGN_UP, {
+    u: username,
+    p: "correct horse battery",
+  });
   const result = answer["authSignUpWithUsernamePassword"] as { tokens?: Tokens };
   if (result.tokens === undefined) throw new Error(`sign-up failed: ${JSON.stringify(result)}`);
   return result.tokens;
@@ -99,7 +93,7 @@ describe("Convex Auth 2.0 through the gateway", () => {
   });
 
   it("signs up and in, answering user errors as union members", async () => {
-    const short = await data(gateway.url, SIGN_UP, { u: "bob", p: "short" });
+    const short = await data(servers.gateway.url, SIGN_UP, { u: "bob", p: "short" });
     expect(short).toEqual({
       authSignUpWithUsernamePassword: {
         __typename: "AuthSignUpWithUsernamePasswordResultError",
@@ -110,7 +104,7 @@ describe("Convex Auth 2.0 through the gateway", () => {
       },
     });
     const tokens = await signUp("bob");
-    const wrong = await data(gateway.url, SIGN_IN, { u: "bob", p: "not his password" });
+    const wrong = await data(servers.gateway.url, SIGN_IN, { u: "bob", p: "not his password" });
     expect(wrong).toEqual({
       authSignInWithUsernamePassword: {
         __typename: "AuthSignInWithUsernamePasswordResultError",
@@ -119,7 +113,10 @@ describe("Convex Auth 2.0 through the gateway", () => {
         },
       },
     });
-    const right = await data(gateway.url, SIGN_IN, { u: "bob", p: "correct horse battery" });
+    const right = await data(servers.gateway.url, SIGN_IN, {
+      u: "bob",
+      p: "correct horse battery",
+    });
     expect(right["authSignInWithUsernamePassword"]).toMatchObject({
       __typename: "AuthSignInWithUsernamePasswordResultComplete",
       tokens: { userId: tokens.userId },
@@ -128,18 +125,18 @@ describe("Convex Auth 2.0 through the gateway", () => {
 
   it("knows the user by the access token in the Authorization header", async () => {
     const tokens = await signUp("cleo");
-    await data(gateway.url, `mutation { notesAdd(body: "mine") }`, {}, bearer(tokens));
+    await data(servers.gateway.url, `mutation { notesAdd(body: "mine") }`, {}, bearer(tokens));
     const mine = `{ usersViewer { _id } notesMine { body userId } }`;
-    expect(await data(gateway.url, mine, {}, bearer(tokens))).toEqual({
+    expect(await data(servers.gateway.url, mine, {}, bearer(tokens))).toEqual({
       usersViewer: { _id: tokens.userId },
       notesMine: [{ body: "mine", userId: tokens.userId }],
     });
-    expect(await data(gateway.url, mine)).toEqual({ usersViewer: null, notesMine: [] });
+    expect(await data(servers.gateway.url, mine)).toEqual({ usersViewer: null, notesMine: [] });
   });
 
   it("pushes the end of the session to a subscription when the user signs out", async () => {
     const tokens = await signUp("dora");
-    await using socket = wsClient(gateway.url, {
+    await using socket = wsClient(servers.gateway.url, {
       connectionParams: { authorization: `Bearer ${tokens.accessToken}` },
     });
     using live = record(socket, {
@@ -149,7 +146,7 @@ describe("Convex Auth 2.0 through the gateway", () => {
       authIsAuthenticated: true,
       usersViewer: { _id: tokens.userId },
     });
-    await data(gateway.url, `mutation ($r: String!) { authSignOut(refreshToken: $r) }`, {
+    await data(servers.gateway.url, `mutation ($r: String!) { authSignOut(refreshToken: $r) }`, {
       r: tokens.refreshToken,
     });
     const after = await live.value(

@@ -8,32 +8,20 @@
  */
 import path from "node:path";
 import { isUnionType } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, startTestBackend, type TestBackend } from "../utils/backend.ts";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../utils/backend.ts";
 import {
   appSchemaOf,
   data,
   record,
-  startTestGateway,
+  useSharedServers,
   wsClient,
-  type TestGateway,
 } from "../gateway/support/gateway.ts";
 import { fieldsOf } from "./support/signed_in_app.ts";
 
 const APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "workflow_app");
 
-let backend: TestBackend;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  backend = await startTestBackend({ dir: APP_DIR });
-  gateway = await startTestGateway(backend.url, { dir: APP_DIR });
-}, 120_000); // a cold inference on a clean machine
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-});
+const servers = useSharedServers({ dir: APP_DIR });
 
 const STATUS = `subscription ($id: String!) {
   flowsStatus(id: $id) {
@@ -57,9 +45,9 @@ describe("a workflow through the gateway", () => {
   });
 
   it("follows a started workflow live until its steps completed", async () => {
-    const started = await data(gateway.url, `mutation { flowsKickoff(n: 3) }`);
+    const started = await data(servers.gateway.url, `mutation { flowsKickoff(n: 3) }`);
     const id = started["flowsKickoff"] as string;
-    await using socket = wsClient(gateway.url);
+    await using socket = wsClient(servers.gateway.url);
     using status = record(socket, { query: STATUS, variables: { id } });
     // Its steps run later, through the workpool's scheduled functions.
     const first = await status.next("the first status");
@@ -75,7 +63,7 @@ describe("a workflow through the gateway", () => {
     expect(done.data).toEqual({
       flowsStatus: { __typename: "FlowsStatusResultCompleted", result: 18 },
     });
-    const results = await data(gateway.url, `{ flowsResults { workflowId total } }`);
+    const results = await data(servers.gateway.url, `{ flowsResults { workflowId total } }`);
     expect(results["flowsResults"]).toEqual([{ workflowId: id, total: 18 }]);
   });
 });

@@ -4,25 +4,14 @@
  * inferred alike, and reads as the decimal commit timestamp, in commit order.
  */
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { REPO_ROOT, startTestBackend, type TestBackend } from "../utils/backend.ts";
-import { appSchemaOf, data, startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { expect, it } from "vitest";
+import { REPO_ROOT } from "../utils/backend.ts";
+import { appSchemaOf, data, useSharedServers } from "./support/gateway.ts";
 import { fieldsOf } from "../example_app/support/signed_in_app.ts";
 
 const APP_DIR = path.join(REPO_ROOT, "test", "fixtures", "components_app");
 
-let backend: TestBackend;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  backend = await startTestBackend({ dir: APP_DIR });
-  gateway = await startTestGateway(backend.url, { dir: APP_DIR });
-}, 120_000); // a cold inference on a clean machine
-
-afterAll(async () => {
-  await gateway?.close();
-  await backend?.close();
-});
+const servers = useSharedServers({ dir: APP_DIR });
 
 it("types a commit timestamp as BigInt, declared in the schema and inferred from a handler", async () => {
   const schema = (await appSchemaOf(APP_DIR)).current();
@@ -32,8 +21,10 @@ it("types a commit timestamp as BigInt, declared in the schema and inferred from
 
 it("reads each row's commit timestamp as a decimal string, in commit order", async () => {
   for (const label of ["one", "two"])
-    await data(gateway.url, `mutation ($l: String!) { gameStamp(label: $l) }`, { l: label });
-  const { gameStamps } = (await data(gateway.url, `{ gameStamps { label at } }`)) as {
+    await data(servers.gateway.url, `mutation ($l: String!) { gameStamp(label: $l) }`, {
+      l: label,
+    });
+  const { gameStamps } = (await data(servers.gateway.url, `{ gameStamps { label at } }`)) as {
     gameStamps: { label: string; at: string }[];
   };
   expect(gameStamps.map((row) => row.label)).toEqual(["one", "two"]);

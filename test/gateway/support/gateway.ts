@@ -221,14 +221,16 @@ export function useSharedServers(
     expectReleasedAfterEach?: boolean;
     /** The app both serve. @default the example app */
     dir?: string;
+    /** The deployment's environment variables. */
+    env?: Readonly<Record<string, string>>;
   } = {},
 ): SharedServers {
   const servers: { backend?: TestBackend; gateway?: TestGateway } = {};
   beforeAll(async () => {
     const dir = options.dir ?? REPO_ROOT;
-    servers.backend = await startTestBackend({ dir });
+    servers.backend = await startTestBackend({ dir, ...(options.env ? { env: options.env } : {}) });
     servers.gateway = await startTestGateway(servers.backend.url, { dir, ...options.gateway });
-  });
+  }, 120_000); // a cold inference of a fixture app on a clean machine
   afterAll(async () => {
     await servers.gateway?.close();
     await servers.backend?.close();
