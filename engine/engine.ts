@@ -264,6 +264,7 @@ export class Engine {
   get httpRouter(): HttpRouterLike | null {
     return this.app.httpRouter;
   }
+
   /**
    * Where a site request's path goes: the longest component mount (`httpPrefix`) it is under,
    * else the app's router.

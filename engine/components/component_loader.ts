@@ -3,10 +3,12 @@
  * `app.use()` calls (components of components included), bundles each definition folder once
  * (an npm package's `dist/component/`, or a local folder), and evaluates it per instance in a
  * realm of its own, with only the environment variables its parent passed (`env` option) and
- * Convex's system variables (`CONVEX_CLOUD_URL`, `CONVEX_SITE_URL`), as Convex isolates components. Tables, indexes and `v.id` validators get stored names.
+ * Convex's system variables (`CONVEX_CLOUD_URL`, `CONVEX_SITE_URL`), as Convex isolates
+ * components. Tables, indexes and `v.id` validators get stored names. A child installed with
+ * `httpPrefix` has its HTTP routes mounted there; variables a definition declares are checked.
  */
-import { declaredEnvProblems } from "./declared_env.ts";
 import path from "node:path";
+import { declaredEnvProblems } from "./declared_env.ts";
 import type { ModuleProblem } from "../runtime/bundler.ts";
 import { bundleConvexDir, type Bundle } from "../runtime/bundler.ts";
 import { loadApp, type SchemaInfo, type TableSchema } from "../runtime/loader.ts";

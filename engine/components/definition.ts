@@ -6,13 +6,13 @@
  * absolute path and the name its own `defineComponent(name)` gives. The definition's own
  * `.export()` then describes its children (`name`, definition folder, `env`).
  */
-import { declaredVariables, type DeclaredVariable } from "./declared_env.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { errorMessageOf } from "../errors.ts";
 import { Sandbox, type ConvexGlobal } from "../runtime/sandbox.ts";
+import { declaredVariables, type DeclaredVariable } from "./declared_env.ts";
 
 /** This package's own node_modules: where `convex` resolves from when the app has none. */
 const PACKAGE_NODE_MODULES = path.resolve(

@@ -361,7 +361,7 @@ export class FileStorage {
   }
 
   /**
-   * `ctx.storage.get(id)`: the contents and type, or null; in a mutation or query, read in `tx`
+   * `ctx.storage.get(id)`: the contents and type, or null; in a mutation, read in its `tx`
    * (a file it stored itself included; the read counts toward its file limits).
    */
   async get(
