@@ -1,7 +1,8 @@
 /**
  * HTTP actions: requests to the site origin are routed by the app's own `HttpRouter` (the
  * default export of `convex/http.ts`, by exact `path` or longest `pathPrefix`, and method; HEAD
- * runs the GET route), or, under a component's `httpPrefix`, by that component's own router and run as actions: no transaction, the real clock, `fetch` and timers,
+ * runs the GET route), or, under a component's `httpPrefix`, by that component's own router,
+ * and run as actions: no transaction, the real clock, `fetch` and timers,
  * `ctx.runQuery`/`runMutation`/`runAction`, `ctx.storage` and `ctx.auth` (the identity of a valid
  * `Authorization: Bearer` token, else none). The handler's `Response` is the answer; CORS is the
  * app's business, as in Convex. The answers Convex gives otherwise:

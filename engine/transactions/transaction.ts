@@ -56,6 +56,14 @@ export interface TransactionOptions {
   readonly snapshotTs?: Timestamp;
 }
 
+/** What a transaction stored and read of file storage, counted against its limits. */
+export interface FileUsage {
+  written: number;
+  writeBytes: number;
+  read: number;
+  readBytes: number;
+}
+
 export class Transaction {
   state: TransactionState = "open";
   readonly beginTs: Timestamp;
@@ -67,10 +75,10 @@ export class Transaction {
   private bytesWritten = 0;
   /** True once the transaction read the user identity (the query cache keys on it then). */
   observedIdentity = false;
-  /** Files stored and read in this transaction (`ctx.storage.store` / `get` in mutations). */
-  readonly files = { written: 0, writeBytes: 0, read: 0, readBytes: 0 };
+  /** Made on first use: most transactions touch no file and set no hook (every query is one). */
+  private fileUsage: FileUsage | null = null;
   /** Called once the transaction committed, conflicted or was aborted. */
-  private readonly endHooks: (() => void)[] = [];
+  private endHooks: (() => void)[] | null = null;
 
   constructor(private readonly options: TransactionOptions) {
     if (options.snapshotTs !== undefined) {
@@ -288,15 +296,23 @@ export class Transaction {
     this.ended();
   }
 
+  /** Files stored and read in this transaction (`ctx.storage.store` / `get` in mutations). */
+  get files(): FileUsage {
+    return (this.fileUsage ??= { written: 0, writeBytes: 0, read: 0, readBytes: 0 });
+  }
+
   /**
    * Runs `hook` once the transaction has ended, whichever way (what it wrote is then committed
    * or never will be): file storage drops the file a rolled-back `store` left behind.
    */
   onEnd(hook: () => void): void {
-    this.endHooks.push(hook);
+    (this.endHooks ??= []).push(hook);
   }
 
   private ended(): void {
-    for (const hook of this.endHooks.splice(0)) hook();
+    const hooks = this.endHooks;
+    if (hooks === null) return;
+    this.endHooks = null;
+    for (const hook of hooks) hook();
   }
 }
