@@ -30,7 +30,8 @@ export function declaredVariables(
 
 /**
  * Why `env` does not satisfy `declared`, one reason per variable (none: it does). `whose` says
- * where the values come from ("the deployment", "its parent").
+ * whose declaration it is: the app's (values are the deployment's) or a component's (values are
+ * what its parent passes).
  */
 export function declaredEnvProblems(
   declared: ReadonlyMap<string, DeclaredVariable>,

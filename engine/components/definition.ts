@@ -137,11 +137,10 @@ export class DefinitionReader {
     } catch (error) {
       throw new DefinitionError(file, errorMessageOf(error));
     }
+    const prefixes = httpPrefixes(exported.httpMounts);
     return {
       name: exported.name ?? null,
-      children: exported.childComponents.map((child) =>
-        this.childUse(child, httpPrefixes(exported.httpMounts)),
-      ),
+      children: exported.childComponents.map((child) => this.childUse(child, prefixes)),
       env: declaredVariables(exported.envVars),
     };
   }
